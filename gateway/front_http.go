@@ -1,0 +1,335 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// ServeHTTP is the streamable-HTTP front: POST carries client messages,
+// GET opens the server→client stream, DELETE ends a session.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !g.originAllowed(r) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	switch r.Method {
+	case http.MethodPost:
+		g.servePost(w, r)
+	case http.MethodGet:
+		g.serveGet(w, r)
+	case http.MethodDelete:
+		g.serveDelete(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// originAllowed is the DNS-rebinding guard: a browser Origin must be a
+// loopback origin or one the configuration allows.
+func (g *Gateway) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	for _, o := range g.opts.AllowedOrigins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	switch u.Hostname() {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+func writeJSONError(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func accepts(r *http.Request, mediaType string) bool {
+	acc := r.Header.Values("Accept")
+	if len(acc) == 0 {
+		return true
+	}
+	for _, a := range acc {
+		for _, part := range strings.Split(a, ",") {
+			mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
+			if mt == mediaType || mt == "*/*" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		http.Error(w, "Content-Type must be application/json", http.StatusUnsupportedMediaType)
+		return
+	}
+	if !accepts(r, "application/json") && !accepts(r, "text/event-stream") {
+		http.Error(w, "Accept must include application/json and text/event-stream", http.StatusNotAcceptable)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, encodeErrorNullID(codeInvalidRequest, "request body too large"))
+			return
+		}
+		http.Error(w, "reading body failed", http.StatusBadRequest)
+		return
+	}
+	if err := checkDepth(body, g.opts.MaxDepth); err != nil {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, err.Error()))
+		return
+	}
+	if isBatch(body) {
+		g.serveBatch(w, r, body)
+		return
+	}
+	msg, err := jsonrpc.DecodeMessage(body)
+	if err != nil {
+		e := decodeError(body, err)
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(e.Code, e.Message))
+		return
+	}
+	sid := r.Header.Get("Mcp-Session-Id")
+	if req, ok := msg.(*jsonrpc.Request); ok && sid == "" {
+		switch req.Method {
+		case "initialize":
+			g.serveInitialize(w, r, req)
+			return
+		case "server/discover":
+			// A client of a newer revision probes first; answering with an
+			// error makes it fall back to initialize.
+			writeJSONError(w, http.StatusOK, encodeResponse(req.ID, nil, rpcError(codeMethodNotFound, "method not found: server/discover (this server speaks "+strings.Join(supportedVersions, ", ")+")")))
+			return
+		}
+	}
+	if sid == "" {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "missing Mcp-Session-Id header: initialize first"))
+		return
+	}
+	s := g.session(sid)
+	if s == nil {
+		writeJSONError(w, http.StatusNotFound, encodeErrorNullID(codeInvalidRequest, "unknown or ended session"))
+		return
+	}
+	if v := r.Header.Get("Mcp-Protocol-Version"); v != "" && !versionSupported(v) {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "unsupported MCP-Protocol-Version "+v))
+		return
+	}
+	req, isReq := msg.(*jsonrpc.Request)
+	if !isReq || !req.IsCall() {
+		s.handle(r.Context(), message{msg: msg, raw: body}, nil)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	st := &postStream{w: w, sse: accepts(r, "text/event-stream")}
+	resp := s.handle(r.Context(), message{msg: msg, raw: body}, st.emit)
+	st.finish(resp)
+}
+
+// postStream answers one POSTed request: as plain JSON when nothing comes
+// before the response, or as an SSE stream once the upstream sends related
+// messages (progress, sampling requests) first.
+type postStream struct {
+	mu       sync.Mutex
+	w        http.ResponseWriter
+	sse      bool // the client accepts text/event-stream
+	started  bool
+	finished bool
+}
+
+func (p *postStream) emit(raw []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished || !p.sse {
+		return false
+	}
+	if !p.started {
+		h := p.w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-cache, no-transform")
+		p.w.WriteHeader(http.StatusOK)
+		p.started = true
+	}
+	if err := writeSSE(p.w, raw); err != nil {
+		return false
+	}
+	if f, ok := p.w.(http.Flusher); ok {
+		f.Flush()
+	}
+	return true
+}
+
+func (p *postStream) finish(resp []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.finished = true
+	if p.started {
+		_ = writeSSE(p.w, resp)
+		return
+	}
+	h := p.w.Header()
+	h.Set("Content-Type", "application/json")
+	p.w.WriteHeader(http.StatusOK)
+	_, _ = p.w.Write(resp)
+}
+
+func (g *Gateway) serveInitialize(w http.ResponseWriter, r *http.Request, req *jsonrpc.Request) {
+	if !req.IsCall() {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "initialize must be a request with an id"))
+		return
+	}
+	s, resp, err := g.newSession(r.Context(), req)
+	if err != nil {
+		status := http.StatusServiceUnavailable
+		if errors.Is(err, errTooManySessions) || errors.Is(err, errClosed) {
+			writeJSONError(w, status, encodeResponse(req.ID, nil, rpcError(codeUnavailable, err.Error())))
+			return
+		}
+		g.log.Error("initialize failed", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error")))
+		return
+	}
+	if s != nil {
+		w.Header().Set("Mcp-Session-Id", s.id)
+	}
+	writeJSONError(w, http.StatusOK, resp)
+}
+
+// serveBatch handles a JSON-RPC batch (protocol 2025-03-26 only).
+func (g *Gateway) serveBatch(w http.ResponseWriter, r *http.Request, body []byte) {
+	s := g.session(r.Header.Get("Mcp-Session-Id"))
+	if s == nil {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "batches need an initialized session"))
+		return
+	}
+	if s.protocol != "2025-03-26" {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "JSON-RPC batches are not part of protocol "+s.protocol))
+		return
+	}
+	var parts []json.RawMessage
+	if err := json.Unmarshal(body, &parts); err != nil {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeParse, "parse error: body is not valid JSON"))
+		return
+	}
+	if len(parts) == 0 {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "empty batch"))
+		return
+	}
+	var out [][]byte
+	for _, part := range parts {
+		msg, err := jsonrpc.DecodeMessage(part)
+		if err != nil {
+			e := decodeError(part, err)
+			out = append(out, encodeErrorNullID(e.Code, e.Message))
+			continue
+		}
+		if resp := s.handle(r.Context(), message{msg: msg, raw: part}, nil); resp != nil {
+			out = append(out, resp)
+		}
+	}
+	if len(out) == 0 {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("["))
+	for i, o := range out {
+		if i > 0 {
+			_, _ = w.Write([]byte(","))
+		}
+		_, _ = w.Write(o)
+	}
+	_, _ = w.Write([]byte("]"))
+}
+
+func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
+	if !accepts(r, "text/event-stream") {
+		http.Error(w, "Accept must include text/event-stream", http.StatusNotAcceptable)
+		return
+	}
+	sid := r.Header.Get("Mcp-Session-Id")
+	if sid == "" {
+		http.Error(w, "missing Mcp-Session-Id header", http.StatusBadRequest)
+		return
+	}
+	s := g.session(sid)
+	if s == nil {
+		http.Error(w, "unknown or ended session", http.StatusNotFound)
+		return
+	}
+	if !s.listening.CompareAndSwap(0, 1) {
+		http.Error(w, "a stream for this session is already open", http.StatusConflict)
+		return
+	}
+	defer s.listening.Store(0)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache, no-transform")
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	if f != nil {
+		f.Flush()
+	}
+	keepAlive := time.NewTicker(25 * time.Second)
+	defer keepAlive.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		case raw := <-s.out:
+			if writeSSE(w, raw) != nil {
+				return
+			}
+		case <-keepAlive.C:
+			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		}
+		if f != nil {
+			f.Flush()
+		}
+	}
+}
+
+func (g *Gateway) serveDelete(w http.ResponseWriter, r *http.Request) {
+	sid := r.Header.Get("Mcp-Session-Id")
+	if sid == "" {
+		http.Error(w, "missing Mcp-Session-Id header", http.StatusBadRequest)
+		return
+	}
+	s := g.removeSession(sid)
+	if s == nil {
+		http.Error(w, "unknown or ended session", http.StatusNotFound)
+		return
+	}
+	g.log.Info("session ended by the client", "session", sid)
+	// The upstreams are closed in the background: the client need not wait.
+	go s.close()
+	w.WriteHeader(http.StatusNoContent)
+}

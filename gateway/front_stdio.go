@@ -1,0 +1,137 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// ServeStdio runs one client session on r and w, newline-delimited JSON-RPC
+// as MCP's stdio transport has it, until r ends or ctx is done.
+func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) error {
+	var wmu sync.Mutex
+	write := func(raw []byte) bool {
+		wmu.Lock()
+		defer wmu.Unlock()
+		buf := make([]byte, 0, len(raw)+1)
+		buf = append(append(buf, raw...), '\n')
+		_, err := w.Write(buf)
+		return err == nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var s *session
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		if s != nil {
+			g.removeSession(s.id)
+			s.close()
+		}
+	}()
+	lines := make(chan []byte)
+	readErr := make(chan error, 1)
+	go func() {
+		br := bufio.NewReaderSize(r, 64<<10)
+		for {
+			line, err := readLine(br, int(g.opts.MaxBodyBytes))
+			if err != nil {
+				readErr <- err
+				close(lines)
+				return
+			}
+			select {
+			case lines <- line:
+			case <-ctx.Done():
+				close(lines)
+				return
+			}
+		}
+	}()
+	for {
+		var line []byte
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok = <-lines:
+		}
+		if !ok {
+			err := <-readErr
+			if errors.Is(err, errLineTooLong) {
+				write(encodeErrorNullID(codeInvalidRequest, "message too large"))
+				return fmt.Errorf("stdio: %w", err)
+			}
+			if err == io.EOF {
+				return nil
+			}
+			return fmt.Errorf("stdio: %w", err)
+		}
+		if len(line) == 0 || (len(line) == 1 && line[0] == '\r') {
+			continue
+		}
+		if err := checkDepth(line, g.opts.MaxDepth); err != nil {
+			write(encodeErrorNullID(codeInvalidRequest, err.Error()))
+			continue
+		}
+		msg, err := jsonrpc.DecodeMessage(line)
+		if err != nil {
+			e := decodeError(line, err)
+			write(encodeErrorNullID(e.Code, e.Message))
+			continue
+		}
+		if s == nil {
+			req, isReq := msg.(*jsonrpc.Request)
+			if !isReq || req.Method != "initialize" || !req.IsCall() {
+				if isReq && req.IsCall() {
+					write(encodeResponse(req.ID, nil, rpcError(codeInvalidRequest, "initialize first")))
+				}
+				continue
+			}
+			ns, resp, err := g.newSession(ctx, req)
+			if err != nil {
+				write(encodeResponse(req.ID, nil, rpcError(codeUnavailable, err.Error())))
+				continue
+			}
+			write(resp)
+			if ns == nil {
+				continue
+			}
+			s = ns
+			s.listening.Store(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case raw := <-s.out:
+						write(raw)
+					}
+				}
+			}()
+			continue
+		}
+		m := message{msg: msg, raw: line}
+		if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() {
+			// Requests run concurrently so a slow tool does not hold up
+			// pings and cancellations.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if resp := s.handle(ctx, m, write); resp != nil {
+					write(resp)
+				}
+			}()
+			continue
+		}
+		s.handle(ctx, m, write)
+	}
+}

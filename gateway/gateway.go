@@ -1,0 +1,235 @@
+// Package gateway is the MCP front of toolgate: it accepts client sessions
+// over streamable HTTP or stdio, opens one session per upstream server for
+// each of them, merges the upstreams' tools, and puts every tools/call
+// through the policy before forwarding it. Everything else passes through.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/toolgate/toolgate/limit"
+	"github.com/toolgate/toolgate/limit/memory"
+	"github.com/toolgate/toolgate/policy"
+)
+
+// Options configure a Gateway. A nil *Options, and every zero field, means
+// the documented default.
+type Options struct {
+	// Servers are the upstream servers, in aggregation order.
+	Servers []Server
+	// Policy is the initial policy; nil denies every call ("(no policy)").
+	Policy *policy.Engine
+	// Limiter enforces rate limits; default: an in-memory GCRA limiter.
+	Limiter limit.Limiter
+	// Logger receives the gateway's logs; default: slog.Default().
+	Logger *slog.Logger
+	// MaxBodyBytes bounds one HTTP request body; default 4 MiB.
+	MaxBodyBytes int64
+	// MaxDepth bounds JSON nesting in a request; default 64.
+	MaxDepth int
+	// AllowedOrigins are browser origins allowed besides loopback ones.
+	AllowedOrigins []string
+	// UpstreamTimeout bounds starting and initializing an upstream; default 30s.
+	UpstreamTimeout time.Duration
+	// SessionIdleTimeout ends sessions unused for this long; default 30m.
+	SessionIdleTimeout time.Duration
+	// MaxSessions bounds concurrent client sessions; default 10000.
+	MaxSessions int
+	// HTTPClient reaches HTTP upstreams; default: a keep-alive client.
+	HTTPClient *http.Client
+	// Version is reported as serverInfo.version.
+	Version string
+}
+
+// Gateway is the MCP policy gateway. It is an http.Handler for the /mcp
+// endpoint and can also serve one session over stdio.
+type Gateway struct {
+	opts    Options
+	log     *slog.Logger
+	limiter limit.Limiter
+	client  *http.Client
+	engine  atomic.Pointer[policy.Engine]
+	schemas schemaCache
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	closed   bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New returns a Gateway. It starts no upstream: upstream sessions open
+// when a client session initializes.
+func New(opts *Options) (*Gateway, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 4 << 20
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = 64
+	}
+	if o.UpstreamTimeout <= 0 {
+		o.UpstreamTimeout = 30 * time.Second
+	}
+	if o.SessionIdleTimeout <= 0 {
+		o.SessionIdleTimeout = 30 * time.Minute
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 10000
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	seen := map[string]string{}
+	for _, s := range o.Servers {
+		if (len(s.Command) == 0) == (s.URL == "") {
+			return nil, fmt.Errorf("server %q: exactly one of command and url is needed", s.Name)
+		}
+		if len(o.Servers) > 1 {
+			if other, ok := seen[s.Prefix]; ok {
+				return nil, fmt.Errorf("servers %q and %q have the same tool prefix %q: their tool names could collide", other, s.Name, s.Prefix)
+			}
+			seen[s.Prefix] = s.Name
+		}
+	}
+	g := &Gateway{
+		opts:     o,
+		log:      o.Logger,
+		limiter:  o.Limiter,
+		client:   o.HTTPClient,
+		sessions: make(map[string]*session),
+		stop:     make(chan struct{}),
+	}
+	if g.limiter == nil {
+		g.limiter = memory.New(nil)
+	}
+	if g.client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = 1024
+		tr.MaxIdleConnsPerHost = 256
+		tr.IdleConnTimeout = 90 * time.Second
+		g.client = &http.Client{Transport: tr}
+	}
+	if o.Policy != nil {
+		g.engine.Store(o.Policy)
+	}
+	g.wg.Add(1)
+	go g.sweep()
+	return g, nil
+}
+
+// SetPolicy swaps the policy atomically: the next call is checked against it.
+func (g *Gateway) SetPolicy(e *policy.Engine) { g.engine.Store(e) }
+
+// Policy returns the policy in force (nil when there is none).
+func (g *Gateway) Policy() *policy.Engine { return g.engine.Load() }
+
+// Close ends every session and stops their upstreams.
+func (g *Gateway) Close() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	g.closed = true
+	close(g.stop)
+	sessions := g.sessions
+	g.sessions = map[string]*session{}
+	g.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.close() }()
+	}
+	wg.Wait()
+	g.wg.Wait()
+	return nil
+}
+
+var errTooManySessions = errors.New("too many sessions")
+var errClosed = errors.New("gateway is closed")
+
+func (g *Gateway) addSession(s *session) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return errClosed
+	}
+	if len(g.sessions) >= g.opts.MaxSessions {
+		return errTooManySessions
+	}
+	g.sessions[s.id] = s
+	return nil
+}
+
+func (g *Gateway) session(id string) *session {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sessions[id]
+}
+
+func (g *Gateway) removeSession(id string) *session {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.sessions[id]
+	delete(g.sessions, id)
+	return s
+}
+
+// sweep ends sessions idle for longer than SessionIdleTimeout.
+func (g *Gateway) sweep() {
+	defer g.wg.Done()
+	t := time.NewTicker(min(g.opts.SessionIdleTimeout/4, time.Minute))
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case now := <-t.C:
+			var idle []*session
+			g.mu.Lock()
+			for id, s := range g.sessions {
+				if now.Sub(s.lastUsed()) > g.opts.SessionIdleTimeout && s.busy.Load() == 0 {
+					idle = append(idle, s)
+					delete(g.sessions, id)
+				}
+			}
+			g.mu.Unlock()
+			for _, s := range idle {
+				g.log.Info("session ended after idling", "session", s.id)
+				s.close()
+			}
+		}
+	}
+}
+
+func newSessionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// sessionCount reports the number of live sessions (for tests and metrics).
+func (g *Gateway) sessionCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.sessions)
+}
+
+// ctxDone reports whether ctx has ended.
+func ctxDone(ctx context.Context) bool { return ctx.Err() != nil }

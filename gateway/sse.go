@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// sseReader reads server-sent events from an upstream response body and
+// returns the data of each event; events without data are skipped.
+type sseReader struct {
+	r       *bufio.Reader
+	max     int
+	data    []byte
+	lastID  string
+	started bool
+}
+
+var errEventTooLarge = errors.New("server-sent event too large")
+
+func newSSEReader(r io.Reader, max int) *sseReader {
+	return &sseReader{r: bufio.NewReaderSize(r, 32<<10), max: max}
+}
+
+// next returns the data of the next event. The slice is valid until the
+// following call.
+func (s *sseReader) next() ([]byte, error) {
+	s.data = s.data[:0]
+	hasData := false
+	for {
+		line, err := s.readLine()
+		if err != nil {
+			if err == io.EOF && hasData {
+				return s.data, nil
+			}
+			return nil, err
+		}
+		if len(line) == 0 {
+			if hasData {
+				return s.data, nil
+			}
+			continue
+		}
+		if line[0] == ':' {
+			continue // comment / keep-alive
+		}
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if hasData {
+				s.data = append(s.data, '\n')
+			}
+			if len(s.data)+len(value) > s.max {
+				return nil, fmt.Errorf("%w (over %d bytes)", errEventTooLarge, s.max)
+			}
+			s.data = append(s.data, value...)
+			hasData = true
+		case "id":
+			s.lastID = string(value)
+		}
+	}
+}
+
+// readLine reads one line without its terminator (LF, CRLF or CR-less).
+func (s *sseReader) readLine() ([]byte, error) {
+	line, err := s.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		// A long line: gather it, bounded by max.
+		buf := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			if len(buf) > s.max+64 {
+				return nil, fmt.Errorf("%w (over %d bytes)", errEventTooLarge, s.max)
+			}
+			line, err = s.r.ReadSlice('\n')
+			buf = append(buf, line...)
+		}
+		line = buf
+	}
+	if err != nil && !(err == io.EOF && len(line) > 0) {
+		return nil, err
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return line, nil
+}
+
+// writeSSE writes one event carrying data.
+func writeSSE(w io.Writer, data []byte) error {
+	var b bytes.Buffer
+	b.Grow(len(data) + 24)
+	b.WriteString("event: message\ndata: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}

@@ -1,0 +1,520 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/policy"
+)
+
+// listKind describes one of the paginated list methods the gateway merges.
+type listKind struct {
+	method     string
+	field      string // the array in the result
+	capability string
+	prefixed   bool   // item names carry the server prefix
+	uriKey     string // items' URI field, remembered for routing
+}
+
+var (
+	listToolsKind = listKind{method: "tools/list", field: "tools", capability: "tools", prefixed: true}
+	listPrompts   = listKind{method: "prompts/list", field: "prompts", capability: "prompts", prefixed: true}
+	listResources = listKind{method: "resources/list", field: "resources", capability: "resources", uriKey: "uri"}
+	listTemplates = listKind{method: "resources/templates/list", field: "resourceTemplates", capability: "resources"}
+)
+
+// gatewayCursor is the pagination cursor when several upstreams are merged:
+// which upstream the next page comes from, and that upstream's own cursor.
+type gatewayCursor struct {
+	Up     int    `json:"u"`
+	Cursor string `json:"c,omitempty"`
+}
+
+func encodeCursor(c gatewayCursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (gatewayCursor, error) {
+	var c gatewayCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Up < 0 {
+		return c, fmt.Errorf("invalid cursor")
+	}
+	return c, nil
+}
+
+func (s *session) listTools(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+	return s.list(ctx, req, raw, emit, listToolsKind)
+}
+
+// list answers one of the list methods: one upstream's page (names
+// prefixed, tools filtered by the policy), with a cursor that walks the
+// upstreams in order.
+func (s *session) list(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool, kind listKind) []byte {
+	var params map[string]json.RawMessage
+	if len(req.Params) > 0 && string(req.Params) != "null" {
+		if err := json.Unmarshal(req.Params, &params); err != nil {
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "params must be an object"))
+		}
+	}
+	var cursor string
+	if c, ok := params["cursor"]; ok {
+		if err := json.Unmarshal(c, &cursor); err != nil {
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "cursor must be a string"))
+		}
+	}
+	var cands []int
+	for _, u := range s.ups {
+		if u.ok() && u.init.has(kind.capability) {
+			cands = append(cands, u.idx)
+		}
+	}
+	if len(cands) == 0 {
+		return encodeResponse(req.ID, json.RawMessage(`{"`+kind.field+`":[]}`), nil)
+	}
+	single := len(s.ups) == 1
+	if single && kind.method != "tools/list" && s.ups[0].srv.Prefix == "" {
+		return s.forward(ctx, 0, req, raw, emit)
+	}
+	gc := gatewayCursor{Up: cands[0], Cursor: cursor}
+	if !single && cursor != "" {
+		var err error
+		if gc, err = decodeCursor(cursor); err != nil {
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "invalid cursor"))
+		}
+		if gc.Up >= len(s.ups) || !s.ups[gc.Up].ok() {
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "invalid cursor"))
+		}
+	}
+	if params == nil {
+		params = map[string]json.RawMessage{}
+	}
+	if gc.Cursor != "" {
+		params["cursor"], _ = json.Marshal(gc.Cursor)
+	} else {
+		delete(params, "cursor")
+	}
+	p, _ := json.Marshal(params)
+	upReq := &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: p}
+	upRaw, err := jsonrpc.EncodeMessage(upReq)
+	if err != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
+	}
+	data := s.forward(ctx, gc.Up, upReq, upRaw, emit)
+	resp, err := decodeResponse(data, req.ID)
+	if err != nil || resp.Error != nil {
+		return data
+	}
+	result, next, err := s.rewriteList(gc.Up, resp.Result, kind)
+	if err != nil {
+		s.g.log.Error("upstream sent an unreadable list", "server", s.ups[gc.Up].srv.Name, "method", kind.method, "err", err)
+		return encodeResponse(req.ID, nil, rpcError(codeInternal, "upstream "+s.ups[gc.Up].srv.Name+" sent an unreadable "+kind.method+" result"))
+	}
+	// Point the cursor at the next page: this upstream's, or the next upstream's first.
+	if single {
+		setCursor(result, next)
+	} else if next != "" {
+		setCursor(result, encodeCursor(gatewayCursor{Up: gc.Up, Cursor: next}))
+	} else {
+		setCursor(result, "")
+		for _, c := range cands {
+			if c > gc.Up {
+				setCursor(result, encodeCursor(gatewayCursor{Up: c}))
+				break
+			}
+		}
+	}
+	out, err := json.Marshal(result)
+	if err != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
+	}
+	return encodeResponse(req.ID, out, nil)
+}
+
+func setCursor(result map[string]json.RawMessage, c string) {
+	if c == "" {
+		delete(result, "nextCursor")
+		return
+	}
+	result["nextCursor"], _ = json.Marshal(c)
+}
+
+// rewriteList prefixes the items of one upstream's list result, leaves out
+// tools the policy does not list, and records what routing needs.
+func (s *session) rewriteList(up int, raw json.RawMessage, kind listKind) (map[string]json.RawMessage, string, error) {
+	var result map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &result); err != nil {
+		return nil, "", err
+	}
+	var next string
+	if c, ok := result["nextCursor"]; ok && string(c) != "null" {
+		if err := json.Unmarshal(c, &next); err != nil {
+			return nil, "", fmt.Errorf("nextCursor: %w", err)
+		}
+	}
+	var items []map[string]json.RawMessage
+	if f, ok := result[kind.field]; ok && string(f) != "null" {
+		if err := json.Unmarshal(f, &items); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", kind.field, err)
+		}
+	}
+	slot := s.ups[up]
+	eng := s.g.Policy()
+	kept := items[:0]
+	s.mu.Lock()
+	for _, it := range items {
+		if kind.prefixed {
+			var name string
+			if err := json.Unmarshal(it["name"], &name); err != nil || name == "" {
+				s.g.log.Warn("upstream listed an item without a name", "server", slot.srv.Name, "method", kind.method)
+				continue
+			}
+			full := slot.srv.Prefix + name
+			if kind.method == "tools/list" {
+				if prev, ok := s.tools[full]; ok && prev.up != up {
+					s.g.log.Error("tool name collision: keeping the first server's tool",
+						"tool", full, "kept", s.ups[prev.up].srv.Name, "dropped", slot.srv.Name)
+					continue
+				}
+				s.tools[full] = &toolEntry{up: up, name: name, schema: it["inputSchema"]}
+				if eng == nil || !eng.Listed(full, nil) {
+					continue
+				}
+			}
+			if full != name {
+				it["name"], _ = json.Marshal(full)
+			}
+		}
+		if kind.uriKey != "" {
+			var uri string
+			if json.Unmarshal(it[kind.uriKey], &uri) == nil && uri != "" {
+				s.resources[uri] = up
+			}
+		}
+		kept = append(kept, it)
+	}
+	s.mu.Unlock()
+	if kept == nil {
+		kept = []map[string]json.RawMessage{}
+	}
+	b, err := json.Marshal(kept)
+	if err != nil {
+		return nil, "", err
+	}
+	result[kind.field] = b
+	return result, next, nil
+}
+
+// loadTools fetches every page of every upstream's tools into the catalog,
+// for a call to a tool the client has not listed.
+func (s *session) loadTools(ctx context.Context) {
+	for _, u := range s.ups {
+		if !u.ok() || !u.init.has("tools") {
+			continue
+		}
+		cursor := ""
+		for page := 0; page < 1000; page++ {
+			params := json.RawMessage(`{}`)
+			if cursor != "" {
+				params, _ = json.Marshal(map[string]string{"cursor": cursor})
+			}
+			req := &jsonrpc.Request{ID: stringID(fmt.Sprintf("toolgate-tools-%d", page)), Method: "tools/list", Params: params}
+			raw, err := jsonrpc.EncodeMessage(req)
+			if err != nil {
+				return
+			}
+			resp, _, err := u.conn.call(ctx, req, raw, nil)
+			if err != nil || resp.Error != nil {
+				s.g.log.Warn("listing upstream tools failed", "server", u.srv.Name, "err", err)
+				break
+			}
+			_, next, err := s.rewriteList(u.idx, resp.Result, listToolsKind)
+			if err != nil || next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	s.mu.Lock()
+	s.toolsComplete = true
+	s.mu.Unlock()
+}
+
+// callToolParams is what the gateway reads of tools/call params.
+type callToolParams struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+func (s *session) lookupTool(name string) (*toolEntry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tools[name]
+	return t, s.toolsComplete
+}
+
+// callTool checks a tools/call against the policy and forwards it only when
+// every check passes. A refusal is a tool result with isError set, so the
+// agent reads why.
+func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+	var p callToolParams
+	if err := json.Unmarshal(req.Params, &p); err != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: params must be an object with a string name"))
+	}
+	if p.Name == "" {
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: name is required"))
+	}
+	var args map[string]any
+	if len(p.Arguments) > 0 && !bytes.Equal(p.Arguments, []byte("null")) {
+		if err := json.Unmarshal(p.Arguments, &args); err != nil {
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: arguments must be an object"))
+		}
+	}
+	tool, complete := s.lookupTool(p.Name)
+	if tool == nil && !complete {
+		s.loadTools(ctx)
+		tool, _ = s.lookupTool(p.Name)
+	}
+	if tool == nil {
+		return s.toolError(req.ID, fmt.Sprintf("unknown tool %q", p.Name))
+	}
+	slot := s.ups[tool.up]
+	call := &toolgate.Call{
+		Tool:     p.Name,
+		Server:   slot.srv.Name,
+		Args:     args,
+		RawArgs:  p.Arguments,
+		Identity: s.ident,
+		Session:  s.id,
+	}
+	d := s.decide(ctx, call, tool)
+	if !d.Allowed() {
+		s.g.log.Info("tools/call denied", "session", s.id, "tool", p.Name, "rule", d.Rule, "kind", d.Kind, "reason", d.Reason)
+		return encodeResponse(req.ID, deniedResult(d), nil)
+	}
+	s.g.log.Debug("tools/call allowed", "session", s.id, "tool", p.Name, "rule", d.Rule)
+	if tool.name != p.Name {
+		// Strip the prefix: the upstream knows the tool by its own name.
+		var params map[string]json.RawMessage
+		if err := json.Unmarshal(req.Params, &params); err != nil {
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: params must be an object"))
+		}
+		params["name"], _ = json.Marshal(tool.name)
+		np, _ := json.Marshal(params)
+		req = &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: np}
+		var err error
+		if raw, err = jsonrpc.EncodeMessage(req); err != nil {
+			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
+		}
+	}
+	return s.forward(ctx, tool.up, req, raw, emit)
+}
+
+// decide runs the policy, the upstream's input schema and the rate limits,
+// in that order; the first refusal wins.
+func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEntry) toolgate.Decision {
+	eng := s.g.Policy()
+	if eng == nil {
+		return toolgate.Decision{Action: toolgate.Deny, Rule: "(no policy)", Kind: "no_policy", Reason: "no policy is in force, so every call is denied"}
+	}
+	d, limits := eng.Decide(call)
+	if !d.Allowed() {
+		return d
+	}
+	if len(tool.schema) > 0 && eng.CheckInputSchema(call.Tool, call.Categories) {
+		if sch := s.g.schemas.get(tool.schema, s.g); sch != nil {
+			if ae := sch.Validate(call.Args); ae != nil {
+				return toolgate.Decision{
+					Action: toolgate.Deny, Rule: "(input schema)", Kind: "input_schema",
+					Reason: argumentReason(ae) + " (the tool's input schema)",
+				}
+			}
+		}
+	}
+	if len(limits) > 0 {
+		ld, err := policy.Enforce(ctx, s.g.limiter, call, limits)
+		if err != nil {
+			s.g.log.Error("rate limiter failed", "err", err)
+			return toolgate.Decision{Action: toolgate.Deny, Rule: limits[0].Pointer, Kind: "limit", Reason: "the rate limiter is unavailable, so the call is refused"}
+		}
+		if !ld.Allowed() {
+			return ld
+		}
+	}
+	return d
+}
+
+func (s *session) toolError(id jsonrpc.ID, text string) []byte {
+	res, _ := json.Marshal(map[string]any{
+		"content": []map[string]string{{"type": "text", "text": text}},
+		"isError": true,
+	})
+	return encodeResponse(id, res, nil)
+}
+
+// decisionMeta is the machine-readable decision in _meta["toolgate/decision"].
+type decisionMeta struct {
+	Action       toolgate.Action `json:"action"`
+	Rule         string          `json:"rule"`
+	Kind         string          `json:"kind"`
+	Reason       string          `json:"reason,omitempty"`
+	RetryAfterMS int64           `json:"retry_after_ms,omitempty"`
+}
+
+// deniedResult is the CallToolResult an agent gets for a refused call.
+func deniedResult(d toolgate.Decision) json.RawMessage {
+	res := map[string]any{
+		"content": []map[string]string{{"type": "text", "text": "[POLICY DENIED] " + d.Reason}},
+		"isError": true,
+		"_meta": map[string]any{"toolgate/decision": decisionMeta{
+			Action: d.Action, Rule: d.Rule, Kind: d.Kind, Reason: d.Reason,
+			RetryAfterMS: d.RetryAfter.Milliseconds(),
+		}},
+	}
+	b, _ := json.Marshal(res)
+	return b
+}
+
+// routeByName sends prompts/get to the upstream whose prefix the name carries.
+func (s *session) routeByName(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool, capability string) []byte {
+	var params map[string]json.RawMessage
+	var name string
+	if json.Unmarshal(req.Params, &params) != nil || json.Unmarshal(params["name"], &name) != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "params.name must be a string"))
+	}
+	up, local := s.byPrefix(name, capability)
+	if up < 0 {
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, fmt.Sprintf("unknown name %q", name)))
+	}
+	if local != name {
+		params["name"], _ = json.Marshal(local)
+		return s.forwardRewritten(ctx, up, req, params, emit)
+	}
+	return s.forward(ctx, up, req, raw, emit)
+}
+
+// byPrefix finds the upstream offering capability whose prefix starts name
+// (the longest prefix wins) and returns the name without it.
+func (s *session) byPrefix(name, capability string) (int, string) {
+	best, bestLen := -1, -1
+	for _, u := range s.ups {
+		if u.ok() && u.init.has(capability) && strings.HasPrefix(name, u.srv.Prefix) && len(u.srv.Prefix) > bestLen {
+			best, bestLen = u.idx, len(u.srv.Prefix)
+		}
+	}
+	if best < 0 {
+		return -1, ""
+	}
+	return best, name[bestLen:]
+}
+
+func (s *session) forwardRewritten(ctx context.Context, up int, req *jsonrpc.Request, params map[string]json.RawMessage, emit func([]byte) bool) []byte {
+	np, _ := json.Marshal(params)
+	nreq := &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: np}
+	raw, err := jsonrpc.EncodeMessage(nreq)
+	if err != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
+	}
+	return s.forward(ctx, up, nreq, raw, emit)
+}
+
+// routeByURI sends resources/read and (un)subscribe to the upstream that
+// listed the URI, or else the first one offering resources.
+func (s *session) routeByURI(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+	var p struct {
+		URI string `json:"uri"`
+	}
+	if json.Unmarshal(req.Params, &p) != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "params.uri must be a string"))
+	}
+	return s.forward(ctx, s.upForURI(p.URI), req, raw, emit)
+}
+
+func (s *session) upForURI(uri string) int {
+	s.mu.Lock()
+	up, ok := s.resources[uri]
+	s.mu.Unlock()
+	if ok {
+		return up
+	}
+	for _, u := range s.ups {
+		if u.ok() && u.init.has("resources") {
+			return u.idx
+		}
+	}
+	return 0
+}
+
+// routeCompletion sends completion/complete where its reference points.
+func (s *session) routeCompletion(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+	var params map[string]json.RawMessage
+	var ref struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+		URI  string `json:"uri"`
+	}
+	if json.Unmarshal(req.Params, &params) != nil || json.Unmarshal(params["ref"], &ref) != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "params.ref must be an object"))
+	}
+	if ref.Type == "ref/prompt" {
+		up, local := s.byPrefix(ref.Name, "prompts")
+		if up < 0 {
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, fmt.Sprintf("unknown prompt %q", ref.Name)))
+		}
+		if local != ref.Name {
+			var r map[string]json.RawMessage
+			_ = json.Unmarshal(params["ref"], &r)
+			r["name"], _ = json.Marshal(local)
+			params["ref"], _ = json.Marshal(r)
+			return s.forwardRewritten(ctx, up, req, params, emit)
+		}
+		return s.forward(ctx, up, req, raw, emit)
+	}
+	return s.forward(ctx, s.upForURI(ref.URI), req, raw, emit)
+}
+
+// schemaCache compiles each distinct upstream input schema once.
+type schemaCache struct {
+	mu sync.Mutex
+	m  map[string]*policy.Schema
+}
+
+// get returns the compiled schema, or nil when it does not compile (the
+// call is then checked by the policy alone, and the problem logged once).
+func (c *schemaCache) get(raw json.RawMessage, g *Gateway) *policy.Schema {
+	key := string(raw)
+	c.mu.Lock()
+	sch, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return sch
+	}
+	sch, err := policy.CompileSchema(raw)
+	if err != nil {
+		g.log.Warn("an upstream input schema does not compile; it is not enforced", "err", err)
+		sch = nil
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]*policy.Schema{}
+	}
+	c.m[key] = sch
+	c.mu.Unlock()
+	return sch
+}
+
+// argumentReason names the argument a schema check failed on.
+func argumentReason(ae *policy.ArgError) string {
+	if ae.Path == "" || ae.Path == "/" {
+		return "arguments: " + ae.Message
+	}
+	return "argument " + ae.Path + ": " + ae.Message
+}

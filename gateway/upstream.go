@@ -1,0 +1,88 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// Server describes one upstream MCP server.
+type Server struct {
+	// Name is the server's name in the configuration.
+	Name string
+	// Prefix is put before each of its tool (and prompt) names.
+	Prefix string
+	// Command, Env and Dir start a stdio server.
+	Command []string
+	Env     map[string]string
+	Dir     string
+	// URL and Headers reach a streamable-HTTP server.
+	URL     string
+	Headers map[string]string
+}
+
+// message is one JSON-RPC message together with its wire form.
+type message struct {
+	msg jsonrpc.Message
+	raw []byte
+}
+
+// upstream is the connection of one client session to one upstream server.
+type upstream interface {
+	// call sends a request and waits for its response. Requests and
+	// notifications the server sends while serving it go to related.
+	call(ctx context.Context, req *jsonrpc.Request, raw []byte, related func(message)) (*jsonrpc.Response, []byte, error)
+	// send delivers a notification, or a response to a server request.
+	send(ctx context.Context, raw []byte) error
+	// initialized is called after a successful handshake.
+	initialized(protocol string)
+	// close ends the upstream session and releases its resources.
+	close()
+}
+
+var errUpstreamClosed = errors.New("upstream connection closed")
+
+// initResult is the part of an upstream's InitializeResult the gateway uses.
+type initResult struct {
+	ProtocolVersion string                     `json:"protocolVersion"`
+	Capabilities    map[string]json.RawMessage `json:"capabilities"`
+	ServerInfo      json.RawMessage            `json:"serverInfo,omitempty"`
+	Instructions    string                     `json:"instructions,omitempty"`
+}
+
+func (r *initResult) has(capability string) bool {
+	_, ok := r.Capabilities[capability]
+	return ok
+}
+
+// handshake runs initialize + notifications/initialized on u with the
+// client's own initialize params (protocol version set to the negotiated one).
+func handshake(ctx context.Context, u upstream, params json.RawMessage) (*initResult, error) {
+	req := &jsonrpc.Request{ID: stringID("toolgate-initialize"), Method: "initialize", Params: params}
+	raw, err := jsonrpc.EncodeMessage(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding initialize: %w", err)
+	}
+	resp, _, err := u.call(ctx, req, raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	if resp.Error != nil {
+		return nil, fmt.Errorf("initialize refused: %w", resp.Error)
+	}
+	var res initResult
+	if err := json.Unmarshal(resp.Result, &res); err != nil {
+		return nil, fmt.Errorf("initialize result: %w", err)
+	}
+	if !versionSupported(res.ProtocolVersion) && res.ProtocolVersion != "2024-11-05" {
+		return nil, fmt.Errorf("upstream chose unsupported protocol version %q", res.ProtocolVersion)
+	}
+	u.initialized(res.ProtocolVersion)
+	if err := u.send(ctx, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)); err != nil {
+		return nil, fmt.Errorf("notifications/initialized: %w", err)
+	}
+	return &res, nil
+}

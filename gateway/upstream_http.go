@@ -1,0 +1,265 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// maxUpstreamMessage bounds one message read from an upstream.
+const maxUpstreamMessage = 64 << 20
+
+// httpUpstream speaks streamable HTTP to one upstream server.
+type httpUpstream struct {
+	srv       *Server
+	client    *http.Client
+	log       *slog.Logger
+	onMessage func(message) // unsolicited messages from the GET stream
+
+	ctx    context.Context // lifetime of the upstream session
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	sessionID string
+	protocol  string
+}
+
+func newHTTPUpstream(srv *Server, client *http.Client, log *slog.Logger, onMessage func(message)) *httpUpstream {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &httpUpstream{srv: srv, client: client, log: log, onMessage: onMessage, ctx: ctx, cancel: cancel}
+}
+
+func (u *httpUpstream) newRequest(ctx context.Context, method string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.srv.URL, rd)
+	if err != nil {
+		return nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
+	}
+	for k, v := range u.srv.Headers {
+		req.Header.Set(k, v)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+	} else {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	u.mu.Lock()
+	if u.sessionID != "" {
+		req.Header.Set("Mcp-Session-Id", u.sessionID)
+	}
+	if u.protocol != "" {
+		req.Header.Set("Mcp-Protocol-Version", u.protocol)
+	}
+	u.mu.Unlock()
+	return req, nil
+}
+
+func (u *httpUpstream) post(ctx context.Context, raw []byte) (*http.Response, error) {
+	req, err := u.newRequest(ctx, http.MethodPost, raw)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := u.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
+	}
+	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
+		u.mu.Lock()
+		if u.sessionID == "" {
+			u.sessionID = sid
+		}
+		u.mu.Unlock()
+	}
+	return resp, nil
+}
+
+func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte, related func(message)) (*jsonrpc.Response, []byte, error) {
+	resp, err := u.post(ctx, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if msg, err := jsonrpc.DecodeMessage(body); err == nil {
+			if r, ok := msg.(*jsonrpc.Response); ok && r.Error != nil {
+				r.ID = req.ID
+				return r, encodeResponse(req.ID, nil, asWireError(r.Error)), nil
+			}
+		}
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, nil, fmt.Errorf("upstream %s: session ended (HTTP 404): %w", u.srv.Name, errUpstreamClosed)
+		}
+		if resp.StatusCode/100 == 4 {
+			// The upstream refused this request without a JSON-RPC body (some
+			// servers answer an unknown method so): pass its words on.
+			text := strings.TrimSpace(string(body))
+			if len(text) > 200 {
+				text = text[:200]
+			}
+			msg := fmt.Sprintf("upstream %s refused the request (HTTP %d): %s", u.srv.Name, resp.StatusCode, text)
+			return &jsonrpc.Response{ID: req.ID, Error: rpcError(codeInvalidRequest, msg)}, encodeResponse(req.ID, nil, rpcError(codeInvalidRequest, msg)), nil
+		}
+		return nil, nil, fmt.Errorf("upstream %s: HTTP %d", u.srv.Name, resp.StatusCode)
+	}
+	switch ct {
+	case "application/json":
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamMessage+1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("upstream %s: reading response: %w", u.srv.Name, err)
+		}
+		if len(body) > maxUpstreamMessage {
+			return nil, nil, fmt.Errorf("upstream %s: response over %d bytes", u.srv.Name, maxUpstreamMessage)
+		}
+		r, err := decodeResponse(body, req.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
+		}
+		return r, body, nil
+	case "text/event-stream":
+		sr := newSSEReader(resp.Body, maxUpstreamMessage)
+		for {
+			data, err := sr.next()
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, nil, ctx.Err()
+				}
+				return nil, nil, fmt.Errorf("upstream %s: stream ended before the response: %w", u.srv.Name, err)
+			}
+			msg, err := jsonrpc.DecodeMessage(data)
+			if err != nil {
+				u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", err)
+				continue
+			}
+			if r, ok := msg.(*jsonrpc.Response); ok && r.ID == req.ID {
+				return r, bytes.Clone(data), nil
+			}
+			m := message{msg: msg, raw: bytes.Clone(data)}
+			if related != nil {
+				related(m)
+			} else {
+				u.onMessage(m)
+			}
+		}
+	}
+	return nil, nil, fmt.Errorf("upstream %s: unexpected content type %q", u.srv.Name, ct)
+}
+
+func decodeResponse(body []byte, id jsonrpc.ID) (*jsonrpc.Response, error) {
+	msg, err := jsonrpc.DecodeMessage(body)
+	if err != nil {
+		return nil, fmt.Errorf("decoding response: %w", err)
+	}
+	r, ok := msg.(*jsonrpc.Response)
+	if !ok || r.ID != id {
+		return nil, errors.New("response does not answer the request")
+	}
+	return r, nil
+}
+
+func asWireError(err error) *jsonrpc.Error {
+	var we *jsonrpc.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	return rpcError(codeInternal, err.Error())
+}
+
+func (u *httpUpstream) send(ctx context.Context, raw []byte) error {
+	resp, err := u.post(ctx, raw)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("upstream %s: HTTP %d", u.srv.Name, resp.StatusCode)
+	}
+	return nil
+}
+
+func (u *httpUpstream) initialized(protocol string) {
+	u.mu.Lock()
+	u.protocol = protocol
+	u.mu.Unlock()
+	go u.listen()
+}
+
+// listen keeps the standalone GET stream open and hands what arrives on it
+// to onMessage, reconnecting a bounded number of times.
+func (u *httpUpstream) listen() {
+	delay := 100 * time.Millisecond
+	for attempt := 0; attempt < 10 && u.ctx.Err() == nil; attempt++ {
+		req, err := u.newRequest(u.ctx, http.MethodGet, nil)
+		if err != nil {
+			return
+		}
+		resp, err := u.client.Do(req)
+		if err != nil {
+			if u.ctx.Err() != nil {
+				return
+			}
+		} else if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode/100 == 4 {
+			resp.Body.Close()
+			return // the server offers no standalone stream
+		} else if resp.StatusCode == http.StatusOK {
+			attempt = 0
+			sr := newSSEReader(resp.Body, maxUpstreamMessage)
+			for {
+				data, err := sr.next()
+				if err != nil {
+					break
+				}
+				msg, err := jsonrpc.DecodeMessage(data)
+				if err != nil {
+					u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", err)
+					continue
+				}
+				u.onMessage(message{msg: msg, raw: bytes.Clone(data)})
+			}
+			resp.Body.Close()
+		} else {
+			resp.Body.Close()
+		}
+		select {
+		case <-u.ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
+func (u *httpUpstream) close() {
+	u.cancel()
+	u.mu.Lock()
+	sid := u.sessionID
+	u.mu.Unlock()
+	if sid == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, err := u.newRequest(ctx, http.MethodDelete, nil)
+	if err != nil {
+		return
+	}
+	if resp, err := u.client.Do(req); err == nil {
+		resp.Body.Close()
+	}
+}

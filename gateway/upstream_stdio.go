@@ -1,0 +1,279 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// stdioUpstream runs an upstream server as a subprocess speaking
+// newline-delimited JSON-RPC on its stdin and stdout.
+type stdioUpstream struct {
+	srv       *Server
+	log       *slog.Logger
+	onMessage func(message)
+
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	wmu   sync.Mutex
+
+	mu      sync.Mutex
+	pending map[any]*stdioPending
+	err     error // set once the process is gone
+	done    chan struct{}
+}
+
+type stdioPending struct {
+	resp    chan message
+	related func(message)
+	token   any // progress token of the call, if any
+}
+
+func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, onMessage func(message)) (*stdioUpstream, error) {
+	if len(srv.Command) == 0 {
+		return nil, fmt.Errorf("upstream %s: no command", srv.Name)
+	}
+	cmd := exec.Command(srv.Command[0], srv.Command[1:]...)
+	cmd.Dir = srv.Dir
+	cmd.Env = os.Environ()
+	for k, v := range srv.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("upstream %s: %w", srv.Name, err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("upstream %s: %w", srv.Name, err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("upstream %s: %w", srv.Name, err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("upstream %s: starting %q: %w", srv.Name, srv.Command[0], err)
+	}
+	u := &stdioUpstream{
+		srv: srv, log: log, onMessage: onMessage,
+		cmd: cmd, stdin: stdin,
+		pending: make(map[any]*stdioPending),
+		done:    make(chan struct{}),
+	}
+	go u.logStderr(stderr)
+	go u.read(stdout)
+	return u, nil
+}
+
+func (u *stdioUpstream) logStderr(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		u.log.Debug("upstream stderr", "server", u.srv.Name, "line", sc.Text())
+	}
+}
+
+func (u *stdioUpstream) read(stdout io.Reader) {
+	br := bufio.NewReaderSize(stdout, 64<<10)
+	var err error
+	for {
+		var line []byte
+		line, err = readLine(br, maxUpstreamMessage)
+		if err != nil {
+			break
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		msg, derr := jsonrpc.DecodeMessage(line)
+		if derr != nil {
+			u.log.Warn("upstream wrote an undecodable line", "server", u.srv.Name, "err", derr)
+			continue
+		}
+		u.dispatch(message{msg: msg, raw: line})
+	}
+	werr := u.cmd.Wait()
+	if err == io.EOF {
+		err = errUpstreamClosed
+		if werr != nil {
+			err = fmt.Errorf("%w: %v", errUpstreamClosed, werr)
+		}
+	}
+	u.mu.Lock()
+	u.err = err
+	pend := u.pending
+	u.pending = nil
+	u.mu.Unlock()
+	for _, p := range pend {
+		close(p.resp)
+	}
+	close(u.done)
+}
+
+func (u *stdioUpstream) dispatch(m message) {
+	switch msg := m.msg.(type) {
+	case *jsonrpc.Response:
+		u.mu.Lock()
+		p := u.pending[idKey(msg.ID)]
+		delete(u.pending, idKey(msg.ID))
+		u.mu.Unlock()
+		if p != nil {
+			p.resp <- m
+		} else {
+			u.log.Debug("upstream answered an unknown request", "server", u.srv.Name, "id", msg.ID.Raw())
+		}
+	case *jsonrpc.Request:
+		if msg.Method == "notifications/progress" {
+			if p := u.pendingForToken(msg.Params); p != nil && p.related != nil {
+				p.related(m)
+				return
+			}
+		}
+		u.onMessage(m)
+	}
+}
+
+func (u *stdioUpstream) pendingForToken(params json.RawMessage) *stdioPending {
+	var p struct {
+		Token any `json:"progressToken"`
+	}
+	if json.Unmarshal(params, &p) != nil || p.Token == nil {
+		return nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, pc := range u.pending {
+		if pc.token == p.Token {
+			return pc
+		}
+	}
+	return nil
+}
+
+func (u *stdioUpstream) write(raw []byte) error {
+	u.wmu.Lock()
+	defer u.wmu.Unlock()
+	buf := make([]byte, 0, len(raw)+1)
+	buf = append(buf, raw...)
+	buf = append(buf, '\n')
+	if _, err := u.stdin.Write(buf); err != nil {
+		return fmt.Errorf("upstream %s: %w", u.srv.Name, err)
+	}
+	return nil
+}
+
+func (u *stdioUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte, related func(message)) (*jsonrpc.Response, []byte, error) {
+	p := &stdioPending{resp: make(chan message, 1), related: related, token: progressToken(req.Params)}
+	key := idKey(req.ID)
+	u.mu.Lock()
+	if u.pending == nil {
+		err := u.err
+		u.mu.Unlock()
+		return nil, nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
+	}
+	if _, dup := u.pending[key]; dup {
+		u.mu.Unlock()
+		return nil, nil, fmt.Errorf("request id %v is already in flight", req.ID.Raw())
+	}
+	u.pending[key] = p
+	u.mu.Unlock()
+	if err := u.write(raw); err != nil {
+		u.forget(key)
+		return nil, nil, err
+	}
+	select {
+	case m, ok := <-p.resp:
+		if !ok {
+			return nil, nil, fmt.Errorf("upstream %s: %w", u.srv.Name, errUpstreamClosed)
+		}
+		return m.msg.(*jsonrpc.Response), m.raw, nil
+	case <-ctx.Done():
+		u.forget(key)
+		return nil, nil, ctx.Err()
+	}
+}
+
+func (u *stdioUpstream) forget(key any) {
+	u.mu.Lock()
+	delete(u.pending, key)
+	u.mu.Unlock()
+}
+
+func (u *stdioUpstream) send(_ context.Context, raw []byte) error { return u.write(raw) }
+
+func (u *stdioUpstream) initialized(string) {}
+
+func (u *stdioUpstream) close() {
+	u.wmu.Lock()
+	u.stdin.Close()
+	u.wmu.Unlock()
+	select {
+	case <-u.done:
+		return
+	case <-time.After(2 * time.Second):
+	}
+	_ = u.cmd.Process.Kill()
+	<-u.done
+}
+
+// progressToken returns params._meta.progressToken, or nil.
+func progressToken(params json.RawMessage) any {
+	if !bytes.Contains(params, []byte(`"progressToken"`)) {
+		return nil
+	}
+	var p struct {
+		Meta struct {
+			Token any `json:"progressToken"`
+		} `json:"_meta"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return nil
+	}
+	return p.Meta.Token
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one newline-terminated line of at most max bytes.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err == nil {
+		return bytes.Clone(line[:len(line)-1]), nil
+	}
+	if err != bufio.ErrBufferFull {
+		if err == io.EOF && len(line) > 0 {
+			return bytes.Clone(line), nil
+		}
+		return nil, err
+	}
+	buf := bytes.Clone(line)
+	for {
+		line, err = br.ReadSlice('\n')
+		buf = append(buf, line...)
+		if len(buf) > max+1 {
+			return nil, fmt.Errorf("%w (over %d bytes)", errLineTooLong, max)
+		}
+		switch err {
+		case nil:
+			return buf[:len(buf)-1], nil
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			if len(buf) > 0 {
+				return buf, nil
+			}
+		}
+		return nil, err
+	}
+}

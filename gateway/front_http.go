@@ -106,7 +106,7 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		g.serveBatch(w, r, body)
 		return
 	}
-	msg, err := jsonrpc.DecodeMessage(body)
+	msg, err := decodeMessage(body)
 	if err != nil {
 		e := decodeError(body, err)
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(e.Code, e.Message))
@@ -240,7 +240,7 @@ func (g *Gateway) serveBatch(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	var out [][]byte
 	for _, part := range parts {
-		msg, err := jsonrpc.DecodeMessage(part)
+		msg, err := decodeMessage(part)
 		if err != nil {
 			e := decodeError(part, err)
 			out = append(out, encodeErrorNullID(e.Code, e.Message))

@@ -80,7 +80,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 			write(encodeErrorNullID(codeInvalidRequest, err.Error()))
 			continue
 		}
-		msg, err := jsonrpc.DecodeMessage(line)
+		msg, err := decodeMessage(line)
 		if err != nil {
 			e := decodeError(line, err)
 			write(encodeErrorNullID(e.Code, e.Message))

@@ -334,3 +334,29 @@ func TestDeleteEndsSession(t *testing.T) {
 }
 
 func newServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+
+// A client that gives up on a call cancels it upstream too.
+func TestCancellationReachesUpstream(t *testing.T) {
+	ctx := testContext(t)
+	echo := testpeer.GoEchoServer()
+	_, url := newGateway(t, allowAll, gateway.Server{Name: "echo", URL: echo.StartHTTP(t)})
+	cs := connect(t, ctx, url, nil)
+	callCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: "slow", Arguments: map[string]any{"ms": 20000}})
+	if err == nil {
+		t.Fatal("the slow call returned before its deadline")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for echo.Cancellations() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the upstream never saw the cancellation")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The session still works.
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "still here"}})
+	if err != nil || textOf(res) != "still here" {
+		t.Fatalf("after cancel: %v %+v", err, res)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // sseReader reads server-sent events from an upstream response body and
@@ -20,8 +21,23 @@ type sseReader struct {
 
 var errEventTooLarge = errors.New("server-sent event too large")
 
+// readerPool recycles the buffered readers of SSE streams: one per call
+// would otherwise be the gateway's largest allocation.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
 func newSSEReader(r io.Reader, max int) *sseReader {
-	return &sseReader{r: bufio.NewReaderSize(r, 32<<10), max: max}
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &sseReader{r: br, max: max}
+}
+
+// release returns the reader's buffer to the pool; s is unusable after.
+func (s *sseReader) release() {
+	if s.r != nil {
+		s.r.Reset(nil)
+		readerPool.Put(s.r)
+		s.r = nil
+	}
 }
 
 // next returns the data of the next event. The slice is valid until the

@@ -96,7 +96,7 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if msg, err := jsonrpc.DecodeMessage(body); err == nil {
+		if msg, err := decodeMessage(body); err == nil {
 			if r, ok := msg.(*jsonrpc.Response); ok && r.Error != nil {
 				r.ID = req.ID
 				return r, encodeResponse(req.ID, nil, asWireError(r.Error)), nil
@@ -133,6 +133,7 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 		return r, body, nil
 	case "text/event-stream":
 		sr := newSSEReader(resp.Body, maxUpstreamMessage)
+		defer sr.release()
 		for {
 			data, err := sr.next()
 			if err != nil {
@@ -141,7 +142,7 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 				}
 				return nil, nil, fmt.Errorf("upstream %s: stream ended before the response: %w", u.srv.Name, err)
 			}
-			msg, err := jsonrpc.DecodeMessage(data)
+			msg, err := decodeMessage(data)
 			if err != nil {
 				u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", err)
 				continue
@@ -161,7 +162,7 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 }
 
 func decodeResponse(body []byte, id jsonrpc.ID) (*jsonrpc.Response, error) {
-	msg, err := jsonrpc.DecodeMessage(body)
+	msg, err := decodeMessage(body)
 	if err != nil {
 		return nil, fmt.Errorf("decoding response: %w", err)
 	}
@@ -225,13 +226,14 @@ func (u *httpUpstream) listen() {
 				if err != nil {
 					break
 				}
-				msg, err := jsonrpc.DecodeMessage(data)
+				msg, err := decodeMessage(data)
 				if err != nil {
 					u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", err)
 					continue
 				}
 				u.onMessage(message{msg: msg, raw: bytes.Clone(data)})
 			}
+			sr.release()
 			resp.Body.Close()
 		} else {
 			resp.Body.Close()

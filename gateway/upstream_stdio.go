@@ -96,7 +96,7 @@ func (u *stdioUpstream) read(stdout io.Reader) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		msg, derr := jsonrpc.DecodeMessage(line)
+		msg, derr := decodeMessage(line)
 		if derr != nil {
 			u.log.Warn("upstream wrote an undecodable line", "server", u.srv.Name, "err", derr)
 			continue

@@ -126,7 +126,7 @@ func decodeError(data []byte, err error) *jsonrpc.Error {
 
 func trimErr(err error) string {
 	s := err.Error()
-	const p = "unmarshaling jsonrpc message: "
+	const p = "decoding JSON-RPC message: "
 	if len(s) > len(p) && s[:len(p)] == p {
 		s = s[len(p):]
 	}
@@ -173,4 +173,47 @@ func rawID(v any) jsonrpc.ID {
 		return stringID(v)
 	}
 	return jsonrpc.ID{}
+}
+
+// wireMessage is the decode form of any JSON-RPC message.
+type wireMessage struct {
+	Version string          `json:"jsonrpc"`
+	ID      any             `json:"id,omitempty"`
+	Method  *string         `json:"method,omitempty"`
+	Params  json.RawMessage `json:"params,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   *jsonrpc.Error  `json:"error,omitempty"`
+}
+
+var errNotJSONRPC = errors.New(`not a JSON-RPC 2.0 message: "jsonrpc" must be "2.0"`)
+
+// decodeMessage decodes one JSON-RPC message, as jsonrpc.DecodeMessage does
+// but with encoding/json, which allocates far less per message on the hot
+// path (the SDK's decoder reserves a large buffer for every call).
+func decodeMessage(data []byte) (jsonrpc.Message, error) {
+	var w wireMessage
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, fmt.Errorf("decoding JSON-RPC message: %w", err)
+	}
+	if w.Version != "2.0" {
+		return nil, errNotJSONRPC
+	}
+	id, err := jsonrpc.MakeID(w.ID)
+	if err != nil {
+		return nil, fmt.Errorf("decoding JSON-RPC message: id must be a number or a string")
+	}
+	if w.Method != nil {
+		if *w.Method == "" {
+			return nil, errors.New("decoding JSON-RPC message: method must not be empty")
+		}
+		return &jsonrpc.Request{ID: id, Method: *w.Method, Params: w.Params}, nil
+	}
+	if !id.IsValid() {
+		return nil, errors.New("decoding JSON-RPC message: a response needs an id, a request a method")
+	}
+	r := &jsonrpc.Response{ID: id, Result: w.Result}
+	if w.Error != nil {
+		r.Error = w.Error
+	}
+	return r, nil
 }

@@ -1,0 +1,290 @@
+// Package config reads toolgate's configuration file (toolgate.yaml), a YAML
+// or JSON document naming the upstream MCP servers, the policies, and the
+// gateway's knobs. Every problem is reported with its file, line and column,
+// and all of them are reported at once. docs/config.md documents every field.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/toolgate/toolgate"
+)
+
+// Defaults of the fields a file may leave out.
+const (
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultAuth            = "none"
+	DefaultStore           = "sqlite://toolgate.db"
+	DefaultLimits          = "memory"
+	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB
+	DefaultMaxDepth        = 64
+	DefaultUpstreamTimeout = Duration(30 * time.Second)
+)
+
+// MaxFileSize is the largest configuration file Load and Parse accept.
+const MaxFileSize = 1 << 20 // 1 MiB
+
+// Config is a loaded configuration with every default applied and every
+// ${NAME} reference replaced by its value. It may hold secrets taken from
+// the environment (env, headers): do not log it.
+type Config struct {
+	// File is the path the configuration was loaded from (the name given
+	// to Parse). Relative paths in the file are resolved against Dir().
+	File string `json:"-"`
+	// Listen is the host:port of the HTTP front; MCP is served at /mcp.
+	Listen string `json:"listen"`
+	// Servers are the upstream MCP servers by name.
+	Servers map[string]*Server `json:"servers"`
+	// ServerNames are the keys of Servers in the order the file lists
+	// them: the order in which tool lists are aggregated.
+	ServerNames []string `json:"-"`
+	// Policies are the named policies: a file or an inline document.
+	Policies map[string]*PolicySource `json:"policies"`
+	// Auth is "none" (every caller is toolgate.Anonymous; only allowed on
+	// a loopback listen address) or "grants" (bearer tokens).
+	Auth string `json:"auth"`
+	// Store is "sqlite://PATH" or a "postgres://" URL.
+	Store string `json:"store"`
+	// Limits is "memory" or a "redis://" (or "rediss://") URL.
+	Limits string `json:"limits"`
+	// AllowedOrigins are browser origins ("https://app.example.com")
+	// allowed at /mcp besides loopback origins (http://localhost[:port],
+	// http://127.0.0.1[:port], http://[::1][:port]).
+	AllowedOrigins []string `json:"allowed_origins"`
+	// MaxBodyBytes caps the size of one request body at /mcp.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// MaxDepth caps the nesting of JSON values in a request.
+	MaxDepth int `json:"max_depth"`
+	// ListDefaultDenied lists in tools/list the tools that only
+	// "default: deny" refuses (they are left out when false).
+	ListDefaultDenied bool `json:"list_default_denied"`
+	// UpstreamTimeout is how long to wait for an upstream to start and
+	// answer initialize.
+	UpstreamTimeout Duration `json:"upstream_timeout"`
+}
+
+// Server is one upstream MCP server: either a stdio command or a
+// streamable-HTTP URL, never both.
+type Server struct {
+	// Command is the program and its arguments of a stdio upstream.
+	Command []string `json:"command,omitempty"`
+	// Env holds variables added to toolgate's own environment for Command.
+	Env map[string]string `json:"env,omitempty"`
+	// Cwd is the working directory of Command, already resolved against
+	// the configuration file's directory (which is also its default).
+	Cwd string `json:"cwd,omitempty"`
+	// URL is the endpoint of a streamable-HTTP upstream.
+	URL string `json:"url,omitempty"`
+	// Headers are sent with every request to URL.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Prefix is put before the server's tool names. Nil means the default:
+	// "<name>_" when there are several servers, none when there is one.
+	// Use Config.ToolPrefix for the effective value.
+	Prefix *string `json:"prefix,omitempty"`
+	// Line and Column locate the server's name in the file.
+	Line, Column int `json:"-"`
+}
+
+// PolicySource is where a named policy comes from: a file (Path) or a
+// document written inline in the configuration (Inline).
+type PolicySource struct {
+	// Path is the policy file as written; Config.PolicyPath resolves it.
+	Path string
+	// Inline is the inline document re-encoded as JSON, one value per line.
+	Inline []byte
+	// Line and Column locate the policy's value in the configuration file.
+	Line, Column int
+
+	// marks maps positions in Inline to positions in the config file.
+	marks []mark
+}
+
+// mark pairs a position in the re-encoded Inline document with the
+// position of the same key or value in the configuration file.
+type mark struct{ line, col, fileLine, fileCol int }
+
+// Position maps a line and column of Inline (as reported by the policy
+// loader) to the position of the same key or value in the configuration
+// file. Positions it cannot map give the position of the policy itself.
+func (p *PolicySource) Position(line, col int) (int, int) {
+	best := -1
+	for i, m := range p.marks {
+		if m.line < line || (m.line == line && m.col <= col) {
+			best = i
+		} else {
+			break
+		}
+	}
+	if best < 0 {
+		return p.Line, p.Column
+	}
+	return p.marks[best].fileLine, p.marks[best].fileCol
+}
+
+// MarshalJSON encodes a file policy as its path and an inline policy as the
+// document itself.
+func (p *PolicySource) MarshalJSON() ([]byte, error) {
+	if p.Inline != nil {
+		return p.Inline, nil
+	}
+	return json.Marshal(p.Path)
+}
+
+// Duration is a time.Duration written in the file as a Go duration string
+// ("30s", "1m30s") or a number of seconds.
+type Duration time.Duration
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON encodes d as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON accepts a Go duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		s = string(b)
+	}
+	v, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+func parseDuration(s string) (Duration, error) {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n < 0 || n > float64(1<<63-1)/float64(time.Second) {
+			return 0, fmt.Errorf("duration %s out of range", s)
+		}
+		return Duration(n * float64(time.Second)), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (want e.g. \"30s\", \"2m\" or a number of seconds)", s)
+	}
+	return Duration(v), nil
+}
+
+// Default returns the configuration of an empty file: no servers, no
+// policies, every other field at its default.
+func Default() *Config {
+	return &Config{
+		Listen:          DefaultListen,
+		Servers:         map[string]*Server{},
+		Policies:        map[string]*PolicySource{},
+		Auth:            DefaultAuth,
+		Store:           DefaultStore,
+		Limits:          DefaultLimits,
+		MaxBodyBytes:    DefaultMaxBodyBytes,
+		MaxDepth:        DefaultMaxDepth,
+		UpstreamTimeout: DefaultUpstreamTimeout,
+	}
+}
+
+// Load reads and parses the configuration file at path. A missing file is
+// a toolgate.NotFound error; an invalid one is an ErrorList.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &toolgate.Error{Code: toolgate.NotFound, Message: "config file " + path + " not found", Err: err}
+		}
+		return nil, &toolgate.Error{Code: toolgate.Invalid, Message: "cannot read config file " + path, Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, &toolgate.Error{Code: toolgate.Invalid, Message: "cannot read config file " + path, Err: err}
+	}
+	return Parse(data, path)
+}
+
+// Parse parses a configuration document; name is used in error positions
+// and as Config.File. When the document is well-formed but invalid, Parse
+// returns an ErrorList together with a Config holding what it understood,
+// so that a checker can go on to validate the policies; such a Config
+// must not be used to run a gateway. On any other error the Config is nil.
+func Parse(data []byte, name string) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, ErrorList{{File: name, Line: 1, Column: 1,
+			Message: fmt.Sprintf("config file is larger than %d bytes (1 MiB)", MaxFileSize)}}
+	}
+	d := &decoder{file: name, data: data}
+	root, err := d.parseDocument()
+	if err != nil {
+		return nil, err
+	}
+	c := Default()
+	c.File = name
+	d.config(c, root)
+	if len(d.errs) > 0 {
+		d.errs.sort()
+		return c, d.errs
+	}
+	return c, nil
+}
+
+// Dir is the directory of the configuration file, against which relative
+// paths in it are resolved.
+func (c *Config) Dir() string {
+	if c.File == "" {
+		return "."
+	}
+	return filepath.Dir(c.File)
+}
+
+// resolve makes p relative to the configuration's directory unless it is
+// absolute.
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir(), p)
+}
+
+// PolicyPath is the path of the named policy's file, resolved against the
+// configuration's directory; "" for an inline or unknown policy.
+func (c *Config) PolicyPath(name string) string {
+	p, ok := c.Policies[name]
+	if !ok || p.Inline != nil {
+		return ""
+	}
+	return c.resolve(p.Path)
+}
+
+// StorePath is the database file of a sqlite:// store, resolved against the
+// configuration's directory; "" for other stores.
+func (c *Config) StorePath() string {
+	if rest, ok := cutPrefixFold(c.Store, "sqlite://"); ok {
+		return c.resolve(rest)
+	}
+	return ""
+}
+
+// ToolPrefix is the effective prefix of the named server's tool names: its
+// explicit prefix, or "<name>_" when the configuration has several servers
+// and "" when it has one.
+func (c *Config) ToolPrefix(server string) string {
+	s, ok := c.Servers[server]
+	if !ok {
+		return ""
+	}
+	if s.Prefix != nil {
+		return *s.Prefix
+	}
+	if len(c.Servers) > 1 {
+		return server + "_"
+	}
+	return ""
+}

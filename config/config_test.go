@@ -1,0 +1,499 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toolgate/toolgate"
+)
+
+func TestParseDefaults(t *testing.T) {
+	for _, doc := range []string{"", "# nothing\n", "{}", "null\n", "servers:\npolicies:\n"} {
+		c, err := Parse([]byte(doc), "c.yaml")
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", doc, err)
+		}
+		want := Default()
+		want.File = "c.yaml"
+		if !reflect.DeepEqual(c, want) {
+			t.Errorf("Parse(%q) = %+v, want %+v", doc, c, want)
+		}
+	}
+	d := Default()
+	if d.Listen != "127.0.0.1:8080" || d.Auth != "none" || d.Store != "sqlite://toolgate.db" || d.Limits != "memory" ||
+		d.MaxBodyBytes != 4<<20 || d.MaxDepth != 64 || d.ListDefaultDenied || time.Duration(d.UpstreamTimeout) != 30*time.Second {
+		t.Errorf("Default() = %+v", d)
+	}
+}
+
+const full = `# the design's example
+listen: 127.0.0.1:9090
+servers:
+  clerk:
+    command: [node, local-server.js]
+    env: {CLERK_SECRET_KEY: "${TG_TEST_SECRET}", LITERAL: "a$$b", PORT: 3000}
+    cwd: srv
+  docs:
+    url: http://127.0.0.1:9000/mcp
+    headers: {Authorization: "Bearer ${TG_TEST_TOKEN}"}
+    prefix: "docs_"
+  everything:
+    command: npx -y @modelcontextprotocol/server-everything
+    prefix: ""
+policies:
+  default: policy.json
+  abs: /etc/toolgate/p.yaml
+  inline:
+    version: "1"
+    default: deny
+    tools:
+      UpdateUser:
+        limits: [{counter: c, window: minute, max: 0x1e, scope: grant}]
+auth: grants
+store: postgres://tg:secret@db:5432/toolgate
+limits: redis://127.0.0.1:6379
+allowed_origins: [https://app.example.com, "http://LOCALHOST:3000/"]
+max_body_bytes: 1MiB
+max_depth: 32
+list_default_denied: true
+upstream_timeout: 1m30s
+`
+
+func TestParseFull(t *testing.T) {
+	t.Setenv("TG_TEST_SECRET", "sk_test")
+	t.Setenv("TG_TEST_TOKEN", "tok")
+	c, err := Parse([]byte(full), filepath.Join("conf", "toolgate.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9090" || c.Auth != "grants" || c.Limits != "redis://127.0.0.1:6379" ||
+		c.Store != "postgres://tg:secret@db:5432/toolgate" || c.MaxBodyBytes != 1<<20 || c.MaxDepth != 32 ||
+		!c.ListDefaultDenied || time.Duration(c.UpstreamTimeout) != 90*time.Second {
+		t.Errorf("scalars: %+v", c)
+	}
+	if want := []string{"https://app.example.com", "http://localhost:3000"}; !reflect.DeepEqual(c.AllowedOrigins, want) {
+		t.Errorf("AllowedOrigins = %q, want %q", c.AllowedOrigins, want)
+	}
+	if want := []string{"clerk", "docs", "everything"}; !reflect.DeepEqual(c.ServerNames, want) {
+		t.Errorf("ServerNames = %q, want %q", c.ServerNames, want)
+	}
+	clerk := c.Servers["clerk"]
+	if !reflect.DeepEqual(clerk.Command, []string{"node", "local-server.js"}) ||
+		!reflect.DeepEqual(clerk.Env, map[string]string{"CLERK_SECRET_KEY": "sk_test", "LITERAL": "a$b", "PORT": "3000"}) ||
+		clerk.Cwd != filepath.Join("conf", "srv") || clerk.Prefix != nil || clerk.Line != 4 || clerk.Column != 3 {
+		t.Errorf("clerk = %+v", clerk)
+	}
+	docs := c.Servers["docs"]
+	if docs.URL != "http://127.0.0.1:9000/mcp" || docs.Headers["Authorization"] != "Bearer tok" || docs.Cwd != "" {
+		t.Errorf("docs = %+v", docs)
+	}
+	every := c.Servers["everything"]
+	if !reflect.DeepEqual(every.Command, []string{"npx", "-y", "@modelcontextprotocol/server-everything"}) || every.Cwd != "conf" {
+		t.Errorf("everything = %+v", every)
+	}
+	for name, want := range map[string]string{"clerk": "clerk_", "docs": "docs_", "everything": "", "nope": ""} {
+		if got := c.ToolPrefix(name); got != want {
+			t.Errorf("ToolPrefix(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if got := c.PolicyPath("default"); got != filepath.Join("conf", "policy.json") {
+		t.Errorf("PolicyPath(default) = %q", got)
+	}
+	if got := c.PolicyPath("abs"); got != "/etc/toolgate/p.yaml" {
+		t.Errorf("PolicyPath(abs) = %q", got)
+	}
+	if got := c.PolicyPath("inline"); got != "" {
+		t.Errorf("PolicyPath(inline) = %q", got)
+	}
+	in := c.Policies["inline"]
+	if in.Line != 19 || in.Column != 5 {
+		t.Errorf("inline policy at %d:%d, want 19:5", in.Line, in.Column)
+	}
+	wantJSON := `{
+  "version": "1",
+  "default": "deny",
+  "tools": {
+    "UpdateUser": {
+      "limits": [
+        {
+          "counter": "c",
+          "window": "minute",
+          "max": 30,
+          "scope": "grant"
+        }
+      ]
+    }
+  }
+}`
+	if string(in.Inline) != wantJSON {
+		t.Errorf("Inline =\n%s\nwant\n%s", in.Inline, wantJSON)
+	}
+	// "max": 30 is on line 10, column 18 of Inline; it came from 0x1e.
+	if l, col := in.Position(10, 18); l != 23 || col != 52 {
+		t.Errorf("Position(10, 18) = %d:%d, want 23:52", l, col)
+	}
+	if l, col := in.Position(5, 5); l != 22 || col != 7 {
+		t.Errorf("Position(5, 5) = %d:%d, want 22:7 (UpdateUser)", l, col)
+	}
+	if l, col := in.Position(0, 0); l != 19 || col != 5 {
+		t.Errorf("Position(0, 0) = %d:%d, want the policy's own position", l, col)
+	}
+	if c.Dir() != "conf" {
+		t.Errorf("Dir() = %q", c.Dir())
+	}
+}
+
+func TestParseJSON(t *testing.T) {
+	doc := `{
+	"listen": "127.0.0.1:0",
+	"servers": {"a": {"url": "https:\/\/example.com\/mcp"}, "b": {"command": ["x"], "prefix": "a_"}},
+	"policies": {"p": {"version": "1", "tools": {"t": {"max": 1.5e3}}}},
+	"max_depth": 10
+}`
+	c, err := Parse([]byte(doc), "c.json")
+	if err == nil {
+		t.Fatal("want the prefix collision error")
+	}
+	checkErrors(t, err, []string{`3:92: servers.b.prefix: servers "a" and "b" both use the tool prefix "a_"`})
+	if c.Servers["a"].URL != "https://example.com/mcp" || c.MaxDepth != 10 || c.Listen != "127.0.0.1:0" {
+		t.Errorf("c = %+v", c)
+	}
+	if got := string(c.Policies["p"].Inline); !strings.Contains(got, `"max": 1500`) {
+		t.Errorf("inline = %s", got)
+	}
+}
+
+// checkErrors asserts that err is an ErrorList whose errors are, in order,
+// "line:col: " followed by a text each error's "path: message" starts with.
+func checkErrors(t *testing.T, err error, want []string) {
+	t.Helper()
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %v (%T) is not an ErrorList", err, err)
+	}
+	var got []string
+	for _, e := range list {
+		if e.File == "" {
+			t.Errorf("error without file: %v", e)
+		}
+		msg := e.Message
+		if e.Path != "" {
+			msg = e.Path + ": " + msg
+		}
+		got = append(got, fmt.Sprintf("%d:%d: %s", e.Line, e.Column, msg))
+	}
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(want); i++ {
+		ok = strings.HasPrefix(got[i], want[i])
+	}
+	if !ok {
+		t.Errorf("errors:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Setenv("TG_TEST_SET", "x")
+	os.Unsetenv("TG_TEST_UNSET")
+	tests := []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"unknown top key", "listen: 127.0.0.1:1\nlisen: x\n",
+			[]string{`2:1: unknown key "lisen" (did you mean "listen"?)`}},
+		{"unknown key camelCase", "allowedOrigins: []\n",
+			[]string{`1:1: unknown key "allowedOrigins" (did you mean "allowed_origins"?)`}},
+		{"unknown key no suggestion", "zzzzzz: 1\n",
+			[]string{`1:1: unknown key "zzzzzz" (known keys: listen, servers`}},
+		{"unknown server key", "servers:\n  a:\n    url: http://x\n    comand: [x]\n",
+			[]string{`4:5: servers.a: unknown key "comand" (did you mean "command"?)`}},
+		{"duplicate key", "auth: none\nauth: grants\n",
+			[]string{`2:1: duplicate key "auth" (first at line 1)`}},
+		{"not a mapping", "- a\n- b\n",
+			[]string{`1:1: the configuration must be a mapping`}},
+		{"syntax error", "listen: [1\nauth: none\n",
+			[]string{`1:1: invalid YAML: did not find expected ',' or ']'`}},
+		{"syntax error later line", "a:\n  b: c\n d: e\n",
+			[]string{`2:1: invalid YAML: did not find expected key`}},
+		{"tab indentation", "servers:\n\ta: {}\n",
+			[]string{`2:1: invalid YAML: tab characters`}},
+		{"json syntax", "{\"listen\": \"x\",\n  \"auth\" \"none\"}",
+			[]string{`2:10: invalid JSON: invalid character '"' after object key`}},
+		{"two documents", "auth: none\n---\nauth: grants\n",
+			[]string{`2:1: the file holds several YAML documents`}},
+		{"env unset", "servers:\n  a:\n    url: http://x\n    headers: {A: \"x ${TG_TEST_UNSET} y\"}\n",
+			[]string{`4:21: servers.a.headers.A: environment variable TG_TEST_UNSET is not set`}},
+		{"env unset twice", "store: \"sqlite://${TG_TEST_UNSET}/${TG_TEST_UNSET2}\"\n",
+			[]string{`1:18: store: environment variable TG_TEST_UNSET is not set`,
+				`1:35: store: environment variable TG_TEST_UNSET2 is not set`}},
+		{"env unterminated", "store: sqlite://${TG_TEST_SET\n",
+			[]string{`1:17: store: unterminated ${`}},
+		{"env bad name", "store: sqlite://${1X}\n",
+			[]string{`1:17: store: invalid environment variable reference ${1X}`}},
+		{"env default syntax", "store: sqlite://${X:-y}\n",
+			[]string{`1:17: store: invalid environment variable reference ${X:-y}`}},
+		{"listen not host:port", "listen: 8080\n",
+			[]string{`1:9: listen: must be host:port`}},
+		{"listen bad port", "listen: 127.0.0.1:99999\n",
+			[]string{`1:9: listen: port "99999" must be a number from 0 to 65535`}},
+		{"listen not a string", "listen: [a]\n",
+			[]string{`1:9: listen: must be a string, not a list`}},
+		{"auth none on all interfaces", "listen: 0.0.0.0:8080\n",
+			[]string{`1:9: listen: "0.0.0.0:8080" is not a loopback address, which auth: none requires`}},
+		{"auth none on empty host", "auth: none\nlisten: \":8080\"\n",
+			[]string{`2:9: listen: ":8080" is not a loopback address`}},
+		{"auth unknown", "auth: oauth\n",
+			[]string{`1:7: auth: must be "none" or "grants", not "oauth"`}},
+		{"store scheme", "store: mysql://x\n",
+			[]string{`1:8: store: must be sqlite://PATH or a postgres:// URL, not "mysql://x"`}},
+		{"store sqlite empty", "store: sqlite://\n",
+			[]string{`1:8: store: sqlite:// needs a database file path`}},
+		{"store postgres no host", "store: postgres:///db\n",
+			[]string{`1:8: store: invalid postgres URL`}},
+		{"store redacts password", "store: mysql://u:hunter2@h/db\n",
+			[]string{`1:8: store: must be sqlite://PATH or a postgres:// URL, not "mysql://u:xxxxx@h/db"`}},
+		{"limits scheme", "limits: memcached://x\n",
+			[]string{`1:9: limits: must be "memory" or a redis:// URL`}},
+		{"limits no host", "limits: redis://\n",
+			[]string{`1:9: limits: redis URL "redis://" has no host`}},
+		{"origins not list", "allowed_origins: https://a.example\n",
+			[]string{`1:18: allowed_origins: must be a list of origins`}},
+		{"origin with path", "allowed_origins: [https://a.example, https://b.example/x, \"*\"]\n",
+			[]string{`1:38: allowed_origins[1]: "https://b.example/x" is not an origin`,
+				`1:59: allowed_origins[2]: "*" is not an origin`}},
+		{"max_body_bytes bad", "max_body_bytes: lots\n",
+			[]string{`1:17: max_body_bytes: must be a number of bytes or a size such as "4MiB", not "lots"`}},
+		{"max_body_bytes zero", "max_body_bytes: 0\n",
+			[]string{`1:17: max_body_bytes: must be at least 1 byte`}},
+		{"max_body_bytes overflow", "max_body_bytes: 99999999999999GiB\n",
+			[]string{`1:17: max_body_bytes: "99999999999999GiB" is too large`}},
+		{"max_depth range", "max_depth: 0\n",
+			[]string{`1:12: max_depth: must be between 1 and 10000, not 0`}},
+		{"max_depth not number", "max_depth: deep\n",
+			[]string{`1:12: max_depth: must be a whole number, not "deep"`}},
+		{"bool", "list_default_denied: yes\n",
+			[]string{`1:22: list_default_denied: must be true or false, not "yes"`}},
+		{"duration", "upstream_timeout: soon\n",
+			[]string{`1:19: upstream_timeout: invalid duration "soon"`}},
+		{"duration zero", "upstream_timeout: 0s\n",
+			[]string{`1:19: upstream_timeout: must be longer than 0`}},
+		{"servers not mapping", "servers: [a]\n",
+			[]string{`1:10: servers: must be a mapping of keys to values, not a list`}},
+		{"server bad name", "servers:\n  a.b: {url: http://x}\n",
+			[]string{`2:3: servers: server name "a.b" may hold only letters, digits, _ and -`}},
+		{"server empty", "servers:\n  a:\n",
+			[]string{`2:3: servers.a: needs either command`}},
+		{"server neither", "servers:\n  a: {env: {A: b}}\n",
+			[]string{`2:3: servers.a: needs either command (a stdio server) or url`}},
+		{"server both", "servers:\n  a:\n    command: [x]\n    url: http://x\n",
+			[]string{`4:5: servers.a: has both command and url`}},
+		{"server stdio-only keys on url", "servers:\n  a:\n    url: http://x\n    env: {A: b}\n    cwd: /tmp\n",
+			[]string{`4:5: servers.a.env: only applies to command servers`,
+				`5:5: servers.a.cwd: only applies to command servers`}},
+		{"server http-only keys on command", "servers:\n  a:\n    command: [x]\n    headers: {A: b}\n",
+			[]string{`4:5: servers.a.headers: only applies to url servers`}},
+		{"command empty list", "servers:\n  a: {command: []}\n",
+			[]string{`2:16: servers.a.command: must not be empty`}},
+		{"command empty string", "servers:\n  a: {command: \"  \"}\n",
+			[]string{`2:16: servers.a.command: must not be empty`}},
+		{"command empty program", "servers:\n  a: {command: [\"\", x]}\n",
+			[]string{`2:17: servers.a.command[0]: the program name must not be empty`}},
+		{"command quoted string", "servers:\n  a:\n    command: node 'my server.js'\n",
+			[]string{`3:14: servers.a.command: a command string is split at spaces without shell quoting`}},
+		{"command mapping", "servers:\n  a:\n    command: {x: y}\n",
+			[]string{`3:14: servers.a.command: must be a list such as [node, server.js], not a mapping`}},
+		{"command element not string", "servers:\n  a:\n    command: [x, [y]]\n",
+			[]string{`3:18: servers.a.command[1]: must be a string, not a list`}},
+		{"url scheme", "servers:\n  a: {url: \"ws://x\"}\n",
+			[]string{`2:12: servers.a.url: URL scheme must be http or https, not "ws"`}},
+		{"url no host", "servers:\n  a: {url: \"http:///mcp\"}\n",
+			[]string{`2:12: servers.a.url: URL "http:///mcp" has no host`}},
+		{"url invalid", "servers:\n  a: {url: \"http://[::1\"}\n",
+			[]string{`2:12: servers.a.url: invalid URL`}},
+		{"env null value", "servers:\n  a:\n    command: [x]\n    env: {A: }\n",
+			[]string{`4:11: servers.a.env.A: has no value`}},
+		{"env bad name", "servers:\n  a:\n    command: [x]\n    env: {\"A=B\": c}\n",
+			[]string{`4:11: servers.a.env.A=B: "A=B" is not a valid environment variable name`}},
+		{"env not mapping", "servers:\n  a:\n    command: [x]\n    env: [A]\n",
+			[]string{`4:10: servers.a.env: must be a mapping`}},
+		{"header bad name", "servers:\n  a:\n    url: http://x\n    headers: {\"X Y\": z}\n",
+			[]string{`4:15: servers.a.headers.X Y: "X Y" is not a valid HTTP header name`}},
+		{"header reserved", "servers:\n  a:\n    url: http://x\n    headers: {Mcp-Session-Id: z}\n",
+			[]string{`4:15: servers.a.headers.Mcp-Session-Id: header Mcp-Session-Id is set by the gateway`}},
+		{"header value newline", "servers:\n  a:\n    url: http://x\n    headers: {A: \"x\\ny\"}\n",
+			[]string{`4:18: servers.a.headers.A: must not contain NUL or line breaks`}},
+		{"prefix chars", "servers:\n  a:\n    url: http://x\n    prefix: \"a/\"\n",
+			[]string{`4:13: servers.a.prefix: prefix "a/" may hold only`}},
+		{"same explicit prefix", "servers:\n  a: {url: http://x, prefix: p_}\n  b: {url: http://y, prefix: p_}\n",
+			[]string{`3:30: servers.b.prefix: servers "a" and "b" both use the tool prefix "p_" (line 2)`}},
+		{"explicit prefix equals default", "servers:\n  a: {url: http://x}\n  b: {url: http://y, prefix: a_}\n",
+			[]string{`3:30: servers.b.prefix: servers "a" and "b" both use the tool prefix "a_" (line 2)`}},
+		{"policies not mapping", "policies: p.json\n",
+			[]string{`1:11: policies: must be a mapping`}},
+		{"policy bad name", "policies:\n  \"a b\": p.json\n",
+			[]string{`2:3: policies: policy name "a b" may hold only`}},
+		{"policy null", "policies:\n  p:\n",
+			[]string{`2:5: policies.p: must be a policy file name or an inline policy document, not null`}},
+		{"policy list", "policies:\n  p: [a]\n",
+			[]string{`2:6: policies.p: must be a policy file name or an inline policy document, not a list`}},
+		{"policy empty path", "policies:\n  p: \"\"\n",
+			[]string{`2:6: policies.p: the policy file name is empty`}},
+		{"inline policy env", "policies:\n  p:\n    tools: {t: {on_deny: \"${TG_TEST_UNSET}\"}}\n",
+			[]string{`3:27: policies.p.tools.t.on_deny: environment variable TG_TEST_UNSET is not set`}},
+		{"inline policy inf", "policies:\n  p: {max: .inf}\n",
+			[]string{`2:12: policies.p.max: number .inf cannot be written in JSON`}},
+		{"inline duplicate key", "policies:\n  p: {a: 1, a: 2}\n",
+			[]string{`2:13: policies.p: duplicate key "a" (first at line 2)`}},
+		{"merge key bad", "servers:\n  a:\n    <<: 3\n    url: http://x\n",
+			[]string{`3:9: servers.a: a merge key (<<) takes a mapping or a list of mappings`}},
+		{"non-scalar key", "? [a]\n: b\n",
+			[]string{`1:3: keys must be strings`}},
+		{"several errors in order", "zz: 1\nauth: x\nservers:\n  a: {}\n",
+			[]string{`1:1: unknown key "zz"`, `2:7: auth: must be`, `4:3: servers.a: needs either command`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc), "c.yaml")
+			if err == nil {
+				t.Fatalf("Parse succeeded, want %q", tt.want)
+			}
+			checkErrors(t, err, tt.want)
+			if !strings.HasPrefix(err.Error(), "c.yaml:") {
+				t.Errorf("Error() = %q, want it to start with the file name", err)
+			}
+			if toolgate.ErrorCode(err) != toolgate.Invalid {
+				t.Errorf("ErrorCode = %v, want invalid", toolgate.ErrorCode(err))
+			}
+		})
+	}
+}
+
+func TestParseTooLarge(t *testing.T) {
+	data := make([]byte, MaxFileSize+1)
+	for i := range data {
+		data[i] = ' '
+	}
+	c, err := Parse(data, "big.yaml")
+	if c != nil {
+		t.Error("want a nil config")
+	}
+	checkErrors(t, err, []string{"1:1: config file is larger than 1048576 bytes (1 MiB)"})
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "toolgate.yaml")
+	if err := os.WriteFile(path, []byte("servers:\n  a: {command: [x]}\npolicies: {default: p.json}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.File != path || c.PolicyPath("default") != filepath.Join(dir, "p.json") || c.Servers["a"].Cwd != dir {
+		t.Errorf("c = %+v", c)
+	}
+	if c.StorePath() != filepath.Join(dir, "toolgate.db") {
+		t.Errorf("StorePath() = %q", c.StorePath())
+	}
+
+	_, err = Load(filepath.Join(dir, "missing.yaml"))
+	if toolgate.ErrorCode(err) != toolgate.NotFound || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v (code %v)", err, toolgate.ErrorCode(err))
+	}
+
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte(strings.Repeat("#", MaxFileSize+10)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(big)
+	checkErrors(t, err, []string{"1:1: config file is larger than"})
+}
+
+func TestParseMergeAndAliases(t *testing.T) {
+	doc := `
+x-common: &common
+  command: [node, server.js]
+  env: {A: "1"}
+servers:
+  a:
+    <<: *common
+    env: {B: "2"}
+  b: *common
+`
+	_, err := Parse([]byte(doc), "c.yaml")
+	// x-common is not a known key: extension blocks are not allowed.
+	checkErrors(t, err, []string{`2:1: unknown key "x-common"`})
+
+	doc = `
+servers:
+  a: &common
+    command: [node, server.js]
+    env: {A: "1"}
+  b:
+    <<: *common
+    env: {B: "2"}
+`
+	c, err := Parse([]byte(doc), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Servers["b"]; !reflect.DeepEqual(b.Command, []string{"node", "server.js"}) || !reflect.DeepEqual(b.Env, map[string]string{"B": "2"}) {
+		t.Errorf("b = %+v", b)
+	}
+}
+
+func TestParseAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("policies:\n  p:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "    a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	start := time.Now()
+	_, err := Parse([]byte(b.String()), "bomb.yaml")
+	if err == nil || !strings.Contains(err.Error(), "too large once its aliases are expanded") {
+		t.Errorf("err = %v", err)
+	}
+	if time.Since(start) > 30*time.Second { // generous: only a hang should fail
+		t.Errorf("took %v", time.Since(start))
+	}
+}
+
+func TestErrorListFormat(t *testing.T) {
+	l := ErrorList{
+		{File: "a.yaml", Line: 1, Column: 2, Message: "first"},
+		{File: "a.yaml", Line: 3, Column: 4, Path: "servers.x", Message: "second"},
+	}
+	if got, want := l.Error(), "a.yaml:1:2: first\na.yaml:3:4: servers.x: second"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	var te *toolgate.Error
+	if !errors.As(error(l), &te) || te.Code != toolgate.Invalid {
+		t.Errorf("errors.As toolgate.Error: %v", te)
+	}
+	if !errors.Is(l, l[1]) {
+		t.Error("errors.Is does not see the list's members")
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	var d Duration
+	for in, want := range map[string]time.Duration{`"1m"`: time.Minute, `2.5`: 2500 * time.Millisecond, `"45"`: 45 * time.Second} {
+		if err := d.UnmarshalJSON([]byte(in)); err != nil || time.Duration(d) != want {
+			t.Errorf("UnmarshalJSON(%s) = %v, %v", in, d, err)
+		}
+	}
+	if err := d.UnmarshalJSON([]byte(`"soon"`)); err == nil {
+		t.Error("want an error")
+	}
+	b, _ := Duration(90 * time.Second).MarshalJSON()
+	if string(b) != `"1m30s"` {
+		t.Errorf("MarshalJSON = %s", b)
+	}
+}

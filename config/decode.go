@@ -1,0 +1,1175 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxNodes bounds the work of walking a document, so that YAML aliases
+// cannot expand a small file into a huge one.
+const maxNodes = 200_000
+
+// maxNesting bounds how deeply values may nest.
+const maxNesting = 1000
+
+var (
+	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	envRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	prefixRE = regexp.MustCompile(`^[A-Za-z0-9_.-]*$`)
+	tokenRE  = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	sizeRE   = regexp.MustCompile(`^(?i)(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?$`)
+)
+
+// decoder walks one document and collects every error it finds.
+type decoder struct {
+	file   string
+	data   []byte
+	lines  []int // byte offset of the start of each line
+	errs   ErrorList
+	nodes  int
+	lookup func(string) (string, bool)
+}
+
+// errorf records an error at n's position.
+func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+	line, col := 1, 1
+	if n != nil && n.Line > 0 {
+		line, col = n.Line, n.Column
+	}
+	d.errorAt(line, col, path, format, args...)
+}
+
+func (d *decoder) errorAt(line, col int, path, format string, args ...any) {
+	d.errs = append(d.errs, &FieldError{File: d.file, Line: line, Column: col, Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// parseDocument parses the data as JSON (when it is a valid JSON object)
+// or YAML, and returns the root value (nil for an empty document).
+func (d *decoder) parseDocument() (*yaml.Node, error) {
+	d.indexLines()
+	if d.lookup == nil {
+		d.lookup = os.LookupEnv
+	}
+	trimmed := bytes.TrimLeft(d.data, " \t\r\n\ufeff")
+	isJSON := len(trimmed) > 0 && trimmed[0] == '{'
+	if isJSON && json.Valid(d.data) {
+		return d.parseJSON()
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(d.data))
+	var doc yaml.Node
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return nil, nil
+	}
+	if err != nil {
+		if isJSON {
+			return nil, d.jsonSyntaxError()
+		}
+		return nil, d.yamlError(err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, d.yamlError(err)
+	default:
+		line, col := next.Line, next.Column
+		if line == 0 {
+			line, col = 1, 1
+		}
+		return nil, ErrorList{{File: d.file, Line: line, Column: col,
+			Message: "the file holds several YAML documents; toolgate reads exactly one"}}
+	}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		return doc.Content[0], nil
+	}
+	return nil, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError turns a yaml.v3 syntax error into an ErrorList. yaml.v3 reports
+// the line only (and no line at all for the first one), so the column is 1.
+func (d *decoder) yamlError(err error) error {
+	msg := err.Error()
+	line := 1
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	if strings.Contains(msg, "cannot start any token") {
+		if l, c, ok := d.findTab(); ok {
+			return ErrorList{{File: d.file, Line: l, Column: c,
+				Message: "invalid YAML: tab characters must not be used for indentation"}}
+		}
+	}
+	return ErrorList{{File: d.file, Line: line, Column: 1, Message: "invalid YAML: " + msg}}
+}
+
+// findTab finds the first tab used in indentation.
+func (d *decoder) findTab() (int, int, bool) {
+	for i, start := range d.lines {
+		end := len(d.data)
+		if i+1 < len(d.lines) {
+			end = d.lines[i+1]
+		}
+		line := d.data[start:end]
+		for j, b := range line {
+			if b == '\t' {
+				return i + 1, j + 1, true
+			}
+			if b != ' ' {
+				break
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// jsonSyntaxError reports where a document that looks like JSON stops
+// being valid JSON.
+func (d *decoder) jsonSyntaxError() error {
+	var v any
+	err := json.Unmarshal(d.data, &v)
+	off := len(d.data)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off = int(se.Offset) - 1
+	}
+	if err == nil {
+		err = errors.New("unexpected content")
+	}
+	line, col := d.pos(max(off, 0))
+	return ErrorList{{File: d.file, Line: line, Column: col, Message: "invalid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}}
+}
+
+func (d *decoder) indexLines() {
+	d.lines = []int{0}
+	for i, b := range d.data {
+		if b == '\n' {
+			d.lines = append(d.lines, i+1)
+		}
+	}
+}
+
+// pos converts a byte offset into a 1-based line and character column.
+func (d *decoder) pos(off int) (int, int) {
+	off = min(off, len(d.data))
+	i := 0
+	lo, hi := 0, len(d.lines)
+	for lo < hi { // last line start <= off
+		m := (lo + hi) / 2
+		if d.lines[m] <= off {
+			i, lo = m, m+1
+		} else {
+			hi = m
+		}
+	}
+	return i + 1, utf8.RuneCount(d.data[d.lines[i]:off]) + 1
+}
+
+// lineText returns the text of a 1-based line.
+func (d *decoder) lineText(line int) []byte {
+	if line < 1 || line > len(d.lines) {
+		return nil
+	}
+	end := len(d.data)
+	if line < len(d.lines) {
+		end = d.lines[line]
+	}
+	return d.data[d.lines[line-1]:end]
+}
+
+// parseJSON builds a yaml.Node tree from a valid JSON document, so that JSON
+// and YAML files are walked the same way with exact positions.
+func (d *decoder) parseJSON() (*yaml.Node, error) {
+	dec := json.NewDecoder(bytes.NewReader(d.data))
+	dec.UseNumber()
+	start := func() int {
+		off := int(dec.InputOffset())
+		for off < len(d.data) && strings.IndexByte(" \t\r\n,:", d.data[off]) >= 0 {
+			off++
+		}
+		return off
+	}
+	var value func(depth int) (*yaml.Node, error)
+	value = func(depth int) (*yaml.Node, error) {
+		if depth > maxNesting {
+			return nil, fmt.Errorf("values nest more than %d levels deep", maxNesting)
+		}
+		off := start()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		n := &yaml.Node{}
+		n.Line, n.Column = d.pos(off)
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '{' {
+				n.Kind, n.Tag = yaml.MappingNode, "!!map"
+				for dec.More() {
+					koff := start()
+					ktok, err := dec.Token()
+					if err != nil {
+						return nil, err
+					}
+					key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: ktok.(string), Style: yaml.DoubleQuotedStyle}
+					key.Line, key.Column = d.pos(koff)
+					val, err := value(depth + 1)
+					if err != nil {
+						return nil, err
+					}
+					n.Content = append(n.Content, key, val)
+				}
+			} else {
+				n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
+				for dec.More() {
+					val, err := value(depth + 1)
+					if err != nil {
+						return nil, err
+					}
+					n.Content = append(n.Content, val)
+				}
+			}
+			if _, err := dec.Token(); err != nil { // closing delimiter
+				return nil, err
+			}
+		case string:
+			n.Kind, n.Tag, n.Value, n.Style = yaml.ScalarNode, "!!str", t, yaml.DoubleQuotedStyle
+		case json.Number:
+			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!float", t.String()
+			if _, err := strconv.ParseInt(t.String(), 10, 64); err == nil {
+				n.Tag = "!!int"
+			}
+		case bool:
+			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!bool", strconv.FormatBool(t)
+		case nil:
+			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!null", "null"
+		}
+		return n, nil
+	}
+	n, err := value(0)
+	if err != nil {
+		return nil, ErrorList{{File: d.file, Line: 1, Column: 1, Message: "invalid JSON: " + err.Error()}}
+	}
+	return n, nil
+}
+
+// deref follows aliases and counts the work done.
+func (d *decoder) deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	d.nodes++
+	if d.nodes == maxNodes {
+		d.errorf(n, "", "the document is too large once its aliases are expanded")
+	}
+	return n
+}
+
+func (d *decoder) exhausted() bool { return d.nodes >= maxNodes }
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+// pair is one key and value of a mapping.
+type pair struct{ key, val *yaml.Node }
+
+// pairs returns the entries of a mapping with merge keys (<<) applied,
+// reporting duplicate and non-scalar keys.
+func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+	var out []pair
+	seen := map[string]*yaml.Node{}
+	var merged []pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := d.deref(n.Content[i]), n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(k, path, "keys must be strings")
+			continue
+		}
+		if k.Tag == "!!merge" {
+			merged = append(merged, d.mergeSources(v, path, 0)...)
+			continue
+		}
+		if first, ok := seen[k.Value]; ok {
+			d.errorf(k, path, "duplicate key %q (first at line %d)", k.Value, first.Line)
+			continue
+		}
+		seen[k.Value] = k
+		out = append(out, pair{k, v})
+	}
+	for _, p := range merged {
+		if _, ok := seen[p.key.Value]; !ok {
+			seen[p.key.Value] = p.key
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mergeSources returns the entries a merge key (<<) brings in.
+func (d *decoder) mergeSources(v *yaml.Node, path string, depth int) []pair {
+	v = d.deref(v)
+	if depth > 10 || d.exhausted() {
+		return nil
+	}
+	switch v.Kind {
+	case yaml.MappingNode:
+		return d.pairs(v, path)
+	case yaml.SequenceNode:
+		var out []pair
+		for _, s := range v.Content {
+			s = d.deref(s)
+			if s.Kind != yaml.MappingNode {
+				d.errorf(s, path, "a merge key (<<) takes a mapping or a list of mappings")
+				continue
+			}
+			out = append(out, d.pairs(s, path)...)
+		}
+		return out
+	}
+	d.errorf(v, path, "a merge key (<<) takes a mapping or a list of mappings")
+	return nil
+}
+
+// mapping returns the entries of a mapping value; null gives none.
+func (d *decoder) mapping(n *yaml.Node, path string) ([]pair, bool) {
+	n = d.deref(n)
+	if isNull(n) {
+		return nil, true
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "must be a mapping of keys to values, not %s", describe(n))
+		return nil, false
+	}
+	return d.pairs(n, path), true
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!str":
+			return fmt.Sprintf("the string %q", n.Value)
+		case "!!null":
+			return "null"
+		}
+		return n.Value
+	}
+	return "this value"
+}
+
+// scalar returns the text of a scalar value with ${NAME} expanded.
+// ok is false (and an error recorded) when n is not a scalar or the
+// expansion failed.
+func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
+	n = d.deref(n)
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		d.errorf(n, path, "must be %s, not %s", want, describe(n))
+		return "", false
+	}
+	return d.expand(n, path)
+}
+
+// expand replaces ${NAME} in a scalar's text with the environment
+// variable's value; $$ stands for one dollar sign.
+func (d *decoder) expand(n *yaml.Node, path string) (string, bool) {
+	s := n.Value
+	if !strings.Contains(s, "$") {
+		return s, true
+	}
+	var b strings.Builder
+	ok := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '$' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		switch s[i+1] {
+		case '$':
+			b.WriteByte('$')
+			i++
+		case '{':
+			end := strings.IndexByte(s[i+2:], '}')
+			if end < 0 {
+				line, col := d.find(n, s[i:])
+				d.errorAt(line, col, path, "unterminated ${ (write $$ for a literal dollar sign)")
+				return "", false
+			}
+			name := s[i+2 : i+2+end]
+			ref := s[i : i+3+end]
+			i += 2 + end
+			if !envRE.MatchString(name) {
+				line, col := d.find(n, ref)
+				d.errorAt(line, col, path, "invalid environment variable reference %s (want ${NAME}, NAME made of letters, digits and _; write $$ for a literal dollar sign)", ref)
+				ok = false
+				continue
+			}
+			v, set := d.lookup(name)
+			if !set {
+				line, col := d.find(n, ref)
+				d.errorAt(line, col, path, "environment variable %s is not set", name)
+				ok = false
+				continue
+			}
+			b.WriteString(v)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), ok
+}
+
+// find locates text within a scalar in the source, for errors that point
+// inside a value; it falls back to the scalar's own position.
+func (d *decoder) find(n *yaml.Node, text string) (int, int) {
+	if len(text) > 2 && text[1] == '{' {
+		if i := strings.IndexByte(text, '}'); i > 0 {
+			text = text[:i+1]
+		}
+	}
+	line := d.lineText(n.Line)
+	// Skip to the scalar's start (Column counts characters).
+	off := 0
+	for c := 1; c < n.Column && off < len(line); c++ {
+		_, size := utf8.DecodeRune(line[off:])
+		off += size
+	}
+	if i := bytes.Index(line[off:], []byte(text)); i >= 0 {
+		return n.Line, n.Column + utf8.RuneCount(line[off:off+i])
+	}
+	return n.Line, n.Column
+}
+
+// str sets *dst from a scalar; null keeps the default.
+func (d *decoder) str(n *yaml.Node, path string, dst *string) bool {
+	if isNull(d.deref(n)) {
+		return false
+	}
+	v, ok := d.scalar(n, path, "a string")
+	if ok {
+		*dst = v
+	}
+	return ok
+}
+
+// strMap decodes a mapping of strings to strings (env, headers).
+func (d *decoder) strMap(n *yaml.Node, path string, key func(k *yaml.Node, path string) bool) map[string]string {
+	ps, _ := d.mapping(n, path)
+	if len(ps) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		if !key(p.key, kp) {
+			continue
+		}
+		v := d.deref(p.val)
+		if isNull(v) {
+			d.errorf(p.key, kp, "has no value (write \"\" for an empty one)")
+			continue
+		}
+		s, ok := d.scalar(v, kp, "a string")
+		if !ok {
+			continue
+		}
+		if strings.ContainsAny(s, "\x00\r\n") {
+			d.errorf(v, kp, "must not contain NUL or line breaks")
+			continue
+		}
+		m[p.key.Value] = s
+	}
+	return m
+}
+
+// Keys accepted at each level, for unknown-key errors and suggestions.
+var (
+	topKeys    = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout"}
+	serverKeys = []string{"command", "env", "cwd", "url", "headers", "prefix"}
+)
+
+// unknown reports a key that is not one of known.
+func (d *decoder) unknown(k *yaml.Node, path string, known []string) {
+	msg := fmt.Sprintf("unknown key %q", k.Value)
+	if s := suggest(k.Value, known); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else {
+		msg += " (known keys: " + strings.Join(known, ", ") + ")"
+	}
+	d.errorAt(k.Line, k.Column, path, "%s", msg)
+}
+
+// suggest returns the known key closest to k, if one is close enough.
+func suggest(k string, known []string) string {
+	norm := func(s string) string { return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(s)) }
+	best, bestDist := "", 3
+	for _, c := range known {
+		if norm(c) == norm(k) {
+			return c
+		}
+		if dist := editDistance(k, c); dist < bestDist {
+			best, bestDist = c, dist
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// config fills c from the root mapping and validates it.
+func (d *decoder) config(c *Config, root *yaml.Node) {
+	if root == nil {
+		return
+	}
+	root = d.deref(root)
+	if isNull(root) {
+		return
+	}
+	if root.Kind != yaml.MappingNode {
+		d.errorf(root, "", "the configuration must be a mapping (listen:, servers:, policies:, ...), not %s", describe(root))
+		return
+	}
+	var listenNode, authNode *yaml.Node
+	for _, p := range d.pairs(root, "") {
+		k, v := p.key.Value, p.val
+		switch k {
+		case "listen":
+			if d.str(v, k, &c.Listen) {
+				listenNode = v
+				d.checkListen(v, k, c.Listen)
+			}
+		case "servers":
+			d.servers(c, v)
+		case "policies":
+			d.policies(c, v)
+		case "auth":
+			if d.str(v, k, &c.Auth) {
+				authNode = v
+				if c.Auth != "none" && c.Auth != "grants" {
+					d.errorf(v, k, "must be \"none\" or \"grants\", not %q", c.Auth)
+				}
+			}
+		case "store":
+			if d.str(v, k, &c.Store) {
+				d.checkStore(v, k, c.Store)
+			}
+		case "limits":
+			if d.str(v, k, &c.Limits) {
+				d.checkLimits(v, k, c.Limits)
+			}
+		case "allowed_origins":
+			c.AllowedOrigins = d.origins(v, k)
+		case "max_body_bytes":
+			if n, ok := d.size(v, k); ok {
+				c.MaxBodyBytes = n
+			}
+		case "max_depth":
+			if n, ok := d.integer(v, k, 1, 10000); ok {
+				c.MaxDepth = int(n)
+			}
+		case "list_default_denied":
+			if b, ok := d.boolean(v, k); ok {
+				c.ListDefaultDenied = b
+			}
+		case "upstream_timeout":
+			if t, ok := d.duration(v, k); ok {
+				c.UpstreamTimeout = t
+			}
+		default:
+			d.unknown(p.key, "", topKeys)
+		}
+	}
+	if c.Auth == "none" && !isLoopback(c.Listen) {
+		n := listenNode
+		if n == nil {
+			n = authNode
+		}
+		d.errorf(n, "listen", "%q is not a loopback address, which auth: none requires (anyone who can reach it could call every tool); listen on 127.0.0.1 or set auth: grants", c.Listen)
+	}
+	for _, s := range c.Servers {
+		if len(s.Command) > 0 {
+			if s.Cwd == "" {
+				s.Cwd = c.Dir()
+			} else {
+				s.Cwd = c.resolve(s.Cwd)
+			}
+		}
+	}
+}
+
+func (d *decoder) checkListen(n *yaml.Node, path, v string) {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		d.errorf(n, path, "must be host:port (e.g. 127.0.0.1:8080), not %q", v)
+		return
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || (port != "0" && p == 0) {
+		d.errorf(n, path, "port %q must be a number from 0 to 65535", port)
+	}
+}
+
+// isLoopback reports whether a host:port names a loopback interface.
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return true // reported elsewhere
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+func (d *decoder) checkStore(n *yaml.Node, path, v string) {
+	if rest, ok := cutPrefixFold(v, "sqlite://"); ok {
+		if rest == "" {
+			d.errorf(n, path, "sqlite:// needs a database file path, e.g. sqlite://toolgate.db")
+		}
+		return
+	}
+	if _, ok := cutPrefixFold(v, "postgres://"); !ok {
+		if _, ok := cutPrefixFold(v, "postgresql://"); !ok {
+			d.errorf(n, path, "must be sqlite://PATH or a postgres:// URL, not %q", redactURL(v))
+			return
+		}
+	}
+	if u, err := url.Parse(v); err != nil || u.Host == "" {
+		d.errorf(n, path, "invalid postgres URL %q (want postgres://user:password@host:5432/db)", redactURL(v))
+	}
+}
+
+func (d *decoder) checkLimits(n *yaml.Node, path, v string) {
+	if v == "memory" {
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		d.errorf(n, path, "must be \"memory\" or a redis:// URL, not %q", redactURL(v))
+		return
+	}
+	if u.Host == "" {
+		d.errorf(n, path, "redis URL %q has no host (want redis://127.0.0.1:6379)", redactURL(v))
+	}
+}
+
+// redactURL hides a password in a URL, for error messages.
+func redactURL(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+	}
+	return v
+}
+
+func (d *decoder) origins(n *yaml.Node, path string) []string {
+	n = d.deref(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "must be a list of origins, not %s", describe(n))
+		return nil
+	}
+	var out []string
+	for i, e := range n.Content {
+		ep := fmt.Sprintf("%s[%d]", path, i)
+		s, ok := d.scalar(e, ep, "an origin such as https://app.example.com")
+		if !ok {
+			continue
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			d.errorf(e, ep, "%q is not an origin (want scheme://host[:port], e.g. https://app.example.com)", s)
+			continue
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out
+}
+
+func (d *decoder) integer(n *yaml.Node, path string, lo, hi int64) (int64, bool) {
+	if isNull(d.deref(n)) {
+		return 0, false
+	}
+	s, ok := d.scalar(n, path, "a number")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
+	if err != nil {
+		d.errorf(n, path, "must be a whole number, not %q", s)
+		return 0, false
+	}
+	if v < lo || v > hi {
+		d.errorf(n, path, "must be between %d and %d, not %d", lo, hi, v)
+		return 0, false
+	}
+	return v, true
+}
+
+// size decodes a byte count: a number or a string such as "4MiB".
+func (d *decoder) size(n *yaml.Node, path string) (int64, bool) {
+	if isNull(d.deref(n)) {
+		return 0, false
+	}
+	s, ok := d.scalar(n, path, "a size")
+	if !ok {
+		return 0, false
+	}
+	m := sizeRE.FindStringSubmatch(strings.ReplaceAll(s, "_", ""))
+	if m == nil {
+		d.errorf(n, path, "must be a number of bytes or a size such as \"4MiB\", not %q", s)
+		return 0, false
+	}
+	v, err := strconv.ParseInt(m[1], 10, 64)
+	mult := map[string]int64{"": 1, "b": 1, "kb": 1e3, "kib": 1 << 10, "mb": 1e6, "mib": 1 << 20, "gb": 1e9, "gib": 1 << 30}[strings.ToLower(m[2])]
+	if err != nil || v > math.MaxInt64/mult {
+		d.errorf(n, path, "%q is too large", s)
+		return 0, false
+	}
+	v *= mult
+	if v < 1 {
+		d.errorf(n, path, "must be at least 1 byte")
+		return 0, false
+	}
+	return v, true
+}
+
+func (d *decoder) boolean(n *yaml.Node, path string) (bool, bool) {
+	if isNull(d.deref(n)) {
+		return false, false
+	}
+	s, ok := d.scalar(n, path, "true or false")
+	if !ok {
+		return false, false
+	}
+	switch strings.ToLower(s) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	d.errorf(n, path, "must be true or false, not %q", s)
+	return false, false
+}
+
+func (d *decoder) duration(n *yaml.Node, path string) (Duration, bool) {
+	if isNull(d.deref(n)) {
+		return 0, false
+	}
+	s, ok := d.scalar(n, path, "a duration")
+	if !ok {
+		return 0, false
+	}
+	v, err := parseDuration(s)
+	if err != nil {
+		d.errorf(n, path, "%v", err)
+		return 0, false
+	}
+	if v <= 0 {
+		d.errorf(n, path, "must be longer than 0")
+		return 0, false
+	}
+	return v, true
+}
+
+// servers decodes the servers mapping.
+func (d *decoder) servers(c *Config, n *yaml.Node) {
+	ps, _ := d.mapping(n, "servers")
+	type prefixed struct {
+		name string
+		node *yaml.Node
+	}
+	var explicit []*yaml.Node // prefix nodes by server, parallel to ServerNames
+	for _, p := range ps {
+		name := p.key.Value
+		path := "servers." + name
+		if !nameRE.MatchString(name) {
+			d.errorf(p.key, "servers", "server name %q may hold only letters, digits, _ and -", name)
+		}
+		s, prefixNode := d.server(p.key, p.val, path)
+		s.Line, s.Column = p.key.Line, p.key.Column
+		c.Servers[name] = s
+		c.ServerNames = append(c.ServerNames, name)
+		explicit = append(explicit, prefixNode)
+	}
+	// Two servers may not share an effective, non-empty prefix.
+	byPrefix := map[string]prefixed{}
+	for i, name := range c.ServerNames {
+		pre := c.ToolPrefix(name)
+		if pre == "" {
+			continue
+		}
+		node := explicit[i]
+		if node == nil {
+			node = &yaml.Node{Line: c.Servers[name].Line, Column: c.Servers[name].Column}
+		}
+		if first, ok := byPrefix[pre]; ok {
+			d.errorf(node, "servers."+name+".prefix", "servers %q and %q both use the tool prefix %q (line %d); give one of them another prefix",
+				first.name, name, pre, first.node.Line)
+			continue
+		}
+		byPrefix[pre] = prefixed{name, node}
+	}
+}
+
+// server decodes one server; it returns the prefix node when one is set.
+func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
+	s := &Server{}
+	n = d.deref(n)
+	if isNull(n) {
+		d.errorf(key, path, "needs either command (a stdio server) or url (a streamable-HTTP server)")
+		return s, nil
+	}
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return s, nil
+	}
+	var cmdNode, urlNode, prefixNode *yaml.Node
+	var stdioOnly, httpOnly []*yaml.Node
+	typo := false // an unknown key looked like command or url
+	for _, p := range ps {
+		k, v := p.key.Value, p.val
+		kp := path + "." + k
+		switch k {
+		case "command":
+			cmdNode = p.key
+			s.Command = d.command(v, kp)
+		case "env":
+			stdioOnly = append(stdioOnly, p.key)
+			s.Env = d.strMap(v, kp, func(k *yaml.Node, path string) bool {
+				if k.Value == "" || strings.ContainsAny(k.Value, "=\x00") {
+					d.errorf(k, path, "%q is not a valid environment variable name", k.Value)
+					return false
+				}
+				return true
+			})
+		case "cwd":
+			stdioOnly = append(stdioOnly, p.key)
+			d.str(v, kp, &s.Cwd)
+		case "url":
+			urlNode = p.key
+			if u, ok := d.scalar(v, kp, "an http:// or https:// URL"); ok {
+				s.URL = u
+				u, err := url.Parse(s.URL)
+				switch {
+				case err != nil:
+					d.errorf(v, kp, "invalid URL %q", redactURL(s.URL))
+				case u.Scheme != "http" && u.Scheme != "https":
+					d.errorf(v, kp, "URL scheme must be http or https, not %q", u.Scheme)
+				case u.Host == "":
+					d.errorf(v, kp, "URL %q has no host", redactURL(s.URL))
+				}
+			}
+		case "headers":
+			httpOnly = append(httpOnly, p.key)
+			s.Headers = d.strMap(v, kp, func(k *yaml.Node, path string) bool {
+				if !tokenRE.MatchString(k.Value) {
+					d.errorf(k, path, "%q is not a valid HTTP header name", k.Value)
+					return false
+				}
+				switch strings.ToLower(k.Value) {
+				case "content-type", "content-length", "mcp-session-id", "mcp-protocol-version":
+					d.errorf(k, path, "header %s is set by the gateway and cannot be configured", k.Value)
+					return false
+				}
+				return true
+			})
+		case "prefix":
+			v = d.deref(v)
+			if isNull(v) {
+				continue
+			}
+			prefixNode = v
+			var pre string
+			if d.str(v, kp, &pre) {
+				if !prefixRE.MatchString(pre) || len(pre) > 64 {
+					d.errorf(v, kp, "prefix %q may hold only letters, digits, _, - and . (at most 64)", pre)
+				}
+				s.Prefix = &pre
+			}
+		default:
+			d.unknown(p.key, path, serverKeys)
+			if s := suggest(p.key.Value, serverKeys); s == "command" || s == "url" {
+				typo = true
+			}
+		}
+	}
+	switch {
+	case cmdNode != nil && urlNode != nil:
+		d.errorf(urlNode, path, "has both command and url; a server is either a stdio command or a URL")
+	case cmdNode == nil && urlNode == nil:
+		if typo {
+			break
+		}
+		d.errorf(key, path, "needs either command (a stdio server) or url (a streamable-HTTP server)")
+	case cmdNode != nil:
+		for _, k := range httpOnly {
+			d.errorf(k, path+"."+k.Value, "only applies to url servers, and this one has a command")
+		}
+	case urlNode != nil:
+		for _, k := range stdioOnly {
+			d.errorf(k, path+"."+k.Value, "only applies to command servers, and this one has a url")
+		}
+	}
+	return s, prefixNode
+}
+
+// command decodes a command: a list of strings, or one string split at
+// spaces (without any shell quoting).
+func (d *decoder) command(n *yaml.Node, path string) []string {
+	n = d.deref(n)
+	switch {
+	case n.Kind == yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			d.errorf(n, path, "must not be empty")
+			return nil
+		}
+		out := make([]string, 0, len(n.Content))
+		for i, e := range n.Content {
+			ep := fmt.Sprintf("%s[%d]", path, i)
+			s, ok := d.scalar(e, ep, "a string")
+			if !ok {
+				return nil
+			}
+			if strings.IndexByte(s, 0) >= 0 {
+				d.errorf(e, ep, "must not contain NUL")
+				return nil
+			}
+			if i == 0 && strings.TrimSpace(s) == "" {
+				d.errorf(e, ep, "the program name must not be empty")
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	case n.Kind == yaml.ScalarNode && !isNull(n):
+		s, ok := d.expand(n, path)
+		if !ok {
+			return nil
+		}
+		if strings.ContainsAny(n.Value, "\"'\\") {
+			d.errorf(n, path, "a command string is split at spaces without shell quoting; write it as a list, e.g. [node, \"my server.js\"]")
+			return nil
+		}
+		f := strings.Fields(s)
+		if len(f) == 0 {
+			d.errorf(n, path, "must not be empty")
+			return nil
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			d.errorf(n, path, "must not contain NUL")
+			return nil
+		}
+		return f
+	}
+	d.errorf(n, path, "must be a list such as [node, server.js], not %s", describe(n))
+	return nil
+}
+
+// policies decodes the policies mapping.
+func (d *decoder) policies(c *Config, n *yaml.Node) {
+	ps, _ := d.mapping(n, "policies")
+	for _, p := range ps {
+		name := p.key.Value
+		path := "policies." + name
+		if !nameRE.MatchString(name) {
+			d.errorf(p.key, "policies", "policy name %q may hold only letters, digits, _ and -", name)
+		}
+		v := d.deref(p.val)
+		src := &PolicySource{Line: v.Line, Column: v.Column}
+		if v.Line == 0 {
+			src.Line, src.Column = p.key.Line, p.key.Column
+		}
+		switch {
+		case v.Kind == yaml.MappingNode:
+			e := &jsonEncoder{d: d, line: 1, col: 1}
+			if e.encode(v, path, 0) {
+				src.Inline = e.buf.Bytes()
+				src.marks = e.marks
+			}
+		case v.Kind == yaml.ScalarNode && !isNull(v):
+			if s, ok := d.expand(v, path); ok {
+				if s == "" {
+					d.errorf(v, path, "the policy file name is empty")
+				}
+				src.Path = s
+			}
+		default:
+			d.errorf(v, path, "must be a policy file name or an inline policy document, not %s", describe(v))
+		}
+		c.Policies[name] = src
+	}
+}
+
+// jsonEncoder re-encodes an inline policy as JSON, one value per line,
+// remembering where each key and value came from.
+type jsonEncoder struct {
+	d         *decoder
+	buf       bytes.Buffer
+	line, col int
+	marks     []mark
+}
+
+func (e *jsonEncoder) write(s string) {
+	e.buf.WriteString(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		e.line += strings.Count(s, "\n")
+		e.col = 1 + utf8.RuneCountInString(s[i+1:])
+	} else {
+		e.col += utf8.RuneCountInString(s)
+	}
+}
+
+func (e *jsonEncoder) mark(n *yaml.Node) {
+	if n.Line > 0 {
+		e.marks = append(e.marks, mark{e.line, e.col, n.Line, n.Column})
+	}
+}
+
+func quoteJSON(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// encode writes n; it reports false when n cannot be written as JSON.
+func (e *jsonEncoder) encode(n *yaml.Node, path string, depth int) bool {
+	d := e.d
+	n = d.deref(n)
+	if depth > maxNesting {
+		d.errorf(n, path, "values nest more than %d levels deep", maxNesting)
+		return false
+	}
+	if d.exhausted() {
+		return false
+	}
+	e.mark(n)
+	indent := strings.Repeat("  ", depth)
+	ok := true
+	switch n.Kind {
+	case yaml.MappingNode:
+		ps := d.pairs(n, path)
+		if len(ps) == 0 {
+			e.write("{}")
+			return true
+		}
+		e.write("{\n")
+		for i, p := range ps {
+			e.write(indent + "  ")
+			e.mark(p.key)
+			e.write(quoteJSON(p.key.Value) + ": ")
+			ok = e.encode(p.val, path+"."+p.key.Value, depth+1) && ok
+			if i < len(ps)-1 {
+				e.write(",")
+			}
+			e.write("\n")
+		}
+		e.write(indent + "}")
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			e.write("[]")
+			return true
+		}
+		e.write("[\n")
+		for i, c := range n.Content {
+			e.write(indent + "  ")
+			ok = e.encode(c, fmt.Sprintf("%s[%d]", path, i), depth+1) && ok
+			if i < len(n.Content)-1 {
+				e.write(",")
+			}
+			e.write("\n")
+		}
+		e.write(indent + "]")
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			e.write("null")
+		case "!!bool":
+			e.write(strings.ToLower(n.Value))
+		case "!!int":
+			v := strings.ReplaceAll(n.Value, "_", "")
+			if i, err := strconv.ParseInt(v, 0, 64); err == nil {
+				e.write(strconv.FormatInt(i, 10))
+			} else if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) {
+				e.write(strconv.FormatFloat(f, 'g', -1, 64))
+			} else {
+				d.errorf(n, path, "number %s is out of range", n.Value)
+				return false
+			}
+		case "!!float":
+			f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				d.errorf(n, path, "number %s cannot be written in JSON", n.Value)
+				return false
+			}
+			e.write(strconv.FormatFloat(f, 'g', -1, 64))
+		default:
+			s, sok := d.expand(n, path)
+			if !sok {
+				return false
+			}
+			e.write(quoteJSON(s))
+		}
+	default:
+		d.errorf(n, path, "unsupported value")
+		return false
+	}
+	return ok
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/policy"
+)
+
+// gatewayRuntime is a gateway built from a configuration, with what keeps its
+// policy current.
+type gatewayRuntime struct {
+	cfg    *config.Config
+	gw     *gateway.Gateway
+	policy *gateway.PolicyFile // nil for an inline policy or none
+}
+
+// loadConfig reads the configuration named by --config and reports every
+// error in it.
+func (a *app) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(a.configPath)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// policyName picks the policy of anonymous callers (auth: none): the one
+// named "default", or the only one there is.
+func policyName(cfg *config.Config) string {
+	if _, ok := cfg.Policies["default"]; ok {
+		return "default"
+	}
+	if len(cfg.Policies) == 1 {
+		for name := range cfg.Policies {
+			return name
+		}
+	}
+	return ""
+}
+
+// newRuntime builds the gateway the configuration describes. It refuses
+// settings this build cannot honour rather than running without them.
+func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, error) {
+	if cfg.Auth != "none" {
+		return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth %q needs grants, which this build does not have yet; use auth: none", cfg.File, cfg.Auth)
+	}
+	if cfg.Limits != "memory" {
+		return nil, toolgate.Errorf(toolgate.Invalid, "%s: limits %q: only the in-memory limiter is available in this build", cfg.File, cfg.Limits)
+	}
+	if front == "http" {
+		host, _, err := net.SplitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, toolgate.Errorf(toolgate.Invalid, "%s: listen %q: %v", cfg.File, cfg.Listen, err)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth: none serves anyone who can connect, so it is allowed on loopback addresses only (listen is %q)", cfg.File, cfg.Listen)
+		}
+	}
+	servers := make([]gateway.Server, 0, len(cfg.ServerNames))
+	for _, name := range cfg.ServerNames {
+		s := cfg.Servers[name]
+		servers = append(servers, gateway.Server{
+			Name: name, Prefix: cfg.ToolPrefix(name),
+			Command: s.Command, Env: s.Env, Dir: s.Cwd,
+			URL: s.URL, Headers: s.Headers,
+		})
+	}
+	gw, err := gateway.New(&gateway.Options{
+		Servers:         servers,
+		Logger:          a.log,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		MaxDepth:        cfg.MaxDepth,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		UpstreamTimeout: time.Duration(cfg.UpstreamTimeout),
+		Version:         shortVersion(),
+	})
+	if err != nil {
+		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
+	}
+	rt := &gatewayRuntime{cfg: cfg, gw: gw}
+	opts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
+	name := policyName(cfg)
+	switch {
+	case name == "":
+		names := make([]string, 0, len(cfg.Policies))
+		for n := range cfg.Policies {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		a.log.Warn("no policy applies to anonymous callers, so every tools/call is denied; name one policy \"default\"", "policies", names)
+	case cfg.PolicyPath(name) != "":
+		rt.policy = gateway.NewPolicyFile(gw, cfg.PolicyPath(name), opts)
+		if err := rt.policy.Load(); err != nil {
+			gw.Close()
+			return nil, &reportedError{err: err}
+		}
+	default:
+		eng, err := policy.Load(cfg.Policies[name].Inline, cfg.File)
+		if err != nil {
+			gw.Close()
+			return nil, fmt.Errorf("inline policy %q: %w", name, err)
+		}
+		gw.SetPolicy(eng.WithOptions(opts))
+		a.log.Info("policy loaded", "policy", name, "inline", true)
+	}
+	return rt, nil
+}
+
+// watch keeps the policy file current until ctx ends: polled for changes,
+// and reloaded at once on every value from hup.
+func (rt *gatewayRuntime) watch(ctx context.Context, hup <-chan os.Signal) {
+	if rt.policy == nil {
+		return
+	}
+	rt.policy.Watch(ctx, time.Second, hup)
+}

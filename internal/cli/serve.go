@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/toolgate/toolgate/config"
+)
+
+func newServeCmd(a *app) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway's streamable-HTTP front at /mcp",
+		Long: `serve starts the gateway: an MCP streamable-HTTP endpoint at /mcp on the
+configured listen address (127.0.0.1:8080 by default). Each client session
+gets its own session with every upstream server. The policy file is
+reloaded when it changes or on SIGHUP; a policy that fails to load is
+refused and the one in force stays.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			if listen != "" {
+				cfg.Listen = listen
+			}
+			return a.serve(cmd.Context(), cfg)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (overrides the config's listen)")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, cfg *config.Config) error {
+	rt, err := a.newRuntime(cfg, "http")
+	if err != nil {
+		return err
+	}
+	defer rt.gw.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", rt.gw)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go rt.watch(ctx, hup)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(a.stdout, "toolgate %s: MCP endpoint http://%s/mcp (%d upstream servers)\n", shortVersion(), ln.Addr(), len(cfg.ServerNames))
+	a.log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	// Close the gateway first: it ends the sessions, and with them the
+	// open server→client streams that would otherwise hold Shutdown up.
+	rt.gw.Close()
+	_ = srv.Shutdown(sctx)
+	return nil
+}

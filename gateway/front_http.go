@@ -88,7 +88,7 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Accept must include application/json and text/event-stream", http.StatusNotAcceptable)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.opts.MaxBodyBytes))
+	body, err := readBody(w, r, g.opts.MaxBodyBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -332,4 +332,18 @@ func (g *Gateway) serveDelete(w http.ResponseWriter, r *http.Request) {
 	// The upstreams are closed in the background: the client need not wait.
 	go s.close()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// readBody reads the request body, at most max bytes, in one allocation
+// when the client said how long it is.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, max)
+	if n := r.ContentLength; n > 0 && n <= max {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(rd)
 }

@@ -104,6 +104,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 				continue
 			}
 			s = ns
+			s.pinned.Store(true)
 			s.listening.Store(1)
 			wg.Add(1)
 			go func() {

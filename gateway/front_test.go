@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/internal/testpeer"
@@ -176,4 +177,31 @@ func newGatewayFrom(t *testing.T, gw *gateway.Gateway) (*gateway.Gateway, string
 		gw.Close()
 	})
 	return gw, ts.URL + "/mcp"
+}
+
+// A session nobody uses ends by itself, and its upstream session with it.
+func TestIdleSessionsEnd(t *testing.T) {
+	ctx := testContext(t)
+	echo := testpeer.GoEchoServer()
+	gw, err := gateway.New(&gateway.Options{
+		Servers:            []gateway.Server{{Name: "echo", URL: echo.StartHTTP(t)}},
+		Logger:             quietLogger(),
+		SessionIdleTimeout: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := newGatewayFrom(t, gw)
+	sid := rawSession(t, ctx, url)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := post(t, ctx, url, sid, `{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}`, nil)
+		if r.status == http.StatusNotFound {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("idle session never ended")
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 }

@@ -5,7 +5,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -204,7 +203,7 @@ func (g *Gateway) sweep() {
 			var idle []*session
 			g.mu.Lock()
 			for id, s := range g.sessions {
-				if now.Sub(s.lastUsed()) > g.opts.SessionIdleTimeout && s.busy.Load() == 0 {
+				if now.Sub(s.lastUsed()) > g.opts.SessionIdleTimeout && s.busy.Load() == 0 && !s.pinned.Load() {
 					idle = append(idle, s)
 					delete(g.sessions, id)
 				}
@@ -223,13 +222,3 @@ func newSessionID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-// sessionCount reports the number of live sessions (for tests and metrics).
-func (g *Gateway) sessionCount() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.sessions)
-}
-
-// ctxDone reports whether ctx has ended.
-func ctxDone(ctx context.Context) bool { return ctx.Err() != nil }

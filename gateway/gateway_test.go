@@ -1,3 +1,7 @@
+// Sampling is deprecated from protocol 2026-07-28 on, but clients of the
+// revisions the gateway speaks still use it, so it must pass through.
+//lint:file-ignore SA1019 sampling is tested on purpose
+
 package gateway_test
 
 import (
@@ -10,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -358,5 +363,41 @@ func TestCancellationReachesUpstream(t *testing.T) {
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "still here"}})
 	if err != nil || textOf(res) != "still here" {
 		t.Fatalf("after cancel: %v %+v", err, res)
+	}
+}
+
+// Quota reserved for a call that never reached a working upstream is given
+// back; a call the upstream served keeps its quota.
+func TestQuotaRolledBackWhenUpstreamFails(t *testing.T) {
+	ctx := testContext(t)
+	echo := testpeer.GoEchoServer()
+	var failing atomic.Bool
+	inner := echo.HTTPHandler()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() && r.Method == http.MethodPost {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(up.Close)
+	_, url := newGateway(t, `{"version":"1","default":"deny","tools":{"echo":{"limits":[{"counter":"echo","window":"hour","max":1,"scope":"session"}]}}}`,
+		gateway.Server{Name: "echo", URL: up.URL})
+	cs := connect(t, ctx, url, nil)
+	toolNames(t, ctx, cs) // the catalog is filled while the upstream is up
+	args := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "x"}}
+
+	failing.Store(true)
+	if _, err := cs.CallTool(ctx, args); err == nil {
+		t.Fatal("a call to a failing upstream succeeded")
+	}
+	failing.Store(false)
+	res, err := cs.CallTool(ctx, args)
+	if err != nil || res.IsError {
+		t.Fatalf("the failed call's quota was not given back: %v %+v", err, res)
+	}
+	res, err = cs.CallTool(ctx, args)
+	if err != nil || !res.IsError || !strings.Contains(textOf(res), "rate limit") {
+		t.Fatalf("the served call's quota was given back: %v %+v", err, res)
 	}
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -22,8 +21,9 @@ type session struct {
 	protocol string
 	ups      []*upstreamSlot
 
-	used atomic.Int64 // unix nanoseconds of the last request
-	busy atomic.Int32 // requests in progress
+	used   atomic.Int64 // unix nanoseconds of the last request
+	busy   atomic.Int32 // requests in progress
+	pinned atomic.Bool  // lives as long as its transport (stdio): never idles out
 
 	mu            sync.Mutex
 	tools         map[string]*toolEntry
@@ -295,9 +295,17 @@ func (s *session) request(ctx context.Context, req *jsonrpc.Request, raw []byte,
 // forward sends a request to one upstream and returns its response as the
 // upstream wrote it.
 func (s *session) forward(ctx context.Context, up int, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+	data, _ := s.forwardCall(ctx, up, req, raw, emit)
+	return data
+}
+
+// forwardCall is forward that also reports whether the upstream failed to
+// serve the request at all (unreachable, gone, or no answer), as opposed to
+// answering it, even with an error.
+func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) ([]byte, bool) {
 	slot := s.ups[up]
 	if !slot.ok() {
-		return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"))
+		return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable")), true
 	}
 	fl := &inflight{up: up, emit: emit}
 	key := idKey(req.ID)
@@ -317,18 +325,18 @@ func (s *session) forward(ctx context.Context, up int, req *jsonrpc.Request, raw
 		}
 		s.mu.Unlock()
 	}()
-	resp, data, err := slot.conn.call(ctx, req, raw, func(m message) { s.fromUpstream(up, m, emit) })
+	_, data, err := slot.conn.call(ctx, req, raw, func(m message) { s.fromUpstream(up, m, emit) })
 	if err != nil {
 		if ctx.Err() != nil {
-			// The client went away or cancelled: tell the upstream.
+			// The client went away or cancelled: tell the upstream, which
+			// may have acted on the request already.
 			s.cancelUpstream(up, req.ID)
-			return encodeResponse(req.ID, nil, rpcError(codeInternal, "request cancelled"))
+			return encodeResponse(req.ID, nil, rpcError(codeInternal, "request cancelled")), false
 		}
 		s.g.log.Error("upstream call failed", "server", slot.srv.Name, "session", s.id, "method", req.Method, "err", err)
-		return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" failed to answer"))
+		return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" failed to answer")), true
 	}
-	_ = resp
-	return data
+	return data, false
 }
 
 func (s *session) cancelUpstream(up int, id jsonrpc.ID) {
@@ -496,5 +504,3 @@ func (s *session) push(raw []byte) {
 		s.g.log.Warn("dropping a server message: the client reads no stream", "session", s.id)
 	}
 }
-
-var errSessionClosed = errors.New("session closed")

@@ -12,11 +12,10 @@ import (
 // sseReader reads server-sent events from an upstream response body and
 // returns the data of each event; events without data are skipped.
 type sseReader struct {
-	r       *bufio.Reader
-	max     int
-	data    []byte
-	lastID  string
-	started bool
+	r      *bufio.Reader
+	max    int
+	data   []byte
+	lastID string
 }
 
 var errEventTooLarge = errors.New("server-sent event too large")

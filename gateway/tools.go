@@ -1,11 +1,12 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -250,8 +251,8 @@ func (s *session) loadTools(ctx context.Context) {
 
 // callToolParams is what the gateway reads of tools/call params.
 type callToolParams struct {
-	Name      string          `json:"name"`
-	Arguments json.RawMessage `json:"arguments"`
+	Name      string         `json:"name"`
+	Arguments map[string]any `json:"arguments"`
 }
 
 func (s *session) lookupTool(name string) (*toolEntry, bool) {
@@ -265,19 +266,20 @@ func (s *session) lookupTool(name string) (*toolEntry, bool) {
 // every check passes. A refusal is a tool result with isError set, so the
 // agent reads why.
 func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+	// One pass over the params: the name, and the arguments decoded for
+	// the policy's checks.
 	var p callToolParams
 	if err := json.Unmarshal(req.Params, &p); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && strings.HasPrefix(te.Field, "arguments") {
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: arguments must be an object"))
+		}
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: params must be an object with a string name"))
 	}
 	if p.Name == "" {
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: name is required"))
 	}
-	var args map[string]any
-	if len(p.Arguments) > 0 && !bytes.Equal(p.Arguments, []byte("null")) {
-		if err := json.Unmarshal(p.Arguments, &args); err != nil {
-			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: arguments must be an object"))
-		}
-	}
+	args := p.Arguments
 	tool, complete := s.lookupTool(p.Name)
 	if tool == nil && !complete {
 		s.loadTools(ctx)
@@ -291,16 +293,17 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 		Tool:     p.Name,
 		Server:   slot.srv.Name,
 		Args:     args,
-		RawArgs:  p.Arguments,
 		Identity: s.ident,
 		Session:  s.id,
 	}
-	d := s.decide(ctx, call, tool)
+	d, taken := s.decide(ctx, call, tool)
 	if !d.Allowed() {
 		s.g.log.Info("tools/call denied", "session", s.id, "tool", p.Name, "rule", d.Rule, "kind", d.Kind, "reason", d.Reason)
 		return encodeResponse(req.ID, deniedResult(d), nil)
 	}
-	s.g.log.Debug("tools/call allowed", "session", s.id, "tool", p.Name, "rule", d.Rule)
+	if s.g.log.Enabled(ctx, slog.LevelDebug) {
+		s.g.log.Debug("tools/call allowed", "session", s.id, "tool", p.Name, "rule", d.Rule)
+	}
 	if tool.name != p.Name {
 		// Strip the prefix: the upstream knows the tool by its own name.
 		var params map[string]json.RawMessage
@@ -315,19 +318,24 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 		}
 	}
-	return s.forward(ctx, tool.up, req, raw, emit)
+	data, failed := s.forwardCall(ctx, tool.up, req, raw, emit)
+	if failed && len(taken) > 0 {
+		// The call never reached a working upstream: its quota goes back.
+		if err := policy.Rollback(ctx, s.g.limiter, call, taken); err != nil {
+			s.g.log.Warn("giving back rate-limit quota failed", "tool", p.Name, "err", err)
+		}
+	}
+	return data
 }
 
 // decide runs the policy, the upstream's input schema and the rate limits,
-// in that order; the first refusal wins.
-func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEntry) toolgate.Decision {
+// in that order; the first refusal wins. On allow it returns the limits
+// whose quota it took.
+func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEntry) (toolgate.Decision, []policy.Limit) {
 	eng := s.g.Policy()
-	if eng == nil {
-		return toolgate.Decision{Action: toolgate.Deny, Rule: "(no policy)", Kind: "no_policy", Reason: "no policy is in force, so every call is denied"}
-	}
-	d, limits := eng.Decide(call)
+	d, limits := eng.Decide(call) // a nil engine denies: "(no policy)"
 	if !d.Allowed() {
-		return d
+		return d, nil
 	}
 	if len(tool.schema) > 0 && eng.CheckInputSchema(call.Tool, call.Categories) {
 		if sch := s.g.schemas.get(tool.schema, s.g); sch != nil {
@@ -335,7 +343,7 @@ func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEnt
 				return toolgate.Decision{
 					Action: toolgate.Deny, Rule: "(input schema)", Kind: "input_schema",
 					Reason: argumentReason(ae) + " (the tool's input schema)",
-				}
+				}, nil
 			}
 		}
 	}
@@ -343,13 +351,13 @@ func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEnt
 		ld, err := policy.Enforce(ctx, s.g.limiter, call, limits)
 		if err != nil {
 			s.g.log.Error("rate limiter failed", "err", err)
-			return toolgate.Decision{Action: toolgate.Deny, Rule: limits[0].Pointer, Kind: "limit", Reason: "the rate limiter is unavailable, so the call is refused"}
+			return toolgate.Decision{Action: toolgate.Deny, Rule: limits[0].Pointer, Kind: "limit", Reason: "the rate limiter is unavailable, so the call is refused"}, nil
 		}
 		if !ld.Allowed() {
-			return ld
+			return ld, nil
 		}
 	}
-	return d
+	return d, limits
 }
 
 func (s *session) toolError(id jsonrpc.ID, text string) []byte {

@@ -103,6 +103,11 @@ func (u *stdioUpstream) read(stdout io.Reader) {
 		}
 		u.dispatch(message{msg: msg, raw: line})
 	}
+	if err != io.EOF {
+		// A line over the bound or a broken pipe: the stream is beyond repair.
+		u.log.Error("upstream stdout unreadable; stopping it", "server", u.srv.Name, "err", err)
+		_ = u.cmd.Process.Kill()
+	}
 	werr := u.cmd.Wait()
 	if err == io.EOF {
 		err = errUpstreamClosed

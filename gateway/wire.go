@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	"github.com/toolgate/toolgate"
 )
 
 // Protocol revisions the front negotiates, newest first.
@@ -38,19 +37,6 @@ const (
 // rpcError builds a JSON-RPC error for a toolgate error code.
 func rpcError(code int64, msg string) *jsonrpc.Error {
 	return &jsonrpc.Error{Code: code, Message: msg}
-}
-
-// rpcCode maps a toolgate error code to a JSON-RPC error code.
-func rpcCode(c toolgate.Code) int64 {
-	switch c {
-	case toolgate.Invalid:
-		return codeInvalidParams
-	case toolgate.NotFound:
-		return codeMethodNotFound
-	case toolgate.Unavailable:
-		return codeUnavailable
-	}
-	return codeInternal
 }
 
 // encodeResponse encodes a response with a raw result or an error.

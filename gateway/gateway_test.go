@@ -401,3 +401,87 @@ func TestQuotaRolledBackWhenUpstreamFails(t *testing.T) {
 		t.Fatalf("the served call's quota was given back: %v %+v", err, res)
 	}
 }
+
+type noArgs struct{}
+
+func pagedServer(t *testing.T, names ...string) (*mcp.Server, string) {
+	t.Helper()
+	srv := mcp.NewServer(&mcp.Implementation{Name: "paged", Version: "1"}, &mcp.ServerOptions{PageSize: 2})
+	for _, n := range names {
+		mcp.AddTool(srv, &mcp.Tool{Name: n, Description: "tool " + n}, func(context.Context, *mcp.CallToolRequest, noArgs) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: n}}}, nil, nil
+		})
+	}
+	ts := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	t.Cleanup(ts.Close)
+	return srv, ts.URL
+}
+
+// Upstreams that paginate: every page of every upstream is reachable
+// through the gateway's cursors, and nothing is listed twice.
+func TestPagination(t *testing.T) {
+	ctx := testContext(t)
+	_, one := pagedServer(t, "t1", "t2", "t3", "t4", "t5")
+	_, two := pagedServer(t, "u1", "u2", "u3")
+	for _, tc := range []struct {
+		name    string
+		servers []gateway.Server
+		want    []string
+	}{
+		{"one upstream", []gateway.Server{{Name: "p", URL: one}}, []string{"t1", "t2", "t3", "t4", "t5"}},
+		{"two upstreams", []gateway.Server{{Name: "p", Prefix: "p_", URL: one}, {Name: "q", Prefix: "q_", URL: two}},
+			[]string{"p_t1", "p_t2", "p_t3", "p_t4", "p_t5", "q_u1", "q_u2", "q_u3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, url := newGateway(t, allowAll, tc.servers...)
+			cs := connect(t, ctx, url, nil)
+			first, err := cs.ListTools(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(first.Tools) != 2 || first.NextCursor == "" {
+				t.Fatalf("first page: %d tools, cursor %q", len(first.Tools), first.NextCursor)
+			}
+			got := toolNames(t, ctx, cs)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("all pages: %v, want %v", got, tc.want)
+			}
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tc.want[len(tc.want)-1]})
+			if err != nil || res.IsError {
+				t.Fatalf("calling a tool from the last page: %v %+v", err, res)
+			}
+		})
+	}
+	// A cursor the gateway did not make is refused, not guessed at.
+	_, url := newGateway(t, allowAll, gateway.Server{Name: "p", Prefix: "p_", URL: one}, gateway.Server{Name: "q", Prefix: "q_", URL: two})
+	cs := connect(t, ctx, url, nil)
+	if _, err := cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: "forged"}); err == nil {
+		t.Fatal("a forged cursor was accepted")
+	}
+}
+
+// A tool added upstream while the client is connected: the upstream's
+// list_changed reaches the client, and the new tool is callable.
+func TestListChangedReachesClient(t *testing.T) {
+	ctx := testContext(t)
+	srv, up := pagedServer(t, "t1")
+	_, url := newGateway(t, allowAll, gateway.Server{Name: "p", URL: up})
+	changed := make(chan struct{}, 4)
+	cs := connect(t, ctx, url, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
+	})
+	toolNames(t, ctx, cs)
+	time.Sleep(100 * time.Millisecond) // let both standalone streams open
+	mcp.AddTool(srv, &mcp.Tool{Name: "late"}, func(context.Context, *mcp.CallToolRequest, noArgs) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "late"}}}, nil, nil
+	})
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("notifications/tools/list_changed never reached the client")
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "late"})
+	if err != nil || res.IsError || textOf(res) != "late" {
+		t.Fatalf("late tool: %v %+v", err, res)
+	}
+}

@@ -119,9 +119,7 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 			g.serveInitialize(w, r, req)
 			return
 		case "server/discover":
-			// A client of a newer revision probes first; answering with an
-			// error makes it fall back to initialize.
-			writeJSONError(w, http.StatusOK, encodeResponse(req.ID, nil, rpcError(codeMethodNotFound, "method not found: server/discover (this server speaks "+strings.Join(supportedVersions, ", ")+")")))
+			writeJSONError(w, http.StatusOK, preInitError(req))
 			return
 		}
 	}
@@ -346,4 +344,14 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 		return buf, nil
 	}
 	return io.ReadAll(rd)
+}
+
+// preInitError answers a request that comes before initialize. A client of
+// a newer revision probes with server/discover first; answering that with
+// an error makes it fall back to initialize.
+func preInitError(req *jsonrpc.Request) []byte {
+	if req.Method == "server/discover" {
+		return encodeResponse(req.ID, nil, rpcError(codeMethodNotFound, "method not found: server/discover (this server speaks "+strings.Join(supportedVersions, ", ")+"; use initialize)"))
+	}
+	return encodeResponse(req.ID, nil, rpcError(codeInvalidRequest, "initialize first"))
 }

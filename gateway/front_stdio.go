@@ -90,7 +90,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 			req, isReq := msg.(*jsonrpc.Request)
 			if !isReq || req.Method != "initialize" || !req.IsCall() {
 				if isReq && req.IsCall() {
-					write(encodeResponse(req.ID, nil, rpcError(codeInvalidRequest, "initialize first")))
+					write(preInitError(req))
 				}
 				continue
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,12 +20,14 @@ import (
 )
 
 // BenchmarkLoopbackToolsCall measures tools/call over loopback streamable
-// HTTP, go-sdk client → go-sdk server, directly and through the gateway, in
-// the same run and interleaved round by round so machine noise hits both
-// alike. Each iteration is one round of callsPerRound calls on each path.
+// HTTP, go-sdk client → go-sdk server, directly, through the gateway, and
+// (for scale) through a bare httputil.ReverseProxy, in the same run and
+// interleaved round by round so machine noise hits all alike. Each
+// iteration is one round of callsPerRound calls on each path.
 //
-// Reported: calls/s and p50/p99 latency of each path, the throughput ratio
-// gateway/direct, and the p50 the gateway adds.
+// Reported: calls/s and p50/p99 latency of direct and gateway, the
+// throughput ratios gateway/direct and reverse-proxy/direct, and the p50 the
+// gateway adds.
 func BenchmarkLoopbackToolsCall(b *testing.B) {
 	for _, sessions := range []int{1, 8} {
 		b.Run(fmt.Sprintf("sessions=%d", sessions), func(b *testing.B) {
@@ -51,6 +55,15 @@ func benchLoopback(b *testing.B, sessions int) {
 	defer gw.Close()
 	front := httptest.NewServer(gw)
 	defer front.Close()
+	// For scale: a reverse proxy that parses nothing.
+	target, err := url.Parse(upstream.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.FlushInterval = -1
+	proxy := httptest.NewServer(rp)
+	defer proxy.Close()
 
 	open := func(url string) []*mcp.ClientSession {
 		var out []*mcp.ClientSession
@@ -64,9 +77,9 @@ func benchLoopback(b *testing.B, sessions int) {
 		}
 		return out
 	}
-	direct, through := open(upstream.URL), open(front.URL)
+	direct, through, proxied := open(upstream.URL), open(front.URL), open(proxy.URL)
 	defer func() {
-		for _, cs := range append(direct, through...) {
+		for _, cs := range append(append(direct, through...), proxied...) {
 			cs.Close()
 		}
 	}()
@@ -103,17 +116,20 @@ func benchLoopback(b *testing.B, sessions int) {
 	var warm []time.Duration
 	round(direct, &warm)
 	round(through, &warm)
+	round(proxied, &warm)
 
-	var dLat, gLat []time.Duration
-	var dTime, gTime time.Duration
+	var dLat, gLat, pLat []time.Duration
+	var dTime, gTime, pTime time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		dTime += round(direct, &dLat)
 		gTime += round(through, &gLat)
+		pTime += round(proxied, &pLat)
 	}
 	b.StopTimer()
 	n := float64(b.N * callsPerRound)
-	dRate, gRate := n/dTime.Seconds(), n/gTime.Seconds()
+	dRate, gRate, pRate := n/dTime.Seconds(), n/gTime.Seconds(), n/pTime.Seconds()
+	b.ReportMetric(pRate/dRate, "revproxy-ratio")
 	b.ReportMetric(dRate, "direct-calls/s")
 	b.ReportMetric(gRate, "gateway-calls/s")
 	b.ReportMetric(gRate/dRate, "ratio")

@@ -175,6 +175,8 @@ func TestLogger(t *testing.T) {
 // docs/examples/config except the policies (*.policy.*) they name.
 func exampleConfigs() ([]string, error) {
 	all, err := filepath.Glob("../../docs/examples/config/*")
+	// The README's quick start config too.
+	all = append(all, "../../examples/everything/toolgate.yaml")
 	var files []string
 	for _, f := range all {
 		if !strings.Contains(filepath.Base(f), ".policy.") {
@@ -185,7 +187,7 @@ func exampleConfigs() ([]string, error) {
 }
 
 // TestDocsExamples runs check on every example configuration of
-// docs/config.md.
+// docs/config.md and on the README's quick start.
 func TestDocsExamples(t *testing.T) {
 	t.Setenv("CLERK_SECRET_KEY", "sk_test_example")
 	t.Setenv("DOCS_TOKEN", "example-token")

@@ -229,7 +229,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	c.File = name
 	d.config(c, root)
 	if len(d.errs) > 0 {
-		d.errs.sort()
+		d.errs.Sort()
 		return c, d.errs
 	}
 	return c, nil

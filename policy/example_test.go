@@ -41,8 +41,7 @@ func ExampleLoad_errors() {
 	_, err := policy.Load([]byte("version: \"2\"\ndefault: maybe\ntools:\n  a: {limits: [{window: fortnight, max: 1}]}\n"), "policy.yaml")
 	fmt.Println(err)
 	// Output:
-	// policy: 3 errors:
-	//	policy.yaml:1:10: /version: unsupported version "2": only "1" is recognised
-	//	policy.yaml:2:10: /default: default must be "allow" or "deny", not "maybe"
-	//	policy.yaml:4:25: /tools/a/limits/0/window: invalid window "fortnight": use "second", "minute", "hour", "day", a number of seconds or a duration such as "90s"
+	// policy.yaml:1:10: /version: unsupported version "2": only "1" is recognised
+	// policy.yaml:2:10: /default: default must be "allow" or "deny", not "maybe"
+	// policy.yaml:4:25: /tools/a/limits/0/window: invalid window "fortnight": use "second", "minute", "hour", "day", a number of seconds or a duration such as "90s"
 }

@@ -1,0 +1,592 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Category is what a tool does, in the terms policies use: "@read",
+// "@write", "@destructive" and "@financial" match these values.
+type Category string
+
+// The categories, from least to most dangerous in policy precedence order
+// (a policy ranks destructive first, then financial, write, read).
+const (
+	Read        Category = "read"
+	Write       Category = "write"
+	Destructive Category = "destructive"
+	Financial   Category = "financial"
+)
+
+// Title is the category as a heading: "Read", "Write"...
+func (c Category) Title() string {
+	if c == "" {
+		return ""
+	}
+	return strings.ToUpper(string(c[:1])) + string(c[1:])
+}
+
+// Risk is how much harm an agent could do with a tool.
+type Risk string
+
+// The risk levels, in increasing order.
+const (
+	Low      Risk = "low"
+	Medium   Risk = "medium"
+	High     Risk = "high"
+	Critical Risk = "critical"
+)
+
+// Level orders risks: 0 for low up to 3 for critical (-1 if unknown).
+func (r Risk) Level() int {
+	switch r {
+	case Low:
+		return 0
+	case Medium:
+		return 1
+	case High:
+		return 2
+	case Critical:
+		return 3
+	}
+	return -1
+}
+
+// Signal codes. Every signal a report carries has one of these codes.
+const (
+	SigAuth         = "auth"         // handles credentials or secrets
+	SigBody         = "body"         // accepts raw HTML/template content
+	SigParams       = "params"       // high parameter count
+	SigPII          = "pii"          // personal data
+	SigExec         = "exec"         // code or command execution
+	SigNetwork      = "network"      // arbitrary URL / network egress
+	SigFS           = "fs"           // file system access
+	SigMessaging    = "messaging"    // sends messages to people
+	SigBulk         = "bulk"         // bulk or batch operations
+	SigIrreversible = "irreversible" // irreversible deletion
+	SigMoney        = "money"        // money movement
+	SigAdmin        = "admin"        // permissions / admin changes
+	SigInjection    = "injection"    // instructions to the model in tool text (tool poisoning)
+	SigUnicode      = "unicode"      // hidden or unusual Unicode, invalid UTF-8
+	SigLongText     = "long-text"    // very long tool text, whitespace padding
+	SigMismatch     = "mismatch"     // annotations contradict the name
+)
+
+// signalOrder is the order signals appear in a report, and their labels.
+var signalOrder = []struct{ code, label string }{
+	{SigInjection, "Instructions to the model in tool text"},
+	{SigUnicode, "Hidden or unusual Unicode"},
+	{SigLongText, "Very long tool text"},
+	{SigAuth, "Handles credentials or secrets"},
+	{SigBody, "Accepts raw HTML/template content"},
+	{SigParams, "High parameter count"},
+	{SigPII, "Handles personal data"},
+	{SigExec, "Executes code or commands"},
+	{SigNetwork, "Arbitrary URL / network egress"},
+	{SigFS, "File system access"},
+	{SigMessaging, "Sends messages to people"},
+	{SigBulk, "Bulk or batch operation"},
+	{SigIrreversible, "Irreversible deletion"},
+	{SigMoney, "Moves money"},
+	{SigAdmin, "Changes permissions or admin settings"},
+	{SigMismatch, "Annotations contradict the tool name"},
+}
+
+// Signal is one reason a tool is risky.
+type Signal struct {
+	// Code is one of the Sig* constants.
+	Code string `json:"code"`
+	// Label is short and human: "Handles credentials or secrets",
+	// "High parameter count (27 properties)".
+	Label string `json:"label"`
+	// Evidence quotes what triggered it: `property "password"`,
+	// `description: "…ignore previous instructions…"`.
+	Evidence string `json:"evidence"`
+	// Rule names the rule that produced it (see docs/scanner.md), e.g.
+	// "property-name", "name-word", "description-phrase", "annotation".
+	Rule string `json:"rule"`
+}
+
+// Report is the classification of one tool.
+type Report struct {
+	Name     string   `json:"name"`
+	Category Category `json:"category"`
+	// CategoryRule names the rule that chose the category, e.g.
+	// "name-verb:update", "annotation:readOnlyHint", "default:write".
+	CategoryRule string `json:"category_rule"`
+	Risk         Risk   `json:"risk"`
+	// RiskRule names the rule that set the risk, e.g. "category:write",
+	// "signal:admin raises write".
+	RiskRule string   `json:"risk_rule"`
+	Signals  []Signal `json:"signals"`
+	// Explanation is one sentence saying why.
+	Explanation string `json:"explanation"`
+	// Properties is the number of top-level input properties.
+	Properties int `json:"properties"`
+	// Pin is the tool definition's hash (see Pin).
+	Pin string `json:"pin"`
+	// Problems are defects of the definition itself (a schema that is not
+	// JSON, a $ref that does not resolve…); the tool is classified anyway.
+	Problems []string `json:"problems,omitempty"`
+
+	// guards are the args rules Recommend writes (not encoded).
+	guards []guard
+}
+
+// Categories returns the report's categories as toolgate.Call.Categories
+// wants them, for policy rules keyed "@read", "@write"...
+func (r *Report) Categories() []string { return []string{string(r.Category)} }
+
+// Has reports whether the report carries a signal with that code.
+func (r *Report) Has(code string) bool { return r.Signal(code) != nil }
+
+// Signal returns the report's signal with that code, or nil.
+func (r *Report) Signal(code string) *Signal {
+	for i := range r.Signals {
+		if r.Signals[i].Code == code {
+			return &r.Signals[i]
+		}
+	}
+	return nil
+}
+
+// Limits bounding the work done on one tool.
+const (
+	maxTextScan   = 64 << 10 // bytes of one text searched for phrases
+	maxTextTotal  = 1 << 20  // bytes of all texts of one tool searched
+	maxNodes      = 20000    // schema nodes walked
+	maxDepth      = 64       // schema nesting followed
+	maxEvidence   = 3        // evidence items quoted per signal
+	paramsHigh    = 15       // top-level properties that make "params"
+	paramsNested  = 40       // properties at any depth that make "params"
+	longTextRunes = 4096     // description length that makes "long-text"
+	longSpaceRun  = 200      // run of whitespace that makes "long-text"
+)
+
+// Classify classifies one tool. It never panics and never fails: defects
+// of the definition are listed in Report.Problems and the tool is
+// classified from what could be read.
+func Classify(t Tool) Report {
+	c := newClassifier(&t)
+	c.run()
+	return c.report()
+}
+
+// ClassifyAll classifies every tool of a list, in order.
+func ClassifyAll(tools []Tool) []Report {
+	out := make([]Report, len(tools))
+	for i := range tools {
+		out[i] = Classify(tools[i])
+	}
+	return out
+}
+
+// annotations holds the hints of a tool's annotations; nil means absent.
+type annotations struct {
+	ReadOnly    *bool `json:"readOnlyHint"`
+	Destructive *bool `json:"destructiveHint"`
+	Idempotent  *bool `json:"idempotentHint"`
+	OpenWorld   *bool `json:"openWorldHint"`
+}
+
+type classifier struct {
+	t        *Tool
+	ann      annotations
+	nameToks []string
+	props    []prop
+	top      int
+	problems []string
+	// evidence per signal code, with the rule of the first.
+	ev    map[string][]string
+	rules map[string]string
+	label map[string]string
+
+	category     Category
+	categoryRule string
+	verb         string
+	verbSource   string // "name" or "description"
+	guards       []guard
+	// decoded schemas and annotations (nil when absent or not JSON), and
+	// whether each was valid JSON.
+	in, out, annv    any
+	inOK, outOK, aOK bool
+	buf              []byte
+}
+
+func newClassifier(t *Tool) *classifier {
+	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}}
+}
+
+func (c *classifier) add(code, rule, evidence string) {
+	if _, ok := c.rules[code]; !ok {
+		c.rules[code] = rule
+	}
+	for _, e := range c.ev[code] {
+		if e == evidence {
+			return
+		}
+	}
+	c.ev[code] = append(c.ev[code], evidence)
+}
+
+func (c *classifier) run() {
+	t := c.t
+	c.nameToks = tokens(t.Name, 32)
+	if len(t.Annotations) > 0 {
+		v, err := decodeJSON(t.Annotations)
+		c.annv, c.aOK = v, err == nil
+		if err != nil {
+			c.problems = append(c.problems, "annotations: "+shortErr(err))
+		} else if m, ok := v.(map[string]any); ok {
+			c.ann = annotations{ReadOnly: boolp(m["readOnlyHint"]), Destructive: boolp(m["destructiveHint"]),
+				Idempotent: boolp(m["idempotentHint"]), OpenWorld: boolp(m["openWorldHint"])}
+		} else {
+			c.problems = append(c.problems, "annotations is not an object")
+		}
+	}
+	c.readSchema()
+	c.texts()
+	c.categorize()
+	c.signals()
+}
+
+// readSchema walks the input schema: properties, and every string in the
+// schemas and annotations for the text checks.
+func (c *classifier) readSchema() {
+	if len(c.t.InputSchema) > 0 {
+		root, err := decodeJSON(c.t.InputSchema)
+		c.in, c.inOK = root, err == nil
+		if err != nil {
+			c.problems = append(c.problems, "inputSchema: "+shortErr(err))
+		} else {
+			w := &walker{root: root}
+			w.object(root, "", 0)
+			c.props, c.top = w.props, w.top
+			c.problems = append(c.problems, w.problems...)
+		}
+	}
+	if len(c.t.OutputSchema) > 0 {
+		v, err := decodeJSON(c.t.OutputSchema)
+		c.out, c.outOK = v, err == nil
+		if err != nil {
+			c.problems = append(c.problems, "outputSchema: "+shortErr(err))
+		}
+	}
+}
+
+func decodeJSON(raw json.RawMessage) (any, error) {
+	if !utf8.Valid(raw) {
+		return nil, fmt.Errorf("not valid UTF-8")
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// categorize chooses the category from the name's verb, the description's,
+// the annotations and the money evidence, in that order.
+func (c *classifier) categorize() {
+	class := verbNone
+	for _, w := range c.nameToks {
+		if v, ok := verbs[w]; ok {
+			class, c.verb, c.verbSource = v, w, "name"
+			break
+		}
+	}
+	if class == verbNone {
+		for _, w := range words(descriptionBody(c.t.Description), 12, 512) {
+			if v, s := lookupStem(w); v != verbNone {
+				class, c.verb, c.verbSource = v, s, "description"
+				break
+			}
+		}
+	}
+	rule := ""
+	switch c.verbSource {
+	case "name":
+		rule = "name-verb:" + c.verb
+	case "description":
+		rule = "description-verb:" + c.verb
+	}
+	cat := Category("")
+	switch class {
+	case verbRead:
+		cat = Read
+	case verbWrite, verbWeakWrite:
+		cat = Write
+	case verbDestructive:
+		cat = Destructive
+	case verbFinancial:
+		cat = Financial
+	}
+	ro, destr := c.ann.ReadOnly, c.ann.Destructive
+	switch {
+	case ro != nil && *ro && class == verbRead:
+	case ro != nil && *ro && (class == verbNone || class == verbWeakWrite):
+		cat, rule = Read, "annotation:readOnlyHint"
+	case ro != nil && *ro:
+		c.add(SigMismatch, "annotation", fmt.Sprintf("readOnlyHint: true but name verb %q", c.verb))
+	case destr != nil && *destr && (cat == "" || cat == Read || cat == Write):
+		cat, rule = Destructive, "annotation:destructiveHint"
+	case ro != nil && !*ro && (cat == "" || cat == Read):
+		if cat == Read {
+			c.add(SigMismatch, "annotation", fmt.Sprintf("readOnlyHint: false but name verb %q", c.verb))
+		}
+		cat, rule = Write, "annotation:readOnlyHint=false"
+	}
+	if cat == Write {
+		for _, w := range c.nameToks {
+			if moneyNouns[w] {
+				cat, rule = Financial, "name-noun:"+w
+				break
+			}
+		}
+	}
+	if cat == Write && c.movesMoney() {
+		cat, rule = Financial, "property:amount"
+	}
+	if cat == "" {
+		cat, rule = Write, "default:write"
+	}
+	c.category, c.categoryRule = cat, rule
+}
+
+// movesMoney: an amount property next to a currency or a money word.
+func (c *classifier) movesMoney() bool {
+	amount, currency := false, false
+	for i := range c.props {
+		p := &c.props[i]
+		if p.depth > 1 {
+			continue
+		}
+		switch p.joined {
+		case "amount", "amountcents", "amountinCents", "value_cents", "price":
+			amount = true
+		case "currency", "currencycode":
+			currency = true
+		}
+	}
+	return amount && currency
+}
+
+func lookupStem(w string) (verbClass, string) {
+	for _, s := range stems(w) {
+		if s == "" {
+			break
+		}
+		if v, ok := verbs[s]; ok {
+			return v, s
+		}
+		// "retriev" + e
+		if v, ok := verbs[s+"e"]; ok && s != w {
+			return v, s + "e"
+		}
+	}
+	return verbNone, ""
+}
+
+// descriptionBody drops a "Tool name:\nX\nDescription:\n" preamble, which
+// some servers put at the start of every description.
+func descriptionBody(d string) string {
+	if strings.HasPrefix(d, "Tool name:") {
+		if i := strings.Index(d, "Description:"); i >= 0 && i < 512 {
+			return d[i+len("Description:"):]
+		}
+	}
+	return d
+}
+
+// report assembles the signals, the risk and the explanation.
+func (c *classifier) report() Report {
+	r := Report{
+		Name:         c.t.Name,
+		Category:     c.category,
+		CategoryRule: c.categoryRule,
+		Properties:   c.top,
+		Pin:          c.pin(),
+		Problems:     c.problems,
+		Signals:      []Signal{},
+		guards:       c.guards,
+	}
+	for _, s := range signalOrder {
+		ev, ok := c.ev[s.code]
+		if !ok {
+			continue
+		}
+		label := s.label
+		if l, ok := c.label[s.code]; ok {
+			label = l
+		}
+		e := strings.Join(ev[:min(len(ev), maxEvidence)], "; ")
+		if len(ev) > maxEvidence {
+			e += fmt.Sprintf("; +%d more", len(ev)-maxEvidence)
+		}
+		r.Signals = append(r.Signals, Signal{Code: s.code, Label: label, Evidence: e, Rule: c.rules[s.code]})
+	}
+	r.Risk, r.RiskRule = risk(&r)
+	r.Explanation = c.explain(&r)
+	return r
+}
+
+// risk applies the risk table of docs/scanner.md.
+func risk(r *Report) (Risk, string) {
+	lv, rule := Low, "category:read"
+	switch r.Category {
+	case Write:
+		lv, rule = Medium, "category:write"
+	case Destructive:
+		lv, rule = High, "category:destructive"
+	case Financial:
+		lv, rule = High, "category:financial"
+	}
+	raise := func(to Risk, why string) {
+		if to.Level() > lv.Level() {
+			lv, rule = to, why
+		}
+	}
+	if r.Category == Read && r.Has(SigAuth) {
+		raise(Medium, "signal:auth raises read")
+	}
+	if r.Has(SigLongText) {
+		raise(Medium, "signal:long-text")
+	}
+	if r.Category == Write && r.Has(SigAdmin) {
+		raise(High, "signal:admin raises write")
+	}
+	if r.Category == Write && r.Has(SigBulk) {
+		raise(High, "signal:bulk raises write")
+	}
+	if r.Has(SigExec) {
+		raise(High, "signal:exec")
+	}
+	if (r.Category == Destructive || r.Category == Financial) && r.Has(SigBulk) {
+		raise(Critical, "signal:bulk raises "+string(r.Category))
+	}
+	if r.Has(SigUnicode) {
+		raise(High, "signal:unicode")
+	}
+	if r.Has(SigInjection) {
+		raise(Critical, "signal:injection")
+	}
+	return lv, rule
+}
+
+var categoryMeaning = map[Category]string{
+	Read:        "reading data only",
+	Write:       "creation or modification of data",
+	Destructive: "deletion or other destructive change",
+	Financial:   "movement of money",
+}
+
+var riskMeaning = map[Risk]string{
+	Low:      "low risk",
+	Medium:   "medium risk",
+	High:     "high risk",
+	Critical: "critical risk",
+}
+
+// explain writes the report's one sentence.
+func (c *classifier) explain(r *Report) string {
+	var b strings.Builder
+	name := quoteShort(c.t.Name, 60)
+	desc := firstSentence(descriptionBody(c.t.Description))
+	switch {
+	case strings.HasPrefix(r.CategoryRule, "annotation:"):
+		fmt.Fprintf(&b, "Tool name '%s' and its annotations (%s) indicate %s", name, strings.TrimPrefix(r.CategoryRule, "annotation:"), categoryMeaning[r.Category])
+	case c.verbSource == "name" && desc != "":
+		fmt.Fprintf(&b, "Tool name '%s' (verb '%s') and description '%s' indicate %s", name, c.verb, desc, categoryMeaning[r.Category])
+	case c.verbSource == "name":
+		fmt.Fprintf(&b, "Tool name '%s' (verb '%s') indicates %s", name, c.verb, categoryMeaning[r.Category])
+	case c.verbSource == "description":
+		fmt.Fprintf(&b, "Description '%s' of tool '%s' (verb '%s') indicates %s", desc, name, c.verb, categoryMeaning[r.Category])
+	default:
+		fmt.Fprintf(&b, "Nothing in tool '%s' says what it does, so it is assumed to modify data", name)
+	}
+	if strings.HasPrefix(r.CategoryRule, "name-noun:") || r.CategoryRule == "property:amount" {
+		b.WriteString(" involving money")
+	}
+	fmt.Fprintf(&b, "; %s", riskMeaning[r.Risk])
+	if !strings.HasPrefix(r.RiskRule, "category:") {
+		sig := strings.TrimPrefix(r.RiskRule, "signal:")
+		if i := strings.IndexByte(sig, ' '); i >= 0 {
+			sig = sig[:i]
+		}
+		fmt.Fprintf(&b, " because of the %s signal", sig)
+	}
+	if len(r.Signals) > 0 {
+		codes := make([]string, len(r.Signals))
+		for i, s := range r.Signals {
+			codes[i] = s.Code
+		}
+		fmt.Fprintf(&b, " (signals: %s)", strings.Join(codes, ", "))
+	}
+	b.WriteByte('.')
+	return b.String()
+}
+
+// firstSentence returns the description's first sentence, at most 80
+// characters, on one line, with control and invisible characters removed.
+func firstSentence(d string) string {
+	d = strings.TrimSpace(d)
+	if len(d) > 400 {
+		d = d[:400]
+	}
+	if i := strings.IndexAny(d, "\n"); i >= 0 {
+		d = d[:i]
+	}
+	if i := strings.Index(d, ". "); i >= 0 {
+		d = d[:i]
+	}
+	d = strings.TrimSuffix(strings.TrimSpace(d), ".")
+	return quoteShort(d, 80)
+}
+
+// quoteShort makes s safe to print inside single quotes: invalid UTF-8,
+// control and format characters become \u escapes, and long text is cut.
+func quoteShort(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for i, r := range s {
+		if n >= max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			b.WriteString(`\x`)
+			b.WriteString(strconv.FormatUint(uint64(s[i]), 16))
+		case r == '\'':
+			b.WriteString(`\'`)
+		case r < 0x20 || r == 0x7f || hidden(r) != "":
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+		n++
+	}
+	return b.String()
+}
+
+func boolp(v any) *bool {
+	b, ok := v.(bool)
+	if !ok {
+		return nil
+	}
+	return &b
+}

@@ -1,0 +1,223 @@
+package scan
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// prop is one property of an input schema, at any depth.
+type prop struct {
+	path   string   // "user.email", "items[].id"
+	name   string   // the property's own name
+	toks   []string // its words
+	joined string   // its words joined with no separator ("primaryemailaddressid")
+	typ    string   // JSON Schema type ("" when absent or several)
+	format string
+	desc   string
+	depth  int // 1 for top-level properties
+	// freeForm is an object with no declared properties whose other
+	// properties are not forbidden: arbitrary JSON.
+	freeForm bool
+	// maxLength reports whether a string has a maxLength.
+	maxLength bool
+	isConst   bool
+}
+
+// walker collects the properties of a schema, following local $refs once
+// each and never more than maxNodes nodes or maxDepth levels deep.
+type walker struct {
+	root     any
+	props    []prop
+	top      int
+	nodes    int
+	problems []string
+	refs     map[string]bool
+	capped   bool
+}
+
+func (w *walker) problem(msg string) {
+	for _, p := range w.problems {
+		if p == msg {
+			return
+		}
+	}
+	w.problems = append(w.problems, msg)
+}
+
+// resolve follows a local $ref ("#/$defs/x", "#/definitions/x").
+func (w *walker) resolve(s map[string]any) (map[string]any, bool) {
+	ref, ok := s["$ref"].(string)
+	if !ok {
+		return s, true
+	}
+	if w.refs[ref] {
+		w.problem("inputSchema: $ref " + quoteShort(ref, 60) + " refers back to itself; followed once")
+		return nil, false
+	}
+	if !strings.HasPrefix(ref, "#") {
+		w.problem("inputSchema: $ref " + quoteShort(ref, 60) + " is not local; not followed")
+		return nil, false
+	}
+	var cur any = w.root
+	for _, tok := range strings.Split(strings.TrimPrefix(ref, "#"), "/")[1:] {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		m, ok := cur.(map[string]any)
+		if !ok {
+			cur = nil
+			break
+		}
+		cur = m[tok]
+	}
+	target, ok := cur.(map[string]any)
+	if !ok {
+		w.problem("inputSchema: $ref " + quoteShort(ref, 60) + " does not resolve")
+		return nil, false
+	}
+	if w.refs == nil {
+		w.refs = map[string]bool{}
+	}
+	w.refs[ref] = true
+	return target, true
+}
+
+// object walks a schema that describes an object's properties.
+func (w *walker) object(v any, path string, depth int) {
+	s, ok := v.(map[string]any)
+	if !ok {
+		if depth == 0 && v != nil {
+			if _, isBool := v.(bool); !isBool {
+				w.problem("inputSchema is not an object")
+			}
+		}
+		return
+	}
+	if depth >= maxDepth {
+		w.problem("inputSchema: nesting deeper than 64 levels; not followed")
+		return
+	}
+	s, ok = w.resolve(s)
+	if !ok {
+		return
+	}
+	if ref, ok := s["$ref"].(string); ok && w.refs[ref] {
+		defer delete(w.refs, ref)
+	}
+	if depth == 0 {
+		if t, ok := s["type"].(string); ok && t != "object" {
+			w.problem("inputSchema: type is " + quoteShort(t, 20) + ", not object")
+		}
+	}
+	if props, ok := s["properties"].(map[string]any); ok {
+		names := make([]string, 0, len(props))
+		for name := range props {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if w.nodes >= maxNodes {
+				if !w.capped {
+					w.capped = true
+					w.problem("inputSchema: more than 20000 schema nodes; the rest was not read")
+				}
+				return
+			}
+			w.nodes++
+			if depth == 0 {
+				w.top++
+			}
+			w.property(name, props[name], path, depth+1)
+		}
+	} else if props, ok := s["properties"]; ok && props != nil {
+		w.problem("inputSchema: properties is not an object")
+	}
+	for _, key := range []string{"allOf", "anyOf", "oneOf"} {
+		if list, ok := s[key].([]any); ok {
+			for _, sub := range list {
+				w.object(sub, path, depth+1)
+			}
+		}
+	}
+}
+
+// property records one property and walks what it contains.
+func (w *walker) property(name string, v any, parent string, depth int) {
+	path := name
+	if parent != "" {
+		path = parent + "." + name
+	}
+	toks := tokens(name, 16)
+	p := prop{path: path, name: name, toks: toks, joined: strings.Join(toks, ""), depth: depth}
+	s, ok := v.(map[string]any)
+	if ok {
+		if r, ok := w.resolve(s); ok {
+			s = r
+			if ref, ok := v.(map[string]any)["$ref"].(string); ok {
+				defer delete(w.refs, ref)
+			}
+		} else {
+			s = nil
+		}
+	}
+	if s != nil {
+		p.typ = typeOf(s)
+		p.format, _ = s["format"].(string)
+		p.desc, _ = s["description"].(string)
+		_, p.maxLength = s["maxLength"]
+		_, p.isConst = s["const"]
+		if p.typ == "object" || p.typ == "" {
+			_, hasProps := s["properties"]
+			ap, hasAP := s["additionalProperties"]
+			forbidden := hasAP && ap == false
+			_, hasRef := s["$ref"]
+			_, hasComb := s["anyOf"]
+			if !hasProps && !forbidden && !hasRef && !hasComb && p.typ == "object" {
+				p.freeForm = true
+			}
+			if !hasProps && hasAP {
+				if _, isObj := ap.(map[string]any); isObj && len(ap.(map[string]any)) == 0 {
+					p.freeForm = true
+				}
+			}
+		}
+	}
+	w.props = append(w.props, p)
+	if s == nil {
+		return
+	}
+	if _, ok := s["properties"]; ok {
+		w.object(s, path, depth)
+	}
+	if items, ok := s["items"].(map[string]any); ok {
+		w.object(items, path+"[]", depth+1)
+	}
+}
+
+func typeOf(s map[string]any) string {
+	switch t := s["type"].(type) {
+	case string:
+		return t
+	case []any:
+		var one string
+		for _, x := range t {
+			if x, ok := x.(string); ok && x != "null" {
+				if one != "" {
+					return ""
+				}
+				one = x
+			}
+		}
+		return one
+	}
+	return ""
+}
+
+// canonical re-encodes a decoded JSON value with sorted keys and no
+// insignificant space (encoding/json sorts map keys).
+func canonical(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
+}

@@ -1,0 +1,339 @@
+package scan
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Word tables of the signal rules. Property names are split into words
+// ("skip_password_checks" → skip password checks) and also joined
+// ("primaryemailaddressid"); tool names the same way.
+var (
+	authWords = set("password", "passwords", "passwd", "passphrase", "secret", "secrets", "token", "tokens",
+		"apikey", "credential", "credentials", "totp", "otp", "mfa", "2fa", "ssh", "cookie", "cookies",
+		"bearer", "jwt", "privatekey", "env", "environment", "hasher", "digest", "oauth", "saml", "sso")
+	authPairs  = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}}
+	authPhrase = []string{"password", "secret", "credential", "api key", "access token", "environment variable", "private key", "two-factor", "totp"}
+
+	piiWords  = set("email", "emails", "phone", "mobile", "birth", "birthday", "birthdate", "dob", "ssn", "passport", "gender", "surname", "username", "address", "postal", "zip", "nationality", "ethnicity", "salary")
+	piiPairs  = [][2]string{{"first", "name"}, {"last", "name"}, {"full", "name"}, {"given", "name"}, {"family", "name"}, {"ip", "address"}, {"date", "birth"}, {"social", "security"}}
+	piiPhrase = []string{"email address", "phone number", "date of birth", "personal data", "personal information", "home address", "social security", "first name", "last name"}
+	piiFormat = set("email", "idn-email", "phone")
+
+	execNames  = set("command", "cmd", "script", "code", "shell", "expression", "sql", "snippet", "sourcecode", "program", "bash", "powershell", "javascript", "python", "eval")
+	execWords  = set("exec", "execute", "eval", "shell", "bash", "terminal", "command", "commands", "script", "scripts", "sql", "python", "javascript", "repl", "powershell", "sandbox")
+	execPhrase = []string{"execute arbitrary", "arbitrary code", "shell command", "run a command", "runs a command", "run commands", "execute code", "executes code", "execute javascript", "execute python", "execute sql", "run sql", "runs sql", "execute a script", "run a script"}
+
+	netNames   = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server")
+	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
+	netWords   = set("http", "https", "url", "webhook", "crawl", "scrape", "curl", "web", "browse", "browser", "download")
+	netPhrase  = []string{"any url", "arbitrary url", "http request", "web page", "webpage", "fetches the url", "fetch a url", "download from"}
+
+	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "cwd", "glob", "filenames", "workdir", "workingdirectory")
+	fsWords  = set("file", "files", "directory", "directories", "dir", "folder", "folders", "path", "fs", "filesystem", "disk")
+	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at"}
+
+	msgVerbs  = set("send", "email", "notify", "message", "reply", "forward", "invite", "sms", "broadcast", "text", "post", "dm", "tweet", "mail")
+	msgNouns  = set("email", "emails", "sms", "message", "messages", "notification", "notifications", "invitation", "invitations", "invite", "invites", "mail", "slack", "tweet", "chat", "dm")
+	msgNames  = set("to", "recipient", "recipients", "cc", "bcc", "subject", "notify", "sendemail", "notifyuser", "sendnotification", "sendinvite")
+	msgPhrase = []string{"send an email", "sends an email", "receive an email", "will receive an email", "send a message", "sends a message", "send an sms", "is notified", "are notified", "email notification", "send invitation", "sends an invitation"}
+
+	bulkWords   = set("bulk", "batch", "mass", "all", "many", "multiple", "import", "purge", "sync")
+	bulkPlurals = set("ids", "users", "records", "items", "rows", "entries", "emails", "messages", "recipients", "objects", "documents", "files", "accounts", "customers", "contacts", "keys")
+	bulkPhrase  = []string{"in bulk", "bulk ", "batch of", "in batches", "all users", "all records", "all items", "all data", "every user", "every record", "many records"}
+
+	irrevVerbs  = set("delete", "destroy", "purge", "drop", "wipe", "erase", "truncate", "overwrite", "rm", "del")
+	irrevPhrase = []string{"permanently", "irreversib", "cannot be undone", "can't be undone", "cannot be recovered", "can't be recovered", "cannot be un-", "deleted forever", "cannot be restored"}
+
+	moneyNames  = set("amount", "currency", "price", "cost", "fee", "iban", "bic", "swift", "cardnumber", "cvc", "cvv", "accountnumber", "routingnumber", "balance", "payment", "paymentmethod", "amountcents", "unitamount", "total")
+	moneyPhrase = []string{"charge the", "charges the", "payment", "refund", "transfer funds", "transfers funds", "send money", "payout", "credit card", "bank account"}
+
+	adminWords  = set("role", "roles", "permission", "permissions", "privilege", "privileges", "admin", "admins", "administrator", "acl", "acls", "membership", "memberships", "superuser", "sudo", "rbac", "policy", "policies", "owner", "ownership")
+	adminNames  = set("role", "roles", "permission", "permissions", "privilege", "privileges", "isadmin", "admin", "superuser", "acl", "accesslevel", "scopes", "grants", "owner")
+	adminPhrase = []string{"permission", "administrator", "admin access", "privilege", "role"}
+
+	bodyNames   = set("body", "html", "htmlbody", "template", "content", "markdown", "markup", "css", "htmlcontent", "bodyhtml", "richtext", "svg", "emailbody", "messagebody", "templatebody")
+	bodyFormats = set("html", "text/html", "markdown", "text/markdown", "template")
+	bodyExposed = set("public", "unsafe", "frontend", "client", "rendered", "render", "display", "displayed", "html", "template", "browser")
+)
+
+// maxSignalText is how much of a description the signal phrases read
+// (the injection checks read more, see maxTextScan).
+const maxSignalText = 4096
+
+// hasPair reports whether toks holds a and then b, next to each other or
+// with one word between ("date of birth").
+func hasPair(toks []string, pairs [][2]string) (string, bool) {
+	for _, p := range pairs {
+		for i, w := range toks {
+			if w != p[0] {
+				continue
+			}
+			if i+1 < len(toks) && toks[i+1] == p[1] || i+2 < len(toks) && toks[i+2] == p[1] {
+				return p[0] + " " + p[1], true
+			}
+		}
+	}
+	return "", false
+}
+
+func anyWord(toks []string, words map[string]bool) (string, bool) {
+	for _, w := range toks {
+		if words[w] {
+			return w, true
+		}
+	}
+	return "", false
+}
+
+func anyPhrase(text string, phrases []string) (string, bool) {
+	for _, p := range phrases {
+		if strings.Contains(text, p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// isRef: a property naming another object by id ("primary_web3_wallet_id")
+// refers to data; it does not carry it.
+func isRef(p *prop) bool {
+	if len(p.toks) < 2 {
+		return false
+	}
+	last := p.toks[len(p.toks)-1]
+	return last == "id" || last == "ids"
+}
+
+// signals runs the signal rules over the name, the description and the
+// input schema's properties.
+func (c *classifier) signals() {
+	name := c.nameToks
+	desc := strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText))
+	q := func(s string) string { return fmt.Sprintf("%q", clip(s, 60)) }
+
+	// Name words.
+	if w, ok := anyWord(name, authWords); ok {
+		c.add(SigAuth, "name-word", "name word "+q(w))
+	} else if w, ok := hasPair(name, authPairs); ok {
+		c.add(SigAuth, "name-word", "name words "+q(w))
+	}
+	if w, ok := anyWord(name, execWords); ok {
+		c.add(SigExec, "name-word", "name word "+q(w))
+	}
+	if w, ok := anyWord(name, netWords); ok {
+		c.add(SigNetwork, "name-word", "name word "+q(w))
+	}
+	if w, ok := anyWord(name, fsWords); ok {
+		c.add(SigFS, "name-word", "name word "+q(w))
+	}
+	if c.category != Read {
+		if w, ok := anyWord(name, msgVerbs); ok && c.verbSource == "name" && w == c.verb {
+			c.add(SigMessaging, "name-word", "name verb "+q(w))
+		} else if w, ok := anyWord(name, msgNouns); ok && c.category == Write {
+			c.add(SigMessaging, "name-word", "name word "+q(w))
+		}
+		if w, ok := anyWord(name, bulkWords); ok {
+			c.add(SigBulk, "name-word", "name word "+q(w))
+		}
+		if len(name) > 0 && adminWords[name[len(name)-1]] {
+			w := name[len(name)-1]
+			c.add(SigAdmin, "name-word", "name word "+q(w))
+		}
+	}
+	if c.category == Destructive && c.verbSource == "name" && irrevVerbs[c.verb] {
+		c.add(SigIrreversible, "name-verb", "name verb "+q(c.verb))
+	}
+	if c.category == Financial {
+		switch {
+		case c.verbSource == "name" && verbs[c.verb] == verbFinancial:
+			c.add(SigMoney, "name-verb", "name verb "+q(c.verb))
+		case strings.HasPrefix(c.categoryRule, "name-noun:"):
+			c.add(SigMoney, "name-word", "name word "+q(strings.TrimPrefix(c.categoryRule, "name-noun:")))
+		}
+	}
+	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial {
+		c.add(SigMoney, "name-word", "name word "+q(w))
+	}
+
+	// Annotations.
+	if c.ann.OpenWorld != nil && *c.ann.OpenWorld {
+		c.add(SigNetwork, "annotation", "annotation openWorldHint: true")
+	}
+	if c.ann.Destructive != nil && *c.ann.Destructive && (c.ann.ReadOnly == nil || !*c.ann.ReadOnly) &&
+		(c.ann.Idempotent == nil || !*c.ann.Idempotent) && c.category == Destructive {
+		c.add(SigIrreversible, "annotation", "annotation destructiveHint: true")
+	}
+
+	// Properties.
+	c.properties(q)
+
+	// Description phrases.
+	if p, ok := anyPhrase(desc, authPhrase); ok {
+		c.add(SigAuth, "description-phrase", "description mentions "+q(p))
+	}
+	if p, ok := anyPhrase(desc, piiPhrase); ok {
+		c.add(SigPII, "description-phrase", "description mentions "+q(p))
+	}
+	if p, ok := anyPhrase(desc, execPhrase); ok {
+		c.add(SigExec, "description-phrase", "description mentions "+q(p))
+	}
+	if p, ok := anyPhrase(desc, netPhrase); ok {
+		c.add(SigNetwork, "description-phrase", "description mentions "+q(p))
+	}
+	if p, ok := anyPhrase(desc, fsPhrase); ok {
+		c.add(SigFS, "description-phrase", "description mentions "+q(p))
+	}
+	if c.category != Read {
+		if p, ok := anyPhrase(desc, msgPhrase); ok {
+			c.add(SigMessaging, "description-phrase", "description mentions "+q(p))
+		}
+		if p, ok := anyPhrase(desc, bulkPhrase); ok {
+			c.add(SigBulk, "description-phrase", "description mentions "+q(p))
+		}
+		if p, ok := anyPhrase(desc, adminPhrase); ok && c.Has(SigAdmin) {
+			c.add(SigAdmin, "description-phrase", "description mentions "+q(p))
+		}
+	}
+	if c.category == Destructive || c.category == Financial {
+		if p, ok := anyPhrase(desc, irrevPhrase); ok {
+			c.add(SigIrreversible, "description-phrase", "description says "+q(p))
+		}
+	}
+	if c.category == Financial || c.category == Write {
+		if p, ok := anyPhrase(desc, moneyPhrase); ok && (c.category == Financial || c.Has(SigMoney)) {
+			c.add(SigMoney, "description-phrase", "description mentions "+q(p))
+		}
+	}
+}
+
+// Has reports whether a signal has been found so far.
+func (c *classifier) Has(code string) bool { _, ok := c.ev[code]; return ok }
+
+func (c *classifier) properties(q func(string) string) {
+	total := len(c.props)
+	if c.top >= paramsHigh {
+		c.label[SigParams] = fmt.Sprintf("High parameter count (%d properties)", c.top)
+		c.add(SigParams, "property-count", fmt.Sprintf("%d top-level properties (threshold %d)", c.top, paramsHigh))
+	} else if total >= paramsNested {
+		c.label[SigParams] = fmt.Sprintf("High parameter count (%d properties)", total)
+		c.add(SigParams, "property-count", fmt.Sprintf("%d properties at any depth (threshold %d)", total, paramsNested))
+	}
+	for i := range c.props {
+		p := &c.props[i]
+		ev := "property " + q(p.path)
+		toks, joined := p.toks, p.joined
+		pdesc := strings.ToLower(clip(p.desc, 1024))
+		ref := isRef(p)
+
+		// auth
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) {
+			c.add(SigAuth, "property-name", ev)
+		} else if _, ok := hasPair(toks, authPairs); ok {
+			c.add(SigAuth, "property-name", ev)
+		} else if p.format == "password" {
+			c.add(SigAuth, "property-format", ev+` has format "password"`)
+		}
+		if len(toks) > 0 && (toks[0] == "skip" || toks[0] == "bypass" || toks[0] == "disable") && p.typ == "boolean" {
+			if _, ok := anyWord(toks[1:], set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")); ok {
+				c.add(SigAuth, "property-name", ev+" turns off a safety check")
+				if p.depth == 1 {
+					c.guards = append(c.guards, guard{p.name, map[string]any{"const": false}})
+				}
+			}
+		}
+		// pii
+		if p.typ != "boolean" {
+			if _, ok := anyWord(toks, piiWords); ok && (!ref || toks[0] == "email" || toks[0] == "phone" || contains(toks, "email") || contains(toks, "phone")) {
+				c.add(SigPII, "property-name", ev)
+			} else if _, ok := hasPair(toks, piiPairs); ok {
+				c.add(SigPII, "property-name", ev)
+			} else if piiFormat[p.format] {
+				c.add(SigPII, "property-format", ev+" has format "+q(p.format))
+			}
+		}
+		// exec
+		if execNames[joined] && (p.typ == "string" || p.typ == "") {
+			c.add(SigExec, "property-name", ev)
+		}
+		// network
+		str := p.typ == "string" || p.typ == ""
+		if netFormats[p.format] {
+			c.add(SigNetwork, "property-format", ev+" has format "+q(p.format))
+		} else if str && (netNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "url" || toks[len(toks)-1] == "uri")) {
+			c.add(SigNetwork, "property-name", ev)
+		}
+		// fs
+		if str && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+			c.add(SigFS, "property-name", ev)
+		}
+		// messaging
+		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" {
+			if c.category != Read {
+				c.add(SigMessaging, "property-name", ev)
+			}
+		}
+		// bulk
+		if p.typ == "array" && len(toks) > 0 && bulkPlurals[toks[len(toks)-1]] && !contains(toks, "backup") && !contains(toks, "recovery") {
+			c.add(SigBulk, "property-type", ev+" is an array")
+		}
+		// money
+		if moneyNames[joined] && !ref {
+			c.add(SigMoney, "property-name", ev)
+		}
+		// admin
+		if adminNames[joined] || len(toks) > 1 && adminNames[toks[len(toks)-1]] && toks[len(toks)-1] != "owner" {
+			c.add(SigAdmin, "property-name", ev)
+		}
+		// body: see docs/scanner.md, "The body signal".
+		switch {
+		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content"):
+			c.add(SigBody, "body-string", ev+" is free text named like markup")
+			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
+		case p.typ == "string" && (bodyFormats[strings.ToLower(p.format)] || strings.Contains(pdesc, "html") || strings.Contains(pdesc, "template")):
+			c.add(SigBody, "body-string", ev+" is a string described as HTML or a template")
+			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
+		case p.freeForm:
+			if w, ok := anyWord(toks, bodyExposed); ok {
+				c.add(SigBody, "body-object", ev+" is a free-form object, "+q(w)+" (shown to a frontend)")
+				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
+			} else if w, ok := anyWord(words(pdesc, 64, 1024), bodyExposed); ok {
+				c.add(SigBody, "body-object", ev+" is a free-form object described as "+q(w))
+				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
+			} else if w, ok := anyWord(c.nameToks, bodyExposed); ok && p.depth == 1 {
+				c.add(SigBody, "body-object", ev+" is a free-form object of a "+q(w)+" tool")
+				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
+			}
+		}
+	}
+}
+
+func contains(toks []string, w string) bool {
+	for _, t := range toks {
+		if t == w {
+			return true
+		}
+	}
+	return false
+}
+
+// llmTokens: "max_tokens" and the like count model tokens, not secrets.
+func llmTokens(w string, toks []string) bool {
+	if w != "token" && w != "tokens" {
+		return false
+	}
+	_, ok := anyWord(toks, set("max", "min", "num", "count", "limit", "budget"))
+	return ok
+}
+
+// guard is an args rule the recommended policy puts on a property.
+type guard struct {
+	prop   string
+	schema map[string]any
+}
+
+func (c *classifier) guard(p *prop, schema map[string]any) {
+	if p.depth == 1 {
+		c.guards = append(c.guards, guard{p.name, schema})
+	}
+}

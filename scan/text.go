@@ -1,0 +1,335 @@
+package scan
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// phrase is a piece of text that, in a tool's description or schema, is an
+// instruction to the model rather than documentation for it.
+type phrase struct {
+	text string
+	kind string // what the instruction tries to do
+}
+
+// injectionPhrases are matched, lower-case, against each text of a tool
+// after whitespace is collapsed and invisible characters removed.
+var injectionPhrases = []phrase{
+	{"ignore previous instructions", "override"}, {"ignore all previous", "override"},
+	{"ignore the previous", "override"}, {"ignore prior instructions", "override"},
+	{"ignore all prior", "override"}, {"ignore the above", "override"},
+	{"ignore your instructions", "override"}, {"ignore any previous", "override"},
+	{"disregard previous", "override"}, {"disregard all previous", "override"},
+	{"disregard prior", "override"}, {"disregard the above", "override"},
+	{"disregard your", "override"}, {"forget previous instructions", "override"},
+	{"forget all previous", "override"}, {"forget your instructions", "override"},
+	{"new instructions:", "override"}, {"reveal your system prompt", "override"},
+	{"<important>", "override"}, {"<system>", "override"}, {"[system]", "override"},
+	{"<instructions>", "override"}, {"<|im_start|>", "override"},
+	{"do not tell the user", "secrecy"}, {"don't tell the user", "secrecy"},
+	{"do not mention", "secrecy"}, {"don't mention", "secrecy"}, {"without telling the user", "secrecy"},
+	{"without informing", "secrecy"}, {"do not inform the user", "secrecy"},
+	{"hide this from", "secrecy"}, {"the user will not see", "secrecy"}, {"user must not know", "secrecy"},
+	{"do not reveal", "secrecy"}, {"never reveal", "secrecy"}, {"do not disclose", "secrecy"},
+	{"~/.ssh", "read secrets"}, {".ssh/", "read secrets"}, {"id_rsa", "read secrets"},
+	{"id_ed25519", "read secrets"}, {"~/.aws", "read secrets"}, {".aws/credentials", "read secrets"},
+	{"/etc/passwd", "read secrets"}, {"/etc/shadow", "read secrets"}, {"mcp.json", "read secrets"},
+	{"claude_desktop_config", "read secrets"}, {".npmrc", "read secrets"}, {".netrc", "read secrets"},
+	{".git-credentials", "read secrets"}, {".pgpass", "read secrets"}, {".kube/config", "read secrets"},
+	{"before using this tool", "call other tools"}, {"before calling this tool", "call other tools"},
+	{"before using any other tool", "call other tools"}, {"you must call", "call other tools"},
+	{"you must first", "call other tools"}, {"must always call", "call other tools"},
+	{"always call the", "call other tools"}, {"first call the", "call other tools"},
+	{"also call the", "call other tools"}, {"call this tool first", "call other tools"},
+	{"call this tool before", "call other tools"}, {"do not use any other tool", "call other tools"},
+	{"instead of using the", "call other tools"}, {"when this tool is available", "call other tools"},
+	{"send the contents", "exfiltrate"}, {"include the contents", "exfiltrate"},
+	{"pass the contents", "exfiltrate"}, {"pass its content", "exfiltrate"},
+	{"contents of the file", "exfiltrate"}, {"exfiltrat", "exfiltrate"}, {"as a sidenote", "exfiltrate"},
+}
+
+// hidden names an invisible or direction-changing character, or "".
+func hidden(r rune) string {
+	switch {
+	case r >= 0x200B && r <= 0x200F, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x00AD, r == 0x180E:
+		return "zero-width"
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x061C:
+		return "bidi control"
+	case r >= 0xE0000 && r <= 0xE007F:
+		return "tag"
+	case r >= 0xE0100 && r <= 0xE01EF:
+		return "variation selector"
+	case r >= 0xE000 && r <= 0xF8FF, r >= 0xF0000:
+		return "private use"
+	case r < 0x20 && r != '\n' && r != '\t' && r != '\r', r >= 0x7F && r < 0xA0:
+		return "control"
+	}
+	return ""
+}
+
+// texts runs the text checks (injection, unicode, long-text) over the
+// title, the description and every string (keys too) in the schemas and
+// annotations.
+func (c *classifier) texts() {
+	budget := maxTextTotal
+	c.text("name", c.t.Name, &budget)
+	c.text("title", c.t.Title, &budget)
+	c.text("description", c.t.Description, &budget)
+	if n := utf8.RuneCountInString(c.t.Description); n > longTextRunes {
+		c.add(SigLongText, "description-length", fmt.Sprintf("description is %d characters", n))
+	}
+	for _, f := range []struct {
+		name string
+		raw  []byte
+		v    any
+		ok   bool
+	}{{"inputSchema", c.t.InputSchema, c.in, c.inOK}, {"outputSchema", c.t.OutputSchema, c.out, c.outOK}, {"annotations", c.t.Annotations, c.annv, c.aOK}} {
+		if len(f.raw) == 0 {
+			continue
+		}
+		if !utf8.Valid(f.raw) {
+			c.add(SigUnicode, "invalid-utf8", f.name+" is not valid UTF-8")
+			continue
+		}
+		if !f.ok {
+			continue
+		}
+		n := 0
+		c.walkStrings(f.v, f.name, 0, &budget, &n)
+	}
+}
+
+func (c *classifier) walkStrings(v any, where string, depth int, budget, nodes *int) {
+	if depth > maxDepth || *nodes > maxNodes || *budget <= 0 {
+		return
+	}
+	*nodes++
+	switch v := v.(type) {
+	case string:
+		c.text(where, v, budget)
+	case []any:
+		for i, x := range v {
+			c.walkStrings(x, fmt.Sprintf("%s/%d", where, i), depth+1, budget, nodes)
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := where + "/" + k
+			c.text(p+" (key)", k, budget)
+			c.walkStrings(v[k], p, depth+1, budget, nodes)
+		}
+	}
+}
+
+// text checks one string for hidden characters, whitespace padding and
+// injection phrases. It reads at most maxTextScan bytes of it.
+func (c *classifier) text(where, s string, budget *int) {
+	if s == "" || *budget <= 0 {
+		return
+	}
+	if len(s) > maxTextScan {
+		s = s[:maxTextScan]
+	}
+	*budget -= len(s)
+	var (
+		norm   = c.buf[:0]
+		kinds  map[string]int
+		first  map[string]int
+		tagTxt strings.Builder
+		space  int
+		spaceN int
+		lastSp bool
+	)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			c.add(SigUnicode, "invalid-utf8", fmt.Sprintf("%s: invalid UTF-8 at byte %d", where, i))
+			i++
+			continue
+		}
+		if r >= 0x20 && r < 0x7F {
+			// printable ASCII: the common case
+		} else if k := hidden(r); k != "" {
+			if kinds == nil {
+				kinds, first = map[string]int{}, map[string]int{}
+			}
+			if kinds[k] == 0 {
+				first[k] = i
+			}
+			kinds[k]++
+			if k == "tag" && r >= 0xE0020 && r <= 0xE007E {
+				tagTxt.WriteRune(r - 0xE0000)
+			}
+			i += size
+			continue
+		}
+		if unicode.IsSpace(r) {
+			space++
+			if space > spaceN {
+				spaceN = space
+			}
+			if !lastSp {
+				norm = append(norm, ' ')
+			}
+			lastSp = true
+		} else {
+			space = 0
+			lastSp = false
+			if r < utf8.RuneSelf {
+				if 'A' <= r && r <= 'Z' {
+					r += 'a' - 'A'
+				}
+				norm = append(norm, byte(r))
+			} else {
+				norm = utf8.AppendRune(norm, unicode.ToLower(r))
+			}
+		}
+		i += size
+	}
+	if len(kinds) > 0 {
+		names := make([]string, 0, len(kinds))
+		for k := range kinds {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			ev := fmt.Sprintf("%s: %d %s character(s), first at byte %d", where, kinds[k], k, first[k])
+			if k == "tag" && tagTxt.Len() > 0 {
+				ev += fmt.Sprintf(" spelling %q", clip(tagTxt.String(), 80))
+			}
+			c.add(SigUnicode, "hidden-character", ev)
+		}
+	}
+	if spaceN >= longSpaceRun {
+		c.add(SigLongText, "whitespace-padding", fmt.Sprintf("%s: run of %d whitespace characters", where, spaceN))
+	}
+	if tagTxt.Len() > 0 {
+		norm = append(norm, ' ')
+		norm = append(norm, strings.ToLower(tagTxt.String())...)
+	}
+	c.buf = norm
+	for _, m := range matchPhrases(norm) {
+		p := injectionPhrases[m.phrase]
+		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where, p.kind, excerpt(string(norm), m.at, len(p.text))))
+	}
+	if !bytes.Contains(norm, []byte(".env")) {
+		return
+	}
+	text := string(norm)
+	if i := dotEnv(text); i >= 0 {
+		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where, excerpt(text, i, 4)))
+	}
+}
+
+// dotEnv finds ".env" as a file name (not "process.env.X" or ".environment").
+func dotEnv(s string) int {
+	off := 0
+	for {
+		i := strings.Index(s[off:], ".env")
+		if i < 0 {
+			return -1
+		}
+		i += off
+		before := i == 0 || !isWordByte(s[i-1])
+		after := i+4 == len(s) || !isWordByte(s[i+4]) && s[i+4] != '.'
+		if before && after {
+			return i
+		}
+		off = i + 4
+	}
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// excerpt quotes up to 30 bytes either side of s[i:i+n], on rune bounds.
+func excerpt(s string, i, n int) string {
+	lo, hi := max(i-30, 0), min(i+n+30, len(s))
+	for lo > 0 && !utf8.RuneStart(s[lo]) {
+		lo--
+	}
+	for hi < len(s) && !utf8.RuneStart(s[hi]) {
+		hi++
+	}
+	out := s[lo:hi]
+	if lo > 0 {
+		out = "…" + out
+	}
+	if hi < len(s) {
+		out += "…"
+	}
+	return out
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// phraseIndex maps the first two bytes of each injection phrase to the
+// phrases starting with them, so that a text is scanned once, in linear
+// time, whatever the number of phrases.
+type phraseIndex struct {
+	has     [1 << 16]bool
+	buckets map[uint16][]int
+}
+
+var phrases = buildPhraseIndex()
+
+func buildPhraseIndex() *phraseIndex {
+	ix := &phraseIndex{buckets: map[uint16][]int{}}
+	for i, p := range injectionPhrases {
+		k := uint16(p.text[0])<<8 | uint16(p.text[1])
+		ix.has[k] = true
+		ix.buckets[k] = append(ix.buckets[k], i)
+	}
+	return ix
+}
+
+type phraseMatch struct{ phrase, at int }
+
+// matchPhrases returns the first match of each phrase in text, in phrase
+// order.
+func matchPhrases(text []byte) []phraseMatch {
+	var found map[int]int
+	for i := 0; i+1 < len(text); i++ {
+		k := uint16(text[i])<<8 | uint16(text[i+1])
+		if !phrases.has[k] {
+			continue
+		}
+		for _, pi := range phrases.buckets[k] {
+			if bytes.HasPrefix(text[i:], []byte(injectionPhrases[pi].text)) {
+				if found == nil {
+					found = map[int]int{}
+				}
+				if _, ok := found[pi]; !ok {
+					found[pi] = i
+				}
+			}
+		}
+	}
+	if found == nil {
+		return nil
+	}
+	out := make([]phraseMatch, 0, len(found))
+	for pi := range injectionPhrases {
+		if at, ok := found[pi]; ok {
+			out = append(out, phraseMatch{pi, at})
+		}
+	}
+	return out
+}

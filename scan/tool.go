@@ -1,0 +1,161 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Tool is one tool definition as MCP's tools/list returns it. The schemas
+// and annotations are kept as raw JSON, so that any definition, however
+// odd, can be classified and pinned exactly as the server sent it. A
+// tools/list result's "tools" array unmarshals directly into []Tool.
+type Tool struct {
+	Name         string          `json:"name"`
+	Title        string          `json:"title,omitempty"`
+	Description  string          `json:"description,omitempty"`
+	InputSchema  json.RawMessage `json:"inputSchema,omitempty"`
+	OutputSchema json.RawMessage `json:"outputSchema,omitempty"`
+	Annotations  json.RawMessage `json:"annotations,omitempty"`
+}
+
+// Problem is something wrong with a tool list or a tool definition that
+// the scanner reports instead of failing: a missing or duplicate name, a
+// field of the wrong type, a schema it could not read.
+type Problem struct {
+	// Tool is the tool's name ("" when it has none).
+	Tool string `json:"tool,omitempty"`
+	// Index is the tool's position in the list (from 0), or -1.
+	Index int `json:"index"`
+	// Message says what is wrong.
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	if p.Tool != "" {
+		return fmt.Sprintf("tool %d (%q): %s", p.Index, p.Tool, p.Message)
+	}
+	if p.Index >= 0 {
+		return fmt.Sprintf("tool %d: %s", p.Index, p.Message)
+	}
+	return p.Message
+}
+
+// ToolList is a tools/list result as read by ParseToolList: the tools,
+// what was wrong with them, and what the document says about where it came
+// from (the fixtures under shared/fixtures/toollists carry "server").
+type ToolList struct {
+	Server   string
+	Tools    []Tool
+	Problems []Problem
+}
+
+// ParseToolList reads a tools/list result in any of these shapes: a
+// result object {"tools": [...]}, a JSON-RPC response {"result": {"tools":
+// [...]}}, a captured fixture {"server": ..., "tools": [...]}, or a bare
+// array of tools. A tool whose fields have the wrong types is kept with the
+// fields that could be read and reported as a Problem, as are tools without
+// a name and duplicate names. Only a document that is not JSON, or holds no
+// tool array, is an error.
+func ParseToolList(data []byte) (*ToolList, error) {
+	data = bytes.TrimSpace(data)
+	list := &ToolList{}
+	var arr []json.RawMessage
+	if len(data) > 0 && data[0] == '[' {
+		if err := json.Unmarshal(data, &arr); err != nil {
+			return nil, fmt.Errorf("scan: tool list: %w", err)
+		}
+	} else {
+		var doc struct {
+			Server string          `json:"server"`
+			Tools  json.RawMessage `json:"tools"`
+			Result *struct {
+				Tools json.RawMessage `json:"tools"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("scan: tool list: %w", err)
+		}
+		raw := doc.Tools
+		if raw == nil && doc.Result != nil {
+			raw = doc.Result.Tools
+		}
+		if raw == nil {
+			return nil, fmt.Errorf("scan: tool list: no \"tools\" array (want {\"tools\": [...]}, a JSON-RPC response or an array)")
+		}
+		if err := json.Unmarshal(raw, &arr); err != nil {
+			return nil, fmt.Errorf("scan: tool list: \"tools\": %w", err)
+		}
+		list.Server = doc.Server
+	}
+	for i, raw := range arr {
+		t, probs := decodeTool(raw, i)
+		list.Tools = append(list.Tools, t)
+		list.Problems = append(list.Problems, probs...)
+	}
+	list.Problems = append(list.Problems, CheckNames(list.Tools)...)
+	return list, nil
+}
+
+// decodeTool reads one tool leniently: each field on its own.
+func decodeTool(raw json.RawMessage, i int) (Tool, []Problem) {
+	var t Tool
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return t, []Problem{{Index: i, Message: "not a JSON object: " + err.Error()}}
+	}
+	var probs []Problem
+	str := func(key string, dst *string) {
+		v, ok := fields[key]
+		if !ok || string(v) == "null" {
+			return
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			probs = append(probs, Problem{Index: i, Message: strconv.Quote(key) + " is not a string"})
+		}
+	}
+	str("name", &t.Name)
+	str("title", &t.Title)
+	str("description", &t.Description)
+	obj := func(key string, dst *json.RawMessage) {
+		v, ok := fields[key]
+		if !ok || string(v) == "null" {
+			return
+		}
+		if len(v) == 0 || v[0] != '{' {
+			probs = append(probs, Problem{Index: i, Message: strconv.Quote(key) + " is not an object"})
+		}
+		*dst = v
+	}
+	obj("inputSchema", &t.InputSchema)
+	obj("outputSchema", &t.OutputSchema)
+	obj("annotations", &t.Annotations)
+	for j := range probs {
+		probs[j].Tool = t.Name
+	}
+	return t, probs
+}
+
+// CheckNames reports tools without a name, names that are not valid
+// UTF-8, and names used more than once (each repeat after the first).
+func CheckNames(tools []Tool) []Problem {
+	var probs []Problem
+	seen := make(map[string]int, len(tools))
+	for i, t := range tools {
+		switch {
+		case t.Name == "":
+			probs = append(probs, Problem{Index: i, Message: "tool has no name"})
+			continue
+		case !utf8.ValidString(t.Name):
+			probs = append(probs, Problem{Tool: t.Name, Index: i, Message: "name is not valid UTF-8"})
+		}
+		if first, dup := seen[t.Name]; dup {
+			probs = append(probs, Problem{Tool: t.Name, Index: i, Message: fmt.Sprintf("duplicate name (first at tool %d)", first)})
+			continue
+		}
+		seen[t.Name] = i
+	}
+	return probs
+}

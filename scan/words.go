@@ -1,0 +1,176 @@
+package scan
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// verbClass is what a verb says a tool does.
+type verbClass uint8
+
+const (
+	verbNone verbClass = iota
+	verbRead
+	verbWeakWrite // a write verb a readOnlyHint annotation may overrule (trigger, toggle, run…)
+	verbWrite
+	verbDestructive
+	verbFinancial
+)
+
+// verbs maps a lower-case verb to its class. Names are split into words
+// (camelCase, snake_case, kebab-case, dots) and the first word found here
+// decides; descriptions are searched (stemmed) only when the name has none.
+var verbs = map[string]verbClass{
+	// read
+	"get": verbRead, "list": verbRead, "read": verbRead, "search": verbRead, "find": verbRead,
+	"fetch": verbRead, "query": verbRead, "retrieve": verbRead, "describe": verbRead, "show": verbRead,
+	"view": verbRead, "lookup": verbRead, "count": verbRead, "check": verbRead, "echo": verbRead,
+	"print": verbRead, "inspect": verbRead, "browse": verbRead, "download": verbRead, "export": verbRead,
+	"explain": verbRead, "validate": verbRead, "verify": verbRead, "preview": verbRead, "summarize": verbRead,
+	"analyze": verbRead, "compare": verbRead, "calculate": verbRead, "estimate": verbRead, "return": verbRead,
+	"load": verbRead, "scan": verbRead, "watch": verbRead, "poll": verbRead, "ping": verbRead,
+	"resolve": verbRead, "render": verbRead, "diff": verbRead, "status": verbRead, "demonstrate": verbRead,
+	// write
+	"create": verbWrite, "update": verbWrite, "set": verbWrite, "add": verbWrite, "put": verbWrite,
+	"post": verbWrite, "patch": verbWrite, "edit": verbWrite, "modify": verbWrite, "write": verbWrite,
+	"insert": verbWrite, "upload": verbWrite, "save": verbWrite, "send": verbWrite, "invite": verbWrite,
+	"enable": verbWrite, "disable": verbWrite, "assign": verbWrite, "unassign": verbWrite, "rename": verbWrite,
+	"move": verbWrite, "copy": verbWrite, "merge": verbWrite, "publish": verbWrite, "approve": verbWrite,
+	"submit": verbWrite, "schedule": verbWrite, "import": verbWrite, "replace": verbWrite, "upsert": verbWrite,
+	"register": verbWrite, "reset": verbWrite, "change": verbWrite, "configure": verbWrite, "attach": verbWrite,
+	"link": verbWrite, "tag": verbWrite, "label": verbWrite, "mark": verbWrite, "grant": verbWrite,
+	"promote": verbWrite, "demote": verbWrite, "execute": verbWrite, "exec": verbWrite, "eval": verbWrite,
+	"install": verbWrite, "deploy": verbWrite, "commit": verbWrite, "push": verbWrite, "notify": verbWrite,
+	"email": verbWrite, "message": verbWrite, "reply": verbWrite, "comment": verbWrite, "forward": verbWrite,
+	"generate": verbWrite, "make": verbWrite, "build": verbWrite, "new": verbWrite, "open": verbWrite,
+	"close": verbWrite, "lock": verbWrite, "unlock": verbWrite, "restore": verbWrite, "apply": verbWrite,
+	"store": verbWrite, "record": verbWrite, "log": verbWrite, "append": verbWrite, "sign": verbWrite,
+	"suspend": verbWrite, "impersonate": verbWrite, "verify_domain": verbWrite, "archive": verbWrite,
+	"deactivate": verbWrite, "activate": verbWrite, "compress": verbWrite, "gzip": verbWrite, "zip": verbWrite,
+	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite,
+	// weak writes: overruled by an explicit readOnlyHint
+	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
+	"stop": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,
+	"call": verbWeakWrite, "request": verbWeakWrite, "handle": verbWeakWrite, "do": verbWeakWrite,
+	// destructive
+	"delete": verbDestructive, "remove": verbDestructive, "destroy": verbDestructive, "drop": verbDestructive,
+	"purge": verbDestructive, "wipe": verbDestructive, "erase": verbDestructive, "truncate": verbDestructive,
+	"revoke": verbDestructive, "ban": verbDestructive, "terminate": verbDestructive, "kill": verbDestructive,
+	"cancel": verbDestructive, "uninstall": verbDestructive, "unlink": verbDestructive, "clear": verbDestructive,
+	"discard": verbDestructive, "expire": verbDestructive, "evict": verbDestructive, "kick": verbDestructive,
+	"overwrite": verbDestructive, "rm": verbDestructive, "del": verbDestructive, "flush": verbDestructive,
+	"reject": verbDestructive, "block": verbDestructive,
+	// financial
+	"charge": verbFinancial, "pay": verbFinancial, "refund": verbFinancial, "payout": verbFinancial,
+	"transfer": verbFinancial, "purchase": verbFinancial, "buy": verbFinancial, "sell": verbFinancial,
+	"withdraw": verbFinancial, "deposit": verbFinancial, "invoice": verbFinancial, "bill": verbFinancial,
+	"capture": verbFinancial, "trade": verbFinancial, "order": verbFinancial, "checkout": verbFinancial,
+	"subscribe": verbFinancial, "tip": verbFinancial, "donate": verbFinancial, "swap": verbFinancial,
+}
+
+// moneyNouns in a tool name make a writing tool Financial; in property
+// names and descriptions they are the "money" signal.
+var moneyNouns = set("payment", "payments", "charge", "charges", "refund", "refunds", "payout", "payouts",
+	"invoice", "invoices", "transfer", "transfers", "subscription", "subscriptions", "balance", "funds",
+	"price", "prices", "amount", "currency", "wallet", "card", "iban", "bank", "billing", "checkout",
+	"crypto", "token_amount", "coupon", "credit", "credits", "fee", "fees", "tax", "salary", "wire")
+
+// tokens splits an identifier into lower-case words: "getUserId" →
+// get user id; "gzip-file-as-resource" → gzip file as resource;
+// "UpdateUser" → update user; "HTTPServer" → http server. At most max
+// words are returned.
+func tokens(s string, max int) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 && len(out) < max {
+			out = append(out, b.String())
+		}
+		b.Reset()
+	}
+	var prev rune
+	rs := []rune(s)
+	if len(rs) > 4096 {
+		rs = rs[:4096]
+	}
+	for i, r := range rs {
+		switch {
+		case unicode.IsUpper(r):
+			next := rune(0)
+			if i+1 < len(rs) {
+				next = rs[i+1]
+			}
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && unicode.IsLower(next)) {
+				flush()
+			}
+			b.WriteRune(unicode.ToLower(r))
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		default:
+			flush()
+		}
+		prev = r
+		if len(out) >= max {
+			break
+		}
+	}
+	flush()
+	return out
+}
+
+// stems returns the forms of an English word to look up: the word, then
+// with -es, -s, -ed, -d or -ing taken off ("deletes" → delete, "echoes" →
+// echo, "retrieved" → retrieve).
+func stems(w string) [4]string {
+	var s [4]string
+	s[0] = w
+	n := 1
+	for _, suf := range []string{"es", "s", "ed", "d", "ing"} {
+		if n == len(s) {
+			break
+		}
+		if len(w) > len(suf)+2 && strings.HasSuffix(w, suf) {
+			s[n] = w[:len(w)-len(suf)]
+			n++
+		}
+	}
+	return s
+}
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// words splits free text into lower-case words of letters and digits,
+// at most max of them, reading at most limit bytes.
+func words(s string, max, limit int) []string {
+	if len(s) > limit {
+		s = s[:limit]
+	}
+	var out []string
+	start := -1
+	for i := 0; i <= len(s); {
+		r, size := rune(0), 1
+		if i < len(s) {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if i < len(s) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if start < 0 {
+				start = i
+			}
+		} else if start >= 0 {
+			out = append(out, strings.ToLower(s[start:i]))
+			start = -1
+			if len(out) >= max {
+				break
+			}
+		}
+		i += size
+	}
+	return out
+}

@@ -69,6 +69,11 @@ type Config struct {
 	// UpstreamTimeout is how long to wait for an upstream to start and
 	// answer initialize.
 	UpstreamTimeout Duration `json:"upstream_timeout"`
+	// Pins is the file of tool definitions recorded by `toolgate scan
+	// --pin`, relative to the configuration's directory; "" for none. A
+	// tool whose definition differs is flagged, and refused where the
+	// policy says pinned: true.
+	Pins string `json:"pins,omitempty"`
 }
 
 // Server is one upstream MCP server: either a stdio command or a
@@ -262,6 +267,10 @@ func (c *Config) PolicyPath(name string) string {
 	}
 	return c.resolve(p.Path)
 }
+
+// PinsPath is the pins file resolved against the configuration's
+// directory; "" when none is configured.
+func (c *Config) PinsPath() string { return c.resolve(c.Pins) }
 
 // StorePath is the database file of a sqlite:// store, resolved against the
 // configuration's directory; "" for other stores.

@@ -497,3 +497,19 @@ func TestDurationJSON(t *testing.T) {
 		t.Errorf("MarshalJSON = %s", b)
 	}
 }
+
+func TestPins(t *testing.T) {
+	c, err := Parse([]byte("pins: state/pins.json\n"), "conf/toolgate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PinsPath() != filepath.Join("conf", "state", "pins.json") {
+		t.Errorf("PinsPath = %q", c.PinsPath())
+	}
+	if _, err := Parse([]byte("pins: \"\"\n"), "t.yaml"); err == nil || !strings.Contains(err.Error(), "t.yaml:1:7") {
+		t.Errorf("empty pins: %v", err)
+	}
+	if c, _ := Parse(nil, "t.yaml"); c.PinsPath() != "" {
+		t.Errorf("no pins: PinsPath = %q", c.PinsPath())
+	}
+}

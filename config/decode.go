@@ -507,7 +507,7 @@ func (d *decoder) strMap(n *yaml.Node, path string, key func(k *yaml.Node, path 
 
 // Keys accepted at each level, for unknown-key errors and suggestions.
 var (
-	topKeys    = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout"}
+	topKeys    = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout", "pins"}
 	serverKeys = []string{"command", "env", "cwd", "url", "headers", "prefix"}
 )
 
@@ -618,6 +618,10 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "upstream_timeout":
 			if t, ok := d.duration(v, k); ok {
 				c.UpstreamTimeout = t
+			}
+		case "pins":
+			if d.str(v, k, &c.Pins) && c.Pins == "" {
+				d.errorf(v, k, "must be the path of a pins file written by toolgate scan --pin")
 			}
 		default:
 			d.unknown(p.key, "", topKeys)

@@ -18,6 +18,7 @@ import (
 	"github.com/toolgate/toolgate/limit"
 	"github.com/toolgate/toolgate/limit/memory"
 	"github.com/toolgate/toolgate/policy"
+	"github.com/toolgate/toolgate/scan"
 )
 
 // Options configure a Gateway. A nil *Options, and every zero field, means
@@ -47,6 +48,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Version is reported as serverInfo.version.
 	Version string
+	// Pins are the pinned tool definitions (toolgate scan --pin); nil for
+	// none. A tool that differs from its pin is logged and flagged, and
+	// refused where the policy says pinned: true.
+	Pins *scan.Pins
 }
 
 // Gateway is the MCP policy gateway. It is an http.Handler for the /mcp
@@ -58,6 +63,7 @@ type Gateway struct {
 	client  *http.Client
 	engine  atomic.Pointer[policy.Engine]
 	schemas schemaCache
+	catalog *catalog
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -113,6 +119,7 @@ func New(opts *Options) (*Gateway, error) {
 		client:   o.HTTPClient,
 		sessions: make(map[string]*session),
 		stop:     make(chan struct{}),
+		catalog:  newCatalog(o.Pins),
 	}
 	if g.limiter == nil {
 		g.limiter = memory.New(nil)

@@ -55,6 +55,7 @@ type toolEntry struct {
 	up     int
 	name   string // the upstream's own name
 	schema json.RawMessage
+	info   *toolInfo // classification and pin status; never nil
 }
 
 type inflight struct {

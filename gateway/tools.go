@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/policy"
+	"github.com/toolgate/toolgate/scan"
 )
 
 // listKind describes one of the paginated list methods the gateway merges.
@@ -161,17 +162,21 @@ func (s *session) rewriteList(up int, raw json.RawMessage, kind listKind) (map[s
 			return nil, "", fmt.Errorf("nextCursor: %w", err)
 		}
 	}
-	var items []map[string]json.RawMessage
+	var raws []json.RawMessage
 	if f, ok := result[kind.field]; ok && string(f) != "null" {
-		if err := json.Unmarshal(f, &items); err != nil {
+		if err := json.Unmarshal(f, &raws); err != nil {
 			return nil, "", fmt.Errorf("%s: %w", kind.field, err)
 		}
 	}
 	slot := s.ups[up]
 	eng := s.g.Policy()
-	kept := items[:0]
-	s.mu.Lock()
-	for _, it := range items {
+	kept := make([]map[string]json.RawMessage, 0, len(raws))
+	for _, raw := range raws {
+		var it map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &it); err != nil || it == nil {
+			s.g.log.Warn("upstream listed an item that is not an object", "server", slot.srv.Name, "method", kind.method)
+			continue
+		}
 		if kind.prefixed {
 			var name string
 			if err := json.Unmarshal(it["name"], &name); err != nil || name == "" {
@@ -180,13 +185,21 @@ func (s *session) rewriteList(up int, raw json.RawMessage, kind listKind) (map[s
 			}
 			full := slot.srv.Prefix + name
 			if kind.method == "tools/list" {
-				if prev, ok := s.tools[full]; ok && prev.up != up {
+				info, changes := s.g.catalog.observe(slot.srv.Name, raw)
+				if len(changes) > 0 {
+					s.g.log.Warn("tool definition differs from its pin", "server", slot.srv.Name, "tool", name, "changes", changes)
+				}
+				s.mu.Lock()
+				prev, clash := s.tools[full]
+				if clash && prev.up != up {
+					s.mu.Unlock()
 					s.g.log.Error("tool name collision: keeping the first server's tool",
 						"tool", full, "kept", s.ups[prev.up].srv.Name, "dropped", slot.srv.Name)
 					continue
 				}
-				s.tools[full] = &toolEntry{up: up, name: name, schema: it["inputSchema"]}
-				if eng == nil || !eng.Listed(full, nil) {
+				s.tools[full] = &toolEntry{up: up, name: name, schema: it["inputSchema"], info: info}
+				s.mu.Unlock()
+				if eng == nil || !eng.Listed(full, info.categories) {
 					continue
 				}
 			}
@@ -197,14 +210,12 @@ func (s *session) rewriteList(up int, raw json.RawMessage, kind listKind) (map[s
 		if kind.uriKey != "" {
 			var uri string
 			if json.Unmarshal(it[kind.uriKey], &uri) == nil && uri != "" {
+				s.mu.Lock()
 				s.resources[uri] = up
+				s.mu.Unlock()
 			}
 		}
 		kept = append(kept, it)
-	}
-	s.mu.Unlock()
-	if kept == nil {
-		kept = []map[string]json.RawMessage{}
 	}
 	b, err := json.Marshal(kept)
 	if err != nil {
@@ -290,11 +301,12 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 	}
 	slot := s.ups[tool.up]
 	call := &toolgate.Call{
-		Tool:     p.Name,
-		Server:   slot.srv.Name,
-		Args:     args,
-		Identity: s.ident,
-		Session:  s.id,
+		Tool:       p.Name,
+		Server:     slot.srv.Name,
+		Categories: tool.info.categories,
+		Args:       args,
+		Identity:   s.ident,
+		Session:    s.id,
 	}
 	d, taken := s.decide(ctx, call, tool)
 	if !d.Allowed() {
@@ -336,6 +348,9 @@ func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEnt
 	d, limits := eng.Decide(call) // a nil engine denies: "(no policy)"
 	if !d.Allowed() {
 		return d, nil
+	}
+	if eng.Pinned(call.Tool, call.Categories) && (tool.info.Pin == nil || tool.info.Pin.Status != scan.PinUnchanged) {
+		return toolgate.Decision{Action: toolgate.Deny, Rule: "(pinned)", Kind: "pin", Reason: pinReason(tool.info)}, nil
 	}
 	if len(tool.schema) > 0 && eng.CheckInputSchema(call.Tool, call.Categories) {
 		if sch := s.g.schemas.get(tool.schema, s.g); sch != nil {

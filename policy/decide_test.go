@@ -278,3 +278,16 @@ func TestSharedCounter(t *testing.T) {
 		t.Fatal("same counter name does not share a key")
 	}
 }
+
+func TestPinned(t *testing.T) {
+	e := mustLoad(t, `{"version":"1","default":"allow","pinned":true,"tools":{"a":{"pinned":false},"b":{}}}`)
+	if e.Pinned("a", nil) || !e.Pinned("b", nil) || !e.Pinned("c", nil) {
+		t.Fatal("pinned not honoured per rule and document")
+	}
+	if mustLoad(t, `{"version":"1","default":"allow"}`).Pinned("x", nil) {
+		t.Fatal("pinned is on by default")
+	}
+	if _, err := Load([]byte(`{"version":"1","default":"allow","pinned":"yes"}`), "p.json"); err == nil {
+		t.Fatal("a non-boolean pinned was accepted")
+	}
+}

@@ -39,6 +39,7 @@ type Engine struct {
 	name         string
 	defaultAllow bool
 	checkSchema  bool
+	pinned       bool
 	opts         Options
 
 	hideAll   bool
@@ -67,6 +68,7 @@ type rule struct {
 	own         []Limit
 	limits      []Limit // all_tools limits, then own: returned by Decide
 	checkSchema int8    // -1 inherit, 0 off, 1 on
+	pinned      int8    // -1 inherit, 0 off, 1 on
 }
 
 // NoPolicy returns the engine of a grant without a policy: it denies every
@@ -248,6 +250,19 @@ func (e *Engine) CheckInputSchema(tool string, categories []string) bool {
 		return r.checkSchema == 1
 	}
 	return e.checkSchema
+}
+
+// Pinned reports whether calls to the tool are refused when its definition
+// differs from the pinned one (or was never pinned): the matching rule's
+// pinned, else the document's, else false.
+func (e *Engine) Pinned(tool string, categories []string) bool {
+	if e == nil {
+		return false
+	}
+	if r := e.match(tool, categories); r != nil && r.pinned >= 0 {
+		return r.pinned == 1
+	}
+	return e.pinned
 }
 
 // String describes the engine for logs.

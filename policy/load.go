@@ -193,6 +193,10 @@ func (c *compiler) document(root *yaml.Node) *Engine {
 			if b, ok := c.boolean(v, ptr); ok {
 				e.checkSchema = b
 			}
+		case "pinned":
+			if b, ok := c.boolean(v, ptr); ok {
+				e.pinned = b
+			}
 		case "description":
 			c.str(v, ptr)
 		default:
@@ -269,7 +273,7 @@ func (c *compiler) hide(e *Engine, n *yaml.Node, ptr string) {
 
 func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 	p := classify(name)
-	r := &rule{name: name, pointer: ptr, literal: p.literal, checkSchema: -1}
+	r := &rule{name: name, pointer: ptr, literal: p.literal, checkSchema: -1, pinned: -1}
 	switch p.kind {
 	case patInvalid:
 		c.errorf(k, ptr, "tool name must not be empty")
@@ -334,6 +338,13 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 				r.checkSchema = 0
 				if b {
 					r.checkSchema = 1
+				}
+			}
+		case "pinned":
+			if b, ok := c.boolean(vn, fptr); ok {
+				r.pinned = 0
+				if b {
+					r.pinned = 1
 				}
 			}
 		case "when":

@@ -12,6 +12,7 @@ import (
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/policy"
+	"github.com/toolgate/toolgate/scan"
 )
 
 // gatewayRuntime is a gateway built from a configuration, with what keeps its
@@ -73,7 +74,16 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 			URL: s.URL, Headers: s.Headers,
 		})
 	}
+	var pins *scan.Pins
+	if cfg.Pins != "" {
+		p, err := scan.LoadPins(cfg.PinsPath())
+		if err != nil {
+			return nil, toolgate.Errorf(toolgate.Invalid, "%s: pins: %v", cfg.File, err)
+		}
+		pins = p
+	}
 	gw, err := gateway.New(&gateway.Options{
+		Pins:            pins,
 		Servers:         servers,
 		Logger:          a.log,
 		MaxBodyBytes:    cfg.MaxBodyBytes,

@@ -54,6 +54,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", rt.gw)
+	mux.Handle("/admin/", rt.gw.AdminHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))

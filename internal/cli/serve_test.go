@@ -97,6 +97,16 @@ func TestServe(t *testing.T) {
 	if err != nil || !res.IsError {
 		t.Fatalf("DeleteUser should be denied: %v %+v", err, res)
 	}
+	// The admin API lists what the gateway has seen, classified.
+	resp, err := http.Get("http://" + addr + "/admin/tools")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"destructive"`) {
+		t.Errorf("GET /admin/tools: %d %s", resp.StatusCode, body)
+	}
 	cs.Close()
 	stop()
 	select {

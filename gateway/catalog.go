@@ -1,0 +1,176 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/toolgate/toolgate/scan"
+)
+
+// catalog is what the gateway has learnt of every upstream tool: its risk
+// classification and, when pins are configured, whether its definition
+// still matches its pin. Sessions share it; it is keyed by server and the
+// upstream's own tool name.
+type catalog struct {
+	pins *scan.Pins
+
+	mu      sync.Mutex
+	byRaw   map[string]*toolInfo            // raw definition → info (a cache)
+	servers map[string]map[string]*toolInfo // server → tool → latest info
+}
+
+// toolInfo is one tool definition as the gateway saw it.
+type toolInfo struct {
+	Server     string         `json:"server"`
+	Report     scan.Report    `json:"report"`
+	Pin        *scan.PinCheck `json:"pin,omitempty"`
+	FirstSeen  time.Time      `json:"first_seen"`
+	LastSeen   time.Time      `json:"last_seen"`
+	categories []string
+}
+
+func newCatalog(pins *scan.Pins) *catalog {
+	return &catalog{pins: pins, byRaw: map[string]*toolInfo{}, servers: map[string]map[string]*toolInfo{}}
+}
+
+// maxCached bounds the classification cache; past it the cache starts over.
+const maxCached = 10000
+
+// observe classifies one tool definition from server (once per distinct
+// definition), checks it against its pin, and records it as the server's
+// current definition of the tool.
+func (c *catalog) observe(server string, raw json.RawMessage) (*toolInfo, []string) {
+	key := server + "\x00" + string(raw)
+	now := time.Now()
+	c.mu.Lock()
+	info, ok := c.byRaw[key]
+	c.mu.Unlock()
+	var changes []string
+	if !ok {
+		var t scan.Tool
+		_ = json.Unmarshal(raw, &t) // a malformed field leaves it zero; Classify reports it
+		info = &toolInfo{Server: server, Report: scan.Classify(t), FirstSeen: now}
+		info.categories = info.Report.Categories()
+		if c.pins != nil {
+			pc := c.pins.Verify(server, t)
+			info.Pin = &pc
+			for _, ch := range pc.Changes {
+				changes = append(changes, ch.String())
+			}
+		}
+		c.mu.Lock()
+		if len(c.byRaw) >= maxCached {
+			c.byRaw = map[string]*toolInfo{}
+		}
+		c.byRaw[key] = info
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	info.LastSeen = now
+	tools := c.servers[server]
+	if tools == nil {
+		tools = map[string]*toolInfo{}
+		c.servers[server] = tools
+	}
+	tools[info.Report.Name] = info
+	c.mu.Unlock()
+	return info, changes
+}
+
+// adminTools is the body of GET /admin/tools.
+type adminTools struct {
+	Schema  string          `json:"schema"`
+	Servers []adminServer   `json:"servers"`
+	Summary adminToolsTotal `json:"summary"`
+}
+
+type adminServer struct {
+	Name  string      `json:"name"`
+	Tools []*toolInfo `json:"tools"`
+}
+
+type adminToolsTotal struct {
+	Tools      int            `json:"tools"`
+	ByCategory map[string]int `json:"by_category"`
+	ByRisk     map[string]int `json:"by_risk"`
+	PinChanged int            `json:"pin_changed"`
+	PinNew     int            `json:"pin_new"`
+}
+
+// AdminSchema names the version of the GET /admin/tools document.
+const AdminSchema = "toolgate.admin.tools/v1"
+
+func (c *catalog) snapshot() adminTools {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := adminTools{Schema: AdminSchema, Servers: []adminServer{},
+		Summary: adminToolsTotal{ByCategory: map[string]int{}, ByRisk: map[string]int{}}}
+	names := make([]string, 0, len(c.servers))
+	for n := range c.servers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		srv := adminServer{Name: n, Tools: []*toolInfo{}}
+		for _, info := range c.servers[n] {
+			cp := *info
+			srv.Tools = append(srv.Tools, &cp)
+			out.Summary.Tools++
+			out.Summary.ByCategory[string(info.Report.Category)]++
+			out.Summary.ByRisk[string(info.Report.Risk)]++
+			if info.Pin != nil {
+				switch info.Pin.Status {
+				case scan.PinChanged:
+					out.Summary.PinChanged++
+				case scan.PinNew:
+					out.Summary.PinNew++
+				}
+			}
+		}
+		sort.Slice(srv.Tools, func(i, j int) bool { return srv.Tools[i].Report.Name < srv.Tools[j].Report.Name })
+		out.Servers = append(out.Servers, srv)
+	}
+	return out
+}
+
+// AdminHandler serves the read-only admin API: GET /admin/tools lists every
+// upstream tool the gateway has seen, with its risk classification and pin
+// status. Mount it under /admin/. It carries no secrets, but it tells what
+// tools exist: serve it only where the MCP endpoint itself may be reached.
+func (g *Gateway) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /admin/tools", func(w http.ResponseWriter, r *http.Request) {
+		if !g.originAllowed(r) {
+			http.Error(w, "origin not allowed", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(g.catalog.snapshot())
+	})
+	return mux
+}
+
+// pinReason explains why a pinned tool is refused.
+func pinReason(info *toolInfo) string {
+	if info == nil || info.Pin == nil {
+		return "the policy requires pinned tools, but no pins file is configured (pins: in the configuration)"
+	}
+	if info.Pin.Status == scan.PinNew {
+		return "the policy requires pinned tools, and this tool was never pinned (toolgate scan --pin)"
+	}
+	var parts []string
+	for _, ch := range info.Pin.Changes {
+		parts = append(parts, ch.String())
+		if len(parts) == 5 {
+			parts = append(parts, "...")
+			break
+		}
+	}
+	return "the tool's definition changed since it was pinned: " + strings.Join(parts, "; ")
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// `toolgate demo` end to end: the directory behind the gateway with the
+// sample policy, driven by a go-sdk client; Ctrl-C (context end) stops it.
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	demoCtx, stop := context.WithCancel(ctx)
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(demoCtx, []string{"demo", "--listen", "127.0.0.1:0", "--data", t.TempDir()}, strings.NewReader(""), &out, &errOut)
+	}()
+	urlRE := regexp.MustCompile(`MCP URL\s+(http://\S+/mcp)`)
+	var url string
+	for deadline := time.Now().Add(30 * time.Second); url == ""; {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo printed no MCP URL:\n%s\n%s", out.String(), errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{"grant token", "dashboard", "toolgate call --url " + url + " UpdateUser"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	call := func(name string, args map[string]any) *mcp.CallToolResult {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return res
+	}
+	text := func(r *mcp.CallToolResult) string { return r.Content[0].(*mcp.TextContent).Text }
+
+	if r := call("GetUser", map[string]any{"user_id": "user_demo_ada"}); r.IsError || !strings.Contains(text(r), "Lovelace") {
+		t.Fatalf("GetUser: %s", text(r))
+	}
+	if r := call("UpdateUser", map[string]any{"user_id": "user_demo_ada", "password": "hunter2hunter2", "skip_password_checks": true}); !r.IsError || !strings.Contains(text(r), "may not skip password checks") {
+		t.Errorf("skip_password_checks: %s", text(r))
+	}
+	if r := call("DeleteUser", map[string]any{"user_id": "user_demo_alan"}); !r.IsError || !strings.HasPrefix(text(r), "[POLICY DENIED]") {
+		t.Errorf("DeleteUser: %s", text(r))
+	}
+	// 30 updates a minute per grant, then a refusal with a retry time.
+	var last *mcp.CallToolResult
+	for i := 0; i < 31; i++ {
+		last = call("UpdateUser", map[string]any{"user_id": "user_demo_grace", "first_name": "Grace"})
+		if i < 30 && last.IsError {
+			t.Fatalf("update %d refused: %s", i+1, text(last))
+		}
+	}
+	if !last.IsError || !strings.Contains(text(last), "rate limit of 30 per minute") {
+		t.Errorf("31st update: %s", text(last))
+	}
+	cs.Close()
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("demo exited %d: %s", code, errOut.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("demo did not stop")
+	}
+}

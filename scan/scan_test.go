@@ -102,6 +102,7 @@ func allResults(t *testing.T) []ServerResult {
 		filepath.Join(dir, "server-everything.json"),
 		"testdata/toollists/directory-clerk-updateuser.json",
 		"testdata/toollists/directory-iterable-update-user.json",
+		"testdata/toollists/directory.json", // the live directory's tools
 	} {
 		l := loadList(t, path)
 		out = append(out, Scan(l.Server, "file", l.Tools))

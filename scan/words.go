@@ -48,7 +48,8 @@ var verbs = map[string]verbClass{
 	"store": verbWrite, "record": verbWrite, "log": verbWrite, "append": verbWrite, "sign": verbWrite,
 	"suspend": verbWrite, "impersonate": verbWrite, "verify_domain": verbWrite, "archive": verbWrite,
 	"deactivate": verbWrite, "activate": verbWrite, "compress": verbWrite, "gzip": verbWrite, "zip": verbWrite,
-	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite,
+	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
+	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
 	"stop": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,

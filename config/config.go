@@ -74,6 +74,8 @@ type Config struct {
 	// tool whose definition differs is flagged, and refused where the
 	// policy says pinned: true.
 	Pins string `json:"pins,omitempty"`
+	// Directory configures `toolgate directory serve`.
+	Directory Directory `json:"directory"`
 }
 
 // Server is one upstream MCP server: either a stdio command or a
@@ -266,6 +268,20 @@ func (c *Config) PolicyPath(name string) string {
 		return ""
 	}
 	return c.resolve(p.Path)
+}
+
+// Directory is the configuration of the reference user directory. Keys
+// usually come from the environment: secret_keys: ["${DIRECTORY_KEY}"].
+type Directory struct {
+	// Data is the directory holding directory.db (resolved against the
+	// configuration's directory); "" for the flag's default.
+	Data string `json:"data,omitempty"`
+	// Listen is the address to serve on; "" for the flag's default.
+	Listen string `json:"listen,omitempty"`
+	// SecretKeys are accepted as "Authorization: Bearer KEY" on /v1/ and /mcp.
+	SecretKeys []string `json:"secret_keys,omitempty"`
+	// APIKeys are accepted as the Api-Key header on /api/.
+	APIKeys []string `json:"api_keys,omitempty"`
 }
 
 // PinsPath is the pins file resolved against the configuration's

@@ -513,3 +513,24 @@ func TestPins(t *testing.T) {
 		t.Errorf("no pins: PinsPath = %q", c.PinsPath())
 	}
 }
+
+func TestDirectorySection(t *testing.T) {
+	t.Setenv("K1", "sk_test_one")
+	c, err := Parse([]byte("directory:\n  data: state\n  listen: 127.0.0.1:9000\n  secret_keys: [\"${K1}\"]\n  api_keys: [abc]\n"), "conf/t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Directory
+	if d.Data != filepath.Join("conf", "state") || d.Listen != "127.0.0.1:9000" || d.SecretKeys[0] != "sk_test_one" || d.APIKeys[0] != "abc" {
+		t.Errorf("directory: %+v", d)
+	}
+	for doc, want := range map[string]string{
+		"directory:\n  nope: 1\n":          "t.yaml:2:3",
+		"directory:\n  secret_keys: abc\n": "t.yaml:2:16",
+		"directory:\n  api_keys: [\"\"]\n": "t.yaml:2:14",
+	} {
+		if _, err := Parse([]byte(doc), "t.yaml"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error at %s", doc, err, want)
+		}
+	}
+}

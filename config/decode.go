@@ -507,7 +507,7 @@ func (d *decoder) strMap(n *yaml.Node, path string, key func(k *yaml.Node, path 
 
 // Keys accepted at each level, for unknown-key errors and suggestions.
 var (
-	topKeys    = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout", "pins"}
+	topKeys    = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout", "pins", "directory"}
 	serverKeys = []string{"command", "env", "cwd", "url", "headers", "prefix"}
 )
 
@@ -619,6 +619,8 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 			if t, ok := d.duration(v, k); ok {
 				c.UpstreamTimeout = t
 			}
+		case "directory":
+			d.directory(c, v, k)
 		case "pins":
 			if d.str(v, k, &c.Pins) && c.Pins == "" {
 				d.errorf(v, k, "must be the path of a pins file written by toolgate scan --pin")
@@ -1176,4 +1178,61 @@ func (e *jsonEncoder) encode(n *yaml.Node, path string, depth int) bool {
 		return false
 	}
 	return ok
+}
+
+var directoryKeys = []string{"data", "listen", "secret_keys", "api_keys"}
+
+// directory reads the directory section (toolgate directory serve).
+func (d *decoder) directory(c *Config, n *yaml.Node, path string) {
+	n = d.deref(n)
+	if isNull(n) {
+		return
+	}
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return
+	}
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		switch p.key.Value {
+		case "data":
+			if d.str(p.val, kp, &c.Directory.Data) {
+				c.Directory.Data = c.resolve(c.Directory.Data)
+			}
+		case "listen":
+			if d.str(p.val, kp, &c.Directory.Listen) {
+				d.checkListen(p.val, kp, c.Directory.Listen)
+			}
+		case "secret_keys":
+			c.Directory.SecretKeys = d.strList(p.val, kp, "a secret key")
+		case "api_keys":
+			c.Directory.APIKeys = d.strList(p.val, kp, "an API key")
+		default:
+			d.unknown(p.key, path, directoryKeys)
+		}
+	}
+}
+
+// strList reads a list of non-empty strings.
+func (d *decoder) strList(n *yaml.Node, path, what string) []string {
+	n = d.deref(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "must be a list of strings, not %s", describe(n))
+		return nil
+	}
+	var out []string
+	for i, e := range n.Content {
+		ep := fmt.Sprintf("%s[%d]", path, i)
+		if s, ok := d.scalar(e, ep, what); ok {
+			if s == "" {
+				d.errorf(e, ep, "must not be empty")
+				continue
+			}
+			out = append(out, s)
+		}
+	}
+	return out
 }

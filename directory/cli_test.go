@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -32,16 +34,21 @@ func (s *syncBuffer) String() string {
 }
 
 // TestServeCommand runs `toolgate directory serve --seed` on a free port,
-// with one key from the flag and one from the environment, and stops it
-// by cancelling its context.
+// with keys from the flag, the environment and the configuration file, and
+// stops it by cancelling its context.
 func TestServeCommand(t *testing.T) {
 	t.Setenv("TOOLGATE_DIRECTORY_SECRET_KEYS", "sk_test_env1, sk_test_env2")
+	t.Setenv("DIR_KEY", "sk_test_cfg")
+	cfg := filepath.Join(t.TempDir(), "toolgate.yaml")
+	if err := os.WriteFile(cfg, []byte("directory:\n  secret_keys: [\"${DIR_KEY}\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Main(ctx, []string{"directory", "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0",
+		done <- cli.Main(ctx, []string{"directory", "serve", "--config", cfg, "--data", t.TempDir(), "--listen", "127.0.0.1:0",
 			"--secret-key", "sk_test_flag", "--api-key", "it_flag", "--seed"}, strings.NewReader(""), &out, &errOut)
 	}()
 	re := regexp.MustCompile(`Clerk API (http://[^/]+)/v1`)
@@ -65,7 +72,7 @@ func TestServeCommand(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	for _, k := range []string{"sk_test_flag", "sk_test_env1", "sk_test_env2"} {
+	for _, k := range []string{"sk_test_flag", "sk_test_env1", "sk_test_env2", "sk_test_cfg"} {
 		if s, b := get(k); s != 200 || b != `{"object":"total_count","total_count":6}` {
 			t.Errorf("%s: %d %s", k, s, b)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/directory"
 )
 
@@ -61,8 +62,20 @@ comma-separated). When no key of a kind is given, one is generated and
 printed. --seed fills an empty database with demo users.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sks := append(splitKeys(os.Getenv(envDirectorySecretKeys)), secretKeys...)
-			aks := append(splitKeys(os.Getenv(envDirectoryAPIKeys)), apiKs...)
+			// The configuration's directory section, when there is a
+			// configuration: flags override it, keys add up.
+			dc, err := a.directoryConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("data") && dc.Data != "" {
+				data = dc.Data
+			}
+			if !cmd.Flags().Changed("listen") && dc.Listen != "" {
+				listen = dc.Listen
+			}
+			sks := append(append(dc.SecretKeys, splitKeys(os.Getenv(envDirectorySecretKeys))...), secretKeys...)
+			aks := append(append(dc.APIKeys, splitKeys(os.Getenv(envDirectoryAPIKeys))...), apiKs...)
 			return a.directoryServe(cmd.Context(), data, listen, sks, aks, seed)
 		},
 	}
@@ -186,3 +199,19 @@ servers as commands. Logs go to stderr.`,
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
+
+// directoryConfig returns the directory section of the configuration named
+// by --config. A missing file is an error only when --config was given.
+func (a *app) directoryConfig(cmd *cobra.Command) (config.Directory, error) {
+	if _, err := os.Stat(a.configPath); err != nil {
+		if f := cmd.Flag("config"); f != nil && f.Changed {
+			return config.Directory{}, toolgate.Errorf(toolgate.NotFound, "config file %s not found", a.configPath)
+		}
+		return config.Directory{}, nil
+	}
+	cfg, err := config.Load(a.configPath)
+	if err != nil {
+		return config.Directory{}, err
+	}
+	return cfg.Directory, nil
+}

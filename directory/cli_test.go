@@ -1,7 +1,6 @@
 package directory_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,29 +8,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/toolgate/toolgate/internal/cli"
+	"github.com/toolgate/toolgate/internal/testpeer"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServeCommand runs `toolgate directory serve --seed` on a free port,
 // with keys from the flag, the environment and the configuration file, and
@@ -45,7 +27,7 @@ func TestServeCommand(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut testpeer.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Main(ctx, []string{"directory", "serve", "--config", cfg, "--data", t.TempDir(), "--listen", "127.0.0.1:0",

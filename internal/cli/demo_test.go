@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolgate/toolgate/internal/testpeer"
 )
 
 // `toolgate demo` end to end: the directory behind the gateway with the
@@ -16,7 +18,7 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	demoCtx, stop := context.WithCancel(ctx)
-	var out, errOut syncBuffer
+	var out, errOut testpeer.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(demoCtx, []string{"demo", "--listen", "127.0.0.1:0", "--data", t.TempDir()}, strings.NewReader(""), &out, &errOut)

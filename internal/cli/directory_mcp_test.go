@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolgate/toolgate/directory"
+	"github.com/toolgate/toolgate/internal/testpeer"
 )
 
 // `toolgate directory mcp`: the directory's tools over stdio.
@@ -21,7 +22,7 @@ func TestDirectoryMCPStdio(t *testing.T) {
 	defer cancel()
 	cr, out := io.Pipe()
 	in, cw := io.Pipe()
-	var errOut syncBuffer
+	var errOut testpeer.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"directory", "mcp", "--data", t.TempDir(), "--seed"}, in, out, &errOut)

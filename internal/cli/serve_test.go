@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +15,6 @@ import (
 
 	"github.com/toolgate/toolgate/internal/testpeer"
 )
-
-// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -64,7 +44,7 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srvCtx, stop := context.WithCancel(ctx)
-	var out, errOut syncBuffer
+	var out, errOut testpeer.SyncBuffer
 	done := make(chan int, 1)
 	go func() { done <- Main(srvCtx, []string{"serve", "--config", cfg}, strings.NewReader(""), &out, &errOut) }()
 
@@ -126,7 +106,7 @@ func TestStdio(t *testing.T) {
 	defer cancel()
 	cr, gw2c := io.Pipe()
 	gr, c2g := io.Pipe()
-	var errOut syncBuffer
+	var errOut testpeer.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"stdio", "--config", cfg}, gr, gw2c, &errOut)

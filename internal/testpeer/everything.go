@@ -1,7 +1,6 @@
 package testpeer
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -74,7 +72,7 @@ func EverythingHTTP(t testing.TB, ctx context.Context) string {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		cmd := exec.CommandContext(ctx, node, "--import", preload, bin, "streamableHttp")
 		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
-		out := &syncBuffer{}
+		out := &SyncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		cmd.WaitDelay = 2 * time.Second
 		if err := cmd.Start(); err != nil {
@@ -134,21 +132,4 @@ func waitListening(ctx context.Context, addr string, exited <-chan struct{}, tim
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -296,12 +296,9 @@ func userArgs(u *User) ([]any, error) {
 }
 
 func (t *sqliteTx) User(ctx context.Context, id string) (*User, error) {
-	u, err := scanUser(t.tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	u, err := getRow(ctx, t, scanUser, `SELECT `+userColumns+` FROM users WHERE id = ?`, "user", id)
 	if err != nil {
-		return nil, fmt.Errorf("directory: get user: %w", err)
+		return nil, err
 	}
 	if err := t.loadIdentifiers(ctx, []*User{u}); err != nil {
 		return nil, err
@@ -358,14 +355,33 @@ func (t *sqliteTx) SaveUser(ctx context.Context, u *User) error {
 }
 
 func (t *sqliteTx) DeleteUser(ctx context.Context, id string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	return t.deleteRow(ctx, "users", "user", id)
+}
+
+// deleteRow deletes the row with id from table; ErrNotFound when there is
+// none. what names the object in a wrapped error.
+func (t *sqliteTx) deleteRow(ctx context.Context, table, what, id string) error {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE id = ?`, id)
 	if err != nil {
-		return fmt.Errorf("directory: delete user: %w", err)
+		return fmt.Errorf("directory: delete %s: %w", what, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// getRow returns the one row of query (which takes id) scanned by scan;
+// ErrNotFound when there is none. what names the object in a wrapped error.
+func getRow[T any](ctx context.Context, t *sqliteTx, scan func(scanner) (*T, error), query, what, id string) (*T, error) {
+	x, err := scan(t.tx.QueryRowContext(ctx, query, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("directory: get %s: %w", what, err)
+	}
+	return x, nil
 }
 
 // loadIdentifiers fills the email addresses, phone numbers and web3
@@ -452,14 +468,7 @@ func scanPhone(sc scanner) (*PhoneNumber, error) {
 }
 
 func (t *sqliteTx) EmailAddress(ctx context.Context, id string) (*EmailAddress, error) {
-	e, err := scanEmail(t.tx.QueryRowContext(ctx, `SELECT `+emailColumns+` FROM email_addresses WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("directory: get email address: %w", err)
-	}
-	return e, nil
+	return getRow(ctx, t, scanEmail, `SELECT `+emailColumns+` FROM email_addresses WHERE id = ?`, "email address", id)
 }
 
 func (t *sqliteTx) InsertEmailAddress(ctx context.Context, e *EmailAddress) error {
@@ -481,25 +490,11 @@ func (t *sqliteTx) SaveEmailAddress(ctx context.Context, e *EmailAddress) error 
 }
 
 func (t *sqliteTx) DeleteEmailAddress(ctx context.Context, id string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM email_addresses WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("directory: delete email address: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return t.deleteRow(ctx, "email_addresses", "email address", id)
 }
 
 func (t *sqliteTx) PhoneNumber(ctx context.Context, id string) (*PhoneNumber, error) {
-	p, err := scanPhone(t.tx.QueryRowContext(ctx, `SELECT `+phoneColumns+` FROM phone_numbers WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("directory: get phone number: %w", err)
-	}
-	return p, nil
+	return getRow(ctx, t, scanPhone, `SELECT `+phoneColumns+` FROM phone_numbers WHERE id = ?`, "phone number", id)
 }
 
 func (t *sqliteTx) InsertPhoneNumber(ctx context.Context, p *PhoneNumber) error {
@@ -521,14 +516,7 @@ func (t *sqliteTx) SavePhoneNumber(ctx context.Context, p *PhoneNumber) error {
 }
 
 func (t *sqliteTx) DeletePhoneNumber(ctx context.Context, id string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM phone_numbers WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("directory: delete phone number: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return t.deleteRow(ctx, "phone_numbers", "phone number", id)
 }
 
 const sessionColumns = `id, user_id, client_id, status, last_active_at, expire_at, abandon_at, created_at, updated_at`

@@ -57,8 +57,16 @@ func Node(t testing.TB) string {
 
 func missingPeers(t testing.TB, what string) {
 	t.Helper()
+	MissingPeer(t, "testpeer: %s: %s", what, MissingPeersHint)
+}
+
+// MissingPeer reports a peer that is not installed: it skips the test with
+// the formatted message, or fails it when the CI or TOOLGATE_REQUIRE_PEERS
+// environment variable is set.
+func MissingPeer(t testing.TB, format string, args ...any) {
+	t.Helper()
 	if os.Getenv("CI") != "" || os.Getenv("TOOLGATE_REQUIRE_PEERS") != "" {
-		t.Fatalf("testpeer: %s: %s", what, MissingPeersHint)
+		t.Fatalf(format, args...)
 	}
-	t.Skipf("testpeer: %s: %s", what, MissingPeersHint)
+	t.Skipf(format, args...)
 }

@@ -1,0 +1,260 @@
+package approval
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Status is where a request stands.
+type Status string
+
+// The statuses of a request. Only Pending requests can be decided; the
+// other three are final.
+const (
+	Pending  Status = "pending"
+	Approved Status = "approved"
+	Denied   Status = "denied"
+	Expired  Status = "expired"
+)
+
+func (s Status) valid() bool {
+	switch s {
+	case Pending, Approved, Denied, Expired:
+		return true
+	}
+	return false
+}
+
+// Request is one call waiting for (or past) a human decision.
+type Request struct {
+	ID        string          `json:"id"`     // "apr_" + 20 random hex chars
+	Tool      string          `json:"tool"`   // as the agent named it
+	Server    string          `json:"server"` // upstream server
+	Subject   string          `json:"subject"`
+	Grant     string          `json:"grant,omitempty"`
+	Session   string          `json:"session,omitempty"`
+	Rule      string          `json:"rule"`      // JSON Pointer of the policy rule that asked for approval
+	Args      json.RawMessage `json:"args"`      // the call's arguments with secrets redacted (see Redact)
+	ArgsHash  string          `json:"args_hash"` // sha256 hex of the canonical JSON of the unredacted arguments
+	Status    Status          `json:"status"`
+	CreatedAt time.Time       `json:"created_at"`
+	ExpiresAt time.Time       `json:"expires_at"`
+	DecidedAt *time.Time      `json:"decided_at,omitempty"`
+	DecidedBy string          `json:"decided_by,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
+}
+
+// clone returns a deep copy of r.
+func (r *Request) clone() *Request {
+	c := *r
+	if r.Args != nil {
+		c.Args = append(json.RawMessage(nil), r.Args...)
+	}
+	if r.DecidedAt != nil {
+		t := *r.DecidedAt
+		c.DecidedAt = &t
+	}
+	return &c
+}
+
+var (
+	// ErrNotFound is returned for an unknown request ID.
+	ErrNotFound = errors.New("approval: request not found")
+	// ErrNotPending is returned when deciding a request that was already
+	// decided or has expired.
+	ErrNotPending = errors.New("approval: request is not pending")
+	// ErrUsed is returned by Wait when the request was approved but the
+	// approval already released another call (a retry that took it with
+	// TakeApproved, or another Wait on the same request).
+	ErrUsed = errors.New("approval: approval already used")
+)
+
+// Store persists requests. Implementations must be safe for concurrent use.
+type Store interface {
+	// Create stores a new request; its ID must be unique.
+	Create(ctx context.Context, r *Request) error
+	// Get returns the request with id, or ErrNotFound.
+	Get(ctx context.Context, id string) (*Request, error)
+	// List returns requests with status (all when status is ""), newest
+	// first, at most limit (100 when limit <= 0).
+	List(ctx context.Context, status Status, limit int) ([]*Request, error)
+	// Decide atomically moves a pending request to approved, denied or
+	// expired and returns it; ErrNotPending if it is no longer pending,
+	// ErrNotFound if absent.
+	Decide(ctx context.Context, id string, to Status, by, reason string, at time.Time) (*Request, error)
+	// TakeApproved returns an approved request with the same tool,
+	// subject and args hash whose ExpiresAt is after now and which was not
+	// used yet, and marks it used, so that one approval releases one call.
+	// It returns nil, nil when there is none.
+	TakeApproved(ctx context.Context, tool, subject, argsHash string, now time.Time) (*Request, error)
+	// Close releases the store's resources.
+	Close() error
+}
+
+// claimer is implemented by this package's stores: claim marks the
+// approved request id used, reporting false if it was used already.
+type claimer interface {
+	claim(ctx context.Context, id string, at time.Time) (bool, error)
+}
+
+const defaultLimit = 100
+
+// checkDecision validates the target status of a decision.
+func checkDecision(to Status) error {
+	switch to {
+	case Approved, Denied, Expired:
+		return nil
+	}
+	return fmt.Errorf("approval: cannot decide to status %q", to)
+}
+
+// checkNew validates a request given to Store.Create.
+func checkNew(r *Request) error {
+	if r == nil || r.ID == "" {
+		return errors.New("approval: create: request has no ID")
+	}
+	if !r.Status.valid() {
+		return fmt.Errorf("approval: create %s: invalid status %q", r.ID, r.Status)
+	}
+	return nil
+}
+
+// utc drops the monotonic reading and location of t, so that both stores
+// return the same values.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.Unix(0, t.UnixNano()).UTC()
+}
+
+func newID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return "apr_" + hex.EncodeToString(b[:])
+}
+
+// canonical returns v as JSON with object keys sorted at every depth and
+// no HTML escaping; a nil map is "{}".
+func canonical(args map[string]any) ([]byte, error) {
+	if args == nil {
+		return []byte("{}"), nil
+	}
+	v, err := generic(args)
+	if err != nil {
+		return nil, err
+	}
+	return encode(v)
+}
+
+// generic round-trips v through JSON into maps, slices, strings, bools,
+// nil and json.Number, so that any Go value is walked the same way.
+func generic(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var out any
+	if err := d.Decode(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	e := json.NewEncoder(&buf)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil { // map keys are sorted by encoding/json
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// HashArgs returns the sha256 hex of the canonical (sorted-key) JSON of
+// args, as stored in Request.ArgsHash.
+func HashArgs(args map[string]any) (string, error) {
+	b, err := canonical(args)
+	if err != nil {
+		return "", fmt.Errorf("approval: hash arguments: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Redacted replaces the value of a secret-looking key.
+const Redacted = "[REDACTED]"
+
+// secretWords are matched against keys lowercased and stripped of "_",
+// "-", "." and spaces, so that "api_key", "apiKey" and "API-Key" all match.
+var secretWords = []string{
+	"password", "secret", "token", "apikey", "privatekey", "digest",
+	"totp", "backupcode", "credential", "authorization", "cookie",
+}
+
+// IsSecretKey reports whether an argument named key holds a secret: its
+// name contains, case-insensitively and ignoring "_", "-", "." and spaces,
+// one of password, secret, token, api_key, private_key, digest, totp,
+// backup_code, credential, authorization or cookie.
+func IsSecretKey(key string) bool {
+	k := strings.Map(func(r rune) rune {
+		switch r {
+		case '_', '-', '.', ' ':
+			return -1
+		}
+		return r
+	}, strings.ToLower(key))
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns args as JSON with the value of every secret-looking key
+// (see IsSecretKey), at any depth inside objects and arrays, replaced by
+// "[REDACTED]". Keys are sorted. A nil map is "{}"; arguments that cannot
+// be encoded as JSON (a channel, a function) give {"error":"[UNENCODABLE]"}.
+func Redact(args map[string]any) json.RawMessage {
+	if args == nil {
+		return json.RawMessage("{}")
+	}
+	v, err := generic(args)
+	if err != nil {
+		return json.RawMessage(`{"error":"[UNENCODABLE]"}`)
+	}
+	b, err := encode(redact(v))
+	if err != nil {
+		return json.RawMessage(`{"error":"[UNENCODABLE]"}`)
+	}
+	return b
+}
+
+func redact(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if IsSecretKey(k) {
+				v[k] = Redacted
+			} else {
+				v[k] = redact(x)
+			}
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = redact(x)
+		}
+	}
+	return v
+}

@@ -1,0 +1,404 @@
+package approval
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// managers runs fn with a Manager over a fresh store of every
+// implementation; the clock starts at t0.
+func managers(t *testing.T, poll time.Duration, fn func(t *testing.T, m *Manager, c *clock)) {
+	t.Helper()
+	stores(t, func(t *testing.T, s Store) {
+		c := &clock{t: t0}
+		fn(t, NewManager(s, &ManagerOptions{Now: c.Now, Poll: poll}), c)
+	})
+}
+
+var callArgs = map[string]any{"user_id": "u1", "password": "hunter2", "opts": map[string]any{"force": true}}
+
+func template() *Request {
+	return &Request{Tool: "DeleteUser", Server: "clerk", Subject: "alice", Grant: "grt_1", Rule: "/tools/DeleteUser"}
+}
+
+func TestManagerRequest(t *testing.T) {
+	managers(t, time.Second, func(t *testing.T, m *Manager, c *clock) {
+		ctx := context.Background()
+		tpl := template()
+		tpl.Status, tpl.DecidedBy = Approved, "forged" // ignored
+		r, err := m.Request(ctx, tpl, callArgs, 15*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tpl.ID != "" || tpl.Status != Approved {
+			t.Error("Request modified its template")
+		}
+		if !regexp.MustCompile(`^apr_[0-9a-f]{20}$`).MatchString(r.ID) {
+			t.Errorf("ID %q", r.ID)
+		}
+		sum := sha256.Sum256([]byte(`{"opts":{"force":true},"password":"hunter2","user_id":"u1"}`))
+		if r.ArgsHash != hex.EncodeToString(sum[:]) {
+			t.Errorf("ArgsHash %s", r.ArgsHash)
+		}
+		if string(r.Args) != `{"opts":{"force":true},"password":"[REDACTED]","user_id":"u1"}` {
+			t.Errorf("Args %s", r.Args)
+		}
+		if r.Status != Pending || r.DecidedBy != "" || r.DecidedAt != nil || !r.CreatedAt.Equal(t0) || !r.ExpiresAt.Equal(t0.Add(15*time.Minute)) {
+			t.Errorf("request %+v", r)
+		}
+		got, err := m.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRequest(t, got, r)
+		if l, err := m.List(ctx, Pending, 0); err != nil || len(l) != 1 || l[0].ID != r.ID {
+			t.Errorf("List = %v, %v", ids(l), err)
+		}
+		r2, err := m.Request(ctx, template(), callArgs, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r2.ID == r.ID || r2.ArgsHash != r.ArgsHash {
+			t.Errorf("second request: ID %s (first %s), hash %s (first %s)", r2.ID, r.ID, r2.ArgsHash, r.ArgsHash)
+		}
+
+		for _, tc := range []struct {
+			name    string
+			r       *Request
+			args    map[string]any
+			timeout time.Duration
+		}{
+			{"no tool", &Request{Subject: "alice"}, nil, time.Minute},
+			{"nil request", nil, nil, time.Minute},
+			{"zero timeout", template(), nil, 0},
+			{"unencodable args", template(), map[string]any{"f": func() {}}, time.Minute},
+		} {
+			if _, err := m.Request(ctx, tc.r, tc.args, tc.timeout); err == nil {
+				t.Errorf("%s: no error", tc.name)
+			}
+		}
+	})
+}
+
+func TestHashArgsCanonical(t *testing.T) {
+	a, _ := HashArgs(map[string]any{"b": 1, "a": map[string]any{"y": []any{1, "x"}, "x": nil}})
+	b, _ := HashArgs(map[string]any{"a": map[string]any{"x": nil, "y": []any{float64(1), "x"}}, "b": 1.0})
+	c, _ := HashArgs(map[string]any{"a": map[string]any{"x": nil, "y": []any{"x", 1}}, "b": 1})
+	if a != b || a == c {
+		t.Errorf("hashes %s %s %s: want first two equal, third different", a, b, c)
+	}
+	empty, _ := HashArgs(map[string]any{})
+	null, _ := HashArgs(nil)
+	if empty != null {
+		t.Errorf("nil and empty arguments hash differently")
+	}
+}
+
+// waitResult runs m.Wait in a goroutine.
+func waitAsync(ctx context.Context, m *Manager, id string) <-chan waitResult {
+	ch := make(chan waitResult, 1)
+	go func() {
+		r, err := m.Wait(ctx, id)
+		ch <- waitResult{r, err}
+	}()
+	return ch
+}
+
+type waitResult struct {
+	r   *Request
+	err error
+}
+
+func TestWaitWokenByDecide(t *testing.T) {
+	for _, approve := range []bool{true, false} {
+		t.Run(map[bool]string{true: "approve", false: "deny"}[approve], func(t *testing.T) { testWaitWokenByDecide(t, approve) })
+	}
+}
+
+func testWaitWokenByDecide(t *testing.T, approve bool) {
+	managers(t, time.Hour, func(t *testing.T, m *Manager, _ *clock) { // Poll 1h: only the wake-up can end Wait
+		ctx := context.Background()
+		r, err := m.Request(ctx, template(), callArgs, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var chans []<-chan waitResult
+		for range 3 {
+			chans = append(chans, waitAsync(ctx, m, r.ID))
+		}
+		time.Sleep(20 * time.Millisecond) // let the waiters block
+		start := time.Now()
+		if _, err := m.Decide(ctx, r.ID, approve, "bob", "ok"); err != nil {
+			t.Fatal(err)
+		}
+		want := Denied
+		if approve {
+			want = Approved
+		}
+		released := 0
+		for _, ch := range chans {
+			select {
+			case res := <-ch:
+				switch {
+				case res.err == nil:
+					released++
+					if res.r.Status != want || res.r.DecidedBy != "bob" {
+						t.Errorf("Wait = %s by %s", res.r.Status, res.r.DecidedBy)
+					}
+				case approve && errors.Is(res.err, ErrUsed):
+				default:
+					t.Errorf("Wait: %v", res.err)
+				}
+			case <-time.After(time.Second):
+				t.Fatal("Wait not woken by Decide")
+			}
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("waiters woke after %v", d)
+		}
+		// One approval releases one call; a denial "releases" all waiters.
+		if wantReleased := map[bool]int{true: 1, false: 3}[approve]; released != wantReleased {
+			t.Errorf("%d waiters returned without error, want %d", released, wantReleased)
+		}
+		m.mu.Lock()
+		n := len(m.wakes)
+		m.mu.Unlock()
+		if n != 0 {
+			t.Errorf("%d wake entries left", n)
+		}
+	})
+}
+
+func TestWaitSeesOtherProcess(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "approvals.db")
+	open := func() *SQLite {
+		s, err := OpenSQLite(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	const poll = 50 * time.Millisecond
+	gateway := NewManager(open(), &ManagerOptions{Poll: poll})
+	cli := NewManager(open(), &ManagerOptions{Poll: poll}) // a second process on the same file
+	r, err := gateway.Request(ctx, template(), callArgs, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := waitAsync(ctx, gateway, r.ID)
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	if _, err := cli.Decide(ctx, r.ID, true, "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-ch:
+		if res.err != nil || res.r.Status != Approved {
+			t.Fatalf("Wait = %+v, %v", res.r, res.err)
+		}
+		if d := time.Since(start); d > poll+200*time.Millisecond {
+			t.Errorf("decision seen after %v, Poll is %v", d, poll)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Wait did not see the other process's decision")
+	}
+	// The waiter used the approval: a retry through the other process gets nothing.
+	if got, err := cli.TakeApproved(ctx, "DeleteUser", "alice", callArgs); err != nil || got != nil {
+		t.Errorf("TakeApproved after Wait = %v, %v", got, err)
+	}
+}
+
+func TestWaitExpires(t *testing.T) {
+	t.Run("injected clock", func(t *testing.T) {
+		managers(t, 20*time.Millisecond, func(t *testing.T, m *Manager, c *clock) {
+			ctx := context.Background()
+			r, err := m.Request(ctx, template(), callArgs, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch := waitAsync(ctx, m, r.ID)
+			time.Sleep(30 * time.Millisecond)
+			select {
+			case res := <-ch:
+				t.Fatalf("Wait returned before the clock moved: %+v, %v", res.r, res.err)
+			default:
+			}
+			c.Add(time.Hour)
+			select {
+			case res := <-ch:
+				if res.err != nil {
+					t.Fatal(res.err)
+				}
+				if res.r.Status != Expired || res.r.DecidedBy != "timeout" || res.r.DecidedAt == nil || !res.r.DecidedAt.Equal(t0.Add(time.Hour)) {
+					t.Errorf("expired request %+v", res.r)
+				}
+			case <-time.After(time.Second):
+				t.Fatal("Wait did not expire")
+			}
+			stored, _ := m.Get(ctx, r.ID)
+			if stored.Status != Expired {
+				t.Errorf("stored status %s", stored.Status)
+			}
+			if _, err := m.Decide(ctx, r.ID, true, "bob", ""); !errors.Is(err, ErrNotPending) {
+				t.Errorf("approving an expired request: %v", err)
+			}
+		})
+	})
+	t.Run("real timeout", func(t *testing.T) {
+		stores(t, func(t *testing.T, s Store) {
+			m := NewManager(s, &ManagerOptions{Poll: time.Hour}) // the timer, not Poll, ends the wait
+			ctx := context.Background()
+			r, err := m.Request(ctx, template(), callArgs, 150*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			got, err := m.Wait(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); got.Status != Expired || d < 100*time.Millisecond || d > time.Second {
+				t.Errorf("Wait = %s after %v", got.Status, d)
+			}
+		})
+	})
+}
+
+func TestDecideAfterExpiry(t *testing.T) {
+	managers(t, time.Second, func(t *testing.T, m *Manager, c *clock) {
+		ctx := context.Background()
+		r, err := m.Request(ctx, template(), callArgs, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Minute) // nobody waits; the deadline passes
+		if _, err := m.Decide(ctx, r.ID, true, "bob", ""); !errors.Is(err, ErrNotPending) {
+			t.Fatalf("Decide after ExpiresAt: %v, want ErrNotPending", err)
+		}
+		got, _ := m.Get(ctx, r.ID)
+		if got.Status != Expired || got.DecidedBy != "timeout" {
+			t.Errorf("request %s by %s, want expired by timeout", got.Status, got.DecidedBy)
+		}
+		if _, err := m.Decide(ctx, "apr_missing", true, "bob", ""); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Decide missing: %v", err)
+		}
+	})
+}
+
+func TestWaitContext(t *testing.T) {
+	managers(t, time.Hour, func(t *testing.T, m *Manager, _ *clock) {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		r, err := m.Request(context.Background(), template(), callArgs, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Wait(ctx, r.ID); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Wait = %v, want DeadlineExceeded", err)
+		}
+		if got, _ := m.Get(context.Background(), r.ID); got.Status != Pending {
+			t.Errorf("status after the waiter gave up: %s", got.Status)
+		}
+		if _, err := m.Wait(context.Background(), "apr_missing"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Wait missing: %v", err)
+		}
+	})
+}
+
+// An agent gives up waiting (or the gateway restarts); the human approves
+// later; the agent's retry of the same call is released exactly once.
+func TestTakeApprovedAfterGivingUp(t *testing.T) {
+	managers(t, time.Hour, func(t *testing.T, m *Manager, c *clock) {
+		ctx := context.Background()
+		r, err := m.Request(ctx, template(), callArgs, 15*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameCall := map[string]any{"opts": map[string]any{"force": true}, "user_id": "u1", "password": "hunter2"}
+		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", sameCall); err != nil || got != nil {
+			t.Fatalf("TakeApproved before a decision = %v, %v", got, err)
+		}
+		if _, err := m.Decide(ctx, r.ID, true, "bob", ""); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name, tool, subject string
+			args                map[string]any
+		}{
+			{"other arguments", "DeleteUser", "alice", map[string]any{"user_id": "u2", "password": "hunter2", "opts": map[string]any{"force": true}}},
+			{"other secret", "DeleteUser", "alice", map[string]any{"user_id": "u1", "password": "other", "opts": map[string]any{"force": true}}},
+			{"other subject", "DeleteUser", "mallory", sameCall},
+		} {
+			if got, err := m.TakeApproved(ctx, tc.tool, tc.subject, tc.args); err != nil || got != nil {
+				t.Errorf("%s: TakeApproved = %v, %v", tc.name, got, err)
+			}
+		}
+		got, err := m.TakeApproved(ctx, "DeleteUser", "alice", sameCall)
+		if err != nil || got == nil || got.ID != r.ID {
+			t.Fatalf("TakeApproved = %v, %v, want %s", got, err, r.ID)
+		}
+		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", sameCall); err != nil || got != nil {
+			t.Errorf("second TakeApproved = %v, %v", got, err)
+		}
+		// The original attempt, should it still wait, must not run the call too.
+		if _, err := m.Wait(ctx, r.ID); !errors.Is(err, ErrUsed) {
+			t.Errorf("Wait after TakeApproved: %v, want ErrUsed", err)
+		}
+
+		// Approved too late to be retried: past ExpiresAt nothing is released.
+		r2, err := m.Request(ctx, template(), callArgs, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Decide(ctx, r2.ID, true, "bob", ""); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Minute)
+		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", sameCall); err != nil || got != nil {
+			t.Errorf("TakeApproved past ExpiresAt = %v, %v", got, err)
+		}
+	})
+}
+
+// plainStore hides the claim method, as a Store from another package would.
+type plainStore struct{ Store }
+
+func TestWaitWithForeignStore(t *testing.T) {
+	m := NewManager(plainStore{NewMemoryStore()}, &ManagerOptions{Poll: 10 * time.Millisecond})
+	ctx := context.Background()
+	r, err := m.Request(ctx, template(), callArgs, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Decide(ctx, r.ID, true, "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Wait(ctx, r.ID); err != nil || got.Status != Approved {
+		t.Fatalf("Wait = %v, %v", got, err)
+	}
+	if _, err := m.Wait(ctx, r.ID); !errors.Is(err, ErrUsed) {
+		t.Errorf("second Wait: %v, want ErrUsed", err)
+	}
+}

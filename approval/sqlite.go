@@ -1,0 +1,347 @@
+package approval
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// SQLite is a Store in one SQLite database file (modernc.org/sqlite, no
+// cgo) in WAL mode, so pending requests survive restarts and several
+// processes can share the file. Writes go through a single connection
+// whose transactions begin IMMEDIATE, so they are serialized and never fail
+// on a lock upgrade; reads use a pool of query-only connections that WAL
+// lets run beside the writer.
+type SQLite struct {
+	path string
+	w    *sql.DB
+	r    *sql.DB
+}
+
+var (
+	_ Store   = (*SQLite)(nil)
+	_ claimer = (*SQLite)(nil)
+)
+
+// NewSQLite returns a store for the database file at path. It does no I/O:
+// call Open.
+func NewSQLite(path string) *SQLite { return &SQLite{path: path} }
+
+// OpenSQLite creates the database at path if needed, applies the embedded
+// migrations and returns the open store.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	s := NewSQLite(path)
+	if err := s.Open(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Open opens the database and applies the embedded migrations.
+func (s *SQLite) Open(ctx context.Context) error {
+	if s.path == "" || strings.ContainsAny(s.path, "?#") {
+		return fmt.Errorf("approval: invalid database path %q", s.path)
+	}
+	base := "file:" + s.path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("approval: open %s: %w", s.path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("approval: open %s: %w", s.path, err)
+	}
+	s.w = w
+	if err := s.migrate(ctx); err != nil {
+		_ = w.Close()
+		s.w = nil
+		return err
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		_ = w.Close()
+		s.w = nil
+		return fmt.Errorf("approval: open %s: %w", s.path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.r = r
+	return nil
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// migrate applies the migrations not applied yet. Their versions are kept
+// in a table of this package's own, so the file can be shared with other
+// stores.
+func (s *SQLite) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("approval: migrations: %w", err)
+	}
+	sort.Strings(names)
+	return s.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS approval_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("approval: migrations: %w", err)
+		}
+		for _, name := range names {
+			base := strings.TrimPrefix(name, "migrations/")
+			v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("approval: migration %s: bad version: %w", base, err)
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM approval_migrations WHERE version = ?`, v).Scan(&n); err != nil {
+				return fmt.Errorf("approval: migrations: %w", err)
+			}
+			if n > 0 {
+				continue
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return fmt.Errorf("approval: migration %s: %w", base, err)
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("approval: migration %s: %w", base, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO approval_migrations (version, name, applied_at) VALUES (?, ?, ?)`, v, base, time.Now().UnixMilli()); err != nil {
+				return fmt.Errorf("approval: migration %s: %w", base, err)
+			}
+		}
+		return nil
+	})
+}
+
+// update runs fn in a write transaction, committed when fn returns nil.
+func (s *SQLite) update(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.w == nil {
+		return errors.New("approval: store is not open")
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("approval: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("approval: commit: %w", err)
+	}
+	return nil
+}
+
+const columns = `id, tool, server, subject, grant_id, session, rule, args, args_hash,
+	status, created_at, expires_at, decided_at, decided_by, reason`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRequest(sc scanner) (*Request, error) {
+	r := &Request{}
+	var args string
+	var created, expires int64
+	var decided sql.NullInt64
+	if err := sc.Scan(&r.ID, &r.Tool, &r.Server, &r.Subject, &r.Grant, &r.Session, &r.Rule, &args, &r.ArgsHash,
+		&r.Status, &created, &expires, &decided, &r.DecidedBy, &r.Reason); err != nil {
+		return nil, err
+	}
+	r.Args = []byte(args)
+	r.CreatedAt, r.ExpiresAt = fromNanos(created), fromNanos(expires)
+	if decided.Valid {
+		t := fromNanos(decided.Int64)
+		r.DecidedAt = &t
+	}
+	return r, nil
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func toNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// Create stores a new request.
+func (s *SQLite) Create(ctx context.Context, r *Request) error {
+	if err := checkNew(r); err != nil {
+		return err
+	}
+	args := string(r.Args)
+	if args == "" {
+		args = "{}"
+	}
+	var decided any
+	if r.DecidedAt != nil {
+		decided = toNanos(*r.DecidedAt)
+	}
+	return s.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO approvals (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.Tool, r.Server, r.Subject, r.Grant, r.Session, r.Rule, args, r.ArgsHash,
+			string(r.Status), toNanos(r.CreatedAt), toNanos(r.ExpiresAt), decided, r.DecidedBy, r.Reason)
+		if err != nil {
+			return fmt.Errorf("approval: create %s: %w", r.ID, err)
+		}
+		return nil
+	})
+}
+
+// Get returns the request with id.
+func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
+	if s.r == nil {
+		return nil, errors.New("approval: store is not open")
+	}
+	r, err := scanRequest(s.r.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("approval: get %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("approval: get %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// List returns requests with status (all when ""), newest first.
+func (s *SQLite) List(ctx context.Context, status Status, limit int) ([]*Request, error) {
+	if s.r == nil {
+		return nil, errors.New("approval: store is not open")
+	}
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	q := `SELECT ` + columns + ` FROM approvals`
+	var args []any
+	if status != "" {
+		q += ` WHERE status = ?`
+		args = append(args, string(status))
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("approval: list: %w", err)
+	}
+	defer rows.Close()
+	out := []*Request{}
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("approval: list: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("approval: list: %w", err)
+	}
+	return out, nil
+}
+
+// Decide moves a pending request to approved, denied or expired in one
+// transaction.
+func (s *SQLite) Decide(ctx context.Context, id string, to Status, by, reason string, at time.Time) (*Request, error) {
+	if err := checkDecision(to); err != nil {
+		return nil, err
+	}
+	var out *Request
+	err := s.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, reason = ? WHERE id = ? AND status = 'pending'`,
+			string(to), toNanos(at), by, reason, id)
+		if err != nil {
+			return fmt.Errorf("approval: decide %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("approval: decide %s: %w", id, err)
+		}
+		r, err := scanRequest(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("approval: decide %s: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("approval: decide %s: %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("approval: decide %s (%s): %w", id, r.Status, ErrNotPending)
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TakeApproved returns an approved, unexpired, unused request for the same
+// call and marks it used, in one transaction.
+func (s *SQLite) TakeApproved(ctx context.Context, tool, subject, argsHash string, now time.Time) (*Request, error) {
+	var out *Request
+	err := s.update(ctx, func(tx *sql.Tx) error {
+		r, err := scanRequest(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals
+			WHERE tool = ? AND subject = ? AND args_hash = ? AND status = 'approved' AND used_at IS NULL AND expires_at > ?
+			ORDER BY decided_at, created_at, id LIMIT 1`, tool, subject, argsHash, toNanos(now)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("approval: take approved: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE approvals SET used_at = ? WHERE id = ?`, toNanos(now), r.ID); err != nil {
+			return fmt.Errorf("approval: take approved %s: %w", r.ID, err)
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *SQLite) claim(ctx context.Context, id string, at time.Time) (bool, error) {
+	var ok bool
+	err := s.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE approvals SET used_at = ? WHERE id = ? AND status = 'approved' AND used_at IS NULL`, toNanos(at), id)
+		if err != nil {
+			return fmt.Errorf("approval: claim %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("approval: claim %s: %w", id, err)
+		}
+		ok = n == 1
+		return nil
+	})
+	return ok, err
+}

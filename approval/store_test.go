@@ -1,0 +1,404 @@
+package approval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+
+// stores runs fn against a fresh store of every implementation.
+func stores(t *testing.T, fn func(t *testing.T, s Store)) {
+	t.Helper()
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) Store
+	}{
+		{"memory", func(*testing.T) Store { return NewMemoryStore() }},
+		{"sqlite", func(t *testing.T) Store {
+			s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "approvals.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Error(err)
+				}
+			})
+			fn(t, s)
+		})
+	}
+}
+
+func newReq(id string, created time.Time) *Request {
+	return &Request{
+		ID: id, Tool: "DeleteUser", Server: "clerk", Subject: "alice", Grant: "grt_1", Session: "s1",
+		Rule: "/tools/DeleteUser", Args: json.RawMessage(`{"user_id":"u1"}`), ArgsHash: "h1",
+		Status: Pending, CreatedAt: created, ExpiresAt: created.Add(15 * time.Minute),
+	}
+}
+
+func mustCreate(t *testing.T, s Store, rs ...*Request) {
+	t.Helper()
+	for _, r := range rs {
+		if err := s.Create(context.Background(), r); err != nil {
+			t.Fatalf("create %s: %v", r.ID, err)
+		}
+	}
+}
+
+func sameRequest(t *testing.T, got, want *Request) {
+	t.Helper()
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		t.Errorf("request\n got %s\nwant %s", g, w)
+	}
+}
+
+func ids(rs []*Request) []string {
+	out := []string{}
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func TestStoreCreateGet(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		r := newReq("apr_1", t0.In(time.FixedZone("X", 3600)))
+		mustCreate(t, s, r)
+		got, err := s.Get(ctx, "apr_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := newReq("apr_1", t0)
+		sameRequest(t, got, want)
+		if got.CreatedAt != t0 {
+			t.Errorf("CreatedAt = %v (%v), want %v in UTC", got.CreatedAt, got.CreatedAt.Location(), t0)
+		}
+		got.Tool = "changed" // the store keeps its own copy
+		if again, _ := s.Get(ctx, "apr_1"); again.Tool != "DeleteUser" {
+			t.Errorf("store shares memory with the caller: tool %q", again.Tool)
+		}
+
+		for _, tc := range []struct {
+			name string
+			r    *Request
+		}{
+			{"duplicate", newReq("apr_1", t0)},
+			{"no id", newReq("", t0)},
+			{"bad status", func() *Request { r := newReq("apr_2", t0); r.Status = "maybe"; return r }()},
+		} {
+			if err := s.Create(ctx, tc.r); err == nil {
+				t.Errorf("create %s: no error", tc.name)
+			}
+		}
+		if _, err := s.Get(ctx, "apr_missing"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("get missing: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestStoreList(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		for i := range 5 {
+			mustCreate(t, s, newReq(fmt.Sprintf("apr_%d", i), t0.Add(time.Duration(i)*time.Second)))
+		}
+		mustCreate(t, s, newReq("apr_5", t0.Add(4*time.Second))) // same time as apr_4: ID breaks the tie
+		if _, err := s.Decide(ctx, "apr_1", Approved, "bob", "", t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Decide(ctx, "apr_3", Denied, "bob", "no", t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			status Status
+			limit  int
+			want   []string
+		}{
+			{"", 0, []string{"apr_5", "apr_4", "apr_3", "apr_2", "apr_1", "apr_0"}},
+			{"", 2, []string{"apr_5", "apr_4"}},
+			{Pending, 0, []string{"apr_5", "apr_4", "apr_2", "apr_0"}},
+			{Pending, 3, []string{"apr_5", "apr_4", "apr_2"}},
+			{Approved, -1, []string{"apr_1"}},
+			{Denied, 0, []string{"apr_3"}},
+			{Expired, 0, []string{}},
+		} {
+			got, err := s.List(ctx, tc.status, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(ids(got)) != fmt.Sprint(tc.want) {
+				t.Errorf("List(%q, %d) = %v, want %v", tc.status, tc.limit, ids(got), tc.want)
+			}
+		}
+	})
+}
+
+func TestStoreListDefaultLimit(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		for i := range defaultLimit + 5 {
+			mustCreate(t, s, newReq(fmt.Sprintf("apr_%03d", i), t0.Add(time.Duration(i)*time.Millisecond)))
+		}
+		got, err := s.List(context.Background(), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != defaultLimit || got[0].ID != "apr_104" {
+			t.Errorf("List = %d requests starting with %s, want %d starting with apr_104", len(got), got[0].ID, defaultLimit)
+		}
+	})
+}
+
+func TestStoreDecide(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		id      string
+		first   Status // decision made before, "" for none
+		to      Status
+		wantErr error
+		invalid bool
+	}{
+		{name: "approve", id: "apr_1", to: Approved},
+		{name: "deny", id: "apr_1", to: Denied},
+		{name: "expire", id: "apr_1", to: Expired},
+		{name: "approved twice", id: "apr_1", first: Approved, to: Approved, wantErr: ErrNotPending},
+		{name: "deny approved", id: "apr_1", first: Approved, to: Denied, wantErr: ErrNotPending},
+		{name: "approve expired", id: "apr_1", first: Expired, to: Approved, wantErr: ErrNotPending},
+		{name: "approve denied", id: "apr_1", first: Denied, to: Approved, wantErr: ErrNotPending},
+		{name: "missing", id: "apr_x", to: Approved, wantErr: ErrNotFound},
+		{name: "back to pending", id: "apr_1", to: Pending, invalid: true},
+		{name: "unknown status", id: "apr_1", to: "maybe", invalid: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stores(t, func(t *testing.T, s Store) {
+				ctx := context.Background()
+				mustCreate(t, s, newReq("apr_1", t0))
+				if tc.first != "" {
+					if _, err := s.Decide(ctx, "apr_1", tc.first, "carol", "first", t0.Add(time.Second)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				at := t0.Add(time.Minute)
+				got, err := s.Decide(ctx, tc.id, tc.to, "bob", "looks fine", at)
+				switch {
+				case tc.invalid:
+					if err == nil {
+						t.Fatal("no error")
+					}
+				case tc.wantErr != nil:
+					if !errors.Is(err, tc.wantErr) {
+						t.Fatalf("err = %v, want %v", err, tc.wantErr)
+					}
+				default:
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := newReq("apr_1", t0)
+					want.Status, want.DecidedAt, want.DecidedBy, want.Reason = tc.to, &at, "bob", "looks fine"
+					sameRequest(t, got, want)
+					stored, err := s.Get(ctx, "apr_1")
+					if err != nil {
+						t.Fatal(err)
+					}
+					sameRequest(t, stored, want)
+				}
+				if tc.first != "" { // the earlier decision stands
+					r, _ := s.Get(ctx, "apr_1")
+					if r.Status != tc.first || r.DecidedBy != "carol" {
+						t.Errorf("after a refused decision: %s by %s, want %s by carol", r.Status, r.DecidedBy, tc.first)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestStoreConcurrentDecide(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		mustCreate(t, s, newReq("apr_1", t0))
+		var ok, notPending atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				to := Approved
+				if i%2 == 1 {
+					to = Denied
+				}
+				_, err := s.Decide(ctx, "apr_1", to, fmt.Sprintf("user%d", i), "", t0.Add(time.Minute))
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, ErrNotPending):
+					notPending.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok.Load() != 1 || notPending.Load() != 19 {
+			t.Errorf("%d decisions succeeded and %d got ErrNotPending, want 1 and 19", ok.Load(), notPending.Load())
+		}
+	})
+}
+
+func TestStoreTakeApproved(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		mk := func(id, tool, subject, hash string, status Status, expires time.Duration) {
+			r := newReq(id, t0)
+			r.Tool, r.Subject, r.ArgsHash, r.ExpiresAt = tool, subject, hash, t0.Add(expires)
+			mustCreate(t, s, r)
+			if status != Pending {
+				if _, err := s.Decide(ctx, id, status, "bob", "", t0.Add(time.Second)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		mk("apr_ok", "DeleteUser", "alice", "h1", Approved, time.Hour)
+		mk("apr_denied", "DeleteUser", "alice", "h2", Denied, time.Hour)
+		mk("apr_pending", "DeleteUser", "alice", "h3", Pending, time.Hour)
+		mk("apr_expired", "DeleteUser", "alice", "h4", Expired, time.Hour)
+		mk("apr_stale", "DeleteUser", "alice", "h5", Approved, time.Minute) // approved, but past ExpiresAt below
+		mk("apr_two_a", "BanUser", "alice", "h6", Approved, time.Hour)
+		mk("apr_two_b", "BanUser", "alice", "h6", Approved, time.Hour)
+		now := t0.Add(10 * time.Minute)
+		for _, tc := range []struct {
+			name, tool, subject, hash string
+			want                      string // ID, "" for none
+		}{
+			{"approved", "DeleteUser", "alice", "h1", "apr_ok"},
+			{"approved only once", "DeleteUser", "alice", "h1", ""},
+			{"denied", "DeleteUser", "alice", "h2", ""},
+			{"pending", "DeleteUser", "alice", "h3", ""},
+			{"expired status", "DeleteUser", "alice", "h4", ""},
+			{"past ExpiresAt", "DeleteUser", "alice", "h5", ""},
+			{"other subject", "BanUser", "mallory", "h6", ""},
+			{"other tool", "UnbanUser", "alice", "h6", ""},
+			{"two approvals: first", "BanUser", "alice", "h6", "apr_two_a"},
+			{"two approvals: second", "BanUser", "alice", "h6", "apr_two_b"},
+			{"two approvals: none left", "BanUser", "alice", "h6", ""},
+		} {
+			r, err := s.TakeApproved(ctx, tc.tool, tc.subject, tc.hash, now)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			got := ""
+			if r != nil {
+				got = r.ID
+				if r.Status != Approved {
+					t.Errorf("%s: status %s", tc.name, r.Status)
+				}
+			}
+			if got != tc.want {
+				t.Errorf("%s: took %q, want %q", tc.name, got, tc.want)
+			}
+		}
+	})
+}
+
+func TestStoreTakeApprovedConcurrent(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		mustCreate(t, s, newReq("apr_1", t0))
+		if _, err := s.Decide(ctx, "apr_1", Approved, "bob", "", t0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		var taken atomic.Int32
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(time.Minute))
+				if err != nil {
+					t.Error(err)
+				}
+				if r != nil {
+					taken.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if taken.Load() != 1 {
+			t.Errorf("%d calls released by one approval, want 1", taken.Load())
+		}
+	})
+}
+
+func TestSQLiteReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "approvals.db")
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, newReq("apr_pending", t0), newReq("apr_denied", t0.Add(time.Second)), newReq("apr_used", t0.Add(2*time.Second)))
+	if _, err := s.Decide(ctx, "apr_denied", Denied, "bob", "no", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decide(ctx, "apr_used", Approved, "bob", "", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(2*time.Minute)); err != nil || r == nil || r.ID != "apr_used" {
+		t.Fatalf("TakeApproved = %v, %v", r, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = OpenSQLite(ctx, path) // migrations run again without harm
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tc := range []struct {
+		id   string
+		want Status
+	}{{"apr_pending", Pending}, {"apr_denied", Denied}, {"apr_used", Approved}} {
+		r, err := s.Get(ctx, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != tc.want {
+			t.Errorf("%s after reopen: %s, want %s", tc.id, r.Status, tc.want)
+		}
+	}
+	if r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(3*time.Minute)); err != nil || r != nil {
+		t.Errorf("used approval released again after reopen: %v, %v", r, err)
+	}
+	r, err := s.Decide(ctx, "apr_pending", Approved, "bob", "after restart", t0.Add(5*time.Minute))
+	if err != nil {
+		t.Fatalf("decide after reopen: %v", err)
+	}
+	if r.Status != Approved || r.Reason != "after restart" {
+		t.Errorf("decided after reopen: %+v", r)
+	}
+	if r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(6*time.Minute)); err != nil || r == nil || r.ID != "apr_pending" {
+		t.Errorf("TakeApproved after reopen = %v, %v", r, err)
+	}
+}
+
+func TestOpenSQLiteBadPath(t *testing.T) {
+	for _, p := range []string{"", "a.db?mode=ro", filepath.Join(t.TempDir(), "missing", "dir", "a.db")} {
+		if s, err := OpenSQLite(context.Background(), p); err == nil {
+			s.Close()
+			t.Errorf("OpenSQLite(%q): no error", p)
+		}
+	}
+}

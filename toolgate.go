@@ -63,12 +63,14 @@ type Decision struct {
 	// "(no policy)", "(input schema)".
 	Rule string `json:"rule"`
 	// Kind says what sort of check decided: "rule", "default", "hidden",
-	// "no_policy", "args", "input_schema", "limit", "unknown_tool".
+	// "no_policy", "args", "pin", "input_schema", "approval", "limit".
 	Kind string `json:"kind"`
 	// Reason is the human-readable explanation the agent sees.
 	Reason string `json:"reason,omitempty"`
 	// RetryAfter is set when a rate limit refused the call.
 	RetryAfter time.Duration `json:"-"`
+	// ApprovalID names the human approval the call went through, if any.
+	ApprovalID string `json:"approval_id,omitempty"`
 }
 
 // Allowed reports whether the call may proceed.

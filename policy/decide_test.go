@@ -291,3 +291,28 @@ func TestPinned(t *testing.T) {
 		t.Fatal("a non-boolean pinned was accepted")
 	}
 }
+
+func TestApprove(t *testing.T) {
+	e := mustLoad(t, `{"version":"1","default":"deny","tools":{
+		"DeleteUser":{"action":"approve","approval":{"timeout":"90s"},"args":{"required":["user_id"]},
+			"limits":[{"counter":"deletes","window":"hour","max":5,"scope":"grant"}]},
+		"@destructive":{"action":"approve"}}}`)
+	call := &toolgate.Call{Tool: "DeleteUser", Args: map[string]any{"user_id": "u"}, Identity: toolgate.Anonymous()}
+	d, limits := e.Decide(call)
+	if d.Action != toolgate.Approve || d.Rule != "/tools/DeleteUser" || d.Kind != KindApproval || len(limits) != 1 {
+		t.Fatalf("approve decision: %+v %v", d, limits)
+	}
+	// The rule's other checks come first: a bad call never reaches a human.
+	if d, _ := e.Decide(&toolgate.Call{Tool: "DeleteUser", Identity: toolgate.Anonymous()}); d.Action != toolgate.Deny || d.Kind != KindArgs {
+		t.Fatalf("args before approval: %+v", d)
+	}
+	if got := e.ApprovalTimeout("DeleteUser", nil); got != 90*time.Second {
+		t.Errorf("timeout = %v", got)
+	}
+	if got := e.ApprovalTimeout("DropTable", []string{"destructive"}); got != DefaultApprovalTimeout {
+		t.Errorf("default timeout = %v", got)
+	}
+	if d, _ := e.Decide(&toolgate.Call{Tool: "DropTable", Categories: []string{"destructive"}, Identity: toolgate.Anonymous()}); d.Action != toolgate.Approve || d.Rule != "/tools/@destructive" {
+		t.Errorf("category approve: %+v", d)
+	}
+}

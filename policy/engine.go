@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/toolgate/toolgate"
 )
@@ -23,6 +24,7 @@ const (
 	KindNoPolicy = "no_policy"
 	KindArgs     = "args"
 	KindLimit    = "limit"
+	KindApproval = "approval"
 )
 
 // Options tune how an Engine answers. A nil *Options means the defaults.
@@ -69,6 +71,9 @@ type rule struct {
 	limits      []Limit // all_tools limits, then own: returned by Decide
 	checkSchema int8    // -1 inherit, 0 off, 1 on
 	pinned      int8    // -1 inherit, 0 off, 1 on
+	approve     bool    // action approve: a human decides each call
+	// approvalTimeout is how long a call waits for the decision (0: the default).
+	approvalTimeout time.Duration
 }
 
 // NoPolicy returns the engine of a grant without a policy: it denies every
@@ -222,7 +227,23 @@ func (e *Engine) Decide(c *toolgate.Call) (toolgate.Decision, []Limit) {
 			return r.denied(ae.Error(), r.argsPointer+ae.keyword, KindArgs), nil
 		}
 	}
+	if r.approve {
+		return toolgate.Decision{Action: toolgate.Approve, Rule: r.pointer, Kind: KindApproval,
+			Reason: fmt.Sprintf("tool %q needs a human's approval", c.Tool)}, r.limits
+	}
 	return toolgate.Decision{Action: toolgate.Allow, Rule: r.pointer, Kind: KindRule}, r.limits
+}
+
+// ApprovalTimeout is how long a call to the tool waits for a human decision
+// when the policy says action approve: the matching rule's approval.timeout,
+// else DefaultApprovalTimeout.
+func (e *Engine) ApprovalTimeout(tool string, categories []string) time.Duration {
+	if e != nil {
+		if r := e.match(tool, categories); r != nil && r.approvalTimeout > 0 {
+			return r.approvalTimeout
+		}
+	}
+	return DefaultApprovalTimeout
 }
 
 // Listed reports whether tools/list shows the tool: false for hidden tools

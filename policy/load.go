@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -325,9 +326,9 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 				case "deny":
 					r.deny = true
 				case "approve":
-					c.errorf(vn, fptr, "action approve needs human approvals, which this build does not have yet")
+					r.approve = true
 				default:
-					c.errorf(vn, fptr, `action must be "allow" or "deny", not %q`, s)
+					c.errorf(vn, fptr, `action must be "allow", "deny" or "approve", not %q`, s)
 				}
 			}
 		case "args":
@@ -350,7 +351,7 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 		case "when":
 			c.errorf(kn, fptr, "CEL conditions (when) are not supported yet")
 		case "approval":
-			c.errorf(kn, fptr, "approval settings need human approvals, which this build does not have yet")
+			c.approval(r, vn, fptr)
 		case "description":
 			c.str(vn, fptr)
 		default:
@@ -519,4 +520,27 @@ func (c *compiler) toValue(n *yaml.Node, ptr string) (any, bool) {
 	}
 	c.errorf(n, ptr, "unsupported value")
 	return nil, false
+}
+
+// DefaultApprovalTimeout is how long a call waits for a human decision when
+// the rule's approval.timeout does not say.
+const DefaultApprovalTimeout = 15 * time.Minute
+
+// approval reads a rule's approval settings: {timeout}.
+func (c *compiler) approval(r *rule, n *yaml.Node, ptr string) {
+	if isNull(n) {
+		return
+	}
+	c.fields(n, ptr, func(key string, k, v *yaml.Node, fptr string) bool {
+		if key != "timeout" {
+			return false
+		}
+		d, _ := parseWindow(v)
+		if d <= 0 {
+			c.errorf(v, fptr, `timeout must be a duration such as "15m", a number of seconds, or "minute"/"hour"`)
+			return true
+		}
+		r.approvalTimeout = d
+		return true
+	})
 }

@@ -137,23 +137,25 @@ func (c *catalog) snapshot() adminTools {
 	return out
 }
 
-// AdminHandler serves the read-only admin API: GET /admin/tools lists every
-// upstream tool the gateway has seen, with its risk classification and pin
-// status. Mount it under /admin/. It carries no secrets, but it tells what
-// tools exist: serve it only where the MCP endpoint itself may be reached.
+// AdminHandler serves the admin API, mounted under /admin/: GET
+// /admin/tools lists every upstream tool the gateway has seen, with its
+// risk classification and pin status; /admin/approvals lists pending human
+// approvals and decides them (POST .../{id}/approve or /deny). Serve it
+// only where the MCP endpoint itself may be reached.
 func (g *Gateway) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/tools", func(w http.ResponseWriter, r *http.Request) {
+		adminJSON(w, http.StatusOK, g.catalog.snapshot())
+	})
+	g.approvalRoutes(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A browser page on another origin must not read or decide anything.
 		if !g.originAllowed(r) {
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(g.catalog.snapshot())
+		mux.ServeHTTP(w, r)
 	})
-	return mux
 }
 
 // pinReason explains why a pinned tool is refused.

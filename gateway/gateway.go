@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/limit"
 	"github.com/toolgate/toolgate/limit/memory"
 	"github.com/toolgate/toolgate/policy"
@@ -52,6 +53,9 @@ type Options struct {
 	// none. A tool that differs from its pin is logged and flagged, and
 	// refused where the policy says pinned: true.
 	Pins *scan.Pins
+	// Approvals holds the calls waiting for a human (action approve); nil
+	// refuses such calls, saying approvals are not configured.
+	Approvals *approval.Manager
 }
 
 // Gateway is the MCP policy gateway. It is an http.Handler for the /mcp

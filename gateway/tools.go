@@ -346,7 +346,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEntry) (toolgate.Decision, []policy.Limit) {
 	eng := s.g.Policy()
 	d, limits := eng.Decide(call) // a nil engine denies: "(no policy)"
-	if !d.Allowed() {
+	if d.Action != toolgate.Allow && d.Action != toolgate.Approve {
 		return d, nil
 	}
 	if eng.Pinned(call.Tool, call.Categories) && (tool.info.Pin == nil || tool.info.Pin.Status != scan.PinUnchanged) {
@@ -360,6 +360,12 @@ func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEnt
 					Reason: argumentReason(ae) + " (the tool's input schema)",
 				}, nil
 			}
+		}
+	}
+	// Only a call that passed every other check is put to a human.
+	if d.Action == toolgate.Approve {
+		if d = s.awaitApproval(ctx, eng, call, d); !d.Allowed() {
+			return d, nil
 		}
 	}
 	if len(limits) > 0 {
@@ -390,6 +396,7 @@ type decisionMeta struct {
 	Kind         string          `json:"kind"`
 	Reason       string          `json:"reason,omitempty"`
 	RetryAfterMS int64           `json:"retry_after_ms,omitempty"`
+	ApprovalID   string          `json:"approval_id,omitempty"`
 }
 
 // deniedResult is the CallToolResult an agent gets for a refused call.
@@ -399,7 +406,7 @@ func deniedResult(d toolgate.Decision) json.RawMessage {
 		"isError": true,
 		"_meta": map[string]any{"toolgate/decision": decisionMeta{
 			Action: d.Action, Rule: d.Rule, Kind: d.Kind, Reason: d.Reason,
-			RetryAfterMS: d.RetryAfter.Milliseconds(),
+			RetryAfterMS: d.RetryAfter.Milliseconds(), ApprovalID: d.ApprovalID,
 		}},
 	}
 	b, _ := json.Marshal(res)

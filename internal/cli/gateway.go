@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/policy"
@@ -21,6 +22,13 @@ type gatewayRuntime struct {
 	cfg    *config.Config
 	gw     *gateway.Gateway
 	policy *gateway.PolicyFile // nil for an inline policy or none
+	store  *approval.SQLite    // pending approvals
+}
+
+// close stops the gateway and closes its store.
+func (rt *gatewayRuntime) close() {
+	rt.gw.Close()
+	rt.store.Close()
 }
 
 // loadConfig reads the configuration named by --config and reports every
@@ -53,6 +61,9 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	if cfg.Auth != "none" {
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth %q needs grants, which this build does not have yet; use auth: none", cfg.File, cfg.Auth)
 	}
+	if cfg.StorePath() == "" {
+		return nil, toolgate.Errorf(toolgate.Invalid, "%s: store %q: only sqlite:// is available in this build", cfg.File, cfg.Store)
+	}
 	if cfg.Limits != "memory" {
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: limits %q: only the in-memory limiter is available in this build", cfg.File, cfg.Limits)
 	}
@@ -82,7 +93,12 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		}
 		pins = p
 	}
+	approvals, err := approval.OpenSQLite(context.Background(), cfg.StorePath())
+	if err != nil {
+		return nil, fmt.Errorf("%s: opening the store %s: %w", cfg.File, cfg.StorePath(), err)
+	}
 	gw, err := gateway.New(&gateway.Options{
+		Approvals:       approval.NewManager(approvals, nil),
 		Pins:            pins,
 		Servers:         servers,
 		Logger:          a.log,
@@ -93,9 +109,10 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		Version:         shortVersion(),
 	})
 	if err != nil {
+		approvals.Close()
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
 	}
-	rt := &gatewayRuntime{cfg: cfg, gw: gw}
+	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals}
 	opts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
 	name := policyName(cfg)
 	switch {
@@ -109,13 +126,13 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	case cfg.PolicyPath(name) != "":
 		rt.policy = gateway.NewPolicyFile(gw, cfg.PolicyPath(name), opts)
 		if err := rt.policy.Load(); err != nil {
-			gw.Close()
+			rt.close()
 			return nil, &reportedError{err: err}
 		}
 	default:
 		eng, err := policy.Load(cfg.Policies[name].Inline, cfg.File)
 		if err != nil {
-			gw.Close()
+			rt.close()
 			return nil, fmt.Errorf("inline policy %q: %w", name, err)
 		}
 		gw.SetPolicy(eng.WithOptions(opts))

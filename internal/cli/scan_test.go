@@ -53,7 +53,7 @@ func TestScanPolicyOutAndDiff(t *testing.T) {
 		t.Errorf("the recommended policy does not load: %v", err)
 	}
 	data, _ := os.ReadFile(pol)
-	if !strings.Contains(string(data), `"skip_password_checks": {`) || !strings.Contains(string(data), "requires human approval") {
+	if !strings.Contains(string(data), `"skip_password_checks": {`) || !strings.Contains(string(data), `"action": "approve"`) {
 		t.Errorf("policy:\n%s", data)
 	}
 	code, out, _ := run(t, "scan", "--file", filepath.Join(dir, "tools.json"), "--diff", filepath.Join(dir, "old.json"))

@@ -26,7 +26,7 @@ clients that launch a command (Claude Desktop style). Logs go to stderr.`,
 			if err != nil {
 				return err
 			}
-			defer rt.gw.Close()
+			defer rt.close()
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			hup := make(chan os.Signal, 1)

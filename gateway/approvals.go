@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/approval"
+	"github.com/toolgate/toolgate/policy"
+)
+
+// awaitApproval turns an approve decision into allow or deny: the call
+// waits for a human. A call approved earlier (its first attempt gave up
+// waiting, say across a restart) goes through at once, once.
+func (s *session) awaitApproval(ctx context.Context, eng *policy.Engine, call *toolgate.Call, d toolgate.Decision) toolgate.Decision {
+	deny := func(id, reason string) toolgate.Decision {
+		return toolgate.Decision{Action: toolgate.Deny, Rule: d.Rule, Kind: policy.KindApproval, Reason: reason, ApprovalID: id}
+	}
+	m := s.g.opts.Approvals
+	if m == nil {
+		return deny("", "the policy requires a human's approval, but approvals are not configured on this gateway")
+	}
+	subject := call.Identity.Subject
+	if r, err := m.TakeApproved(ctx, call.Tool, subject, call.Args); err != nil {
+		s.g.log.Error("looking up approvals failed", "err", err)
+		return deny("", "the approval store is unavailable, so the call is refused")
+	} else if r != nil {
+		return toolgate.Decision{Action: toolgate.Allow, Rule: d.Rule, Kind: policy.KindApproval, ApprovalID: r.ID}
+	}
+	timeout := eng.ApprovalTimeout(call.Tool, call.Categories)
+	r, err := m.Request(ctx, &approval.Request{
+		Tool: call.Tool, Server: call.Server, Subject: subject, Grant: call.Identity.Grant,
+		Session: call.Session, Rule: d.Rule,
+	}, call.Args, timeout)
+	if err != nil {
+		s.g.log.Error("recording an approval request failed", "err", err)
+		return deny("", "the approval store is unavailable, so the call is refused")
+	}
+	id := r.ID
+	s.g.log.Info("tools/call awaits approval", "session", s.id, "tool", call.Tool, "approval", id, "expires", r.ExpiresAt)
+	r, err = m.Wait(ctx, id)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return deny(id, fmt.Sprintf("the call was abandoned while waiting for approval %s; if it is approved before it expires, calling again with the same arguments goes through", id))
+	case errors.Is(err, approval.ErrUsed):
+		return deny(id, fmt.Sprintf("approval %s was granted, but another call with the same arguments already used it", id))
+	default:
+		s.g.log.Error("waiting for an approval failed", "approval", id, "err", err)
+		return deny(id, "the approval store is unavailable, so the call is refused")
+	}
+	switch r.Status {
+	case approval.Approved:
+		s.g.log.Info("approval granted", "approval", r.ID, "by", r.DecidedBy)
+		return toolgate.Decision{Action: toolgate.Allow, Rule: d.Rule, Kind: policy.KindApproval, ApprovalID: r.ID}
+	case approval.Denied:
+		reason := "denied by " + orSomeone(r.DecidedBy)
+		if r.Reason != "" {
+			reason += ": " + r.Reason
+		}
+		return deny(r.ID, reason)
+	}
+	return deny(r.ID, fmt.Sprintf("nobody approved the call within %s (approval %s)", timeout, r.ID))
+}
+
+func orSomeone(by string) string {
+	if by == "" {
+		return "an approver"
+	}
+	return by
+}
+
+// decisionBody is what POST /admin/approvals/{id}/approve|deny accepts.
+type decisionBody struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+// approvalRoutes serves the approvals admin API.
+func (g *Gateway) approvalRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /admin/approvals", func(w http.ResponseWriter, r *http.Request) {
+		m := g.opts.Approvals
+		if m == nil {
+			adminError(w, http.StatusNotFound, "approvals are not configured on this gateway")
+			return
+		}
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		list, err := m.List(r.Context(), approval.Status(r.URL.Query().Get("status")), limit)
+		if err != nil {
+			g.log.Error("listing approvals failed", "err", err)
+			adminError(w, http.StatusInternalServerError, "internal error")
+			return
+		}
+		if list == nil {
+			list = []*approval.Request{}
+		}
+		adminJSON(w, http.StatusOK, map[string]any{"approvals": list})
+	})
+	mux.HandleFunc("GET /admin/approvals/{id}", func(w http.ResponseWriter, r *http.Request) {
+		g.approvalAnswer(w, r, func(m *approval.Manager) (*approval.Request, error) { return m.Get(r.Context(), r.PathValue("id")) })
+	})
+	for _, verb := range []string{"approve", "deny"} {
+		mux.HandleFunc("POST /admin/approvals/{id}/"+verb, func(w http.ResponseWriter, r *http.Request) {
+			var body decisionBody
+			if r.ContentLength != 0 {
+				if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
+					adminError(w, http.StatusBadRequest, "the body must be a JSON object {\"by\", \"reason\"}")
+					return
+				}
+			}
+			g.approvalAnswer(w, r, func(m *approval.Manager) (*approval.Request, error) {
+				return m.Decide(r.Context(), r.PathValue("id"), verb == "approve", body.By, body.Reason)
+			})
+		})
+	}
+}
+
+func (g *Gateway) approvalAnswer(w http.ResponseWriter, r *http.Request, f func(*approval.Manager) (*approval.Request, error)) {
+	m := g.opts.Approvals
+	if m == nil {
+		adminError(w, http.StatusNotFound, "approvals are not configured on this gateway")
+		return
+	}
+	req, err := f(m)
+	switch {
+	case errors.Is(err, approval.ErrNotFound):
+		adminError(w, http.StatusNotFound, "no approval "+r.PathValue("id"))
+	case errors.Is(err, approval.ErrNotPending):
+		adminError(w, http.StatusConflict, "approval "+r.PathValue("id")+" was already decided or has expired")
+	case err != nil:
+		g.log.Error("approval request failed", "err", err)
+		adminError(w, http.StatusInternalServerError, "internal error")
+	default:
+		adminJSON(w, http.StatusOK, req)
+	}
+}
+
+func adminJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func adminError(w http.ResponseWriter, status int, msg string) {
+	adminJSON(w, status, map[string]string{"error": msg})
+}

@@ -71,5 +71,5 @@ func ExampleRecommend() {
 	fmt.Println(p.Tools["delete_customer"].Action, "-", p.Tools["delete_customer"].OnDeny)
 	// Output:
 	// deny
-	// deny - delete_customer is a Destructive tool and requires human approval, which this toolgate build cannot ask for yet; ask a person to do it.
+	// approve -
 }

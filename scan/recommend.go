@@ -66,9 +66,8 @@ func PolicyKey(prefix, name string) string {
 //   - "default": "deny";
 //   - Read tools allowed, 120 calls per minute per grant;
 //   - Write tools allowed, 30 calls per minute per grant;
-//   - Destructive and Financial tools "action": "deny" with an on_deny
-//     saying they need human approval ("action": "approve" is not available
-//     in this build yet);
+//   - Destructive and Financial tools "action": "approve": a human decides
+//     each call (the args rules below still apply first);
 //   - tools whose text carries instructions to the model or hidden
 //     characters (signals injection, unicode) denied until reviewed;
 //   - args rules: maxLength on raw HTML/template strings, maxProperties on
@@ -78,7 +77,7 @@ func PolicyKey(prefix, name string) string {
 // Output is deterministic: keys sorted, two-space indents.
 func Recommend(servers []ServerResult) ([]byte, error) {
 	p := recPolicy{Version: "1", Default: "deny",
-		Description: "Recommended by toolgate scan: Read 120/min and Write 30/min per grant; Destructive and Financial need a human (denied until approvals exist); everything else denied.",
+		Description: "Recommended by toolgate scan: Read 120/min and Write 30/min per grant; Destructive and Financial need a human's approval; everything else denied.",
 		Tools:       map[string]*recRule{}}
 	counters := map[string]bool{}
 	for _, sr := range servers {
@@ -113,9 +112,7 @@ func recommendRule(r *Report, name string, counters map[string]bool) *recRule {
 	}
 	switch r.Category {
 	case Destructive, Financial:
-		rule.Action = "deny"
-		rule.OnDeny = fmt.Sprintf("%s is a %s tool and requires human approval, which this toolgate build cannot ask for yet; ask a person to do it.", name, r.Category.Title())
-		return rule
+		rule.Action = "approve"
 	case Read:
 		rule.Limits = []recLimit{{Counter: counter(name, counters), Window: "minute", Max: ReadPerMinute, Scope: "grant"}}
 	default:

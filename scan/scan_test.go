@@ -365,7 +365,7 @@ func TestRecommend(t *testing.T) {
 	if e, err = policy.Load(full, "full.json"); err != nil {
 		t.Fatal(err)
 	}
-	if d := call("deleteOrganization", []string{"destructive"}, nil); d.Allowed() || !strings.Contains(d.Reason, "requires human approval") {
+	if d := call("deleteOrganization", []string{"destructive"}, nil); d.Action != toolgate.Approve || d.Kind != "approval" {
 		t.Errorf("deleteOrganization: %+v", d)
 	}
 	if d := call("unknown", nil, nil); d.Allowed() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -76,9 +77,9 @@ func hidden(r rune) string {
 // annotations.
 func (c *classifier) texts() {
 	budget := maxTextTotal
-	c.text("name", c.t.Name, &budget)
-	c.text("title", c.t.Title, &budget)
-	c.text("description", c.t.Description, &budget)
+	c.text(&place{key: "name"}, c.t.Name, &budget)
+	c.text(&place{key: "title"}, c.t.Title, &budget)
+	c.text(&place{key: "description"}, c.t.Description, &budget)
 	if n := utf8.RuneCountInString(c.t.Description); n > longTextRunes {
 		c.add(SigLongText, "description-length", fmt.Sprintf("description is %d characters", n))
 	}
@@ -99,11 +100,11 @@ func (c *classifier) texts() {
 			continue
 		}
 		n := 0
-		c.walkStrings(f.v, f.name, 0, &budget, &n)
+		c.walkStrings(f.v, &place{key: f.name}, 0, &budget, &n)
 	}
 }
 
-func (c *classifier) walkStrings(v any, where string, depth int, budget, nodes *int) {
+func (c *classifier) walkStrings(v any, where *place, depth int, budget, nodes *int) {
 	if depth > maxDepth || *nodes > maxNodes || *budget <= 0 {
 		return
 	}
@@ -113,7 +114,7 @@ func (c *classifier) walkStrings(v any, where string, depth int, budget, nodes *
 		c.text(where, v, budget)
 	case []any:
 		for i, x := range v {
-			c.walkStrings(x, fmt.Sprintf("%s/%d", where, i), depth+1, budget, nodes)
+			c.walkStrings(x, &place{parent: where, index: i, elem: true}, depth+1, budget, nodes)
 		}
 	case map[string]any:
 		keys := make([]string, 0, len(v))
@@ -122,16 +123,47 @@ func (c *classifier) walkStrings(v any, where string, depth int, budget, nodes *
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			p := where + "/" + k
-			c.text(p+" (key)", k, budget)
-			c.walkStrings(v[k], p, depth+1, budget, nodes)
+			c.text(&place{parent: where, key: k, isKey: true}, k, budget)
+			c.walkStrings(v[k], &place{parent: where, key: k}, depth+1, budget, nodes)
 		}
 	}
 }
 
+// place names where a text sits ("inputSchema/properties/x"); the name is
+// spelt out only when a finding needs it, which keeps the walk cheap.
+type place struct {
+	parent *place
+	key    string
+	index  int
+	elem   bool // an array element: index, not key
+	isKey  bool // the text is the object key itself
+}
+
+func (p *place) String() string {
+	var parts []string
+	for q := p; q != nil; q = q.parent {
+		if q.elem {
+			parts = append(parts, strconv.Itoa(q.index))
+		} else {
+			parts = append(parts, q.key)
+		}
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteString(parts[i])
+		if i > 0 {
+			b.WriteByte('/')
+		}
+	}
+	if p.isKey {
+		b.WriteString(" (key)")
+	}
+	return b.String()
+}
+
 // text checks one string for hidden characters, whitespace padding and
 // injection phrases. It reads at most maxTextScan bytes of it.
-func (c *classifier) text(where, s string, budget *int) {
+func (c *classifier) text(where *place, s string, budget *int) {
 	if s == "" || *budget <= 0 {
 		return
 	}
@@ -151,7 +183,7 @@ func (c *classifier) text(where, s string, budget *int) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			c.add(SigUnicode, "invalid-utf8", fmt.Sprintf("%s: invalid UTF-8 at byte %d", where, i))
+			c.add(SigUnicode, "invalid-utf8", fmt.Sprintf("%s: invalid UTF-8 at byte %d", where.String(), i))
 			i++
 			continue
 		}
@@ -201,7 +233,7 @@ func (c *classifier) text(where, s string, budget *int) {
 		}
 		sort.Strings(names)
 		for _, k := range names {
-			ev := fmt.Sprintf("%s: %d %s character(s), first at byte %d", where, kinds[k], k, first[k])
+			ev := fmt.Sprintf("%s: %d %s character(s), first at byte %d", where.String(), kinds[k], k, first[k])
 			if k == "tag" && tagTxt.Len() > 0 {
 				ev += fmt.Sprintf(" spelling %q", clip(tagTxt.String(), 80))
 			}
@@ -209,7 +241,7 @@ func (c *classifier) text(where, s string, budget *int) {
 		}
 	}
 	if spaceN >= longSpaceRun {
-		c.add(SigLongText, "whitespace-padding", fmt.Sprintf("%s: run of %d whitespace characters", where, spaceN))
+		c.add(SigLongText, "whitespace-padding", fmt.Sprintf("%s: run of %d whitespace characters", where.String(), spaceN))
 	}
 	if tagTxt.Len() > 0 {
 		norm = append(norm, ' ')
@@ -218,14 +250,14 @@ func (c *classifier) text(where, s string, budget *int) {
 	c.buf = norm
 	for _, m := range matchPhrases(norm) {
 		p := injectionPhrases[m.phrase]
-		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where, p.kind, excerpt(string(norm), m.at, len(p.text))))
+		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where.String(), p.kind, excerpt(string(norm), m.at, len(p.text))))
 	}
 	if !bytes.Contains(norm, []byte(".env")) {
 		return
 	}
 	text := string(norm)
 	if i := dotEnv(text); i >= 0 {
-		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where, excerpt(text, i, 4)))
+		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where.String(), excerpt(text, i, 4)))
 	}
 }
 

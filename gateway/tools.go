@@ -104,9 +104,7 @@ func (s *session) list(ctx context.Context, req *jsonrpc.Request, raw []byte, em
 	} else {
 		delete(params, "cursor")
 	}
-	p, _ := json.Marshal(params)
-	upReq := &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: p}
-	upRaw, err := jsonrpc.EncodeMessage(upReq)
+	upReq, upRaw, err := withParams(req, params)
 	if err != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 	}
@@ -290,7 +288,6 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 	if p.Name == "" {
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: name is required"))
 	}
-	args := p.Arguments
 	tool, complete := s.lookupTool(p.Name)
 	if tool == nil && !complete {
 		s.loadTools(ctx)
@@ -304,7 +301,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 		Tool:       p.Name,
 		Server:     slot.srv.Name,
 		Categories: tool.info.categories,
-		Args:       args,
+		Args:       p.Arguments,
 		Identity:   s.ident,
 		Session:    s.id,
 	}
@@ -323,10 +320,8 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: params must be an object"))
 		}
 		params["name"], _ = json.Marshal(tool.name)
-		np, _ := json.Marshal(params)
-		req = &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: np}
 		var err error
-		if raw, err = jsonrpc.EncodeMessage(req); err != nil {
+		if req, raw, err = withParams(req, params); err != nil {
 			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 		}
 	}
@@ -340,9 +335,9 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 	return data
 }
 
-// decide runs the policy, the upstream's input schema and the rate limits,
-// in that order; the first refusal wins. On allow it returns the limits
-// whose quota it took.
+// decide runs the policy, the pins, the upstream's input schema, human
+// approval and the rate limits, in that order; the first refusal wins. On
+// allow it returns the limits whose quota it took.
 func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEntry) (toolgate.Decision, []policy.Limit) {
 	eng := s.g.Policy()
 	d, limits := eng.Decide(call) // a nil engine denies: "(no policy)"
@@ -447,13 +442,25 @@ func (s *session) byPrefix(name, capability string) (int, string) {
 }
 
 func (s *session) forwardRewritten(ctx context.Context, up int, req *jsonrpc.Request, params map[string]json.RawMessage, emit func([]byte) bool) []byte {
-	np, _ := json.Marshal(params)
-	nreq := &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: np}
-	raw, err := jsonrpc.EncodeMessage(nreq)
+	nreq, raw, err := withParams(req, params)
 	if err != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 	}
 	return s.forward(ctx, up, nreq, raw, emit)
+}
+
+// withParams returns req with params in place of its own, and its wire form.
+func withParams(req *jsonrpc.Request, params map[string]json.RawMessage) (*jsonrpc.Request, []byte, error) {
+	np, err := json.Marshal(params)
+	if err != nil {
+		return req, nil, fmt.Errorf("encoding params: %w", err)
+	}
+	nreq := &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: np}
+	raw, err := jsonrpc.EncodeMessage(nreq)
+	if err != nil {
+		return req, nil, fmt.Errorf("encoding request: %w", err)
+	}
+	return nreq, raw, nil
 }
 
 // routeByURI sends resources/read and (un)subscribe to the upstream that

@@ -6,14 +6,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"runtime"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/toolgate/toolgate/internal/sqlitedb"
 )
 
 //go:embed migrations/*.sql
@@ -27,8 +22,7 @@ var migrations embed.FS
 // lets run beside the writer.
 type SQLite struct {
 	path string
-	w    *sql.DB
-	r    *sql.DB
+	db   sqlitedb.DB
 }
 
 var (
@@ -52,99 +46,27 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 
 // Open opens the database and applies the embedded migrations.
 func (s *SQLite) Open(ctx context.Context) error {
-	if s.path == "" || strings.ContainsAny(s.path, "?#") {
-		return fmt.Errorf("approval: invalid database path %q", s.path)
-	}
-	base := "file:" + s.path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	db, err := sqlitedb.Open(ctx, s.path, sqlitedb.Options{
+		Component:       "approval",
+		Migrations:      migrations,
+		MigrationsTable: "approval_migrations",
+	})
 	if err != nil {
-		return fmt.Errorf("approval: open %s: %w", s.path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
-		_ = w.Close()
-		return fmt.Errorf("approval: open %s: %w", s.path, err)
-	}
-	s.w = w
-	if err := s.migrate(ctx); err != nil {
-		_ = w.Close()
-		s.w = nil
 		return err
 	}
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
-	if err != nil {
-		_ = w.Close()
-		s.w = nil
-		return fmt.Errorf("approval: open %s: %w", s.path, err)
-	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	s.r = r
+	s.db = *db
 	return nil
 }
 
 // Close closes the database.
-func (s *SQLite) Close() error {
-	var errs []error
-	if s.r != nil {
-		errs = append(errs, s.r.Close())
-	}
-	if s.w != nil {
-		errs = append(errs, s.w.Close())
-	}
-	return errors.Join(errs...)
-}
-
-// migrate applies the migrations not applied yet. Their versions are kept
-// in a table of this package's own, so the file can be shared with other
-// stores.
-func (s *SQLite) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("approval: migrations: %w", err)
-	}
-	sort.Strings(names)
-	return s.update(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS approval_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-			return fmt.Errorf("approval: migrations: %w", err)
-		}
-		for _, name := range names {
-			base := strings.TrimPrefix(name, "migrations/")
-			v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-			if err != nil {
-				return fmt.Errorf("approval: migration %s: bad version: %w", base, err)
-			}
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM approval_migrations WHERE version = ?`, v).Scan(&n); err != nil {
-				return fmt.Errorf("approval: migrations: %w", err)
-			}
-			if n > 0 {
-				continue
-			}
-			body, err := migrations.ReadFile(name)
-			if err != nil {
-				return fmt.Errorf("approval: migration %s: %w", base, err)
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("approval: migration %s: %w", base, err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO approval_migrations (version, name, applied_at) VALUES (?, ?, ?)`, v, base, time.Now().UnixMilli()); err != nil {
-				return fmt.Errorf("approval: migration %s: %w", base, err)
-			}
-		}
-		return nil
-	})
-}
+func (s *SQLite) Close() error { return s.db.Close() }
 
 // update runs fn in a write transaction, committed when fn returns nil.
 func (s *SQLite) update(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.w == nil {
+	if s.db.W == nil {
 		return errors.New("approval: store is not open")
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("approval: begin: %w", err)
 	}
@@ -221,10 +143,10 @@ func (s *SQLite) Create(ctx context.Context, r *Request) error {
 
 // Get returns the request with id.
 func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
-	if s.r == nil {
+	if s.db.R == nil {
 		return nil, errors.New("approval: store is not open")
 	}
-	r, err := scanRequest(s.r.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals WHERE id = ?`, id))
+	r, err := scanRequest(s.db.R.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("approval: get %s: %w", id, ErrNotFound)
 	}
@@ -236,7 +158,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
 
 // List returns requests with status (all when ""), newest first.
 func (s *SQLite) List(ctx context.Context, status Status, limit int) ([]*Request, error) {
-	if s.r == nil {
+	if s.db.R == nil {
 		return nil, errors.New("approval: store is not open")
 	}
 	if limit <= 0 {
@@ -248,7 +170,7 @@ func (s *SQLite) List(ctx context.Context, status Status, limit int) ([]*Request
 		q += ` WHERE status = ?`
 		args = append(args, string(status))
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := s.db.R.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("approval: list: %w", err)
 	}

@@ -10,10 +10,7 @@
 // the endpoints, the error codes and where the directory differs from Clerk.
 package directory
 
-import (
-	"encoding/json"
-	"time"
-)
+import "encoding/json"
 
 // User is a directory user. It marshals to Clerk's user object; Secrets
 // never leave the process.
@@ -174,8 +171,6 @@ type DeletedObject struct {
 	ID      string `json:"id"`
 	Deleted bool   `json:"deleted"`
 }
-
-func nowMillis() int64 { return time.Now().UnixMilli() }
 
 // defaultImageURL is the image every user has until a profile image is set
 // (the directory stores no images).

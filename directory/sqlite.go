@@ -7,12 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/toolgate/toolgate/internal/sqlitedb"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -27,8 +24,7 @@ var migrations embed.FS
 // run beside the writer.
 type SQLite struct {
 	path string
-	w    *sql.DB
-	r    *sql.DB
+	db   sqlitedb.DB
 }
 
 var _ Store = (*SQLite)(nil)
@@ -49,97 +45,30 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 
 // Open opens the database and applies the embedded migrations.
 func (s *SQLite) Open(ctx context.Context) error {
-	if s.path == "" || strings.ContainsAny(s.path, "?#") {
-		return fmt.Errorf("directory: invalid database path %q", s.path)
-	}
-	base := "file:" + s.path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	db, err := sqlitedb.Open(ctx, s.path, sqlitedb.Options{
+		Component:       "directory",
+		ForeignKeys:     true,
+		Migrations:      migrations,
+		MigrationsTable: "schema_migrations",
+	})
 	if err != nil {
-		return fmt.Errorf("directory: open %s: %w", s.path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
-		_ = w.Close()
-		return fmt.Errorf("directory: open %s: %w", s.path, err)
-	}
-	s.w = w
-	if err := s.migrate(ctx); err != nil {
-		_ = w.Close()
 		return err
 	}
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
-	if err != nil {
-		_ = w.Close()
-		return fmt.Errorf("directory: open %s: %w", s.path, err)
-	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	s.r = r
+	s.db = *db
 	return nil
 }
 
 // Close closes the database.
-func (s *SQLite) Close() error {
-	var errs []error
-	if s.r != nil {
-		errs = append(errs, s.r.Close())
-	}
-	if s.w != nil {
-		errs = append(errs, s.w.Close())
-	}
-	return errors.Join(errs...)
-}
-
-func (s *SQLite) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("directory: migrations: %w", err)
-	}
-	sort.Strings(names)
-	return s.Update(ctx, func(t Tx) error {
-		tx := t.(*sqliteTx).tx
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-			return fmt.Errorf("directory: migrations: %w", err)
-		}
-		for _, name := range names {
-			base := strings.TrimPrefix(name, "migrations/")
-			v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-			if err != nil {
-				return fmt.Errorf("directory: migration %s: bad version: %w", base, err)
-			}
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
-				return fmt.Errorf("directory: migrations: %w", err)
-			}
-			if n > 0 {
-				continue
-			}
-			body, err := migrations.ReadFile(name)
-			if err != nil {
-				return fmt.Errorf("directory: migration %s: %w", base, err)
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("directory: migration %s: %w", base, err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, v, base, nowMillis()); err != nil {
-				return fmt.Errorf("directory: migration %s: %w", base, err)
-			}
-		}
-		return nil
-	})
-}
+func (s *SQLite) Close() error { return s.db.Close() }
 
 // View runs fn in a read-only transaction.
 func (s *SQLite) View(ctx context.Context, fn func(Tx) error) error {
-	return s.run(ctx, s.r, &sql.TxOptions{ReadOnly: true}, fn)
+	return s.run(ctx, s.db.R, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
 // Update runs fn in a write transaction, committed when fn returns nil.
 func (s *SQLite) Update(ctx context.Context, fn func(Tx) error) error {
-	return s.run(ctx, s.w, nil, fn)
+	return s.run(ctx, s.db.W, nil, fn)
 }
 
 func (s *SQLite) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(Tx) error) error {

@@ -41,7 +41,7 @@ func (s *session) awaitApproval(ctx context.Context, eng *policy.Engine, call *t
 		return deny("", "the approval store is unavailable, so the call is refused")
 	}
 	id := r.ID
-	s.g.log.Info("tools/call awaits approval", "session", s.id, "tool", call.Tool, "approval", id, "expires", r.ExpiresAt)
+	s.g.log.Info("tools/call awaits approval", "session", s.logID(), "tool", call.Tool, "approval", id, "expires", r.ExpiresAt)
 	r, err = m.Wait(ctx, id)
 	switch {
 	case err == nil:

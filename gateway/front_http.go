@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // ServeHTTP is the streamable-HTTP front: POST carries client messages,
@@ -98,20 +99,16 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading body failed", http.StatusBadRequest)
 		return
 	}
-	if err := checkDepth(body, g.opts.MaxDepth); err != nil {
-		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, err.Error()))
-		return
-	}
 	if isBatch(body) {
 		g.serveBatch(w, r, body)
 		return
 	}
-	msg, err := decodeMessage(body)
-	if err != nil {
-		e := decodeError(body, err)
-		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(e.Code, e.Message))
+	m, derr := decodeMessage(body, g.opts.MaxDepth)
+	if derr != nil {
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(derr.Code, derr.Message))
 		return
 	}
+	msg := m.msg
 	sid := r.Header.Get("Mcp-Session-Id")
 	if req, ok := msg.(*jsonrpc.Request); ok && sid == "" {
 		switch req.Method {
@@ -138,12 +135,12 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	req, isReq := msg.(*jsonrpc.Request)
 	if !isReq || !req.IsCall() {
-		s.handle(r.Context(), message{msg: msg, raw: body}, nil)
+		s.handle(r.Context(), m, nil)
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
 	st := &postStream{w: w, sse: accepts(r, "text/event-stream")}
-	resp := s.handle(r.Context(), message{msg: msg, raw: body}, st.emit)
+	resp := s.handle(r.Context(), m, st.emit)
 	st.finish(resp)
 }
 
@@ -227,6 +224,15 @@ func (g *Gateway) serveBatch(w http.ResponseWriter, r *http.Request, body []byte
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "JSON-RPC batches are not part of protocol "+s.protocol))
 		return
 	}
+	if err := canonjson.Valid(body, g.opts.MaxDepth); err != nil {
+		var ce *canonjson.Error
+		code := int64(codeInvalidRequest)
+		if errors.As(err, &ce) && ce.Kind == canonjson.Syntax {
+			code = codeParse
+		}
+		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(code, err.Error()))
+		return
+	}
 	var parts []json.RawMessage
 	if err := json.Unmarshal(body, &parts); err != nil {
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeParse, "parse error: body is not valid JSON"))
@@ -238,13 +244,12 @@ func (g *Gateway) serveBatch(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	var out [][]byte
 	for _, part := range parts {
-		msg, err := decodeMessage(part)
-		if err != nil {
-			e := decodeError(part, err)
+		m, e := decodeMessage(part, g.opts.MaxDepth)
+		if e != nil {
 			out = append(out, encodeErrorNullID(e.Code, e.Message))
 			continue
 		}
-		if resp := s.handle(r.Context(), message{msg: msg, raw: part}, nil); resp != nil {
+		if resp := s.handle(r.Context(), m, nil); resp != nil {
 			out = append(out, resp)
 		}
 	}

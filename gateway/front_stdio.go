@@ -76,16 +76,12 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 		if len(line) == 0 || (len(line) == 1 && line[0] == '\r') {
 			continue
 		}
-		if err := checkDepth(line, g.opts.MaxDepth); err != nil {
-			write(encodeErrorNullID(codeInvalidRequest, err.Error()))
-			continue
-		}
-		msg, err := decodeMessage(line)
-		if err != nil {
-			e := decodeError(line, err)
+		m, e := decodeMessage(line, g.opts.MaxDepth)
+		if e != nil {
 			write(encodeErrorNullID(e.Code, e.Message))
 			continue
 		}
+		msg := m.msg
 		if s == nil {
 			req, isReq := msg.(*jsonrpc.Request)
 			if !isReq || req.Method != "initialize" || !req.IsCall() {
@@ -120,7 +116,6 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 			}()
 			continue
 		}
-		m := message{msg: msg, raw: line}
 		if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() {
 			// Requests run concurrently so a slow tool does not hold up
 			// pings and cancellations.

@@ -6,6 +6,7 @@ package gateway
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -53,6 +54,11 @@ type Options struct {
 	// none. A tool that differs from its pin is logged and flagged, and
 	// refused where the policy says pinned: true.
 	Pins *scan.Pins
+	// Methods sends requests and notifications of methods the gateway does
+	// not know (method → server name). Any other unknown request is
+	// answered -32601 and any other unknown notification dropped: a
+	// message the gateway does not understand reaches no upstream.
+	Methods map[string]string
 	// Approvals holds the calls waiting for a human (action approve); nil
 	// refuses such calls, saying approvals are not configured.
 	Approvals *approval.Manager
@@ -116,6 +122,15 @@ func New(opts *Options) (*Gateway, error) {
 			seen[s.Prefix] = s.Name
 		}
 	}
+	for m, name := range o.Methods {
+		found := false
+		for _, s := range o.Servers {
+			found = found || s.Name == name
+		}
+		if !found {
+			return nil, fmt.Errorf("method %q is sent to server %q, which is not configured", m, name)
+		}
+	}
 	g := &Gateway{
 		opts:     o,
 		log:      o.Logger,
@@ -141,6 +156,21 @@ func New(opts *Options) (*Gateway, error) {
 	g.wg.Add(1)
 	go g.sweep()
 	return g, nil
+}
+
+// methodServer returns the index of the server Options.Methods names for
+// method, or -1.
+func (g *Gateway) methodServer(method string) int {
+	name, ok := g.opts.Methods[method]
+	if !ok {
+		return -1
+	}
+	for i, s := range g.opts.Servers {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // SetPolicy swaps the policy atomically: the next call is checked against it.
@@ -221,11 +251,19 @@ func (g *Gateway) sweep() {
 			}
 			g.mu.Unlock()
 			for _, s := range idle {
-				g.log.Info("session ended after idling", "session", s.id)
+				g.log.Info("session ended after idling", "session", s.logID())
 				s.close()
 			}
 		}
 	}
+}
+
+// sessionLabel names a session without revealing its id: the id is the
+// only credential of an unauthenticated session, so logs, limits and
+// approvals carry the first 64 bits of its SHA-256 instead.
+func sessionLabel(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "s-" + hex.EncodeToString(sum[:8])
 }
 
 func newSessionID() string {

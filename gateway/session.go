@@ -15,7 +15,8 @@ import (
 
 // session is one client session and its upstream sessions.
 type session struct {
-	id       string
+	id       string // a bearer secret: never logged nor shown, see label
+	label    string // names the session in logs, limits and approvals
 	g        *Gateway
 	ident    *toolgate.Identity
 	protocol string
@@ -31,8 +32,9 @@ type session struct {
 	resources     map[string]int // resource URI → upstream index
 	inflight      map[any]*inflight
 	lastInflight  *inflight
-	srvReqs       map[any]srvReq // gateway id → upstream request
-	srvReqsRev    map[srvReq]any // upstream request → gateway id
+	srvReqs       map[any]srvReqInfo // gateway id → upstream request
+	srvReqsRev    map[srvReq]any     // upstream request → gateway id
+	srvTokens     map[any]int        // progress token of an upstream request → upstream
 	nextSrvReq    int64
 
 	out       chan []byte // server→client messages for the standalone stream
@@ -47,6 +49,21 @@ type upstreamSlot struct {
 	conn upstream
 	init *initResult
 	err  error
+	ids  atomic.Int64 // the gateway's request ids on this connection
+}
+
+// nextID returns a fresh request id on this upstream connection. Every
+// request an upstream sees carries an id of the gateway's, never a
+// client's, so neither clients nor the gateway's own concurrent calls can
+// collide on one connection.
+func (u *upstreamSlot) nextID() jsonrpc.ID { return intID(u.ids.Add(1)) }
+
+// call sends method and params (canonical JSON) to the upstream under a
+// fresh id and waits for the response.
+func (u *upstreamSlot) call(ctx context.Context, method string, params json.RawMessage, related func(message)) (*jsonrpc.Response, error) {
+	id := u.nextID()
+	resp, _, err := u.conn.call(ctx, &jsonrpc.Request{ID: id, Method: method, Params: params}, encodeRequest(id, method, params), related)
+	return resp, err
 }
 
 func (u *upstreamSlot) ok() bool { return u.conn != nil && u.err == nil }
@@ -60,6 +77,7 @@ type toolEntry struct {
 
 type inflight struct {
 	up   int
+	upID jsonrpc.ID // the id the upstream knows the request by
 	emit func([]byte) bool
 }
 
@@ -68,8 +86,16 @@ type srvReq struct {
 	id any
 }
 
+type srvReqInfo struct {
+	srvReq
+	token any // the request's progress token, or nil
+}
+
 // maxQueued bounds the messages waiting for a standalone stream.
 const maxQueued = 1024
+
+// logID is what logs show of the session: its label, never its id.
+func (s *session) logID() string { return s.label }
 
 func (s *session) touch()              { s.used.Store(time.Now().UnixNano()) }
 func (s *session) lastUsed() time.Time { return time.Unix(0, s.used.Load()) }
@@ -100,16 +126,19 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request) (*sessio
 	if err != nil {
 		return nil, nil, fmt.Errorf("encoding initialize params: %w", err)
 	}
+	sid := newSessionID()
 	s := &session{
-		id:         newSessionID(),
+		id:         sid,
+		label:      sessionLabel(sid),
 		g:          g,
 		ident:      toolgate.Anonymous(),
 		protocol:   version,
 		tools:      map[string]*toolEntry{},
 		resources:  map[string]int{},
 		inflight:   map[any]*inflight{},
-		srvReqs:    map[any]srvReq{},
+		srvReqs:    map[any]srvReqInfo{},
 		srvReqsRev: map[srvReq]any{},
+		srvTokens:  map[any]int{},
 		out:        make(chan []byte, maxQueued),
 		done:       make(chan struct{}),
 	}
@@ -135,7 +164,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request) (*sessio
 	for _, u := range s.ups {
 		if !u.ok() {
 			failed = append(failed, u.srv.Name)
-			g.log.Error("upstream unavailable", "server", u.srv.Name, "session", s.id, "err", u.err)
+			g.log.Error("upstream unavailable", "server", u.srv.Name, "session", s.logID(), "err", u.err)
 		}
 	}
 	if len(s.ups) > 0 && len(failed) == len(s.ups) {
@@ -156,13 +185,13 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request) (*sessio
 	if err != nil {
 		return nil, nil, fmt.Errorf("encoding initialize result: %w", err)
 	}
-	g.log.Info("session started", "session", s.id, "protocol", version, "upstreams", len(s.ups)-len(failed))
+	g.log.Info("session started", "session", s.logID(), "protocol", version, "upstreams", len(s.ups)-len(failed))
 	return s, encodeResponse(req.ID, data, nil), nil
 }
 
 func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.RawMessage) {
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
-	log := s.g.log.With("session", s.id)
+	log := s.g.log.With("session", s.logID())
 	if slot.srv.URL != "" {
 		slot.conn = newHTTPUpstream(slot.srv, s.g.client, log, onMessage)
 	} else {
@@ -173,7 +202,7 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 		}
 		slot.conn = u
 	}
-	slot.init, slot.err = handshake(ctx, slot.conn, params)
+	slot.init, slot.err = handshake(ctx, slot, params)
 }
 
 // capabilities merges the upstreams' capabilities: a capability is offered
@@ -249,66 +278,78 @@ func (s *session) handle(ctx context.Context, m message, emit func([]byte) bool)
 		return nil
 	case *jsonrpc.Request:
 		if !msg.IsCall() {
-			s.fromClientNotification(ctx, msg, m.raw)
+			s.fromClientNotification(ctx, msg)
 			return nil
 		}
 		s.busy.Add(1)
 		defer s.busy.Add(-1)
-		return s.request(ctx, msg, m.raw, emit)
+		return s.request(ctx, msg, emit)
 	}
 	return nil
 }
 
-func (s *session) request(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+func (s *session) request(ctx context.Context, req *jsonrpc.Request, emit func([]byte) bool) []byte {
 	switch req.Method {
 	case "initialize":
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidRequest, "session is already initialized"))
 	case "ping":
 		return encodeResponse(req.ID, json.RawMessage(`{}`), nil)
 	case "tools/list":
-		return s.listTools(ctx, req, raw, emit)
+		return s.list(ctx, req, emit, listToolsKind)
 	case "tools/call":
-		return s.callTool(ctx, req, raw, emit)
+		return s.callTool(ctx, req, emit)
 	case "prompts/list":
-		return s.list(ctx, req, raw, emit, listPrompts)
+		return s.list(ctx, req, emit, listPrompts)
 	case "resources/list":
-		return s.list(ctx, req, raw, emit, listResources)
+		return s.list(ctx, req, emit, listResources)
 	case "resources/templates/list":
-		return s.list(ctx, req, raw, emit, listTemplates)
+		return s.list(ctx, req, emit, listTemplates)
 	case "prompts/get":
-		return s.routeByName(ctx, req, raw, emit, "prompts")
+		return s.routeByName(ctx, req, emit, "prompts")
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":
-		return s.routeByURI(ctx, req, raw, emit)
+		return s.routeByURI(ctx, req, emit)
 	case "completion/complete":
-		return s.routeCompletion(ctx, req, raw, emit)
+		return s.routeCompletion(ctx, req, emit)
 	case "logging/setLevel":
-		return s.broadcast(ctx, req, raw, "logging")
+		return s.broadcast(ctx, req, "logging")
 	}
-	// Anything else goes to the first available upstream, unchanged.
-	for _, u := range s.ups {
-		if u.ok() {
-			return s.forward(ctx, u.idx, req, raw, emit)
-		}
+	// A method the gateway does not know goes only where the configuration
+	// sends it: never to "some" upstream, which would run what no policy
+	// judged.
+	if up := s.g.methodServer(req.Method); up >= 0 {
+		return s.forward(ctx, up, req, emit)
 	}
 	return encodeResponse(req.ID, nil, rpcError(codeMethodNotFound, "method not found: "+req.Method))
 }
 
-// forward sends a request to one upstream and returns its response as the
-// upstream wrote it.
-func (s *session) forward(ctx context.Context, up int, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
-	data, _ := s.forwardCall(ctx, up, req, raw, emit)
+// forward sends a request to one upstream and returns its response, with
+// the client's id.
+func (s *session) forward(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool) []byte {
+	data, _ := s.forwardCall(ctx, up, req, emit)
 	return data
 }
 
 // forwardCall is forward that also reports whether the upstream failed to
 // serve the request at all (unreachable, gone, or no answer), as opposed to
 // answering it, even with an error.
-func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) ([]byte, bool) {
+func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool) ([]byte, bool) {
+	resp, rerr, failed := s.exchange(ctx, up, req, emit)
+	if rerr != nil {
+		return encodeResponse(req.ID, nil, rerr), failed
+	}
+	return encodeResponse(req.ID, resp.Result, nil), false
+}
+
+// exchange sends req's method and params to upstream up under an id of the
+// gateway's, and returns the upstream's result, or the error for the
+// client; failed reports that the upstream never served the request.
+func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool) (*jsonrpc.Response, *jsonrpc.Error, bool) {
 	slot := s.ups[up]
 	if !slot.ok() {
-		return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable")), true
+		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), true
 	}
-	fl := &inflight{up: up, emit: emit}
+	upID := slot.nextID()
+	fl := &inflight{up: up, upID: upID, emit: emit}
 	key := idKey(req.ID)
 	s.mu.Lock()
 	s.inflight[key] = fl
@@ -326,27 +367,27 @@ func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request,
 		}
 		s.mu.Unlock()
 	}()
-	_, data, err := slot.conn.call(ctx, req, raw, func(m message) { s.fromUpstream(up, m, emit) })
+	upReq := &jsonrpc.Request{ID: upID, Method: req.Method, Params: req.Params}
+	resp, _, err := slot.conn.call(ctx, upReq, encodeRequest(upID, req.Method, req.Params), func(m message) { s.fromUpstream(up, m, emit) })
 	if err != nil {
 		if ctx.Err() != nil {
 			// The client went away or cancelled: tell the upstream, which
 			// may have acted on the request already.
-			s.cancelUpstream(up, req.ID)
-			return encodeResponse(req.ID, nil, rpcError(codeInternal, "request cancelled")), false
+			s.cancelUpstream(up, upID)
+			return nil, rpcError(codeInternal, "request cancelled"), false
 		}
-		s.g.log.Error("upstream call failed", "server", slot.srv.Name, "session", s.id, "method", req.Method, "err", err)
-		return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" failed to answer")), true
+		s.g.log.Error("upstream call failed", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "err", err)
+		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" failed to answer"), true
 	}
-	return data, false
+	if resp.Error != nil {
+		return nil, asWireError(resp.Error), false
+	}
+	return resp, nil, false
 }
 
-func (s *session) cancelUpstream(up int, id jsonrpc.ID) {
-	params, _ := json.Marshal(map[string]any{"requestId": id.Raw(), "reason": "client cancelled"})
-	n := &jsonrpc.Request{Method: "notifications/cancelled", Params: params}
-	raw, err := jsonrpc.EncodeMessage(n)
-	if err != nil {
-		return
-	}
+func (s *session) cancelUpstream(up int, upID jsonrpc.ID) {
+	params, _ := json.Marshal(map[string]any{"requestId": upID.Raw(), "reason": "client cancelled"})
+	raw := encodeRequest(jsonrpc.ID{}, "notifications/cancelled", params)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = s.ups[up].conn.send(ctx, raw)
@@ -354,13 +395,13 @@ func (s *session) cancelUpstream(up int, id jsonrpc.ID) {
 
 // broadcast sends a request to every upstream with the capability and
 // answers with an empty result when all accepted it.
-func (s *session) broadcast(ctx context.Context, req *jsonrpc.Request, raw []byte, capability string) []byte {
+func (s *session) broadcast(ctx context.Context, req *jsonrpc.Request, capability string) []byte {
 	var firstErr []byte
 	for _, u := range s.ups {
 		if !u.ok() || !u.init.has(capability) {
 			continue
 		}
-		resp, _, err := u.conn.call(ctx, req, raw, nil)
+		resp, err := u.call(ctx, req.Method, req.Params, nil)
 		if err != nil {
 			return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "upstream "+u.srv.Name+" failed to answer"))
 		}
@@ -376,36 +417,85 @@ func (s *session) broadcast(ctx context.Context, req *jsonrpc.Request, raw []byt
 
 // fromClientNotification forwards a client notification to the upstreams
 // it concerns.
-func (s *session) fromClientNotification(ctx context.Context, n *jsonrpc.Request, raw []byte) {
+func (s *session) fromClientNotification(ctx context.Context, n *jsonrpc.Request) {
 	switch n.Method {
 	case "notifications/initialized":
 		return // each upstream got its own at handshake
 	case "notifications/cancelled":
-		var p struct {
-			RequestID any `json:"requestId"`
-		}
+		// Only the upstream serving the request hears of it, under the id
+		// it knows the request by.
+		var p map[string]json.RawMessage
 		if json.Unmarshal(n.Params, &p) != nil {
 			return
 		}
-		id, err := jsonrpc.MakeID(p.RequestID)
+		var rid any
+		if json.Unmarshal(p["requestId"], &rid) != nil {
+			return
+		}
+		id, err := jsonrpc.MakeID(rid)
 		if err != nil {
 			return
 		}
 		s.mu.Lock()
 		fl := s.inflight[idKey(id)]
 		s.mu.Unlock()
-		if fl != nil {
-			_ = s.ups[fl.up].conn.send(ctx, raw)
+		if fl == nil {
+			return
+		}
+		p["requestId"], _ = json.Marshal(fl.upID.Raw())
+		params, err := json.Marshal(p)
+		if err != nil {
+			return
+		}
+		_ = s.ups[fl.up].conn.send(ctx, encodeRequest(jsonrpc.ID{}, n.Method, params))
+		return
+	case "notifications/progress":
+		// Progress on a request an upstream made goes to that upstream.
+		var p struct {
+			Token any `json:"progressToken"`
+		}
+		if json.Unmarshal(n.Params, &p) != nil || p.Token == nil {
+			return
+		}
+		s.mu.Lock()
+		up, ok := s.srvTokens[tokenKey(p.Token)]
+		s.mu.Unlock()
+		if ok {
+			s.sendUp(ctx, up, n)
+		}
+		return
+	case "notifications/roots/list_changed":
+		for _, u := range s.ups {
+			if u.ok() {
+				s.sendUp(ctx, u.idx, n)
+			}
 		}
 		return
 	}
-	for _, u := range s.ups {
-		if u.ok() {
-			if err := u.conn.send(ctx, raw); err != nil {
-				s.g.log.Warn("forwarding notification failed", "server", u.srv.Name, "method", n.Method, "err", err)
-			}
-		}
+	if up := s.g.methodServer(n.Method); up >= 0 {
+		s.sendUp(ctx, up, n)
+		return
 	}
+	s.g.log.Debug("dropping a client notification no upstream expects", "session", s.logID(), "method", n.Method)
+}
+
+// sendUp forwards a client notification to one upstream.
+func (s *session) sendUp(ctx context.Context, up int, n *jsonrpc.Request) {
+	u := s.ups[up]
+	if !u.ok() {
+		return
+	}
+	if err := u.conn.send(ctx, encodeRequest(jsonrpc.ID{}, n.Method, n.Params)); err != nil {
+		s.g.log.Warn("forwarding notification failed", "server", u.srv.Name, "method", n.Method, "err", err)
+	}
+}
+
+// tokenKey makes a progress token (a string or a JSON number) a map key.
+func tokenKey(t any) any {
+	if f, ok := t.(float64); ok {
+		return f
+	}
+	return t
 }
 
 // fromClientResponse returns the client's answer to a server request to the
@@ -415,17 +505,20 @@ func (s *session) fromClientResponse(ctx context.Context, r *jsonrpc.Response) {
 	s.mu.Lock()
 	orig, ok := s.srvReqs[key]
 	delete(s.srvReqs, key)
-	delete(s.srvReqsRev, orig)
+	delete(s.srvReqsRev, orig.srvReq)
+	if orig.token != nil {
+		delete(s.srvTokens, orig.token)
+	}
 	s.mu.Unlock()
 	if !ok {
-		s.g.log.Debug("client answered an unknown request", "session", s.id, "id", r.ID.Raw())
+		s.g.log.Debug("client answered an unknown request", "session", s.logID())
 		return
 	}
-	r.ID = rawID(orig.id)
-	raw, err := jsonrpc.EncodeMessage(r)
-	if err != nil {
-		return
+	var rerr *jsonrpc.Error
+	if r.Error != nil {
+		rerr = asWireError(r.Error)
 	}
+	raw := encodeResponse(rawID(orig.id), r.Result, rerr)
 	if err := s.ups[orig.up].conn.send(ctx, raw); err != nil {
 		s.g.log.Warn("returning a response upstream failed", "server", s.ups[orig.up].srv.Name, "err", err)
 	}
@@ -443,39 +536,47 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 	raw := m.raw
 	switch {
 	case req.IsCall():
+		tok := progressToken(req.Params)
+		if tok != nil {
+			tok = tokenKey(tok)
+		}
 		s.mu.Lock()
 		s.nextSrvReq++
 		gid := intID(s.nextSrvReq)
 		orig := srvReq{up: up, id: req.ID.Raw()}
-		s.srvReqs[idKey(gid)] = orig
+		s.srvReqs[idKey(gid)] = srvReqInfo{srvReq: orig, token: tok}
 		s.srvReqsRev[orig] = idKey(gid)
-		s.mu.Unlock()
-		out := &jsonrpc.Request{ID: gid, Method: req.Method, Params: req.Params}
-		var err error
-		if raw, err = jsonrpc.EncodeMessage(out); err != nil {
-			return
+		if tok != nil {
+			s.srvTokens[tok] = up
 		}
+		s.mu.Unlock()
+		raw = encodeRequest(gid, req.Method, req.Params)
 	case req.Method == "notifications/cancelled":
 		// The upstream cancels one of its own requests: use the gateway id.
-		var p map[string]any
+		var p map[string]json.RawMessage
 		if json.Unmarshal(req.Params, &p) != nil {
 			return
 		}
-		rid, err := jsonrpc.MakeID(p["requestId"])
+		var rid any
+		if json.Unmarshal(p["requestId"], &rid) != nil {
+			return
+		}
+		id, err := jsonrpc.MakeID(rid)
 		if err != nil {
 			return
 		}
 		s.mu.Lock()
-		gid, ok := s.srvReqsRev[srvReq{up: up, id: rid.Raw()}]
+		gid, ok := s.srvReqsRev[srvReq{up: up, id: id.Raw()}]
 		s.mu.Unlock()
 		if !ok {
 			return
 		}
-		p["requestId"] = gid
-		params, _ := json.Marshal(p)
-		if raw, err = jsonrpc.EncodeMessage(&jsonrpc.Request{Method: req.Method, Params: params}); err != nil {
+		p["requestId"], _ = json.Marshal(gid)
+		params, err := json.Marshal(p)
+		if err != nil {
 			return
 		}
+		raw = encodeRequest(jsonrpc.ID{}, req.Method, params)
 	case req.Method == "notifications/tools/list_changed":
 		s.mu.Lock()
 		s.toolsComplete = false
@@ -502,6 +603,6 @@ func (s *session) push(raw []byte) {
 	select {
 	case s.out <- raw:
 	default:
-		s.g.log.Warn("dropping a server message: the client reads no stream", "session", s.id)
+		s.g.log.Warn("dropping a server message: the client reads no stream", "session", s.logID())
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/internal/canonjson"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
 )
@@ -53,14 +55,10 @@ func decodeCursor(s string) (gatewayCursor, error) {
 	return c, nil
 }
 
-func (s *session) listTools(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
-	return s.list(ctx, req, raw, emit, listToolsKind)
-}
-
 // list answers one of the list methods: one upstream's page (names
 // prefixed, tools filtered by the policy), with a cursor that walks the
 // upstreams in order.
-func (s *session) list(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool, kind listKind) []byte {
+func (s *session) list(ctx context.Context, req *jsonrpc.Request, emit func([]byte) bool, kind listKind) []byte {
 	var params map[string]json.RawMessage
 	if len(req.Params) > 0 && string(req.Params) != "null" {
 		if err := json.Unmarshal(req.Params, &params); err != nil {
@@ -84,7 +82,7 @@ func (s *session) list(ctx context.Context, req *jsonrpc.Request, raw []byte, em
 	}
 	single := len(s.ups) == 1
 	if single && kind.method != "tools/list" && s.ups[0].srv.Prefix == "" {
-		return s.forward(ctx, 0, req, raw, emit)
+		return s.forward(ctx, 0, req, emit)
 	}
 	gc := gatewayCursor{Up: cands[0], Cursor: cursor}
 	if !single && cursor != "" {
@@ -104,14 +102,13 @@ func (s *session) list(ctx context.Context, req *jsonrpc.Request, raw []byte, em
 	} else {
 		delete(params, "cursor")
 	}
-	upReq, upRaw, err := withParams(req, params)
+	upReq, err := withParams(req, params)
 	if err != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 	}
-	data := s.forward(ctx, gc.Up, upReq, upRaw, emit)
-	resp, err := decodeResponse(data, req.ID)
-	if err != nil || resp.Error != nil {
-		return data
+	resp, rerr, _ := s.exchange(ctx, gc.Up, upReq, emit)
+	if rerr != nil {
+		return encodeResponse(req.ID, nil, rerr)
 	}
 	result, next, err := s.rewriteList(gc.Up, resp.Result, kind)
 	if err != nil {
@@ -236,12 +233,7 @@ func (s *session) loadTools(ctx context.Context) {
 			if cursor != "" {
 				params, _ = json.Marshal(map[string]string{"cursor": cursor})
 			}
-			req := &jsonrpc.Request{ID: stringID(fmt.Sprintf("toolgate-tools-%d", page)), Method: "tools/list", Params: params}
-			raw, err := jsonrpc.EncodeMessage(req)
-			if err != nil {
-				return
-			}
-			resp, _, err := u.conn.call(ctx, req, raw, nil)
+			resp, err := u.call(ctx, "tools/list", params, nil)
 			if err != nil || resp.Error != nil {
 				s.g.log.Warn("listing upstream tools failed", "server", u.srv.Name, "err", err)
 				break
@@ -274,7 +266,7 @@ func (s *session) lookupTool(name string) (*toolEntry, bool) {
 // callTool checks a tools/call against the policy and forwards it only when
 // every check passes. A refusal is a tool result with isError set, so the
 // agent reads why.
-func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func([]byte) bool) []byte {
 	// One pass over the params: the name, and the arguments decoded for
 	// the policy's checks.
 	var p callToolParams
@@ -303,15 +295,15 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 		Categories: tool.info.categories,
 		Args:       p.Arguments,
 		Identity:   s.ident,
-		Session:    s.id,
+		Session:    s.label,
 	}
 	d, taken := s.decide(ctx, call, tool)
 	if !d.Allowed() {
-		s.g.log.Info("tools/call denied", "session", s.id, "tool", p.Name, "rule", d.Rule, "kind", d.Kind, "reason", d.Reason)
+		s.g.log.Info("tools/call denied", "session", s.logID(), "tool", p.Name, "rule", d.Rule, "kind", d.Kind, "reason", d.Reason)
 		return encodeResponse(req.ID, deniedResult(d), nil)
 	}
 	if s.g.log.Enabled(ctx, slog.LevelDebug) {
-		s.g.log.Debug("tools/call allowed", "session", s.id, "tool", p.Name, "rule", d.Rule)
+		s.g.log.Debug("tools/call allowed", "session", s.logID(), "tool", p.Name, "rule", d.Rule)
 	}
 	if tool.name != p.Name {
 		// Strip the prefix: the upstream knows the tool by its own name.
@@ -321,11 +313,11 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, raw []byte
 		}
 		params["name"], _ = json.Marshal(tool.name)
 		var err error
-		if req, raw, err = withParams(req, params); err != nil {
+		if req, err = withParams(req, params); err != nil {
 			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 		}
 	}
-	data, failed := s.forwardCall(ctx, tool.up, req, raw, emit)
+	data, failed := s.forwardCall(ctx, tool.up, req, emit)
 	if failed && len(taken) > 0 {
 		// The call never reached a working upstream: its quota goes back.
 		if err := policy.Rollback(ctx, s.g.limiter, call, taken); err != nil {
@@ -347,9 +339,16 @@ func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEnt
 	if eng.Pinned(call.Tool, call.Categories) && (tool.info.Pin == nil || tool.info.Pin.Status != scan.PinUnchanged) {
 		return toolgate.Decision{Action: toolgate.Deny, Rule: "(pinned)", Kind: "pin", Reason: pinReason(tool.info)}, nil
 	}
-	if len(tool.schema) > 0 && eng.CheckInputSchema(call.Tool, call.Categories) {
-		if sch := s.g.schemas.get(tool.schema, s.g); sch != nil {
-			if ae := sch.Validate(call.Args); ae != nil {
+	if len(tool.schema) > 0 {
+		se := s.g.schemas.get(tool.schema, s.g)
+		if p, exact := caseVariant(call.Args, se.props, ""); p != "" {
+			return toolgate.Decision{
+				Action: toolgate.Deny, Rule: "(input schema)", Kind: "input_schema",
+				Reason: fmt.Sprintf("argument %s differs only in case from the tool's parameter %q; spell it exactly", p, exact),
+			}, nil
+		}
+		if se.sch != nil && eng.CheckInputSchema(call.Tool, call.Categories) {
+			if ae := se.sch.Validate(call.Args); ae != nil {
 				return toolgate.Decision{
 					Action: toolgate.Deny, Rule: "(input schema)", Kind: "input_schema",
 					Reason: argumentReason(ae) + " (the tool's input schema)",
@@ -409,7 +408,7 @@ func deniedResult(d toolgate.Decision) json.RawMessage {
 }
 
 // routeByName sends prompts/get to the upstream whose prefix the name carries.
-func (s *session) routeByName(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool, capability string) []byte {
+func (s *session) routeByName(ctx context.Context, req *jsonrpc.Request, emit func([]byte) bool, capability string) []byte {
 	var params map[string]json.RawMessage
 	var name string
 	if json.Unmarshal(req.Params, &params) != nil || json.Unmarshal(params["name"], &name) != nil {
@@ -423,7 +422,7 @@ func (s *session) routeByName(ctx context.Context, req *jsonrpc.Request, raw []b
 		params["name"], _ = json.Marshal(local)
 		return s.forwardRewritten(ctx, up, req, params, emit)
 	}
-	return s.forward(ctx, up, req, raw, emit)
+	return s.forward(ctx, up, req, emit)
 }
 
 // byPrefix finds the upstream offering capability whose prefix starts name
@@ -442,37 +441,32 @@ func (s *session) byPrefix(name, capability string) (int, string) {
 }
 
 func (s *session) forwardRewritten(ctx context.Context, up int, req *jsonrpc.Request, params map[string]json.RawMessage, emit func([]byte) bool) []byte {
-	nreq, raw, err := withParams(req, params)
+	nreq, err := withParams(req, params)
 	if err != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 	}
-	return s.forward(ctx, up, nreq, raw, emit)
+	return s.forward(ctx, up, nreq, emit)
 }
 
-// withParams returns req with params in place of its own, and its wire form.
-func withParams(req *jsonrpc.Request, params map[string]json.RawMessage) (*jsonrpc.Request, []byte, error) {
+// withParams returns req with params in place of its own.
+func withParams(req *jsonrpc.Request, params map[string]json.RawMessage) (*jsonrpc.Request, error) {
 	np, err := json.Marshal(params)
 	if err != nil {
-		return req, nil, fmt.Errorf("encoding params: %w", err)
+		return req, fmt.Errorf("encoding params: %w", err)
 	}
-	nreq := &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: np}
-	raw, err := jsonrpc.EncodeMessage(nreq)
-	if err != nil {
-		return req, nil, fmt.Errorf("encoding request: %w", err)
-	}
-	return nreq, raw, nil
+	return &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: np}, nil
 }
 
 // routeByURI sends resources/read and (un)subscribe to the upstream that
 // listed the URI, or else the first one offering resources.
-func (s *session) routeByURI(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+func (s *session) routeByURI(ctx context.Context, req *jsonrpc.Request, emit func([]byte) bool) []byte {
 	var p struct {
 		URI string `json:"uri"`
 	}
 	if json.Unmarshal(req.Params, &p) != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "params.uri must be a string"))
 	}
-	return s.forward(ctx, s.upForURI(p.URI), req, raw, emit)
+	return s.forward(ctx, s.upForURI(p.URI), req, emit)
 }
 
 func (s *session) upForURI(uri string) int {
@@ -491,7 +485,7 @@ func (s *session) upForURI(uri string) int {
 }
 
 // routeCompletion sends completion/complete where its reference points.
-func (s *session) routeCompletion(ctx context.Context, req *jsonrpc.Request, raw []byte, emit func([]byte) bool) []byte {
+func (s *session) routeCompletion(ctx context.Context, req *jsonrpc.Request, emit func([]byte) bool) []byte {
 	var params map[string]json.RawMessage
 	var ref struct {
 		Type string `json:"type"`
@@ -513,39 +507,113 @@ func (s *session) routeCompletion(ctx context.Context, req *jsonrpc.Request, raw
 			params["ref"], _ = json.Marshal(r)
 			return s.forwardRewritten(ctx, up, req, params, emit)
 		}
-		return s.forward(ctx, up, req, raw, emit)
+		return s.forward(ctx, up, req, emit)
 	}
-	return s.forward(ctx, s.upForURI(ref.URI), req, raw, emit)
+	return s.forward(ctx, s.upForURI(ref.URI), req, emit)
 }
 
 // schemaCache compiles each distinct upstream input schema once.
 type schemaCache struct {
 	mu sync.Mutex
-	m  map[string]*policy.Schema
+	m  map[string]*schemaEntry
 }
 
-// get returns the compiled schema, or nil when it does not compile (the
-// call is then checked by the policy alone, and the problem logged once).
-func (c *schemaCache) get(raw json.RawMessage, g *Gateway) *policy.Schema {
+type schemaEntry struct {
+	sch   *policy.Schema // nil when the schema does not compile
+	props propNames      // every property name the schema declares, at any depth
+}
+
+// propNames are the property names a schema declares, exactly and folded.
+type propNames struct {
+	exact map[string]bool
+	fold  map[string]string // folded → one declared name
+}
+
+// get returns the compiled schema and its property names. A schema that
+// does not compile is not enforced (the problem is logged once); its
+// property names still are.
+func (c *schemaCache) get(raw json.RawMessage, g *Gateway) *schemaEntry {
 	key := string(raw)
 	c.mu.Lock()
-	sch, ok := c.m[key]
+	e, ok := c.m[key]
 	c.mu.Unlock()
 	if ok {
-		return sch
+		return e
 	}
-	sch, err := policy.CompileSchema(raw)
-	if err != nil {
+	e = &schemaEntry{props: propNames{exact: map[string]bool{}, fold: map[string]string{}}}
+	var err error
+	if e.sch, err = policy.CompileSchema(raw); err != nil {
 		g.log.Warn("an upstream input schema does not compile; it is not enforced", "err", err)
-		sch = nil
+		e.sch = nil
+	}
+	var doc any
+	if json.Unmarshal(raw, &doc) == nil {
+		collectProperties(doc, e.props)
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) > 10000 {
-		c.m = map[string]*policy.Schema{}
+		c.m = map[string]*schemaEntry{}
 	}
-	c.m[key] = sch
+	c.m[key] = e
 	c.mu.Unlock()
-	return sch
+	return e
+}
+
+// collectProperties adds the names under every "properties" object of a
+// JSON Schema document to n.
+func collectProperties(doc any, n propNames) {
+	switch v := doc.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if k == "properties" {
+				if props, ok := x.(map[string]any); ok {
+					for name := range props {
+						n.exact[name] = true
+						n.fold[canonjson.Fold(name)] = name
+					}
+				}
+			}
+			collectProperties(x, n)
+		}
+	case []any:
+		for _, x := range v {
+			collectProperties(x, n)
+		}
+	}
+}
+
+// caseVariant finds an argument, at any depth, whose name differs only in
+// case from a property the tool declares ("Skip_password_checks" for
+// "skip_password_checks"). The policy reads names exactly, but a server
+// that decodes arguments as Go's encoding/json does would take the variant
+// for the property: the call would run with an argument no rule judged.
+// It returns the argument's JSON Pointer and the declared name.
+func caseVariant(v any, props propNames, path string) (string, string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			p := path + "/" + escapePointer(k)
+			if !props.exact[k] {
+				if exact, ok := props.fold[canonjson.Fold(k)]; ok {
+					return p, exact
+				}
+			}
+			if p2, exact := caseVariant(x, props, p); p2 != "" {
+				return p2, exact
+			}
+		}
+	case []any:
+		for i, x := range v {
+			if p, exact := caseVariant(x, props, path+"/"+strconv.Itoa(i)); p != "" {
+				return p, exact
+			}
+		}
+	}
+	return "", ""
+}
+
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // argumentReason names the argument a schema check failed on.

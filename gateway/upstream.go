@@ -60,13 +60,9 @@ func (r *initResult) has(capability string) bool {
 
 // handshake runs initialize + notifications/initialized on u with the
 // client's own initialize params (protocol version set to the negotiated one).
-func handshake(ctx context.Context, u upstream, params json.RawMessage) (*initResult, error) {
-	req := &jsonrpc.Request{ID: stringID("toolgate-initialize"), Method: "initialize", Params: params}
-	raw, err := jsonrpc.EncodeMessage(req)
-	if err != nil {
-		return nil, fmt.Errorf("encoding initialize: %w", err)
-	}
-	resp, _, err := u.call(ctx, req, raw, nil)
+func handshake(ctx context.Context, slot *upstreamSlot, params json.RawMessage) (*initResult, error) {
+	u := slot.conn
+	resp, err := slot.call(ctx, "initialize", params, nil)
 	if err != nil {
 		return nil, fmt.Errorf("initialize: %w", err)
 	}

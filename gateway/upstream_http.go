@@ -96,8 +96,8 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if msg, err := decodeMessage(body); err == nil {
-			if r, ok := msg.(*jsonrpc.Response); ok && r.Error != nil {
+		if m, e := decodeMessage(body, maxUpstreamDepth); e == nil {
+			if r, ok := m.msg.(*jsonrpc.Response); ok && r.Error != nil {
 				r.ID = req.ID
 				return r, encodeResponse(req.ID, nil, asWireError(r.Error)), nil
 			}
@@ -142,15 +142,14 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 				}
 				return nil, nil, fmt.Errorf("upstream %s: stream ended before the response: %w", u.srv.Name, err)
 			}
-			msg, err := decodeMessage(data)
-			if err != nil {
-				u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", err)
+			m, e := decodeMessage(data, maxUpstreamDepth)
+			if e != nil {
+				u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", e.Message)
 				continue
 			}
-			if r, ok := msg.(*jsonrpc.Response); ok && r.ID == req.ID {
-				return r, bytes.Clone(data), nil
+			if r, ok := m.msg.(*jsonrpc.Response); ok && r.ID == req.ID {
+				return r, m.raw, nil
 			}
-			m := message{msg: msg, raw: bytes.Clone(data)}
 			if related != nil {
 				related(m)
 			} else {
@@ -162,11 +161,11 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 }
 
 func decodeResponse(body []byte, id jsonrpc.ID) (*jsonrpc.Response, error) {
-	msg, err := decodeMessage(body)
-	if err != nil {
-		return nil, fmt.Errorf("decoding response: %w", err)
+	m, e := decodeMessage(body, maxUpstreamDepth)
+	if e != nil {
+		return nil, fmt.Errorf("decoding response: %s", e.Message)
 	}
-	r, ok := msg.(*jsonrpc.Response)
+	r, ok := m.msg.(*jsonrpc.Response)
 	if !ok || r.ID != id {
 		return nil, errors.New("response does not answer the request")
 	}
@@ -226,12 +225,12 @@ func (u *httpUpstream) listen() {
 				if err != nil {
 					break
 				}
-				msg, err := decodeMessage(data)
-				if err != nil {
-					u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", err)
+				m, e := decodeMessage(data, maxUpstreamDepth)
+				if e != nil {
+					u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", e.Message)
 					continue
 				}
-				u.onMessage(message{msg: msg, raw: bytes.Clone(data)})
+				u.onMessage(m)
 			}
 			sr.release()
 			resp.Body.Close()

@@ -96,12 +96,12 @@ func (u *stdioUpstream) read(stdout io.Reader) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		msg, derr := decodeMessage(line)
+		m, derr := decodeMessage(line, maxUpstreamDepth)
 		if derr != nil {
-			u.log.Warn("upstream wrote an undecodable line", "server", u.srv.Name, "err", derr)
+			u.log.Warn("upstream wrote an undecodable line", "server", u.srv.Name, "err", derr.Message)
 			continue
 		}
-		u.dispatch(message{msg: msg, raw: line})
+		u.dispatch(m)
 	}
 	if err != io.EOF {
 		// A line over the bound or a broken pipe: the stream is beyond repair.
@@ -167,6 +167,12 @@ func (u *stdioUpstream) pendingForToken(params json.RawMessage) *stdioPending {
 }
 
 func (u *stdioUpstream) write(raw []byte) error {
+	// Every message the gateway writes is its own canonical encoding, which
+	// has no raw line break; one here would let a line-splitting server
+	// read a second message that nobody judged.
+	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+		return fmt.Errorf("upstream %s: refusing to write a message with a raw line break", u.srv.Name)
+	}
 	u.wmu.Lock()
 	defer u.wmu.Unlock()
 	buf := make([]byte, 0, len(raw)+1)

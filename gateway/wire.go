@@ -1,13 +1,13 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // Protocol revisions the front negotiates, newest first.
@@ -39,87 +39,303 @@ func rpcError(code int64, msg string) *jsonrpc.Error {
 	return &jsonrpc.Error{Code: code, Message: msg}
 }
 
-// encodeResponse encodes a response with a raw result or an error.
+// encodeResponse encodes a response with a raw result or an error. result
+// must be canonical JSON, as decodeMessage leaves it or encoding/json
+// writes it.
 func encodeResponse(id jsonrpc.ID, result json.RawMessage, rerr *jsonrpc.Error) []byte {
-	resp := &jsonrpc.Response{ID: id, Result: result}
+	b := make([]byte, 0, len(result)+48)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = appendID(b, id)
 	if rerr != nil {
-		resp.Error = rerr
-		resp.Result = nil
+		b = append(b, `,"error":`...)
+		b = appendError(b, rerr)
+	} else {
+		if len(result) == 0 {
+			result = json.RawMessage(`{}`)
+		}
+		b = append(b, `,"result":`...)
+		b = append(b, result...)
 	}
-	data, err := jsonrpc.EncodeMessage(resp)
-	if err != nil {
-		// Only reachable with an invalid raw result; report that instead.
-		data, _ = jsonrpc.EncodeMessage(&jsonrpc.Response{ID: id, Error: rpcError(codeInternal, "internal error")})
+	return append(b, '}')
+}
+
+// encodeRequest encodes a request, or with an invalid id a notification.
+// params must be canonical JSON, or empty for none.
+func encodeRequest(id jsonrpc.ID, method string, params json.RawMessage) []byte {
+	b := make([]byte, 0, len(params)+len(method)+48)
+	b = append(b, `{"jsonrpc":"2.0"`...)
+	if id.IsValid() {
+		b = append(b, `,"id":`...)
+		b = appendID(b, id)
 	}
-	return data
+	b = append(b, `,"method":`...)
+	b = canonjson.AppendString(b, method)
+	if len(params) > 0 {
+		b = append(b, `,"params":`...)
+		b = append(b, params...)
+	}
+	return append(b, '}')
+}
+
+func appendID(b []byte, id jsonrpc.ID) []byte {
+	switch v := id.Raw().(type) {
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case string:
+		return canonjson.AppendString(b, v)
+	}
+	return append(b, "null"...)
+}
+
+func appendError(b []byte, e *jsonrpc.Error) []byte {
+	b = append(b, `{"code":`...)
+	b = strconv.AppendInt(b, e.Code, 10)
+	b = append(b, `,"message":`...)
+	b = canonjson.AppendString(b, e.Message)
+	if len(e.Data) > 0 {
+		if data, err := canonjson.Append(nil, e.Data, maxUpstreamDepth); err == nil {
+			b = append(b, `,"data":`...)
+			b = append(b, data...)
+		}
+	}
+	return append(b, '}')
 }
 
 // encodeErrorNullID encodes an error response whose id could not be read.
 func encodeErrorNullID(code int64, msg string) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"jsonrpc":"2.0","id":null,"error":{"code":`)
-	b.WriteString(strconv.FormatInt(code, 10))
-	b.WriteString(`,"message":`)
-	m, _ := json.Marshal(msg)
-	b.Write(m)
-	b.WriteString(`}}`)
-	return b.Bytes()
+	return encodeResponse(jsonrpc.ID{}, nil, rpcError(code, msg))
 }
 
-var errTooDeep = errors.New("JSON nesting too deep")
+// maxUpstreamDepth bounds the nesting of what an upstream sends.
+const maxUpstreamDepth = 512
 
-// checkDepth reports whether data nests arrays and objects deeper than max.
-// It scans bytes only, so hostile input costs one pass and no allocation.
-func checkDepth(data []byte, max int) error {
-	depth := 0
-	inString := false
-	escaped := false
-	for _, c := range data {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
+// names is a set of member names read by exact spelling, with a lookup of
+// the case variants Go's encoding/json (and so many servers) would take
+// for them.
+type names map[string]string // folded → exact
+
+func nameSet(list ...string) names {
+	n := make(names, len(list))
+	for _, s := range list {
+		n[canonjson.Fold(s)] = s
+	}
+	return n
+}
+
+// variant returns the name key is a case variant of ("Method" of
+// "method"), or "" when key is a name itself or no name's variant.
+func (n names) variant(key []byte) string {
+	exact, ok := n[canonjson.Fold(string(key))]
+	if !ok || exact == string(key) {
+		return ""
+	}
+	return exact
+}
+
+var (
+	envelopeNames = nameSet("jsonrpc", "id", "method", "params", "result", "error")
+	errorNames    = nameSet("code", "message", "data")
+	// paramNames are the members of MCP request and notification params
+	// that the gateway or an upstream acts on; a case variant of one is
+	// refused, since a case-insensitive reader upstream would take it for
+	// the member itself.
+	paramNames = nameSet("_meta", "name", "arguments", "uri", "cursor", "ref", "argument", "context",
+		"level", "requestId", "reason", "protocolVersion", "capabilities", "clientInfo",
+		"progressToken", "progress", "total", "message", "task", "taskId", "ttl")
+	metaNames = nameSet("progressToken")
+	refNames  = nameSet("type", "name", "uri")
+)
+
+// errInvalid builds the -32600 error of a message read strictly.
+func errInvalid(format string, args ...any) *jsonrpc.Error {
+	return rpcError(codeInvalidRequest, "invalid request: "+fmt.Sprintf(format, args...))
+}
+
+// decodeMessage reads one JSON-RPC message strictly and returns it with
+// its wire form re-encoded from exactly what was read: canonical JSON (no
+// duplicate or case-variant keys anywhere, no raw line breaks, one string
+// escaping) holding only the members the gateway decided on. Every byte the
+// gateway forwards comes from here or from its own encoders, never from the
+// sender's bytes. Malformed JSON is -32700, a wrong shape -32600.
+func decodeMessage(data []byte, maxDepth int) (message, *jsonrpc.Error) {
+	canon, err := canonjson.Append(make([]byte, 0, len(data)), data, maxDepth)
+	if err != nil {
+		var ce *canonjson.Error
+		if errors.As(err, &ce) && ce.Kind == canonjson.Syntax {
+			return message{}, rpcError(codeParse, "parse error: "+ce.Error())
 		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			depth++
-			if depth > max {
-				return fmt.Errorf("%w (more than %d levels)", errTooDeep, max)
+		return message{}, errInvalid("%v", err)
+	}
+	if canon[0] != '{' {
+		return message{}, errInvalid("a JSON-RPC message is an object")
+	}
+	var version, id, method, params, result, rerr []byte
+	err = canonjson.EachMember(canon, func(k, v []byte) error {
+		switch string(k) {
+		case "jsonrpc":
+			version = v
+		case "id":
+			id = v
+		case "method":
+			method = v
+		case "params":
+			params = v
+		case "result":
+			result = v
+		case "error":
+			rerr = v
+		default:
+			if exact := envelopeNames.variant(k); exact != "" {
+				return errInvalid("member %q must be spelled %q", k, exact)
 			}
-		case '}', ']':
-			depth--
+			// Other members mean nothing to JSON-RPC: left out.
 		}
+		return nil
+	})
+	if err != nil {
+		return message{}, asWireError(err)
+	}
+	if string(version) != `"2.0"` {
+		return message{}, errInvalid(`"jsonrpc" must be "2.0"`)
+	}
+	mid, ok := readID(id)
+	if !ok {
+		return message{}, errInvalid("id must be a string or an integer")
+	}
+	if method != nil {
+		if result != nil || rerr != nil {
+			return message{}, errInvalid("a message is a request or a response, not both")
+		}
+		var m string
+		if method[0] != '"' || json.Unmarshal(method, &m) != nil || m == "" {
+			return message{}, errInvalid("method must be a non-empty string")
+		}
+		if string(params) == "null" {
+			params = nil
+		}
+		if params != nil {
+			if params[0] != '{' && params[0] != '[' {
+				return message{}, errInvalid("params must be an object or an array")
+			}
+			if e := checkParams(params); e != nil {
+				return message{}, e
+			}
+		}
+		req := &jsonrpc.Request{ID: mid, Method: m, Params: params}
+		return message{msg: req, raw: encodeRequest(mid, m, params)}, nil
+	}
+	if !mid.IsValid() && rerr == nil {
+		return message{}, errInvalid("a response needs an id, a request a method")
+	}
+	resp := &jsonrpc.Response{ID: mid}
+	var werr *jsonrpc.Error
+	switch {
+	case rerr != nil && result != nil:
+		return message{}, errInvalid("a response has a result or an error, not both")
+	case rerr != nil:
+		var e *jsonrpc.Error
+		if werr, e = readError(rerr); e != nil {
+			return message{}, e
+		}
+		resp.Error = werr
+	case result != nil:
+		resp.Result = result
+	default:
+		return message{}, errInvalid("a response needs a result or an error")
+	}
+	return message{msg: resp, raw: encodeResponse(mid, resp.Result, werr)}, nil
+}
+
+// readID reads a canonical id: absent or null (invalid ID), a string, or
+// an integer that int64 holds exactly.
+func readID(v []byte) (jsonrpc.ID, bool) {
+	if v == nil || string(v) == "null" {
+		return jsonrpc.ID{}, true
+	}
+	switch v[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return jsonrpc.ID{}, false
+		}
+		return stringID(s), true
+	case '{', '[', 't', 'f':
+		return jsonrpc.ID{}, false
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return jsonrpc.ID{}, false
+	}
+	return intID(n), true
+}
+
+func readError(v []byte) (*jsonrpc.Error, *jsonrpc.Error) {
+	var e jsonrpc.Error
+	var code, msg bool
+	err := canonjson.EachMember(v, func(k, x []byte) error {
+		switch string(k) {
+		case "code":
+			n, err := strconv.ParseInt(string(x), 10, 64)
+			if err != nil {
+				return errInvalid("error.code must be an integer")
+			}
+			e.Code, code = n, true
+		case "message":
+			if x[0] != '"' || json.Unmarshal(x, &e.Message) != nil {
+				return errInvalid("error.message must be a string")
+			}
+			msg = true
+		case "data":
+			e.Data = x
+		default:
+			if exact := errorNames.variant(k); exact != "" {
+				return errInvalid("member %q must be spelled %q", k, exact)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, asWireError(err)
+	}
+	if !code || !msg {
+		return nil, errInvalid("an error needs a code and a message")
+	}
+	return &e, nil
+}
+
+// checkParams refuses case variants of the members MCP gives meaning to,
+// in params, params._meta and params.ref.
+func checkParams(params []byte) *jsonrpc.Error {
+	if params[0] != '{' {
+		return nil
+	}
+	err := canonjson.EachMember(params, func(k, v []byte) error {
+		if exact := paramNames.variant(k); exact != "" {
+			return errInvalid("params member %q must be spelled %q", k, exact)
+		}
+		var sub names
+		switch string(k) {
+		case "_meta":
+			sub = metaNames
+		case "ref":
+			sub = refNames
+		default:
+			return nil
+		}
+		if v[0] != '{' {
+			return nil
+		}
+		return canonjson.EachMember(v, func(k2, _ []byte) error {
+			if exact := sub.variant(k2); exact != "" {
+				return errInvalid("params.%s member %q must be spelled %q", k, k2, exact)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return asWireError(err)
 	}
 	return nil
-}
-
-// decodeError classifies a failure to decode one JSON-RPC message:
-// invalid JSON is a parse error, valid JSON of the wrong shape an invalid request.
-func decodeError(data []byte, err error) *jsonrpc.Error {
-	if !json.Valid(data) {
-		return rpcError(codeParse, "parse error: body is not valid JSON")
-	}
-	return rpcError(codeInvalidRequest, "invalid request: "+trimErr(err))
-}
-
-func trimErr(err error) string {
-	s := err.Error()
-	const p = "decoding JSON-RPC message: "
-	if len(s) > len(p) && s[:len(p)] == p {
-		s = s[len(p):]
-	}
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
 }
 
 // isBatch reports whether data holds a JSON array (a JSON-RPC batch).
@@ -159,47 +375,4 @@ func rawID(v any) jsonrpc.ID {
 		return stringID(v)
 	}
 	return jsonrpc.ID{}
-}
-
-// wireMessage is the decode form of any JSON-RPC message.
-type wireMessage struct {
-	Version string          `json:"jsonrpc"`
-	ID      any             `json:"id,omitempty"`
-	Method  *string         `json:"method,omitempty"`
-	Params  json.RawMessage `json:"params,omitempty"`
-	Result  json.RawMessage `json:"result,omitempty"`
-	Error   *jsonrpc.Error  `json:"error,omitempty"`
-}
-
-var errNotJSONRPC = errors.New(`not a JSON-RPC 2.0 message: "jsonrpc" must be "2.0"`)
-
-// decodeMessage decodes one JSON-RPC message, as jsonrpc.DecodeMessage does
-// but with encoding/json, which allocates far less per message on the hot
-// path (the SDK's decoder reserves a large buffer for every call).
-func decodeMessage(data []byte) (jsonrpc.Message, error) {
-	var w wireMessage
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, fmt.Errorf("decoding JSON-RPC message: %w", err)
-	}
-	if w.Version != "2.0" {
-		return nil, errNotJSONRPC
-	}
-	id, err := jsonrpc.MakeID(w.ID)
-	if err != nil {
-		return nil, fmt.Errorf("decoding JSON-RPC message: id must be a number or a string")
-	}
-	if w.Method != nil {
-		if *w.Method == "" {
-			return nil, errors.New("decoding JSON-RPC message: method must not be empty")
-		}
-		return &jsonrpc.Request{ID: id, Method: *w.Method, Params: w.Params}, nil
-	}
-	if !id.IsValid() {
-		return nil, errors.New("decoding JSON-RPC message: a response needs an id, a request a method")
-	}
-	r := &jsonrpc.Response{ID: id, Result: w.Result}
-	if w.Error != nil {
-		r.Error = w.Error
-	}
-	return r, nil
 }

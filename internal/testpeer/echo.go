@@ -4,6 +4,7 @@ package testpeer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -47,8 +48,17 @@ type EchoServer struct {
 
 	mu        sync.Mutex
 	calls     map[string]int
+	executed  []ExecutedCall
 	cancelled int
 	hook      func(name string)
+}
+
+// ExecutedCall is one tools/call as the server received it: the tool name
+// and the arguments exactly as its SDK parsed them off the wire (the
+// typed handlers then decode them with encoding/json).
+type ExecutedCall struct {
+	Name      string
+	Arguments json.RawMessage
 }
 
 // GoEchoServer returns a new echo server with fresh counters.
@@ -107,6 +117,13 @@ func (s *EchoServer) AllCalls() map[string]int {
 	return m
 }
 
+// Executed returns every counted tools/call in the order received.
+func (s *EchoServer) Executed() []ExecutedCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]ExecutedCall(nil), s.executed...)
+}
+
 // Cancellations reports how many slow calls ended because their context was
 // cancelled (the client cancelled, or the session went away).
 func (s *EchoServer) Cancellations() int {
@@ -128,6 +145,7 @@ func (s *EchoServer) countCalls(next mcp.MethodHandler) mcp.MethodHandler {
 		if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && method == "tools/call" && p.InputResponses == nil {
 			s.mu.Lock()
 			s.calls[p.Name]++
+			s.executed = append(s.executed, ExecutedCall{Name: p.Name, Arguments: append(json.RawMessage(nil), p.Arguments...)})
 			hook := s.hook
 			s.mu.Unlock()
 			if hook != nil {

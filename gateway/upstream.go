@@ -15,10 +15,14 @@ type Server struct {
 	Name string
 	// Prefix is put before each of its tool (and prompt) names.
 	Prefix string
-	// Command, Env and Dir start a stdio server.
-	Command []string
-	Env     map[string]string
-	Dir     string
+	// Command, Env and Dir start a stdio server. Its environment is Env
+	// added to PATH, HOME, TMPDIR, LANG, LC_ALL and LC_CTYPE from the
+	// gateway's own (see CommandEnv), or to all of it when InheritEnv is
+	// set.
+	Command    []string
+	Env        map[string]string
+	Dir        string
+	InheritEnv bool
 	// URL and Headers reach a streamable-HTTP server.
 	URL     string
 	Headers map[string]string

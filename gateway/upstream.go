@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
@@ -26,7 +27,15 @@ type Server struct {
 	// URL and Headers reach a streamable-HTTP server.
 	URL     string
 	Headers map[string]string
+	// Timeout bounds one call forwarded to the server, from sending the
+	// request to its response; zero means DefaultServerTimeout. Starting
+	// and initializing the server is bounded by Options.UpstreamTimeout
+	// instead.
+	Timeout time.Duration
 }
+
+// DefaultServerTimeout is the Timeout of a Server that sets none.
+const DefaultServerTimeout = 30 * time.Second
 
 // message is one JSON-RPC message together with its wire form.
 type message struct {

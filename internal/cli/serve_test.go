@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +260,59 @@ func textContent(res *mcp.CallToolResult) string {
 		}
 	}
 	return b.String()
+}
+
+// The configuration's inherit_env reaches the gateway: a stdio upstream
+// started by `toolgate stdio` sees the gateway's secret only with it. The
+// upstream command writes its environment to a file, then becomes the echo
+// server.
+func TestStdioUpstreamInheritEnv(t *testing.T) {
+	t.Setenv("TOOLGATE_SECRET_TEST", "xyz")
+	bin := testpeer.BuildEchoServer(t)
+	for _, tt := range []struct {
+		inherit bool
+		want    bool
+	}{{false, false}, {true, true}} {
+		t.Run(fmt.Sprintf("inherit_env=%v", tt.inherit), func(t *testing.T) {
+			dir := t.TempDir()
+			envFile := filepath.Join(dir, "env")
+			cfg := fmt.Sprintf("servers:\n  echo:\n    command: [/bin/sh, -c, 'env > \"$0\" && exec \"$1\"', %q, %q]\n    inherit_env: %v\n    timeout: 5s\n",
+				envFile, bin, tt.inherit)
+			if err := os.WriteFile(filepath.Join(dir, "toolgate.yaml"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cr, gw2c := io.Pipe()
+			gr, c2g := io.Pipe()
+			var errOut testpeer.SyncBuffer
+			done := make(chan int, 1)
+			go func() {
+				done <- Main(ctx, []string{"stdio", "--config", filepath.Join(dir, "toolgate.yaml")}, gr, gw2c, &errOut)
+				gw2c.Close()
+			}()
+			client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+			cs, err := client.Connect(ctx, &mcp.IOTransport{Reader: cr, Writer: c2g}, nil)
+			if err != nil {
+				t.Fatalf("connect: %v (%s)", err, errOut.String())
+			}
+			if _, err := cs.ListTools(ctx, nil); err != nil {
+				t.Fatalf("tools/list: %v (%s)", err, errOut.String())
+			}
+			data, err := os.ReadFile(envFile)
+			if err != nil {
+				t.Fatalf("the upstream wrote no environment: %v (%s)", err, errOut.String())
+			}
+			if got := slices.Contains(strings.Split(string(data), "\n"), "TOOLGATE_SECRET_TEST=xyz"); got != tt.want {
+				t.Errorf("the upstream has TOOLGATE_SECRET_TEST: %v, want %v\n%s", got, tt.want, data)
+			}
+			cs.Close()
+			c2g.Close()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				t.Fatal("stdio did not stop when stdin closed")
+			}
+		})
+	}
 }

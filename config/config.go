@@ -27,7 +27,17 @@ const (
 	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB
 	DefaultMaxDepth        = 64
 	DefaultUpstreamTimeout = Duration(30 * time.Second)
+	DefaultServerTimeout   = Duration(30 * time.Second)
+
+	DefaultReadHeaderTimeout = Duration(10 * time.Second)
+	DefaultReadTimeout       = Duration(60 * time.Second)
+	DefaultIdleTimeout       = Duration(120 * time.Second)
+	DefaultMaxHeaderBytes    = 64 << 10 // 64 KiB
 )
+
+// MaxHeaderBytesLimit is the largest max_header_bytes a file may set: the
+// net/http default, which no MCP client needs more than.
+const MaxHeaderBytesLimit = 1 << 20 // 1 MiB
 
 // MaxFileSize is the largest configuration file Load and Parse accept.
 const MaxFileSize = 1 << 20 // 1 MiB
@@ -67,8 +77,19 @@ type Config struct {
 	// "default: deny" refuses (they are left out when false).
 	ListDefaultDenied bool `json:"list_default_denied"`
 	// UpstreamTimeout is how long to wait for an upstream to start and
-	// answer initialize.
+	// answer initialize. Each call is bounded by its server's Timeout.
 	UpstreamTimeout Duration `json:"upstream_timeout"`
+	// ReadHeaderTimeout bounds reading a request's headers, on every HTTP
+	// server toolgate runs.
+	ReadHeaderTimeout Duration `json:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, headers and body. It
+	// does not bound responses: server-sent event streams stay open.
+	ReadTimeout Duration `json:"read_timeout"`
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request.
+	IdleTimeout Duration `json:"idle_timeout"`
+	// MaxHeaderBytes bounds the size of a request's headers.
+	MaxHeaderBytes int64 `json:"max_header_bytes"`
 	// Pins is the file of tool definitions recorded by `toolgate scan
 	// --pin`, relative to the configuration's directory; "" for none. A
 	// tool whose definition differs is flagged, and refused where the
@@ -83,8 +104,12 @@ type Config struct {
 type Server struct {
 	// Command is the program and its arguments of a stdio upstream.
 	Command []string `json:"command,omitempty"`
-	// Env holds variables added to toolgate's own environment for Command.
+	// Env holds variables set for Command, besides the few it takes from
+	// toolgate's own environment (all of it with InheritEnv).
 	Env map[string]string `json:"env,omitempty"`
+	// InheritEnv passes toolgate's whole environment to Command, not just
+	// PATH, HOME, TMPDIR, LANG, LC_ALL and LC_CTYPE.
+	InheritEnv bool `json:"inherit_env,omitempty"`
 	// Cwd is the working directory of Command, already resolved against
 	// the configuration file's directory (which is also its default).
 	Cwd string `json:"cwd,omitempty"`
@@ -96,6 +121,8 @@ type Server struct {
 	// "<name>_" when there are several servers, none when there is one.
 	// Use Config.ToolPrefix for the effective value.
 	Prefix *string `json:"prefix,omitempty"`
+	// Timeout bounds each call forwarded to the server.
+	Timeout Duration `json:"timeout"`
 	// Line and Column locate the server's name in the file.
 	Line, Column int `json:"-"`
 }
@@ -196,6 +223,11 @@ func Default() *Config {
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		MaxDepth:        DefaultMaxDepth,
 		UpstreamTimeout: DefaultUpstreamTimeout,
+
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadTimeout:       DefaultReadTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 	}
 }
 

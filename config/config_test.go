@@ -27,7 +27,9 @@ func TestParseDefaults(t *testing.T) {
 	}
 	d := Default()
 	if d.Listen != "127.0.0.1:8080" || d.Auth != "none" || d.Store != "sqlite://toolgate.db" || d.Limits != "memory" ||
-		d.MaxBodyBytes != 4<<20 || d.MaxDepth != 64 || d.ListDefaultDenied || time.Duration(d.UpstreamTimeout) != 30*time.Second {
+		d.MaxBodyBytes != 4<<20 || d.MaxDepth != 64 || d.ListDefaultDenied || time.Duration(d.UpstreamTimeout) != 30*time.Second ||
+		time.Duration(d.ReadHeaderTimeout) != 10*time.Second || time.Duration(d.ReadTimeout) != time.Minute ||
+		time.Duration(d.IdleTimeout) != 2*time.Minute || d.MaxHeaderBytes != 64<<10 {
 		t.Errorf("Default() = %+v", d)
 	}
 }
@@ -63,6 +65,10 @@ max_body_bytes: 1MiB
 max_depth: 32
 list_default_denied: true
 upstream_timeout: 1m30s
+read_header_timeout: 5s
+read_timeout: 2m
+idle_timeout: 30
+max_header_bytes: 16KiB
 `
 
 func TestParseFull(t *testing.T) {
@@ -74,7 +80,9 @@ func TestParseFull(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:9090" || c.Auth != "grants" || c.Limits != "redis://127.0.0.1:6379" ||
 		c.Store != "postgres://tg:secret@db:5432/toolgate" || c.MaxBodyBytes != 1<<20 || c.MaxDepth != 32 ||
-		!c.ListDefaultDenied || time.Duration(c.UpstreamTimeout) != 90*time.Second {
+		!c.ListDefaultDenied || time.Duration(c.UpstreamTimeout) != 90*time.Second ||
+		time.Duration(c.ReadHeaderTimeout) != 5*time.Second || time.Duration(c.ReadTimeout) != 2*time.Minute ||
+		time.Duration(c.IdleTimeout) != 30*time.Second || c.MaxHeaderBytes != 16<<10 {
 		t.Errorf("scalars: %+v", c)
 	}
 	if want := []string{"https://app.example.com", "http://localhost:3000"}; !reflect.DeepEqual(c.AllowedOrigins, want) {
@@ -146,6 +154,39 @@ func TestParseFull(t *testing.T) {
 	}
 	if c.Dir() != "conf" {
 		t.Errorf("Dir() = %q", c.Dir())
+	}
+}
+
+func TestParseServerSettings(t *testing.T) {
+	doc := `servers:
+  clean:
+    command: [x]
+  inherits:
+    command: [x]
+    inherit_env: true
+    timeout: 2m
+  remote:
+    url: http://127.0.0.1:9000/mcp
+    timeout: 90
+`
+	c, err := Parse([]byte(doc), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		inherit bool
+		timeout time.Duration
+	}{
+		{"clean", false, 30 * time.Second},
+		{"inherits", true, 2 * time.Minute},
+		{"remote", false, 90 * time.Second},
+	}
+	for _, tt := range tests {
+		s := c.Servers[tt.name]
+		if s.InheritEnv != tt.inherit || time.Duration(s.Timeout) != tt.timeout {
+			t.Errorf("%s: InheritEnv %v, Timeout %v; want %v, %v", tt.name, s.InheritEnv, s.Timeout, tt.inherit, tt.timeout)
+		}
 	}
 }
 
@@ -283,6 +324,28 @@ func TestParseErrors(t *testing.T) {
 			[]string{`1:19: upstream_timeout: invalid duration "soon"`}},
 		{"duration zero", "upstream_timeout: 0s\n",
 			[]string{`1:19: upstream_timeout: must be longer than 0`}},
+		{"http timeouts", "read_header_timeout: 0\nread_timeout: -1s\nidle_timeout: later\n",
+			[]string{`1:22: read_header_timeout: must be longer than 0`,
+				`2:15: read_timeout: must be longer than 0`,
+				`3:15: idle_timeout: invalid duration "later"`}},
+		{"http timeout camelCase", "readHeaderTimeout: 1s\n",
+			[]string{`1:1: unknown key "readHeaderTimeout" (did you mean "read_header_timeout"?)`}},
+		{"write_timeout is not a key", "write_timeout: 1s\n",
+			[]string{`1:1: write_timeout: toolgate sets no write timeout: it would cut the long-lived event streams`}},
+		{"max_header_bytes too large", "max_header_bytes: 2MiB\n",
+			[]string{`1:19: max_header_bytes: must be at most 1MiB`}},
+		{"max_header_bytes zero", "max_header_bytes: 0\n",
+			[]string{`1:19: max_header_bytes: must be at least 1 byte`}},
+		{"server timeout zero", "servers:\n  a:\n    url: http://x\n    timeout: 0s\n",
+			[]string{`4:14: servers.a.timeout: must be longer than 0`}},
+		{"server timeout bad", "servers:\n  a:\n    command: [x]\n    timeout: forever\n",
+			[]string{`4:14: servers.a.timeout: invalid duration "forever"`}},
+		{"inherit_env not bool", "servers:\n  a:\n    command: [x]\n    inherit_env: all\n",
+			[]string{`4:18: servers.a.inherit_env: must be true or false, not "all"`}},
+		{"inherit_env on url", "servers:\n  a:\n    url: http://x\n    inherit_env: true\n",
+			[]string{`4:5: servers.a.inherit_env: only applies to command servers`}},
+		{"inherit_env camelCase", "servers:\n  a:\n    command: [x]\n    inheritEnv: true\n",
+			[]string{`4:5: servers.a: unknown key "inheritEnv" (did you mean "inherit_env"?)`}},
 		{"servers not mapping", "servers: [a]\n",
 			[]string{`1:10: servers: must be a mapping of keys to values, not a list`}},
 		{"server bad name", "servers:\n  a.b: {url: http://x}\n",

@@ -507,8 +507,10 @@ func (d *decoder) strMap(n *yaml.Node, path string, key func(k *yaml.Node, path 
 
 // Keys accepted at each level, for unknown-key errors and suggestions.
 var (
-	topKeys    = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout", "pins", "directory"}
-	serverKeys = []string{"command", "env", "cwd", "url", "headers", "prefix"}
+	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins",
+		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
+		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes", "pins", "directory"}
+	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout"}
 )
 
 // unknown reports a key that is not one of known.
@@ -618,6 +620,28 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "upstream_timeout":
 			if t, ok := d.duration(v, k); ok {
 				c.UpstreamTimeout = t
+			}
+		case "read_header_timeout":
+			if t, ok := d.duration(v, k); ok {
+				c.ReadHeaderTimeout = t
+			}
+		case "read_timeout":
+			if t, ok := d.duration(v, k); ok {
+				c.ReadTimeout = t
+			}
+		case "idle_timeout":
+			if t, ok := d.duration(v, k); ok {
+				c.IdleTimeout = t
+			}
+		case "write_timeout":
+			d.errorf(p.key, k, "toolgate sets no write timeout: it would cut the long-lived event streams of MCP sessions (read_header_timeout, read_timeout and idle_timeout bound slow clients)")
+		case "max_header_bytes":
+			if n, ok := d.size(v, k); ok {
+				if n > MaxHeaderBytesLimit {
+					d.errorf(v, k, "must be at most 1MiB")
+				} else {
+					c.MaxHeaderBytes = n
+				}
 			}
 		case "directory":
 			d.directory(c, v, k)
@@ -875,7 +899,7 @@ func (d *decoder) servers(c *Config, n *yaml.Node) {
 
 // server decodes one server; it returns the prefix node when one is set.
 func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
-	s := &Server{}
+	s := &Server{Timeout: DefaultServerTimeout}
 	n = d.deref(n)
 	if isNull(n) {
 		d.errorf(key, path, "needs either command (a stdio server) or url (a streamable-HTTP server)")
@@ -904,6 +928,11 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 				}
 				return true
 			})
+		case "inherit_env":
+			stdioOnly = append(stdioOnly, p.key)
+			if b, ok := d.boolean(v, kp); ok {
+				s.InheritEnv = b
+			}
 		case "cwd":
 			stdioOnly = append(stdioOnly, p.key)
 			d.str(v, kp, &s.Cwd)
@@ -935,6 +964,10 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 				}
 				return true
 			})
+		case "timeout":
+			if t, ok := d.duration(v, kp); ok {
+				s.Timeout = t
+			}
 		case "prefix":
 			v = d.deref(v)
 			if isNull(v) {

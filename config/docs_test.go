@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,5 +40,31 @@ func TestDocsExamples(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no example configurations found")
+	}
+}
+
+// TestDocsEveryKey checks that docs/config.md has a table row for every
+// key the decoder accepts at the top level and in a server, and mentions
+// every key of the directory section.
+func TestDocsEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, tt := range []struct {
+		section string
+		keys    []string
+		form    string
+	}{
+		{"top level", topKeys, "| `%s` |"},
+		{"servers", serverKeys, "| `%s` |"},
+		{"directory", directoryKeys, "`%s`"},
+	} {
+		for _, k := range tt.keys {
+			if !strings.Contains(doc, fmt.Sprintf(tt.form, k)) {
+				t.Errorf("docs/config.md does not document the %s key %q", tt.section, k)
+			}
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,8 +111,13 @@ func New(opts *Options) (*Gateway, error) {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	// A copy, so that filling in defaults leaves the caller's slice alone.
+	o.Servers = slices.Clone(o.Servers)
 	seen := map[string]string{}
-	for _, s := range o.Servers {
+	for i, s := range o.Servers {
+		if s.Timeout <= 0 {
+			o.Servers[i].Timeout = DefaultServerTimeout
+		}
 		if (len(s.Command) == 0) == (s.URL == "") {
 			return nil, fmt.Errorf("server %q: exactly one of command and url is needed", s.Name)
 		}

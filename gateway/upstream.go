@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
@@ -15,14 +16,26 @@ type Server struct {
 	Name string
 	// Prefix is put before each of its tool (and prompt) names.
 	Prefix string
-	// Command, Env and Dir start a stdio server.
-	Command []string
-	Env     map[string]string
-	Dir     string
+	// Command, Env and Dir start a stdio server. Its environment is Env
+	// added to PATH, HOME, TMPDIR, LANG, LC_ALL and LC_CTYPE from the
+	// gateway's own (see CommandEnv), or to all of it when InheritEnv is
+	// set.
+	Command    []string
+	Env        map[string]string
+	Dir        string
+	InheritEnv bool
 	// URL and Headers reach a streamable-HTTP server.
 	URL     string
 	Headers map[string]string
+	// Timeout bounds one call forwarded to the server, from sending the
+	// request to its response; zero means DefaultServerTimeout. Starting
+	// and initializing the server is bounded by Options.UpstreamTimeout
+	// instead.
+	Timeout time.Duration
 }
+
+// DefaultServerTimeout is the Timeout of a Server that sets none.
+const DefaultServerTimeout = 30 * time.Second
 
 // message is one JSON-RPC message together with its wire form.
 type message struct {

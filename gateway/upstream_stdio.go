@@ -46,10 +46,7 @@ func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, onMe
 	}
 	cmd := exec.Command(srv.Command[0], srv.Command[1:]...)
 	cmd.Dir = srv.Dir
-	cmd.Env = os.Environ()
-	for k, v := range srv.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = CommandEnv(os.Environ(), srv.Env, srv.InheritEnv)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("upstream %s: %w", srv.Name, err)

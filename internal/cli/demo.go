@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/directory"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/policy"
@@ -73,7 +74,9 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	dirSrv := &http.Server{Handler: dirHandler, ReadHeaderTimeout: 10 * time.Second}
+	// No configuration file: both servers get the default HTTP limits.
+	limits := config.Default()
+	dirSrv := httpServer(dirHandler, limits)
 	go func() { _ = dirSrv.Serve(dirLn) }()
 	defer dirSrv.Close()
 
@@ -100,7 +103,7 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", gw)
 	mux.Handle("/admin/", gw.AdminHandler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpServer(mux, limits)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

@@ -138,7 +138,7 @@ func (a *app) directoryServe(ctx context.Context, data, listen string, secretKey
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpServer(h, config.Default())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(a.stdout, "toolgate directory: Clerk API http://%s/v1 (Iterable API http://%s/api, MCP http://%s/mcp), data %s\n", ln.Addr(), ln.Addr(), ln.Addr(), dbPath)

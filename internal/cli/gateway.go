@@ -81,8 +81,9 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		s := cfg.Servers[name]
 		servers = append(servers, gateway.Server{
 			Name: name, Prefix: cfg.ToolPrefix(name),
-			Command: s.Command, Env: s.Env, Dir: s.Cwd,
+			Command: s.Command, Env: s.Env, Dir: s.Cwd, InheritEnv: s.InheritEnv,
 			URL: s.URL, Headers: s.Headers,
+			Timeout: time.Duration(s.Timeout),
 		})
 	}
 	var pins *scan.Pins

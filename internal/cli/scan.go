@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
 )
@@ -61,7 +61,7 @@ hash and --check-pins reports tools whose definition changed since (exit 5).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.server, "server", "", "scan only this server of the configuration")
-	fl.StringVar(&f.command, "command", "", `scan a stdio server started with this command line ("node server.js --flag")`)
+	fl.StringVar(&f.command, "command", "", `scan a stdio server started with this command line ("node server.js --flag"), with only PATH, HOME, TMPDIR and the locale from the environment`)
 	fl.StringVar(&f.url, "url", "", "scan a streamable-HTTP server at this URL")
 	fl.StringArrayVar(&f.headers, "header", nil, `HTTP header for --url, "Name: value" (repeatable)`)
 	fl.StringVar(&f.file, "file", "", `scan a saved tools/list result ({"tools": [...]}, a JSON-RPC response, or an array)`)
@@ -268,15 +268,7 @@ func scanListServer(ctx context.Context, s *config.Server) ([]scan.Tool, error) 
 	case len(s.Command) > 0:
 		cmd := exec.Command(s.Command[0], s.Command[1:]...)
 		cmd.Dir = s.Cwd
-		cmd.Env = os.Environ()
-		keys := make([]string, 0, len(s.Env))
-		for k := range s.Env {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			cmd.Env = append(cmd.Env, k+"="+s.Env[k])
-		}
+		cmd.Env = gateway.CommandEnv(os.Environ(), s.Env, s.InheritEnv)
 		cmd.Stderr = &scanLimitedWriter{w: &stderr, n: 4096}
 		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}
 	case s.URL != "":

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,5 +126,59 @@ func TestScanSplitCommand(t *testing.T) {
 		if _, err := scanSplitCommand(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// scan starts a configured command with the gateway's environment rule:
+// the gateway's own variables stay out unless inherit_env says otherwise.
+// The command writes its environment to a file, then becomes the echo
+// server that scan lists.
+func TestScanCommandEnvironment(t *testing.T) {
+	t.Setenv("TOOLGATE_SECRET_TEST", "xyz")
+	bin := testpeer.BuildEchoServer(t)
+	tests := []struct {
+		name    string
+		server  map[string]any
+		present []string
+		absent  []string
+	}{
+		{"clean", map[string]any{}, []string{"PATH=" + os.Getenv("PATH")}, []string{"TOOLGATE_SECRET_TEST="}},
+		{"env", map[string]any{"env": map[string]string{"GIVEN": "1"}}, []string{"GIVEN=1"}, []string{"TOOLGATE_SECRET_TEST="}},
+		{"inherit_env", map[string]any{"inherit_env": true}, []string{"TOOLGATE_SECRET_TEST=xyz"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			envFile := filepath.Join(dir, "env")
+			tt.server["command"] = []string{"/bin/sh", "-c", `env > "$0" && exec "$1"`, envFile, bin}
+			cfg, err := json.Marshal(map[string]any{"servers": map[string]any{"echo": tt.server}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "toolgate.json"), cfg, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := run(t, "scan", "--config", filepath.Join(dir, "toolgate.json"), "-o", "json")
+			if code != 0 || !strings.Contains(out, `"echo"`) {
+				t.Fatalf("scan: %d %s %s", code, out, errOut)
+			}
+			data, err := os.ReadFile(envFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(string(data), "\n")
+			for _, want := range tt.present {
+				if !slices.Contains(lines, want) {
+					t.Errorf("the command's environment lacks %q:\n%s", want, data)
+				}
+			}
+			for _, prefix := range tt.absent {
+				for _, l := range lines {
+					if strings.HasPrefix(l, prefix) {
+						t.Errorf("the command's environment has %q", l)
+					}
+				}
+			}
+		})
 	}
 }

@@ -42,6 +42,21 @@ refused and the one in force stays.`,
 	return cmd
 }
 
+// httpServer returns an HTTP server for h with the configuration's bounds
+// on slow and idle clients. It sets no WriteTimeout on purpose: a write
+// timeout would cut the server-sent event streams an MCP session keeps
+// open for as long as it lives. ReadTimeout does not, as net/http lifts
+// it once the request body has been read.
+func httpServer(h http.Handler, cfg *config.Config) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
+		ReadTimeout:       time.Duration(cfg.ReadTimeout),
+		IdleTimeout:       time.Duration(cfg.IdleTimeout),
+		MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
+	}
+}
+
 func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	rt, err := a.newRuntime(cfg, "http")
 	if err != nil {
@@ -59,7 +74,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	srv := httpServer(mux, cfg)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

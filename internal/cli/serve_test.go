@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +38,45 @@ func echoConfig(t *testing.T, listen string) string {
 	return filepath.Join(dir, "toolgate.yaml")
 }
 
+// startServe runs `toolgate serve --config cfg` and waits until it answers
+// at addr. stop ends it and returns its exit code and stderr; the test
+// ends it too, if it has not.
+func startServe(t *testing.T, cfg, addr string) (out *testpeer.SyncBuffer, stop func() (int, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = new(testpeer.SyncBuffer)
+	var errOut testpeer.SyncBuffer
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), out, &errOut) }()
+	stopped := false
+	stop = func() (int, string) {
+		if stopped {
+			return 0, errOut.String()
+		}
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			return code, errOut.String()
+		case <-time.After(15 * time.Second):
+			return -1, "serve did not stop after its context ended\n" + errOut.String()
+		}
+	}
+	t.Cleanup(func() { stop() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return out, stop
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never listened: %s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // `toolgate serve` end to end: the real command, a stdio upstream, a go-sdk
 // client; cancelling the context shuts it down cleanly.
 func TestServe(t *testing.T) {
@@ -43,24 +84,9 @@ func TestServe(t *testing.T) {
 	cfg := echoConfig(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	srvCtx, stop := context.WithCancel(ctx)
-	var out, errOut testpeer.SyncBuffer
-	done := make(chan int, 1)
-	go func() { done <- Main(srvCtx, []string{"serve", "--config", cfg}, strings.NewReader(""), &out, &errOut) }()
+	out, stop := startServe(t, cfg, addr)
 
 	url := "http://" + addr + "/mcp"
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never listened: %s", errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	if !strings.Contains(out.String(), url) {
 		t.Errorf("serve did not print its MCP URL: %q", out.String())
 	}
@@ -88,14 +114,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("GET /admin/tools: %d %s", resp.StatusCode, body)
 	}
 	cs.Close()
-	stop()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d: %s", code, errOut.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop after its context ended")
+	if code, errOut := stop(); code != 0 {
+		t.Fatalf("serve exited %d: %s", code, errOut)
 	}
 }
 
@@ -144,6 +164,154 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 			code, _, errOut := run(t, "serve", "--config", filepath.Join(dir, "toolgate.yaml"))
 			if code == 0 || !strings.Contains(errOut, tc.want) {
 				t.Fatalf("exit %d, stderr %q; want an error mentioning %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
+
+// serve applies the configuration's HTTP limits: a client that trickles its
+// headers, idles on a keep-alive connection or sends oversized headers is
+// cut off, while a call that outlasts read_timeout, its events streamed
+// back, is not.
+func TestServeHTTPLimits(t *testing.T) {
+	addr := freeAddr(t)
+	bin := testpeer.BuildEchoServer(t)
+	dir := writeFiles(t, map[string]string{
+		"toolgate.yaml": fmt.Sprintf(`listen: %s
+servers:
+  echo:
+    command: [%q]
+policies:
+  default: {version: "1", default: allow}
+read_header_timeout: 200ms
+read_timeout: 1500ms
+idle_timeout: 300ms
+max_header_bytes: 4KiB
+`, addr, bin),
+	})
+	startServe(t, filepath.Join(dir, "toolgate.yaml"), addr)
+
+	// closedWithin sends req on a new connection and reads until the server
+	// closes it, returning what it read and how long that took.
+	closedWithin := func(t *testing.T, req string) (string, time.Duration) {
+		t.Helper()
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		if _, err := io.WriteString(conn, req); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(conn)
+		if err != nil {
+			t.Fatalf("the server did not close the connection: %v (read %q)", err, got)
+		}
+		return string(got), time.Since(start)
+	}
+	tests := []struct {
+		name     string
+		req      string
+		min, max time.Duration
+		status   string // the response's status line, "" for none
+	}{
+		{"headers never finished", "GET /healthz HTTP/1.1\r\nHost: x\r\n", 200 * time.Millisecond, 1200 * time.Millisecond, ""},
+		{"idle after a request", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 300 * time.Millisecond, 1200 * time.Millisecond, "HTTP/1.1 200 OK"},
+		{"headers too large", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 16<<10) + "\r\n\r\n",
+			0, 1200 * time.Millisecond, "HTTP/1.1 431 Request Header Fields Too Large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, took := closedWithin(t, tt.req)
+			if took < tt.min || took > tt.max {
+				t.Errorf("closed after %v, want between %v and %v", took, tt.min, tt.max)
+			}
+			if line, _, _ := strings.Cut(got, "\r\n"); line != tt.status {
+				t.Errorf("status line %q, want %q", line, tt.status)
+			}
+		})
+	}
+
+	t.Run("call longer than read_timeout", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+		cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cs.Close()
+		params := &mcp.CallToolParams{Name: "slow", Arguments: map[string]any{"ms": 2500}}
+		params.SetProgressToken("p")
+		res, err := cs.CallTool(ctx, params)
+		if err != nil || res.IsError || textContent(res) != "slept 2500ms" {
+			t.Fatalf("slow call: %v %+v", err, res)
+		}
+	})
+}
+
+func textContent(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// The configuration's inherit_env reaches the gateway: a stdio upstream
+// started by `toolgate stdio` sees the gateway's secret only with it. The
+// upstream command writes its environment to a file, then becomes the echo
+// server.
+func TestStdioUpstreamInheritEnv(t *testing.T) {
+	t.Setenv("TOOLGATE_SECRET_TEST", "xyz")
+	bin := testpeer.BuildEchoServer(t)
+	for _, tt := range []struct {
+		inherit bool
+		want    bool
+	}{{false, false}, {true, true}} {
+		t.Run(fmt.Sprintf("inherit_env=%v", tt.inherit), func(t *testing.T) {
+			dir := t.TempDir()
+			envFile := filepath.Join(dir, "env")
+			cfg := fmt.Sprintf("servers:\n  echo:\n    command: [/bin/sh, -c, 'env > \"$0\" && exec \"$1\"', %q, %q]\n    inherit_env: %v\n    timeout: 5s\n",
+				envFile, bin, tt.inherit)
+			if err := os.WriteFile(filepath.Join(dir, "toolgate.yaml"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cr, gw2c := io.Pipe()
+			gr, c2g := io.Pipe()
+			var errOut testpeer.SyncBuffer
+			done := make(chan int, 1)
+			go func() {
+				done <- Main(ctx, []string{"stdio", "--config", filepath.Join(dir, "toolgate.yaml")}, gr, gw2c, &errOut)
+				gw2c.Close()
+			}()
+			client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+			cs, err := client.Connect(ctx, &mcp.IOTransport{Reader: cr, Writer: c2g}, nil)
+			if err != nil {
+				t.Fatalf("connect: %v (%s)", err, errOut.String())
+			}
+			if _, err := cs.ListTools(ctx, nil); err != nil {
+				t.Fatalf("tools/list: %v (%s)", err, errOut.String())
+			}
+			data, err := os.ReadFile(envFile)
+			if err != nil {
+				t.Fatalf("the upstream wrote no environment: %v (%s)", err, errOut.String())
+			}
+			if got := slices.Contains(strings.Split(string(data), "\n"), "TOOLGATE_SECRET_TEST=xyz"); got != tt.want {
+				t.Errorf("the upstream has TOOLGATE_SECRET_TEST: %v, want %v\n%s", got, tt.want, data)
+			}
+			cs.Close()
+			c2g.Close()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				t.Fatal("stdio did not stop when stdin closed")
 			}
 		})
 	}

@@ -23,6 +23,7 @@ var migrations embed.FS
 type SQLite struct {
 	path string
 	db   sqlitedb.DB
+	key  []byte // argument hash key, read (or created) by Open
 }
 
 var (
@@ -55,7 +56,48 @@ func (s *SQLite) Open(ctx context.Context) error {
 		return err
 	}
 	s.db = *db
+	key, err := s.loadKey(ctx)
+	if err != nil {
+		_ = s.db.Close()
+		s.db = sqlitedb.DB{}
+		return err
+	}
+	s.key = key
 	return nil
+}
+
+// keySetting names the argument hash key's row in approval_settings.
+const keySetting = "args_hash_key"
+
+// loadKey returns the argument hash key, storing a new random one the
+// first time. Insert-if-absent and read in one write transaction, so that
+// processes opening the same file at once all end up with the same key.
+func (s *SQLite) loadKey(ctx context.Context) ([]byte, error) {
+	var key []byte
+	err := s.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO approval_settings (name, value) VALUES (?, ?)`, keySetting, newKey()); err != nil {
+			return fmt.Errorf("approval: open %s: store key: %w", s.path, err)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM approval_settings WHERE name = ?`, keySetting).Scan(&key); err != nil {
+			return fmt.Errorf("approval: open %s: read key: %w", s.path, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("approval: open %s: the stored argument hash key has %d bytes, want %d", s.path, len(key), KeySize)
+	}
+	return key, nil
+}
+
+// Key returns the argument hash key stored in the database.
+func (s *SQLite) Key(context.Context) ([]byte, error) {
+	if s.key == nil {
+		return nil, errors.New("approval: store is not open")
+	}
+	return s.key, nil
 }
 
 // Close closes the database.

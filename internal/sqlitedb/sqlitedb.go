@@ -2,6 +2,9 @@
 // cgo) the way toolgate's stores use it: WAL mode, one writer connection
 // whose transactions begin IMMEDIATE, a pool of query-only readers, and
 // embedded migrations applied once each, in version order.
+//
+// The file and the -wal and -shm files SQLite keeps beside it are readable
+// by their owner only (mode 0600), whatever the umask.
 package sqlitedb
 
 import (
@@ -10,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -31,6 +36,9 @@ type Options struct {
 	// MigrationsTable is the table recording the applied versions. Each
 	// store keeps its own, so several stores can share one file.
 	MigrationsTable string
+	// Logger receives the warnings (permissions tightened); slog.Default()
+	// when nil.
+	Logger *slog.Logger
 }
 
 // DB is an open database: W is the single writer connection, whose
@@ -50,7 +58,18 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("%s: invalid database path %q", c, path)
 	}
-	base := "file:" + path + "?_pragma=busy_timeout(10000)"
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: open %s: %w", c, path, err)
+	}
+	if _, err := createPrivate(abs, log); err != nil {
+		return nil, fmt.Errorf("%s: open %s: %w", c, path, err)
+	}
+	base := "file:" + abs + "?_pragma=busy_timeout(10000)"
 	if opts.ForeignKeys {
 		base += "&_pragma=foreign_keys(1)"
 	}
@@ -69,6 +88,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := migrate(ctx, w, opts); err != nil {
 		_ = w.Close()
 		return nil, err
+	}
+	// SQLite gives the -wal and -shm files the database file's mode; make
+	// sure of it for files left by an older version or another program.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := tighten(abs+suffix, log); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			_ = w.Close()
+			return nil, fmt.Errorf("%s: open %s: %w", c, path, err)
+		}
 	}
 	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
 	if err != nil {

@@ -22,8 +22,8 @@ var migrations embed.FS
 // lets run beside the writer.
 type SQLite struct {
 	path string
-	db   sqlitedb.DB
-	key  []byte // argument hash key, read (or created) by Open
+	db   *sqlitedb.DB // nil until Open
+	key  []byte       // argument hash key, read (or created) by Open
 }
 
 var (
@@ -55,11 +55,11 @@ func (s *SQLite) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.db = *db
+	s.db = db
 	key, err := s.loadKey(ctx)
 	if err != nil {
 		_ = s.db.Close()
-		s.db = sqlitedb.DB{}
+		s.db = nil
 		return err
 	}
 	s.key = key
@@ -105,22 +105,25 @@ func (s *SQLite) Close() error { return s.db.Close() }
 
 // update runs fn in a write transaction, committed when fn returns nil.
 func (s *SQLite) update(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.db.W == nil {
-		return errors.New("approval: store is not open")
+	if s.db == nil {
+		return errNotOpen
 	}
-	tx, err := s.db.W.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("approval: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("approval: commit: %w", err)
-	}
-	return nil
+	return s.db.Update(ctx, fn)
 }
+
+// reader returns the read pool, or an error when the store is not open or
+// its file was deleted or replaced.
+func (s *SQLite) reader() (*sql.DB, error) {
+	if s.db == nil {
+		return nil, errNotOpen
+	}
+	if err := s.db.Err(); err != nil {
+		return nil, err
+	}
+	return s.db.R, nil
+}
+
+var errNotOpen = errors.New("approval: store is not open")
 
 const columns = `id, tool, server, subject, grant_id, session, rule, args, args_hash,
 	status, created_at, expires_at, decided_at, decided_by, reason`
@@ -185,10 +188,11 @@ func (s *SQLite) Create(ctx context.Context, r *Request) error {
 
 // Get returns the request with id.
 func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
-	if s.db.R == nil {
-		return nil, errors.New("approval: store is not open")
+	rd, err := s.reader()
+	if err != nil {
+		return nil, err
 	}
-	r, err := scanRequest(s.db.R.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals WHERE id = ?`, id))
+	r, err := scanRequest(rd.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("approval: get %s: %w", id, ErrNotFound)
 	}
@@ -200,8 +204,9 @@ func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
 
 // List returns requests with status (all when ""), newest first.
 func (s *SQLite) List(ctx context.Context, status Status, limit int) ([]*Request, error) {
-	if s.db.R == nil {
-		return nil, errors.New("approval: store is not open")
+	rd, err := s.reader()
+	if err != nil {
+		return nil, err
 	}
 	if limit <= 0 {
 		limit = defaultLimit
@@ -212,7 +217,7 @@ func (s *SQLite) List(ctx context.Context, status Status, limit int) ([]*Request
 		q += ` WHERE status = ?`
 		args = append(args, string(status))
 	}
-	rows, err := s.db.R.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := rd.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("approval: list: %w", err)
 	}

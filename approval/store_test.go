@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/toolgate/toolgate/internal/sqlitedb"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
@@ -470,6 +474,33 @@ func TestSQLiteKeyPersists(t *testing.T) {
 	got, err := m.TakeApproved(ctx, "DeleteUser", "alice", callArgs)
 	if err != nil || got == nil || got.ID != r.ID {
 		t.Fatalf("TakeApproved after reopen = %v, %v; want %s", got, err, r.ID)
+	}
+}
+
+// TestSQLiteFileDeleted checks that the store refuses to go on once its
+// file is gone, instead of writing approvals nobody will ever read.
+func TestSQLiteFileDeleted(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "approvals.db")
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustCreate(t, s, newReq("apr_1", t0))
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Create(ctx, newReq("apr_2", t0))
+	var fe *sqlitedb.FileChangedError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), path+" was deleted or replaced") {
+		t.Fatalf("Create after the file was deleted = %v, want a FileChangedError", err)
+	}
+	if _, err := s.Get(ctx, "apr_1"); !errors.As(err, &fe) {
+		t.Errorf("Get after the file was deleted = %v, want a FileChangedError", err)
+	}
+	if _, err := s.List(ctx, "", 0); !errors.As(err, &fe) {
+		t.Errorf("List after the file was deleted = %v, want a FileChangedError", err)
 	}
 }
 

@@ -48,7 +48,9 @@ func TestNewFilesArePrivate(t *testing.T) {
 		t.Run(fs.FileMode(mask).String(), func(t *testing.T) {
 			dir := t.TempDir()
 			withUmask(mask, func() {
-				db, err := Open(context.Background(), filepath.Join(dir, "db.sqlite"), opts(oneTable))
+				o := opts(oneTable)
+				o.CheckEvery = -1
+				db, err := Open(context.Background(), filepath.Join(dir, "db.sqlite"), o)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -92,11 +94,11 @@ func TestExistingFilesAreTightened(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "db.sqlite")
 			// A database left by an earlier run, with its -wal and -shm.
-			db, err := Open(context.Background(), path, Options{Component: "test", Migrations: oneTable, MigrationsTable: "m"})
+			db, err := Open(context.Background(), path, Options{Component: "test", Migrations: oneTable, MigrationsTable: "m", CheckEvery: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
-			keep, err := Open(context.Background(), path, Options{Component: "test", Migrations: oneTable, MigrationsTable: "m"})
+			keep, err := Open(context.Background(), path, Options{Component: "test", Migrations: oneTable, MigrationsTable: "m", CheckEvery: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +113,7 @@ func TestExistingFilesAreTightened(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			o := opts(oneTable)
-			o.MigrationsTable = "m"
+			o.MigrationsTable, o.CheckEvery = "m", -1
 			o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			db, err = Open(context.Background(), path, o)
 			if err != nil {

@@ -3,6 +3,7 @@ package approval
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -43,7 +44,7 @@ type Request struct {
 	Session   string          `json:"session,omitempty"`
 	Rule      string          `json:"rule"`      // JSON Pointer of the policy rule that asked for approval
 	Args      json.RawMessage `json:"args"`      // the call's arguments with secrets redacted (see Redact)
-	ArgsHash  string          `json:"args_hash"` // sha256 hex of the canonical JSON of the unredacted arguments
+	ArgsHash  string          `json:"args_hash"` // HMAC-SHA256 hex, under the store's key, of the canonical JSON of the unredacted arguments (see HashArgs)
 	Status    Status          `json:"status"`
 	CreatedAt time.Time       `json:"created_at"`
 	ExpiresAt time.Time       `json:"expires_at"`
@@ -95,8 +96,23 @@ type Store interface {
 	// used yet, and marks it used, so that one approval releases one call.
 	// It returns nil, nil when there is none.
 	TakeApproved(ctx context.Context, tool, subject, argsHash string, now time.Time) (*Request, error)
+	// Key returns the secret key that argument hashes (Request.ArgsHash)
+	// are computed with: KeySize random bytes, generated the first time the
+	// store is opened and the same for every later call and every process
+	// sharing the store. Callers must not modify the returned slice.
+	Key(ctx context.Context) ([]byte, error)
 	// Close releases the store's resources.
 	Close() error
+}
+
+// KeySize is the length in bytes of a store's argument hash key.
+const KeySize = 32
+
+// newKey returns KeySize random bytes.
+func newKey() []byte {
+	k := make([]byte, KeySize)
+	_, _ = rand.Read(k) // never fails (crypto/rand documents it)
+	return k
 }
 
 // claimer is implemented by this package's stores: claim marks the
@@ -181,15 +197,25 @@ func encode(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// HashArgs returns the sha256 hex of the canonical (sorted-key) JSON of
-// args, as stored in Request.ArgsHash.
-func HashArgs(args map[string]any) (string, error) {
+// HashArgs returns the HMAC-SHA256 hex, under key, of the canonical
+// (sorted-key) JSON of args, as stored in Request.ArgsHash; it lets a retry
+// of an approved call be matched to its approval without storing the
+// arguments. The hash is keyed because arguments carry passwords and
+// tokens (redacted in Request.Args): a plain digest would let anyone who
+// reads the store test guesses of them offline. The key is the store's
+// (Store.Key). Requests stored before hashes were keyed hold a plain
+// SHA-256 and simply never match a retry again.
+func HashArgs(key []byte, args map[string]any) (string, error) {
+	if len(key) == 0 {
+		return "", errors.New("approval: hash arguments: empty key")
+	}
 	b, err := canonical(args)
 	if err != nil {
 		return "", fmt.Errorf("approval: hash arguments: %w", err)
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	mac := hmac.New(sha256.New, key)
+	mac.Write(b) // a hash.Hash never returns an error
+	return hex.EncodeToString(mac.Sum(nil)), nil
 }
 
 // Redacted replaces the value of a secret-looking key.

@@ -58,7 +58,7 @@ func (m *Manager) Request(ctx context.Context, r *Request, args map[string]any, 
 	if timeout <= 0 {
 		return nil, fmt.Errorf("approval: request %s: timeout must be positive, got %v", r.Tool, timeout)
 	}
-	hash, err := HashArgs(args)
+	hash, err := m.hash(ctx, args)
 	if err != nil {
 		return nil, fmt.Errorf("approval: request %s: %w", r.Tool, err)
 	}
@@ -200,11 +200,20 @@ func (m *Manager) List(ctx context.Context, status Status, limit int) ([]*Reques
 // retries a call that was approved after its first attempt gave up (for
 // example across a restart).
 func (m *Manager) TakeApproved(ctx context.Context, tool, subject string, args map[string]any) (*Request, error) {
-	hash, err := HashArgs(args)
+	hash, err := m.hash(ctx, args)
 	if err != nil {
 		return nil, err
 	}
 	return m.store.TakeApproved(ctx, tool, subject, hash, m.now())
+}
+
+// hash computes the argument hash under the store's key.
+func (m *Manager) hash(ctx context.Context, args map[string]any) (string, error) {
+	key, err := m.store.Key(ctx)
+	if err != nil {
+		return "", fmt.Errorf("approval: argument hash key: %w", err)
+	}
+	return HashArgs(key, args)
 }
 
 func (m *Manager) acquire(id string) *wake {

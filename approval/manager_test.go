@@ -1,7 +1,9 @@
 package approval
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -56,9 +58,14 @@ func TestManagerRequest(t *testing.T) {
 		if !regexp.MustCompile(`^apr_[0-9a-f]{20}$`).MatchString(r.ID) {
 			t.Errorf("ID %q", r.ID)
 		}
-		sum := sha256.Sum256([]byte(`{"opts":{"force":true},"password":"hunter2","user_id":"u1"}`))
-		if r.ArgsHash != hex.EncodeToString(sum[:]) {
-			t.Errorf("ArgsHash %s", r.ArgsHash)
+		key, err := m.store.Key(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(`{"opts":{"force":true},"password":"hunter2","user_id":"u1"}`))
+		if r.ArgsHash != hex.EncodeToString(mac.Sum(nil)) {
+			t.Errorf("ArgsHash %s, want the HMAC-SHA256 of the canonical arguments under the store's key", r.ArgsHash)
 		}
 		if string(r.Args) != `{"opts":{"force":true},"password":"[REDACTED]","user_id":"u1"}` {
 			t.Errorf("Args %s", r.Args)
@@ -100,17 +107,41 @@ func TestManagerRequest(t *testing.T) {
 	})
 }
 
-func TestHashArgsCanonical(t *testing.T) {
-	a, _ := HashArgs(map[string]any{"b": 1, "a": map[string]any{"y": []any{1, "x"}, "x": nil}})
-	b, _ := HashArgs(map[string]any{"a": map[string]any{"x": nil, "y": []any{float64(1), "x"}}, "b": 1.0})
-	c, _ := HashArgs(map[string]any{"a": map[string]any{"x": nil, "y": []any{"x", 1}}, "b": 1})
-	if a != b || a == c {
-		t.Errorf("hashes %s %s %s: want first two equal, third different", a, b, c)
+func TestHashArgs(t *testing.T) {
+	k1 := bytes.Repeat([]byte{1}, KeySize)
+	k2 := bytes.Repeat([]byte{2}, KeySize)
+	args := map[string]any{"b": 1, "a": map[string]any{"y": []any{1, "x"}, "x": nil}}
+	h := func(key []byte, args map[string]any) string {
+		t.Helper()
+		s, err := HashArgs(key, args)
+		if err != nil {
+			t.Fatalf("HashArgs: %v", err)
+		}
+		return s
 	}
-	empty, _ := HashArgs(map[string]any{})
-	null, _ := HashArgs(nil)
-	if empty != null {
-		t.Errorf("nil and empty arguments hash differently")
+	plain := sha256.Sum256([]byte(`{"a":{"x":null,"y":[1,"x"]},"b":1}`))
+	tests := []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"same args, same key", h(k1, args), h(k1, args), true},
+		{"key order and number types do not matter",
+			h(k1, args), h(k1, map[string]any{"a": map[string]any{"x": nil, "y": []any{float64(1), "x"}}, "b": 1.0}), true},
+		{"different args", h(k1, args), h(k1, map[string]any{"a": map[string]any{"x": nil, "y": []any{"x", 1}}, "b": 1}), false},
+		{"different key", h(k1, args), h(k2, args), false},
+		{"nil and empty arguments", h(k1, nil), h(k1, map[string]any{}), true},
+		{"keyed, not a plain digest", h(k1, args), hex.EncodeToString(plain[:]), false},
+	}
+	for _, tt := range tests {
+		if (tt.a == tt.b) != tt.same {
+			t.Errorf("%s: %s vs %s, want equal=%v", tt.name, tt.a, tt.b, tt.same)
+		}
+	}
+	for _, key := range [][]byte{nil, {}} {
+		if _, err := HashArgs(key, args); err == nil {
+			t.Errorf("HashArgs with key %v: no error", key)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 // memoryStore is a Store in process memory.
 type memoryStore struct {
+	key  []byte // argument hash key, generated at construction
 	mu   sync.Mutex
 	reqs map[string]*memoryEntry
 }
@@ -24,7 +25,12 @@ var _ claimer = (*memoryStore)(nil)
 // NewMemoryStore returns an empty Store kept in process memory: for tests
 // and single-process gateways that accept losing pending approvals on
 // restart.
-func NewMemoryStore() Store { return &memoryStore{reqs: map[string]*memoryEntry{}} }
+func NewMemoryStore() Store {
+	return &memoryStore{key: newKey(), reqs: map[string]*memoryEntry{}}
+}
+
+// Key returns the argument hash key generated with the store.
+func (s *memoryStore) Key(context.Context) ([]byte, error) { return s.key, nil }
 
 func normalize(r *Request) *Request {
 	c := r.clone()

@@ -22,7 +22,8 @@ var migrations embed.FS
 // lets run beside the writer.
 type SQLite struct {
 	path string
-	db   sqlitedb.DB
+	db   *sqlitedb.DB // nil until Open
+	key  []byte       // argument hash key, read (or created) by Open
 }
 
 var (
@@ -54,8 +55,49 @@ func (s *SQLite) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.db = *db
+	s.db = db
+	key, err := s.loadKey(ctx)
+	if err != nil {
+		_ = s.db.Close()
+		s.db = nil
+		return err
+	}
+	s.key = key
 	return nil
+}
+
+// keySetting names the argument hash key's row in approval_settings.
+const keySetting = "args_hash_key"
+
+// loadKey returns the argument hash key, storing a new random one the
+// first time. Insert-if-absent and read in one write transaction, so that
+// processes opening the same file at once all end up with the same key.
+func (s *SQLite) loadKey(ctx context.Context) ([]byte, error) {
+	var key []byte
+	err := s.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO approval_settings (name, value) VALUES (?, ?)`, keySetting, newKey()); err != nil {
+			return fmt.Errorf("approval: open %s: store key: %w", s.path, err)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM approval_settings WHERE name = ?`, keySetting).Scan(&key); err != nil {
+			return fmt.Errorf("approval: open %s: read key: %w", s.path, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("approval: open %s: the stored argument hash key has %d bytes, want %d", s.path, len(key), KeySize)
+	}
+	return key, nil
+}
+
+// Key returns the argument hash key stored in the database.
+func (s *SQLite) Key(context.Context) ([]byte, error) {
+	if s.key == nil {
+		return nil, errors.New("approval: store is not open")
+	}
+	return s.key, nil
 }
 
 // Close closes the database.
@@ -63,22 +105,25 @@ func (s *SQLite) Close() error { return s.db.Close() }
 
 // update runs fn in a write transaction, committed when fn returns nil.
 func (s *SQLite) update(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.db.W == nil {
-		return errors.New("approval: store is not open")
+	if s.db == nil {
+		return errNotOpen
 	}
-	tx, err := s.db.W.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("approval: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("approval: commit: %w", err)
-	}
-	return nil
+	return s.db.Update(ctx, fn)
 }
+
+// reader returns the read pool, or an error when the store is not open or
+// its file was deleted or replaced.
+func (s *SQLite) reader() (*sql.DB, error) {
+	if s.db == nil {
+		return nil, errNotOpen
+	}
+	if err := s.db.Err(); err != nil {
+		return nil, err
+	}
+	return s.db.R, nil
+}
+
+var errNotOpen = errors.New("approval: store is not open")
 
 const columns = `id, tool, server, subject, grant_id, session, rule, args, args_hash,
 	status, created_at, expires_at, decided_at, decided_by, reason`
@@ -143,10 +188,11 @@ func (s *SQLite) Create(ctx context.Context, r *Request) error {
 
 // Get returns the request with id.
 func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
-	if s.db.R == nil {
-		return nil, errors.New("approval: store is not open")
+	rd, err := s.reader()
+	if err != nil {
+		return nil, err
 	}
-	r, err := scanRequest(s.db.R.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals WHERE id = ?`, id))
+	r, err := scanRequest(rd.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("approval: get %s: %w", id, ErrNotFound)
 	}
@@ -158,8 +204,9 @@ func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
 
 // List returns requests with status (all when ""), newest first.
 func (s *SQLite) List(ctx context.Context, status Status, limit int) ([]*Request, error) {
-	if s.db.R == nil {
-		return nil, errors.New("approval: store is not open")
+	rd, err := s.reader()
+	if err != nil {
+		return nil, err
 	}
 	if limit <= 0 {
 		limit = defaultLimit
@@ -170,7 +217,7 @@ func (s *SQLite) List(ctx context.Context, status Status, limit int) ([]*Request
 		q += ` WHERE status = ?`
 		args = append(args, string(status))
 	}
-	rows, err := s.db.R.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := rd.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("approval: list: %w", err)
 	}

@@ -1,15 +1,20 @@
 package approval
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/toolgate/toolgate/internal/sqlitedb"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
@@ -391,6 +396,117 @@ func TestSQLiteReopen(t *testing.T) {
 	}
 	if r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(6*time.Minute)); err != nil || r == nil || r.ID != "apr_pending" {
 		t.Errorf("TakeApproved after reopen = %v, %v", r, err)
+	}
+}
+
+func TestStoreKey(t *testing.T) {
+	var keys [][]byte
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		k, err := s.Key(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(k) != KeySize || bytes.Equal(k, make([]byte, KeySize)) {
+			t.Fatalf("key %x: want %d random bytes", k, KeySize)
+		}
+		again, err := s.Key(ctx)
+		if err != nil || !bytes.Equal(again, k) {
+			t.Fatalf("second Key = %x, %v; want %x", again, err, k)
+		}
+		keys = append(keys, k)
+	})
+	if len(keys) == 2 && bytes.Equal(keys[0], keys[1]) {
+		t.Error("two fresh stores have the same key")
+	}
+}
+
+// TestSQLiteKeyPersists checks that the key survives a reopen, so that a
+// retry after a restart still matches its approval, and that another file
+// gets another key.
+func TestSQLiteKeyPersists(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := func(path string) []byte {
+		t.Helper()
+		s, err := OpenSQLite(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		k, err := s.Key(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	a := filepath.Join(dir, "a.db")
+	first, second, other := key(a), key(a), key(filepath.Join(dir, "b.db"))
+	if !bytes.Equal(first, second) {
+		t.Errorf("key changed across reopen: %x then %x", first, second)
+	}
+	if bytes.Equal(first, other) {
+		t.Error("two database files have the same key")
+	}
+
+	// A call approved before the restart is released by its retry after it.
+	s, err := OpenSQLite(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(s, &ManagerOptions{Now: func() time.Time { return t0 }})
+	r, err := m.Request(ctx, &Request{Tool: "DeleteUser", Subject: "alice"}, callArgs, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Decide(ctx, r.ID, true, "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenSQLite(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m = NewManager(s, &ManagerOptions{Now: func() time.Time { return t0.Add(time.Minute) }})
+	got, err := m.TakeApproved(ctx, "DeleteUser", "alice", callArgs)
+	if err != nil || got == nil || got.ID != r.ID {
+		t.Fatalf("TakeApproved after reopen = %v, %v; want %s", got, err, r.ID)
+	}
+}
+
+// TestSQLiteFileDeleted checks that the store refuses to go on once its
+// file is gone, instead of writing approvals nobody will ever read.
+func TestSQLiteFileDeleted(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "approvals.db")
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustCreate(t, s, newReq("apr_1", t0))
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Create(ctx, newReq("apr_2", t0))
+	var fe *sqlitedb.FileChangedError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), path+" was deleted or replaced") {
+		t.Fatalf("Create after the file was deleted = %v, want a FileChangedError", err)
+	}
+	if _, err := s.Get(ctx, "apr_1"); !errors.As(err, &fe) {
+		t.Errorf("Get after the file was deleted = %v, want a FileChangedError", err)
+	}
+	if _, err := s.List(ctx, "", 0); !errors.As(err, &fe) {
+		t.Errorf("List after the file was deleted = %v, want a FileChangedError", err)
+	}
+}
+
+func TestSQLiteKeyNotOpen(t *testing.T) {
+	if _, err := NewSQLite(filepath.Join(t.TempDir(), "a.db")).Key(context.Background()); err == nil {
+		t.Error("Key on a store that is not open: no error")
 	}
 }
 

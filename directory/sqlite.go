@@ -24,7 +24,7 @@ var migrations embed.FS
 // run beside the writer.
 type SQLite struct {
 	path string
-	db   sqlitedb.DB
+	db   *sqlitedb.DB // nil until Open
 }
 
 var _ Store = (*SQLite)(nil)
@@ -54,7 +54,7 @@ func (s *SQLite) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.db = *db
+	s.db = db
 	return nil
 }
 
@@ -63,31 +63,21 @@ func (s *SQLite) Close() error { return s.db.Close() }
 
 // View runs fn in a read-only transaction.
 func (s *SQLite) View(ctx context.Context, fn func(Tx) error) error {
-	return s.run(ctx, s.db.R, &sql.TxOptions{ReadOnly: true}, fn)
+	if s.db == nil {
+		return errNotOpen
+	}
+	return s.db.View(ctx, func(tx *sql.Tx) error { return fn(&sqliteTx{tx: tx}) })
 }
 
 // Update runs fn in a write transaction, committed when fn returns nil.
 func (s *SQLite) Update(ctx context.Context, fn func(Tx) error) error {
-	return s.run(ctx, s.db.W, nil, fn)
+	if s.db == nil {
+		return errNotOpen
+	}
+	return s.db.Update(ctx, func(tx *sql.Tx) error { return fn(&sqliteTx{tx: tx}) })
 }
 
-func (s *SQLite) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(Tx) error) error {
-	if db == nil {
-		return errors.New("directory: store is not open")
-	}
-	tx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("directory: begin: %w", err)
-	}
-	if err := fn(&sqliteTx{tx: tx}); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("directory: commit: %w", err)
-	}
-	return nil
-}
+var errNotOpen = errors.New("directory: store is not open")
 
 type sqliteTx struct{ tx *sql.Tx }
 

@@ -74,6 +74,8 @@ type rule struct {
 	approve     bool    // action approve: a human decides each call
 	// approvalTimeout is how long a call waits for the decision (0: the default).
 	approvalTimeout time.Duration
+	// timeout bounds the upstream call (0: the server's own timeout).
+	timeout time.Duration
 }
 
 // NoPolicy returns the engine of a grant without a policy: it denies every
@@ -244,6 +246,19 @@ func (e *Engine) ApprovalTimeout(tool string, categories []string) time.Duration
 		}
 	}
 	return DefaultApprovalTimeout
+}
+
+// Timeout is how long the gateway waits for the upstream server to answer
+// a call to the tool: the matching rule's timeout, or 0 when the rule sets
+// none (or no rule matches), meaning the server's configured timeout.
+func (e *Engine) Timeout(tool string, categories []string) time.Duration {
+	if e == nil {
+		return 0
+	}
+	if r := e.match(tool, categories); r != nil {
+		return r.timeout
+	}
+	return 0
 }
 
 // Listed reports whether tools/list shows the tool: false for hidden tools

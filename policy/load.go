@@ -352,6 +352,8 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 			c.errorf(kn, fptr, "CEL conditions (when) are not supported yet")
 		case "approval":
 			c.approval(r, vn, fptr)
+		case "timeout":
+			r.timeout = c.timeout(vn, fptr)
 		case "description":
 			c.str(vn, fptr)
 		default:
@@ -543,4 +545,52 @@ func (c *compiler) approval(r *rule, n *yaml.Node, ptr string) {
 		r.approvalTimeout = d
 		return true
 	})
+}
+
+// MaxTimeout is the longest per-tool timeout Load accepts.
+const MaxTimeout = 24 * time.Hour
+
+// timeout reads a rule's upstream call timeout: a Go duration ("45s",
+// "1m30s") or a number of seconds, more than zero and at most MaxTimeout.
+// null means unset (0).
+func (c *compiler) timeout(n *yaml.Node, ptr string) time.Duration {
+	if isNull(n) {
+		return 0
+	}
+	const want = `timeout must be a duration such as "45s" or a number of seconds`
+	if n.Kind != yaml.ScalarNode {
+		c.errorf(n, ptr, "%s, not %s", want, kindName(n))
+		return 0
+	}
+	v := strings.TrimSpace(n.Value)
+	var d time.Duration
+	switch n.Tag {
+	case "!!int", "!!float", "!!str":
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			if math.IsNaN(f) || f <= 0 || f > MaxTimeout.Seconds() {
+				c.errorf(n, ptr, "timeout must be more than zero and at most %s, got %s seconds", MaxTimeout, v)
+				return 0
+			}
+			d = time.Duration(f * float64(time.Second))
+			break
+		}
+		if n.Tag != "!!str" {
+			c.errorf(n, ptr, "%s, not %q", want, v)
+			return 0
+		}
+		pd, err := time.ParseDuration(v)
+		if err != nil {
+			c.errorf(n, ptr, "%s, not %q", want, v)
+			return 0
+		}
+		d = pd
+	default:
+		c.errorf(n, ptr, "%s, not %s", want, kindName(n))
+		return 0
+	}
+	if d <= 0 || d > MaxTimeout {
+		c.errorf(n, ptr, "timeout must be more than zero and at most %s, got %q", MaxTimeout, v)
+		return 0
+	}
+	return d
 }

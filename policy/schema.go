@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"gopkg.in/yaml.v3"
@@ -18,8 +19,7 @@ import (
 // args fragment or an upstream tool's inputSchema. It is safe for concurrent
 // use.
 type Schema struct {
-	s       *jsonschema.Schema
-	printer *message.Printer
+	s *jsonschema.Schema
 }
 
 // ArgError says which argument failed a schema and why.
@@ -27,7 +27,9 @@ type ArgError struct {
 	// Path is a JSON Pointer into the arguments, e.g. /skip_password_checks
 	// ("" for the arguments object itself).
 	Path string
-	// Message says what is wrong, e.g. "value must be false".
+	// Message says what is wrong, e.g. "value must be false". It names
+	// the constraint from the schema and never quotes the value the caller
+	// sent, which may be a secret (see argMessage).
 	Message string
 	// keyword is the failing keyword's location in the schema, a JSON
 	// Pointer relative to the schema's root.
@@ -65,7 +67,7 @@ func compileValue(doc any) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: schema: %w", err)
 	}
-	return &Schema{s: s, printer: message.NewPrinter(language.English)}, nil
+	return &Schema{s: s}, nil
 }
 
 // Validate checks call arguments against the schema and returns nil when
@@ -80,17 +82,22 @@ func (s *Schema) Validate(args map[string]any) *ArgError {
 	if err == nil {
 		return nil
 	}
-	ve, ok := err.(*jsonschema.ValidationError)
-	if !ok {
-		return &ArgError{Message: err.Error()}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		// Not a validation failure (the library refused the value itself);
+		// its text may quote the value, so it is not passed on.
+		return &ArgError{Message: "the arguments could not be checked against the schema"}
 	}
 	leaf := ve
 	for len(leaf.Causes) > 0 {
+		if _, ok := leaf.ErrorKind.(*kind.PropertyNames); ok {
+			break // its causes judge the name as a value; name the property instead
+		}
 		leaf = leaf.Causes[0]
 	}
 	return &ArgError{
 		Path:    pointer(leaf.InstanceLocation),
-		Message: leaf.ErrorKind.LocalizedString(s.printer),
+		Message: argMessage(leaf.ErrorKind),
 		keyword: keywordLocation(leaf),
 	}
 }

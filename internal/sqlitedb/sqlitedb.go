@@ -2,6 +2,13 @@
 // cgo) the way toolgate's stores use it: WAL mode, one writer connection
 // whose transactions begin IMMEDIATE, a pool of query-only readers, and
 // embedded migrations applied once each, in version order.
+//
+// The file and the -wal and -shm files SQLite keeps beside it are readable
+// by their owner only (mode 0600), whatever the umask. An open DB watches
+// its file: if the file is deleted or another file is renamed over it,
+// SQLite would go on writing to the old, unlinked file and every later
+// write would be lost, so the DB stops and fails every operation with a
+// *FileChangedError instead.
 package sqlitedb
 
 import (
@@ -10,14 +17,23 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
+
+// DefaultCheckEvery is how often an open DB checks that its file is still
+// the one it opened, when Options.CheckEvery is 0.
+const DefaultCheckEvery = 5 * time.Second
 
 // Options says how Open prepares a database.
 type Options struct {
@@ -31,15 +47,35 @@ type Options struct {
 	// MigrationsTable is the table recording the applied versions. Each
 	// store keeps its own, so several stores can share one file.
 	MigrationsTable string
+	// CheckEvery is how often the DB checks in the background that its
+	// file was not deleted or replaced: DefaultCheckEvery when 0, never
+	// when negative (it is still checked before every write and after a
+	// failed one).
+	CheckEvery time.Duration
+	// Logger receives the warnings (permissions tightened) and the error
+	// (file deleted or replaced); slog.Default() when nil.
+	Logger *slog.Logger
 }
 
 // DB is an open database: W is the single writer connection, whose
 // transactions begin IMMEDIATE, so writes are serialized and never fail on
 // a lock upgrade; R is a pool of query-only connections that WAL lets run
-// beside the writer. The zero DB is not open; its Close does nothing.
+// beside the writer. Use Update and View, or check Err before using W and R
+// directly, so that nothing is read from or written to a file that was
+// deleted or replaced. A nil *DB is not open; its Close does nothing.
 type DB struct {
 	W *sql.DB
 	R *sql.DB
+
+	component string
+	path      string // absolute, for os.Stat and messages
+	log       *slog.Logger
+	file      os.FileInfo // the file as opened: its device and inode
+
+	failed atomic.Pointer[FileChangedError]
+	stop   chan struct{} // closed by Close to stop the checker
+	done   chan struct{} // closed when the checker has returned
+	closed sync.Once
 }
 
 // Open creates the database at path if needed, applies the migrations not
@@ -50,7 +86,19 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("%s: invalid database path %q", c, path)
 	}
-	base := "file:" + path + "?_pragma=busy_timeout(10000)"
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: open %s: %w", c, path, err)
+	}
+	file, err := createPrivate(abs, log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: open %s: %w", c, path, err)
+	}
+	base := "file:" + abs + "?_pragma=busy_timeout(10000)"
 	if opts.ForeignKeys {
 		base += "&_pragma=foreign_keys(1)"
 	}
@@ -70,6 +118,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		_ = w.Close()
 		return nil, err
 	}
+	// SQLite gives the -wal and -shm files the database file's mode; make
+	// sure of it for files left by an older version or another program.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := tighten(abs+suffix, log); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			_ = w.Close()
+			return nil, fmt.Errorf("%s: open %s: %w", c, path, err)
+		}
+	}
 	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
 	if err != nil {
 		_ = w.Close()
@@ -78,18 +134,30 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{W: w, R: r}, nil
+	db := &DB{W: w, R: r, component: c, path: abs, log: log, file: file}
+	db.start(opts.CheckEvery)
+	return db, nil
 }
 
-// Close closes the readers, then the writer; nil pools are skipped.
+// Close stops the file checker, then closes the readers and the writer.
+// It may be called more than once; a nil *DB does nothing.
 func (db *DB) Close() error {
+	if db == nil {
+		return nil
+	}
 	var errs []error
-	if db.R != nil {
-		errs = append(errs, db.R.Close())
-	}
-	if db.W != nil {
-		errs = append(errs, db.W.Close())
-	}
+	db.closed.Do(func() {
+		if db.stop != nil {
+			close(db.stop)
+			<-db.done
+		}
+		if db.R != nil {
+			errs = append(errs, db.R.Close())
+		}
+		if db.W != nil {
+			errs = append(errs, db.W.Close())
+		}
+	})
 	return errors.Join(errs...)
 }
 

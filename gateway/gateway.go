@@ -47,6 +47,19 @@ type Options struct {
 	SessionIdleTimeout time.Duration
 	// MaxSessions bounds concurrent client sessions; default 10000.
 	MaxSessions int
+	// MaxSessionsPerClient bounds the concurrent sessions one client
+	// address (the HTTP peer's IP) may hold; default 100.
+	MaxSessionsPerClient int
+	// SessionQueue bounds the server→client messages waiting for a
+	// session's client; a client that lets it fill (it reads no stream) has
+	// its session closed, with the reason logged. Default 1024.
+	SessionQueue int
+	// MaxInflightBytes bounds the request bytes the HTTP front decodes at
+	// once, across all clients; a request that would exceed it waits (up
+	// to the request's own deadline) for others to finish. Memory per
+	// request is a small multiple of its size, so this bounds the memory
+	// hostile bodies can take. Default 32 MiB.
+	MaxInflightBytes int64
 	// HTTPClient reaches HTTP upstreams; default: a keep-alive client.
 	HTTPClient *http.Client
 	// Version is reported as serverInfo.version.
@@ -107,6 +120,18 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = 10000
+	}
+	if o.MaxSessionsPerClient <= 0 {
+		o.MaxSessionsPerClient = 100
+	}
+	if o.SessionQueue <= 0 {
+		o.SessionQueue = 1024
+	}
+	if o.MaxInflightBytes <= 0 {
+		o.MaxInflightBytes = 32 << 20
+	}
+	if o.MaxInflightBytes < o.MaxBodyBytes {
+		o.MaxInflightBytes = o.MaxBodyBytes
 	}
 	if o.Version == "" {
 		o.Version = "dev"

@@ -1,10 +1,12 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,6 +91,23 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Accept must include application/json and text/event-stream", http.StatusNotAcceptable)
 		return
 	}
+	// The bytes of requests being served are bounded across all clients:
+	// a request waits its turn rather than take memory no one budgeted.
+	weight := g.opts.MaxBodyBytes
+	if cl := r.ContentLength; cl >= 0 && cl < weight {
+		weight = max(cl, 64)
+	}
+	weight = min(weight*decodeFactor, g.opts.MaxInflightBytes)
+	actx, cancel := context.WithTimeout(r.Context(), inflightWait)
+	err := g.inflight.Acquire(actx, weight)
+	cancel()
+	if err != nil {
+		g.floodLog.Warn("busy", "refusing a request: the gateway is serving its in-flight byte budget (max_inflight_bytes)")
+		w.Header().Set("Retry-After", "1")
+		writeJSONError(w, http.StatusServiceUnavailable, encodeErrorNullID(codeUnavailable, "the gateway is busy; retry shortly"))
+		return
+	}
+	defer g.inflight.Release(weight)
 	body, err := readBody(w, r, g.opts.MaxBodyBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -139,7 +158,8 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	st := &postStream{w: w, sse: accepts(r, "text/event-stream")}
+	st := &postStream{w: w, sse: accepts(r, "text/event-stream"), rc: http.NewResponseController(w), timeout: g.opts.StreamWriteTimeout}
+	defer st.rc.SetWriteDeadline(time.Time{}) // the connection may serve another request
 	resp := s.handle(r.Context(), m, st.emit)
 	st.finish(resp)
 }
@@ -150,6 +170,8 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 type postStream struct {
 	mu       sync.Mutex
 	w        http.ResponseWriter
+	rc       *http.ResponseController
+	timeout  time.Duration // bounds each write
 	sse      bool // the client accepts text/event-stream
 	started  bool
 	finished bool
@@ -168,6 +190,7 @@ func (p *postStream) emit(raw []byte) bool {
 		p.w.WriteHeader(http.StatusOK)
 		p.started = true
 	}
+	_ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout))
 	if err := writeSSE(p.w, raw); err != nil {
 		return false
 	}
@@ -181,6 +204,7 @@ func (p *postStream) finish(resp []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.finished = true
+	_ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout))
 	if p.started {
 		_ = writeSSE(p.w, resp)
 		return
@@ -196,10 +220,13 @@ func (g *Gateway) serveInitialize(w http.ResponseWriter, r *http.Request, req *j
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "initialize must be a request with an id"))
 		return
 	}
-	s, resp, err := g.newSession(r.Context(), req)
+	s, resp, err := g.newSession(r.Context(), req, clientAddr(r))
 	if err != nil {
 		status := http.StatusServiceUnavailable
-		if errors.Is(err, errTooManySessions) || errors.Is(err, errClosed) {
+		if errors.Is(err, errTooManyForClient) {
+			status = http.StatusTooManyRequests
+		}
+		if errors.Is(err, errTooManySessions) || errors.Is(err, errTooManyForClient) || errors.Is(err, errClosed) {
 			writeJSONError(w, status, encodeResponse(req.ID, nil, rpcError(codeUnavailable, err.Error())))
 			return
 		}
@@ -289,6 +316,8 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.listening.Store(0)
+	rc := http.NewResponseController(w)
+	defer rc.SetWriteDeadline(time.Time{}) // the connection may serve another request
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache, no-transform")
@@ -306,10 +335,12 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			return
 		case raw := <-s.out:
+			_ = rc.SetWriteDeadline(time.Now().Add(g.opts.StreamWriteTimeout))
 			if writeSSE(w, raw) != nil {
 				return
 			}
 		case <-keepAlive.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(g.opts.StreamWriteTimeout))
 			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
 				return
 			}
@@ -331,10 +362,28 @@ func (g *Gateway) serveDelete(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown or ended session", http.StatusNotFound)
 		return
 	}
-	g.log.Info("session ended by the client", "session", sid)
+	g.log.Info("session ended by the client", "session", s.logID())
 	// The upstreams are closed in the background: the client need not wait.
 	go s.close()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// decodeFactor is how many times its size a request is charged against
+// MaxInflightBytes: encoding/json's generic form of a body of small values
+// (numbers, empty objects) takes up to about this much.
+const decodeFactor = 16
+
+// inflightWait bounds how long a request waits for the in-flight byte
+// budget before it is answered 503.
+const inflightWait = 10 * time.Second
+
+// clientAddr is the address sessions are counted under: the peer's IP.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // readBody reads the request body, at most max bytes, in one allocation

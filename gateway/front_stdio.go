@@ -90,7 +90,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 				}
 				continue
 			}
-			ns, resp, err := g.newSession(ctx, req)
+			ns, resp, err := g.newSession(ctx, req, "stdio")
 			if err != nil {
 				write(encodeResponse(req.ID, nil, rpcError(codeUnavailable, err.Error())))
 				continue

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/limit"
 	"github.com/toolgate/toolgate/limit/memory"
@@ -54,11 +56,13 @@ type Options struct {
 	// session's client; a client that lets it fill (it reads no stream) has
 	// its session closed, with the reason logged. Default 1024.
 	SessionQueue int
-	// MaxInflightBytes bounds the request bytes the HTTP front decodes at
-	// once, across all clients; a request that would exceed it waits (up
-	// to the request's own deadline) for others to finish. Memory per
-	// request is a small multiple of its size, so this bounds the memory
-	// hostile bodies can take. Default 32 MiB.
+	// MaxInflightBytes bounds the memory the HTTP front spends on the
+	// requests it is serving, across all clients: each request is charged
+	// decodeFactor (16) times its size, about the most its decoded form can
+	// take, from when its body is read until it is answered. A request
+	// that would exceed the budget waits for others to finish, and after
+	// 10s is answered 503. Default 128 MiB: two 4 MiB bodies at a time,
+	// thousands of small ones.
 	MaxInflightBytes int64
 	// HTTPClient reaches HTTP upstreams; default: a keep-alive client.
 	HTTPClient *http.Client
@@ -68,6 +72,15 @@ type Options struct {
 	// none. A tool that differs from its pin is logged and flagged, and
 	// refused where the policy says pinned: true.
 	Pins *scan.Pins
+	// StreamWriteTimeout bounds one write to a client's event stream; a
+	// client that does not take a message within it loses the stream (the
+	// message waits in the session's queue). Default 30s.
+	StreamWriteTimeout time.Duration
+	// LogFloodInterval is the least time between two log lines about the
+	// same kind of unwanted traffic from one peer (undecodable upstream
+	// messages, dropped notifications, refused requests); the next line
+	// counts those held back. Default 1m.
+	LogFloodInterval time.Duration
 	// Methods sends requests and notifications of methods the gateway does
 	// not know (method → server name). Any other unknown request is
 	// answered -32601 and any other unknown notification dropped: a
@@ -89,8 +102,12 @@ type Gateway struct {
 	schemas schemaCache
 	catalog *catalog
 
-	mu       sync.Mutex
-	sessions map[string]*session
+	inflight *semaphore.Weighted // request bytes being decoded and served
+	floodLog *floodLog
+
+	mu        sync.Mutex
+	sessions  map[string]*session
+	perClient map[string]int // sessions per client address
 	closed   bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -121,6 +138,12 @@ func New(opts *Options) (*Gateway, error) {
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = 10000
 	}
+	if o.StreamWriteTimeout <= 0 {
+		o.StreamWriteTimeout = 30 * time.Second
+	}
+	if o.LogFloodInterval <= 0 {
+		o.LogFloodInterval = time.Minute
+	}
 	if o.MaxSessionsPerClient <= 0 {
 		o.MaxSessionsPerClient = 100
 	}
@@ -128,10 +151,7 @@ func New(opts *Options) (*Gateway, error) {
 		o.SessionQueue = 1024
 	}
 	if o.MaxInflightBytes <= 0 {
-		o.MaxInflightBytes = 32 << 20
-	}
-	if o.MaxInflightBytes < o.MaxBodyBytes {
-		o.MaxInflightBytes = o.MaxBodyBytes
+		o.MaxInflightBytes = 128 << 20
 	}
 	if o.Version == "" {
 		o.Version = "dev"
@@ -167,7 +187,10 @@ func New(opts *Options) (*Gateway, error) {
 		log:      o.Logger,
 		limiter:  o.Limiter,
 		client:   o.HTTPClient,
-		sessions: make(map[string]*session),
+		sessions:  make(map[string]*session),
+		perClient: make(map[string]int),
+		inflight:  semaphore.NewWeighted(o.MaxInflightBytes),
+		floodLog:  newFloodLog(o.Logger, o.LogFloodInterval),
 		stop:     make(chan struct{}),
 		catalog:  newCatalog(o.Pins),
 	}
@@ -221,6 +244,7 @@ func (g *Gateway) Close() error {
 	close(g.stop)
 	sessions := g.sessions
 	g.sessions = map[string]*session{}
+	g.perClient = map[string]int{}
 	g.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range sessions {
@@ -232,8 +256,11 @@ func (g *Gateway) Close() error {
 	return nil
 }
 
-var errTooManySessions = errors.New("too many sessions")
-var errClosed = errors.New("gateway is closed")
+var (
+	errTooManySessions  = errors.New("too many sessions")
+	errTooManyForClient = errors.New("too many sessions from this client address")
+	errClosed           = errors.New("gateway is closed")
+)
 
 func (g *Gateway) addSession(s *session) error {
 	g.mu.Lock()
@@ -244,7 +271,11 @@ func (g *Gateway) addSession(s *session) error {
 	if len(g.sessions) >= g.opts.MaxSessions {
 		return errTooManySessions
 	}
+	if g.perClient[s.client] >= g.opts.MaxSessionsPerClient {
+		return errTooManyForClient
+	}
 	g.sessions[s.id] = s
+	g.perClient[s.client]++
 	return nil
 }
 
@@ -254,12 +285,23 @@ func (g *Gateway) session(id string) *session {
 	return g.sessions[id]
 }
 
+// removeSession forgets the session with the id and returns it (nil when
+// there is none); the caller closes it.
 func (g *Gateway) removeSession(id string) *session {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.sessions[id]
-	delete(g.sessions, id)
+	if s != nil {
+		g.forgetLocked(s)
+	}
 	return s
+}
+
+func (g *Gateway) forgetLocked(s *session) {
+	delete(g.sessions, s.id)
+	if g.perClient[s.client]--; g.perClient[s.client] <= 0 {
+		delete(g.perClient, s.client)
+	}
 }
 
 // sweep ends sessions idle for longer than SessionIdleTimeout.
@@ -274,11 +316,13 @@ func (g *Gateway) sweep() {
 		case now := <-t.C:
 			var idle []*session
 			g.mu.Lock()
-			for id, s := range g.sessions {
+			for _, s := range g.sessions {
 				if now.Sub(s.lastUsed()) > g.opts.SessionIdleTimeout && s.busy.Load() == 0 && !s.pinned.Load() {
 					idle = append(idle, s)
-					delete(g.sessions, id)
 				}
+			}
+			for _, s := range idle {
+				g.forgetLocked(s)
 			}
 			g.mu.Unlock()
 			for _, s := range idle {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ import (
 type session struct {
 	id       string // a bearer secret: never logged nor shown, see label
 	label    string // names the session in logs, limits and approvals
+	client   string // the client's address, for the per-client session cap
+	flood    *floodLog
 	g        *Gateway
 	ident    *toolgate.Identity
 	protocol string
@@ -91,9 +94,6 @@ type srvReqInfo struct {
 	token any // the request's progress token, or nil
 }
 
-// maxQueued bounds the messages waiting for a standalone stream.
-const maxQueued = 1024
-
 // logID is what logs show of the session: its label, never its id.
 func (s *session) logID() string { return s.label }
 
@@ -108,7 +108,7 @@ type initializeParams struct {
 // newSession handles initialize: it negotiates the protocol revision, opens
 // the upstream sessions with the client's own capabilities, and answers
 // with the merged capabilities.
-func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request) (*session, []byte, error) {
+func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string) (*session, []byte, error) {
 	var p initializeParams
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(req.Params, &params); err != nil || params == nil {
@@ -130,6 +130,8 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request) (*sessio
 	s := &session{
 		id:         sid,
 		label:      sessionLabel(sid),
+		client:     client,
+		flood:      newFloodLog(g.log.With("session", sessionLabel(sid)), g.opts.LogFloodInterval),
 		g:          g,
 		ident:      toolgate.Anonymous(),
 		protocol:   version,
@@ -139,7 +141,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request) (*sessio
 		srvReqs:    map[any]srvReqInfo{},
 		srvReqsRev: map[srvReq]any{},
 		srvTokens:  map[any]int{},
-		out:        make(chan []byte, maxQueued),
+		out:        make(chan []byte, g.opts.SessionQueue),
 		done:       make(chan struct{}),
 	}
 	s.touch()
@@ -193,9 +195,9 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
 	log := s.g.log.With("session", s.logID())
 	if slot.srv.URL != "" {
-		slot.conn = newHTTPUpstream(slot.srv, s.g.client, log, onMessage)
+		slot.conn = newHTTPUpstream(slot.srv, s.g.client, log, s.flood, onMessage)
 	} else {
-		u, err := startStdioUpstream(ctx, slot.srv, log, onMessage)
+		u, err := startStdioUpstream(ctx, slot.srv, log, s.flood, onMessage)
 		if err != nil {
 			slot.err = err
 			return
@@ -324,6 +326,9 @@ func (s *session) request(ctx context.Context, req *jsonrpc.Request, emit func([
 
 // forward sends a request to one upstream and returns its response, with
 // the client's id.
+// errCallTimeout is the cause of a context that ran out of a call's timeout.
+var errCallTimeout = errors.New("upstream call timed out")
+
 func (s *session) forward(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool) []byte {
 	data, _ := s.forwardCall(ctx, up, req, emit)
 	return data
@@ -333,7 +338,13 @@ func (s *session) forward(ctx context.Context, up int, req *jsonrpc.Request, emi
 // serve the request at all (unreachable, gone, or no answer), as opposed to
 // answering it, even with an error.
 func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool) ([]byte, bool) {
-	resp, rerr, failed := s.exchange(ctx, up, req, emit)
+	return s.forwardWithin(ctx, up, req, emit, 0)
+}
+
+// forwardWithin is forwardCall with a timeout other than the server's own
+// (zero keeps the server's).
+func (s *session) forwardWithin(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) ([]byte, bool) {
+	resp, rerr, failed := s.exchange(ctx, up, req, emit, timeout)
 	if rerr != nil {
 		return encodeResponse(req.ID, nil, rerr), failed
 	}
@@ -342,11 +353,22 @@ func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request,
 
 // exchange sends req's method and params to upstream up under an id of the
 // gateway's, and returns the upstream's result, or the error for the
-// client; failed reports that the upstream never served the request.
-func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool) (*jsonrpc.Response, *jsonrpc.Error, bool) {
+// client; failed reports that the upstream never served the request. The
+// upstream has timeout to answer (zero: the server's timeout); past it,
+// the request is cancelled upstream and the client told why.
+func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) (*jsonrpc.Response, *jsonrpc.Error, bool) {
 	slot := s.ups[up]
 	if !slot.ok() {
 		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), true
+	}
+	fromPolicy := timeout > 0
+	if !fromPolicy {
+		timeout = slot.srv.Timeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errCallTimeout)
+		defer cancel()
 	}
 	upID := slot.nextID()
 	fl := &inflight{up: up, upID: upID, emit: emit}
@@ -371,9 +393,17 @@ func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, em
 	resp, _, err := slot.conn.call(ctx, upReq, encodeRequest(upID, req.Method, req.Params), func(m message) { s.fromUpstream(up, m, emit) })
 	if err != nil {
 		if ctx.Err() != nil {
-			// The client went away or cancelled: tell the upstream, which
-			// may have acted on the request already.
+			// Out of time, or the client went away or cancelled: tell the
+			// upstream, which may have acted on the request already.
 			s.cancelUpstream(up, upID)
+			if context.Cause(ctx) == errCallTimeout {
+				key := "the server's timeout"
+				if fromPolicy {
+					key = "the tool's timeout in the policy"
+				}
+				s.g.log.Warn("upstream call timed out", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "timeout", timeout)
+				return nil, rpcError(codeUnavailable, fmt.Sprintf("upstream %s did not answer within %s, so the request was cancelled (raise %s to wait longer)", slot.srv.Name, timeout, key)), false
+			}
 			return nil, rpcError(codeInternal, "request cancelled"), false
 		}
 		s.g.log.Error("upstream call failed", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "err", err)
@@ -590,7 +620,10 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 
 // push delivers a message that belongs to no open request stream: to the
 // standalone stream when one is open, else to the most recent request
-// stream, else it waits in a bounded queue.
+// stream, else it waits in a bounded queue. A client whose open stream lets
+// the queue fill is not reading it: its session is closed, so that it
+// holds no more memory and the others are unaffected. Without an open
+// stream the oldest waiting message is dropped instead.
 func (s *session) push(raw []byte) {
 	if s.listening.Load() == 0 {
 		s.mu.Lock()
@@ -600,9 +633,25 @@ func (s *session) push(raw []byte) {
 			return
 		}
 	}
-	select {
-	case s.out <- raw:
-	default:
-		s.g.log.Warn("dropping a server message: the client reads no stream", "session", s.logID())
+	for {
+		select {
+		case s.out <- raw:
+			return
+		default:
+		}
+		if s.listening.Load() != 0 {
+			s.g.log.Warn("closing a session: its client does not read the stream it opened",
+				"session", s.logID(), "queued", cap(s.out), "limit", "session_queue")
+			if s.g.removeSession(s.id) != nil {
+				go s.close()
+			}
+			return
+		}
+		select {
+		case <-s.out:
+			s.flood.Warn("queue full", "dropping the oldest server message: the client opened no stream to receive it",
+				"queued", cap(s.out), "limit", "session_queue")
+		default:
+		}
 	}
 }

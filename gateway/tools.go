@@ -106,7 +106,7 @@ func (s *session) list(ctx context.Context, req *jsonrpc.Request, emit func([]by
 	if err != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 	}
-	resp, rerr, _ := s.exchange(ctx, gc.Up, upReq, emit)
+	resp, rerr, _ := s.exchange(ctx, gc.Up, upReq, emit, 0)
 	if rerr != nil {
 		return encodeResponse(req.ID, nil, rerr)
 	}
@@ -317,7 +317,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 		}
 	}
-	data, failed := s.forwardCall(ctx, tool.up, req, emit)
+	data, failed := s.forwardWithin(ctx, tool.up, req, emit, s.g.Policy().Timeout(p.Name, call.Categories))
 	if failed && len(taken) > 0 {
 		// The call never reached a working upstream: its quota goes back.
 		if err := policy.Rollback(ctx, s.g.limiter, call, taken); err != nil {

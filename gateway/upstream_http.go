@@ -24,6 +24,7 @@ type httpUpstream struct {
 	srv       *Server
 	client    *http.Client
 	log       *slog.Logger
+	flood     *floodLog     // for what a misbehaving server could repeat at will
 	onMessage func(message) // unsolicited messages from the GET stream
 
 	ctx    context.Context // lifetime of the upstream session
@@ -34,9 +35,9 @@ type httpUpstream struct {
 	protocol  string
 }
 
-func newHTTPUpstream(srv *Server, client *http.Client, log *slog.Logger, onMessage func(message)) *httpUpstream {
+func newHTTPUpstream(srv *Server, client *http.Client, log *slog.Logger, flood *floodLog, onMessage func(message)) *httpUpstream {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &httpUpstream{srv: srv, client: client, log: log, onMessage: onMessage, ctx: ctx, cancel: cancel}
+	return &httpUpstream{srv: srv, client: client, log: log, flood: flood, onMessage: onMessage, ctx: ctx, cancel: cancel}
 }
 
 func (u *httpUpstream) newRequest(ctx context.Context, method string, body []byte) (*http.Request, error) {
@@ -144,7 +145,7 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 			}
 			m, e := decodeMessage(data, maxUpstreamDepth)
 			if e != nil {
-				u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", e.Message)
+				u.flood.Warn("undecodable "+u.srv.Name, "upstream sent an undecodable event", "server", u.srv.Name, "err", e.Message)
 				continue
 			}
 			if r, ok := m.msg.(*jsonrpc.Response); ok && r.ID == req.ID {
@@ -227,7 +228,7 @@ func (u *httpUpstream) listen() {
 				}
 				m, e := decodeMessage(data, maxUpstreamDepth)
 				if e != nil {
-					u.log.Warn("upstream sent an undecodable event", "server", u.srv.Name, "err", e.Message)
+					u.flood.Warn("undecodable "+u.srv.Name, "upstream sent an undecodable event", "server", u.srv.Name, "err", e.Message)
 					continue
 				}
 				u.onMessage(m)

@@ -22,6 +22,7 @@ import (
 type stdioUpstream struct {
 	srv       *Server
 	log       *slog.Logger
+	flood     *floodLog // for what a misbehaving server could repeat at will
 	onMessage func(message)
 
 	cmd   *exec.Cmd
@@ -40,7 +41,7 @@ type stdioPending struct {
 	token   any // progress token of the call, if any
 }
 
-func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, onMessage func(message)) (*stdioUpstream, error) {
+func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, flood *floodLog, onMessage func(message)) (*stdioUpstream, error) {
 	if len(srv.Command) == 0 {
 		return nil, fmt.Errorf("upstream %s: no command", srv.Name)
 	}
@@ -63,7 +64,7 @@ func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, onMe
 		return nil, fmt.Errorf("upstream %s: starting %q: %w", srv.Name, srv.Command[0], err)
 	}
 	u := &stdioUpstream{
-		srv: srv, log: log, onMessage: onMessage,
+		srv: srv, log: log, flood: flood, onMessage: onMessage,
 		cmd: cmd, stdin: stdin,
 		pending: make(map[any]*stdioPending),
 		done:    make(chan struct{}),
@@ -77,7 +78,7 @@ func (u *stdioUpstream) logStderr(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
-		u.log.Debug("upstream stderr", "server", u.srv.Name, "line", sc.Text())
+		u.flood.Debug("stderr "+u.srv.Name, "upstream stderr", "server", u.srv.Name, "line", sc.Text())
 	}
 }
 
@@ -95,7 +96,7 @@ func (u *stdioUpstream) read(stdout io.Reader) {
 		}
 		m, derr := decodeMessage(line, maxUpstreamDepth)
 		if derr != nil {
-			u.log.Warn("upstream wrote an undecodable line", "server", u.srv.Name, "err", derr.Message)
+			u.flood.Warn("undecodable "+u.srv.Name, "upstream wrote an undecodable line", "server", u.srv.Name, "err", derr.Message)
 			continue
 		}
 		u.dispatch(m)
@@ -133,7 +134,7 @@ func (u *stdioUpstream) dispatch(m message) {
 		if p != nil {
 			p.resp <- m
 		} else {
-			u.log.Debug("upstream answered an unknown request", "server", u.srv.Name, "id", msg.ID.Raw())
+			u.flood.Debug("unknown response "+u.srv.Name, "upstream answered an unknown request", "server", u.srv.Name)
 		}
 	case *jsonrpc.Request:
 		if msg.Method == "notifications/progress" {

@@ -33,7 +33,18 @@ const (
 	DefaultReadTimeout       = Duration(60 * time.Second)
 	DefaultIdleTimeout       = Duration(120 * time.Second)
 	DefaultMaxHeaderBytes    = 64 << 10 // 64 KiB
+
+	DefaultMaxSessions          = 10000
+	DefaultMaxSessionsPerClient = 100
+	DefaultSessionQueue         = 1024
+	DefaultMaxInflightBytes     = 32 << 20 // 32 MiB
+	DefaultSessionIdleTimeout   = Duration(30 * time.Minute)
 )
+
+// MaxCount is the largest max_sessions, max_sessions_per_client and
+// session_queue a file may set: far beyond what one process serves, and
+// small enough that a typo cannot make the gateway allocate gigabytes.
+const MaxCount = 1_000_000
 
 // MaxHeaderBytesLimit is the largest max_header_bytes a file may set: the
 // net/http default, which no MCP client needs more than.
@@ -90,6 +101,25 @@ type Config struct {
 	IdleTimeout Duration `json:"idle_timeout"`
 	// MaxHeaderBytes bounds the size of a request's headers.
 	MaxHeaderBytes int64 `json:"max_header_bytes"`
+	// MaxSessions bounds the client sessions open at once.
+	MaxSessions int `json:"max_sessions"`
+	// MaxSessionsPerClient bounds the sessions one client address (the
+	// HTTP peer's IP) may hold at once.
+	MaxSessionsPerClient int `json:"max_sessions_per_client"`
+	// SessionQueue bounds the server→client messages waiting for one
+	// session's client; a session whose client lets it fill is closed.
+	SessionQueue int `json:"session_queue"`
+	// MaxInflightBytes bounds the request bytes the HTTP front decodes at
+	// once, across all clients. It is at least MaxBodyBytes: when the file
+	// leaves it out it is the default or MaxBodyBytes, whichever is larger.
+	MaxInflightBytes int64 `json:"max_inflight_bytes"`
+	// SessionIdleTimeout ends a client session that has made no request
+	// for this long.
+	SessionIdleTimeout Duration `json:"session_idle_timeout"`
+	// Methods sends requests and notifications of MCP methods the gateway
+	// does not handle itself to one server: method name → a key of
+	// Servers. Unknown methods not listed reach no upstream.
+	Methods map[string]string `json:"methods,omitempty"`
 	// Pins is the file of tool definitions recorded by `toolgate scan
 	// --pin`, relative to the configuration's directory; "" for none. A
 	// tool whose definition differs is flagged, and refused where the
@@ -228,6 +258,12 @@ func Default() *Config {
 		ReadTimeout:       DefaultReadTimeout,
 		IdleTimeout:       DefaultIdleTimeout,
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+
+		MaxSessions:          DefaultMaxSessions,
+		MaxSessionsPerClient: DefaultMaxSessionsPerClient,
+		SessionQueue:         DefaultSessionQueue,
+		MaxInflightBytes:     DefaultMaxInflightBytes,
+		SessionIdleTimeout:   DefaultSessionIdleTimeout,
 	}
 }
 

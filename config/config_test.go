@@ -29,8 +29,73 @@ func TestParseDefaults(t *testing.T) {
 	if d.Listen != "127.0.0.1:8080" || d.Auth != "none" || d.Store != "sqlite://toolgate.db" || d.Limits != "memory" ||
 		d.MaxBodyBytes != 4<<20 || d.MaxDepth != 64 || d.ListDefaultDenied || time.Duration(d.UpstreamTimeout) != 30*time.Second ||
 		time.Duration(d.ReadHeaderTimeout) != 10*time.Second || time.Duration(d.ReadTimeout) != time.Minute ||
-		time.Duration(d.IdleTimeout) != 2*time.Minute || d.MaxHeaderBytes != 64<<10 {
+		time.Duration(d.IdleTimeout) != 2*time.Minute || d.MaxHeaderBytes != 64<<10 ||
+		d.MaxSessions != 10000 || d.MaxSessionsPerClient != 100 || d.SessionQueue != 1024 ||
+		d.MaxInflightBytes != 32<<20 || time.Duration(d.SessionIdleTimeout) != 30*time.Minute || d.Methods != nil {
 		t.Errorf("Default() = %+v", d)
+	}
+}
+
+func TestParseSessionBounds(t *testing.T) {
+	type bounds struct {
+		maxSessions, perClient, queue int
+		inflight, body                int64
+		idle                          time.Duration
+		methods                       map[string]string
+	}
+	def := bounds{10000, 100, 1024, 32 << 20, 4 << 20, 30 * time.Minute, nil}
+	tests := []struct {
+		name string
+		doc  string
+		want bounds
+	}{
+		{"defaults", "", def},
+		{"every key", `max_sessions: 50
+max_sessions_per_client: 1
+session_queue: 16
+max_inflight_bytes: 8MiB
+session_idle_timeout: 5m
+`, bounds{50, 1, 16, 8 << 20, 4 << 20, 5 * time.Minute, nil}},
+		{"upper bounds", "max_sessions: 1_000_000\nmax_sessions_per_client: 1000000\nsession_queue: 1000000\n",
+			bounds{1000000, 1000000, 1000000, 32 << 20, 4 << 20, 30 * time.Minute, nil}},
+		{"numbers of bytes and seconds", "max_inflight_bytes: 1048576\nmax_body_bytes: 1048576\nsession_idle_timeout: 90\n",
+			bounds{10000, 100, 1024, 1 << 20, 1 << 20, 90 * time.Second, nil}},
+		{"in-flight equal to the body bound", "max_body_bytes: 64MiB\nmax_inflight_bytes: 64MiB\n",
+			bounds{10000, 100, 1024, 64 << 20, 64 << 20, 30 * time.Minute, nil}},
+		{"in-flight default follows a larger body bound", "max_body_bytes: 48MiB\n",
+			bounds{10000, 100, 1024, 48 << 20, 48 << 20, 30 * time.Minute, nil}},
+		{"in-flight default above a smaller body bound", "max_body_bytes: 1MiB\n",
+			bounds{10000, 100, 1024, 32 << 20, 1 << 20, 30 * time.Minute, nil}},
+		{"null keeps the defaults", "max_sessions:\nsession_queue: null\nmax_inflight_bytes: ~\nsession_idle_timeout:\nmethods:\n", def},
+		{"methods", `methods:
+  notifications/x-audit: docs
+  vendor/search: clerk
+servers:
+  clerk: {command: [x]}
+  docs: {url: http://127.0.0.1:9000/mcp}
+`, bounds{10000, 100, 1024, 32 << 20, 4 << 20, 30 * time.Minute,
+			map[string]string{"notifications/x-audit": "docs", "vendor/search": "clerk"}}},
+		{"methods from the environment", "servers:\n  docs: {url: http://x}\nmethods: {vendor/search: \"${TG_TEST_METHOD_SERVER}\"}\n",
+			bounds{10000, 100, 1024, 32 << 20, 4 << 20, 30 * time.Minute, map[string]string{"vendor/search": "docs"}}},
+		{"methods empty", "methods: {}\n", def},
+		{"JSON", `{"max_sessions": 7, "max_sessions_per_client": 2, "session_queue": 64,
+ "max_inflight_bytes": "16MiB", "session_idle_timeout": "1h",
+ "servers": {"a": {"url": "http://x"}}, "methods": {"a/b": "a"}}`,
+			bounds{7, 2, 64, 16 << 20, 4 << 20, time.Hour, map[string]string{"a/b": "a"}}},
+	}
+	t.Setenv("TG_TEST_METHOD_SERVER", "docs")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.doc), "c.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := bounds{c.MaxSessions, c.MaxSessionsPerClient, c.SessionQueue,
+				c.MaxInflightBytes, c.MaxBodyBytes, time.Duration(c.SessionIdleTimeout), c.Methods}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -336,6 +401,64 @@ func TestParseErrors(t *testing.T) {
 			[]string{`1:19: max_header_bytes: must be at most 1MiB`}},
 		{"max_header_bytes zero", "max_header_bytes: 0\n",
 			[]string{`1:19: max_header_bytes: must be at least 1 byte`}},
+		{"max_sessions zero", "max_sessions: 0\n",
+			[]string{`1:15: max_sessions: must be between 1 and 1000000, not 0`}},
+		{"max_sessions negative", "max_sessions: -5\n",
+			[]string{`1:15: max_sessions: must be between 1 and 1000000, not -5`}},
+		{"max_sessions too many", "max_sessions: 1000001\n",
+			[]string{`1:15: max_sessions: must be between 1 and 1000000, not 1000001`}},
+		{"max_sessions not number", "max_sessions: lots\n",
+			[]string{`1:15: max_sessions: must be a whole number, not "lots"`}},
+		{"max_sessions list", "max_sessions: [1]\n",
+			[]string{`1:15: max_sessions: must be a number, not a list`}},
+		{"max_sessions_per_client zero", "max_sessions_per_client: 0\n",
+			[]string{`1:26: max_sessions_per_client: must be between 1 and 1000000, not 0`}},
+		{"max_sessions_per_client fraction", "max_sessions_per_client: 1.5\n",
+			[]string{`1:26: max_sessions_per_client: must be a whole number, not "1.5"`}},
+		{"max_sessions_per_client camelCase", "maxSessionsPerClient: 1\n",
+			[]string{`1:1: unknown key "maxSessionsPerClient" (did you mean "max_sessions_per_client"?)`}},
+		{"session_queue zero", "session_queue: 0\n",
+			[]string{`1:16: session_queue: must be between 1 and 1000000, not 0`}},
+		{"session_queue too long", "session_queue: 99999999999\n",
+			[]string{`1:16: session_queue: must be between 1 and 1000000, not 99999999999`}},
+		{"session_queue not number", "session_queue: deep\n",
+			[]string{`1:16: session_queue: must be a whole number, not "deep"`}},
+		{"max_inflight_bytes zero", "max_inflight_bytes: 0\n",
+			[]string{`1:21: max_inflight_bytes: must be at least 1 byte`}},
+		{"max_inflight_bytes bad", "max_inflight_bytes: 32 megs\n",
+			[]string{`1:21: max_inflight_bytes: must be a number of bytes or a size such as "4MiB", not "32 megs"`}},
+		{"max_inflight_bytes overflow", "max_inflight_bytes: 99999999999999GiB\n",
+			[]string{`1:21: max_inflight_bytes: "99999999999999GiB" is too large`}},
+		{"max_inflight_bytes below the default body bound", "max_inflight_bytes: 1MiB\n",
+			[]string{`1:21: max_inflight_bytes: must be at least max_body_bytes (4MiB), or no request of the largest size could ever be decoded; it is 1MiB`}},
+		{"max_inflight_bytes below max_body_bytes after it", "max_inflight_bytes: 1000000\nmax_body_bytes: 1000001\n",
+			[]string{`1:21: max_inflight_bytes: must be at least max_body_bytes (1000001 bytes), or no request of the largest size could ever be decoded; it is 1000000 bytes`}},
+		{"session_idle_timeout zero", "session_idle_timeout: 0\n",
+			[]string{`1:23: session_idle_timeout: must be longer than 0`}},
+		{"session_idle_timeout bad", "session_idle_timeout: never\n",
+			[]string{`1:23: session_idle_timeout: invalid duration "never"`}},
+		{"methods not mapping", "methods: [vendor/x]\n",
+			[]string{`1:10: methods: must be a mapping of keys to values, not a list`}},
+		{"methods unknown server", "servers:\n  clerk: {command: [x]}\n  docs: {url: http://x}\nmethods:\n  vendor/search: dcos\n",
+			[]string{`5:18: methods.vendor/search: server "dcos" is not in servers (known servers: clerk, docs)`}},
+		{"methods unknown server before servers", "methods: {vendor/search: b}\nservers:\n  a: {url: http://x}\n",
+			[]string{`1:26: methods.vendor/search: server "b" is not in servers (known servers: a)`}},
+		{"methods without servers", "methods:\n  vendor/search: docs\n",
+			[]string{`2:18: methods.vendor/search: server "docs" is not in servers (servers lists none)`}},
+		{"methods empty server name", "servers:\n  a: {url: http://x}\nmethods: {vendor/x: \"\"}\n",
+			[]string{`3:21: methods.vendor/x: server "" is not in servers (known servers: a)`}},
+		{"methods empty method", "servers:\n  a: {url: http://x}\nmethods:\n  \"\": a\n",
+			[]string{`4:3: methods: the method name must not be empty`}},
+		{"methods blank method", "servers:\n  a: {url: http://x}\nmethods: {\" \": a}\n",
+			[]string{`3:11: methods: the method name must not be empty`}},
+		{"methods null server", "servers:\n  a: {url: http://x}\nmethods:\n  vendor/x:\n",
+			[]string{`4:3: methods.vendor/x: has no value (write the name of the server that gets vendor/x)`}},
+		{"methods list server", "servers:\n  a: {url: http://x}\nmethods:\n  vendor/x: [a]\n",
+			[]string{`4:13: methods.vendor/x: must be the name of a server, not a list`}},
+		{"methods env unset", "servers:\n  a: {url: http://x}\nmethods: {vendor/x: \"${TG_TEST_UNSET}\"}\n",
+			[]string{`3:22: methods.vendor/x: environment variable TG_TEST_UNSET is not set`}},
+		{"methods duplicate", "servers:\n  a: {url: http://x}\nmethods:\n  vendor/x: a\n  vendor/x: a\n",
+			[]string{`5:3: methods: duplicate key "vendor/x" (first at line 4)`}},
 		{"server timeout zero", "servers:\n  a:\n    url: http://x\n    timeout: 0s\n",
 			[]string{`4:14: servers.a.timeout: must be longer than 0`}},
 		{"server timeout bad", "servers:\n  a:\n    command: [x]\n    timeout: forever\n",

@@ -509,7 +509,9 @@ func (d *decoder) strMap(n *yaml.Node, path string, key func(k *yaml.Node, path 
 var (
 	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins",
 		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
-		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes", "pins", "directory"}
+		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
+		"max_sessions", "max_sessions_per_client", "session_queue", "max_inflight_bytes",
+		"session_idle_timeout", "methods", "pins", "directory"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout"}
 )
 
@@ -575,7 +577,8 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		d.errorf(root, "", "the configuration must be a mapping (listen:, servers:, policies:, ...), not %s", describe(root))
 		return
 	}
-	var listenNode, authNode *yaml.Node
+	var listenNode, authNode, inflightNode *yaml.Node
+	var methods []methodRoute
 	for _, p := range d.pairs(root, "") {
 		k, v := p.key.Value, p.val
 		switch k {
@@ -643,6 +646,29 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 					c.MaxHeaderBytes = n
 				}
 			}
+		case "max_sessions":
+			if n, ok := d.integer(v, k, 1, MaxCount); ok {
+				c.MaxSessions = int(n)
+			}
+		case "max_sessions_per_client":
+			if n, ok := d.integer(v, k, 1, MaxCount); ok {
+				c.MaxSessionsPerClient = int(n)
+			}
+		case "session_queue":
+			if n, ok := d.integer(v, k, 1, MaxCount); ok {
+				c.SessionQueue = int(n)
+			}
+		case "max_inflight_bytes":
+			if n, ok := d.size(v, k); ok {
+				c.MaxInflightBytes = n
+				inflightNode = v
+			}
+		case "session_idle_timeout":
+			if t, ok := d.duration(v, k); ok {
+				c.SessionIdleTimeout = t
+			}
+		case "methods":
+			methods = d.methods(v, k)
 		case "directory":
 			d.directory(c, v, k)
 		case "pins":
@@ -660,6 +686,16 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		}
 		d.errorf(n, "listen", "%q is not a loopback address, which auth: none requires (anyone who can reach it could call every tool); listen on 127.0.0.1 or set auth: grants", c.Listen)
 	}
+	// One request of the largest size must fit in the in-flight budget. A
+	// file that sets only max_body_bytes gets a budget that fits it.
+	switch {
+	case inflightNode == nil:
+		c.MaxInflightBytes = max(c.MaxInflightBytes, c.MaxBodyBytes)
+	case c.MaxInflightBytes < c.MaxBodyBytes:
+		d.errorf(inflightNode, "max_inflight_bytes", "must be at least max_body_bytes (%s), or no request of the largest size could ever be decoded; it is %s",
+			formatSize(c.MaxBodyBytes), formatSize(c.MaxInflightBytes))
+	}
+	d.routeMethods(c, methods)
 	for _, s := range c.Servers {
 		if len(s.Command) > 0 {
 			if s.Cwd == "" {
@@ -669,6 +705,71 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 			}
 		}
 	}
+}
+
+// methodRoute is one entry of the methods mapping, kept until every server
+// is known.
+type methodRoute struct {
+	method, server string
+	node           *yaml.Node // the server name's value
+}
+
+// methods decodes the methods mapping: MCP method name → server name.
+func (d *decoder) methods(n *yaml.Node, path string) []methodRoute {
+	ps, _ := d.mapping(n, path)
+	var out []methodRoute
+	for _, p := range ps {
+		method := p.key.Value
+		if strings.TrimSpace(method) == "" {
+			d.errorf(p.key, path, "the method name must not be empty")
+			continue
+		}
+		kp := path + "." + method
+		v := d.deref(p.val)
+		if isNull(v) {
+			d.errorf(p.key, kp, "has no value (write the name of the server that gets %s)", method)
+			continue
+		}
+		server, ok := d.scalar(v, kp, "the name of a server")
+		if !ok {
+			continue
+		}
+		out = append(out, methodRoute{method, server, v})
+	}
+	return out
+}
+
+// routeMethods checks that every method is sent to a configured server and
+// fills c.Methods.
+func (d *decoder) routeMethods(c *Config, routes []methodRoute) {
+	for _, r := range routes {
+		if _, ok := c.Servers[r.server]; !ok {
+			known := "servers lists none"
+			if len(c.ServerNames) > 0 {
+				known = "known servers: " + strings.Join(c.ServerNames, ", ")
+			}
+			d.errorf(r.node, "methods."+r.method, "server %q is not in servers (%s)", r.server, known)
+			continue
+		}
+		if c.Methods == nil {
+			c.Methods = make(map[string]string, len(routes))
+		}
+		c.Methods[r.method] = r.server
+	}
+}
+
+// formatSize writes a byte count the way a file may: in the largest binary
+// unit that divides it exactly.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d%s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func (d *decoder) checkListen(n *yaml.Node, path, v string) {

@@ -74,7 +74,8 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	// No configuration file: both servers get the default HTTP limits.
+	// No configuration file: both servers get the default HTTP limits, and
+	// the gateway the default bounds.
 	limits := config.Default()
 	dirSrv := httpServer(dirHandler, limits)
 	go func() { _ = dirSrv.Serve(dirLn) }()
@@ -85,13 +86,13 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 	if err != nil {
 		return fmt.Errorf("demo: the sample policy: %w", err)
 	}
-	gw, err := gateway.New(&gateway.Options{
-		Servers: []gateway.Server{{Name: "directory", URL: "http://" + dirLn.Addr().String() + "/mcp",
-			Headers: map[string]string{"Authorization": "Bearer " + secretKey}}},
-		Policy:  eng,
-		Logger:  a.log,
-		Version: shortVersion(),
-	})
+	opts := gatewayOptions(limits)
+	opts.Servers = []gateway.Server{{Name: "directory", URL: "http://" + dirLn.Addr().String() + "/mcp",
+		Headers: map[string]string{"Authorization": "Bearer " + secretKey}}}
+	opts.Policy = eng
+	opts.Logger = a.log
+	opts.Version = shortVersion()
+	gw, err := gateway.New(&opts)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"sort"
@@ -55,6 +56,35 @@ func policyName(cfg *config.Config) string {
 	return ""
 }
 
+// gatewayOptions is what the configuration says of the gateway: its
+// servers, in the file's order, and its bounds. What comes from elsewhere
+// (the logger, the store, pins, the version) is left for the caller.
+func gatewayOptions(cfg *config.Config) gateway.Options {
+	servers := make([]gateway.Server, 0, len(cfg.ServerNames))
+	for _, name := range cfg.ServerNames {
+		s := cfg.Servers[name]
+		servers = append(servers, gateway.Server{
+			Name: name, Prefix: cfg.ToolPrefix(name),
+			Command: s.Command, Env: s.Env, Dir: s.Cwd, InheritEnv: s.InheritEnv,
+			URL: s.URL, Headers: s.Headers,
+			Timeout: time.Duration(s.Timeout),
+		})
+	}
+	return gateway.Options{
+		Servers:              servers,
+		MaxBodyBytes:         cfg.MaxBodyBytes,
+		MaxDepth:             cfg.MaxDepth,
+		AllowedOrigins:       cfg.AllowedOrigins,
+		UpstreamTimeout:      time.Duration(cfg.UpstreamTimeout),
+		SessionIdleTimeout:   time.Duration(cfg.SessionIdleTimeout),
+		MaxSessions:          cfg.MaxSessions,
+		MaxSessionsPerClient: cfg.MaxSessionsPerClient,
+		SessionQueue:         cfg.SessionQueue,
+		MaxInflightBytes:     cfg.MaxInflightBytes,
+		Methods:              maps.Clone(cfg.Methods),
+	}
+}
+
 // newRuntime builds the gateway the configuration describes. It refuses
 // settings this build cannot honour rather than running without them.
 func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, error) {
@@ -76,16 +106,6 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 			return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth: none serves anyone who can connect, so it is allowed on loopback addresses only (listen is %q)", cfg.File, cfg.Listen)
 		}
 	}
-	servers := make([]gateway.Server, 0, len(cfg.ServerNames))
-	for _, name := range cfg.ServerNames {
-		s := cfg.Servers[name]
-		servers = append(servers, gateway.Server{
-			Name: name, Prefix: cfg.ToolPrefix(name),
-			Command: s.Command, Env: s.Env, Dir: s.Cwd, InheritEnv: s.InheritEnv,
-			URL: s.URL, Headers: s.Headers,
-			Timeout: time.Duration(s.Timeout),
-		})
-	}
 	var pins *scan.Pins
 	if cfg.Pins != "" {
 		p, err := scan.LoadPins(cfg.PinsPath())
@@ -98,23 +118,18 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: opening the store %s: %w", cfg.File, cfg.StorePath(), err)
 	}
-	gw, err := gateway.New(&gateway.Options{
-		Approvals:       approval.NewManager(approvals, nil),
-		Pins:            pins,
-		Servers:         servers,
-		Logger:          a.log,
-		MaxBodyBytes:    cfg.MaxBodyBytes,
-		MaxDepth:        cfg.MaxDepth,
-		AllowedOrigins:  cfg.AllowedOrigins,
-		UpstreamTimeout: time.Duration(cfg.UpstreamTimeout),
-		Version:         shortVersion(),
-	})
+	opts := gatewayOptions(cfg)
+	opts.Approvals = approval.NewManager(approvals, nil)
+	opts.Pins = pins
+	opts.Logger = a.log
+	opts.Version = shortVersion()
+	gw, err := gateway.New(&opts)
 	if err != nil {
 		approvals.Close()
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
 	}
 	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals}
-	opts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
+	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
 	name := policyName(cfg)
 	switch {
 	case name == "":
@@ -125,7 +140,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		sort.Strings(names)
 		a.log.Warn("no policy applies to anonymous callers, so every tools/call is denied; name one policy \"default\"", "policies", names)
 	case cfg.PolicyPath(name) != "":
-		rt.policy = gateway.NewPolicyFile(gw, cfg.PolicyPath(name), opts)
+		rt.policy = gateway.NewPolicyFile(gw, cfg.PolicyPath(name), popts)
 		if err := rt.policy.Load(); err != nil {
 			rt.close()
 			return nil, &reportedError{err: err}
@@ -136,7 +151,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 			rt.close()
 			return nil, fmt.Errorf("inline policy %q: %w", name, err)
 		}
-		gw.SetPolicy(eng.WithOptions(opts))
+		gw.SetPolicy(eng.WithOptions(popts))
 		a.log.Info("policy loaded", "policy", name, "inline", true)
 	}
 	return rt, nil

@@ -37,7 +37,7 @@ const (
 	DefaultMaxSessions          = 10000
 	DefaultMaxSessionsPerClient = 100
 	DefaultSessionQueue         = 1024
-	DefaultMaxInflightBytes     = 32 << 20 // 32 MiB
+	DefaultMaxInflightBytes     = 128 << 20 // 128 MiB
 	DefaultSessionIdleTimeout   = Duration(30 * time.Minute)
 )
 
@@ -80,6 +80,9 @@ type Config struct {
 	// allowed at /mcp besides loopback origins (http://localhost[:port],
 	// http://127.0.0.1[:port], http://[::1][:port]).
 	AllowedOrigins []string `json:"allowed_origins"`
+	// AllowedHosts are host names a request's Host header may carry
+	// besides the loopback names (for a proxy in front of toolgate).
+	AllowedHosts []string `json:"allowed_hosts"`
 	// MaxBodyBytes caps the size of one request body at /mcp.
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// MaxDepth caps the nesting of JSON values in a request.
@@ -109,8 +112,9 @@ type Config struct {
 	// SessionQueue bounds the server→client messages waiting for one
 	// session's client; a session whose client lets it fill is closed.
 	SessionQueue int `json:"session_queue"`
-	// MaxInflightBytes bounds the request bytes the HTTP front decodes at
-	// once, across all clients. It is at least MaxBodyBytes: when the file
+	// MaxInflightBytes is the memory budget of the requests the HTTP front
+	// serves at once, across all clients (each is charged 16 times its
+	// size). It is at least MaxBodyBytes: when the file
 	// leaves it out it is the default or MaxBodyBytes, whichever is larger.
 	MaxInflightBytes int64 `json:"max_inflight_bytes"`
 	// SessionIdleTimeout ends a client session that has made no request

@@ -31,7 +31,7 @@ func TestParseDefaults(t *testing.T) {
 		time.Duration(d.ReadHeaderTimeout) != 10*time.Second || time.Duration(d.ReadTimeout) != time.Minute ||
 		time.Duration(d.IdleTimeout) != 2*time.Minute || d.MaxHeaderBytes != 64<<10 ||
 		d.MaxSessions != 10000 || d.MaxSessionsPerClient != 100 || d.SessionQueue != 1024 ||
-		d.MaxInflightBytes != 32<<20 || time.Duration(d.SessionIdleTimeout) != 30*time.Minute || d.Methods != nil {
+		d.MaxInflightBytes != 128<<20 || time.Duration(d.SessionIdleTimeout) != 30*time.Minute || d.Methods != nil {
 		t.Errorf("Default() = %+v", d)
 	}
 }
@@ -43,7 +43,7 @@ func TestParseSessionBounds(t *testing.T) {
 		idle                          time.Duration
 		methods                       map[string]string
 	}
-	def := bounds{10000, 100, 1024, 32 << 20, 4 << 20, 30 * time.Minute, nil}
+	def := bounds{10000, 100, 1024, 128 << 20, 4 << 20, 30 * time.Minute, nil}
 	tests := []struct {
 		name string
 		doc  string
@@ -57,15 +57,15 @@ max_inflight_bytes: 8MiB
 session_idle_timeout: 5m
 `, bounds{50, 1, 16, 8 << 20, 4 << 20, 5 * time.Minute, nil}},
 		{"upper bounds", "max_sessions: 1_000_000\nmax_sessions_per_client: 1000000\nsession_queue: 1000000\n",
-			bounds{1000000, 1000000, 1000000, 32 << 20, 4 << 20, 30 * time.Minute, nil}},
+			bounds{1000000, 1000000, 1000000, 128 << 20, 4 << 20, 30 * time.Minute, nil}},
 		{"numbers of bytes and seconds", "max_inflight_bytes: 1048576\nmax_body_bytes: 1048576\nsession_idle_timeout: 90\n",
 			bounds{10000, 100, 1024, 1 << 20, 1 << 20, 90 * time.Second, nil}},
 		{"in-flight equal to the body bound", "max_body_bytes: 64MiB\nmax_inflight_bytes: 64MiB\n",
 			bounds{10000, 100, 1024, 64 << 20, 64 << 20, 30 * time.Minute, nil}},
-		{"in-flight default follows a larger body bound", "max_body_bytes: 48MiB\n",
-			bounds{10000, 100, 1024, 48 << 20, 48 << 20, 30 * time.Minute, nil}},
+		{"in-flight default follows a larger body bound", "max_body_bytes: 160MiB\n",
+			bounds{10000, 100, 1024, 160 << 20, 160 << 20, 30 * time.Minute, nil}},
 		{"in-flight default above a smaller body bound", "max_body_bytes: 1MiB\n",
-			bounds{10000, 100, 1024, 32 << 20, 1 << 20, 30 * time.Minute, nil}},
+			bounds{10000, 100, 1024, 128 << 20, 1 << 20, 30 * time.Minute, nil}},
 		{"null keeps the defaults", "max_sessions:\nsession_queue: null\nmax_inflight_bytes: ~\nsession_idle_timeout:\nmethods:\n", def},
 		{"methods", `methods:
   notifications/x-audit: docs
@@ -73,10 +73,10 @@ session_idle_timeout: 5m
 servers:
   clerk: {command: [x]}
   docs: {url: http://127.0.0.1:9000/mcp}
-`, bounds{10000, 100, 1024, 32 << 20, 4 << 20, 30 * time.Minute,
+`, bounds{10000, 100, 1024, 128 << 20, 4 << 20, 30 * time.Minute,
 			map[string]string{"notifications/x-audit": "docs", "vendor/search": "clerk"}}},
 		{"methods from the environment", "servers:\n  docs: {url: http://x}\nmethods: {vendor/search: \"${TG_TEST_METHOD_SERVER}\"}\n",
-			bounds{10000, 100, 1024, 32 << 20, 4 << 20, 30 * time.Minute, map[string]string{"vendor/search": "docs"}}},
+			bounds{10000, 100, 1024, 128 << 20, 4 << 20, 30 * time.Minute, map[string]string{"vendor/search": "docs"}}},
 		{"methods empty", "methods: {}\n", def},
 		{"JSON", `{"max_sessions": 7, "max_sessions_per_client": 2, "session_queue": 64,
  "max_inflight_bytes": "16MiB", "session_idle_timeout": "1h",
@@ -126,6 +126,7 @@ auth: grants
 store: postgres://tg:secret@db:5432/toolgate
 limits: redis://127.0.0.1:6379
 allowed_origins: [https://app.example.com, "http://LOCALHOST:3000/"]
+allowed_hosts: [MCP.example.com]
 max_body_bytes: 1MiB
 max_depth: 32
 list_default_denied: true
@@ -152,6 +153,9 @@ func TestParseFull(t *testing.T) {
 	}
 	if want := []string{"https://app.example.com", "http://localhost:3000"}; !reflect.DeepEqual(c.AllowedOrigins, want) {
 		t.Errorf("AllowedOrigins = %q, want %q", c.AllowedOrigins, want)
+	}
+	if want := []string{"mcp.example.com"}; !reflect.DeepEqual(c.AllowedHosts, want) {
+		t.Errorf("AllowedHosts = %q, want %q", c.AllowedHosts, want)
 	}
 	if want := []string{"clerk", "docs", "everything"}; !reflect.DeepEqual(c.ServerNames, want) {
 		t.Errorf("ServerNames = %q, want %q", c.ServerNames, want)
@@ -373,6 +377,12 @@ func TestParseErrors(t *testing.T) {
 		{"origin with path", "allowed_origins: [https://a.example, https://b.example/x, \"*\"]\n",
 			[]string{`1:38: allowed_origins[1]: "https://b.example/x" is not an origin`,
 				`1:59: allowed_origins[2]: "*" is not an origin`}},
+		{"hosts not list", "allowed_hosts: a.example\n",
+			[]string{`1:16: allowed_hosts: must be a list of host names`}},
+		{"host with port or scheme", "allowed_hosts: [a.example, a.example:80, \"https://b\", \"*\"]\n",
+			[]string{`1:28: allowed_hosts[1]: "a.example:80" is not a host name`,
+				`1:42: allowed_hosts[2]: "https://b" is not a host name`,
+				`1:55: allowed_hosts[3]: "*" is not a host name`}},
 		{"max_body_bytes bad", "max_body_bytes: lots\n",
 			[]string{`1:17: max_body_bytes: must be a number of bytes or a size such as "4MiB", not "lots"`}},
 		{"max_body_bytes zero", "max_body_bytes: 0\n",

@@ -507,7 +507,7 @@ func (d *decoder) strMap(n *yaml.Node, path string, key func(k *yaml.Node, path 
 
 // Keys accepted at each level, for unknown-key errors and suggestions.
 var (
-	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins",
+	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "allowed_hosts",
 		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "max_inflight_bytes",
@@ -608,6 +608,8 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 			}
 		case "allowed_origins":
 			c.AllowedOrigins = d.origins(v, k)
+		case "allowed_hosts":
+			c.AllowedHosts = d.hosts(v, k)
 		case "max_body_bytes":
 			if n, ok := d.size(v, k); ok {
 				c.MaxBodyBytes = n
@@ -868,6 +870,33 @@ func (d *decoder) origins(n *yaml.Node, path string) []string {
 			continue
 		}
 		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out
+}
+
+// hosts reads allowed_hosts: host names (no scheme, no port) a request's
+// Host header may carry besides the loopback names.
+func (d *decoder) hosts(n *yaml.Node, path string) []string {
+	n = d.deref(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "must be a list of host names, not %s", describe(n))
+		return nil
+	}
+	var out []string
+	for i, e := range n.Content {
+		ep := fmt.Sprintf("%s[%d]", path, i)
+		s, ok := d.scalar(e, ep, "a host name such as mcp.example.com")
+		if !ok {
+			continue
+		}
+		if s == "" || strings.ContainsAny(s, "/:@ ") || s == "*" {
+			d.errorf(e, ep, "%q is not a host name (want a name or address without scheme or port, e.g. mcp.example.com)", s)
+			continue
+		}
+		out = append(out, strings.ToLower(s))
 	}
 	return out
 }

@@ -120,6 +120,16 @@ func TestPinnedTools(t *testing.T) {
 		t.Error("a refused call reached the upstream")
 	}
 
+	// A page that rebinds its name to 127.0.0.1 sends its own name as
+	// Host and no Origin on a same-origin GET: refused.
+	rebind, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/admin/tools", nil)
+	rebind.Host = "attacker.example"
+	if resp, err := http.DefaultClient.Do(rebind); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("GET /admin/tools with a foreign Host: %v %v, want 403", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+
 	resp, err := http.Get(ts.URL + "/admin/tools")
 	if err != nil {
 		t.Fatal(err)

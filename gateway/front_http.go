@@ -37,9 +37,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// originAllowed is the DNS-rebinding guard: a browser Origin must be a
-// loopback origin or one the configuration allows.
+// originAllowed is the DNS-rebinding guard: the Host must be a loopback
+// name or one the configuration allows, and a browser Origin a loopback
+// origin or one the configuration allows.
 func (g *Gateway) originAllowed(r *http.Request) bool {
+	if !g.hostAllowed(r.Host) {
+		return false
+	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
@@ -56,6 +60,27 @@ func (g *Gateway) originAllowed(r *http.Request) bool {
 	switch u.Hostname() {
 	case "localhost", "127.0.0.1", "::1":
 		return true
+	}
+	return false
+}
+
+func (g *Gateway) hostAllowed(hostport string) bool {
+	if hostport == "" {
+		return true // HTTP/1.0: nothing to check
+	}
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	switch host {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	for _, h := range g.opts.AllowedHosts {
+		if h == host {
+			return true
+		}
 	}
 	return false
 }

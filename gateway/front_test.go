@@ -31,6 +31,10 @@ func post(t *testing.T, ctx context.Context, url, sid, body string, hdr map[stri
 		req.Header.Set("Mcp-Session-Id", sid)
 	}
 	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -105,6 +109,8 @@ func TestBadInput(t *testing.T) {
 		{name: "unknown session", sid: "nope", body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, status: 404},
 		{name: "missing session", body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, status: 400},
 		{name: "foreign origin", sid: sid, body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, hdr: map[string]string{"Origin": "http://evil.example"}, status: 403},
+		{name: "foreign host (DNS rebinding)", sid: sid, body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, hdr: map[string]string{"Host": "rebind.example:8080"}, status: 403},
+		{name: "localhost host", sid: sid, body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, hdr: map[string]string{"Host": "localhost:8080"}, status: 200, contains: `"result":{}`},
 		{name: "loopback origin", sid: sid, body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, hdr: map[string]string{"Origin": "http://localhost:3000"}, status: 200, contains: `"result":{}`},
 		{name: "unsupported protocol header", sid: sid, body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, hdr: map[string]string{"Mcp-Protocol-Version": "1999-01-01"}, status: 400},
 		{name: "wrong content type", sid: sid, body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, hdr: map[string]string{"Content-Type": "text/plain"}, status: 415},

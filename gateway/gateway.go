@@ -43,6 +43,11 @@ type Options struct {
 	MaxDepth int
 	// AllowedOrigins are browser origins allowed besides loopback ones.
 	AllowedOrigins []string
+	// AllowedHosts are host names a request's Host header may carry
+	// besides localhost, 127.0.0.1 and ::1. Checking Host keeps a page
+	// that rebinds its own name to 127.0.0.1 from reading the gateway
+	// (browsers send no Origin on same-origin GETs).
+	AllowedHosts []string
 	// UpstreamTimeout bounds starting and initializing an upstream; default 30s.
 	UpstreamTimeout time.Duration
 	// SessionIdleTimeout ends sessions unused for this long; default 30m.

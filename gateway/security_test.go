@@ -71,6 +71,7 @@ type recorded struct {
 	Name      string          `json:"name"`
 	Arguments json.RawMessage `json:"arguments"`
 	Method    string          `json:"method"` // a non-tools request the naive server got
+	ID        any             `json:"id"`     // the request's id as the upstream saw it (stdio upstreams)
 }
 
 // Every class of parser-differential attack, replayed against three real
@@ -87,6 +88,7 @@ func TestSecurityParserDifferentials(t *testing.T) {
 	type upstreamCase struct {
 		name   string
 		server func(t *testing.T) (gateway.Server, func() []recorded)
+		ids    bool // the record holds request ids
 	}
 	nodeServer := func(sdk bool) func(t *testing.T) (gateway.Server, func() []recorded) {
 		return func(t *testing.T) (gateway.Server, func() []recorded) {
@@ -109,9 +111,9 @@ func TestSecurityParserDifferentials(t *testing.T) {
 				}
 				return out
 			}
-		}},
-		{"TypeScript SDK over stdio", nodeServer(true)},
-		{"naive line splitter over stdio", nodeServer(false)},
+		}, false},
+		{"TypeScript SDK over stdio", nodeServer(true), true},
+		{"naive line splitter over stdio", nodeServer(false), true},
 	}
 	for _, uc := range cases {
 		t.Run(uc.name, func(t *testing.T) {
@@ -133,10 +135,12 @@ func TestSecurityParserDifferentials(t *testing.T) {
 					judged[j] = true
 				}
 			}
-			// Controls: the recording works and allowed calls still run.
+			// Controls: the recording works and allowed calls still run. Their
+			// ids are strings the upstream must never see: it gets the
+			// gateway's own.
 			for _, body := range []string{
-				`{"jsonrpc":"2.0","id":100,"method":"tools/call","params":{"name":"echo","arguments":{"message":"control"}}}`,
-				`{"jsonrpc":"2.0","id":101,"method":"tools/call","params":{"name":"UpdateUser","arguments":{"user_id":"control","skip_password_checks":false}}}`,
+				`{"jsonrpc":"2.0","id":"client-1","method":"tools/call","params":{"name":"echo","arguments":{"message":"control"}}}`,
+				`{"jsonrpc":"2.0","id":"client-1","method":"tools/call","params":{"name":"UpdateUser","arguments":{"user_id":"control","skip_password_checks":false}}}`,
 			} {
 				if r := post(t, ctx, url, sid, body, nil); r.status != 200 || strings.Contains(r.body, `"isError":true`) {
 					t.Fatalf("control call refused: %d %s", r.status, r.body)
@@ -144,7 +148,14 @@ func TestSecurityParserDifferentials(t *testing.T) {
 			}
 			rec := executed()
 			var sawEcho, sawUpdate bool
+			ids := map[string]bool{}
 			for _, c := range rec {
+				if c.ID != nil {
+					if _, isNum := c.ID.(float64); !isNum || ids[fmt.Sprint(c.ID)] {
+						t.Errorf("the upstream saw request id %#v: not a fresh id of the gateway's", c.ID)
+					}
+					ids[fmt.Sprint(c.ID)] = true
+				}
 				switch {
 				case c.Method != "":
 					t.Errorf("the upstream executed a %s request the gateway does not know: %s", c.Method, c.Arguments)
@@ -180,6 +191,9 @@ func TestSecurityParserDifferentials(t *testing.T) {
 				if bytes.Contains(c.Arguments, []byte("SMUGGLED")) {
 					t.Errorf("a smuggled payload ran: %s %s", c.Name, c.Arguments)
 				}
+			}
+			if uc.ids && len(ids) < 2 {
+				t.Errorf("the upstream recorded %d request ids, want one per call", len(ids))
 			}
 			if !sawEcho || !sawUpdate {
 				t.Fatalf("the controls are missing from the upstream's record %+v: the test cannot see executions", rec)

@@ -14,9 +14,9 @@
 // With --sdk it is a TypeScript-SDK server instead (Server with
 // StdioServerTransport), which splits on \n only.
 //
-// Tools (each tools/call appends {"name", "arguments"} as one JSON line to
-// FILE before running, so the file is the server's own record of every call
-// it executed):
+// Tools (each tools/call appends {"name", "arguments", "id"} as one JSON line to
+// FILE before running, with the request's id, so the file is the server's
+// own record of every call it executed):
 //   echo {message}                     returns message
 //   UpdateUser {user_id, skip_password_checks, password}
 //   DeleteUser {user_id}
@@ -44,8 +44,8 @@ const tools = [
     inputSchema: { type: "object", properties: {} } },
 ];
 
-function execute(name, args) {
-  appendFileSync(recordFile, JSON.stringify({ name, arguments: args ?? null }) + "\n");
+function execute(name, args, id) {
+  appendFileSync(recordFile, JSON.stringify({ name, arguments: args ?? null, id }) + "\n");
   switch (name) {
     case "echo":
       return { content: [{ type: "text", text: String(args?.message ?? "") }] };
@@ -65,7 +65,7 @@ if (args.includes("--sdk")) {
   const { ListToolsRequestSchema, CallToolRequestSchema } = await import("@modelcontextprotocol/sdk/types.js");
   const server = new Server({ name: "record-sdk", version: "1.0.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
-  server.setRequestHandler(CallToolRequestSchema, async (req) => execute(req.params.name, req.params.arguments));
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => execute(req.params.name, req.params.arguments, extra.requestId));
   await server.connect(new StdioServerTransport());
 } else {
   const send = (msg) => process.stdout.write(JSON.stringify(msg) + "\n");
@@ -82,10 +82,10 @@ if (args.includes("--sdk")) {
       case "tools/list":
         return send({ jsonrpc: "2.0", id: msg.id, result: { tools } });
       case "tools/call":
-        return send({ jsonrpc: "2.0", id: msg.id, result: execute(p.name, p.arguments) });
+        return send({ jsonrpc: "2.0", id: msg.id, result: execute(p.name, p.arguments, msg.id) });
     }
     // Anything else is "executed" too, so a test can see it arrived.
-    appendFileSync(recordFile, JSON.stringify({ method: msg.method, params: p }) + "\n");
+    appendFileSync(recordFile, JSON.stringify({ method: msg.method, params: p, id: msg.id }) + "\n");
     send({ jsonrpc: "2.0", id: msg.id, result: {} });
   };
   let buf = "";

@@ -75,6 +75,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 		MaxBodyBytes:         cfg.MaxBodyBytes,
 		MaxDepth:             cfg.MaxDepth,
 		AllowedOrigins:       cfg.AllowedOrigins,
+		AllowedHosts:         cfg.AllowedHosts,
 		UpstreamTimeout:      time.Duration(cfg.UpstreamTimeout),
 		SessionIdleTimeout:   time.Duration(cfg.SessionIdleTimeout),
 		MaxSessions:          cfg.MaxSessions,

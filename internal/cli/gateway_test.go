@@ -24,7 +24,7 @@ func TestGatewayOptions(t *testing.T) {
 		MaxSessions:          10000,
 		MaxSessionsPerClient: 100,
 		SessionQueue:         1024,
-		MaxInflightBytes:     32 << 20,
+		MaxInflightBytes:     128 << 20,
 	}
 	with := func(change func(o *gateway.Options)) gateway.Options {
 		o := defaults
@@ -59,8 +59,8 @@ allowed_origins: [https://app.example.com]
 			o.MaxInflightBytes = 2 << 20
 			o.AllowedOrigins = []string{"https://app.example.com"}
 		})},
-		{"in-flight budget follows a large body bound", "max_body_bytes: 64MiB\n",
-			with(func(o *gateway.Options) { o.MaxBodyBytes, o.MaxInflightBytes = 64<<20, 64<<20 })},
+		{"in-flight budget follows a large body bound", "max_body_bytes: 200MiB\n",
+			with(func(o *gateway.Options) { o.MaxBodyBytes, o.MaxInflightBytes = 200<<20, 200<<20 })},
 		{"servers and methods", `servers:
   local:
     command: [node, server.js]

@@ -135,6 +135,10 @@ func TestFileChanged(t *testing.T) {
 			}
 			wantChanged(t, db.Err(), path, tt.deleted)
 			wantChanged(t, db.View(context.Background(), func(*sql.Tx) error { return nil }), path, tt.deleted)
+			// The checker marks the store failed, then logs: wait for the line.
+			for !strings.Contains(logs.String(), "level=ERROR") && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
 			if !strings.Contains(logs.String(), "level=ERROR") {
 				t.Errorf("nothing logged at Error:\n%s", logs.String())
 			}

@@ -1,0 +1,93 @@
+package gateway
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toolgate/toolgate/internal/testpeer"
+)
+
+func testSession(t *testing.T, g *Gateway, client string) *session {
+	t.Helper()
+	id := newSessionID()
+	s := &session{
+		id: id, label: sessionLabel(id), client: client, g: g,
+		flood: newFloodLog(g.log, g.opts.LogFloodInterval),
+		out:   make(chan []byte, g.opts.SessionQueue),
+		done:  make(chan struct{}),
+	}
+	if err := g.addSession(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A client that opens a stream and does not read it loses its session once
+// its queue fills, with the reason logged; other sessions are unaffected.
+// Without an open stream the oldest message is dropped instead.
+func TestQueueFullClosesNonReader(t *testing.T) {
+	var logs testpeer.SyncBuffer
+	g, err := New(&Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), SessionQueue: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+
+	stuck := testSession(t, g, "10.0.0.1")
+	stuck.listening.Store(1) // a GET stream is open, and nobody reads it
+	quiet := testSession(t, g, "10.0.0.2")
+	for i := 0; i < 5; i++ {
+		stuck.push([]byte(`{"jsonrpc":"2.0","method":"notifications/message"}`))
+	}
+	select {
+	case <-stuck.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session of a client that reads nothing was not closed")
+	}
+	if g.session(stuck.id) != nil {
+		t.Error("the closed session can still be found")
+	}
+	if !strings.Contains(logs.String(), "closing a session: its client does not read the stream it opened") ||
+		!strings.Contains(logs.String(), stuck.label) || strings.Contains(logs.String(), stuck.id) {
+		t.Errorf("log:\n%s", logs.String())
+	}
+
+	// No stream open: the queue keeps the newest messages, and says so once.
+	for i := 0; i < 10; i++ {
+		quiet.push([]byte{byte('0' + i)})
+	}
+	if g.session(quiet.id) == nil {
+		t.Fatal("a session without a stream was closed")
+	}
+	var kept []string
+	for len(quiet.out) > 0 {
+		kept = append(kept, string(<-quiet.out))
+	}
+	if strings.Join(kept, "") != "6789" {
+		t.Errorf("queue kept %q, want the newest four", kept)
+	}
+	if n := strings.Count(logs.String(), "dropping the oldest server message"); n != 1 {
+		t.Errorf("%d lines about dropped messages, want 1 (a minute's worth):\n%s", n, logs.String())
+	}
+}
+
+// A flood of one kind of line is written once per interval, and the next
+// line counts what was held back.
+func TestFloodLog(t *testing.T) {
+	var logs testpeer.SyncBuffer
+	f := newFloodLog(slog.New(slog.NewTextHandler(&logs, nil)), 100*time.Millisecond)
+	for i := 0; i < 1000; i++ {
+		f.Warn("undecodable", "upstream wrote an undecodable line")
+	}
+	f.Warn("other", "another kind")
+	if n := strings.Count(logs.String(), "undecodable line"); n != 1 {
+		t.Fatalf("%d lines for a flood of 1000, want 1:\n%s", n, logs.String())
+	}
+	time.Sleep(150 * time.Millisecond)
+	f.Warn("undecodable", "upstream wrote an undecodable line")
+	if !strings.Contains(logs.String(), "suppressed=999") || !strings.Contains(logs.String(), "another kind") {
+		t.Fatalf("log:\n%s", logs.String())
+	}
+}

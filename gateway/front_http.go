@@ -197,7 +197,7 @@ type postStream struct {
 	w        http.ResponseWriter
 	rc       *http.ResponseController
 	timeout  time.Duration // bounds each write
-	sse      bool // the client accepts text/event-stream
+	sse      bool          // the client accepts text/event-stream
 	started  bool
 	finished bool
 }

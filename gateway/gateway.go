@@ -113,9 +113,9 @@ type Gateway struct {
 	mu        sync.Mutex
 	sessions  map[string]*session
 	perClient map[string]int // sessions per client address
-	closed   bool
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	closed    bool
+	stop      chan struct{}
+	wg        sync.WaitGroup
 }
 
 // New returns a Gateway. It starts no upstream: upstream sessions open
@@ -188,16 +188,16 @@ func New(opts *Options) (*Gateway, error) {
 		}
 	}
 	g := &Gateway{
-		opts:     o,
-		log:      o.Logger,
-		limiter:  o.Limiter,
-		client:   o.HTTPClient,
+		opts:      o,
+		log:       o.Logger,
+		limiter:   o.Limiter,
+		client:    o.HTTPClient,
 		sessions:  make(map[string]*session),
 		perClient: make(map[string]int),
 		inflight:  semaphore.NewWeighted(o.MaxInflightBytes),
 		floodLog:  newFloodLog(o.Logger, o.LogFloodInterval),
-		stop:     make(chan struct{}),
-		catalog:  newCatalog(o.Pins),
+		stop:      make(chan struct{}),
+		catalog:   newCatalog(o.Pins),
 	}
 	if g.limiter == nil {
 		g.limiter = memory.New(nil)

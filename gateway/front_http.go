@@ -91,15 +91,25 @@ func writeJSONError(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
+func baseMediaType(v string) string {
+	mt, _, _ := mime.ParseMediaType(v)
+	return mt
+}
+
+// accepts reports whether the request's Accept headers take mediaType
+// (parameters and case ignored), or say nothing.
 func accepts(r *http.Request, mediaType string) bool {
 	acc := r.Header.Values("Accept")
 	if len(acc) == 0 {
 		return true
 	}
 	for _, a := range acc {
-		for _, part := range strings.Split(a, ",") {
-			mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
-			if mt == mediaType || mt == "*/*" {
+		for part := range strings.SplitSeq(a, ",") {
+			if i := strings.IndexByte(part, ';'); i >= 0 {
+				part = part[:i]
+			}
+			part = strings.TrimSpace(part)
+			if strings.EqualFold(part, mediaType) || part == "*/*" {
 				return true
 			}
 		}
@@ -108,7 +118,7 @@ func accepts(r *http.Request, mediaType string) bool {
 }
 
 func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && baseMediaType(ct) != "application/json" {
 		http.Error(w, "Content-Type must be application/json", http.StatusUnsupportedMediaType)
 		return
 	}
@@ -123,10 +133,7 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		weight = max(cl, 64)
 	}
 	weight = min(weight*decodeFactor, g.opts.MaxInflightBytes)
-	actx, cancel := context.WithTimeout(r.Context(), inflightWait)
-	err := g.inflight.Acquire(actx, weight)
-	cancel()
-	if err != nil {
+	if !g.inflight.TryAcquire(weight) && !g.acquireWithin(r.Context(), weight) {
 		g.floodLog.Warn("busy", "refusing a request: the gateway is serving its in-flight byte budget (max_inflight_bytes)")
 		w.Header().Set("Retry-After", "1")
 		writeJSONError(w, http.StatusServiceUnavailable, encodeErrorNullID(codeUnavailable, "the gateway is busy; retry shortly"))
@@ -401,6 +408,13 @@ const decodeFactor = 16
 // inflightWait bounds how long a request waits for the in-flight byte
 // budget before it is answered 503.
 const inflightWait = 10 * time.Second
+
+// acquireWithin waits up to inflightWait for weight of the in-flight budget.
+func (g *Gateway) acquireWithin(ctx context.Context, weight int64) bool {
+	ctx, cancel := context.WithTimeout(ctx, inflightWait)
+	defer cancel()
+	return g.inflight.Acquire(ctx, weight) == nil
+}
 
 // clientAddr is the address sessions are counted under: the peer's IP.
 func clientAddr(r *http.Request) string {

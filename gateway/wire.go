@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,12 +113,16 @@ const maxUpstreamDepth = 512
 // names is a set of member names read by exact spelling, with a lookup of
 // the case variants Go's encoding/json (and so many servers) would take
 // for them.
-type names map[string]string // folded → exact
+type names struct {
+	exact map[string]bool
+	fold  map[string]string // folded → exact
+}
 
 func nameSet(list ...string) names {
-	n := make(names, len(list))
+	n := names{exact: make(map[string]bool, len(list)), fold: make(map[string]string, len(list))}
 	for _, s := range list {
-		n[canonjson.Fold(s)] = s
+		n.exact[s] = true
+		n.fold[canonjson.Fold(s)] = s
 	}
 	return n
 }
@@ -125,11 +130,10 @@ func nameSet(list ...string) names {
 // variant returns the name key is a case variant of ("Method" of
 // "method"), or "" when key is a name itself or no name's variant.
 func (n names) variant(key []byte) string {
-	exact, ok := n[canonjson.Fold(string(key))]
-	if !ok || exact == string(key) {
+	if n.exact[string(key)] {
 		return ""
 	}
-	return exact
+	return n.fold[canonjson.Fold(string(key))]
 }
 
 var (
@@ -206,8 +210,8 @@ func decodeMessage(data []byte, maxDepth int) (message, *jsonrpc.Error) {
 		if result != nil || rerr != nil {
 			return message{}, errInvalid("a message is a request or a response, not both")
 		}
-		var m string
-		if method[0] != '"' || json.Unmarshal(method, &m) != nil || m == "" {
+		m, ok := readString(method)
+		if !ok || m == "" {
 			return message{}, errInvalid("method must be a non-empty string")
 		}
 		if string(params) == "null" {
@@ -246,6 +250,18 @@ func decodeMessage(data []byte, maxDepth int) (message, *jsonrpc.Error) {
 	return message{msg: resp, raw: encodeResponse(mid, resp.Result, werr)}, nil
 }
 
+// readString reads a canonical JSON string.
+func readString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(v, &s) == nil
+}
+
 // readID reads a canonical id: absent or null (invalid ID), a string, or
 // an integer that int64 holds exactly.
 func readID(v []byte) (jsonrpc.ID, bool) {
@@ -254,8 +270,8 @@ func readID(v []byte) (jsonrpc.ID, bool) {
 	}
 	switch v[0] {
 	case '"':
-		var s string
-		if json.Unmarshal(v, &s) != nil {
+		s, ok := readString(v)
+		if !ok {
 			return jsonrpc.ID{}, false
 		}
 		return stringID(s), true

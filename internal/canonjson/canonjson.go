@@ -109,7 +109,7 @@ func (p *parser) value() error {
 	case c == '[':
 		return p.array()
 	case c == '"':
-		_, err := p.str()
+		_, err := p.str(false)
 		return err
 	case c == '-' || ('0' <= c && c <= '9'):
 		return p.number()
@@ -272,7 +272,7 @@ func (p *parser) object() error {
 		}
 		keyAt := p.pos
 		e0 := len(p.dst)
-		decoded, err := p.str()
+		decoded, err := p.str(true)
 		if err != nil {
 			return err
 		}
@@ -344,17 +344,18 @@ func (p *parser) object() error {
 	}
 }
 
-// str reads a string at p.pos, appends its canonical form to dst, and
-// returns the decoded string's bytes: a view into dst while the canonical
-// form and the decoded string are the same bytes, else a buffer of its own.
-func (p *parser) str() ([]byte, error) {
+// str reads a string at p.pos and appends its canonical form to dst. With
+// want, it also returns the decoded string's bytes: a view into dst while
+// the canonical form and the decoded string are the same bytes, else a
+// buffer of its own (object keys need them; values do not).
+func (p *parser) str(want bool) ([]byte, error) {
 	p.pos++ // "
 	p.dst = append(p.dst, '"')
 	start := len(p.dst)
 	plain := true // so far the canonical form equals the decoded string
 	var decoded []byte
 	diverge := func() {
-		if plain {
+		if plain && want {
 			decoded = append(make([]byte, 0, len(p.dst)-start+16), p.dst[start:]...)
 			plain = false
 		}

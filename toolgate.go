@@ -55,6 +55,36 @@ const (
 	Approve Action = "approve"
 )
 
+// Kind names the check that decided a call. The enforcement pipeline runs
+// the checks in the order listed here; the first that refuses decides.
+type Kind string
+
+// The decision kinds, in the order the pipeline checks them.
+const (
+	// KindNoPolicy: no policy is loaded for the caller; every call is denied.
+	KindNoPolicy Kind = "no_policy"
+	// KindHidden: the tool is in the policy's hide list.
+	KindHidden Kind = "hidden"
+	// KindDefault: no rule names the tool, and the policy's default decided.
+	KindDefault Kind = "default"
+	// KindRule: a rule decided (its action, require or deny_if).
+	KindRule Kind = "rule"
+	// KindArgs: the rule's args schema refused the arguments.
+	KindArgs Kind = "args"
+	// KindInputSchema: the upstream's own inputSchema refused the
+	// arguments, or an argument differs only in case from a parameter.
+	KindInputSchema Kind = "input_schema"
+	// KindPin: the tool differs from its pinned definition, or was never
+	// pinned, under pinned: true.
+	KindPin Kind = "pin"
+	// KindLimit: a rate limit refused the call (or, on allow, the limits
+	// reserved quota for it).
+	KindLimit Kind = "limit"
+	// KindApproval: a human approved or refused the call, or nobody did in
+	// time.
+	KindApproval Kind = "approval"
+)
+
 // Decision is the outcome of checking a Call against a policy.
 type Decision struct {
 	Action Action `json:"action"`
@@ -62,9 +92,8 @@ type Decision struct {
 	// fired, or one of "(default deny)", "(default allow)", "(hidden)",
 	// "(no policy)", "(input schema)".
 	Rule string `json:"rule"`
-	// Kind says what sort of check decided: "rule", "default", "hidden",
-	// "no_policy", "args", "pin", "input_schema", "approval", "limit".
-	Kind string `json:"kind"`
+	// Kind says which check of the enforcement pipeline decided.
+	Kind Kind `json:"kind"`
 	// Reason is the human-readable explanation the agent sees.
 	Reason string `json:"reason,omitempty"`
 	// RetryAfter is set when a rate limit refused the call.

@@ -37,7 +37,7 @@ const (
 	DefaultMaxSessions          = 10000
 	DefaultMaxSessionsPerClient = 100
 	DefaultSessionQueue         = 1024
-	DefaultMaxInflightBytes     = 128 << 20 // 128 MiB
+	DefaultMaxInflightBytes     = 96 << 20 // 96 MiB
 	DefaultSessionIdleTimeout   = Duration(30 * time.Minute)
 )
 

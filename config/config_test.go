@@ -31,7 +31,7 @@ func TestParseDefaults(t *testing.T) {
 		time.Duration(d.ReadHeaderTimeout) != 10*time.Second || time.Duration(d.ReadTimeout) != time.Minute ||
 		time.Duration(d.IdleTimeout) != 2*time.Minute || d.MaxHeaderBytes != 64<<10 ||
 		d.MaxSessions != 10000 || d.MaxSessionsPerClient != 100 || d.SessionQueue != 1024 ||
-		d.MaxInflightBytes != 128<<20 || time.Duration(d.SessionIdleTimeout) != 30*time.Minute || d.Methods != nil {
+		d.MaxInflightBytes != 96<<20 || time.Duration(d.SessionIdleTimeout) != 30*time.Minute || d.Methods != nil {
 		t.Errorf("Default() = %+v", d)
 	}
 }
@@ -43,7 +43,7 @@ func TestParseSessionBounds(t *testing.T) {
 		idle                          time.Duration
 		methods                       map[string]string
 	}
-	def := bounds{10000, 100, 1024, 128 << 20, 4 << 20, 30 * time.Minute, nil}
+	def := bounds{10000, 100, 1024, 96 << 20, 4 << 20, 30 * time.Minute, nil}
 	tests := []struct {
 		name string
 		doc  string
@@ -57,7 +57,7 @@ max_inflight_bytes: 8MiB
 session_idle_timeout: 5m
 `, bounds{50, 1, 16, 8 << 20, 4 << 20, 5 * time.Minute, nil}},
 		{"upper bounds", "max_sessions: 1_000_000\nmax_sessions_per_client: 1000000\nsession_queue: 1000000\n",
-			bounds{1000000, 1000000, 1000000, 128 << 20, 4 << 20, 30 * time.Minute, nil}},
+			bounds{1000000, 1000000, 1000000, 96 << 20, 4 << 20, 30 * time.Minute, nil}},
 		{"numbers of bytes and seconds", "max_inflight_bytes: 1048576\nmax_body_bytes: 1048576\nsession_idle_timeout: 90\n",
 			bounds{10000, 100, 1024, 1 << 20, 1 << 20, 90 * time.Second, nil}},
 		{"in-flight equal to the body bound", "max_body_bytes: 64MiB\nmax_inflight_bytes: 64MiB\n",
@@ -65,7 +65,7 @@ session_idle_timeout: 5m
 		{"in-flight default follows a larger body bound", "max_body_bytes: 160MiB\n",
 			bounds{10000, 100, 1024, 160 << 20, 160 << 20, 30 * time.Minute, nil}},
 		{"in-flight default above a smaller body bound", "max_body_bytes: 1MiB\n",
-			bounds{10000, 100, 1024, 128 << 20, 1 << 20, 30 * time.Minute, nil}},
+			bounds{10000, 100, 1024, 96 << 20, 1 << 20, 30 * time.Minute, nil}},
 		{"null keeps the defaults", "max_sessions:\nsession_queue: null\nmax_inflight_bytes: ~\nsession_idle_timeout:\nmethods:\n", def},
 		{"methods", `methods:
   notifications/x-audit: docs
@@ -73,10 +73,10 @@ session_idle_timeout: 5m
 servers:
   clerk: {command: [x]}
   docs: {url: http://127.0.0.1:9000/mcp}
-`, bounds{10000, 100, 1024, 128 << 20, 4 << 20, 30 * time.Minute,
+`, bounds{10000, 100, 1024, 96 << 20, 4 << 20, 30 * time.Minute,
 			map[string]string{"notifications/x-audit": "docs", "vendor/search": "clerk"}}},
 		{"methods from the environment", "servers:\n  docs: {url: http://x}\nmethods: {vendor/search: \"${TG_TEST_METHOD_SERVER}\"}\n",
-			bounds{10000, 100, 1024, 128 << 20, 4 << 20, 30 * time.Minute, map[string]string{"vendor/search": "docs"}}},
+			bounds{10000, 100, 1024, 96 << 20, 4 << 20, 30 * time.Minute, map[string]string{"vendor/search": "docs"}}},
 		{"methods empty", "methods: {}\n", def},
 		{"JSON", `{"max_sessions": 7, "max_sessions_per_client": 2, "session_queue": 64,
  "max_inflight_bytes": "16MiB", "session_idle_timeout": "1h",

@@ -10,23 +10,27 @@ import (
 
 	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/approval"
+	"github.com/toolgate/toolgate/enforce"
 	"github.com/toolgate/toolgate/policy"
 )
 
-// awaitApproval turns an approve decision into allow or deny: the call
-// waits for a human. A call approved earlier (its first attempt gave up
-// waiting, say across a restart) goes through at once, once.
-func (s *session) awaitApproval(ctx context.Context, eng *policy.Engine, call *toolgate.Call, d toolgate.Decision) toolgate.Decision {
+// approver is the gateway's enforce.Approver: it holds the call in the
+// approval store until a human decides.
+type approver struct{ g *Gateway }
+
+var _ enforce.Approver = approver{}
+
+// Await turns an approve decision into allow or deny: the call waits for a
+// human. A call approved earlier (its first attempt gave up waiting, say
+// across a restart) goes through at once, once.
+func (a approver) Await(ctx context.Context, eng *policy.Engine, call *toolgate.Call, d toolgate.Decision) toolgate.Decision {
 	deny := func(id, reason string) toolgate.Decision {
 		return toolgate.Decision{Action: toolgate.Deny, Rule: d.Rule, Kind: policy.KindApproval, Reason: reason, ApprovalID: id}
 	}
-	m := s.g.opts.Approvals
-	if m == nil {
-		return deny("", "the policy requires a human's approval, but approvals are not configured on this gateway")
-	}
+	m := a.g.opts.Approvals
 	subject := call.Identity.Subject
 	if r, err := m.TakeApproved(ctx, call.Tool, subject, call.Args); err != nil {
-		s.g.log.Error("looking up approvals failed", "err", err)
+		a.g.log.Error("looking up approvals failed", "err", err)
 		return deny("", "the approval store is unavailable, so the call is refused")
 	} else if r != nil {
 		return toolgate.Decision{Action: toolgate.Allow, Rule: d.Rule, Kind: policy.KindApproval, ApprovalID: r.ID}
@@ -37,11 +41,11 @@ func (s *session) awaitApproval(ctx context.Context, eng *policy.Engine, call *t
 		Session: call.Session, Rule: d.Rule,
 	}, call.Args, timeout)
 	if err != nil {
-		s.g.log.Error("recording an approval request failed", "err", err)
+		a.g.log.Error("recording an approval request failed", "err", err)
 		return deny("", "the approval store is unavailable, so the call is refused")
 	}
 	id := r.ID
-	s.g.log.Info("tools/call awaits approval", "session", s.logID(), "tool", call.Tool, "approval", id, "expires", r.ExpiresAt)
+	a.g.log.Info("tools/call awaits approval", "session", call.Session, "tool", call.Tool, "approval", id, "expires", r.ExpiresAt)
 	r, err = m.Wait(ctx, id)
 	switch {
 	case err == nil:
@@ -50,12 +54,12 @@ func (s *session) awaitApproval(ctx context.Context, eng *policy.Engine, call *t
 	case errors.Is(err, approval.ErrUsed):
 		return deny(id, fmt.Sprintf("approval %s was granted, but another call with the same arguments already used it", id))
 	default:
-		s.g.log.Error("waiting for an approval failed", "approval", id, "err", err)
+		a.g.log.Error("waiting for an approval failed", "approval", id, "err", err)
 		return deny(id, "the approval store is unavailable, so the call is refused")
 	}
 	switch r.Status {
 	case approval.Approved:
-		s.g.log.Info("approval granted", "approval", r.ID, "by", r.DecidedBy)
+		a.g.log.Info("approval granted", "approval", r.ID, "by", r.DecidedBy)
 		return toolgate.Decision{Action: toolgate.Allow, Rule: d.Rule, Kind: policy.KindApproval, ApprovalID: r.ID}
 	case approval.Denied:
 		reason := "denied by " + orSomeone(r.DecidedBy)

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/toolgate/toolgate/approval"
+	"github.com/toolgate/toolgate/enforce"
 	"github.com/toolgate/toolgate/limit"
 	"github.com/toolgate/toolgate/limit/memory"
 	"github.com/toolgate/toolgate/policy"
@@ -66,7 +67,7 @@ type Options struct {
 	// decodeFactor (16) times its size, about the most its decoded form can
 	// take, from when its body is read until it is answered. A request
 	// that would exceed the budget waits for others to finish, and after
-	// 10s is answered 503. Default 128 MiB: two 4 MiB bodies at a time,
+	// 10s is answered 503. Default 96 MiB: one 4 MiB body at a time,
 	// thousands of small ones.
 	MaxInflightBytes int64
 	// HTTPClient reaches HTTP upstreams; default: a keep-alive client.
@@ -107,6 +108,7 @@ type Gateway struct {
 	schemas schemaCache
 	catalog *catalog
 
+	pipeline *enforce.Pipeline   // decides every tools/call
 	inflight *semaphore.Weighted // request bytes being decoded and served
 	floodLog *floodLog
 
@@ -156,7 +158,7 @@ func New(opts *Options) (*Gateway, error) {
 		o.SessionQueue = 1024
 	}
 	if o.MaxInflightBytes <= 0 {
-		o.MaxInflightBytes = 128 << 20
+		o.MaxInflightBytes = 96 << 20
 	}
 	if o.Version == "" {
 		o.Version = "dev"
@@ -201,6 +203,10 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	if g.limiter == nil {
 		g.limiter = memory.New(nil)
+	}
+	g.pipeline = &enforce.Pipeline{Limiter: g.limiter, Logger: g.log}
+	if o.Approvals != nil {
+		g.pipeline.Approvals = approver{g}
 	}
 	if g.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()

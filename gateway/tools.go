@@ -7,13 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/toolgate/toolgate"
-	"github.com/toolgate/toolgate/internal/canonjson"
+	"github.com/toolgate/toolgate/enforce"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
 )
@@ -297,7 +296,9 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		Identity:   s.ident,
 		Session:    s.label,
 	}
-	d, taken := s.decide(ctx, call, tool)
+	eng := s.g.Policy() // one policy decides the call and bounds its wait
+	v := s.g.pipeline.Check(ctx, eng, call, s.g.enforceTool(tool))
+	d := v.Decision
 	if !d.Allowed() {
 		s.g.log.Info("tools/call denied", "session", s.logID(), "tool", p.Name, "rule", d.Rule, "kind", d.Kind, "reason", d.Reason)
 		return encodeResponse(req.ID, deniedResult(d), nil)
@@ -317,63 +318,16 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 		}
 	}
-	data, failed := s.forwardWithin(ctx, tool.up, req, emit, s.g.Policy().Timeout(p.Name, call.Categories))
-	if failed && len(taken) > 0 {
+	data, failed := s.forwardWithin(ctx, tool.up, req, emit, eng.Timeout(p.Name, call.Categories))
+	if failed {
 		// The call never reached a working upstream: its quota goes back.
-		if err := policy.Rollback(ctx, s.g.limiter, call, taken); err != nil {
+		if err := v.Rollback(ctx); err != nil {
 			s.g.log.Warn("giving back rate-limit quota failed", "tool", p.Name, "err", err)
 		}
 	}
 	return data
 }
 
-// decide runs the policy, the pins, the upstream's input schema, human
-// approval and the rate limits, in that order; the first refusal wins. On
-// allow it returns the limits whose quota it took.
-func (s *session) decide(ctx context.Context, call *toolgate.Call, tool *toolEntry) (toolgate.Decision, []policy.Limit) {
-	eng := s.g.Policy()
-	d, limits := eng.Decide(call) // a nil engine denies: "(no policy)"
-	if d.Action != toolgate.Allow && d.Action != toolgate.Approve {
-		return d, nil
-	}
-	if eng.Pinned(call.Tool, call.Categories) && (tool.info.Pin == nil || tool.info.Pin.Status != scan.PinUnchanged) {
-		return toolgate.Decision{Action: toolgate.Deny, Rule: "(pinned)", Kind: "pin", Reason: pinReason(tool.info)}, nil
-	}
-	if len(tool.schema) > 0 {
-		se := s.g.schemas.get(tool.schema, s.g)
-		if p, exact := caseVariant(call.Args, se.props, ""); p != "" {
-			return toolgate.Decision{
-				Action: toolgate.Deny, Rule: "(input schema)", Kind: "input_schema",
-				Reason: fmt.Sprintf("argument %s differs only in case from the tool's parameter %q; spell it exactly", p, exact),
-			}, nil
-		}
-		if se.sch != nil && eng.CheckInputSchema(call.Tool, call.Categories) {
-			if ae := se.sch.Validate(call.Args); ae != nil {
-				return toolgate.Decision{
-					Action: toolgate.Deny, Rule: "(input schema)", Kind: "input_schema",
-					Reason: argumentReason(ae) + " (the tool's input schema)",
-				}, nil
-			}
-		}
-	}
-	// Only a call that passed every other check is put to a human.
-	if d.Action == toolgate.Approve {
-		if d = s.awaitApproval(ctx, eng, call, d); !d.Allowed() {
-			return d, nil
-		}
-	}
-	if len(limits) > 0 {
-		ld, err := policy.Enforce(ctx, s.g.limiter, call, limits)
-		if err != nil {
-			s.g.log.Error("rate limiter failed", "err", err)
-			return toolgate.Decision{Action: toolgate.Deny, Rule: limits[0].Pointer, Kind: "limit", Reason: "the rate limiter is unavailable, so the call is refused"}, nil
-		}
-		if !ld.Allowed() {
-			return ld, nil
-		}
-	}
-	return d, limits
-}
 
 func (s *session) toolError(id jsonrpc.ID, text string) []byte {
 	res, _ := json.Marshal(map[string]any{
@@ -387,7 +341,7 @@ func (s *session) toolError(id jsonrpc.ID, text string) []byte {
 type decisionMeta struct {
 	Action       toolgate.Action `json:"action"`
 	Rule         string          `json:"rule"`
-	Kind         string          `json:"kind"`
+	Kind         toolgate.Kind   `json:"kind"`
 	Reason       string          `json:"reason,omitempty"`
 	RetryAfterMS int64           `json:"retry_after_ms,omitempty"`
 	ApprovalID   string          `json:"approval_id,omitempty"`
@@ -519,19 +473,13 @@ type schemaCache struct {
 }
 
 type schemaEntry struct {
-	sch   *policy.Schema // nil when the schema does not compile
-	props propNames      // every property name the schema declares, at any depth
+	sch    *policy.Schema  // nil when the schema does not compile
+	params *enforce.Params // every property name the schema declares
 }
 
-// propNames are the property names a schema declares, exactly and folded.
-type propNames struct {
-	exact map[string]bool
-	fold  map[string]string // folded → one declared name
-}
-
-// get returns the compiled schema and its property names. A schema that
+// get returns the compiled schema and its parameter names. A schema that
 // does not compile is not enforced (the problem is logged once); its
-// property names still are.
+// parameter names still are.
 func (c *schemaCache) get(raw json.RawMessage, g *Gateway) *schemaEntry {
 	key := string(raw)
 	c.mu.Lock()
@@ -540,16 +488,15 @@ func (c *schemaCache) get(raw json.RawMessage, g *Gateway) *schemaEntry {
 	if ok {
 		return e
 	}
-	e = &schemaEntry{props: propNames{exact: map[string]bool{}, fold: map[string]string{}}}
+	e = &schemaEntry{}
 	var err error
 	if e.sch, err = policy.CompileSchema(raw); err != nil {
 		g.log.Warn("an upstream input schema does not compile; it is not enforced", "err", err)
 		e.sch = nil
 	}
 	var doc any
-	if json.Unmarshal(raw, &doc) == nil {
-		collectProperties(doc, e.props)
-	}
+	_ = json.Unmarshal(raw, &doc)
+	e.params = enforce.NewParams(doc)
 	c.mu.Lock()
 	if c.m == nil || len(c.m) > 10000 {
 		c.m = map[string]*schemaEntry{}
@@ -559,67 +506,16 @@ func (c *schemaCache) get(raw json.RawMessage, g *Gateway) *schemaEntry {
 	return e
 }
 
-// collectProperties adds the names under every "properties" object of a
-// JSON Schema document to n.
-func collectProperties(doc any, n propNames) {
-	switch v := doc.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if k == "properties" {
-				if props, ok := x.(map[string]any); ok {
-					for name := range props {
-						n.exact[name] = true
-						n.fold[canonjson.Fold(name)] = name
-					}
-				}
-			}
-			collectProperties(x, n)
-		}
-	case []any:
-		for _, x := range v {
-			collectProperties(x, n)
-		}
+// enforceTool is what the enforcement pipeline needs to know of a tool.
+func (g *Gateway) enforceTool(t *toolEntry) *enforce.Tool {
+	et := &enforce.Tool{}
+	if len(t.schema) > 0 {
+		se := g.schemas.get(t.schema, g)
+		et.InputSchema, et.Params = se.sch, se.params
 	}
+	if t.info.Pin == nil || t.info.Pin.Status != scan.PinUnchanged {
+		et.PinProblem = pinReason(t.info)
+	}
+	return et
 }
 
-// caseVariant finds an argument, at any depth, whose name differs only in
-// case from a property the tool declares ("Skip_password_checks" for
-// "skip_password_checks"). The policy reads names exactly, but a server
-// that decodes arguments as Go's encoding/json does would take the variant
-// for the property: the call would run with an argument no rule judged.
-// It returns the argument's JSON Pointer and the declared name.
-func caseVariant(v any, props propNames, path string) (string, string) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			p := path + "/" + escapePointer(k)
-			if !props.exact[k] {
-				if exact, ok := props.fold[canonjson.Fold(k)]; ok {
-					return p, exact
-				}
-			}
-			if p2, exact := caseVariant(x, props, p); p2 != "" {
-				return p2, exact
-			}
-		}
-	case []any:
-		for i, x := range v {
-			if p, exact := caseVariant(x, props, path+"/"+strconv.Itoa(i)); p != "" {
-				return p, exact
-			}
-		}
-	}
-	return "", ""
-}
-
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
-// argumentReason names the argument a schema check failed on.
-func argumentReason(ae *policy.ArgError) string {
-	if ae.Path == "" || ae.Path == "/" {
-		return "arguments: " + ae.Message
-	}
-	return "argument " + ae.Path + ": " + ae.Message
-}

@@ -98,7 +98,7 @@ func TestDecide(t *testing.T) {
 		call   toolgate.Call
 		action toolgate.Action
 		rule   string
-		kind   string
+		kind   toolgate.Kind
 		reason string
 		limits []string
 	}{

@@ -14,17 +14,22 @@ const (
 	RuleDefaultAllow = "(default allow)"
 	RuleHidden       = "(hidden)"
 	RuleNoPolicy     = "(no policy)"
+	// RuleInputSchema names the upstream's own inputSchema, which is not
+	// part of the policy document.
+	RuleInputSchema = "(input schema)"
+	// RulePinned names the pin a tool failed under pinned: true.
+	RulePinned = "(pinned)"
 )
 
-// The kinds of decision the engine makes.
+// The kinds of decision the engine makes (see toolgate.Kind).
 const (
-	KindRule     = "rule"
-	KindDefault  = "default"
-	KindHidden   = "hidden"
-	KindNoPolicy = "no_policy"
-	KindArgs     = "args"
-	KindLimit    = "limit"
-	KindApproval = "approval"
+	KindRule     = toolgate.KindRule
+	KindDefault  = toolgate.KindDefault
+	KindHidden   = toolgate.KindHidden
+	KindNoPolicy = toolgate.KindNoPolicy
+	KindArgs     = toolgate.KindArgs
+	KindLimit    = toolgate.KindLimit
+	KindApproval = toolgate.KindApproval
 )
 
 // Options tune how an Engine answers. A nil *Options means the defaults.
@@ -178,7 +183,7 @@ func (e *Engine) match(tool string, categories []string) *rule {
 	return nil
 }
 
-func (r *rule) denied(reason, ptr, kind string) toolgate.Decision {
+func (r *rule) denied(reason, ptr string, kind toolgate.Kind) toolgate.Decision {
 	if r.onDeny != "" {
 		reason = r.onDeny
 	}

@@ -328,7 +328,6 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 	return data
 }
 
-
 func (s *session) toolError(id jsonrpc.ID, text string) []byte {
 	res, _ := json.Marshal(map[string]any{
 		"content": []map[string]string{{"type": "text", "text": text}},
@@ -518,4 +517,3 @@ func (g *Gateway) enforceTool(t *toolEntry) *enforce.Tool {
 	}
 	return et
 }
-

@@ -37,6 +37,7 @@ const (
 	DefaultMaxSessions          = 10000
 	DefaultMaxSessionsPerClient = 100
 	DefaultSessionQueue         = 1024
+	DefaultSessionQueueBytes    = 16 << 20 // 16 MiB
 	DefaultMaxInflightBytes     = 96 << 20 // 96 MiB
 	DefaultSessionIdleTimeout   = Duration(30 * time.Minute)
 )
@@ -112,6 +113,8 @@ type Config struct {
 	// SessionQueue bounds the server→client messages waiting for one
 	// session's client; a session whose client lets it fill is closed.
 	SessionQueue int `json:"session_queue"`
+	// SessionQueueBytes bounds the bytes of those messages.
+	SessionQueueBytes int64 `json:"session_queue_bytes"`
 	// MaxInflightBytes is the memory budget of the requests the HTTP front
 	// serves at once, across all clients (each is charged 16 times its
 	// size). It is at least MaxBodyBytes: when the file
@@ -266,6 +269,7 @@ func Default() *Config {
 		MaxSessions:          DefaultMaxSessions,
 		MaxSessionsPerClient: DefaultMaxSessionsPerClient,
 		SessionQueue:         DefaultSessionQueue,
+		SessionQueueBytes:    DefaultSessionQueueBytes,
 		MaxInflightBytes:     DefaultMaxInflightBytes,
 		SessionIdleTimeout:   DefaultSessionIdleTimeout,
 	}

@@ -730,3 +730,15 @@ func TestDirectorySection(t *testing.T) {
 		}
 	}
 }
+
+// Tool prefixes that start alike ("a_" and "a_b_") could give two servers'
+// tools one name, so a rule for it would judge either: refused.
+func TestPrefixesStartingAlike(t *testing.T) {
+	_, err := Parse([]byte("servers:\n  a:\n    url: http://127.0.0.1:1/mcp\n  a_b:\n    url: http://127.0.0.1:2/mcp\n"), "toolgate.yaml")
+	if err == nil || !strings.Contains(err.Error(), `the tool prefix "a_b_" of server "a_b" and "a_" of server "a"`) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Parse([]byte("servers:\n  a:\n    url: http://127.0.0.1:1/mcp\n  b:\n    url: http://127.0.0.1:2/mcp\n"), "toolgate.yaml"); err != nil {
+		t.Fatalf("distinct prefixes: %v", err)
+	}
+}

@@ -510,7 +510,7 @@ var (
 	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "allowed_hosts",
 		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
-		"max_sessions", "max_sessions_per_client", "session_queue", "max_inflight_bytes",
+		"max_sessions", "max_sessions_per_client", "session_queue", "session_queue_bytes", "max_inflight_bytes",
 		"session_idle_timeout", "methods", "pins", "directory"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout"}
 )
@@ -659,6 +659,10 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "session_queue":
 			if n, ok := d.integer(v, k, 1, MaxCount); ok {
 				c.SessionQueue = int(n)
+			}
+		case "session_queue_bytes":
+			if n, ok := d.size(v, k); ok {
+				c.SessionQueueBytes = n
 			}
 		case "max_inflight_bytes":
 			if n, ok := d.size(v, k); ok {
@@ -1022,6 +1026,14 @@ func (d *decoder) servers(c *Config, n *yaml.Node) {
 			d.errorf(node, "servers."+name+".prefix", "servers %q and %q both use the tool prefix %q (line %d); give one of them another prefix",
 				first.name, name, pre, first.node.Line)
 			continue
+		}
+		// One prefix starting another ("a_" and "a_b_") lets two servers'
+		// tools take the same name: a rule for it would judge either.
+		for other, first := range byPrefix {
+			if strings.HasPrefix(pre, other) || strings.HasPrefix(other, pre) {
+				d.errorf(node, "servers."+name+".prefix", "the tool prefix %q of server %q and %q of server %q (line %d) start alike, so their tool names could collide; give one of them another prefix",
+					pre, name, other, first.name, first.node.Line)
+			}
 		}
 		byPrefix[pre] = prefixed{name, node}
 	}

@@ -228,3 +228,53 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+// A stdio upstream that stops reading its stdin cannot hold a call, or the
+// session's end, beyond the server's timeout: the write has a deadline,
+// and a server that misses it is stopped.
+func TestStdioUpstreamThatStopsReading(t *testing.T) {
+	ctx := testContext(t)
+	node := testpeer.Node(t)
+	script := testpeer.RepoRoot(t) + "/e2e/node/stuck-server.mjs"
+	gw, err := gateway.New(&gateway.Options{
+		Servers: []gateway.Server{{Name: "stuck", Command: []string{node, script}, Timeout: 500 * time.Millisecond}},
+		Policy:  mustLoad(t, `{"version":"1","default":"allow"}`), Logger: quietLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := newGatewayFrom(t, gw)
+	sid := rawSession(t, ctx, url)
+	// 1 MiB of arguments: far more than a pipe holds.
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}}`
+	start := time.Now()
+	r := post(t, ctx, url, sid, body, nil)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the call took %s", d)
+	}
+	t.Logf("answer: %.300s", r.body)
+	if !strings.Contains(r.body, `"error"`) {
+		t.Fatalf("the call to a stuck upstream: %d %s", r.status, r.body)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, url, nil)
+	req.Header.Set("Mcp-Session-Id", sid)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %v %v", err, resp)
+	}
+	done := make(chan struct{})
+	go func() { gw.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("closing the gateway waited on the stuck upstream")
+	}
+}
+
+func mustLoad(t *testing.T, doc string) *policy.Engine {
+	t.Helper()
+	eng, err := policy.Load([]byte(doc), "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}

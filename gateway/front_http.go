@@ -367,6 +367,7 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			return
 		case raw := <-s.out:
+			s.dequeued(raw)
 			_ = rc.SetWriteDeadline(time.Now().Add(g.opts.StreamWriteTimeout))
 			if writeSSE(w, raw) != nil {
 				return

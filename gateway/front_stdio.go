@@ -11,16 +11,24 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
+// maxStdioRequests bounds the requests of the stdio client served at once.
+const maxStdioRequests = 64
+
 // ServeStdio runs one client session on r and w, newline-delimited JSON-RPC
 // as MCP's stdio transport has it, until r ends or ctx is done.
 func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) error {
 	var wmu sync.Mutex
 	write := func(raw []byte) bool {
+		raw, err := lineSafe(raw)
+		if err != nil {
+			g.log.Error("not writing a message to the stdio client", "err", err)
+			return false
+		}
 		wmu.Lock()
 		defer wmu.Unlock()
 		buf := make([]byte, 0, len(raw)+1)
 		buf = append(append(buf, raw...), '\n')
-		_, err := w.Write(buf)
+		_, err = w.Write(buf)
 		return err == nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -35,6 +43,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 			s.close()
 		}
 	}()
+	running := make(chan struct{}, maxStdioRequests)
 	lines := make(chan []byte)
 	readErr := make(chan error, 1)
 	go func() {
@@ -110,6 +119,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 					case <-ctx.Done():
 						return
 					case raw := <-s.out:
+						s.dequeued(raw)
 						write(raw)
 					}
 				}
@@ -118,9 +128,16 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 		}
 		if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() {
 			// Requests run concurrently so a slow tool does not hold up
-			// pings and cancellations.
+			// pings and cancellations, up to a bound: beyond it the next
+			// line waits to be read.
+			select {
+			case running <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
 			wg.Add(1)
 			go func() {
+				defer func() { <-running }()
 				defer wg.Done()
 				if resp := s.handle(ctx, m, write); resp != nil {
 					write(resp)

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,9 @@ type Options struct {
 	// session's client; a client that lets it fill (it reads no stream) has
 	// its session closed, with the reason logged. Default 1024.
 	SessionQueue int
+	// SessionQueueBytes bounds the bytes of those messages, with the same
+	// rules. Default 16 MiB.
+	SessionQueueBytes int64
 	// MaxInflightBytes bounds the memory the HTTP front spends on the
 	// requests it is serving, across all clients: each request is charged
 	// decodeFactor (16) times its size, about the most its decoded form can
@@ -157,6 +161,9 @@ func New(opts *Options) (*Gateway, error) {
 	if o.SessionQueue <= 0 {
 		o.SessionQueue = 1024
 	}
+	if o.SessionQueueBytes <= 0 {
+		o.SessionQueueBytes = 16 << 20
+	}
 	if o.MaxInflightBytes <= 0 {
 		o.MaxInflightBytes = 96 << 20
 	}
@@ -172,6 +179,12 @@ func New(opts *Options) (*Gateway, error) {
 		}
 		if (len(s.Command) == 0) == (s.URL == "") {
 			return nil, fmt.Errorf("server %q: exactly one of command and url is needed", s.Name)
+		}
+		for _, t := range o.Servers[:i] {
+			if s.Prefix != "" && t.Prefix != "" && s.Prefix != t.Prefix &&
+				(strings.HasPrefix(s.Prefix, t.Prefix) || strings.HasPrefix(t.Prefix, s.Prefix)) {
+				return nil, fmt.Errorf("servers %q and %q have tool prefixes %q and %q that start alike: their tool names could collide", t.Name, s.Name, t.Prefix, s.Prefix)
+			}
 		}
 		if len(o.Servers) > 1 {
 			if other, ok := seen[s.Prefix]; ok {
@@ -338,7 +351,9 @@ func (g *Gateway) sweep() {
 			g.mu.Unlock()
 			for _, s := range idle {
 				g.log.Info("session ended after idling", "session", s.logID())
-				s.close()
+				// In the background: one upstream slow to stop must not
+				// hold up the sweep of every other session.
+				go s.close()
 			}
 		}
 	}

@@ -91,3 +91,58 @@ func TestFloodLog(t *testing.T) {
 		t.Fatalf("log:\n%s", logs.String())
 	}
 }
+
+// Progress tokens that could not serve as map keys are refused in either
+// direction, before any code compares them (a hostile upstream's roots/list
+// with an object token once crashed the process).
+func TestDecodeRefusesHostileTokens(t *testing.T) {
+	for _, body := range []string{
+		`{"jsonrpc":"2.0","id":7,"method":"roots/list","params":{"_meta":{"progressToken":{}}}}`,
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","_meta":{"progressToken":[1]}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":{"a":1},"progress":1}}`,
+		`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1.5,"progress":1}}`,
+	} {
+		if _, e := decodeMessage([]byte(body), 64); e == nil || e.Code != codeInvalidRequest {
+			t.Errorf("%s: accepted (%v)", body, e)
+		}
+	}
+	for _, body := range []string{
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","_meta":{"progressToken":"p"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":42,"progress":1}}`,
+	} {
+		if _, e := decodeMessage([]byte(body), 64); e != nil {
+			t.Errorf("%s: refused: %s", body, e.Message)
+		}
+	}
+}
+
+// The queue's byte budget holds like its count: without a stream the
+// oldest messages go, and a message larger than the whole budget is
+// dropped; with an unread stream the session is closed.
+func TestQueueByteBudget(t *testing.T) {
+	var logs testpeer.SyncBuffer
+	g, err := New(&Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), SessionQueue: 100, SessionQueueBytes: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	s := testSession(t, g, "10.0.0.3")
+	for _, m := range []string{strings.Repeat("a", 60), strings.Repeat("b", 60), strings.Repeat("c", 30)} {
+		s.push([]byte(m))
+	}
+	if len(s.out) != 2 || s.outBytes.Load() != 90 {
+		t.Fatalf("queue holds %d messages, %d bytes; want the newest two, 90 bytes", len(s.out), s.outBytes.Load())
+	}
+	s.push([]byte(strings.Repeat("x", 200)))
+	if !strings.Contains(logs.String(), "larger than the session queue's byte budget") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+	s.listening.Store(1)
+	s.push([]byte(strings.Repeat("d", 60)))
+	s.push([]byte(strings.Repeat("e", 60)))
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session of a client that reads nothing was not closed")
+	}
+}

@@ -40,7 +40,8 @@ type session struct {
 	srvTokens     map[any]int        // progress token of an upstream request → upstream
 	nextSrvReq    int64
 
-	out       chan []byte // server→client messages for the standalone stream
+	out       chan []byte  // server→client messages for the standalone stream
+	outBytes  atomic.Int64 // bytes waiting in out
 	listening atomic.Int32
 	done      chan struct{}
 	closeOnce sync.Once
@@ -64,6 +65,11 @@ func (u *upstreamSlot) nextID() jsonrpc.ID { return intID(u.ids.Add(1)) }
 // call sends method and params (canonical JSON) to the upstream under a
 // fresh id and waits for the response.
 func (u *upstreamSlot) call(ctx context.Context, method string, params json.RawMessage, related func(message)) (*jsonrpc.Response, error) {
+	if u.srv.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, u.srv.Timeout)
+		defer cancel()
+	}
 	id := u.nextID()
 	resp, _, err := u.conn.call(ctx, &jsonrpc.Request{ID: id, Method: method, Params: params}, encodeRequest(id, method, params), related)
 	return resp, err
@@ -93,6 +99,9 @@ type srvReqInfo struct {
 	srvReq
 	token any // the request's progress token, or nil
 }
+
+// dequeued accounts for a message taken out of the queue.
+func (s *session) dequeued(raw []byte) { s.outBytes.Add(-int64(len(raw))) }
 
 // logID is what logs show of the session: its label, never its id.
 func (s *session) logID() string { return s.label }
@@ -326,6 +335,10 @@ func (s *session) request(ctx context.Context, req *jsonrpc.Request, emit func([
 
 // forward sends a request to one upstream and returns its response, with
 // the client's id.
+// maxServerRequests bounds the upstream requests (sampling, elicitation,
+// roots) waiting for one session's client to answer.
+const maxServerRequests = 256
+
 // errCallTimeout is the cause of a context that ran out of a call's timeout.
 var errCallTimeout = errors.New("upstream call timed out")
 
@@ -566,6 +579,16 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 	raw := m.raw
 	switch {
 	case req.IsCall():
+		s.mu.Lock()
+		waiting := len(s.srvReqs)
+		s.mu.Unlock()
+		if waiting >= maxServerRequests {
+			// The client answers none of them: refuse more rather than
+			// remember them without end.
+			s.flood.Warn("server requests", "refusing an upstream request: too many wait for the client", "server", s.ups[up].srv.Name, "waiting", waiting)
+			_ = s.ups[up].conn.send(context.Background(), encodeResponse(req.ID, nil, rpcError(codeUnavailable, "too many requests are waiting for the client")))
+			return
+		}
 		tok := progressToken(req.Params)
 		if tok != nil {
 			tok = tokenKey(tok)
@@ -634,24 +657,31 @@ func (s *session) push(raw []byte) {
 		}
 	}
 	for {
-		select {
-		case s.out <- raw:
-			return
-		default:
+		if s.outBytes.Load()+int64(len(raw)) <= s.g.opts.SessionQueueBytes {
+			select {
+			case s.out <- raw:
+				s.outBytes.Add(int64(len(raw)))
+				return
+			default:
+			}
 		}
 		if s.listening.Load() != 0 {
 			s.g.log.Warn("closing a session: its client does not read the stream it opened",
-				"session", s.logID(), "queued", cap(s.out), "limit", "session_queue")
+				"session", s.logID(), "queued", len(s.out), "queued_bytes", s.outBytes.Load(), "limit", "session_queue")
 			if s.g.removeSession(s.id) != nil {
 				go s.close()
 			}
 			return
 		}
 		select {
-		case <-s.out:
+		case old := <-s.out:
+			s.dequeued(old)
 			s.flood.Warn("queue full", "dropping the oldest server message: the client opened no stream to receive it",
-				"queued", cap(s.out), "limit", "session_queue")
+				"queued", len(s.out), "limit", "session_queue")
 		default:
+			s.flood.Warn("message too large", "dropping a server message larger than the session queue's byte budget",
+				"bytes", len(raw), "limit", "session_queue_bytes")
+			return
 		}
 	}
 }

@@ -185,9 +185,11 @@ func (s *session) rewriteList(up int, raw json.RawMessage, kind listKind) (map[s
 				}
 				s.mu.Lock()
 				prev, clash := s.tools[full]
-				if clash && prev.up != up {
+				if clash && prev.up < up {
+					// The server listed first in the configuration keeps
+					// the name, whatever order the client lists in.
 					s.mu.Unlock()
-					s.g.log.Error("tool name collision: keeping the first server's tool",
+					s.flood.Warn("collision "+full, "tool name collision: keeping the tool of the server configured first",
 						"tool", full, "kept", s.ups[prev.up].srv.Name, "dropped", slot.srv.Name)
 					continue
 				}

@@ -26,7 +26,7 @@ type stdioUpstream struct {
 	onMessage func(message)
 
 	cmd   *exec.Cmd
-	stdin io.WriteCloser
+	stdin *os.File // a pipe: writes take a deadline
 	wmu   sync.Mutex
 
 	mu      sync.Mutex
@@ -48,10 +48,14 @@ func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, floo
 	cmd := exec.Command(srv.Command[0], srv.Command[1:]...)
 	cmd.Dir = srv.Dir
 	cmd.Env = CommandEnv(os.Environ(), srv.Env, srv.InheritEnv)
-	stdin, err := cmd.StdinPipe()
+	// The pipe is made here rather than by cmd.StdinPipe so that writes to
+	// it can have a deadline: a server that stops reading its stdin must
+	// not hold a writer, or the session's close, forever.
+	stdinR, stdin, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("upstream %s: %w", srv.Name, err)
 	}
+	cmd.Stdin = stdinR
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("upstream %s: %w", srv.Name, err)
@@ -61,8 +65,11 @@ func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, floo
 		return nil, fmt.Errorf("upstream %s: %w", srv.Name, err)
 	}
 	if err := cmd.Start(); err != nil {
+		stdinR.Close()
+		stdin.Close()
 		return nil, fmt.Errorf("upstream %s: starting %q: %w", srv.Name, srv.Command[0], err)
 	}
+	stdinR.Close() // the child has its copy
 	u := &stdioUpstream{
 		srv: srv, log: log, flood: flood, onMessage: onMessage,
 		cmd: cmd, stdin: stdin,
@@ -165,21 +172,34 @@ func (u *stdioUpstream) pendingForToken(params json.RawMessage) *stdioPending {
 }
 
 func (u *stdioUpstream) write(raw []byte) error {
-	// Every message the gateway writes is its own canonical encoding, which
-	// has no raw line break; one here would let a line-splitting server
-	// read a second message that nobody judged.
-	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
-		return fmt.Errorf("upstream %s: refusing to write a message with a raw line break", u.srv.Name)
+	raw, err := lineSafe(raw)
+	if err != nil {
+		return fmt.Errorf("upstream %s: %w", u.srv.Name, err)
 	}
 	u.wmu.Lock()
 	defer u.wmu.Unlock()
 	buf := make([]byte, 0, len(raw)+1)
 	buf = append(buf, raw...)
 	buf = append(buf, '\n')
+	_ = u.stdin.SetWriteDeadline(time.Now().Add(u.writeTimeout()))
 	if _, err := u.stdin.Write(buf); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// A server that reads nothing for this long is stuck: stop it,
+			// so its calls fail now instead of at their own timeouts.
+			u.log.Error("upstream does not read its stdin; stopping it", "server", u.srv.Name, "waited", u.writeTimeout())
+			_ = u.cmd.Process.Kill()
+		}
 		return fmt.Errorf("upstream %s: %w", u.srv.Name, err)
 	}
 	return nil
+}
+
+// writeTimeout bounds one write to the server's stdin: its call timeout.
+func (u *stdioUpstream) writeTimeout() time.Duration {
+	if u.srv.Timeout > 0 {
+		return u.srv.Timeout
+	}
+	return DefaultServerTimeout
 }
 
 func (u *stdioUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte, related func(message)) (*jsonrpc.Response, []byte, error) {
@@ -224,9 +244,9 @@ func (u *stdioUpstream) send(_ context.Context, raw []byte) error { return u.wri
 func (u *stdioUpstream) initialized(string) {}
 
 func (u *stdioUpstream) close() {
-	u.wmu.Lock()
+	// Not under wmu: a writer stuck on a full pipe must not keep the
+	// server from being stopped. Closing the pipe makes that write fail.
 	u.stdin.Close()
-	u.wmu.Unlock()
 	select {
 	case <-u.done:
 		return

@@ -107,6 +107,33 @@ func encodeErrorNullID(code int64, msg string) []byte {
 	return encodeResponse(jsonrpc.ID{}, nil, rpcError(code, msg))
 }
 
+// hasLineBreak reports whether b holds a byte sequence some line reader
+// takes for the end of a line: LF, CR, NEL, LINE or PARAGRAPH SEPARATOR.
+func hasLineBreak(b []byte) bool {
+	return bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0 ||
+		bytes.Contains(b, []byte("\u0085")) || bytes.Contains(b, []byte("\u2028")) || bytes.Contains(b, []byte("\u2029"))
+}
+
+var errLineBreak = errors.New("refusing to write a message with a raw line break")
+
+// lineSafe returns a message ready for a line-delimited stream. Messages
+// the gateway decoded are canonical and pass as they are; one it built
+// with encoding/json may hold a raw NEL, LINE or PARAGRAPH SEPARATOR in a
+// string, which its canonical form escapes. A line break that is not
+// inside a string (not JSON the gateway wrote) is refused: a
+// line-splitting reader would take what follows for a second message
+// that nobody judged.
+func lineSafe(raw []byte) ([]byte, error) {
+	if !hasLineBreak(raw) {
+		return raw, nil
+	}
+	c, err := canonjson.Append(nil, raw, maxUpstreamDepth)
+	if err != nil || hasLineBreak(c) {
+		return nil, errLineBreak
+	}
+	return c, nil
+}
+
 // maxUpstreamDepth bounds the nesting of what an upstream sends.
 const maxUpstreamDepth = 512
 
@@ -204,7 +231,7 @@ func decodeMessage(data []byte, maxDepth int) (message, *jsonrpc.Error) {
 	}
 	mid, ok := readID(id)
 	if !ok {
-		return message{}, errInvalid("id must be a string or an integer")
+		return message{}, errInvalid("id must be a string or an integer of at most 2^53")
 	}
 	if method != nil {
 		if result != nil || rerr != nil {
@@ -250,6 +277,20 @@ func decodeMessage(data []byte, maxDepth int) (message, *jsonrpc.Error) {
 	return message{msg: resp, raw: encodeResponse(mid, resp.Result, werr)}, nil
 }
 
+// validToken reports whether a canonical value is a progress token as MCP
+// defines one: a string or an integer. Anything else (an object, say)
+// could not serve as a map key or be compared.
+func validToken(v []byte) bool {
+	if len(v) == 0 {
+		return false
+	}
+	if v[0] == '"' {
+		return true
+	}
+	_, err := strconv.ParseInt(string(v), 10, 64)
+	return err == nil
+}
+
 // readString reads a canonical JSON string.
 func readString(v []byte) (string, bool) {
 	if len(v) < 2 || v[0] != '"' {
@@ -261,6 +302,9 @@ func readString(v []byte) (string, bool) {
 	var s string
 	return s, json.Unmarshal(v, &s) == nil
 }
+
+// maxExactID is the largest integer id float64 holds exactly (2^53).
+const maxExactID = 1 << 53
 
 // readID reads a canonical id: absent or null (invalid ID), a string, or
 // an integer that int64 holds exactly.
@@ -279,7 +323,9 @@ func readID(v []byte) (jsonrpc.ID, bool) {
 		return jsonrpc.ID{}, false
 	}
 	n, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
+	if err != nil || n > maxExactID || n < -maxExactID {
+		// The jsonrpc package keeps integer ids as float64 on the way
+		// out: a larger one would come back changed.
 		return jsonrpc.ID{}, false
 	}
 	return intID(n), true
@@ -329,6 +375,9 @@ func checkParams(params []byte) *jsonrpc.Error {
 		if exact := paramNames.variant(k); exact != "" {
 			return errInvalid("params member %q must be spelled %q", k, exact)
 		}
+		if string(k) == "progressToken" && !validToken(v) {
+			return errInvalid("params.progressToken must be a string or an integer")
+		}
 		var sub names
 		switch string(k) {
 		case "_meta":
@@ -341,9 +390,12 @@ func checkParams(params []byte) *jsonrpc.Error {
 		if v[0] != '{' {
 			return nil
 		}
-		return canonjson.EachMember(v, func(k2, _ []byte) error {
+		return canonjson.EachMember(v, func(k2, v2 []byte) error {
 			if exact := sub.variant(k2); exact != "" {
 				return errInvalid("params.%s member %q must be spelled %q", k, k2, exact)
+			}
+			if string(k) == "_meta" && string(k2) == "progressToken" && !validToken(v2) {
+				return errInvalid("params._meta.progressToken must be a string or an integer")
 			}
 			return nil
 		})

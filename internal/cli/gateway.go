@@ -81,6 +81,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 		MaxSessions:          cfg.MaxSessions,
 		MaxSessionsPerClient: cfg.MaxSessionsPerClient,
 		SessionQueue:         cfg.SessionQueue,
+		SessionQueueBytes:    cfg.SessionQueueBytes,
 		MaxInflightBytes:     cfg.MaxInflightBytes,
 		Methods:              maps.Clone(cfg.Methods),
 	}

@@ -211,3 +211,47 @@ func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Limits come before the human: a call over its limit is refused at once
+// and creates no approval; an approved call's quota was held while the
+// human decided; a refused call gives its quota back.
+func TestApprovalAfterLimit(t *testing.T) {
+	ctx := testContext(t)
+	m := approval.NewManager(approval.NewMemoryStore(), nil)
+	env := newApprovalsEnv(t, `{"version":"1","default":"deny","tools":{
+		"DeleteUser":{"action":"approve","limits":[{"counter":"del","window":"hour","max":1,"scope":"session"}]}}}`, m)
+	call := func(id string) <-chan *mcp.CallToolResult {
+		ch := make(chan *mcp.CallToolResult, 1)
+		go func() {
+			res, err := env.cs.CallTool(ctx, &mcp.CallToolParams{Name: "DeleteUser", Arguments: map[string]any{"user_id": id}})
+			if err != nil {
+				t.Error(err)
+			}
+			ch <- res
+		}()
+		return ch
+	}
+	// Refused by the human: the quota comes back.
+	done := call("u1")
+	p := env.pending(t)
+	env.decide(t, p["id"].(string), "deny", "no")
+	if res := <-done; res == nil || !res.IsError || !strings.Contains(textOf(res), "denied by alice") {
+		t.Fatalf("denied call: %+v", res)
+	}
+	// Approved: it goes through, using the quota.
+	done = call("u2")
+	p = env.pending(t)
+	env.decide(t, p["id"].(string), "approve", "")
+	if res := <-done; res == nil || res.IsError || textOf(res) != "deleted u2" {
+		t.Fatalf("approved call: %+v", res)
+	}
+	// Over the limit: refused at once, and no human is asked.
+	res := <-call("u3")
+	if res == nil || !res.IsError || !strings.Contains(textOf(res), "rate limit of 1 per hour") {
+		t.Fatalf("call over the limit: %+v", res)
+	}
+	list, err := m.List(ctx, approval.Pending, 10)
+	if err != nil || len(list) != 0 {
+		t.Fatalf("pending approvals after a limited call: %v %v", list, err)
+	}
+}

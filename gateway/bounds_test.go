@@ -278,3 +278,22 @@ func mustLoad(t *testing.T, doc string) *policy.Engine {
 	}
 	return eng
 }
+
+// The gateway holds at most MaxSessions sessions in all.
+func TestMaxSessions(t *testing.T) {
+	ctx := testContext(t)
+	echo := testpeer.GoEchoServer()
+	gw, err := gateway.New(&gateway.Options{
+		Servers: []gateway.Server{{Name: "echo", URL: echo.StartHTTP(t)}},
+		Logger:  quietLogger(), MaxSessions: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := newGatewayFrom(t, gw)
+	rawSession(t, ctx, url)
+	rawSession(t, ctx, url)
+	if r := post(t, ctx, url, "", initBody, nil); r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "too many sessions") {
+		t.Fatalf("third session: %d %s", r.status, r.body)
+	}
+}

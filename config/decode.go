@@ -851,58 +851,53 @@ func redactURL(v string) string {
 	return v
 }
 
-func (d *decoder) origins(n *yaml.Node, path string) []string {
+// list reads a list of strings, each checked and normalised by item
+// (which reports its own errors and returns false for an item to leave out).
+func (d *decoder) list(n *yaml.Node, path, of, want string, item func(e *yaml.Node, ep, s string) (string, bool)) []string {
 	n = d.deref(n)
 	if isNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, "must be a list of origins, not %s", describe(n))
+		d.errorf(n, path, "must be a list of %s, not %s", of, describe(n))
 		return nil
 	}
 	var out []string
 	for i, e := range n.Content {
 		ep := fmt.Sprintf("%s[%d]", path, i)
-		s, ok := d.scalar(e, ep, "an origin such as https://app.example.com")
+		s, ok := d.scalar(e, ep, want)
 		if !ok {
 			continue
 		}
+		if v, ok := item(e, ep, s); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (d *decoder) origins(n *yaml.Node, path string) []string {
+	return d.list(n, path, "origins", "an origin such as https://app.example.com", func(e *yaml.Node, ep, s string) (string, bool) {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 			d.errorf(e, ep, "%q is not an origin (want scheme://host[:port], e.g. https://app.example.com)", s)
-			continue
+			return "", false
 		}
-		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
-	}
-	return out
+		return strings.ToLower(u.Scheme + "://" + u.Host), true
+	})
 }
 
 // hosts reads allowed_hosts: host names (no scheme, no port) a request's
 // Host header may carry besides the loopback names.
 func (d *decoder) hosts(n *yaml.Node, path string) []string {
-	n = d.deref(n)
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, "must be a list of host names, not %s", describe(n))
-		return nil
-	}
-	var out []string
-	for i, e := range n.Content {
-		ep := fmt.Sprintf("%s[%d]", path, i)
-		s, ok := d.scalar(e, ep, "a host name such as mcp.example.com")
-		if !ok {
-			continue
-		}
+	return d.list(n, path, "host names", "a host name such as mcp.example.com", func(e *yaml.Node, ep, s string) (string, bool) {
 		if s == "" || strings.ContainsAny(s, "/:@ ") || s == "*" {
 			d.errorf(e, ep, "%q is not a host name (want a name or address without scheme or port, e.g. mcp.example.com)", s)
-			continue
+			return "", false
 		}
-		out = append(out, strings.ToLower(s))
-	}
-	return out
+		return strings.ToLower(s), true
+	})
 }
 
 func (d *decoder) integer(n *yaml.Node, path string, lo, hi int64) (int64, bool) {

@@ -218,22 +218,31 @@ func (p *parser) array() error {
 		if err := p.value(); err != nil {
 			return err
 		}
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return p.fail(Syntax, "unexpected end of JSON input in an array")
+		if done, err := p.after(']', "an array element"); done || err != nil {
+			return err
 		}
-		switch p.src[p.pos] {
-		case ',':
-			p.pos++
-			p.dst = append(p.dst, ',')
-		case ']':
-			p.pos++
-			p.dst = append(p.dst, ']')
-			p.depth--
-			return nil
-		default:
-			return p.fail(Syntax, "invalid character %s after an array element", quoteChar(p.src[p.pos]))
-		}
+	}
+}
+
+// after reads what follows a member or element: a comma, or the closer
+// that ends the container (done).
+func (p *parser) after(closer byte, what string) (done bool, err error) {
+	p.skipSpace()
+	if p.pos >= len(p.src) {
+		return false, p.fail(Syntax, "unexpected end of JSON input after %s", what)
+	}
+	switch c := p.src[p.pos]; c {
+	case ',':
+		p.pos++
+		p.dst = append(p.dst, ',')
+		return false, nil
+	case closer:
+		p.pos++
+		p.dst = append(p.dst, closer)
+		p.depth--
+		return true, nil
+	default:
+		return false, p.fail(Syntax, "invalid character %s after %s", quoteChar(c), what)
 	}
 }
 
@@ -325,21 +334,8 @@ func (p *parser) object() error {
 		if err := p.value(); err != nil {
 			return err
 		}
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return p.fail(Syntax, "unexpected end of JSON input in an object")
-		}
-		switch p.src[p.pos] {
-		case ',':
-			p.pos++
-			p.dst = append(p.dst, ',')
-		case '}':
-			p.pos++
-			p.dst = append(p.dst, '}')
-			p.depth--
-			return nil
-		default:
-			return p.fail(Syntax, "invalid character %s after an object value", quoteChar(p.src[p.pos]))
+		if done, err := p.after('}', "an object value"); done || err != nil {
+			return err
 		}
 	}
 }

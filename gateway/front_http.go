@@ -190,8 +190,8 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	st := &postStream{w: w, sse: accepts(r, "text/event-stream"), rc: http.NewResponseController(w), timeout: g.opts.StreamWriteTimeout}
-	defer st.rc.SetWriteDeadline(time.Time{}) // the connection may serve another request
+	st := &postStream{w: w, sse: accepts(r, "text/event-stream"), timeout: g.opts.StreamWriteTimeout}
+	defer st.clearDeadline()
 	resp := s.handle(r.Context(), m, st.emit)
 	st.finish(resp)
 }
@@ -202,9 +202,9 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 type postStream struct {
 	mu       sync.Mutex
 	w        http.ResponseWriter
-	rc       *http.ResponseController
-	timeout  time.Duration // bounds each write
-	sse      bool          // the client accepts text/event-stream
+	rc       *http.ResponseController // set once a write needs a deadline
+	timeout  time.Duration            // bounds each write to a stream or a large answer
+	sse      bool                     // the client accepts text/event-stream
 	started  bool
 	finished bool
 }
@@ -222,7 +222,7 @@ func (p *postStream) emit(raw []byte) bool {
 		p.w.WriteHeader(http.StatusOK)
 		p.started = true
 	}
-	_ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout))
+	p.deadline()
 	if err := writeSSE(p.w, raw); err != nil {
 		return false
 	}
@@ -232,11 +232,36 @@ func (p *postStream) emit(raw []byte) bool {
 	return true
 }
 
+// smallAnswer is the size below which a plain JSON answer is written
+// without a deadline: the socket's buffer takes it whether or not the
+// client reads, so the write cannot hang.
+const smallAnswer = 32 << 10
+
+// deadline bounds the next write.
+func (p *postStream) deadline() {
+	if p.rc == nil {
+		p.rc = http.NewResponseController(p.w)
+	}
+	_ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout))
+}
+
+// clearDeadline lifts a deadline set for this answer: the connection may
+// serve another request.
+func (p *postStream) clearDeadline() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rc != nil {
+		_ = p.rc.SetWriteDeadline(time.Time{})
+	}
+}
+
 func (p *postStream) finish(resp []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.finished = true
-	_ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout))
+	if p.started || len(resp) > smallAnswer {
+		p.deadline()
+	}
 	if p.started {
 		_ = writeSSE(p.w, resp)
 		return

@@ -482,13 +482,13 @@ type schemaEntry struct {
 // does not compile is not enforced (the problem is logged once); its
 // parameter names still are.
 func (c *schemaCache) get(raw json.RawMessage, g *Gateway) *schemaEntry {
-	key := string(raw)
 	c.mu.Lock()
-	e, ok := c.m[key]
+	e, ok := c.m[string(raw)] // no copy of the schema for the lookup
 	c.mu.Unlock()
 	if ok {
 		return e
 	}
+	key := string(raw)
 	e = &schemaEntry{}
 	var err error
 	if e.sch, err = policy.CompileSchema(raw); err != nil {

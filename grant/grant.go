@@ -2,7 +2,6 @@ package grant
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -166,7 +165,7 @@ func Create(ctx context.Context, store toolgate.GrantStore, spec Spec) (*toolgat
 		g.ExpiresAt = spec.ExpiresAt.UTC()
 	}
 	if err := store.Create(ctx, g); err != nil {
-		return nil, "", fmt.Errorf("grant: create: %w", err)
+		return nil, "", err
 	}
 	g.TokenHash = toolgate.TokenHash{}
 	return g, token, nil
@@ -179,7 +178,7 @@ func Rotate(ctx context.Context, store toolgate.GrantStore, id string) (*toolgat
 	token, h := NewToken()
 	g, err := store.Rotate(ctx, id, h, time.Now().UTC())
 	if err != nil {
-		return nil, "", fmt.Errorf("grant: rotate: %w", err)
+		return nil, "", err
 	}
 	g.TokenHash = toolgate.TokenHash{}
 	return g, token, nil

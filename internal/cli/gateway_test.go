@@ -24,6 +24,7 @@ func TestGatewayOptions(t *testing.T) {
 		MaxSessions:          10000,
 		MaxSessionsPerClient: 100,
 		SessionQueue:         1024,
+		SessionQueueBytes:    16 << 20,
 		MaxInflightBytes:     96 << 20,
 	}
 	with := func(change func(o *gateway.Options)) gateway.Options {

@@ -1,0 +1,81 @@
+package grant
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func TestNewToken(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		token, h := NewToken()
+		if !strings.HasPrefix(token, "tg_") || len(token) != TokenLen || TokenLen != 46 {
+			t.Fatalf("token %q: len %d, TokenLen %d", token, len(token), TokenLen)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(token[3:])
+		if err != nil || len(raw) != 32 {
+			t.Fatalf("token %q: %d random bytes, %v", token, len(raw), err)
+		}
+		if !WellFormed(token) {
+			t.Fatalf("WellFormed(%q) = false", token)
+		}
+		if h != HashToken(token) || h.IsZero() {
+			t.Fatalf("hash of %q does not match", token)
+		}
+		if seen[token] {
+			t.Fatalf("token %q issued twice", token)
+		}
+		seen[token] = true
+	}
+}
+
+func TestWellFormed(t *testing.T) {
+	good, _ := NewToken()
+	// The last character of 43 base64 characters holds 2 unused bits;
+	// a non-canonical encoding sets them.
+	last := good[len(good)-1]
+	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	idx := strings.IndexByte(alphabet, last)
+	noncanon := good[:len(good)-1] + string(alphabet[idx&^3|1])
+	tests := []struct {
+		name  string
+		token string
+		want  bool
+	}{
+		{"good", good, true},
+		{"empty", "", false},
+		{"prefix only", "tg_", false},
+		{"no prefix", good[3:], false},
+		{"other prefix", "sk_" + good[3:], false},
+		{"truncated", good[:len(good)-1], false},
+		{"extended", good + "A", false},
+		{"padded", good + "=", false},
+		{"std alphabet", "tg_" + strings.Repeat("+", 43), false},
+		{"space", good[:10] + " " + good[11:], false},
+		{"non-canonical", noncanon, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := WellFormed(tt.token); got != tt.want {
+				t.Errorf("WellFormed(%q) = %v, want %v", tt.token, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewID()
+		if !ValidID(id) || len(id) != 15 || seen[id] {
+			t.Fatalf("id %q (valid %v, seen %v)", id, ValidID(id), seen[id])
+		}
+		seen[id] = true
+	}
+	for _, bad := range []string{"", "gr_", "gr_ABCDEFGHIJKL", "gr_abcdefghijk", "gr_abcdefghijklm", "gr_abcdefghijk1", "ap_abcdefghijkl"} {
+		if ValidID(bad) {
+			t.Errorf("ValidID(%q) = true", bad)
+		}
+	}
+}

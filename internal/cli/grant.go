@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/grant"
+)
+
+func newGrantCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "grant",
+		Short: "Create, list, show, revoke and rotate grants (bearer tokens)",
+		Long: `grant manages the grants in the configuration's store (store: in --config):
+bearer tokens, each bound to a subject, a policy and optionally labels,
+servers and an expiry. A token is printed once, by create and rotate;
+toolgate keeps only its SHA-256 hash.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newGrantCreateCmd(a), newGrantListCmd(a), newGrantShowCmd(a), newGrantRevokeCmd(a), newGrantRotateCmd(a))
+	return cmd
+}
+
+// openGrants loads the configuration and opens the grant store it names.
+// The caller closes the store.
+func (a *app) openGrants(ctx context.Context) (*config.Config, *grant.SQLite, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	path := cfg.StorePath()
+	if path == "" {
+		return nil, nil, toolgate.Errorf(toolgate.Invalid, "%s: store %q: only sqlite:// is available in this build", cfg.File, cfg.Store)
+	}
+	s, err := grant.OpenSQLite(ctx, path, a.log)
+	if err != nil {
+		return nil, nil, &toolgate.Error{Code: toolgate.Unavailable, Message: "cannot open the store " + path, Err: err}
+	}
+	return cfg, s, nil
+}
+
+// checkGrantID refuses what cannot be a grant id, so that a typo is an
+// invalid argument rather than a grant not found.
+func checkGrantID(id string) error {
+	if !grant.ValidID(id) {
+		return toolgate.Errorf(toolgate.Invalid, "%q is not a grant id (gr_ and 12 characters)", id)
+	}
+	return nil
+}
+
+// checkOutput refuses an -o value other than the ones listed.
+func checkOutput(output string, allowed ...string) error {
+	if !slices.Contains(allowed, output) {
+		return toolgate.Errorf(toolgate.Invalid, "-o must be %s, not %q", strings.Join(allowed, " or "), output)
+	}
+	return nil
+}
+
+// grantView is a grant as the commands print it in JSON: the grant and
+// where it stands. It never holds the token or its hash.
+type grantView struct {
+	*toolgate.Grant
+	Status string `json:"status"`
+}
+
+func viewOf(g *toolgate.Grant, now time.Time) grantView {
+	return grantView{Grant: g, Status: g.Status(now)}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeIssued prints a grant and its new token, which is printed nowhere
+// else, and reminds the reader on stderr to keep it.
+func (a *app) writeIssued(g *toolgate.Grant, token, output string) error {
+	if output == "json" {
+		return writeJSON(a.stdout, struct {
+			Grant grantView `json:"grant"`
+			Token string    `json:"token"`
+		}{viewOf(g, time.Now()), token})
+	}
+	fmt.Fprintf(a.stdout, "grant  %s\ntoken  %s\n", g.ID, token)
+	fmt.Fprintln(a.stderr, "Keep the token now: it is not shown again (toolgate keeps only its hash).")
+	fmt.Fprintln(a.stderr, "Agents send it as the header \"Authorization: Bearer <token>\".")
+	return nil
+}
+
+func formatTime(t time.Time, zero string) string {
+	if t.IsZero() {
+		return zero
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func formatLabels(labels map[string]string) string {
+	parts := make([]string, 0, len(labels))
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		parts = append(parts, k+"="+labels[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+func formatServers(servers []string) string {
+	if len(servers) == 0 {
+		return "all"
+	}
+	return strings.Join(servers, ",")
+}

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/toolgate/toolgate/grant"
+)
+
+func newGrantRotateCmd(a *app) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "rotate ID [-o text|json]",
+		Short: "Give a grant a new token and print it, once; the old token stops working at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output, "text", "json"); err != nil {
+				return err
+			}
+			if err := checkGrantID(args[0]); err != nil {
+				return err
+			}
+			_, store, err := a.openGrants(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			g, token, err := grant.Rotate(cmd.Context(), store, args[0])
+			if err != nil {
+				return err
+			}
+			return a.writeIssued(g, token, output)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	return cmd
+}

@@ -24,6 +24,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
+	if r = g.authenticate(w, r); r == nil {
+		return
+	}
 	switch r.Method {
 	case http.MethodPost:
 		g.servePost(w, r)
@@ -175,7 +178,7 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "missing Mcp-Session-Id header: initialize first"))
 		return
 	}
-	s := g.session(sid)
+	s := g.sessionFor(r, sid)
 	if s == nil {
 		writeJSONError(w, http.StatusNotFound, encodeErrorNullID(codeInvalidRequest, "unknown or ended session"))
 		return
@@ -277,7 +280,7 @@ func (g *Gateway) serveInitialize(w http.ResponseWriter, r *http.Request, req *j
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "initialize must be a request with an id"))
 		return
 	}
-	s, resp, err := g.newSession(r.Context(), req, clientAddr(r))
+	s, resp, err := g.newSession(r.Context(), req, clientAddr(r), callerOf(r))
 	if err != nil {
 		status := http.StatusServiceUnavailable
 		if errors.Is(err, errTooManyForClient) {
@@ -299,7 +302,7 @@ func (g *Gateway) serveInitialize(w http.ResponseWriter, r *http.Request, req *j
 
 // serveBatch handles a JSON-RPC batch (protocol 2025-03-26 only).
 func (g *Gateway) serveBatch(w http.ResponseWriter, r *http.Request, body []byte) {
-	s := g.session(r.Header.Get("Mcp-Session-Id"))
+	s := g.sessionFor(r, r.Header.Get("Mcp-Session-Id"))
 	if s == nil {
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "batches need an initialized session"))
 		return
@@ -363,7 +366,7 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing Mcp-Session-Id header", http.StatusBadRequest)
 		return
 	}
-	s := g.session(sid)
+	s := g.sessionFor(r, sid)
 	if s == nil {
 		http.Error(w, "unknown or ended session", http.StatusNotFound)
 		return
@@ -413,6 +416,10 @@ func (g *Gateway) serveDelete(w http.ResponseWriter, r *http.Request) {
 	sid := r.Header.Get("Mcp-Session-Id")
 	if sid == "" {
 		http.Error(w, "missing Mcp-Session-Id header", http.StatusBadRequest)
+		return
+	}
+	if g.sessionFor(r, sid) == nil { // another grant's session is not there to end
+		http.Error(w, "unknown or ended session", http.StatusNotFound)
 		return
 	}
 	s := g.removeSession(sid)

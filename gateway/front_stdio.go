@@ -99,7 +99,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 				}
 				continue
 			}
-			ns, resp, err := g.newSession(ctx, req, "stdio")
+			ns, resp, err := g.newSession(ctx, req, "stdio", nil)
 			if err != nil {
 				write(encodeResponse(req.ID, nil, rpcError(codeUnavailable, err.Error())))
 				continue

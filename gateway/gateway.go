@@ -96,6 +96,12 @@ type Options struct {
 	// answered -32601 and any other unknown notification dropped: a
 	// message the gateway does not understand reaches no upstream.
 	Methods map[string]string
+	// Authenticator, when set, requires a grant's bearer token on every
+	// HTTP request (auth: grants): a session belongs to the grant that
+	// opened it, reaches only the servers the grant allows, and is decided
+	// by the policy the grant names (SetNamedPolicy). Nil: every caller is
+	// toolgate.Anonymous under the gateway's policy (auth: none).
+	Authenticator Authenticator
 	// Approvals holds the calls waiting for a human (action approve); nil
 	// refuses such calls, saying approvals are not configured.
 	Approvals *approval.Manager
@@ -109,12 +115,14 @@ type Gateway struct {
 	limiter limit.Limiter
 	client  *http.Client
 	engine  atomic.Pointer[policy.Engine]
+	named   atomic.Pointer[map[string]*policy.Engine] // by name, for grants
 	schemas schemaCache
 	catalog *catalog
 
-	pipeline *enforce.Pipeline   // decides every tools/call
-	inflight *semaphore.Weighted // request bytes being decoded and served
-	floodLog *floodLog
+	pipeline  *enforce.Pipeline   // decides every tools/call
+	authFails failures            // refused tokens per client address
+	inflight  *semaphore.Weighted // request bytes being decoded and served
+	floodLog  *floodLog
 
 	mu        sync.Mutex
 	sessions  map[string]*session
@@ -218,6 +226,7 @@ func New(opts *Options) (*Gateway, error) {
 		g.limiter = memory.New(nil)
 	}
 	g.pipeline = &enforce.Pipeline{Limiter: g.limiter, Logger: g.log}
+	g.named.Store(&map[string]*policy.Engine{})
 	if o.Approvals != nil {
 		g.pipeline.Approvals = approver{g}
 	}

@@ -16,6 +16,7 @@ import (
 // in a new policy only when it is valid, so a bad edit leaves the last good
 // policy in force.
 type PolicyFile struct {
+	name string // the policy's name for grants; "" for the gateway's policy
 	path string
 	opts *policy.Options
 	g    *Gateway
@@ -30,6 +31,14 @@ type PolicyFile struct {
 // it answers according to opts (nil for the defaults). It loads nothing yet.
 func NewPolicyFile(g *Gateway, path string, opts *policy.Options) *PolicyFile {
 	return &PolicyFile{path: path, opts: opts, g: g, log: g.log}
+}
+
+// NewNamedPolicyFile is NewPolicyFile for the policy called name, which
+// decides the calls of the grants that name it (auth: grants).
+func NewNamedPolicyFile(g *Gateway, name, path string, opts *policy.Options) *PolicyFile {
+	p := NewPolicyFile(g, path, opts)
+	p.name = name
+	return p
 }
 
 // Load reads and compiles the file and, when it is valid and changed, makes
@@ -54,8 +63,12 @@ func (p *PolicyFile) Load() error {
 		return err
 	}
 	p.sum, p.seen = sum, true
-	p.g.SetPolicy(eng.WithOptions(p.opts))
-	p.log.Info("policy loaded", "path", p.path, "sha256", fmt.Sprintf("%x", sum[:8]))
+	if p.name != "" {
+		p.g.SetNamedPolicy(p.name, eng.WithOptions(p.opts))
+	} else {
+		p.g.SetPolicy(eng.WithOptions(p.opts))
+	}
+	p.log.Info("policy loaded", "policy", p.name, "path", p.path, "sha256", fmt.Sprintf("%x", sum[:8]))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,14 +17,16 @@ import (
 
 // session is one client session and its upstream sessions.
 type session struct {
-	id       string // a bearer secret: never logged nor shown, see label
-	label    string // names the session in logs, limits and approvals
-	client   string // the client's address, for the per-client session cap
-	flood    *floodLog
-	g        *Gateway
-	ident    *toolgate.Identity
-	protocol string
-	ups      []*upstreamSlot
+	id        string   // a bearer secret: never logged nor shown, see label
+	label     string   // names the session in logs, limits and approvals
+	client    string   // the client's address, for the per-client session cap
+	tokenHash [32]byte // of the grant token that opened it (auth: grants)
+	servers   []string // the servers the grant may reach; nil: all
+	flood     *floodLog
+	g         *Gateway
+	ident     *toolgate.Identity
+	protocol  string
+	ups       []*upstreamSlot
 
 	used   atomic.Int64 // unix nanoseconds of the last request
 	busy   atomic.Int32 // requests in progress
@@ -117,7 +120,7 @@ type initializeParams struct {
 // newSession handles initialize: it negotiates the protocol revision, opens
 // the upstream sessions with the client's own capabilities, and answers
 // with the merged capabilities.
-func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string) (*session, []byte, error) {
+func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller) (*session, []byte, error) {
 	var p initializeParams
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(req.Params, &params); err != nil || params == nil {
@@ -153,6 +156,10 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		out:        make(chan []byte, g.opts.SessionQueue),
 		done:       make(chan struct{}),
 	}
+	if who != nil {
+		// The session belongs to the grant that opened it.
+		s.ident, s.tokenHash, s.servers = who.grant.Identity(), who.hash, who.grant.Servers
+	}
 	s.touch()
 	if err := g.addSession(s); err != nil {
 		return nil, nil, err
@@ -172,13 +179,18 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 	}
 	wg.Wait()
 	var failed []string
+	granted := 0
 	for _, u := range s.ups {
+		if errors.Is(u.err, errNotGranted) {
+			continue
+		}
+		granted++
 		if !u.ok() {
 			failed = append(failed, u.srv.Name)
 			g.log.Error("upstream unavailable", "server", u.srv.Name, "session", s.logID(), "err", u.err)
 		}
 	}
-	if len(s.ups) > 0 && len(failed) == len(s.ups) {
+	if granted > 0 && len(failed) == granted {
 		g.removeSession(s.id)
 		s.close()
 		msg := "upstream unavailable: " + strings.Join(failed, ", ")
@@ -201,6 +213,12 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 }
 
 func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.RawMessage) {
+	if s.servers != nil && !slices.Contains(s.servers, slot.srv.Name) {
+		// Not for this grant: never started, so none of its tools, prompts
+		// or resources reach the session.
+		slot.err = errNotGranted
+		return
+	}
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
 	log := s.g.log.With("session", s.logID())
 	if slot.srv.URL != "" {
@@ -338,6 +356,9 @@ func (s *session) request(ctx context.Context, req *jsonrpc.Request, emit func([
 // maxServerRequests bounds the upstream requests (sampling, elicitation,
 // roots) waiting for one session's client to answer.
 const maxServerRequests = 256
+
+// errNotGranted marks an upstream the session's grant may not reach.
+var errNotGranted = errors.New("the grant does not allow this server")
 
 // errCallTimeout is the cause of a context that ran out of a call's timeout.
 var errCallTimeout = errors.New("upstream call timed out")

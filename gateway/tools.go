@@ -163,7 +163,7 @@ func (s *session) rewriteList(up int, raw json.RawMessage, kind listKind) (map[s
 		}
 	}
 	slot := s.ups[up]
-	eng := s.g.Policy()
+	eng := s.g.policyFor(s.ident)
 	kept := make([]map[string]json.RawMessage, 0, len(raws))
 	for _, raw := range raws {
 		var it map[string]json.RawMessage
@@ -298,7 +298,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		Identity:   s.ident,
 		Session:    s.label,
 	}
-	eng := s.g.Policy() // one policy decides the call and bounds its wait
+	eng := s.g.policyFor(s.ident) // one policy decides the call and bounds its wait
 	v := s.g.pipeline.Check(ctx, eng, call, s.g.enforceTool(tool))
 	d := v.Decision
 	if !d.Allowed() {

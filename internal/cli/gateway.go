@@ -6,13 +6,16 @@ import (
 	"maps"
 	"net"
 	"os"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/grant"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
 )
@@ -20,16 +23,20 @@ import (
 // gatewayRuntime is a gateway built from a configuration, with what keeps its
 // policy current.
 type gatewayRuntime struct {
-	cfg    *config.Config
-	gw     *gateway.Gateway
-	policy *gateway.PolicyFile // nil for an inline policy or none
-	store  *approval.SQLite    // pending approvals
+	cfg      *config.Config
+	gw       *gateway.Gateway
+	policies []*gateway.PolicyFile // the policy files to keep current
+	store    *approval.SQLite      // pending approvals
+	grants   *grant.SQLite         // with auth: grants
 }
 
-// close stops the gateway and closes its store.
+// close stops the gateway and closes its stores.
 func (rt *gatewayRuntime) close() {
 	rt.gw.Close()
 	rt.store.Close()
+	if rt.grants != nil {
+		rt.grants.Close()
+	}
 }
 
 // loadConfig reads the configuration named by --config and reports every
@@ -90,16 +97,13 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 // newRuntime builds the gateway the configuration describes. It refuses
 // settings this build cannot honour rather than running without them.
 func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, error) {
-	if cfg.Auth != "none" {
-		return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth %q needs grants, which this build does not have yet; use auth: none", cfg.File, cfg.Auth)
-	}
 	if cfg.StorePath() == "" {
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: store %q: only sqlite:// is available in this build", cfg.File, cfg.Store)
 	}
 	if cfg.Limits != "memory" {
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: limits %q: only the in-memory limiter is available in this build", cfg.File, cfg.Limits)
 	}
-	if front == "http" {
+	if front == "http" && cfg.Auth == "none" {
 		host, _, err := net.SplitHostPort(cfg.Listen)
 		if err != nil {
 			return nil, toolgate.Errorf(toolgate.Invalid, "%s: listen %q: %v", cfg.File, cfg.Listen, err)
@@ -121,6 +125,19 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		return nil, fmt.Errorf("%s: opening the store %s: %w", cfg.File, cfg.StorePath(), err)
 	}
 	opts := gatewayOptions(cfg)
+	var grants *grant.SQLite
+	if cfg.Auth == "grants" {
+		if front != "http" {
+			approvals.Close()
+			return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth: grants on the stdio front needs a grant token, which this build does not take yet; use auth: none for toolgate stdio", cfg.File)
+		}
+		if grants, err = grant.OpenSQLite(context.Background(), cfg.StorePath(), a.log); err != nil {
+			approvals.Close()
+			return nil, fmt.Errorf("%s: opening the grants in %s: %w", cfg.File, cfg.StorePath(), err)
+		}
+		v := &grant.Verifier{Store: grants, Logger: a.log}
+		opts.Authenticator = gateway.AuthenticatorFunc(v.Verify)
+	}
 	opts.Approvals = approval.NewManager(approvals, nil)
 	opts.Pins = pins
 	opts.Logger = a.log
@@ -128,10 +145,37 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	gw, err := gateway.New(&opts)
 	if err != nil {
 		approvals.Close()
+		if grants != nil {
+			grants.Close()
+		}
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
 	}
-	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals}
+	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, grants: grants}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
+	if cfg.Auth == "grants" {
+		// Every named policy is loaded: each grant names the one that
+		// decides its calls, and each file reloads on its own.
+		names := slices.Sorted(maps.Keys(cfg.Policies))
+		for _, name := range names {
+			if path := cfg.PolicyPath(name); path != "" {
+				pf := gateway.NewNamedPolicyFile(gw, name, path, popts)
+				if err := pf.Load(); err != nil {
+					rt.close()
+					return nil, &reportedError{err: err}
+				}
+				rt.policies = append(rt.policies, pf)
+				continue
+			}
+			eng, err := policy.Load(cfg.Policies[name].Inline, cfg.File)
+			if err != nil {
+				rt.close()
+				return nil, fmt.Errorf("inline policy %q: %w", name, err)
+			}
+			gw.SetNamedPolicy(name, eng.WithOptions(popts))
+		}
+		a.log.Info("grants required on every request", "policies", names)
+		return rt, nil
+	}
 	name := policyName(cfg)
 	switch {
 	case name == "":
@@ -142,11 +186,12 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		sort.Strings(names)
 		a.log.Warn("no policy applies to anonymous callers, so every tools/call is denied; name one policy \"default\"", "policies", names)
 	case cfg.PolicyPath(name) != "":
-		rt.policy = gateway.NewPolicyFile(gw, cfg.PolicyPath(name), popts)
-		if err := rt.policy.Load(); err != nil {
+		pf := gateway.NewPolicyFile(gw, cfg.PolicyPath(name), popts)
+		if err := pf.Load(); err != nil {
 			rt.close()
 			return nil, &reportedError{err: err}
 		}
+		rt.policies = append(rt.policies, pf)
 	default:
 		eng, err := policy.Load(cfg.Policies[name].Inline, cfg.File)
 		if err != nil {
@@ -162,8 +207,30 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 // watch keeps the policy file current until ctx ends: polled for changes,
 // and reloaded at once on every value from hup.
 func (rt *gatewayRuntime) watch(ctx context.Context, hup <-chan os.Signal) {
-	if rt.policy == nil {
+	if len(rt.policies) == 1 {
+		rt.policies[0].Watch(ctx, time.Second, hup)
 		return
 	}
-	rt.policy.Watch(ctx, time.Second, hup)
+	// Several files: each polled on its own; a signal reloads them all.
+	subs := make([]chan os.Signal, len(rt.policies))
+	var wg sync.WaitGroup
+	for i, pf := range rt.policies {
+		subs[i] = make(chan os.Signal, 1)
+		wg.Add(1)
+		go func() { defer wg.Done(); pf.Watch(ctx, time.Second, subs[i]) }()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		case sig := <-hup:
+			for _, c := range subs {
+				select {
+				case c <- sig:
+				default:
+				}
+			}
+		}
+	}
 }

@@ -156,7 +156,6 @@ func TestStdio(t *testing.T) {
 func TestServeRefusesUnsafeSettings(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"no auth off loopback", "listen: 0.0.0.0:0\n", "loopback"},
-		{"grants not built yet", "auth: grants\n", "grants"},
 		{"redis not built yet", "limits: redis://127.0.0.1:6379\n", "in-memory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,6 +165,68 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want an error mentioning %q", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// serve with auth: grants: a grant created with the CLI opens a session
+// under its named policy with its token, and nothing opens one without.
+func TestServeWithGrants(t *testing.T) {
+	addr := freeAddr(t)
+	bin := testpeer.BuildEchoServer(t)
+	dir := writeFiles(t, map[string]string{
+		"toolgate.yaml": fmt.Sprintf(`listen: %s
+auth: grants
+store: sqlite://toolgate.db
+servers:
+  echo:
+    command: [%q]
+policies:
+  support: {version: "1", default: deny, tools: {echo: {}}}
+  admin: {version: "1", default: allow}
+`, addr, bin),
+	})
+	cfg := filepath.Join(dir, "toolgate.yaml")
+	code, out, errOut := run(t, "grant", "create", "--config", cfg, "--subject", "alice@example.com", "--policy", "support")
+	if code != 0 {
+		t.Fatalf("grant create: %d %s", code, errOut)
+	}
+	var token string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "token" {
+			token = f[1]
+		}
+	}
+	if !strings.HasPrefix(token, "tg_") {
+		t.Fatalf("no token in %q", out)
+	}
+	startServe(t, cfg, addr)
+	url := "http://" + addr + "/mcp"
+	body := `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("without a token: %d", resp.StatusCode)
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url,
+		HTTPClient: &http.Client{Transport: &headerTransport{base: http.DefaultTransport, h: http.Header{"Authorization": {"Bearer " + token}}}}}, nil)
+	if err != nil {
+		t.Fatalf("connect with the grant's token: %v", err)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "hi"}})
+	if err != nil || res.IsError {
+		t.Fatalf("echo under the support policy: %v %+v", err, res)
+	}
+	res, err = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 2}})
+	if err != nil || !res.IsError {
+		t.Fatalf("add, which the support policy denies: %v %+v", err, res)
 	}
 }
 

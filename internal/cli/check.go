@@ -53,6 +53,12 @@ func (a *app) check() error {
 			failed = true
 		}
 	}
+	if !failed {
+		if err := runnable(c, "http"); err != nil {
+			fmt.Fprintf(a.stderr, "toolgate: %v\n", err)
+			failed = true
+		}
+	}
 	if failed {
 		return errCheckFailed
 	}

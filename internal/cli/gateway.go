@@ -94,23 +94,36 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 	}
 }
 
-// newRuntime builds the gateway the configuration describes. It refuses
-// settings this build cannot honour rather than running without them.
-func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, error) {
+// runnable refuses settings this build cannot honour on the front
+// ("http" or "stdio"), rather than running without them. check uses it
+// too, so that what check calls valid, serve runs.
+func runnable(cfg *config.Config, front string) error {
 	if cfg.StorePath() == "" {
-		return nil, toolgate.Errorf(toolgate.Invalid, "%s: store %q: only sqlite:// is available in this build", cfg.File, cfg.Store)
+		return toolgate.Errorf(toolgate.Invalid, "%s: store %q: only sqlite:// is available in this build", cfg.File, cfg.Store)
 	}
 	if cfg.Limits != "memory" {
-		return nil, toolgate.Errorf(toolgate.Invalid, "%s: limits %q: only the in-memory limiter is available in this build", cfg.File, cfg.Limits)
+		return toolgate.Errorf(toolgate.Invalid, "%s: limits %q: only the in-memory limiter is available in this build", cfg.File, cfg.Limits)
+	}
+	if front == "stdio" && cfg.Auth == "grants" {
+		return toolgate.Errorf(toolgate.Invalid, "%s: auth: grants on the stdio front needs a grant token, which this build does not take yet; use auth: none for toolgate stdio", cfg.File)
 	}
 	if front == "http" && cfg.Auth == "none" {
 		host, _, err := net.SplitHostPort(cfg.Listen)
 		if err != nil {
-			return nil, toolgate.Errorf(toolgate.Invalid, "%s: listen %q: %v", cfg.File, cfg.Listen, err)
+			return toolgate.Errorf(toolgate.Invalid, "%s: listen %q: %v", cfg.File, cfg.Listen, err)
 		}
 		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth: none serves anyone who can connect, so it is allowed on loopback addresses only (listen is %q)", cfg.File, cfg.Listen)
+			return toolgate.Errorf(toolgate.Invalid, "%s: auth: none serves anyone who can connect, so it is allowed on loopback addresses only (listen is %q)", cfg.File, cfg.Listen)
 		}
+	}
+	return nil
+}
+
+// newRuntime builds the gateway the configuration describes. It refuses
+// settings this build cannot honour rather than running without them.
+func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, error) {
+	if err := runnable(cfg, front); err != nil {
+		return nil, err
 	}
 	var pins *scan.Pins
 	if cfg.Pins != "" {
@@ -127,10 +140,6 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	opts := gatewayOptions(cfg)
 	var grants *grant.SQLite
 	if cfg.Auth == "grants" {
-		if front != "http" {
-			approvals.Close()
-			return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth: grants on the stdio front needs a grant token, which this build does not take yet; use auth: none for toolgate stdio", cfg.File)
-		}
 		if grants, err = grant.OpenSQLite(context.Background(), cfg.StorePath(), a.log); err != nil {
 			approvals.Close()
 			return nil, fmt.Errorf("%s: opening the grants in %s: %w", cfg.File, cfg.StorePath(), err)

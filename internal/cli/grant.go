@@ -33,6 +33,20 @@ toolgate keeps only its SHA-256 hash.`,
 
 // openGrants loads the configuration and opens the grant store it names.
 // The caller closes the store.
+// onGrant checks id, opens the configured grant store, runs fn on it and
+// closes it: what show, revoke and rotate share.
+func (a *app) onGrant(ctx context.Context, id string, fn func(store *grant.SQLite) error) error {
+	if err := checkGrantID(id); err != nil {
+		return err
+	}
+	_, store, err := a.openGrants(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(store)
+}
+
 func (a *app) openGrants(ctx context.Context) (*config.Config, *grant.SQLite, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/toolgate/toolgate/grant"
 )
 
 func newGrantRevokeCmd(a *app) *cobra.Command {
@@ -16,25 +18,19 @@ stays listed, so that audit records naming it keep their meaning. Revoking a
 revoked grant changes nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkGrantID(args[0]); err != nil {
-				return err
-			}
-			_, store, err := a.openGrants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			now := time.Now().UTC()
-			g, err := store.Revoke(cmd.Context(), args[0], now)
-			if err != nil {
-				return err
-			}
-			if !g.RevokedAt.Equal(now) {
-				fmt.Fprintf(a.stdout, "%s was already revoked at %s\n", g.ID, formatTime(g.RevokedAt, ""))
+			return a.onGrant(cmd.Context(), args[0], func(store *grant.SQLite) error {
+				now := time.Now().UTC()
+				g, err := store.Revoke(cmd.Context(), args[0], now)
+				if err != nil {
+					return err
+				}
+				if !g.RevokedAt.Equal(now) {
+					fmt.Fprintf(a.stdout, "%s was already revoked at %s\n", g.ID, formatTime(g.RevokedAt, ""))
+					return nil
+				}
+				fmt.Fprintf(a.stdout, "revoked %s (%s)\n", g.ID, g.Subject)
 				return nil
-			}
-			fmt.Fprintf(a.stdout, "revoked %s (%s)\n", g.ID, g.Subject)
-			return nil
+			})
 		},
 	}
 }

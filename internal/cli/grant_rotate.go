@@ -16,19 +16,13 @@ func newGrantRotateCmd(a *app) *cobra.Command {
 			if err := checkOutput(output, "text", "json"); err != nil {
 				return err
 			}
-			if err := checkGrantID(args[0]); err != nil {
-				return err
-			}
-			_, store, err := a.openGrants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			g, token, err := grant.Rotate(cmd.Context(), store, args[0])
-			if err != nil {
-				return err
-			}
-			return a.writeIssued(g, token, output)
+			return a.onGrant(cmd.Context(), args[0], func(store *grant.SQLite) error {
+				g, token, err := grant.Rotate(cmd.Context(), store, args[0])
+				if err != nil {
+					return err
+				}
+				return a.writeIssued(g, token, output)
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/grant"
 )
 
 func newGrantShowCmd(a *app) *cobra.Command {
@@ -20,22 +21,16 @@ func newGrantShowCmd(a *app) *cobra.Command {
 			if err := checkOutput(output, "text", "json"); err != nil {
 				return err
 			}
-			if err := checkGrantID(args[0]); err != nil {
-				return err
-			}
-			_, store, err := a.openGrants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			g, err := store.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if output == "json" {
-				return writeJSON(a.stdout, viewOf(g, time.Now()))
-			}
-			return writeGrant(a, g)
+			return a.onGrant(cmd.Context(), args[0], func(store *grant.SQLite) error {
+				g, err := store.Get(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if output == "json" {
+					return writeJSON(a.stdout, viewOf(g, time.Now()))
+				}
+				return writeGrant(a, g)
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")

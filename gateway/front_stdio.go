@@ -3,12 +3,14 @@ package gateway
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/toolgate/toolgate"
 )
 
 // maxStdioRequests bounds the requests of the stdio client served at once.
@@ -17,6 +19,17 @@ const maxStdioRequests = 64
 // ServeStdio runs one client session on r and w, newline-delimited JSON-RPC
 // as MCP's stdio transport has it, until r ends or ctx is done.
 func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) error {
+	return g.serveStdio(ctx, r, w, nil)
+}
+
+// ServeStdioAs is ServeStdio for the holder of a grant (auth: grants): the
+// session is the grant's, under the policy it names and with the servers
+// it allows. token is the grant's token, checked by the caller.
+func (g *Gateway) ServeStdioAs(ctx context.Context, r io.Reader, w io.Writer, gr *toolgate.Grant, token string) error {
+	return g.serveStdio(ctx, r, w, &caller{grant: gr, hash: sha256.Sum256([]byte(token))})
+}
+
+func (g *Gateway) serveStdio(ctx context.Context, r io.Reader, w io.Writer, who *caller) error {
 	var wmu sync.Mutex
 	write := func(raw []byte) bool {
 		raw, err := lineSafe(raw)
@@ -99,7 +112,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) erro
 				}
 				continue
 			}
-			ns, resp, err := g.newSession(ctx, req, "stdio", nil)
+			ns, resp, err := g.newSession(ctx, req, "stdio", who)
 			if err != nil {
 				write(encodeResponse(req.ID, nil, rpcError(codeUnavailable, err.Error())))
 				continue

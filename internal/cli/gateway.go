@@ -104,9 +104,6 @@ func runnable(cfg *config.Config, front string) error {
 	if cfg.Limits != "memory" {
 		return toolgate.Errorf(toolgate.Invalid, "%s: limits %q: only the in-memory limiter is available in this build", cfg.File, cfg.Limits)
 	}
-	if front == "stdio" && cfg.Auth == "grants" {
-		return toolgate.Errorf(toolgate.Invalid, "%s: auth: grants on the stdio front needs a grant token, which this build does not take yet; use auth: none for toolgate stdio", cfg.File)
-	}
 	if front == "http" && cfg.Auth == "none" {
 		host, _, err := net.SplitHostPort(cfg.Listen)
 		if err != nil {

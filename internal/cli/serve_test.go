@@ -377,3 +377,66 @@ func TestStdioUpstreamInheritEnv(t *testing.T) {
 		})
 	}
 }
+
+// toolgate stdio with auth: grants runs the session as the grant whose
+// token is in TOOLGATE_GRANT_TOKEN, under the policy it names; without a
+// valid token it does not start.
+func TestStdioWithGrant(t *testing.T) {
+	bin := testpeer.BuildEchoServer(t)
+	dir := writeFiles(t, map[string]string{
+		"toolgate.yaml": fmt.Sprintf(`auth: grants
+store: sqlite://toolgate.db
+servers:
+  echo:
+    command: [%q]
+policies:
+  support: {version: "1", default: deny, tools: {echo: {}}}
+`, bin),
+	})
+	cfg := filepath.Join(dir, "toolgate.yaml")
+	code, out, errOut := run(t, "grant", "create", "--config", cfg, "--subject", "agent:bot", "--policy", "support")
+	if code != 0 {
+		t.Fatalf("grant create: %d %s", code, errOut)
+	}
+	var token string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "token" {
+			token = f[1]
+		}
+	}
+	t.Setenv("TOOLGATE_GRANT_TOKEN", "tg_not-a-token")
+	if code, _, errOut := run(t, "stdio", "--config", cfg); code == 0 || !strings.Contains(errOut, "TOOLGATE_GRANT_TOKEN") {
+		t.Fatalf("stdio with a bad token: exit %d, %s", code, errOut)
+	}
+	t.Setenv("TOOLGATE_GRANT_TOKEN", token)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cr, gw2c := io.Pipe()
+	gr, c2g := io.Pipe()
+	var stderr testpeer.SyncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"stdio", "--config", cfg}, gr, gw2c, &stderr)
+		gw2c.Close()
+	}()
+	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.IOTransport{Reader: cr, Writer: c2g}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v (%s)", err, stderr.String())
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "hi"}})
+	if err != nil || res.IsError {
+		t.Fatalf("echo under the grant's policy: %v %+v (%s)", err, res, stderr.String())
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 2}})
+	if err != nil || !res.IsError {
+		t.Fatalf("add, which the grant's policy denies: %v %+v", err, res)
+	}
+	cs.Close()
+	c2g.Close()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("stdio did not stop when stdin closed")
+	}
+}

@@ -7,15 +7,26 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/grant"
 )
 
+// grantTokenEnv is where toolgate stdio looks for its grant's token.
+const grantTokenEnv = "TOOLGATE_GRANT_TOKEN"
+
 func newStdioCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var tokenFlag string
+	cmd := &cobra.Command{
 		Use:   "stdio",
 		Short: "Run the gateway for one client on stdin/stdout",
 		Long: `stdio runs the gateway for a single client session over stdin and stdout,
 newline-delimited JSON-RPC as MCP's stdio transport has it: the form for
-clients that launch a command (Claude Desktop style). Logs go to stderr.`,
+clients that launch a command (Claude Desktop style). Logs go to stderr.
+
+With auth: grants the session is a grant's: its token comes from
+--grant-token or, better (a flag shows in the process list), from the
+environment variable TOOLGATE_GRANT_TOKEN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
@@ -27,13 +38,29 @@ clients that launch a command (Claude Desktop style). Logs go to stderr.`,
 				return err
 			}
 			defer rt.close()
+			var gr *toolgate.Grant
+			token := tokenFlag
+			if token == "" {
+				token = os.Getenv(grantTokenEnv)
+			}
+			if cfg.Auth == "grants" {
+				v := &grant.Verifier{Store: rt.grants, Logger: a.log}
+				if gr, err = v.Verify(cmd.Context(), token); err != nil {
+					return toolgate.Errorf(toolgate.Unauthorized, "auth is grants: give a valid grant token with --grant-token or %s", grantTokenEnv)
+				}
+			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
 			go rt.watch(ctx, hup)
+			if gr != nil {
+				return rt.gw.ServeStdioAs(ctx, a.stdin, a.stdout, gr, token)
+			}
 			return rt.gw.ServeStdio(ctx, a.stdin, a.stdout)
 		},
 	}
+	cmd.Flags().StringVar(&tokenFlag, "grant-token", "", "the grant token (auth: grants); prefer the environment variable "+grantTokenEnv)
+	return cmd
 }

@@ -163,6 +163,9 @@ func (g *Gateway) sessionFor(r *http.Request, sid string) *session {
 	if c := callerOf(r); c != nil && s.ident.Grant != c.grant.ID {
 		return nil
 	}
+	if s.endpoint != endpointOf(r) { // a session lives on the endpoint that opened it
+		return nil
+	}
 	return s
 }
 

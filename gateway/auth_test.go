@@ -256,3 +256,63 @@ func rawSessionWith(t *testing.T, ctx context.Context, url, token string) string
 	}
 	return sid
 }
+
+// Each server is also served alone at an endpoint of its own: its sessions
+// reach that server only, a grant that may not reach it gets 403, and a
+// session lives on the endpoint that opened it.
+func TestServerEndpoints(t *testing.T) {
+	ctx := testContext(t)
+	env := newAuthEnv(t, "echo") // alice may reach echo only
+	verifier := &grant.Verifier{Store: env.store}
+	gw, err := gateway.New(&gateway.Options{
+		Servers: []gateway.Server{
+			{Name: "echo", Prefix: "echo_", URL: testpeer.GoEchoServer().StartHTTP(t)},
+			{Name: "other", Prefix: "other_", URL: testpeer.GoEchoServer().StartHTTP(t)},
+		},
+		Logger: quietLogger(), Authenticator: gateway.AuthenticatorFunc(verifier.Verify),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := policy.Load([]byte(`{"version":"1","default":"allow"}`), "support.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw.SetNamedPolicy("support", eng)
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", gw)
+	for _, name := range []string{"echo", "other"} {
+		h, err := gw.ServerHandler(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.Handle("/mcp/"+name, h)
+	}
+	if _, err := gw.ServerHandler("nope"); err == nil {
+		t.Error("a handler for an unknown server")
+	}
+	ts := newServer(mux)
+	t.Cleanup(func() { ts.CloseClientConnections(); ts.Close(); gw.Close() })
+
+	bot := connectWithToken(t, ctx, ts.URL+"/mcp/other", env.tokB)
+	tools, err := bot.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range tools.Tools {
+		if !strings.HasPrefix(tl.Name, "other_") {
+			t.Errorf("/mcp/other lists %s", tl.Name)
+		}
+	}
+	if len(tools.Tools) == 0 {
+		t.Fatal("/mcp/other lists nothing")
+	}
+	auth := map[string]string{"Authorization": "Bearer " + env.tokA}
+	if r := post(t, ctx, ts.URL+"/mcp/other", "", initBody, auth); r.status != http.StatusForbidden {
+		t.Fatalf("alice at /mcp/other: %d %s", r.status, r.body)
+	}
+	sid := rawSessionWith(t, ctx, ts.URL+"/mcp", env.tokA)
+	if r := post(t, ctx, ts.URL+"/mcp/echo", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, auth); r.status != http.StatusNotFound {
+		t.Fatalf("a /mcp session at /mcp/echo: %d %s", r.status, r.body)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -20,11 +21,44 @@ import (
 // ServeHTTP is the streamable-HTTP front: POST carries client messages,
 // GET opens the server→client stream, DELETE ends a session.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.serveHTTP(w, r, "")
+}
+
+// ServerHandler serves the upstream server called name alone, as the
+// gateway's /mcp serves them all merged (PolicyLayer gives each server a
+// URL of its own). Its sessions reach that server only, under the same
+// policy and tool names as on /mcp; a grant that may not reach the server
+// gets 403.
+func (g *Gateway) ServerHandler(name string) (http.Handler, error) {
+	for _, s := range g.opts.Servers {
+		if s.Name == name {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.serveHTTP(w, r, name) }), nil
+		}
+	}
+	return nil, fmt.Errorf("no server %q is configured", name)
+}
+
+type endpointKey struct{}
+
+// endpointOf is the server a request's endpoint serves alone, or "".
+func endpointOf(r *http.Request) string {
+	e, _ := r.Context().Value(endpointKey{}).(string)
+	return e
+}
+
+func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, endpoint string) {
+	if endpoint != "" {
+		r = r.WithContext(context.WithValue(r.Context(), endpointKey{}, endpoint))
+	}
 	if !g.originAllowed(r) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
 	if r = g.authenticate(w, r); r == nil {
+		return
+	}
+	if c := callerOf(r); c != nil && endpoint != "" && !c.grant.AllowsServer(endpoint) {
+		http.Error(w, "this grant may not reach server "+endpoint, http.StatusForbidden)
 		return
 	}
 	switch r.Method {
@@ -280,7 +314,7 @@ func (g *Gateway) serveInitialize(w http.ResponseWriter, r *http.Request, req *j
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "initialize must be a request with an id"))
 		return
 	}
-	s, resp, err := g.newSession(r.Context(), req, clientAddr(r), callerOf(r))
+	s, resp, err := g.newSession(r.Context(), req, clientAddr(r), callerOf(r), endpointOf(r))
 	if err != nil {
 		status := http.StatusServiceUnavailable
 		if errors.Is(err, errTooManyForClient) {

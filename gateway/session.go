@@ -21,7 +21,8 @@ type session struct {
 	label     string   // names the session in logs, limits and approvals
 	client    string   // the client's address, for the per-client session cap
 	tokenHash [32]byte // of the grant token that opened it (auth: grants)
-	servers   []string // the servers the grant may reach; nil: all
+	servers   []string // the servers the session may reach; nil: all
+	endpoint  string   // the server whose own endpoint opened it; "": /mcp
 	flood     *floodLog
 	g         *Gateway
 	ident     *toolgate.Identity
@@ -120,7 +121,7 @@ type initializeParams struct {
 // newSession handles initialize: it negotiates the protocol revision, opens
 // the upstream sessions with the client's own capabilities, and answers
 // with the merged capabilities.
-func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller) (*session, []byte, error) {
+func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller, endpoint string) (*session, []byte, error) {
 	var p initializeParams
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(req.Params, &params); err != nil || params == nil {
@@ -159,6 +160,9 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 	if who != nil {
 		// The session belongs to the grant that opened it.
 		s.ident, s.tokenHash, s.servers = who.grant.Identity(), who.hash, who.grant.Servers
+	}
+	if endpoint != "" {
+		s.endpoint, s.servers = endpoint, []string{endpoint}
 	}
 	s.touch()
 	if err := g.addSession(s); err != nil {
@@ -213,7 +217,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 }
 
 func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.RawMessage) {
-	if s.servers != nil && !slices.Contains(s.servers, slot.srv.Name) {
+	if len(s.servers) > 0 && !slices.Contains(s.servers, slot.srv.Name) {
 		// Not for this grant: never started, so none of its tools, prompts
 		// or resources reach the session.
 		slot.err = errNotGranted

@@ -69,6 +69,13 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", rt.gw)
+	for _, name := range cfg.ServerNames { // each server alone, as well as merged
+		h, err := rt.gw.ServerHandler(name)
+		if err != nil {
+			return err
+		}
+		mux.Handle("/mcp/"+name, h)
+	}
 	mux.Handle("/admin/", rt.gw.AdminHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/grant"
 	"github.com/toolgate/toolgate/internal/testpeer"
 	"github.com/toolgate/toolgate/policy"
 )
@@ -21,8 +24,10 @@ import (
 // (for scale) through a bare httputil.ReverseProxy, in the same run and
 // interleaved round by round (testpeer.CompareCalls).
 //
-// Reported per path: calls/s and p50/p99 latency; for the gateway and the
-// reverse proxy, the throughput ratio against direct and the p50 added.
+// Reported per path: calls/s and p50/p99 latency; for the gateway, the
+// reverse proxy and the gateway with auth: grants (tokens verified against
+// a SQLite grant store on every request), the throughput ratio against
+// direct and the p50 added.
 func BenchmarkLoopbackToolsCall(b *testing.B) {
 	for _, sessions := range []int{1, 8} {
 		b.Run(fmt.Sprintf("sessions=%d", sessions), func(b *testing.B) {
@@ -53,6 +58,28 @@ func benchLoopback(b *testing.B, sessions int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The same gateway with auth: grants, its tokens in a SQLite store.
+	grants, err := grant.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "grants.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { grants.Close() })
+	_, token, err := grant.Create(context.Background(), grants, grant.Spec{Subject: "bench", Policy: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	verifier := &grant.Verifier{Store: grants}
+	gwAuth, err := gateway.New(&gateway.Options{Servers: []gateway.Server{{Name: "echo", URL: upstream.URL}},
+		Logger: quietLogger(), Authenticator: gateway.AuthenticatorFunc(verifier.Verify)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gwAuth.SetNamedPolicy("bench", eng)
+	b.Cleanup(func() { gwAuth.Close() })
+	frontAuth := httptest.NewServer(gwAuth)
+	b.Cleanup(frontAuth.Close)
+	withToken := &http.Client{Transport: bearerTransport{token}}
+
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.FlushInterval = -1
 	proxy := httptest.NewServer(rp)
@@ -70,5 +97,6 @@ func benchLoopback(b *testing.B, sessions int) {
 		testpeer.Path{Name: "direct", Sessions: testpeer.OpenSessions(b, upstream.URL, sessions)},
 		testpeer.Path{Name: "gateway", Sessions: testpeer.OpenSessions(b, front.URL, sessions)},
 		testpeer.Path{Name: "revproxy", Sessions: testpeer.OpenSessions(b, proxy.URL, sessions)},
+		testpeer.Path{Name: "grants", Sessions: testpeer.OpenSessionsWith(b, frontAuth.URL, sessions, withToken)},
 	)
 }

@@ -2,6 +2,7 @@ package testpeer
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,10 +23,17 @@ type Path struct {
 // closed on b.Cleanup.
 func OpenSessions(b testing.TB, url string, n int) []*mcp.ClientSession {
 	b.Helper()
+	return OpenSessionsWith(b, url, n, nil)
+}
+
+// OpenSessionsWith is OpenSessions with the HTTP client hc (nil: the
+// default), e.g. one that sends an Authorization header.
+func OpenSessionsWith(b testing.TB, url string, n int, hc *http.Client) []*mcp.ClientSession {
+	b.Helper()
 	var out []*mcp.ClientSession
 	for i := 0; i < n; i++ {
 		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
-		cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil)
+		cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

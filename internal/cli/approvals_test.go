@@ -216,3 +216,15 @@ func TestAdminTokenCommands(t *testing.T) {
 		}
 	}
 }
+
+// serve --listen cannot move the MCP front onto the admin listener.
+func TestServeListenOnAdminAddress(t *testing.T) {
+	adminAddr := freeAddr(t)
+	dir := writeFiles(t, map[string]string{
+		"toolgate.yaml": fmt.Sprintf("admin_listen: %s\npolicies:\n  default: {version: \"1\", default: deny}\n", adminAddr),
+	})
+	code, _, errOut := run(t, "serve", "--config", filepath.Join(dir, "toolgate.yaml"), "--listen", adminAddr)
+	if code != 1 || !strings.Contains(errOut, "is the MCP listener's address") {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+}

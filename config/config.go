@@ -21,6 +21,7 @@ import (
 // Defaults of the fields a file may leave out.
 const (
 	DefaultListen          = "127.0.0.1:8080"
+	DefaultAdminListen     = "127.0.0.1:8081"
 	DefaultAuth            = "none"
 	DefaultStore           = "sqlite://toolgate.db"
 	DefaultLimits          = "memory"
@@ -63,6 +64,10 @@ type Config struct {
 	File string `json:"-"`
 	// Listen is the host:port of the HTTP front; MCP is served at /mcp.
 	Listen string `json:"listen"`
+	// AdminListen is the host:port of the admin API, a listener of its
+	// own that needs an admin token; "" when the admin plane is off (the
+	// file says "off" or "").
+	AdminListen string `json:"admin_listen"`
 	// Servers are the upstream MCP servers by name.
 	Servers map[string]*Server `json:"servers"`
 	// ServerNames are the keys of Servers in the order the file lists
@@ -252,6 +257,7 @@ func parseDuration(s string) (Duration, error) {
 func Default() *Config {
 	return &Config{
 		Listen:          DefaultListen,
+		AdminListen:     DefaultAdminListen,
 		Servers:         map[string]*Server{},
 		Policies:        map[string]*PolicySource{},
 		Auth:            DefaultAuth,

@@ -26,7 +26,7 @@ func TestParseDefaults(t *testing.T) {
 		}
 	}
 	d := Default()
-	if d.Listen != "127.0.0.1:8080" || d.Auth != "none" || d.Store != "sqlite://toolgate.db" || d.Limits != "memory" ||
+	if d.Listen != "127.0.0.1:8080" || d.AdminListen != "127.0.0.1:8081" || d.Auth != "none" || d.Store != "sqlite://toolgate.db" || d.Limits != "memory" ||
 		d.MaxBodyBytes != 4<<20 || d.MaxDepth != 64 || d.ListDefaultDenied || time.Duration(d.UpstreamTimeout) != 30*time.Second ||
 		time.Duration(d.ReadHeaderTimeout) != 10*time.Second || time.Duration(d.ReadTimeout) != time.Minute ||
 		time.Duration(d.IdleTimeout) != 2*time.Minute || d.MaxHeaderBytes != 64<<10 ||
@@ -307,6 +307,27 @@ func checkErrors(t *testing.T, err error, want []string) {
 	}
 }
 
+// admin_listen: its own address, or off.
+func TestAdminListen(t *testing.T) {
+	tests := []struct {
+		doc, want string
+	}{
+		{"", "127.0.0.1:8081"},
+		{"admin_listen: off\n", ""},
+		{"admin_listen: \"\"\n", ""},
+		{"admin_listen: 127.0.0.1:0\nlisten: 127.0.0.1:0\n", "127.0.0.1:0"},
+		{"admin_listen: 127.0.0.1:9001\nlisten: 127.0.0.1:9000\n", "127.0.0.1:9001"},
+		{"admin_listen: 127.0.0.2:8080\n", "127.0.0.2:8080"},
+		{"admin_listen: off\nlisten: 127.0.0.1:8081\n", ""},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte(tt.doc), "c.yaml")
+		if err != nil || c.AdminListen != tt.want {
+			t.Errorf("Parse(%q): admin_listen %q, %v; want %q", tt.doc, c.AdminListen, err, tt.want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	t.Setenv("TG_TEST_SET", "x")
 	os.Unsetenv("TG_TEST_UNSET")
@@ -550,6 +571,16 @@ func TestParseErrors(t *testing.T) {
 			[]string{`3:9: servers.a: a merge key (<<) takes a mapping or a list of mappings`}},
 		{"non-scalar key", "? [a]\n: b\n",
 			[]string{`1:3: keys must be strings`}},
+		{"admin_listen is listen", "listen: 127.0.0.1:9000\nadmin_listen: 127.0.0.1:9000\n",
+			[]string{`2:15: admin_listen: "127.0.0.1:9000" is the MCP listener's address`}},
+		{"admin_listen wildcard over listen", "listen: 127.0.0.1:9000\nadmin_listen: 0.0.0.0:9000\n",
+			[]string{`2:15: admin_listen: "0.0.0.0:9000" is the MCP listener's address`}},
+		{"listen on the default admin address", "listen: 127.0.0.1:8081\n",
+			[]string{`1:9: admin_listen: "127.0.0.1:8081" is the MCP listener's address`}},
+		{"admin_listen not host:port", "admin_listen: 8081\n",
+			[]string{`1:15: admin_listen: must be host:port`}},
+		{"admin_listen not a string", "admin_listen: [a]\n",
+			[]string{`1:15: admin_listen: must be a string`}},
 		{"several errors in order", "zz: 1\nauth: x\nservers:\n  a: {}\n",
 			[]string{`1:1: unknown key "zz"`, `2:7: auth: must be`, `4:3: servers.a: needs either command`}},
 	}

@@ -511,7 +511,7 @@ var (
 		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "session_queue_bytes", "max_inflight_bytes",
-		"session_idle_timeout", "methods", "pins", "directory"}
+		"session_idle_timeout", "methods", "pins", "admin_listen", "directory"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout"}
 )
 
@@ -577,7 +577,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		d.errorf(root, "", "the configuration must be a mapping (listen:, servers:, policies:, ...), not %s", describe(root))
 		return
 	}
-	var listenNode, authNode, inflightNode *yaml.Node
+	var listenNode, adminNode, authNode, inflightNode *yaml.Node
 	var methods []methodRoute
 	for _, p := range d.pairs(root, "") {
 		k, v := p.key.Value, p.val
@@ -586,6 +586,16 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 			if d.str(v, k, &c.Listen) {
 				listenNode = v
 				d.checkListen(v, k, c.Listen)
+			}
+		case "admin_listen":
+			if d.str(v, k, &c.AdminListen) {
+				adminNode = v
+				if c.AdminListen == "off" {
+					c.AdminListen = ""
+				}
+				if c.AdminListen != "" {
+					d.checkListen(v, k, c.AdminListen)
+				}
 			}
 		case "servers":
 			d.servers(c, v)
@@ -692,6 +702,13 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		}
 		d.errorf(n, "listen", "%q is not a loopback address, which auth: none requires (anyone who can reach it could call every tool); listen on 127.0.0.1 or set auth: grants", c.Listen)
 	}
+	if c.AdminListen != "" && SameListener(c.Listen, c.AdminListen) {
+		n := adminNode
+		if n == nil {
+			n = listenNode
+		}
+		d.errorf(n, "admin_listen", "%q is the MCP listener's address (listen: %q); the admin API needs its own, e.g. 127.0.0.1:8081, or \"off\"", c.AdminListen, c.Listen)
+	}
 	// One request of the largest size must fit in the in-flight budget. A
 	// file that sets only max_body_bytes gets a budget that fits it.
 	switch {
@@ -787,6 +804,19 @@ func (d *decoder) checkListen(n *yaml.Node, path, v string) {
 	if p, err := strconv.ParseUint(port, 10, 16); err != nil || (port != "0" && p == 0) {
 		d.errorf(n, path, "port %q must be a number from 0 to 65535", port)
 	}
+}
+
+// SameListener reports whether two host:port addresses would bind the
+// same port on a shared interface: the same port (not 0) and the same
+// host, or either host a wildcard.
+func SameListener(a, b string) bool {
+	ah, ap, err1 := net.SplitHostPort(a)
+	bh, bp, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || ap != bp || ap == "0" {
+		return false // malformed ones are reported elsewhere
+	}
+	wild := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return strings.EqualFold(ah, bh) || wild(ah) || wild(bh)
 }
 
 // isLoopback reports whether a host:port names a loopback interface.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/enforce"
 	"github.com/toolgate/toolgate/policy"
@@ -78,79 +79,100 @@ func orSomeone(by string) string {
 	return by
 }
 
-// decisionBody is what POST /admin/approvals/{id}/approve|deny accepts.
+// decisionBody is what POST /admin/approvals/{id}/approve|deny accepts:
+// an optional reason. The decider is the admin token's subject; a body
+// naming one ("by") is refused rather than ignored, so that no client
+// believes it recorded someone else.
 type decisionBody struct {
-	By     string `json:"by"`
-	Reason string `json:"reason"`
+	By     *string `json:"by"`
+	Reason string  `json:"reason"`
 }
 
-// approvalRoutes serves the approvals admin API.
+// approvalRoutes serves the approvals admin API: reading needs a viewer,
+// deciding an admin.
 func (g *Gateway) approvalRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /admin/approvals", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /admin/approvals", admin.Require(admin.Viewer, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m := g.opts.Approvals
 		if m == nil {
-			adminError(w, http.StatusNotFound, "approvals are not configured on this gateway")
+			admin.WriteError(w, http.StatusNotFound, "approvals are not configured on this gateway")
 			return
 		}
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		list, err := m.List(r.Context(), approval.Status(r.URL.Query().Get("status")), limit)
 		if err != nil {
 			g.log.Error("listing approvals failed", "err", err)
-			adminError(w, http.StatusInternalServerError, "internal error")
+			admin.WriteError(w, http.StatusInternalServerError, "internal error")
 			return
 		}
 		if list == nil {
 			list = []*approval.Request{}
 		}
-		adminJSON(w, http.StatusOK, map[string]any{"approvals": list})
-	})
-	mux.HandleFunc("GET /admin/approvals/{id}", func(w http.ResponseWriter, r *http.Request) {
+		admin.WriteJSON(w, http.StatusOK, map[string]any{"approvals": list})
+	})))
+	mux.Handle("GET /admin/approvals/{id}", admin.Require(admin.Viewer, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.approvalAnswer(w, r, func(m *approval.Manager) (*approval.Request, error) { return m.Get(r.Context(), r.PathValue("id")) })
-	})
+	})))
 	for _, verb := range []string{"approve", "deny"} {
-		mux.HandleFunc("POST /admin/approvals/{id}/"+verb, func(w http.ResponseWriter, r *http.Request) {
-			var body decisionBody
-			if r.ContentLength != 0 {
-				if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
-					adminError(w, http.StatusBadRequest, "the body must be a JSON object {\"by\", \"reason\"}")
-					return
-				}
-			}
-			g.approvalAnswer(w, r, func(m *approval.Manager) (*approval.Request, error) {
-				return m.Decide(r.Context(), r.PathValue("id"), verb == "approve", body.By, body.Reason)
-			})
-		})
+		mux.Handle("POST /admin/approvals/{id}/"+verb, admin.Require(admin.Admin, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			g.decide(w, r, verb == "approve")
+		})))
 	}
+}
+
+// errSelfApproval refuses an approver's approval of their own call.
+var errSelfApproval = errors.New("an approver cannot approve their own call")
+
+// decide records the admin token's subject's decision on an approval.
+func (g *Gateway) decide(w http.ResponseWriter, r *http.Request, approve bool) {
+	var body decisionBody
+	if r.ContentLength != 0 {
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			admin.WriteError(w, http.StatusBadRequest, `the body must be a JSON object {"reason": "..."}`)
+			return
+		}
+	}
+	if body.By != nil {
+		admin.WriteError(w, http.StatusBadRequest, `"by" is not accepted: the decider is the admin token's subject`)
+		return
+	}
+	by := admin.FromContext(r.Context()).Subject
+	g.approvalAnswer(w, r, func(m *approval.Manager) (*approval.Request, error) {
+		id := r.PathValue("id")
+		if approve {
+			// The subject a call is held for never changes, so reading
+			// it before deciding leaves no gap to exploit.
+			cur, err := m.Get(r.Context(), id)
+			if err != nil {
+				return nil, err
+			}
+			if cur.Subject == by {
+				return nil, errSelfApproval
+			}
+		}
+		return m.Decide(r.Context(), id, approve, by, body.Reason)
+	})
 }
 
 func (g *Gateway) approvalAnswer(w http.ResponseWriter, r *http.Request, f func(*approval.Manager) (*approval.Request, error)) {
 	m := g.opts.Approvals
 	if m == nil {
-		adminError(w, http.StatusNotFound, "approvals are not configured on this gateway")
+		admin.WriteError(w, http.StatusNotFound, "approvals are not configured on this gateway")
 		return
 	}
 	req, err := f(m)
 	switch {
+	case errors.Is(err, errSelfApproval):
+		admin.WriteError(w, http.StatusForbidden, errSelfApproval.Error())
 	case errors.Is(err, approval.ErrNotFound):
-		adminError(w, http.StatusNotFound, "no approval "+r.PathValue("id"))
+		admin.WriteError(w, http.StatusNotFound, "no approval "+r.PathValue("id"))
 	case errors.Is(err, approval.ErrNotPending):
-		adminError(w, http.StatusConflict, "approval "+r.PathValue("id")+" was already decided or has expired")
+		admin.WriteError(w, http.StatusConflict, "approval "+r.PathValue("id")+" was already decided or has expired")
 	case err != nil:
 		g.log.Error("approval request failed", "err", err)
-		adminError(w, http.StatusInternalServerError, "internal error")
+		admin.WriteError(w, http.StatusInternalServerError, "internal error")
 	default:
-		adminJSON(w, http.StatusOK, req)
+		admin.WriteJSON(w, http.StatusOK, req)
 	}
-}
-
-func adminJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func adminError(w http.ResponseWriter, status int, msg string) {
-	adminJSON(w, status, map[string]string{"error": msg})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/internal/testpeer"
@@ -20,11 +22,18 @@ import (
 )
 
 type approvalsEnv struct {
-	echo  *testpeer.EchoServer
-	admin string
-	cs    *mcp.ClientSession
+	echo   *testpeer.EchoServer
+	mcpURL string // the MCP listener: /mcp only
+	admin  string // the admin listener
+	tokens map[string]string
+	store  *admin.Memory
+	cs     *mcp.ClientSession
 }
 
+// newApprovalsEnv serves a gateway's MCP endpoint and its admin API on
+// two listeners, as serve does. Its admin tokens: "alice" (admin),
+// "viewer" (viewer) and "anonymous" (admin; the subject of every call,
+// since the MCP listener runs without grants).
 func newApprovalsEnv(t *testing.T, doc string, m *approval.Manager) *approvalsEnv {
 	t.Helper()
 	echo := testpeer.GoEchoServer()
@@ -37,28 +46,66 @@ func newApprovalsEnv(t *testing.T, doc string, m *approval.Manager) *approvalsEn
 	if err != nil {
 		t.Fatal(err)
 	}
+	env := &approvalsEnv{echo: echo, store: admin.NewMemory(), tokens: map[string]string{}}
+	for subject, role := range map[string]admin.Role{"alice": admin.Admin, "viewer": admin.Viewer, "anonymous": admin.Admin} {
+		_, secret, err := admin.Create(context.Background(), env.store, subject, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.tokens[subject] = secret
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", gw)
-	mux.Handle("/admin/", gw.AdminHandler())
 	ts := httptest.NewServer(mux)
-	t.Cleanup(func() { ts.Close(); gw.Close() })
-	return &approvalsEnv{echo: echo, admin: ts.URL, cs: connect(t, testContext(t), ts.URL+"/mcp", nil)}
+	as := httptest.NewServer(gw.AdminHandler(&admin.Verifier{Store: env.store}))
+	t.Cleanup(func() { ts.Close(); as.Close(); gw.Close() })
+	env.mcpURL, env.admin = ts.URL, as.URL
+	env.cs = connect(t, testContext(t), ts.URL+"/mcp", nil)
+	return env
+}
+
+// do sends one admin API request with the token of subject (none when
+// "") and returns the status and body.
+func (e *approvalsEnv) do(t *testing.T, method, path, subject string, body any) (int, []byte) {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequest(method, e.admin+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[subject])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, data
 }
 
 // pending waits until the admin API lists one pending approval and returns it.
 func (e *approvalsEnv) pending(t *testing.T) map[string]any {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get(e.admin + "/admin/approvals?status=pending")
-		if err != nil {
-			t.Fatal(err)
+		code, data := e.do(t, http.MethodGet, "/admin/approvals?status=pending", "viewer", nil)
+		if code != http.StatusOK {
+			t.Fatalf("GET /admin/approvals: HTTP %d %s", code, data)
 		}
 		var out struct {
 			Approvals []map[string]any `json:"approvals"`
 		}
-		err = json.NewDecoder(resp.Body).Decode(&out)
-		resp.Body.Close()
-		if err != nil {
+		if err := json.Unmarshal(data, &out); err != nil {
 			t.Fatal(err)
 		}
 		if len(out.Approvals) == 1 {
@@ -69,15 +116,11 @@ func (e *approvalsEnv) pending(t *testing.T) map[string]any {
 	return nil
 }
 
+// decide decides as alice, an admin.
 func (e *approvalsEnv) decide(t *testing.T, id, verb, reason string) int {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"by": "alice", "reason": reason})
-	resp, err := http.Post(e.admin+"/admin/approvals/"+id+"/"+verb, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	code, _ := e.do(t, http.MethodPost, "/admin/approvals/"+id+"/"+verb, "alice", map[string]string{"reason": reason})
+	return code
 }
 
 const approvePolicy = `{"version":"1","default":"deny","tools":{
@@ -253,5 +296,84 @@ func TestApprovalAfterLimit(t *testing.T) {
 	list, err := m.List(ctx, approval.Pending, 10)
 	if err != nil || len(list) != 0 {
 		t.Fatalf("pending approvals after a limited call: %v %v", list, err)
+	}
+}
+
+// The admin API is not on the MCP listener, needs an admin token, lets a
+// viewer read but not decide, records the token's subject as the decider
+// and refuses an approver's approval of their own call.
+func TestApprovalsAdminAuth(t *testing.T) {
+	ctx := testContext(t)
+	m := approval.NewManager(approval.NewMemoryStore(), nil)
+	env := newApprovalsEnv(t, strings.Replace(approvePolicy, "%s", "1m", 1), m)
+
+	for _, path := range []string{"/admin/approvals", "/admin/tools"} {
+		resp, err := http.Get(env.mcpURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the MCP listener answers GET %s: HTTP %d, want 404", path, resp.StatusCode)
+		}
+	}
+
+	done := make(chan *mcp.CallToolResult, 1)
+	go func() {
+		res, err := env.cs.CallTool(ctx, &mcp.CallToolParams{Name: "UpdateUser", Arguments: map[string]any{"user_id": "u1"}})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	p := env.pending(t)
+	id := p["id"].(string)
+	if p["subject"] != "anonymous" {
+		t.Fatalf("held for %v", p["subject"])
+	}
+	approve := "/admin/approvals/" + id + "/approve"
+	tests := []struct {
+		name, method, path, subject string
+		body                        any
+		want                        int
+		wantBody                    string
+	}{
+		{"no token lists nothing", "GET", "/admin/approvals", "", nil, 401, "admin token is required"},
+		{"no token decides nothing", "POST", approve, "", nil, 401, "admin token is required"},
+		{"no token, unknown route", "GET", "/admin/nope", "", nil, 401, ""},
+		{"viewer lists", "GET", "/admin/approvals", "viewer", nil, 200, id},
+		{"viewer reads one", "GET", "/admin/approvals/" + id, "viewer", nil, 200, id},
+		{"viewer reads tools", "GET", "/admin/tools", "viewer", nil, 200, "toolgate.admin.tools/v1"},
+		{"viewer cannot approve", "POST", approve, "viewer", nil, 403, "the role viewer may not POST"},
+		{"viewer cannot deny", "POST", "/admin/approvals/" + id + "/deny", "viewer", nil, 403, "needs the role admin"},
+		{"no self-approval", "POST", approve, "anonymous", nil, 403, "an approver cannot approve their own call"},
+		{"by in the body is refused", "POST", approve, "alice", map[string]string{"by": "mallory"}, 400, `is not accepted: the decider is the admin token`},
+		{"unknown field refused", "POST", approve, "alice", map[string]string{"who": "x"}, 400, "JSON object"},
+		{"admin approves", "POST", approve, "alice", map[string]string{"reason": "ok"}, 200, `"decided_by": "alice"`},
+	}
+	for _, tt := range tests {
+		code, data := env.do(t, tt.method, tt.path, tt.subject, tt.body)
+		if code != tt.want || !strings.Contains(string(data), tt.wantBody) {
+			t.Errorf("%s: HTTP %d %s, want %d with %q", tt.name, code, data, tt.want, tt.wantBody)
+		}
+	}
+	if res := <-done; res == nil || res.IsError {
+		t.Fatalf("approved call: %+v", res)
+	}
+	if r, err := m.Get(ctx, id); err != nil || r.DecidedBy != "alice" || r.Status != approval.Approved {
+		t.Fatalf("stored decision: %+v %v", r, err)
+	}
+
+	// A revoked token is refused like an unknown one.
+	list, _ := env.store.List(ctx)
+	for _, tok := range list {
+		if tok.Subject == "alice" {
+			if _, err := env.store.Revoke(ctx, tok.ID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if code, data := env.do(t, "GET", "/admin/approvals", "alice", nil); code != 401 || !strings.Contains(string(data), "admin token is required") {
+		t.Errorf("revoked token: HTTP %d %s", code, data)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/scan"
 )
 
@@ -137,24 +138,33 @@ func (c *catalog) snapshot() adminTools {
 	return out
 }
 
-// AdminHandler serves the admin API, mounted under /admin/: GET
-// /admin/tools lists every upstream tool the gateway has seen, with its
-// risk classification and pin status; /admin/approvals lists pending human
-// approvals and decides them (POST .../{id}/approve or /deny). Serve it
-// only where the MCP endpoint itself may be reached.
-func (g *Gateway) AdminHandler() http.Handler {
+// AdminHandler serves the admin API, mounted under /admin/, to requests
+// with an admin token auth accepts (401 otherwise; a nil auth refuses
+// every request) and whose role allows the route (403 otherwise):
+//
+//   - GET /admin/tools (viewer): every upstream tool the gateway has seen,
+//     with its risk classification and pin status;
+//   - GET /admin/approvals, GET /admin/approvals/{id} (viewer): approvals;
+//   - POST /admin/approvals/{id}/approve and /deny (admin): decide one; the
+//     decider is the token's subject, who may not approve their own call.
+//
+// Serve it on its own listener (admin_listen), never beside the MCP
+// endpoint an agent reaches.
+func (g *Gateway) AdminHandler(auth admin.Authenticator) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /admin/tools", func(w http.ResponseWriter, r *http.Request) {
-		adminJSON(w, http.StatusOK, g.catalog.snapshot())
-	})
+	mux.Handle("GET /admin/tools", admin.Require(admin.Viewer, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		admin.WriteJSON(w, http.StatusOK, g.catalog.snapshot())
+	})))
 	g.approvalRoutes(mux)
+	authed := admin.Authenticate(auth, g.log, mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A browser page on another origin must not read or decide anything.
+		// A browser page on another origin must not read or decide
+		// anything, even with a token the browser would not send.
 		if !g.originAllowed(r) {
-			http.Error(w, "origin not allowed", http.StatusForbidden)
+			admin.WriteError(w, http.StatusForbidden, "origin not allowed")
 			return
 		}
-		mux.ServeHTTP(w, r)
+		authed.ServeHTTP(w, r)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/internal/testpeer"
 	"github.com/toolgate/toolgate/policy"
@@ -96,11 +97,16 @@ func TestPinnedTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tokens := admin.NewMemory()
+	_, viewer, err := admin.Create(ctx, tokens, "viewer@example.com", admin.Viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", gw)
-	mux.Handle("/admin/", gw.AdminHandler())
 	ts := httptest.NewServer(mux)
-	t.Cleanup(func() { ts.Close(); gw.Close() })
+	as := httptest.NewServer(gw.AdminHandler(&admin.Verifier{Store: tokens}))
+	t.Cleanup(func() { ts.Close(); as.Close(); gw.Close() })
 	cs := connect(t, ctx, ts.URL+"/mcp", nil)
 	toolNames(t, ctx, cs)
 
@@ -122,15 +128,18 @@ func TestPinnedTools(t *testing.T) {
 
 	// A page that rebinds its name to 127.0.0.1 sends its own name as
 	// Host and no Origin on a same-origin GET: refused.
-	rebind, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/admin/tools", nil)
+	rebind, _ := http.NewRequestWithContext(ctx, http.MethodGet, as.URL+"/admin/tools", nil)
 	rebind.Host = "attacker.example"
+	rebind.Header.Set("Authorization", "Bearer "+viewer)
 	if resp, err := http.DefaultClient.Do(rebind); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("GET /admin/tools with a foreign Host: %v %v, want 403", err, resp)
 	} else {
 		resp.Body.Close()
 	}
 
-	resp, err := http.Get(ts.URL + "/admin/tools")
+	get, _ := http.NewRequestWithContext(ctx, http.MethodGet, as.URL+"/admin/tools", nil)
+	get.Header.Set("Authorization", "Bearer "+viewer)
+	resp, err := http.DefaultClient.Do(get)
 	if err != nil {
 		t.Fatal(err)
 	}

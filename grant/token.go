@@ -3,6 +3,7 @@ package grant
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
 	"strings"
@@ -31,10 +32,16 @@ const idChars = 12
 var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // NewToken returns a new random token and its hash.
-func NewToken() (string, toolgate.TokenHash) {
+func NewToken() (string, toolgate.TokenHash) { return NewPrefixedToken(TokenPrefix) }
+
+// NewPrefixedToken returns a new random token made like a grant's, prefix
+// followed by the unpadded base64url encoding of TokenBytes random bytes,
+// and its hash. Other kinds of token (admin tokens) use it with their own
+// prefix, so that every toolgate secret is made and stored the same way.
+func NewPrefixedToken(prefix string) (string, toolgate.TokenHash) {
 	var b [TokenBytes]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
-	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	token := prefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return token, HashToken(token)
 }
 
@@ -48,25 +55,45 @@ func HashToken(token string) toolgate.TokenHash {
 // WellFormed reports whether token has the shape of a token NewToken
 // returns: the prefix, then exactly the canonical base64url encoding of
 // TokenBytes bytes. It says nothing of whether any grant has it.
-func WellFormed(token string) bool {
-	body, ok := strings.CutPrefix(token, TokenPrefix)
-	if !ok || len(token) != TokenLen {
+func WellFormed(token string) bool { return WellFormedPrefixed(TokenPrefix, token) }
+
+// WellFormedPrefixed reports whether token has the shape of a token
+// NewPrefixedToken(prefix) returns.
+func WellFormedPrefixed(prefix, token string) bool {
+	body, ok := strings.CutPrefix(token, prefix)
+	if !ok || len(token) != len(prefix)+(TokenBytes*8+5)/6 {
 		return false
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	return err == nil && len(b) == TokenBytes
 }
 
+// HashesEqual compares two token hashes in constant time. A store finds
+// a token by its hash; comparing again this way keeps any store's lookup
+// shortcut from accepting a wrong token.
+func HashesEqual(a, b toolgate.TokenHash) bool {
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
 // NewID returns a new random grant id.
-func NewID() string {
+func NewID() string { return NewPrefixedID(IDPrefix) }
+
+// NewPrefixedID returns prefix followed by 12 random lower-case base32
+// characters (60 bits): a grant id with IDPrefix, other records' ids with
+// theirs.
+func NewPrefixedID(prefix string) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
-	return IDPrefix + lowerBase32.EncodeToString(b[:])[:idChars]
+	return prefix + lowerBase32.EncodeToString(b[:])[:idChars]
 }
 
 // ValidID reports whether id has the shape of an id NewID returns.
-func ValidID(id string) bool {
-	body, ok := strings.CutPrefix(id, IDPrefix)
+func ValidID(id string) bool { return ValidPrefixedID(IDPrefix, id) }
+
+// ValidPrefixedID reports whether id has the shape of an id
+// NewPrefixedID(prefix) returns.
+func ValidPrefixedID(prefix, id string) bool {
+	body, ok := strings.CutPrefix(id, prefix)
 	if !ok || len(body) != idChars {
 		return false
 	}

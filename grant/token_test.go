@@ -79,3 +79,33 @@ func TestNewID(t *testing.T) {
 		}
 	}
 }
+
+// Other kinds of token are made and checked like grants', with their own
+// prefix; one kind's token is never well formed as another's.
+func TestPrefixed(t *testing.T) {
+	tests := []struct {
+		prefix, other string
+	}{
+		{"tga_", "tg_"},
+		{"tg_", "tga_"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prefix, func(t *testing.T) {
+			token, h := NewPrefixedToken(tt.prefix)
+			if !strings.HasPrefix(token, tt.prefix) || len(token) != len(tt.prefix)+43 || h != HashToken(token) {
+				t.Fatalf("token %q", token)
+			}
+			if !WellFormedPrefixed(tt.prefix, token) || WellFormedPrefixed(tt.other, token) {
+				t.Errorf("WellFormedPrefixed(%q) accepts the wrong kind", token)
+			}
+			id := NewPrefixedID(tt.prefix)
+			if !ValidPrefixedID(tt.prefix, id) || ValidPrefixedID(tt.other, id) {
+				t.Errorf("ValidPrefixedID(%q) accepts the wrong kind", id)
+			}
+			other, oh := NewPrefixedToken(tt.prefix)
+			if !HashesEqual(h, HashToken(token)) || HashesEqual(h, oh) || other == token {
+				t.Error("HashesEqual")
+			}
+		})
+	}
+}

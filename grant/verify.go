@@ -2,7 +2,6 @@ package grant
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"time"
 
@@ -69,7 +68,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*toolgate.Grant, e
 	}
 	// The store found the grant by its hash; compare again in constant
 	// time so that no store's lookup shortcut can accept a wrong token.
-	if subtle.ConstantTimeCompare(g.TokenHash[:], h[:]) != 1 {
+	if !HashesEqual(g.TokenHash, h) {
 		return nil, v.refuse(ctx, "hash mismatch", g.ID)
 	}
 	now := v.now()

@@ -18,28 +18,58 @@ import (
 	"github.com/toolgate/toolgate"
 )
 
-// DefaultAdminURL is where `toolgate approvals` finds the gateway's admin
-// API unless told otherwise: `toolgate serve` with the default listen.
-const DefaultAdminURL = "http://127.0.0.1:8080"
+// DefaultAdminURL is where the commands that act on a running gateway
+// find its admin API unless told otherwise: the default admin_listen.
+const DefaultAdminURL = "http://127.0.0.1:8081"
+
+// DefaultAdminTokenEnv names the environment variable holding the admin
+// token those commands send.
+const DefaultAdminTokenEnv = "TOOLGATE_ADMIN_TOKEN"
+
+// adminClient is how a command reaches a running gateway's admin API:
+// its address and the variable holding the admin token.
+type adminClient struct {
+	base     string
+	tokenEnv string
+}
+
+// flags adds --admin-url and --token-env to cmd and its subcommands.
+func (c *adminClient) flags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&c.base, "admin-url", DefaultAdminURL, "the gateway's admin API (admin_listen)")
+	f.StringVar(&c.base, "url", DefaultAdminURL, "")
+	_ = f.MarkDeprecated("url", "use --admin-url: the admin API has its own listener (admin_listen)")
+	f.StringVar(&c.tokenEnv, "token-env", DefaultAdminTokenEnv, "environment variable holding the admin token")
+}
 
 func newApprovalsCmd(a *app) *cobra.Command {
-	var base string
+	c := &adminClient{}
 	cmd := &cobra.Command{
 		Use:   "approvals",
 		Short: "List and decide the calls waiting for a human's approval",
-		Long: `approvals talks to a running gateway's admin API (--url, the address of
-toolgate serve): list the calls a policy with "action": "approve" holds, and
-approve or deny them. The waiting call goes on, or is refused, at once.`,
+		Long: `approvals talks to a running gateway's admin API (--admin-url, the
+gateway's admin_listen) with the admin token in $TOOLGATE_ADMIN_TOKEN (or
+the variable --token-env names): list the calls a policy with "action":
+"approve" holds (a viewer token is enough), and approve or deny them (an
+admin token). The decision is recorded as the token's subject's, and nobody
+may approve a call made under their own subject. The waiting call goes on,
+or is refused, at once.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.PersistentFlags().StringVar(&base, "url", DefaultAdminURL, "the gateway's address (the admin API is under /admin/)")
-	var status string
+	c.flags(cmd)
+	var status, output string
 	var asJSON bool
 	list := &cobra.Command{
-		Use:   "list",
+		Use:   "list [-o table|json]",
 		Short: "List approvals (pending ones by default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asJSON {
+				output = "json"
+			}
+			if err := checkOutput(output, "table", "json"); err != nil {
+				return err
+			}
 			q := url.Values{}
 			if status != "all" {
 				q.Set("status", status)
@@ -47,13 +77,11 @@ approve or deny them. The waiting call goes on, or is refused, at once.`,
 			var out struct {
 				Approvals []approvalView `json:"approvals"`
 			}
-			if err := adminDo(cmd.Context(), http.MethodGet, base, "/admin/approvals?"+q.Encode(), nil, &out); err != nil {
+			if err := c.do(cmd.Context(), http.MethodGet, "/admin/approvals?"+q.Encode(), nil, &out); err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out.Approvals)
+			if output == "json" {
+				return writeJSON(a.stdout, out.Approvals)
 			}
 			if len(out.Approvals) == 0 {
 				fmt.Fprintln(a.stdout, "no approvals")
@@ -69,30 +97,43 @@ approve or deny them. The waiting call goes on, or is refused, at once.`,
 		},
 	}
 	list.Flags().StringVar(&status, "status", "pending", "pending, approved, denied, expired or all")
+	list.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(list, newDecideCmd(a, &base, "approve"), newDecideCmd(a, &base, "deny"))
+	_ = list.Flags().MarkDeprecated("json", "use -o json")
+	cmd.AddCommand(list, newDecideCmd(a, c, "approve"), newDecideCmd(a, c, "deny"))
 	return cmd
 }
 
-func newDecideCmd(a *app, base *string, verb string) *cobra.Command {
-	var by, reason string
-	c := &cobra.Command{
+func newDecideCmd(a *app, c *adminClient, verb string) *cobra.Command {
+	var by, reason, output string
+	cmd := &cobra.Command{
 		Use:   verb + " ID",
-		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a pending call",
+		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a pending call (needs an admin token)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, _ := json.Marshal(map[string]string{"by": by, "reason": reason})
-			var r approvalView
-			if err := adminDo(cmd.Context(), http.MethodPost, *base, "/admin/approvals/"+url.PathEscape(args[0])+"/"+verb, body, &r); err != nil {
+			if cmd.Flags().Changed("by") {
+				return toolgate.Errorf(toolgate.Invalid, "--by %q: the decider is the admin token's subject; use a token issued to %s", by, by)
+			}
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s %s: %s %s\n", r.ID, r.Status, r.Tool, clipText(string(r.Args), 80))
+			body, _ := json.Marshal(map[string]string{"reason": reason})
+			var r approvalView
+			if err := c.do(cmd.Context(), http.MethodPost, "/admin/approvals/"+url.PathEscape(args[0])+"/"+verb, body, &r); err != nil {
+				return err
+			}
+			if output == "json" {
+				return writeJSON(a.stdout, r)
+			}
+			fmt.Fprintf(a.stdout, "%s %s by %s: %s %s\n", r.ID, r.Status, r.DecidedBy, r.Tool, clipText(string(r.Args), 80))
 			return nil
 		},
 	}
-	c.Flags().StringVar(&by, "by", defaultApprover(), "who decides (recorded with the decision)")
-	c.Flags().StringVar(&reason, "reason", "", "why (the agent reads it when a call is denied)")
-	return c
+	cmd.Flags().StringVar(&by, "by", "", "")
+	_ = cmd.Flags().MarkHidden("by")
+	cmd.Flags().StringVar(&reason, "reason", "", "why (the agent reads it when a call is denied)")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
+	return cmd
 }
 
 // approvalView is what the CLI reads of an approval.
@@ -103,15 +144,7 @@ type approvalView struct {
 	Subject   string          `json:"subject"`
 	Args      json.RawMessage `json:"args"`
 	ExpiresAt time.Time       `json:"expires_at"`
-}
-
-func defaultApprover() string {
-	for _, k := range []string{"USER", "LOGNAME"} {
-		if v := strings.TrimSpace(os.Getenv(k)); v != "" {
-			return v
-		}
-	}
-	return "cli"
+	DecidedBy string          `json:"decided_by,omitempty"`
 }
 
 func clipText(s string, n int) string {
@@ -121,24 +154,30 @@ func clipText(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// adminDo calls the gateway's admin API and decodes its JSON answer.
-func adminDo(ctx context.Context, method, base, path string, body []byte, out any) error {
+// do calls the gateway's admin API with the admin token and decodes its
+// JSON answer.
+func (c *adminClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	token := strings.TrimSpace(os.Getenv(c.tokenEnv))
+	if token == "" {
+		return toolgate.Errorf(toolgate.Invalid, "$%s is empty: set it to an admin token (toolgate admin token create)", c.tokenEnv)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.base, "/")+path, rd)
 	if err != nil {
-		return toolgate.Errorf(toolgate.Invalid, "--url %q: %v", base, err)
+		return toolgate.Errorf(toolgate.Invalid, "--admin-url %q: %v", c.base, err)
 	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return &toolgate.Error{Code: toolgate.Unavailable, Message: "cannot reach the gateway at " + base, Err: err}
+		return &toolgate.Error{Code: toolgate.Unavailable, Message: "cannot reach the gateway's admin API at " + c.base, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
@@ -161,8 +200,13 @@ func adminDo(ctx context.Context, method, base, path string, body []byte, out an
 			code = toolgate.Conflict
 		case http.StatusBadRequest:
 			code = toolgate.Invalid
+		case http.StatusUnauthorized:
+			code = toolgate.Unauthorized
+			msg += " ($" + c.tokenEnv + ")"
 		case http.StatusForbidden:
 			code = toolgate.Forbidden
+		case http.StatusServiceUnavailable:
+			code = toolgate.Unavailable
 		}
 		return toolgate.Errorf(code, "%s", msg)
 	}

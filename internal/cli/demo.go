@@ -103,7 +103,6 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", gw)
-	mux.Handle("/admin/", gw.AdminHandler())
 	srv := httpServer(mux, limits)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -114,8 +113,8 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 
   MCP URL        %[1]s
   grant token    none: this build runs with auth: none, on loopback only
-  dashboard      not in this build yet; the gateway's view of the tools: %[2]s/admin/tools
-  directory API  %[3]s/v1/users   (Authorization: Bearer %[4]s)
+  dashboard      not in this build yet; the admin API is toolgate serve's, on admin_listen
+  directory API  %[2]s/v1/users   (Authorization: Bearer %[3]s)
   policy         default deny; reads allowed (120/min); UpdateUser 30/min, never with
                  skip_password_checks; DeleteUser and BanUser denied
 
@@ -123,12 +122,12 @@ Point an MCP client at the MCP URL, or try:
 
   go run ./cmd/toolgate call --url %[1]s ListUsers limit=3
   go run ./cmd/toolgate call --url %[1]s UpdateUser user_id=user_demo_ada first_name=Augusta
-  go run ./cmd/toolgate call --url %[1]s UpdateUser user_id=user_demo_ada password=%[5]s skip_password_checks=true
+  go run ./cmd/toolgate call --url %[1]s UpdateUser user_id=user_demo_ada password=%[4]s skip_password_checks=true
   go run ./cmd/toolgate call --url %[1]s DeleteUser user_id=user_demo_alan
-  curl -s -H 'Authorization: Bearer %[4]s' %[3]s/v1/users/user_demo_ada
+  curl -s -H 'Authorization: Bearer %[3]s' %[2]s/v1/users/user_demo_ada
 
 Ctrl-C stops the demo.
-`, url, "http://"+ln.Addr().String(), dirURL, secretKey, "hunter2hunter2")
+`, url, dirURL, secretKey, "hunter2hunter2")
 	a.log.Info("demo running", "mcp", url, "directory", dirURL, "data", dataDir)
 
 	select {

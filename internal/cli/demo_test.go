@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -39,6 +40,12 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	// The demo has no admin plane, and never one on the MCP listener.
+	if resp, err := http.Get(strings.TrimSuffix(url, "/mcp") + "/admin/tools"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /admin/tools on the demo's listener: %v %v, want 404", err, resp)
+	} else {
+		resp.Body.Close()
 	}
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil)
 	if err != nil {

@@ -76,7 +76,6 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		}
 		mux.Handle("/mcp/"+name, h)
 	}
-	mux.Handle("/admin/", rt.gw.AdminHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
@@ -90,9 +89,20 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	defer signal.Stop(hup)
 	go rt.watch(ctx, hup)
 
-	errc := make(chan error, 1)
+	plane, err := a.listenAdmin(ctx, cfg, rt)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(a.stdout, "toolgate %s: MCP endpoint http://%s/mcp (%d upstream servers)\n", shortVersion(), ln.Addr(), len(cfg.ServerNames))
+	if plane != nil {
+		go func() { errc <- plane.serve() }()
+		defer plane.shutdown()
+		fmt.Fprintf(a.stdout, "admin API http://%s/admin/ (admin tokens: toolgate admin token create)\n", plane.ln.Addr())
+	}
 	a.log.Info("serving", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:

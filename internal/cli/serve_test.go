@@ -32,7 +32,7 @@ func echoConfig(t *testing.T, listen string) string {
 	t.Helper()
 	bin := testpeer.BuildEchoServer(t)
 	dir := writeFiles(t, map[string]string{
-		"toolgate.yaml": fmt.Sprintf("listen: %s\nservers:\n  echo:\n    command: [%q]\npolicies:\n  default: policy.json\n", listen, bin),
+		"toolgate.yaml": fmt.Sprintf("listen: %s\nadmin_listen: off\nservers:\n  echo:\n    command: [%q]\npolicies:\n  default: policy.json\n", listen, bin),
 		"policy.json":   `{"version":"1","default":"deny","tools":{"echo":{},"DeleteUser":{"action":"deny","on_deny":"no"}}}`,
 	})
 	return filepath.Join(dir, "toolgate.yaml")
@@ -103,15 +103,15 @@ func TestServe(t *testing.T) {
 	if err != nil || !res.IsError {
 		t.Fatalf("DeleteUser should be denied: %v %+v", err, res)
 	}
-	// The admin API lists what the gateway has seen, classified.
+	// The admin API is not on the MCP listener.
 	resp, err := http.Get("http://" + addr + "/admin/tools")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"destructive"`) {
-		t.Errorf("GET /admin/tools: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /admin/tools on the MCP listener: %d %s, want 404", resp.StatusCode, body)
 	}
 	cs.Close()
 	if code, errOut := stop(); code != 0 {
@@ -175,6 +175,7 @@ func TestServeWithGrants(t *testing.T) {
 	bin := testpeer.BuildEchoServer(t)
 	dir := writeFiles(t, map[string]string{
 		"toolgate.yaml": fmt.Sprintf(`listen: %s
+admin_listen: off
 auth: grants
 store: sqlite://toolgate.db
 servers:
@@ -244,6 +245,7 @@ servers:
     command: [%q]
 policies:
   default: {version: "1", default: allow}
+admin_listen: off
 read_header_timeout: 200ms
 read_timeout: 1500ms
 idle_timeout: 300ms

@@ -1,0 +1,204 @@
+package admin
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/internal/sqlitedb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// SQLite is a Store in a SQLite database file, usually the one the
+// configuration's store: names, beside grants and approvals (its own
+// table and migrations).
+type SQLite struct {
+	path string
+	log  *slog.Logger
+	db   *sqlitedb.DB // nil until Open
+}
+
+var _ Store = (*SQLite)(nil)
+
+// NewSQLite returns a store for the database file at path. It does no
+// I/O: call Open. log receives the file's warnings; slog.Default() when nil.
+func NewSQLite(path string, log *slog.Logger) *SQLite { return &SQLite{path: path, log: log} }
+
+// OpenSQLite creates the database at path if needed, applies the embedded
+// migrations and returns the open store.
+func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, error) {
+	s := NewSQLite(path, log)
+	if err := s.Open(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Open opens the database and applies the embedded migrations.
+func (s *SQLite) Open(ctx context.Context) error {
+	db, err := sqlitedb.Open(ctx, s.path, sqlitedb.Options{
+		Component:       "admin",
+		Migrations:      migrations,
+		MigrationsTable: "admin_migrations",
+		Logger:          s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.db = db
+	return nil
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+var errNotOpen = errors.New("admin: store is not open")
+
+func (s *SQLite) update(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.db == nil {
+		return errNotOpen
+	}
+	return s.db.Update(ctx, fn)
+}
+
+func (s *SQLite) view(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.db == nil {
+		return errNotOpen
+	}
+	return s.db.View(ctx, fn)
+}
+
+const columns = `id, token_hash, subject, role, created_at, revoked_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanToken(sc scanner) (*Token, error) {
+	t := &Token{}
+	var hash []byte
+	var created int64
+	var revoked sql.NullInt64
+	if err := sc.Scan(&t.ID, &hash, &t.Subject, &t.Role, &created, &revoked); err != nil {
+		return nil, err
+	}
+	if len(hash) != toolgate.TokenHashSize {
+		return nil, fmt.Errorf("admin token %s: stored hash has %d bytes", t.ID, len(hash))
+	}
+	copy(t.Hash[:], hash)
+	t.CreatedAt = time.Unix(0, created).UTC()
+	if revoked.Valid {
+		t.Revoked, t.RevokedAt = true, time.Unix(0, revoked.Int64).UTC()
+	}
+	return t, nil
+}
+
+// Create stores a new token.
+func (s *SQLite) Create(ctx context.Context, t *Token) error {
+	if err := checkNew(t); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *sql.Tx) error {
+		var byID, byHash int
+		err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM admin_tokens WHERE id = ?), (SELECT count(*) FROM admin_tokens WHERE token_hash = ?)`,
+			t.ID, t.Hash[:]).Scan(&byID, &byHash)
+		switch {
+		case err != nil:
+			return fmt.Errorf("admin: create %s: %w", t.ID, err)
+		case byID > 0:
+			return errExists(t.ID)
+		case byHash > 0:
+			return errHashTaken()
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO admin_tokens (`+columns+`) VALUES (?, ?, ?, ?, ?, NULL)`,
+			t.ID, t.Hash[:], t.Subject, string(t.Role), t.CreatedAt.UnixNano()); err != nil {
+			return fmt.Errorf("admin: create %s: %w", t.ID, err)
+		}
+		return nil
+	})
+}
+
+// Get returns the token with id.
+func (s *SQLite) Get(ctx context.Context, id string) (*Token, error) {
+	var t *Token
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, err = getTx(ctx, tx, id)
+		return err
+	})
+	return t, err
+}
+
+func getTx(ctx context.Context, tx *sql.Tx, id string) (*Token, error) {
+	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM admin_tokens WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("admin: get %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// ByHash returns the token whose hash is h.
+func (s *SQLite) ByHash(ctx context.Context, h toolgate.TokenHash) (*Token, error) {
+	var t *Token
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM admin_tokens WHERE token_hash = ?`, h[:]))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNoHash()
+		}
+		if err != nil {
+			return fmt.Errorf("admin: by hash: %w", err)
+		}
+		return nil
+	})
+	return t, err
+}
+
+// List returns every token, oldest first.
+func (s *SQLite) List(ctx context.Context) ([]*Token, error) {
+	out := []*Token{}
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM admin_tokens ORDER BY created_at, id`)
+		if err != nil {
+			return fmt.Errorf("admin: list: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanToken(rows)
+			if err != nil {
+				return fmt.Errorf("admin: list: %w", err)
+			}
+			out = append(out, t)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("admin: list: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Revoke marks the token revoked, keeping the first revocation time.
+func (s *SQLite) Revoke(ctx context.Context, id string, at time.Time) (*Token, error) {
+	var t *Token
+	err := s.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
+			return fmt.Errorf("admin: revoke %s: %w", id, err)
+		}
+		var err error
+		t, err = getTx(ctx, tx, id)
+		return err
+	})
+	return t, err
+}

@@ -349,7 +349,7 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 				}
 			}
 		case "when":
-			c.errorf(kn, fptr, "CEL conditions (when) are not supported yet")
+			r.when = c.when(vn, fptr)
 		case "approval":
 			c.approval(r, vn, fptr)
 		case "timeout":

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"sync"
 	"time"
 
@@ -40,46 +42,165 @@ var (
 // whenEnv returns the one CEL environment every when is compiled in. It
 // declares the variables a condition may read:
 //
-//	identity  map(string, dyn): subject, grant, policy (strings) and
+//	identity  toolgate.Identity: subject, grant, policy (strings) and
 //	          labels (map(string, string))
 //	args      map(string, dyn): the call's arguments
 //	tool      string: the tool name as the agent sees it
 //	server    string: the upstream server that provides the tool
 //	now       timestamp: the time of the decision
 //
-// The environment is immutable, so it is built once and shared by every
-// Load.
+// identity is a typed object, so a misspelt field (identity.subjet) or a
+// label compared with a number is a load error. The environment is
+// immutable, so it is built once and shared by every Load.
 func whenEnv() (*cel.Env, error) {
 	celEnvOnce.Do(func() {
+		reg, err := types.NewRegistry()
+		if err != nil {
+			celEnvErr = err
+			return
+		}
 		celEnv, celEnvErr = cel.NewEnv(
-			cel.Variable("identity", cel.MapType(cel.StringType, cel.DynType)),
+			cel.CustomTypeAdapter(celAdapter{reg}),
+			cel.CustomTypeProvider(celProvider{reg}),
+			cel.Variable("identity", identityType),
 			cel.Variable("args", cel.MapType(cel.StringType, cel.DynType)),
 			cel.Variable("tool", cel.StringType),
 			cel.Variable("server", cel.StringType),
 			cel.Variable("now", cel.TimestampType),
-			cel.CustomTypeAdapter(numberAdapter{}),
 		)
 	})
 	return celEnv, celEnvErr
 }
 
-// numberAdapter is CEL's default adapter that also reads json.Number
-// (arguments decoded with UseNumber) as an int when it is one, else a
-// double.
-type numberAdapter struct{}
+// identityTypeName is the CEL type of the identity variable.
+const identityTypeName = "toolgate.Identity"
 
-func (numberAdapter) NativeToValue(v any) ref.Val {
-	if n, ok := v.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
+var identityType = types.NewObjectType(identityTypeName)
+
+// identityFields are the fields of identity in CEL, read straight from
+// the *toolgate.Identity of the call: no copy is made per evaluation.
+var identityFields = map[string]*types.FieldType{
+	"subject": identityString(func(id *toolgate.Identity) string { return id.Subject }),
+	"grant":   identityString(func(id *toolgate.Identity) string { return id.Grant }),
+	"policy":  identityString(func(id *toolgate.Identity) string { return id.Policy }),
+	"labels": {
+		Type:  types.NewMapType(types.StringType, types.StringType),
+		IsSet: func(o any) bool { id, ok := o.(*toolgate.Identity); return ok && len(id.Labels) > 0 },
+		GetFrom: func(o any) (any, error) {
+			id, ok := o.(*toolgate.Identity)
+			if !ok {
+				return nil, errors.New("not an identity")
+			}
+			if id.Labels == nil {
+				return noLabels, nil
+			}
+			return id.Labels, nil
+		},
+	},
+}
+
+var noLabels = map[string]string{}
+
+func identityString(get func(*toolgate.Identity) string) *types.FieldType {
+	return &types.FieldType{
+		Type:  types.StringType,
+		IsSet: func(o any) bool { id, ok := o.(*toolgate.Identity); return ok && get(id) != "" },
+		GetFrom: func(o any) (any, error) {
+			id, ok := o.(*toolgate.Identity)
+			if !ok {
+				return nil, errors.New("not an identity")
+			}
+			return types.String(get(id)), nil
+		},
+	}
+}
+
+// celProvider is CEL's type registry plus the toolgate.Identity type.
+type celProvider struct{ *types.Registry }
+
+func (p celProvider) FindStructType(name string) (*types.Type, bool) {
+	if name == identityTypeName {
+		return types.NewTypeTypeWithParam(identityType), true
+	}
+	return p.Registry.FindStructType(name)
+}
+
+func (p celProvider) FindStructFieldNames(name string) ([]string, bool) {
+	if name == identityTypeName {
+		return []string{"subject", "grant", "policy", "labels"}, true
+	}
+	return p.Registry.FindStructFieldNames(name)
+}
+
+func (p celProvider) FindStructFieldType(name, field string) (*types.FieldType, bool) {
+	if name == identityTypeName {
+		ft, ok := identityFields[field]
+		return ft, ok
+	}
+	return p.Registry.FindStructFieldType(name, field)
+}
+
+func (p celProvider) NewValue(name string, fields map[string]ref.Val) ref.Val {
+	if name == identityTypeName {
+		return types.NewErr("an identity cannot be built in a condition")
+	}
+	return p.Registry.NewValue(name, fields)
+}
+
+// celAdapter is CEL's default adapter that also reads json.Number
+// (arguments decoded with UseNumber), as an int when it is one, else a
+// double, and a *toolgate.Identity used as a whole value.
+type celAdapter struct{ reg *types.Registry }
+
+func (a celAdapter) NativeToValue(v any) ref.Val {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
 			return types.Int(i)
 		}
-		if f, err := n.Float64(); err == nil {
+		if f, err := v.Float64(); err == nil {
 			return types.Double(f)
 		}
-		return types.String(n)
+		return types.String(v)
+	case *toolgate.Identity:
+		return identityVal{v}
 	}
-	return types.DefaultTypeAdapter.NativeToValue(v)
+	return a.reg.NativeToValue(v)
 }
+
+// identityVal is an identity as a CEL value, for the rare condition that
+// uses identity whole (identity == identity); field selection reads the
+// *toolgate.Identity directly.
+type identityVal struct{ id *toolgate.Identity }
+
+func (v identityVal) ConvertToNative(t reflect.Type) (any, error) {
+	if reflect.TypeOf(v.id).AssignableTo(t) {
+		return v.id, nil
+	}
+	return nil, fmt.Errorf("an identity cannot be converted to %v", t)
+}
+
+func (v identityVal) ConvertToType(t ref.Type) ref.Val {
+	switch t {
+	case identityType:
+		return v
+	case types.TypeType:
+		return identityType
+	}
+	return types.NewErr("an identity cannot be converted to %s", t.TypeName())
+}
+
+func (v identityVal) Equal(other ref.Val) ref.Val {
+	o, ok := other.(identityVal)
+	if !ok {
+		return types.False
+	}
+	a, b := v.id, o.id
+	return types.Bool(a.Subject == b.Subject && a.Grant == b.Grant && a.Policy == b.Policy && maps.Equal(a.Labels, b.Labels))
+}
+
+func (v identityVal) Type() ref.Type { return identityType }
+func (v identityVal) Value() any     { return v.id }
 
 // when compiles a rule's when: parsed, type-checked (it must be a bool)
 // and planned with a cost limit. Problems are load errors at the value's
@@ -126,7 +247,10 @@ type celVars struct {
 	now time.Time
 }
 
-var emptyArgs = map[string]any{}
+var (
+	emptyArgs  = map[string]any{}
+	noIdentity = &toolgate.Identity{}
+)
 
 func (v *celVars) ResolveName(name string) (any, bool) {
 	switch name {
@@ -142,20 +266,10 @@ func (v *celVars) ResolveName(name string) (any, bool) {
 	case "now":
 		return types.Timestamp{Time: v.now}, true
 	case "identity":
-		id := v.c.Identity
-		if id == nil {
-			id = &toolgate.Identity{}
+		if v.c.Identity == nil {
+			return noIdentity, true
 		}
-		labels := id.Labels
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		return map[string]any{
-			"subject": id.Subject,
-			"grant":   id.Grant,
-			"policy":  id.Policy,
-			"labels":  labels,
-		}, true
+		return v.c.Identity, true
 	}
 	return nil, false
 }

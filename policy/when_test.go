@@ -88,6 +88,9 @@ func TestWhenDecisions(t *testing.T) {
 		{"now", `now > timestamp("2020-01-01T00:00:00Z")`, nil, true, ""},
 		{"now in the past", `now < timestamp("2020-01-01T00:00:00Z")`, nil, false, "is false"},
 		{"tool and server", `tool == "t" && server == "srv"`, nil, true, ""},
+		{"identity whole", `identity == identity && [identity][0].subject == "alice"`, nil, true, ""},
+		{"identity presence", `has(identity.subject) && has(identity.labels) && identity.labels.size() == 1`, nil, true, ""},
+		{"identity built", `toolgate.Identity{subject: "alice"} == identity`, nil, false, "could not be evaluated"},
 		{"identity fields", `identity.subject == "alice" && identity.grant == "g1" && identity.policy == "default"`, nil, true, ""},
 		{"label present", `"team" in identity.labels && identity.labels.team == "support"`, nil, true, ""},
 		{"label missing, in pattern", `"role" in identity.labels && identity.labels.role == "admin"`, nil, false, "is false"},
@@ -171,6 +174,8 @@ func TestWhenLoadErrors(t *testing.T) {
 		{"two problems", y("foo == 1 && bar"), []wantErr{
 			{5, 11, "/tools/a/when", "column 1 of the expression: undeclared reference to 'foo'"},
 			{5, 11, "/tools/a/when", "column 13 of the expression: undeclared reference to 'bar'"}}},
+		{"misspelt identity field", y(`identity.subjet == "a"`), []wantErr{{5, 11, "/tools/a/when", "column 9 of the expression: undefined field 'subjet'"}}},
+		{"label compared with a number", y(`identity.labels.role == 1`), []wantErr{{5, 11, "/tools/a/when", "found no matching overload for '_==_' applied to '(string, int)'"}}},
 		{"no such overload", y(`tool > 1`), []wantErr{{5, 11, "/tools/a/when", "found no matching overload"}}},
 		{"multi-line", "version: \"1\"\ndefault: deny\ntools:\n  a:\n    when: |\n      args.x == 1 &&\n      bar\n",
 			[]wantErr{{5, 11, "/tools/a/when", "invalid condition at line 2, column 1 of the expression: undeclared reference to 'bar'"}}},

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -188,4 +189,67 @@ func TestWhenLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkErrors(t, tt.doc, tt.want) })
 	}
+}
+
+// TestWhenDocs loads the example and the idioms of docs/policy.md's
+// Conditions section, so that they cannot drift from the code.
+func TestWhenDocs(t *testing.T) {
+	data, err := os.ReadFile("../docs/policy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	const head = "### Example: only admins set a password\n"
+	i := strings.Index(doc, head)
+	if i < 0 {
+		t.Fatal("docs/policy.md has no when example")
+	}
+	rest := doc[i+len(head):]
+	start := strings.Index(rest, "```yaml\n")
+	end := strings.Index(rest[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no yaml block after the when example heading")
+	}
+	e := mustLoad(t, rest[start+8:start+8+end])
+	admin := &toolgate.Identity{Subject: "a", Labels: map[string]string{"role": "admin"}}
+	user := &toolgate.Identity{Subject: "u", Labels: map[string]string{"role": "support"}}
+	for _, tt := range []struct {
+		id    *toolgate.Identity
+		args  map[string]any
+		allow bool
+	}{
+		{admin, map[string]any{"password": "x"}, true},
+		{user, map[string]any{"password": "x"}, false},
+		{user, map[string]any{"first_name": "x"}, true},
+		{toolgate.Anonymous(), map[string]any{"password": "x"}, false},
+	} {
+		d, _ := e.Decide(&toolgate.Call{Tool: "UpdateUser", Identity: tt.id, Args: tt.args})
+		if d.Allowed() != tt.allow {
+			t.Errorf("%+v %v: %+v", tt.id, tt.args, d)
+		}
+		if !d.Allowed() && d.Reason != "Only an admin may set a user's password." && tt.id.Labels != nil {
+			t.Errorf("reason %q", d.Reason)
+		}
+	}
+	// The idioms table: every expression compiles.
+	j := strings.Index(doc, "| Want | Write |")
+	if j < 0 {
+		t.Fatal("no idioms table")
+	}
+	n := 0
+	for _, line := range strings.Split(doc[j:], "\n")[2:] {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(strings.ReplaceAll(line, `\|`, "\x00"), "|")
+		expr := strings.ReplaceAll(strings.Trim(strings.TrimSpace(cells[2]), "`"), "\x00", "|")
+		y, _ := json.Marshal(expr)
+		mustLoad(t, `{"version":"1","default":"deny","tools":{"t":{"when":`+string(y)+`}}}`)
+		n++
+	}
+	if n == 0 {
+		t.Fatal("empty idioms table")
+	}
+	// The now example of the variables table.
+	mustLoad(t, `{"version":"1","default":"deny","tools":{"t":{"when":"now > timestamp(\"2026-01-01T00:00:00Z\") && now.getHours(\"Europe/Paris\") < 18"}}}`)
 }

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -147,23 +146,14 @@ func (p celProvider) NewValue(name string, fields map[string]ref.Val) ref.Val {
 	return p.Registry.NewValue(name, fields)
 }
 
-// celAdapter is CEL's default adapter that also reads json.Number
-// (arguments decoded with UseNumber), as an int when it is one, else a
-// double, and a *toolgate.Identity used as a whole value.
+// celAdapter is CEL's default adapter (which also reads json.Number, as
+// arguments decoded with UseNumber carry) plus a *toolgate.Identity used
+// as a whole value.
 type celAdapter struct{ reg *types.Registry }
 
 func (a celAdapter) NativeToValue(v any) ref.Val {
-	switch v := v.(type) {
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return types.Int(i)
-		}
-		if f, err := v.Float64(); err == nil {
-			return types.Double(f)
-		}
-		return types.String(v)
-	case *toolgate.Identity:
-		return identityVal{v}
+	if id, ok := v.(*toolgate.Identity); ok {
+		return identityVal{id}
 	}
 	return a.reg.NativeToValue(v)
 }

@@ -102,6 +102,8 @@ func TestWhenDecisions(t *testing.T) {
 		{"has", `!has(args.password)`, map[string]any{"password": secret}, false, "is false"},
 		{"number", `args.amount <= 100`, map[string]any{"amount": 50.0}, true, ""},
 		{"json number", `args.amount <= 100`, map[string]any{"amount": json.Number("50")}, true, ""},
+		{"nested json numbers", `args.items.all(i, i.price < 10) && args.items.map(i, i.price).exists(p, p == 2)`,
+			map[string]any{"items": []any{map[string]any{"price": json.Number("2")}, map[string]any{"price": json.Number("2.5")}}}, true, ""},
 		{"type mismatch", `args.amount <= 100`, map[string]any{"amount": secret}, false, "could not be evaluated"},
 		{"int conversion of a secret", `int(args.pin) > 0`, map[string]any{"pin": secret}, false, "could not be evaluated"},
 		{"cost limit", `args.list.all(x, args.list.all(y, x + y >= 0))`, map[string]any{"list": big}, false, "exceeded its cost limit"},

@@ -56,6 +56,8 @@ type compiler struct {
 	errs ErrorList
 	// counters records the first declaration of each counter name.
 	counters map[string]*Limit
+	// whens counts the when conditions compiled (see MaxWhens).
+	whens int
 }
 
 func (c *compiler) errorf(n *yaml.Node, ptr, format string, args ...any) {

@@ -23,6 +23,17 @@ import (
 // the call is denied.
 const WhenCostLimit = 10_000
 
+// Limits on a when condition, checked at load.
+const (
+	// MaxWhenSize is the longest condition, in code points.
+	MaxWhenSize = 4096
+	// MaxWhenDepth is the deepest nesting of a condition's expression.
+	MaxWhenDepth = 32
+	// MaxWhens is the most conditions one document may hold, which
+	// bounds the time a load spends type-checking them.
+	MaxWhens = 1000
+)
+
 // condition is a compiled when: a CEL program over the call.
 type condition struct {
 	prg     cel.Program
@@ -61,6 +72,11 @@ func whenEnv() (*cel.Env, error) {
 		celEnv, celEnvErr = cel.NewEnv(
 			cel.CustomTypeAdapter(celAdapter{reg}),
 			cel.CustomTypeProvider(celProvider{reg}),
+			// Conditions are short: bound their size and nesting, as the
+			// checker's time grows steeply with nesting (depth 200 takes
+			// seconds; 32, milliseconds).
+			cel.ParserExpressionSizeLimit(MaxWhenSize),
+			cel.ParserRecursionLimit(MaxWhenDepth),
 			cel.Variable("identity", identityType),
 			cel.Variable("args", cel.MapType(cel.StringType, cel.DynType)),
 			cel.Variable("tool", cel.StringType),
@@ -200,6 +216,12 @@ func (c *compiler) when(n *yaml.Node, ptr string) *condition {
 	if !ok {
 		return nil
 	}
+	if c.whens++; c.whens > MaxWhens {
+		if c.whens == MaxWhens+1 {
+			c.errorf(n, ptr, "too many when conditions: a document may hold at most %d", MaxWhens)
+		}
+		return nil
+	}
 	env, err := whenEnv()
 	if err != nil {
 		c.errorf(n, ptr, "CEL environment: %v", err)
@@ -208,6 +230,10 @@ func (c *compiler) when(n *yaml.Node, ptr string) *condition {
 	ast, iss := env.Compile(src)
 	if iss.Err() != nil {
 		for _, e := range iss.Errors() {
+			if e.Location.Line() < 1 {
+				c.errorf(n, ptr, "invalid condition: %s", e.Message)
+				continue
+			}
 			c.errorf(n, ptr, "invalid condition at line %d, column %d of the expression: %s",
 				e.Location.Line(), e.Location.Column()+1, e.Message)
 		}

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -183,6 +185,8 @@ func TestWhenLoadErrors(t *testing.T) {
 		{"multi-line", "version: \"1\"\ndefault: deny\ntools:\n  a:\n    when: |\n      args.x == 1 &&\n      bar\n",
 			[]wantErr{{5, 11, "/tools/a/when", "invalid condition at line 2, column 1 of the expression: undeclared reference to 'bar'"}}},
 		{"not a string", y("5"), []wantErr{{5, 11, "/tools/a/when", "must be a string"}}},
+		{"too deep", y("'" + strings.Repeat("[", 40) + strings.Repeat("]", 40) + " == []'"), []wantErr{{5, 11, "/tools/a/when", "invalid condition: expression recursion limit exceeded: 32"}}},
+		{"too long", y(strings.Repeat("true && ", 600) + "true"), []wantErr{{5, 11, "/tools/a/when", "invalid condition: expression code point size exceeds limit"}}},
 		{"JSON", `{"version":"1","default":"deny","tools":{"a":{"when":"foo"}}}`,
 			[]wantErr{{1, 54, "/tools/a/when", "undeclared reference to 'foo'"}}},
 		{"with other errors", `{"version":"1","default":"deny","tools":{"a":{"action":"approve","when":"1","approval":{"timeout":"soon"}}}}`,
@@ -190,6 +194,23 @@ func TestWhenLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkErrors(t, tt.doc, tt.want) })
+	}
+}
+
+func TestWhenTooMany(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"version":"1","default":"deny","tools":{`)
+	for i := range MaxWhens + 5 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"t%d":{"when":"true"}`, i)
+	}
+	b.WriteString("}}")
+	_, err := Load([]byte(b.String()), "p")
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 1 || !strings.Contains(list[0].Message, "too many when conditions") {
+		t.Fatalf("got %v", err)
 	}
 }
 

@@ -3,8 +3,9 @@
 // Verdict, with the rate-limit quota it reserved for the call:
 //
 //  1. the policy's rule for the tool: no policy, hide, the rule's or the
-//     default's action, require, deny_if, the args schema
-//     (toolgate.KindNoPolicy, KindHidden, KindDefault, KindRule, KindArgs);
+//     default's action, require, deny_if, the args schema, the when
+//     condition (toolgate.KindNoPolicy, KindHidden, KindDefault,
+//     KindRule, KindArgs; when is KindRule);
 //  2. the upstream's declared parameters and inputSchema: an argument
 //     whose name differs only in case from a parameter, then the schema
 //     itself where the policy enables it (KindInputSchema);
@@ -168,7 +169,7 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 		tool = &Tool{}
 	}
 	// 1. The policy's rule: nil engine → (no policy), hide, action,
-	// require, deny_if, args.
+	// require, deny_if, args, when.
 	d, limits := eng.Decide(call)
 	if d.Action != toolgate.Allow && d.Action != toolgate.Approve {
 		v.Decision = d

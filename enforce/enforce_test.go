@@ -35,7 +35,8 @@ const testPolicy = `{"version":"1","default":"deny","hide":["Secret"],"tools":{
 	"UpdateUser":{"args":{"properties":{"skip_password_checks":{"const":false}}}},
 	"Pinned":{"pinned":true},
 	"Limited":{"limits":[{"counter":"l","window":"hour","max":1,"scope":"session"}]},
-	"Held":{"action":"approve","limits":[{"counter":"h","window":"hour","max":1,"scope":"session"}]}}}`
+	"Held":{"action":"approve","limits":[{"counter":"h","window":"hour","max":1,"scope":"session"}]},
+	"Cond":{"when":"!has(args.password)","limits":[{"counter":"c","window":"hour","max":1,"scope":"session"}]}}}`
 
 func load(t *testing.T, doc string) *policy.Engine {
 	t.Helper()
@@ -89,6 +90,8 @@ func TestCheckKinds(t *testing.T) {
 			toolgate.Deny, toolgate.KindInputSchema, "(input schema)", `argument /Skip_password_checks differs only in case from the tool's parameter "skip_password_checks"`},
 		{"input schema", eng, call("UpdateUser", map[string]any{"skip_password_checks": false}), schemaTool(t, userSchema),
 			toolgate.Deny, toolgate.KindInputSchema, "(input schema)", "user_id"},
+		{"when, before the input schema", eng, call("Cond", map[string]any{"password": "hunter2"}), schemaTool(t, userSchema),
+			toolgate.Deny, toolgate.KindRule, "/tools/Cond/when", "the condition at /tools/Cond/when is false"},
 		{"pin problem under pinned", eng, call("Pinned", nil), &Tool{PinProblem: "changed since it was pinned"},
 			toolgate.Deny, toolgate.KindPin, "(pinned)", "changed since it was pinned"},
 		{"pin problem, not pinned", eng, call("echo", nil), &Tool{PinProblem: "changed since it was pinned"},
@@ -125,6 +128,21 @@ func TestCheckLimitsAndRollback(t *testing.T) {
 	}
 	if v3 := p.Check(ctx, eng, call("Limited", nil), nil); !v3.Allowed() {
 		t.Fatalf("after rollback: %+v", v3.Decision)
+	}
+}
+
+// A call its when condition denies takes no quota.
+func TestCheckWhenBeforeLimits(t *testing.T) {
+	eng := load(t, testPolicy)
+	p := &Pipeline{Limiter: memory.New(nil)}
+	ctx := context.Background()
+	for range 3 {
+		if v := p.Check(ctx, eng, call("Cond", map[string]any{"password": "x"}), nil); v.Allowed() || v.Rule != "/tools/Cond/when" {
+			t.Fatalf("with a password: %+v", v.Decision)
+		}
+	}
+	if v := p.Check(ctx, eng, call("Cond", nil), nil); !v.Allowed() {
+		t.Fatalf("the denied calls took quota: %+v", v.Decision)
 	}
 }
 

@@ -37,6 +37,28 @@ func BenchmarkDecide(b *testing.B) {
 	run("predicates", &toolgate.Call{Tool: "create_charge", Identity: id, Args: map[string]any{"reason": "r", "currency": "usd", "amount": 50.0}}, true)
 	run("glob", &toolgate.Call{Tool: "clerk_GetUser", Identity: id}, true)
 	run("glob_catch_all", &toolgate.Call{Tool: "nope", Identity: id}, true)
+
+	// when: a CEL condition over the arguments and the identity's labels.
+	we := mustLoad(b, whenAdminJSON)
+	admin := &toolgate.Identity{Subject: "root", Grant: "g1", Labels: map[string]string{"role": "admin"}}
+	for _, w := range []struct {
+		name  string
+		c     *toolgate.Call
+		allow bool
+	}{
+		{"when_args_only", &toolgate.Call{Tool: "UpdateUser", Identity: id, Args: map[string]any{"first_name": "A"}}, true},
+		{"when_identity", &toolgate.Call{Tool: "UpdateUser", Identity: admin, Args: map[string]any{"password": "p"}}, true},
+		{"when_deny", &toolgate.Call{Tool: "UpdateUser", Identity: &toolgate.Identity{Subject: "bob", Labels: map[string]string{"role": "user"}}, Args: map[string]any{"password": "p"}}, false},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if d, _ := we.Decide(w.c); d.Allowed() != w.allow {
+					b.Fatal(d)
+				}
+			}
+		})
+	}
 }
 
 func BenchmarkEnforce(b *testing.B) {

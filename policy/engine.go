@@ -72,6 +72,7 @@ type rule struct {
 	denyIf      []predicate
 	args        *Schema
 	argsPointer string
+	when        *condition // nil when the rule has no when
 	own         []Limit
 	limits      []Limit // all_tools limits, then own: returned by Decide
 	checkSchema int8    // -1 inherit, 0 off, 1 on
@@ -196,7 +197,10 @@ func (r *rule) denied(reason, ptr string, kind toolgate.Kind) toolgate.Decision 
 // call. The returned slice is shared and must not be modified.
 //
 // Order: no policy, hide, the matching rule (action deny, then require,
-// deny_if and args in document order), then the default.
+// deny_if, args and when, in that order), then the default. A when that
+// is false denies with the rule's on_deny (else a reason naming it); one
+// that fails to evaluate (a missing key, a type mismatch, the cost limit)
+// denies with a reason naming the rule, never an argument's value.
 func (e *Engine) Decide(c *toolgate.Call) (toolgate.Decision, []Limit) {
 	if e == nil {
 		return toolgate.Decision{Action: toolgate.Deny, Rule: RuleNoPolicy, Kind: KindNoPolicy,
@@ -232,6 +236,14 @@ func (e *Engine) Decide(c *toolgate.Call) (toolgate.Decision, []Limit) {
 	if r.args != nil {
 		if ae := r.args.Validate(c.Args); ae != nil {
 			return r.denied(ae.Error(), r.argsPointer+ae.keyword, KindArgs), nil
+		}
+	}
+	if r.when != nil {
+		if ok, evalErr := r.when.eval(c, time.Now()); !ok {
+			if evalErr != "" {
+				return toolgate.Decision{Action: toolgate.Deny, Rule: r.when.pointer, Kind: KindRule, Reason: evalErr}, nil
+			}
+			return r.denied(r.when.falseReason, r.when.pointer, KindRule), nil
 		}
 	}
 	if r.approve {

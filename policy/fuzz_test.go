@@ -14,6 +14,11 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("version: \"1\"\ndefault: allow\nhide: ['*']\n"))
 	f.Add([]byte(`{"version":"1","default":"deny","tools":{"a*":{"args":{"type":"object","required":["x"]}}}}`))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte(whenAdminYAML))
+	f.Add([]byte(whenAdminJSON))
+	f.Add([]byte(`{"version":"1","default":"allow","tools":{"*":{"when":"args.amount < 10 && now > timestamp(\"2020-01-01T00:00:00Z\")"}}}`))
+	f.Add([]byte("version: \"1\"\ndefault: deny\ntools:\n  a:\n    when: args.x +\n"))
+	f.Add([]byte(`{"version":"1","default":"deny","tools":{"x_y":{"when":"[1,2,3].all(i, [1,2,3].exists(j, i == j)) && tool.startsWith(\"x\")"}}}`))
 	f.Add([]byte("{"))
 	if files, _ := filepath.Glob("../docs/examples/policy/*"); len(files) > 0 {
 		for _, p := range files {

@@ -56,6 +56,8 @@ type compiler struct {
 	errs ErrorList
 	// counters records the first declaration of each counter name.
 	counters map[string]*Limit
+	// whens counts the when conditions compiled (see MaxWhens).
+	whens int
 }
 
 func (c *compiler) errorf(n *yaml.Node, ptr, format string, args ...any) {
@@ -349,7 +351,7 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 				}
 			}
 		case "when":
-			c.errorf(kn, fptr, "CEL conditions (when) are not supported yet")
+			r.when = c.when(vn, fptr)
 		case "approval":
 			c.approval(r, vn, fptr)
 		case "timeout":

@@ -71,7 +71,7 @@ func TestLoadErrors(t *testing.T) {
 		{"counter mismatch", `{"version":"1","default":"deny","tools":{"a":{"limits":[{"counter":"c","window":"minute","max":1}]},"b":{"limits":[{"counter":"c","window":"hour","max":1}]}}}`,
 			[]wantErr{{1, 116, "/tools/b/limits/0", "must agree"}}},
 		{"when and a bad approval", `{"version":"1","default":"deny","tools":{"a":{"action":"approve","when":"true","approval":{"timeout":"soon","by":1}}}}`,
-			[]wantErr{{1, 66, "/tools/a/when", "not supported yet"}, {1, 102, "/tools/a/approval/timeout", "timeout must be a duration"}, {1, 109, "/tools/a/approval/by", "unknown key"}}},
+			[]wantErr{{1, 102, "/tools/a/approval/timeout", "timeout must be a duration"}, {1, 109, "/tools/a/approval/by", "unknown key"}}},
 		{"bad args schema", "version: \"1\"\ndefault: deny\ntools:\n  a:\n    args:\n      properties:\n        x: {type: 5}\n",
 			[]wantErr{{7, 19, "/tools/a/args/properties/x/type", "not a valid JSON Schema"}}},
 		{"bad patterns", `{"version":"1","default":"deny","hide":["@secret"],"tools":{"@bogus":{},"a[":{},"":{}}}`,

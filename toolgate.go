@@ -67,7 +67,7 @@ const (
 	KindHidden Kind = "hidden"
 	// KindDefault: no rule names the tool, and the policy's default decided.
 	KindDefault Kind = "default"
-	// KindRule: a rule decided (its action, require or deny_if).
+	// KindRule: a rule decided (its action, require, deny_if or when).
 	KindRule Kind = "rule"
 	// KindArgs: the rule's args schema refused the arguments.
 	KindArgs Kind = "args"

@@ -16,6 +16,7 @@ import (
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/directory"
 	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/grant"
 	"github.com/toolgate/toolgate/policy"
 )
 
@@ -32,9 +33,12 @@ func newDemoCmd(a *app) *cobra.Command {
 		Long: `demo needs no setup: it starts the built-in user directory (a
 Clerk-compatible user service, SQLite in a temporary directory or --data,
 seeded with demo users), starts the gateway in front of the directory's MCP
-server with a sample policy (default deny; reads allowed; UpdateUser capped
-at 30 calls a minute and never with skip_password_checks; DeleteUser
-denied), and prints the MCP URL and examples to try. Ctrl-C stops it.`,
+server with auth: grants and two grants (a support bot under a sample
+policy: default deny; reads allowed; UpdateUser capped at 30 calls a minute
+and never with skip_password_checks; DeleteUser denied; and an
+administrator under a policy that allows everything), and prints the MCP
+URL, both tokens, a client configuration and examples to try. Ctrl-C stops
+it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.demo(cmd.Context(), dataDir, listen)
@@ -89,7 +93,24 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 	opts := gatewayOptions(limits)
 	opts.Servers = []gateway.Server{{Name: "directory", URL: "http://" + dirLn.Addr().String() + "/mcp",
 		Headers: map[string]string{"Authorization": "Bearer " + secretKey}}}
-	opts.Policy = eng
+	// Two grants, as a team would hand out: the support bot under the
+	// sample policy, and an administrator under a broad one. The tokens
+	// live only as long as the demo.
+	grants := grant.NewMemory()
+	support, supportToken, err := grant.Create(ctx, grants, grant.Spec{Subject: "agent:support-bot", Policy: "support", Labels: map[string]string{"team": "support"}})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	admin, adminToken, err := grant.Create(ctx, grants, grant.Spec{Subject: "alice@example.com", Policy: "admin", Labels: map[string]string{"role": "admin"}})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	broad, err := policy.Load([]byte(`{"version":"1","default":"allow"}`), "demo admin policy")
+	if err != nil {
+		return fmt.Errorf("demo: the admin policy: %w", err)
+	}
+	verifier := &grant.Verifier{Store: grants, Logger: a.log}
+	opts.Authenticator = gateway.AuthenticatorFunc(verifier.Verify)
 	opts.Logger = a.log
 	opts.Version = shortVersion()
 	gw, err := gateway.New(&opts)
@@ -97,6 +118,8 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer gw.Close()
+	gw.SetNamedPolicy("support", eng)
+	gw.SetNamedPolicy("admin", broad)
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("demo: listen on %s: %w (use --listen to pick another address)", listen, err)
@@ -109,25 +132,31 @@ func (a *app) demo(ctx context.Context, dataDir, listen string) error {
 
 	url := "http://" + ln.Addr().String() + "/mcp"
 	dirURL := "http://" + dirLn.Addr().String()
-	fmt.Fprintf(a.stdout, `toolgate demo: the user directory behind the policy gateway
+	fmt.Fprintf(a.stdout, `toolgate demo: the user directory behind the policy gateway (auth: grants)
 
   MCP URL        %[1]s
-  grant token    none: this build runs with auth: none, on loopback only
+  grant token    %[5]s   %[6]s (%[7]s, the sample policy)
+  admin grant    %[8]s   %[9]s (%[10]s, allows everything)
   dashboard      not in this build yet; the admin API is toolgate serve's, on admin_listen
   directory API  %[2]s/v1/users   (Authorization: Bearer %[3]s)
-  policy         default deny; reads allowed (120/min); UpdateUser 30/min, never with
-                 skip_password_checks; DeleteUser and BanUser denied
+  policy         default deny; reads allowed (120/min); UpdateUser 30/min per grant, never
+                 with skip_password_checks; DeleteUser and BanUser denied
 
-Point an MCP client at the MCP URL, or try:
+An MCP client configuration for the support bot's grant:
 
-  go run ./cmd/toolgate call --url %[1]s ListUsers limit=3
-  go run ./cmd/toolgate call --url %[1]s UpdateUser user_id=user_demo_ada first_name=Augusta
-  go run ./cmd/toolgate call --url %[1]s UpdateUser user_id=user_demo_ada password=%[4]s skip_password_checks=true
-  go run ./cmd/toolgate call --url %[1]s DeleteUser user_id=user_demo_alan
+  {"mcpServers": {"toolgate": {"url": "%[1]s", "headers": {"Authorization": "Bearer %[5]s"}}}}
+
+or try:
+
+  go run ./cmd/toolgate call --url %[1]s --header 'Authorization: Bearer %[5]s' ListUsers limit=3
+  go run ./cmd/toolgate call --url %[1]s --header 'Authorization: Bearer %[5]s' UpdateUser user_id=user_demo_ada first_name=Augusta
+  go run ./cmd/toolgate call --url %[1]s --header 'Authorization: Bearer %[5]s' UpdateUser user_id=user_demo_ada password=%[4]s skip_password_checks=true
+  go run ./cmd/toolgate call --url %[1]s --header 'Authorization: Bearer %[5]s' DeleteUser user_id=user_demo_alan
+  go run ./cmd/toolgate call --url %[1]s ListUsers   (no token: refused, 401)
   curl -s -H 'Authorization: Bearer %[3]s' %[2]s/v1/users/user_demo_ada
 
 Ctrl-C stops the demo.
-`, url, dirURL, secretKey, "hunter2hunter2")
+`, url, dirURL, secretKey, "hunter2hunter2", supportToken, support.ID, support.Subject, adminToken, admin.ID, admin.Subject)
 	a.log.Info("demo running", "mcp", url, "directory", dirURL, "data", dataDir)
 
 	select {

@@ -36,7 +36,12 @@ func TestDemo(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, want := range []string{"grant token", "dashboard", "toolgate call --url " + url + " UpdateUser"} {
+	tokens := regexp.MustCompile(`grant token\s+(tg_\S+)[\s\S]*admin grant\s+(tg_\S+)`).FindStringSubmatch(out.String())
+	if tokens == nil {
+		t.Fatalf("demo printed no grant tokens:\n%s", out.String())
+	}
+	supportToken, adminToken := tokens[1], tokens[2]
+	for _, want := range []string{"dashboard", "toolgate call --url " + url + " --header 'Authorization: Bearer " + supportToken + "' UpdateUser", `"headers": {"Authorization": "Bearer ` + supportToken + `"}`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -47,7 +52,14 @@ func TestDemo(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	// Without a token: refused.
+	if _, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil); err == nil {
+		t.Fatal("the demo let a client in without a grant token")
+	}
+	withToken := func(token string) *http.Client {
+		return &http.Client{Transport: &headerTransport{base: http.DefaultTransport, h: http.Header{"Authorization": {"Bearer " + token}}}}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: withToken(supportToken)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +103,15 @@ func TestDemo(t *testing.T) {
 	if !last.IsError || !strings.Contains(text(last), "rate limit of 30 per minute") {
 		t.Errorf("the update after %d: %s", passed, text(last))
 	}
+	// The admin grant's broad policy lets the delete through.
+	admin, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: withToken(adminToken)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := admin.CallTool(ctx, &mcp.CallToolParams{Name: "DeleteUser", Arguments: map[string]any{"user_id": "user_demo_alan"}}); err != nil || r.IsError {
+		t.Errorf("DeleteUser with the admin grant: %v %+v", err, r)
+	}
+	admin.Close()
 	cs.Close()
 	stop()
 	select {

@@ -20,16 +20,21 @@ var migrations embed.FS
 // configuration's store: names, beside grants and approvals (its own
 // table and migrations).
 type SQLite struct {
-	path string
-	log  *slog.Logger
-	db   *sqlitedb.DB // nil until Open
+	sqlitedb.Store
 }
 
 var _ Store = (*SQLite)(nil)
 
-// NewSQLite returns a store for the database file at path. It does no
-// I/O: call Open. log receives the file's warnings; slog.Default() when nil.
-func NewSQLite(path string, log *slog.Logger) *SQLite { return &SQLite{path: path, log: log} }
+// NewSQLite returns a store for the database file at path. It does no I/O:
+// call Open. log receives the file's warnings; slog.Default() when nil.
+func NewSQLite(path string, log *slog.Logger) *SQLite {
+	return &SQLite{sqlitedb.NewStore(path, sqlitedb.Options{
+		Component:       "admin",
+		Migrations:      migrations,
+		MigrationsTable: "admin_migrations",
+		Logger:          log,
+	})}
+}
 
 // OpenSQLite creates the database at path if needed, applies the embedded
 // migrations and returns the open store.
@@ -39,40 +44,6 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, er
 		return nil, err
 	}
 	return s, nil
-}
-
-// Open opens the database and applies the embedded migrations.
-func (s *SQLite) Open(ctx context.Context) error {
-	db, err := sqlitedb.Open(ctx, s.path, sqlitedb.Options{
-		Component:       "admin",
-		Migrations:      migrations,
-		MigrationsTable: "admin_migrations",
-		Logger:          s.log,
-	})
-	if err != nil {
-		return err
-	}
-	s.db = db
-	return nil
-}
-
-// Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
-
-var errNotOpen = errors.New("admin: store is not open")
-
-func (s *SQLite) update(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.db == nil {
-		return errNotOpen
-	}
-	return s.db.Update(ctx, fn)
-}
-
-func (s *SQLite) view(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.db == nil {
-		return errNotOpen
-	}
-	return s.db.View(ctx, fn)
 }
 
 const columns = `id, token_hash, subject, role, created_at, revoked_at`
@@ -103,7 +74,7 @@ func (s *SQLite) Create(ctx context.Context, t *Token) error {
 	if err := checkNew(t); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx *sql.Tx) error {
+	return s.Update(ctx, func(tx *sql.Tx) error {
 		var byID, byHash int
 		err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM admin_tokens WHERE id = ?), (SELECT count(*) FROM admin_tokens WHERE token_hash = ?)`,
 			t.ID, t.Hash[:]).Scan(&byID, &byHash)
@@ -126,7 +97,7 @@ func (s *SQLite) Create(ctx context.Context, t *Token) error {
 // Get returns the token with id.
 func (s *SQLite) Get(ctx context.Context, id string) (*Token, error) {
 	var t *Token
-	err := s.view(ctx, func(tx *sql.Tx) error {
+	err := s.View(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, err = getTx(ctx, tx, id)
 		return err
@@ -148,7 +119,7 @@ func getTx(ctx context.Context, tx *sql.Tx, id string) (*Token, error) {
 // ByHash returns the token whose hash is h.
 func (s *SQLite) ByHash(ctx context.Context, h toolgate.TokenHash) (*Token, error) {
 	var t *Token
-	err := s.view(ctx, func(tx *sql.Tx) error {
+	err := s.View(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM admin_tokens WHERE token_hash = ?`, h[:]))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -165,7 +136,7 @@ func (s *SQLite) ByHash(ctx context.Context, h toolgate.TokenHash) (*Token, erro
 // List returns every token, oldest first.
 func (s *SQLite) List(ctx context.Context) ([]*Token, error) {
 	out := []*Token{}
-	err := s.view(ctx, func(tx *sql.Tx) error {
+	err := s.View(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM admin_tokens ORDER BY created_at, id`)
 		if err != nil {
 			return fmt.Errorf("admin: list: %w", err)
@@ -192,7 +163,7 @@ func (s *SQLite) List(ctx context.Context) ([]*Token, error) {
 // Revoke marks the token revoked, keeping the first revocation time.
 func (s *SQLite) Revoke(ctx context.Context, id string, at time.Time) (*Token, error) {
 	var t *Token
-	err := s.update(ctx, func(tx *sql.Tx) error {
+	err := s.Update(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
 			return fmt.Errorf("admin: revoke %s: %w", id, err)
 		}

@@ -23,16 +23,21 @@ var migrations embed.FS
 // with an error if the file is deleted or replaced while open (see
 // internal/sqlitedb).
 type SQLite struct {
-	path string
-	log  *slog.Logger
-	db   *sqlitedb.DB // nil until Open
+	sqlitedb.Store
 }
 
 var _ toolgate.GrantStore = (*SQLite)(nil)
 
 // NewSQLite returns a store for the database file at path. It does no I/O:
 // call Open. log receives the file's warnings; slog.Default() when nil.
-func NewSQLite(path string, log *slog.Logger) *SQLite { return &SQLite{path: path, log: log} }
+func NewSQLite(path string, log *slog.Logger) *SQLite {
+	return &SQLite{sqlitedb.NewStore(path, sqlitedb.Options{
+		Component:       "grant",
+		Migrations:      migrations,
+		MigrationsTable: "grant_migrations",
+		Logger:          log,
+	})}
+}
 
 // OpenSQLite creates the database at path if needed, applies the embedded
 // migrations and returns the open store.
@@ -42,40 +47,6 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, er
 		return nil, err
 	}
 	return s, nil
-}
-
-// Open opens the database and applies the embedded migrations.
-func (s *SQLite) Open(ctx context.Context) error {
-	db, err := sqlitedb.Open(ctx, s.path, sqlitedb.Options{
-		Component:       "grant",
-		Migrations:      migrations,
-		MigrationsTable: "grant_migrations",
-		Logger:          s.log,
-	})
-	if err != nil {
-		return err
-	}
-	s.db = db
-	return nil
-}
-
-// Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
-
-var errNotOpen = errors.New("grant: store is not open")
-
-func (s *SQLite) update(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.db == nil {
-		return errNotOpen
-	}
-	return s.db.Update(ctx, fn)
-}
-
-func (s *SQLite) view(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.db == nil {
-		return errNotOpen
-	}
-	return s.db.View(ctx, fn)
 }
 
 const columns = `id, token_hash, subject, policy, labels, servers, created_at, expires_at, last_used_at, rotated_at, revoked_at`
@@ -143,7 +114,7 @@ func (s *SQLite) Create(ctx context.Context, g *toolgate.Grant) error {
 	if err != nil {
 		return fmt.Errorf("grant: create %s: %w", g.ID, err)
 	}
-	return s.update(ctx, func(tx *sql.Tx) error {
+	return s.Update(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM grants WHERE id = ?`, g.ID).Scan(&n); err != nil {
 			return fmt.Errorf("grant: create %s: %w", g.ID, err)
@@ -177,7 +148,7 @@ func orEmpty(m map[string]string) map[string]string {
 // Get returns the grant with id.
 func (s *SQLite) Get(ctx context.Context, id string) (*toolgate.Grant, error) {
 	var g *toolgate.Grant
-	err := s.view(ctx, func(tx *sql.Tx) error {
+	err := s.View(ctx, func(tx *sql.Tx) error {
 		var err error
 		g, err = getTx(ctx, tx, id)
 		return err
@@ -199,7 +170,7 @@ func getTx(ctx context.Context, tx *sql.Tx, id string) (*toolgate.Grant, error) 
 // ByTokenHash returns the grant whose current token has the hash h.
 func (s *SQLite) ByTokenHash(ctx context.Context, h toolgate.TokenHash) (*toolgate.Grant, error) {
 	var g *toolgate.Grant
-	err := s.view(ctx, func(tx *sql.Tx) error {
+	err := s.View(ctx, func(tx *sql.Tx) error {
 		var err error
 		g, err = scanGrant(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM grants WHERE token_hash = ?`, h[:]))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -216,7 +187,7 @@ func (s *SQLite) ByTokenHash(ctx context.Context, h toolgate.TokenHash) (*toolga
 // List returns every grant, oldest first.
 func (s *SQLite) List(ctx context.Context) ([]*toolgate.Grant, error) {
 	out := []*toolgate.Grant{}
-	err := s.view(ctx, func(tx *sql.Tx) error {
+	err := s.View(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM grants ORDER BY created_at, id`)
 		if err != nil {
 			return fmt.Errorf("grant: list: %w", err)
@@ -244,7 +215,7 @@ func (s *SQLite) List(ctx context.Context) ([]*toolgate.Grant, error) {
 // revocation time.
 func (s *SQLite) Revoke(ctx context.Context, id string, at time.Time) (*toolgate.Grant, error) {
 	var g *toolgate.Grant
-	err := s.update(ctx, func(tx *sql.Tx) error {
+	err := s.Update(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
 			return fmt.Errorf("grant: revoke %s: %w", id, err)
 		}
@@ -261,7 +232,7 @@ func (s *SQLite) Rotate(ctx context.Context, id string, h toolgate.TokenHash, at
 		return nil, errZeroHash()
 	}
 	var g *toolgate.Grant
-	err := s.update(ctx, func(tx *sql.Tx) error {
+	err := s.Update(ctx, func(tx *sql.Tx) error {
 		cur, err := getTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -287,7 +258,7 @@ func (s *SQLite) Rotate(ctx context.Context, id string, h toolgate.TokenHash, at
 
 // Touch records a use of the grant at at, unless a later one is recorded.
 func (s *SQLite) Touch(ctx context.Context, id string, at time.Time) error {
-	return s.update(ctx, func(tx *sql.Tx) error {
+	return s.Update(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE grants SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
 			at.UnixNano(), id, at.UnixNano())
 		if err != nil {

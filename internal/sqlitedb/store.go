@@ -1,0 +1,58 @@
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Store is what every store on a SQLite file shares: created without I/O,
+// opened (file created, migrations applied) by Open, closed by Close, and
+// used through Update and View, which refuse until it is open. A store
+// type embeds it and adds its queries.
+type Store struct {
+	path string
+	opts Options
+	db   *DB // nil until Open
+}
+
+// NewStore returns a store for the database file at path, opened with
+// opts. It does no I/O.
+func NewStore(path string, opts Options) Store { return Store{path: path, opts: opts} }
+
+// Open creates the database at the store's path if needed and applies the
+// migrations.
+func (s *Store) Open(ctx context.Context) error {
+	db, err := Open(ctx, s.path, s.opts)
+	if err != nil {
+		return err
+	}
+	s.db = db
+	return nil
+}
+
+// Close closes the database; a store never opened has nothing to close.
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	return s.db.Close()
+}
+
+func (s *Store) notOpen() error { return fmt.Errorf("%s: store is not open", s.opts.Component) }
+
+// Update runs fn in a write transaction (see DB.Update).
+func (s *Store) Update(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.db == nil {
+		return s.notOpen()
+	}
+	return s.db.Update(ctx, fn)
+}
+
+// View runs fn in a read transaction (see DB.View).
+func (s *Store) View(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.db == nil {
+		return s.notOpen()
+	}
+	return s.db.View(ctx, fn)
+}

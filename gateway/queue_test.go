@@ -1,7 +1,12 @@
 package gateway
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +149,60 @@ func TestQueueByteBudget(t *testing.T) {
 	case <-s.done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the session of a client that reads nothing was not closed")
+	}
+}
+
+// A client that opens its event stream and stops reading loses the stream
+// once a write to it waits longer than StreamWriteTimeout: the gateway's
+// writer does not hang on it.
+func TestStreamWriteTimeout(t *testing.T) {
+	g, err := New(&Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), StreamWriteTimeout: 200 * time.Millisecond, SessionQueue: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ts := httptest.NewServer(g)
+	defer ts.Close()
+	init := `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, _ := http.NewRequest(http.MethodPost, ts.URL, strings.NewReader(init))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sid := resp.Header.Get("Mcp-Session-Id")
+	s := g.session(sid)
+	if s == nil {
+		t.Fatalf("no session (%d)", resp.StatusCode)
+	}
+	// A GET stream on a raw connection that is never read.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nMcp-Session-Id: %s\r\n\r\n", sid)
+	for deadline := time.Now().Add(5 * time.Second); s.listening.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream never opened")
+		}
+	}
+	// Push until the socket's buffers are full and a write waits; the
+	// stream must then end within the timeout (plus scheduling).
+	big := []byte(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"` + strings.Repeat("x", 256<<10) + `"}}`)
+	deadline := time.Now().Add(20 * time.Second)
+	for s.listening.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream of a client that reads nothing never ended")
+		}
+		if len(s.out) < cap(s.out) {
+			s.push(big)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if g.session(sid) == nil {
+		t.Fatal("the session was closed; only its stream should have ended")
 	}
 }

@@ -63,6 +63,10 @@ func TestApprovalsCommand(t *testing.T) {
 
 	out, _ := startServe(t, cfg, addr)
 	adminURL := "http://" + adminAddr
+	// serve may answer /healthz a moment before it prints its addresses.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), adminURL+"/admin/") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if !strings.Contains(out.String(), adminURL+"/admin/") {
 		t.Errorf("serve did not print the admin API's URL: %q", out.String())
 	}

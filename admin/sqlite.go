@@ -48,9 +48,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, er
 
 const columns = `id, token_hash, subject, role, created_at, revoked_at`
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanToken(sc scanner) (*Token, error) {
+func scanToken(sc sqlitedb.Scanner) (*Token, error) {
 	t := &Token{}
 	var hash []byte
 	var created int64
@@ -135,27 +133,13 @@ func (s *SQLite) ByHash(ctx context.Context, h toolgate.TokenHash) (*Token, erro
 
 // List returns every token, oldest first.
 func (s *SQLite) List(ctx context.Context) ([]*Token, error) {
-	out := []*Token{}
-	err := s.View(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM admin_tokens ORDER BY created_at, id`)
-		if err != nil {
-			return fmt.Errorf("admin: list: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanToken(rows)
-			if err != nil {
-				return fmt.Errorf("admin: list: %w", err)
-			}
-			out = append(out, t)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("admin: list: %w", err)
-		}
-		return nil
+	var out []*Token
+	err := s.View(ctx, func(tx *sql.Tx) (err error) {
+		out, err = sqlitedb.All(ctx, tx, scanToken, `SELECT `+columns+` FROM admin_tokens ORDER BY created_at, id`)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("admin: list: %w", err)
 	}
 	return out, nil
 }

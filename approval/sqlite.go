@@ -128,9 +128,7 @@ var errNotOpen = errors.New("approval: store is not open")
 const columns = `id, tool, server, subject, grant_id, session, rule, args, args_hash,
 	status, created_at, expires_at, decided_at, decided_by, reason`
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanRequest(sc scanner) (*Request, error) {
+func scanRequest(sc sqlitedb.Scanner) (*Request, error) {
 	r := &Request{}
 	var args string
 	var created, expires int64
@@ -217,20 +215,8 @@ func (s *SQLite) List(ctx context.Context, status Status, limit int) ([]*Request
 		q += ` WHERE status = ?`
 		args = append(args, string(status))
 	}
-	rows, err := rd.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
+	out, err := sqlitedb.All(ctx, rd, scanRequest, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("approval: list: %w", err)
-	}
-	defer rows.Close()
-	out := []*Request{}
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("approval: list: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("approval: list: %w", err)
 	}
 	return out, nil

@@ -51,9 +51,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, er
 
 const columns = `id, token_hash, subject, policy, labels, servers, created_at, expires_at, last_used_at, rotated_at, revoked_at`
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanGrant(sc scanner) (*toolgate.Grant, error) {
+func scanGrant(sc sqlitedb.Scanner) (*toolgate.Grant, error) {
 	g := &toolgate.Grant{}
 	var hash []byte
 	var labels, servers string
@@ -186,27 +184,13 @@ func (s *SQLite) ByTokenHash(ctx context.Context, h toolgate.TokenHash) (*toolga
 
 // List returns every grant, oldest first.
 func (s *SQLite) List(ctx context.Context) ([]*toolgate.Grant, error) {
-	out := []*toolgate.Grant{}
-	err := s.View(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM grants ORDER BY created_at, id`)
-		if err != nil {
-			return fmt.Errorf("grant: list: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			g, err := scanGrant(rows)
-			if err != nil {
-				return fmt.Errorf("grant: list: %w", err)
-			}
-			out = append(out, g)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("grant: list: %w", err)
-		}
-		return nil
+	var out []*toolgate.Grant
+	err := s.View(ctx, func(tx *sql.Tx) (err error) {
+		out, err = sqlitedb.All(ctx, tx, scanGrant, `SELECT `+columns+` FROM grants ORDER BY created_at, id`)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("grant: list: %w", err)
 	}
 	return out, nil
 }

@@ -116,7 +116,16 @@ type GrantStore interface {
 	// the old token stops working at once. A revoked grant cannot be
 	// rotated (Conflict).
 	Rotate(ctx context.Context, id string, h TokenHash, at time.Time) (*Grant, error)
+	// SetPolicy makes policy the grant's policy. A revoked grant cannot
+	// change (Conflict).
+	SetPolicy(ctx context.Context, id, policy string) (*Grant, error)
 	// Touch records that the grant was used at at, unless a later use is
 	// recorded already.
 	Touch(ctx context.Context, id string, at time.Time) error
+	// Epoch returns a number that moves on with every change that can
+	// refuse a token accepted before it (Revoke, Rotate, SetPolicy), made
+	// through any handle on the same store, in any process. A verifier
+	// that caches what it verified polls it and forgets its cache when it
+	// moves.
+	Epoch(ctx context.Context) (uint64, error)
 }

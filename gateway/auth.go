@@ -55,9 +55,10 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request) *http.Req
 	}
 	token, ok := bearer(r)
 	r.Header.Del("Authorization")
-	q := r.URL.Query()
-	if q.Has("access_token") || q.Has("token") {
-		ok = false // a token in a URL ends up in logs and histories: refused
+	if r.URL.RawQuery != "" {
+		if q := r.URL.Query(); q.Has("access_token") || q.Has("token") {
+			ok = false // a token in a URL ends up in logs and histories: refused
+		}
 	}
 	addr := clientAddr(r)
 	if !g.authFails.allowed(addr, time.Now()) {

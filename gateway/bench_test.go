@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -68,7 +69,11 @@ func benchLoopback(b *testing.B, sessions int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	verifier := &grant.Verifier{Store: grants}
+	// As serve runs it: verified tokens cached, the store's epoch watched.
+	verifier := &grant.Verifier{Store: grants, CacheFor: 30 * time.Second}
+	wctx, stopWatch := context.WithCancel(context.Background())
+	b.Cleanup(stopWatch)
+	go verifier.Watch(wctx, 250*time.Millisecond)
 	gwAuth, err := gateway.New(&gateway.Options{Servers: []gateway.Server{{Name: "echo", URL: upstream.URL}},
 		Logger: quietLogger(), Authenticator: gateway.AuthenticatorFunc(verifier.Verify)})
 	if err != nil {

@@ -19,17 +19,36 @@ const maxStdioRequests = 64
 // ServeStdio runs one client session on r and w, newline-delimited JSON-RPC
 // as MCP's stdio transport has it, until r ends or ctx is done.
 func (g *Gateway) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) error {
-	return g.serveStdio(ctx, r, w, nil)
+	return g.serveStdio(ctx, r, w, nil, nil)
 }
 
 // ServeStdioAs is ServeStdio for the holder of a grant (auth: grants): the
 // session is the grant's, under the policy it names and with the servers
-// it allows. token is the grant's token, checked by the caller.
+// it allows. token is the grant's token, checked by the caller; the
+// gateway's Authenticator checks it again before every request, so that a
+// revoked or rotated grant's session ends at its next request, as on HTTP.
 func (g *Gateway) ServeStdioAs(ctx context.Context, r io.Reader, w io.Writer, gr *toolgate.Grant, token string) error {
-	return g.serveStdio(ctx, r, w, &caller{grant: gr, hash: sha256.Sum256([]byte(token))})
+	who := &caller{grant: gr, hash: sha256.Sum256([]byte(token))}
+	recheck := func(ctx context.Context) error {
+		if g.opts.Authenticator == nil {
+			return nil
+		}
+		cur, err := g.opts.Authenticator.Authenticate(ctx, token)
+		switch {
+		case err == nil && cur != nil && cur.ID == gr.ID:
+			return nil
+		case err != nil && toolgate.ErrorCode(err) == toolgate.Unavailable:
+			return err
+		}
+		return errGrantInvalid
+	}
+	return g.serveStdio(ctx, r, w, who, recheck)
 }
 
-func (g *Gateway) serveStdio(ctx context.Context, r io.Reader, w io.Writer, who *caller) error {
+// errGrantInvalid ends a stdio session whose grant's token stopped working.
+var errGrantInvalid = &toolgate.Error{Code: toolgate.Unauthorized, Message: "the session's grant token is no longer valid (revoked, rotated or expired)"}
+
+func (g *Gateway) serveStdio(ctx context.Context, r io.Reader, w io.Writer, who *caller, recheck func(context.Context) error) error {
 	var wmu sync.Mutex
 	write := func(raw []byte) bool {
 		raw, err := lineSafe(raw)
@@ -138,6 +157,21 @@ func (g *Gateway) serveStdio(ctx context.Context, r io.Reader, w io.Writer, who 
 				}
 			}()
 			continue
+		}
+		if req, ok := msg.(*jsonrpc.Request); ok && recheck != nil {
+			if err := recheck(ctx); errors.Is(err, errGrantInvalid) {
+				if req.IsCall() {
+					write(encodeResponse(req.ID, nil, rpcError(codeInvalidRequest, "unauthorized: "+errGrantInvalid.Message)))
+				}
+				g.log.Info("stdio session ended: its grant's token is no longer valid", "session", s.logID(), "grant", s.ident.Grant)
+				return fmt.Errorf("stdio: %w", err)
+			} else if err != nil {
+				g.log.Error("authentication unavailable", "err", err)
+				if req.IsCall() {
+					write(encodeResponse(req.ID, nil, rpcError(codeUnavailable, "authentication is unavailable; retry later")))
+				}
+				continue
+			}
 		}
 		if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() {
 			// Requests run concurrently so a slow tool does not hold up

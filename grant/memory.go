@@ -16,6 +16,7 @@ type Memory struct {
 	mu     sync.Mutex
 	byID   map[string]*toolgate.Grant
 	byHash map[toolgate.TokenHash]string // token hash → grant id
+	epoch  uint64
 }
 
 var _ toolgate.GrantStore = (*Memory)(nil)
@@ -93,6 +94,7 @@ func (m *Memory) Revoke(_ context.Context, id string, at time.Time) (*toolgate.G
 	if !g.Revoked {
 		g.Revoked, g.RevokedAt = true, at.UTC()
 	}
+	m.epoch++
 	return g.Clone(), nil
 }
 
@@ -116,7 +118,34 @@ func (m *Memory) Rotate(_ context.Context, id string, h toolgate.TokenHash, at t
 	delete(m.byHash, g.TokenHash)
 	g.TokenHash, g.RotatedAt = h, at.UTC()
 	m.byHash[h] = id
+	m.epoch++
 	return g.Clone(), nil
+}
+
+// SetPolicy makes policy the grant's policy.
+func (m *Memory) SetPolicy(_ context.Context, id, policy string) (*toolgate.Grant, error) {
+	if err := checkText("policy", policy, MaxPolicyLen); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g, ok := m.byID[id]
+	if !ok {
+		return nil, errNotFound(id)
+	}
+	if g.Revoked {
+		return nil, errRevoked(id)
+	}
+	g.Policy = policy
+	m.epoch++
+	return g.Clone(), nil
+}
+
+// Epoch returns the count of changes that can refuse a token.
+func (m *Memory) Epoch(context.Context) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.epoch, nil
 }
 
 // Touch records a use of the grant at at, unless a later one is recorded.

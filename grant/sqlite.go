@@ -204,8 +204,10 @@ func (s *SQLite) Revoke(ctx context.Context, id string, at time.Time) (*toolgate
 			return fmt.Errorf("grant: revoke %s: %w", id, err)
 		}
 		var err error
-		g, err = getTx(ctx, tx, id)
-		return err
+		if g, err = getTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 	return g, err
 }
@@ -234,10 +236,57 @@ func (s *SQLite) Rotate(ctx context.Context, id string, h toolgate.TokenHash, at
 		if _, err := tx.ExecContext(ctx, `UPDATE grants SET token_hash = ?, rotated_at = ? WHERE id = ?`, h[:], at.UnixNano(), id); err != nil {
 			return fmt.Errorf("grant: rotate %s: %w", id, err)
 		}
-		g, err = getTx(ctx, tx, id)
-		return err
+		if g, err = getTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 	return g, err
+}
+
+// SetPolicy makes policy the grant's policy.
+func (s *SQLite) SetPolicy(ctx context.Context, id, policy string) (*toolgate.Grant, error) {
+	if err := checkText("policy", policy, MaxPolicyLen); err != nil {
+		return nil, err
+	}
+	var g *toolgate.Grant
+	err := s.Update(ctx, func(tx *sql.Tx) error {
+		cur, err := getTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.Revoked {
+			return errRevoked(id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE grants SET policy = ? WHERE id = ?`, policy, id); err != nil {
+			return fmt.Errorf("grant: set the policy of %s: %w", id, err)
+		}
+		if g, err = getTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
+	return g, err
+}
+
+// bump moves the epoch on, in the transaction that changed a grant.
+func bump(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE grant_epoch SET n = n + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("grant: epoch: %w", err)
+	}
+	return nil
+}
+
+// Epoch returns the count of changes that can refuse a token.
+func (s *SQLite) Epoch(ctx context.Context) (uint64, error) {
+	var n int64
+	err := s.View(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT n FROM grant_epoch WHERE id = 1`).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("grant: epoch: %w", err)
+	}
+	return uint64(n), nil
 }
 
 // Touch records a use of the grant at at, unless a later one is recorded.

@@ -3,6 +3,7 @@ package grant
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/toolgate/toolgate"
@@ -18,8 +19,13 @@ var ErrInvalidToken = &toolgate.Error{Code: toolgate.Unauthorized, Message: "inv
 // was used, when Verifier.TouchEvery is 0.
 const DefaultTouchEvery = time.Minute
 
+// DefaultCacheSize is how many verified tokens a Verifier with a cache
+// remembers at most, when Verifier.CacheSize is 0.
+const DefaultCacheSize = 10000
+
 // Verifier checks bearer tokens against a store. The zero value is not
-// usable: set Store. A Verifier is safe for concurrent use.
+// usable: set Store. A Verifier is safe for concurrent use, and must not
+// be copied once used.
 type Verifier struct {
 	// Store holds the grants.
 	Store toolgate.GrantStore
@@ -34,6 +40,26 @@ type Verifier struct {
 	// id when one was found, never the token) and, at Warn, a failure to
 	// record a use; nothing when nil.
 	Logger *slog.Logger
+	// CacheFor is how long a verified token is accepted again without
+	// asking the store; 0 asks the store on every call. A cached grant
+	// still expires on time. Forget drops the cache, and Watch drops it
+	// whenever the store's Epoch moves, so that a revocation made in this
+	// process takes effect at once and one made elsewhere within Watch's
+	// period; CacheFor bounds how stale the cache can be if Watch is not
+	// running. Refused tokens are never cached.
+	CacheFor time.Duration
+	// CacheSize bounds the tokens remembered: DefaultCacheSize when 0.
+	CacheSize int
+
+	mu    sync.RWMutex
+	gen   uint64 // moves on with every Forget
+	cache map[toolgate.TokenHash]*cached
+}
+
+// cached is a verified token's grant and when it was verified.
+type cached struct {
+	grant *toolgate.Grant
+	at    time.Time
 }
 
 // Verify returns the grant whose token is token, when the grant is
@@ -59,6 +85,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*toolgate.Grant, e
 		return nil, v.refuse(ctx, "malformed", "")
 	}
 	h := HashToken(token)
+	now := v.now()
+	if g := v.cached(ctx, h, now); g != nil {
+		return g, nil
+	}
+	v.mu.RLock()
+	gen := v.gen
+	v.mu.RUnlock()
 	g, err := v.Store.ByTokenHash(ctx, h)
 	if toolgate.ErrorCode(err) == toolgate.NotFound {
 		return nil, v.refuse(ctx, "unknown", "")
@@ -71,7 +104,6 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*toolgate.Grant, e
 	if !HashesEqual(g.TokenHash, h) {
 		return nil, v.refuse(ctx, "hash mismatch", g.ID)
 	}
-	now := v.now()
 	switch {
 	case g.Revoked:
 		return nil, v.refuse(ctx, "revoked", g.ID)
@@ -86,9 +118,103 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*toolgate.Grant, e
 		}
 	}
 	g.TokenHash = toolgate.TokenHash{}
+	v.remember(h, g, now, gen)
 	return g, nil
 }
 
+// cached returns a copy of the grant of the token of hash h when it was
+// verified within CacheFor and has not expired since, recording a use as
+// Verify does; else nil.
+func (v *Verifier) cached(ctx context.Context, h toolgate.TokenHash, now time.Time) *toolgate.Grant {
+	if v.CacheFor <= 0 {
+		return nil
+	}
+	v.mu.RLock()
+	c := v.cache[h]
+	var g *toolgate.Grant
+	if c != nil && now.Sub(c.at) < v.CacheFor && !c.grant.Expired(now) {
+		g = c.grant.Clone()
+	}
+	v.mu.RUnlock()
+	if g == nil {
+		return nil
+	}
+	if every := v.touchEvery(); every >= 0 && now.Sub(g.LastUsedAt) >= every {
+		if err := v.Store.Touch(ctx, g.ID, now.UTC()); err != nil {
+			v.log().LogAttrs(ctx, slog.LevelWarn, "could not record a grant's use", slog.String("grant", g.ID), slog.Any("error", err))
+		} else {
+			g.LastUsedAt = now.UTC()
+			v.mu.Lock()
+			if c := v.cache[h]; c != nil {
+				c.grant.LastUsedAt = g.LastUsedAt
+			}
+			v.mu.Unlock()
+		}
+	}
+	return g
+}
+
+// remember caches g as the grant of the token of hash h, unless the cache
+// was forgotten since the lookup began (gen): what a revocation raced
+// with must not outlive it.
+func (v *Verifier) remember(h toolgate.TokenHash, g *toolgate.Grant, now time.Time, gen uint64) {
+	if v.CacheFor <= 0 {
+		return
+	}
+	size := v.CacheSize
+	if size <= 0 {
+		size = DefaultCacheSize
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.gen != gen {
+		return
+	}
+	if v.cache == nil || len(v.cache) >= size {
+		v.cache = make(map[toolgate.TokenHash]*cached) // full: start afresh
+	}
+	v.cache[h] = &cached{grant: g.Clone(), at: now}
+}
+
+// Forget drops every cached verification: the next call of each token
+// asks the store. Call it after changing a grant in this process.
+func (v *Verifier) Forget() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.gen++
+	v.cache = nil
+}
+
+// Watch polls the store's Epoch every period until ctx ends, and drops
+// the cache whenever it moves or cannot be read, and at its first read:
+// what was cached before Watch began is not trusted across a change Watch
+// did not see.
+func (v *Verifier) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last uint64
+	known := false
+	for {
+		cur, err := v.Store.Epoch(ctx)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return
+			}
+			v.log().LogAttrs(ctx, slog.LevelWarn, "could not read the grant store's epoch; verified tokens are checked again", slog.Any("error", err))
+			v.Forget()
+			known = false
+		case !known || cur != last:
+			v.Forget()
+			last, known = cur, true
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 func (v *Verifier) refuse(ctx context.Context, why, id string) error {
 	attrs := []slog.Attr{slog.String("reason", why)}
 	if id != "" {

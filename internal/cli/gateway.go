@@ -28,7 +28,17 @@ type gatewayRuntime struct {
 	policies []*gateway.PolicyFile // the policy files to keep current
 	store    *approval.SQLite      // pending approvals
 	grants   *grant.SQLite         // with auth: grants
+	verifier *grant.Verifier       // checks grant tokens, with auth: grants
 }
+
+// Verified grant tokens are trusted again for up to verifiedFor without a
+// store lookup; the store's epoch is polled every epochEvery, so that a
+// revocation made elsewhere (toolgate grant revoke) ends sessions within
+// that, and one made through the admin API at once.
+const (
+	verifiedFor = 30 * time.Second
+	epochEvery  = 250 * time.Millisecond
+)
 
 // close stops the gateway and closes its stores.
 func (rt *gatewayRuntime) close() {
@@ -136,13 +146,14 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	}
 	opts := gatewayOptions(cfg)
 	var grants *grant.SQLite
+	var verifier *grant.Verifier
 	if cfg.Auth == "grants" {
 		if grants, err = grant.OpenSQLite(context.Background(), cfg.StorePath(), a.log); err != nil {
 			approvals.Close()
 			return nil, fmt.Errorf("%s: opening the grants in %s: %w", cfg.File, cfg.StorePath(), err)
 		}
-		v := &grant.Verifier{Store: grants, Logger: a.log}
-		opts.Authenticator = gateway.AuthenticatorFunc(v.Verify)
+		verifier = &grant.Verifier{Store: grants, Logger: a.log, CacheFor: verifiedFor}
+		opts.Authenticator = gateway.AuthenticatorFunc(verifier.Verify)
 	}
 	opts.Approvals = approval.NewManager(approvals, nil)
 	opts.Pins = pins
@@ -156,7 +167,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		}
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
 	}
-	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, grants: grants}
+	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, grants: grants, verifier: verifier}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
 	if cfg.Auth == "grants" {
 		// Every named policy is loaded: each grant names the one that
@@ -210,9 +221,13 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	return rt, nil
 }
 
-// watch keeps the policy file current until ctx ends: polled for changes,
+// watch keeps the policy files and the grant cache current until ctx
+// ends: policy files polled for changes,
 // and reloaded at once on every value from hup.
 func (rt *gatewayRuntime) watch(ctx context.Context, hup <-chan os.Signal) {
+	if rt.verifier != nil {
+		go rt.verifier.Watch(ctx, epochEvery)
+	}
 	if len(rt.policies) == 1 {
 		rt.policies[0].Watch(ctx, time.Second, hup)
 		return

@@ -400,10 +400,12 @@ policies:
 	if code != 0 {
 		t.Fatalf("grant create: %d %s", code, errOut)
 	}
-	var token string
+	var token, id string
 	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Fields(line); len(f) == 2 && f[0] == "token" {
 			token = f[1]
+		} else if len(f) == 2 && f[0] == "grant" {
+			id = f[1]
 		}
 	}
 	t.Setenv("TOOLGATE_GRANT_TOKEN", "tg_not-a-token")
@@ -434,11 +436,34 @@ policies:
 	if err != nil || !res.IsError {
 		t.Fatalf("add, which the grant's policy denies: %v %+v", err, res)
 	}
+	// Revoked from another process (here, another handle on the store):
+	// the running session ends at its next request after the gateway
+	// sees the change.
+	if code, _, errOut := run(t, "grant", "revoke", "--config", cfg, id); code != 0 {
+		t.Fatalf("grant revoke: %d %s", code, errOut)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "hi"}})
+		if err != nil {
+			if !strings.Contains(err.Error(), "no longer valid") && !strings.Contains(err.Error(), "closed") {
+				t.Fatalf("call after revoke: %v", err)
+			}
+			break
+		}
+		if res.IsError || time.Now().After(deadline) {
+			t.Fatalf("the revoked grant's stdio session still calls tools: %+v", res)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case code := <-done:
+		if code == 0 || !strings.Contains(stderr.String(), "no longer valid") {
+			t.Fatalf("stdio after revoke: exit %d, %s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("stdio did not stop when its grant was revoked")
+	}
 	cs.Close()
 	c2g.Close()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("stdio did not stop when stdin closed")
-	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/toolgate/toolgate"
-	"github.com/toolgate/toolgate/grant"
 )
 
 // grantTokenEnv is where toolgate stdio looks for its grant's token.
@@ -44,8 +43,7 @@ environment variable TOOLGATE_GRANT_TOKEN.`,
 				token = os.Getenv(grantTokenEnv)
 			}
 			if cfg.Auth == "grants" {
-				v := &grant.Verifier{Store: rt.grants, Logger: a.log}
-				if gr, err = v.Verify(cmd.Context(), token); err != nil {
+				if gr, err = rt.verifier.Verify(cmd.Context(), token); err != nil {
 					return toolgate.Errorf(toolgate.Unauthorized, "auth is grants: give a valid grant token with --grant-token or %s", grantTokenEnv)
 				}
 			}

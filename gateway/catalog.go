@@ -148,10 +148,16 @@ func (c *catalog) snapshot() adminTools {
 //   - POST /admin/approvals/{id}/approve and /deny (admin): decide one; the
 //     decider is the token's subject, who may not approve their own call.
 //
+// routes add further routes (grants, policies) to the same mux, behind
+// the same authentication.
+//
 // Serve it on its own listener (admin_listen), never beside the MCP
 // endpoint an agent reaches.
-func (g *Gateway) AdminHandler(auth admin.Authenticator) http.Handler {
+func (g *Gateway) AdminHandler(auth admin.Authenticator, routes ...func(*http.ServeMux)) http.Handler {
 	mux := http.NewServeMux()
+	for _, add := range routes {
+		add(mux)
+	}
 	mux.Handle("GET /admin/tools", admin.Require(admin.Viewer, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		admin.WriteJSON(w, http.StatusOK, g.catalog.snapshot())
 	})))

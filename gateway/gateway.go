@@ -337,6 +337,30 @@ func (g *Gateway) forgetLocked(s *session) {
 	}
 }
 
+// EndGrantSessions ends, at once, every HTTP session opened with the
+// grant id, and returns how many: call it when the grant was revoked,
+// rotated or given another policy, so that its clients start new sessions
+// under what the grant is now. A stdio session checks its token before
+// every request instead.
+func (g *Gateway) EndGrantSessions(id string) int {
+	var ended []*session
+	g.mu.Lock()
+	for _, s := range g.sessions {
+		if s.ident != nil && s.ident.Grant == id && !s.pinned.Load() {
+			ended = append(ended, s)
+		}
+	}
+	for _, s := range ended {
+		g.forgetLocked(s)
+	}
+	g.mu.Unlock()
+	for _, s := range ended {
+		g.log.Info("session ended: its grant changed", "session", s.logID(), "grant", id)
+		go s.close()
+	}
+	return len(ended)
+}
+
 // sweep ends sessions idle for longer than SessionIdleTimeout.
 func (g *Gateway) sweep() {
 	defer g.wg.Done()

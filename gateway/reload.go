@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/policy"
 )
 
@@ -22,9 +24,107 @@ type PolicyFile struct {
 	g    *Gateway
 	log  *slog.Logger
 
-	mu   sync.Mutex
-	sum  [32]byte
-	seen bool
+	mu       sync.Mutex
+	sum      [32]byte // of the content last read, good or not
+	seen     bool
+	inForce  [32]byte // of the content in force
+	loadedAt time.Time
+	lastErr  error // why the content last read was refused; nil when it is in force
+}
+
+// PolicyStatus is where a policy file stands.
+type PolicyStatus struct {
+	// Name is the policy's name.
+	Name string `json:"name"`
+	// Path is the file's path; empty for an inline policy.
+	Path string `json:"path,omitempty"`
+	// SHA256 is the digest of the document in force; empty when none is.
+	SHA256 string `json:"sha256,omitempty"`
+	// LoadedAt is when the document in force was loaded.
+	LoadedAt time.Time `json:"loaded_at,omitzero"`
+	// Error says why the file's current content is refused (the last good
+	// policy stays in force); empty when the content is in force.
+	Error string `json:"error,omitempty"`
+}
+
+// Status returns where the file stands; name is the policy's name.
+func (p *PolicyFile) Status(name string) PolicyStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := PolicyStatus{Name: name, Path: p.path, LoadedAt: p.loadedAt}
+	if !p.loadedAt.IsZero() {
+		st.SHA256 = fmt.Sprintf("%x", p.inForce)
+	}
+	if p.lastErr != nil {
+		st.Error = p.lastErr.Error()
+	}
+	return st
+}
+
+// Document returns the content of the file as it is now.
+func (p *PolicyFile) Document() ([]byte, error) { return os.ReadFile(p.path) }
+
+// Replace checks data as a policy and, when it is valid, writes it over
+// the file (atomically: a reader sees the old content or the new) and
+// puts it in force at once. An invalid document changes nothing and is
+// returned as an error with the code Invalid, positioned like a load
+// error.
+func (p *PolicyFile) Replace(data []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	eng, err := policy.Load(data, p.path)
+	if err != nil {
+		return &toolgate.Error{Code: toolgate.Invalid, Message: err.Error(), Err: err}
+	}
+	if err := writeFileAtomic(p.path, data); err != nil {
+		p.log.Error("writing the policy file failed; the policy in force stays", "path", p.path, "err", err)
+		return fmt.Errorf("writing the policy file: %w", err)
+	}
+	p.install(eng, sha256.Sum256(data))
+	return nil
+}
+
+// install puts eng, read from content of digest sum, in force. p.mu is held.
+func (p *PolicyFile) install(eng *policy.Engine, sum [32]byte) {
+	p.sum, p.seen, p.inForce, p.loadedAt, p.lastErr = sum, true, sum, time.Now().UTC(), nil
+	if p.name != "" {
+		p.g.SetNamedPolicy(p.name, eng.WithOptions(p.opts))
+	} else {
+		p.g.SetPolicy(eng.WithOptions(p.opts))
+	}
+	p.log.Info("policy loaded", "policy", p.name, "path", p.path, "sha256", fmt.Sprintf("%x", sum[:8]))
+}
+
+// writeFileAtomic replaces the file at path with data: written to a new
+// file in the same directory, synced, given the old file's mode, and
+// renamed over it.
+func writeFileAtomic(path string, data []byte) error {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".policy-*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after the rename, nothing is there
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // NewPolicyFile ties the policy file at path to g; every policy loaded from
@@ -49,7 +149,8 @@ func (p *PolicyFile) Load() error {
 	data, err := os.ReadFile(p.path)
 	if err != nil {
 		p.log.Error("policy reload failed; keeping the policy in force", "path", p.path, "err", err)
-		return fmt.Errorf("reading policy: %w", err)
+		p.lastErr = fmt.Errorf("reading policy: %w", err)
+		return p.lastErr
 	}
 	sum := sha256.Sum256(data)
 	if p.seen && sum == p.sum {
@@ -58,17 +159,11 @@ func (p *PolicyFile) Load() error {
 	eng, err := policy.Load(data, p.path)
 	if err != nil {
 		// Remember the bad content so it is reported once, not on every poll.
-		p.sum, p.seen = sum, true
+		p.sum, p.seen, p.lastErr = sum, true, err
 		p.log.Error("policy reload refused; keeping the policy in force", "path", p.path, "err", err)
 		return err
 	}
-	p.sum, p.seen = sum, true
-	if p.name != "" {
-		p.g.SetNamedPolicy(p.name, eng.WithOptions(p.opts))
-	} else {
-		p.g.SetPolicy(eng.WithOptions(p.opts))
-	}
-	p.log.Info("policy loaded", "policy", p.name, "path", p.path, "sha256", fmt.Sprintf("%x", sum[:8]))
+	p.install(eng, sum)
 	return nil
 }
 

@@ -183,3 +183,20 @@ func Rotate(ctx context.Context, store toolgate.GrantStore, id string) (*toolgat
 	g.TokenHash = toolgate.TokenHash{}
 	return g, token, nil
 }
+
+// View is a grant as the CLI and the admin API show it: the grant and
+// where it stands. It never holds the token or its hash.
+type View struct {
+	*toolgate.Grant
+	Status string `json:"status"`
+}
+
+// ViewOf returns g as shown at now.
+func ViewOf(g *toolgate.Grant, now time.Time) View { return View{Grant: g, Status: g.Status(now)} }
+
+// Issued is a grant with the token just issued for it, by Create or
+// Rotate: the one answer that carries a token.
+type Issued struct {
+	Grant View   `json:"grant"`
+	Token string `json:"token"`
+}

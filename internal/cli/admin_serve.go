@@ -40,7 +40,7 @@ func (a *app) listenAdmin(ctx context.Context, cfg *config.Config, rt *gatewayRu
 		tokens.Close()
 		return nil, fmt.Errorf("admin_listen on %s: %w (set admin_listen to another address, or off)", cfg.AdminListen, err)
 	}
-	h := rt.gw.AdminHandler(&admin.Verifier{Store: tokens, Logger: a.log})
+	h := rt.gw.AdminHandler(&admin.Verifier{Store: tokens, Logger: a.log}, rt.adminRoutes(a.log)...)
 	return &adminPlane{ln: ln, srv: httpServer(h, cfg), tokens: tokens}, nil
 }
 

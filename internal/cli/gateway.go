@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"slices"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
@@ -26,9 +29,11 @@ type gatewayRuntime struct {
 	cfg      *config.Config
 	gw       *gateway.Gateway
 	policies []*gateway.PolicyFile // the policy files to keep current
-	store    *approval.SQLite      // pending approvals
-	grants   *grant.SQLite         // with auth: grants
-	verifier *grant.Verifier       // checks grant tokens, with auth: grants
+	byName   map[string]*gateway.PolicyFile
+	inline   []string         // the names of the policies written in the configuration
+	store    *approval.SQLite // pending approvals
+	grants   *grant.SQLite    // with auth: grants
+	verifier *grant.Verifier  // checks grant tokens, with auth: grants
 }
 
 // Verified grant tokens are trusted again for up to verifiedFor without a
@@ -180,7 +185,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 					rt.close()
 					return nil, &reportedError{err: err}
 				}
-				rt.policies = append(rt.policies, pf)
+				rt.addFile(name, pf)
 				continue
 			}
 			eng, err := policy.Load(cfg.Policies[name].Inline, cfg.File)
@@ -189,6 +194,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 				return nil, fmt.Errorf("inline policy %q: %w", name, err)
 			}
 			gw.SetNamedPolicy(name, eng.WithOptions(popts))
+			rt.inline = append(rt.inline, name)
 		}
 		a.log.Info("grants required on every request", "policies", names)
 		return rt, nil
@@ -208,7 +214,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 			rt.close()
 			return nil, &reportedError{err: err}
 		}
-		rt.policies = append(rt.policies, pf)
+		rt.addFile(name, pf)
 	default:
 		eng, err := policy.Load(cfg.Policies[name].Inline, cfg.File)
 		if err != nil {
@@ -216,9 +222,41 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 			return nil, fmt.Errorf("inline policy %q: %w", name, err)
 		}
 		gw.SetPolicy(eng.WithOptions(popts))
+		rt.inline = append(rt.inline, name)
 		a.log.Info("policy loaded", "policy", name, "inline", true)
 	}
 	return rt, nil
+}
+
+// addFile records pf as the file of the policy name.
+func (rt *gatewayRuntime) addFile(name string, pf *gateway.PolicyFile) {
+	rt.policies = append(rt.policies, pf)
+	if rt.byName == nil {
+		rt.byName = map[string]*gateway.PolicyFile{}
+	}
+	rt.byName[name] = pf
+}
+
+// adminRoutes are the admin API's routes beyond the gateway's own: the
+// policies, and the grants with auth: grants.
+func (rt *gatewayRuntime) adminRoutes(log *slog.Logger) []func(*http.ServeMux) {
+	routes := []func(*http.ServeMux){gateway.PolicyRoutes(rt.byName, rt.inline, log)}
+	if rt.grants != nil {
+		api := &admin.Grants{
+			Store:    rt.grants,
+			Policies: func() []string { return slices.Collect(maps.Keys(rt.cfg.Policies)) },
+			Servers:  rt.cfg.ServerNames,
+			Changed: func(id string) {
+				// At once: the token cached as verified, and the sessions
+				// opened under what the grant was.
+				rt.verifier.Forget()
+				rt.gw.EndGrantSessions(id)
+			},
+			Log: log,
+		}
+		routes = append(routes, api.Register)
+	}
+	return routes
 }
 
 // watch keeps the policy files and the grant cache current until ctx

@@ -80,17 +80,6 @@ func checkOutput(output string, allowed ...string) error {
 	return nil
 }
 
-// grantView is a grant as the commands print it in JSON: the grant and
-// where it stands. It never holds the token or its hash.
-type grantView struct {
-	*toolgate.Grant
-	Status string `json:"status"`
-}
-
-func viewOf(g *toolgate.Grant, now time.Time) grantView {
-	return grantView{Grant: g, Status: g.Status(now)}
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -101,10 +90,7 @@ func writeJSON(w io.Writer, v any) error {
 // else, and reminds the reader on stderr to keep it.
 func (a *app) writeIssued(g *toolgate.Grant, token, output string) error {
 	if output == "json" {
-		return writeJSON(a.stdout, struct {
-			Grant grantView `json:"grant"`
-			Token string    `json:"token"`
-		}{viewOf(g, time.Now()), token})
+		return writeJSON(a.stdout, grant.Issued{Grant: grant.ViewOf(g, time.Now()), Token: token})
 	}
 	fmt.Fprintf(a.stdout, "grant  %s\ntoken  %s\n", g.ID, token)
 	fmt.Fprintln(a.stderr, "Keep the token now: it is not shown again (toolgate keeps only its hash).")

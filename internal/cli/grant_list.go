@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/toolgate/toolgate/grant"
 )
 
 func newGrantListCmd(a *app) *cobra.Command {
@@ -29,9 +31,9 @@ func newGrantListCmd(a *app) *cobra.Command {
 			}
 			now := time.Now()
 			if output == "json" {
-				views := make([]grantView, 0, len(grants))
+				views := make([]grant.View, 0, len(grants))
 				for _, g := range grants {
-					views = append(views, viewOf(g, now))
+					views = append(views, grant.ViewOf(g, now))
 				}
 				return writeJSON(a.stdout, views)
 			}

@@ -27,7 +27,7 @@ func newGrantShowCmd(a *app) *cobra.Command {
 					return err
 				}
 				if output == "json" {
-					return writeJSON(a.stdout, viewOf(g, time.Now()))
+					return writeJSON(a.stdout, grant.ViewOf(g, time.Now()))
 				}
 				return writeGrant(a, g)
 			})

@@ -76,8 +76,12 @@ type Config struct {
 	// Policies are the named policies: a file or an inline document.
 	Policies map[string]*PolicySource `json:"policies"`
 	// Auth is "none" (every caller is toolgate.Anonymous; only allowed on
-	// a loopback listen address) or "grants" (bearer tokens).
+	// a loopback listen address), "grants" (grant tokens, and JWTs too
+	// when JWT is set) or "jwt" (JWTs only). The file writes "none" or
+	// "grants", or a mapping {grants: bool, jwt: {...}}.
 	Auth string `json:"auth"`
+	// JWT configures JWT bearer tokens; nil when they are not accepted.
+	JWT *JWT `json:"jwt,omitempty"`
 	// Store is "sqlite://PATH" or a "postgres://" URL.
 	Store string `json:"store"`
 	// Limits is "memory" or a "redis://" (or "rediss://") URL.

@@ -602,12 +602,8 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "policies":
 			d.policies(c, v)
 		case "auth":
-			if d.str(v, k, &c.Auth) {
-				authNode = v
-				if c.Auth != "none" && c.Auth != "grants" {
-					d.errorf(v, k, "must be \"none\" or \"grants\", not %q", c.Auth)
-				}
-			}
+			authNode = v
+			d.auth(c, v)
 		case "store":
 			if d.str(v, k, &c.Store) {
 				d.checkStore(v, k, c.Store)
@@ -719,6 +715,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 			formatSize(c.MaxBodyBytes), formatSize(c.MaxInflightBytes))
 	}
 	d.routeMethods(c, methods)
+	d.checkJWT(c)
 	for _, s := range c.Servers {
 		if len(s.Command) > 0 {
 			if s.Cwd == "" {

@@ -60,6 +60,8 @@ func TestDocsEveryKey(t *testing.T) {
 		{"top level", topKeys, "| `%s` |"},
 		{"servers", serverKeys, "| `%s` |"},
 		{"directory", directoryKeys, "`%s`"},
+		{"auth", authKeys, "`%s`"},
+		{"auth.jwt", jwtKeys, "| `%s` |"},
 	} {
 		for _, k := range tt.keys {
 			if !strings.Contains(doc, fmt.Sprintf(tt.form, k)) {

@@ -13,6 +13,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("servers:\n  a: &x {command: [x]}\n  b: {<<: *x, prefix: b}\n"))
 	f.Add([]byte("store: \"sqlite://${HOME}/$$x/${\"\n"))
 	f.Add([]byte("policies:\n  p: {max: .inf, n: 0x7fffffffffffffffff}\n"))
+	f.Add([]byte("policies: {default: {}}\nauth:\n  grants: true\n  jwt: {issuer: https://a.example, audience: x, jwks_url: https://a.example/k, label_claims: {t: team}, algorithms: [ES256]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, "f.yaml")
 		if err != nil {

@@ -38,7 +38,17 @@ type grantKey struct{}
 type caller struct {
 	grant *toolgate.Grant
 	hash  [32]byte
+	// bound: the session the token opens ends when the token is later
+	// refused (see tokenBound).
+	bound bool
 }
+
+// tokenBound reports whether a session opened with token ends once the
+// token is refused: a grant token (tg_...) is, since its refusal means
+// the grant was revoked, rotated or expired. A JWT is not: a client
+// replaces an expiring JWT with a fresh one for the same identity, and
+// the session, bound to that identity, lives on.
+func tokenBound(token string) bool { return strings.HasPrefix(token, "tg_") }
 
 func callerOf(r *http.Request) *caller {
 	c, _ := r.Context().Value(grantKey{}).(*caller)
@@ -80,11 +90,25 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request) *http.Req
 		}
 		g.authFails.failed(addr, time.Now())
 		g.endSessionOfToken(r.Header.Get("Mcp-Session-Id"), hash)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="toolgate"`)
-		writeJSONError(w, http.StatusUnauthorized, encodeErrorNullID(codeInvalidRequest, "unauthorized: a valid grant token is required (Authorization: Bearer tg_...)"))
+		g.unauthorized(w, r)
 		return nil
 	}
-	return r.WithContext(context.WithValue(r.Context(), grantKey{}, &caller{grant: gr, hash: hash}))
+	return r.WithContext(context.WithValue(r.Context(), grantKey{}, &caller{grant: gr, hash: hash, bound: tokenBound(token)}))
+}
+
+// unauthorized answers 401, the same for every refused token. With a
+// protected resource configured, WWW-Authenticate names its metadata.
+func (g *Gateway) unauthorized(w http.ResponseWriter, r *http.Request) {
+	msg := "unauthorized: a valid grant token is required (Authorization: Bearer tg_...)"
+	challenge := `Bearer realm="toolgate"`
+	if g.opts.ProtectedResource != nil {
+		msg = "unauthorized: a valid bearer token is required (Authorization: Bearer ...)"
+		if u := g.metadataURL(r, endpointOf(r)); u != "" {
+			challenge += `, resource_metadata="` + u + `"`
+		}
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeJSONError(w, http.StatusUnauthorized, encodeErrorNullID(codeInvalidRequest, msg))
 }
 
 // failures counts refused tokens per client address over a fixed minute.

@@ -102,6 +102,12 @@ type Options struct {
 	// by the policy the grant names (SetNamedPolicy). Nil: every caller is
 	// toolgate.Anonymous under the gateway's policy (auth: none).
 	Authenticator Authenticator
+	// ProtectedResource, when set, makes the gateway describe itself as
+	// an OAuth protected resource (RFC 9728): ResourceMetadataHandler
+	// serves the metadata, and every 401 points at it in its
+	// WWW-Authenticate header, so that OAuth-capable MCP clients find the
+	// authorization server. Nil: no metadata (grant tokens only).
+	ProtectedResource *ProtectedResource
 	// Approvals holds the calls waiting for a human (action approve); nil
 	// refuses such calls, saying approvals are not configured.
 	Approvals *approval.Manager

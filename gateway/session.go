@@ -20,7 +20,7 @@ type session struct {
 	id        string   // a bearer secret: never logged nor shown, see label
 	label     string   // names the session in logs, limits and approvals
 	client    string   // the client's address, for the per-client session cap
-	tokenHash [32]byte // of the grant token that opened it (auth: grants)
+	tokenHash [32]byte // of the grant token that opened it; zero for a JWT
 	servers   []string // the servers the session may reach; nil: all
 	endpoint  string   // the server whose own endpoint opened it; "": /mcp
 	flood     *floodLog
@@ -159,7 +159,10 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 	}
 	if who != nil {
 		// The session belongs to the grant that opened it.
-		s.ident, s.tokenHash, s.servers = who.grant.Identity(), who.hash, who.grant.Servers
+		s.ident, s.servers = who.grant.Identity(), who.grant.Servers
+		if who.bound {
+			s.tokenHash = who.hash
+		}
 	}
 	if endpoint != "" {
 		s.endpoint, s.servers = endpoint, []string{endpoint}

@@ -19,6 +19,7 @@ import (
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/grant"
+	"github.com/toolgate/toolgate/internal/jwtauth"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
 )
@@ -152,13 +153,27 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	opts := gatewayOptions(cfg)
 	var grants *grant.SQLite
 	var verifier *grant.Verifier
+	var byGrant jwtauth.AuthenticateFunc
 	if cfg.Auth == "grants" {
 		if grants, err = grant.OpenSQLite(context.Background(), cfg.StorePath(), a.log); err != nil {
 			approvals.Close()
 			return nil, fmt.Errorf("%s: opening the grants in %s: %w", cfg.File, cfg.StorePath(), err)
 		}
 		verifier = &grant.Verifier{Store: grants, Logger: a.log, CacheFor: verifiedFor}
+		byGrant = verifier.Verify
 		opts.Authenticator = gateway.AuthenticatorFunc(verifier.Verify)
+	}
+	if cfg.JWT != nil {
+		jv, err := a.jwtVerifier(cfg)
+		if err != nil {
+			approvals.Close()
+			if grants != nil {
+				grants.Close()
+			}
+			return nil, err
+		}
+		opts.Authenticator = gateway.AuthenticatorFunc(jwtauth.Dispatch(byGrant, jv.Verify))
+		opts.ProtectedResource = &gateway.ProtectedResource{Resource: cfg.JWT.Resource, AuthorizationServers: []string{cfg.JWT.Issuer}}
 	}
 	opts.Approvals = approval.NewManager(approvals, nil)
 	opts.Pins = pins
@@ -174,9 +189,9 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	}
 	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, grants: grants, verifier: verifier}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
-	if cfg.Auth == "grants" {
-		// Every named policy is loaded: each grant names the one that
-		// decides its calls, and each file reloads on its own.
+	if cfg.Auth != "none" {
+		// Every named policy is loaded: each grant (and auth.jwt) names
+		// the one that decides its calls, and each file reloads on its own.
 		names := slices.Sorted(maps.Keys(cfg.Policies))
 		for _, name := range names {
 			if path := cfg.PolicyPath(name); path != "" {
@@ -196,7 +211,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 			gw.SetNamedPolicy(name, eng.WithOptions(popts))
 			rt.inline = append(rt.inline, name)
 		}
-		a.log.Info("grants required on every request", "policies", names)
+		a.log.Info("a bearer token required on every request", "grants", cfg.Auth == "grants", "jwt", cfg.JWT != nil, "policies", names)
 		return rt, nil
 	}
 	name := policyName(cfg)
@@ -292,4 +307,28 @@ func (rt *gatewayRuntime) watch(ctx context.Context, hup <-chan os.Signal) {
 			}
 		}
 	}
+}
+
+// jwtVerifier builds the verifier of auth.jwt and reads its key set once:
+// an unreadable jwks_file stops the start; an unreachable jwks_url is
+// logged, and JWTs get 503 until the keys can be fetched.
+func (a *app) jwtVerifier(cfg *config.Config) (*jwtauth.Verifier, error) {
+	j := cfg.JWT
+	jv, err := jwtauth.New(jwtauth.Config{
+		Issuer: j.Issuer, Audience: j.Audience, JWKSURL: j.JWKSURL, JWKSFile: j.JWKSFile,
+		SubjectClaim: j.SubjectClaim, LabelClaims: j.LabelClaims, Policy: j.Policy,
+		Algorithms: j.Algorithms, Refresh: time.Duration(j.JWKSRefresh), Logger: a.log,
+	})
+	if err != nil {
+		return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth.%v", cfg.File, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := jv.Load(ctx); err != nil {
+		if j.JWKSFile != "" {
+			return nil, toolgate.Errorf(toolgate.Invalid, "%s: auth.jwt.jwks_file: %v", cfg.File, err)
+		}
+		a.log.Warn("could not fetch the JWT issuer's keys; JWTs are refused with 503 until they can be", "jwks_url", j.JWKSURL, "err", err)
+	}
+	return jv, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/gateway"
 )
 
 func newServeCmd(a *app) *cobra.Command {
@@ -75,6 +76,10 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 			return err
 		}
 		mux.Handle("/mcp/"+name, h)
+	}
+	if cfg.JWT != nil { // RFC 9728 metadata, for OAuth clients to find the issuer
+		mux.Handle(gateway.ResourceMetadataPath, rt.gw.ResourceMetadataHandler())
+		mux.Handle(gateway.ResourceMetadataPath+"/", rt.gw.ResourceMetadataHandler())
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

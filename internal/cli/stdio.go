@@ -32,6 +32,9 @@ environment variable TOOLGATE_GRANT_TOKEN.`,
 			if err != nil {
 				return err
 			}
+			if cfg.Auth == "jwt" {
+				return toolgate.Errorf(toolgate.Invalid, "%s: auth accepts JWTs only, and the stdio front takes a grant token: set auth.grants: true", cfg.File)
+			}
 			rt, err := a.newRuntime(cfg, "stdio")
 			if err != nil {
 				return err

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -58,7 +59,7 @@ func TestStoresAndVerify(t *testing.T) {
 	ctx := context.Background()
 	for name, s := range stores(t) {
 		t.Run(name, func(t *testing.T) {
-			tok, secret, err := Create(ctx, s, "alice@example.com", Admin)
+			tok, secret, err := Create(ctx, s, Spec{Subject: "alice@example.com", Role: Admin})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +70,7 @@ func TestStoresAndVerify(t *testing.T) {
 			if err != nil || stored.Hash != grant.HashToken(secret) || stored.Subject != "alice@example.com" || stored.Role != Admin || stored.Revoked {
 				t.Fatalf("stored %+v %v", stored, err)
 			}
-			if _, _, err := Create(ctx, s, "bob", Viewer); err != nil {
+			if _, _, err := Create(ctx, s, Spec{Subject: "bob", Role: Viewer}); err != nil {
 				t.Fatal(err)
 			}
 			list, err := s.List(ctx)
@@ -113,6 +114,7 @@ func TestStoresAndVerify(t *testing.T) {
 				{"same hash", s.Create(ctx, &Token{ID: grant.NewPrefixedID(IDPrefix), Hash: stored.Hash, Subject: "s", Role: Viewer, CreatedAt: at}), toolgate.Conflict},
 				{"bad role", s.Create(ctx, &Token{ID: grant.NewPrefixedID(IDPrefix), Hash: grant.HashToken("b"), Subject: "s", Role: "root", CreatedAt: at}), toolgate.Invalid},
 				{"grant id", s.Create(ctx, &Token{ID: grant.NewID(), Hash: grant.HashToken("c"), Subject: "s", Role: Viewer, CreatedAt: at}), toolgate.Invalid},
+				{"expires at creation", s.Create(ctx, &Token{ID: grant.NewPrefixedID(IDPrefix), Hash: grant.HashToken("d"), Subject: "s", Role: Viewer, CreatedAt: at, ExpiresAt: at}), toolgate.Invalid},
 			}
 			for _, c := range codes {
 				if got := toolgate.ErrorCode(c.err); got != c.want {
@@ -127,19 +129,28 @@ func errOf(_ *Token, err error) error { return err }
 
 func TestCreateChecks(t *testing.T) {
 	for _, tt := range []struct {
-		subject string
-		role    Role
-		want    string
+		name string
+		spec Spec
+		want string
 	}{
-		{"", Admin, "subject is required"},
-		{" alice", Admin, "white space"},
-		{"al\nice", Admin, "control character"},
-		{"alice", "superuser", "role must be"},
+		{"no subject", Spec{Subject: "", Role: Admin}, "subject is required"},
+		{"spaces", Spec{Subject: " alice", Role: Admin}, "white space"},
+		{"newline", Spec{Subject: "al\nice", Role: Admin}, "control character"},
+		{"unknown role", Spec{Subject: "alice", Role: "superuser"}, "role must be"},
+		{"expired already", Spec{Subject: "alice", Role: Admin, ExpiresAt: time.Now().Add(-time.Hour)}, "is not in the future"},
+		// Create reads the clock after this line: the expiry is not after it.
+		{"expires now", Spec{Subject: "alice", Role: Admin, ExpiresAt: time.Now()}, "is not in the future"},
 	} {
-		_, _, err := Create(context.Background(), NewMemory(), tt.subject, tt.role)
-		if err == nil || !strings.Contains(err.Error(), tt.want) || toolgate.ErrorCode(err) != toolgate.Invalid {
-			t.Errorf("Create(%q, %q) = %v, want %q", tt.subject, tt.role, err, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			store := NewMemory()
+			_, _, err := Create(context.Background(), store, tt.spec)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || toolgate.ErrorCode(err) != toolgate.Invalid {
+				t.Errorf("Create(%+v) = %v, want Invalid %q", tt.spec, err, tt.want)
+			}
+			if list, _ := store.List(context.Background()); len(list) != 0 {
+				t.Errorf("a refused spec stored %v", list)
+			}
+		})
 	}
 }
 
@@ -151,16 +162,23 @@ func TestMiddleware(t *testing.T) {
 	store := NewMemory()
 	tokens := map[Role]string{}
 	for _, r := range Roles {
-		_, secret, err := Create(ctx, store, string(r)+"@example.com", r)
+		_, secret, err := Create(ctx, store, Spec{Subject: string(r) + "@example.com", Role: r})
 		if err != nil {
 			t.Fatal(err)
 		}
 		tokens[r] = secret
 	}
-	revoked, revokedSecret, _ := Create(ctx, store, "gone@example.com", Admin)
+	revoked, revokedSecret, _ := Create(ctx, store, Spec{Subject: "gone@example.com", Role: Admin})
 	if _, err := store.Revoke(ctx, revoked.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// The verifier's clock runs two hours ahead: this token has expired
+	// for it, the ones without an expiry have not.
+	_, expiredSecret, err := Create(ctx, store, Spec{Subject: "late@example.com", Role: Admin, ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return time.Now().Add(2 * time.Hour) }
 	mux := http.NewServeMux()
 	who := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := FromContext(r.Context())
@@ -169,8 +187,30 @@ func TestMiddleware(t *testing.T) {
 	mux.Handle("GET /read", Require(Viewer, who))
 	mux.Handle("PUT /policy", Require(PolicyManager, who))
 	mux.Handle("POST /decide", Require(Admin, who))
-	ts := httptest.NewServer(Authenticate(&Verifier{Store: store}, nil, mux))
+	ts := httptest.NewServer(Authenticate(&Verifier{Store: store, Now: clock}, nil, mux))
 	defer ts.Close()
+	do := func(t *testing.T, method, path, auth string) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(body)
+	}
+	// Every refused token gets exactly the answer an unknown one gets.
+	unknownCode, unknownWWW, unknownBody := do(t, "GET", "/read", "Bearer tga_"+strings.Repeat("B", 43))
+	if unknownCode != 401 || unknownWWW != `Bearer realm="toolgate-admin"` || !strings.Contains(unknownBody, ErrInvalidToken.Message) {
+		t.Fatalf("unknown token: HTTP %d, WWW-Authenticate %q, body %q", unknownCode, unknownWWW, unknownBody)
+	}
 
 	tests := []struct {
 		name, method, path, auth string
@@ -180,6 +220,8 @@ func TestMiddleware(t *testing.T) {
 		{"not bearer", "GET", "/read", "Basic " + tokens[Admin], 401},
 		{"unknown", "GET", "/read", "Bearer tga_" + strings.Repeat("A", 43), 401},
 		{"revoked", "GET", "/read", "Bearer " + revokedSecret, 401},
+		{"expired", "GET", "/read", "Bearer " + expiredSecret, 401},
+		{"expired, admin route", "POST", "/decide", "Bearer " + expiredSecret, 401},
 		{"unknown route needs a token too", "GET", "/nope", "", 401},
 		{"viewer reads", "GET", "/read", "Bearer " + tokens[Viewer], 200},
 		{"viewer cannot manage policies", "PUT", "/policy", "Bearer " + tokens[Viewer], 403},
@@ -192,20 +234,15 @@ func TestMiddleware(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, ts.URL+tt.path, nil)
-			if tt.auth != "" {
-				req.Header.Set("Authorization", tt.auth)
+			code, www, body := do(t, tt.method, tt.path, tt.auth)
+			if code != tt.want {
+				t.Fatalf("HTTP %d, want %d", code, tt.want)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
+			if code == 401 && (www != unknownWWW || body != unknownBody) {
+				t.Errorf("WWW-Authenticate %q, body %q; an unknown token gets %q, %q", www, body, unknownWWW, unknownBody)
 			}
-			resp.Body.Close()
-			if resp.StatusCode != tt.want {
-				t.Fatalf("HTTP %d, want %d", resp.StatusCode, tt.want)
-			}
-			if www := resp.Header.Get("WWW-Authenticate"); (tt.want == 401) != (www != "") {
-				t.Errorf("WWW-Authenticate %q on HTTP %d", www, resp.StatusCode)
+			if code != 401 && www != "" {
+				t.Errorf("WWW-Authenticate %q on HTTP %d", www, code)
 			}
 		})
 	}

@@ -27,7 +27,7 @@ func newGrantsEnv(t *testing.T) *grantsEnv {
 	env := &grantsEnv{store: grant.NewMemory(), tokens: map[Role]string{}}
 	tokens := NewMemory()
 	for _, r := range Roles {
-		_, secret, err := Create(ctx, tokens, string(r)+"@example.com", r)
+		_, secret, err := Create(ctx, tokens, Spec{Subject: string(r) + "@example.com", Role: r})
 		if err != nil {
 			t.Fatal(err)
 		}

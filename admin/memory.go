@@ -111,6 +111,8 @@ func checkNew(t *Token) error {
 		return toolgate.Errorf(toolgate.Invalid, "admin token %s: invalid role %q", t.ID, t.Role)
 	case t.CreatedAt.IsZero():
 		return toolgate.Errorf(toolgate.Invalid, "admin token %s: no creation time", t.ID)
+	case !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(t.CreatedAt):
+		return toolgate.Errorf(toolgate.Invalid, "admin token %s: expires at %s, not after its creation", t.ID, t.ExpiresAt.UTC().Format(time.RFC3339))
 	case t.Revoked:
 		return toolgate.Errorf(toolgate.Invalid, "admin token %s: a new token cannot be revoked", t.ID)
 	}

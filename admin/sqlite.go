@@ -46,14 +46,14 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, er
 	return s, nil
 }
 
-const columns = `id, token_hash, subject, role, created_at, revoked_at`
+const columns = `id, token_hash, subject, role, created_at, expires_at, revoked_at`
 
 func scanToken(sc sqlitedb.Scanner) (*Token, error) {
 	t := &Token{}
 	var hash []byte
 	var created int64
-	var revoked sql.NullInt64
-	if err := sc.Scan(&t.ID, &hash, &t.Subject, &t.Role, &created, &revoked); err != nil {
+	var expires, revoked sql.NullInt64
+	if err := sc.Scan(&t.ID, &hash, &t.Subject, &t.Role, &created, &expires, &revoked); err != nil {
 		return nil, err
 	}
 	if len(hash) != toolgate.TokenHashSize {
@@ -61,10 +61,21 @@ func scanToken(sc sqlitedb.Scanner) (*Token, error) {
 	}
 	copy(t.Hash[:], hash)
 	t.CreatedAt = time.Unix(0, created).UTC()
+	if expires.Valid {
+		t.ExpiresAt = time.Unix(0, expires.Int64).UTC()
+	}
 	if revoked.Valid {
 		t.Revoked, t.RevokedAt = true, time.Unix(0, revoked.Int64).UTC()
 	}
 	return t, nil
+}
+
+// nanosOrNull is t in Unix nanoseconds, or NULL for the zero time.
+func nanosOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
 }
 
 // Create stores a new token.
@@ -84,8 +95,8 @@ func (s *SQLite) Create(ctx context.Context, t *Token) error {
 		case byHash > 0:
 			return errHashTaken()
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO admin_tokens (`+columns+`) VALUES (?, ?, ?, ?, ?, NULL)`,
-			t.ID, t.Hash[:], t.Subject, string(t.Role), t.CreatedAt.UnixNano()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO admin_tokens (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, NULL)`,
+			t.ID, t.Hash[:], t.Subject, string(t.Role), t.CreatedAt.UnixNano(), nanosOrNull(t.ExpiresAt)); err != nil {
 			return fmt.Errorf("admin: create %s: %w", t.ID, err)
 		}
 		return nil

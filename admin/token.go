@@ -70,8 +70,27 @@ type Token struct {
 	Subject   string             `json:"subject"`
 	Role      Role               `json:"role"`
 	CreatedAt time.Time          `json:"created_at"`
-	Revoked   bool               `json:"revoked"`
-	RevokedAt time.Time          `json:"revoked_at,omitzero"`
+	// ExpiresAt is when the token stops working; zero for never.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Revoked   bool      `json:"revoked"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// Expired reports whether the token has an expiry and now is at or past it.
+func (t *Token) Expired(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
+}
+
+// Status names where the token stands at now: "revoked", "expired" or
+// "active". A revoked token is "revoked" even once its expiry has passed.
+func (t *Token) Status(now time.Time) string {
+	switch {
+	case t.Revoked:
+		return "revoked"
+	case t.Expired(now):
+		return "expired"
+	}
+	return "active"
 }
 
 // Clone returns a copy of t.
@@ -115,17 +134,44 @@ func CheckSubject(s string) error {
 	return nil
 }
 
-// Create stores a new admin token for subject with role and returns it
-// and the token itself, which is kept nowhere: show it once.
-func Create(ctx context.Context, store Store, subject string, role Role) (*Token, string, error) {
-	if err := CheckSubject(subject); err != nil {
-		return nil, "", err
+// Spec is what a new admin token is made of.
+type Spec struct {
+	// Subject names who uses the token; required (see CheckSubject).
+	Subject string
+	// Role is what the token may do; required.
+	Role Role
+	// ExpiresAt is when the token stops working; zero for never.
+	ExpiresAt time.Time
+}
+
+// Check reports the first problem with s as an error with the code
+// Invalid. now is the time the token would be created: an expiry must
+// come after it.
+func (s *Spec) Check(now time.Time) error {
+	if err := CheckSubject(s.Subject); err != nil {
+		return err
 	}
-	if _, err := ParseRole(string(role)); err != nil {
+	if _, err := ParseRole(string(s.Role)); err != nil {
+		return err
+	}
+	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
+		return toolgate.Errorf(toolgate.Invalid, "the expiry %s is not in the future", s.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Create stores a new admin token made from spec and returns it and the
+// token itself, which is kept nowhere: show it once.
+func Create(ctx context.Context, store Store, spec Spec) (*Token, string, error) {
+	now := time.Now().UTC()
+	if err := spec.Check(now); err != nil {
 		return nil, "", err
 	}
 	secret, h := grant.NewPrefixedToken(TokenPrefix)
-	t := &Token{ID: grant.NewPrefixedID(IDPrefix), Hash: h, Subject: subject, Role: role, CreatedAt: time.Now().UTC()}
+	t := &Token{ID: grant.NewPrefixedID(IDPrefix), Hash: h, Subject: spec.Subject, Role: spec.Role, CreatedAt: now}
+	if !spec.ExpiresAt.IsZero() {
+		t.ExpiresAt = spec.ExpiresAt.UTC()
+	}
 	if err := store.Create(ctx, t); err != nil {
 		return nil, "", err
 	}
@@ -135,7 +181,7 @@ func Create(ctx context.Context, store Store, subject string, role Role) (*Token
 }
 
 // ErrInvalidToken is the one error Verify returns for a token it refuses:
-// missing, malformed, unknown or revoked alike. Its code is Unauthorized.
+// missing, malformed, unknown, expired or revoked alike. Its code is Unauthorized.
 var ErrInvalidToken = &toolgate.Error{Code: toolgate.Unauthorized, Message: "a valid admin token is required (Authorization: Bearer tga_...)"}
 
 // Verifier checks admin tokens against a store. Set Store; it is safe
@@ -145,9 +191,12 @@ type Verifier struct {
 	// Logger receives, at Debug, why a token was refused (never the
 	// token); nothing when nil.
 	Logger *slog.Logger
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
 }
 
-// Verify returns the token's record when it is known and not revoked,
+// Verify returns the token's record when it is known, not revoked and
+// not expired,
 // ErrInvalidToken for every token it refuses, and an error with the code
 // Unavailable when the store could not be read. The record's Hash is zero.
 func (v *Verifier) Verify(ctx context.Context, secret string) (*Token, error) {
@@ -165,11 +214,21 @@ func (v *Verifier) Verify(ctx context.Context, secret string) (*Token, error) {
 	if !grant.HashesEqual(t.Hash, h) {
 		return nil, v.refuse(ctx, "hash mismatch", t.ID)
 	}
-	if t.Revoked {
+	switch {
+	case t.Revoked:
 		return nil, v.refuse(ctx, "revoked", t.ID)
+	case t.Expired(v.now()):
+		return nil, v.refuse(ctx, "expired", t.ID)
 	}
 	t.Hash = toolgate.TokenHash{}
 	return t, nil
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
 }
 
 func (v *Verifier) refuse(ctx context.Context, why, id string) error {

@@ -48,7 +48,7 @@ func newApprovalsEnv(t *testing.T, doc string, m *approval.Manager) *approvalsEn
 	}
 	env := &approvalsEnv{echo: echo, store: admin.NewMemory(), tokens: map[string]string{}}
 	for subject, role := range map[string]admin.Role{"alice": admin.Admin, "viewer": admin.Viewer, "anonymous": admin.Admin} {
-		_, secret, err := admin.Create(context.Background(), env.store, subject, role)
+		_, secret, err := admin.Create(context.Background(), env.store, admin.Spec{Subject: subject, Role: role})
 		if err != nil {
 			t.Fatal(err)
 		}

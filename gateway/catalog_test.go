@@ -98,7 +98,7 @@ func TestPinnedTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens := admin.NewMemory()
-	_, viewer, err := admin.Create(ctx, tokens, "viewer@example.com", admin.Viewer)
+	_, viewer, err := admin.Create(ctx, tokens, admin.Spec{Subject: "viewer@example.com", Role: admin.Viewer})
 	if err != nil {
 		t.Fatal(err)
 	}

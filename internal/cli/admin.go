@@ -30,7 +30,9 @@ is recorded as the author of their decisions, and a role:
   policy_manager  a viewer, plus policies and their attachment to grants
   admin           everything, approval decisions included
 
-A token is printed once, by create; toolgate keeps only its SHA-256 hash.`,
+A token is printed once, by create; toolgate keeps only its SHA-256 hash.
+It works until it is revoked or, when created with --expires, until it
+expires; no expiry applies unless asked for.`,
 		Args: cobra.NoArgs,
 	}
 	token.AddCommand(newAdminTokenCreateCmd(a), newAdminTokenListCmd(a), newAdminTokenRevokeCmd(a))
@@ -63,17 +65,15 @@ type adminTokenView struct {
 	Status string `json:"status"`
 }
 
-func adminTokenStatus(t *admin.Token) string {
-	if t.Revoked {
-		return "revoked"
-	}
-	return "active"
+func adminViewOf(t *admin.Token, now time.Time) adminTokenView {
+	return adminTokenView{t, t.Status(now)}
 }
 
 func newAdminTokenCreateCmd(a *app) *cobra.Command {
 	var subject, role, output string
+	var expires time.Duration
 	cmd := &cobra.Command{
-		Use:   "create --subject S --role admin|policy_manager|viewer [-o table|json]",
+		Use:   "create --subject S --role admin|policy_manager|viewer [--expires 720h] [-o table|json]",
 		Short: "Create an admin token; it is printed once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -84,11 +84,18 @@ func newAdminTokenCreateCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := admin.CheckSubject(subject); err != nil {
+			spec := admin.Spec{Subject: subject, Role: r}
+			if cmd.Flags().Changed("expires") {
+				if expires <= 0 {
+					return toolgate.Errorf(toolgate.Invalid, "--expires must be a positive duration such as 720h, not %s", expires)
+				}
+				spec.ExpiresAt = time.Now().Add(expires)
+			}
+			if err := spec.Check(time.Now()); err != nil {
 				return err
 			}
 			return a.onAdminTokens(cmd.Context(), func(store *admin.SQLite) error {
-				t, secret, err := admin.Create(cmd.Context(), store, subject, r)
+				t, secret, err := admin.Create(cmd.Context(), store, spec)
 				if err != nil {
 					return err
 				}
@@ -96,9 +103,9 @@ func newAdminTokenCreateCmd(a *app) *cobra.Command {
 					return writeJSON(a.stdout, struct {
 						Token  adminTokenView `json:"admin_token"`
 						Secret string         `json:"token"`
-					}{adminTokenView{t, adminTokenStatus(t)}, secret})
+					}{adminViewOf(t, time.Now()), secret})
 				}
-				fmt.Fprintf(a.stdout, "admin token  %s (%s, %s)\ntoken        %s\n", t.ID, t.Subject, t.Role, secret)
+				fmt.Fprintf(a.stdout, "admin token  %s (%s, %s)\ntoken        %s\nexpires      %s\n", t.ID, t.Subject, t.Role, secret, formatTime(t.ExpiresAt, "never"))
 				fmt.Fprintln(a.stderr, "Keep the token now: it is not shown again (toolgate keeps only its hash).")
 				fmt.Fprintln(a.stderr, "The CLI reads it from TOOLGATE_ADMIN_TOKEN; HTTP clients send \"Authorization: Bearer <token>\" to admin_listen.")
 				return nil
@@ -107,6 +114,7 @@ func newAdminTokenCreateCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&subject, "subject", "", "who uses the token, e.g. alice@example.com (required)")
 	cmd.Flags().StringVar(&role, "role", "", "admin, policy_manager or viewer (required)")
+	cmd.Flags().DurationVar(&expires, "expires", 0, "how long the token works, e.g. 720h (never expires when absent)")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
 	return cmd
 }
@@ -115,7 +123,7 @@ func newAdminTokenListCmd(a *app) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "list [-o table|json]",
-		Short: "List every admin token, revoked ones included",
+		Short: "List every admin token, revoked and expired ones included",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output, "table", "json"); err != nil {
@@ -126,10 +134,11 @@ func newAdminTokenListCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				now := time.Now()
 				if output == "json" {
 					views := make([]adminTokenView, 0, len(tokens))
 					for _, t := range tokens {
-						views = append(views, adminTokenView{t, adminTokenStatus(t)})
+						views = append(views, adminViewOf(t, now))
 					}
 					return writeJSON(a.stdout, views)
 				}
@@ -138,9 +147,10 @@ func newAdminTokenListCmd(a *app) *cobra.Command {
 					return nil
 				}
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSUBJECT\tROLE\tSTATUS\tCREATED")
+				fmt.Fprintln(tw, "ID\tSUBJECT\tROLE\tSTATUS\tCREATED\tEXPIRES")
 				for _, t := range tokens {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Subject, t.Role, adminTokenStatus(t), formatTime(t.CreatedAt, ""))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Subject, t.Role, t.Status(now),
+						formatTime(t.CreatedAt, ""), formatTime(t.ExpiresAt, "never"))
 				}
 				return tw.Flush()
 			})

@@ -183,10 +183,10 @@ func TestApprovalsCommand(t *testing.T) {
 
 // admin token create, list and revoke work on the store directly.
 func TestAdminTokenCommands(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"toolgate.yaml": "store: sqlite://toolgate.db\n"})
+	dir := writeFiles(t, map[string]string{"toolgate.yaml": "auth: none\nstore: sqlite://toolgate.db\n"})
 	cfg := filepath.Join(dir, "toolgate.yaml")
 	code, out, errOut := run(t, "admin", "token", "create", "--config", cfg, "--subject", "alice@example.com", "--role", "policy_manager")
-	m := regexp.MustCompile(`^admin token  (adm_[a-z2-7]{12}) \(alice@example.com, policy_manager\)\ntoken        (tga_[A-Za-z0-9_-]{43})\n$`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`^admin token  (adm_[a-z2-7]{12}) \(alice@example.com, policy_manager\)\ntoken        (tga_[A-Za-z0-9_-]{43})\nexpires      never\n$`).FindStringSubmatch(out)
 	if code != 0 || m == nil || !strings.Contains(errOut, "not shown again") {
 		t.Fatalf("create: exit %d %q %q", code, out, errOut)
 	}

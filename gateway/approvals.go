@@ -30,7 +30,7 @@ func (a approver) Await(ctx context.Context, eng *policy.Engine, call *toolgate.
 	}
 	m := a.g.opts.Approvals
 	subject := call.Identity.Subject
-	if r, err := m.TakeApproved(ctx, call.Tool, subject, call.Args); err != nil {
+	if r, err := m.TakeApproved(ctx, call.Tool, subject, call.Identity.Grant, call.Args); err != nil {
 		a.g.log.Error("looking up approvals failed", "err", err)
 		return deny("", "the approval store is unavailable, so the call is refused")
 	} else if r != nil {

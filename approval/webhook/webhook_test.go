@@ -30,8 +30,8 @@ type received struct {
 // endpoint is a loopback receiver that checks every signature and answers
 // with the statuses of answer in turn (200 once they run out).
 type endpoint struct {
-	mu     sync.Mutex
-	answer []int
+	mu      sync.Mutex
+	answer  []int
 	got     chan received
 	hold    chan struct{} // when not nil, each request waits for it to close
 	arrived chan struct{} // with hold: signalled as each request arrives
@@ -188,7 +188,9 @@ func TestRetries(t *testing.T) {
 	t.Run("redirect is a failure", func(t *testing.T) {
 		target, targetURL := newEndpoint(t)
 		mux := http.NewServeMux()
-		mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, targetURL, http.StatusTemporaryRedirect) })
+		mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, targetURL, http.StatusTemporaryRedirect)
+		})
 		ts := httptest.NewServer(mux)
 		t.Cleanup(ts.Close)
 		s := start(t, webhook.Options{URL: ts.URL + "/hook", Retries: 0})

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -455,3 +456,69 @@ func (l *logSignal) Handle(_ context.Context, r slog.Record) error {
 }
 func (l *logSignal) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l *logSignal) WithGroup(string) slog.Handler      { return l }
+
+// The TypeScript SDK, as a new user runs it: a call that needs approval is
+// answered after ApprovalWait with an error naming the approval, well
+// before the SDK's own 60s timeout; the approval is decided through the
+// admin API; the identical call made again goes through.
+func TestApprovalTypeScriptClient(t *testing.T) {
+	ctx := testContext(t)
+	m := approval.NewManager(approval.NewMemoryStore(), nil)
+	env := newGrantedApprovalsEnv(t, m, gateway.Options{ApprovalWait: 2 * time.Second, ApprovalProgress: 200 * time.Millisecond})
+
+	// The client GETs this between its two calls: the test approves then.
+	approved := make(chan string, 1)
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := m.List(r.Context(), approval.Pending, 10)
+		if err != nil || len(list) != 1 {
+			http.Error(w, "want one pending approval", http.StatusConflict)
+			return
+		}
+		if _, err := m.Decide(r.Context(), list[0].ID, true, "alice", ""); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		approved <- list[0].ID
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(gate.Close)
+
+	args := map[string]any{"user_id": "u42"}
+	lines, err := testpeer.NodeClientArgs(t, ctx, []string{"--header", "Authorization: Bearer " + env.grants["one"], "--url", env.mcpURL}, []map[string]any{
+		{"op": "callTool", "name": "DeleteUser", "arguments": args, "progress": true},
+		{"op": "httpGet", "url": gate.URL},
+		{"op": "callTool", "name": "DeleteUser", "arguments": args},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 4 {
+		t.Fatalf("client printed %d lines: %s", len(lines), lines)
+	}
+	var id string
+	select {
+	case id = <-approved:
+	default:
+		t.Fatalf("the client's GET did not approve anything: %s", lines[2])
+	}
+	type toolResult struct {
+		Content []struct{ Text string } `json:"content"`
+		IsError bool                    `json:"isError"`
+	}
+	var first, retry toolResult
+	s1 := testpeer.DecodeStep(t, lines[1])
+	if s1.Error != nil || json.Unmarshal(s1.Result, &first) != nil || !first.IsError || len(first.Content) == 0 ||
+		!strings.Contains(first.Content[0].Text, "approval "+id) || !strings.Contains(first.Content[0].Text, "calling this tool again with the same arguments goes through") {
+		t.Fatalf("first call: %s", lines[1])
+	}
+	if len(s1.Progress) < 2 {
+		t.Errorf("the TypeScript client saw %d progress notifications, want several", len(s1.Progress))
+	}
+	s3 := testpeer.DecodeStep(t, lines[3])
+	if s3.Error != nil || json.Unmarshal(s3.Result, &retry) != nil || retry.IsError || len(retry.Content) == 0 || retry.Content[0].Text != "deleted u42" {
+		t.Fatalf("retried call: %s", lines[3])
+	}
+	if n := env.echo.Calls("DeleteUser"); n != 1 {
+		t.Errorf("upstream ran DeleteUser %d times, want 1", n)
+	}
+}

@@ -100,6 +100,10 @@ type Decision struct {
 	RetryAfter time.Duration `json:"-"`
 	// ApprovalID names the human approval the call went through, if any.
 	ApprovalID string `json:"approval_id,omitempty"`
+	// ApprovalPending is set on a refusal whose approval (ApprovalID)
+	// still waits for a human: the call stopped waiting, and calling again
+	// with the same arguments once it is approved goes through.
+	ApprovalPending bool `json:"approval_pending,omitempty"`
 }
 
 // Allowed reports whether the call may proceed.

@@ -91,11 +91,19 @@ type Store interface {
 	// expired and returns it; ErrNotPending if it is no longer pending,
 	// ErrNotFound if absent.
 	Decide(ctx context.Context, id string, to Status, by, reason string, at time.Time) (*Request, error)
-	// TakeApproved returns an approved request with the same tool,
-	// subject and args hash whose ExpiresAt is after now and which was not
-	// used yet, and marks it used, so that one approval releases one call.
-	// It returns nil, nil when there is none.
-	TakeApproved(ctx context.Context, tool, subject, argsHash string, now time.Time) (*Request, error)
+	// TakeApproved returns an approved request matching m that was decided
+	// at or after since and has not released a call yet, and marks it used
+	// at now, so that one approval releases one call: of several, the first
+	// decided. It returns nil, nil when there is none. Concurrent calls
+	// never take the same request.
+	TakeApproved(ctx context.Context, m Match, since, now time.Time) (*Request, error)
+	// FindPending returns the most recent pending request matching m whose
+	// ExpiresAt is after now, or nil, nil when there is none.
+	FindPending(ctx context.Context, m Match, now time.Time) (*Request, error)
+	// ExpireDue marks every pending request whose ExpiresAt is not after
+	// now expired (DecidedBy "timeout", DecidedAt now) and returns them;
+	// a request is returned by one call only, even across processes.
+	ExpireDue(ctx context.Context, now time.Time) ([]*Request, error)
 	// Key returns the secret key that argument hashes (Request.ArgsHash)
 	// are computed with: KeySize random bytes, generated the first time the
 	// store is opened and the same for every later call and every process
@@ -103,6 +111,23 @@ type Store interface {
 	Key(ctx context.Context) ([]byte, error)
 	// Close releases the store's resources.
 	Close() error
+}
+
+// Match names the calls a request stands for: the same tool, called under
+// the same grant by the same subject, with arguments of the same hash
+// (Request.ArgsHash). An approval releases only a call that matches it.
+type Match struct {
+	Tool, Subject, Grant, ArgsHash string
+}
+
+// matches reports whether r stands for the calls m names.
+func (m Match) matches(r *Request) bool {
+	return r.Tool == m.Tool && r.Subject == m.Subject && r.Grant == m.Grant && r.ArgsHash == m.ArgsHash
+}
+
+// MatchOf returns the Match of r.
+func MatchOf(r *Request) Match {
+	return Match{Tool: r.Tool, Subject: r.Subject, Grant: r.Grant, ArgsHash: r.ArgsHash}
 }
 
 // KeySize is the length in bytes of a store's argument hash key.

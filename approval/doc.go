@@ -12,6 +12,10 @@
 //
 // One approval releases one call: when Wait returns an approved request it
 // marks the request used, and TakeApproved (for an agent that retries a
-// call after its first attempt gave up) only returns approvals not used
-// yet.
+// call after its first attempt stopped waiting) only returns approvals not
+// used yet, of the same tool, subject, grant and arguments, approved at
+// most ValidFor ago. Ask joins the pending request of the same call rather
+// than putting it to a human twice, and Expire ends the requests nobody
+// waits for any more. ManagerOptions.OnEvent hears of every new request
+// and every decision (package approval/webhook sends them on).
 package approval

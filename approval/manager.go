@@ -15,14 +15,47 @@ type ManagerOptions struct {
 	// Poll is how often waiters re-read the store, so that a decision
 	// written by another process or replica is seen; 1s when <= 0.
 	Poll time.Duration
+	// ValidFor is how long after its approval an approved request may
+	// still release a retried call (TakeApproved); DefaultValidFor when
+	// <= 0.
+	ValidFor time.Duration
+	// OnEvent, when set, is told of every request created and every
+	// decision (approved, denied, expired) this Manager makes or sees
+	// through Expire. It is called synchronously and must not block.
+	OnEvent func(Event)
+}
+
+// DefaultValidFor is how long an approval can release a retried call
+// when ManagerOptions.ValidFor is not set.
+const DefaultValidFor = 10 * time.Minute
+
+// EventType names what happened to a request.
+type EventType string
+
+// The events a Manager reports to ManagerOptions.OnEvent.
+const (
+	// EventRequested: a new pending request.
+	EventRequested EventType = "approval.requested"
+	// EventDecided: a request was approved, denied or expired.
+	EventDecided EventType = "approval.decided"
+)
+
+// Event is one change of a request. Request is a copy that the receiver
+// may keep; its Args are redacted, but a receiver that sends the event
+// elsewhere should leave them out all the same.
+type Event struct {
+	Type    EventType
+	Request *Request
 }
 
 // Manager creates requests and lets callers wait for decisions. It is safe
 // for concurrent use.
 type Manager struct {
-	store Store
-	now   func() time.Time
-	poll  time.Duration
+	store    Store
+	now      func() time.Time
+	poll     time.Duration
+	validFor time.Duration
+	onEvent  func(Event)
 
 	mu    sync.Mutex
 	wakes map[string]*wake // by request ID, while someone waits
@@ -36,7 +69,7 @@ type wake struct {
 
 // NewManager returns a Manager over store. opts may be nil.
 func NewManager(store Store, opts *ManagerOptions) *Manager {
-	m := &Manager{store: store, now: time.Now, poll: time.Second, wakes: map[string]*wake{}}
+	m := &Manager{store: store, now: time.Now, poll: time.Second, validFor: DefaultValidFor, wakes: map[string]*wake{}}
 	if opts != nil {
 		if opts.Now != nil {
 			m.now = opts.Now
@@ -44,8 +77,23 @@ func NewManager(store Store, opts *ManagerOptions) *Manager {
 		if opts.Poll > 0 {
 			m.poll = opts.Poll
 		}
+		if opts.ValidFor > 0 {
+			m.validFor = opts.ValidFor
+		}
+		m.onEvent = opts.OnEvent
 	}
 	return m
+}
+
+// ValidFor is how long after its approval a request may release a
+// retried call.
+func (m *Manager) ValidFor() time.Duration { return m.validFor }
+
+// emit reports an event to OnEvent.
+func (m *Manager) emit(t EventType, r *Request) {
+	if m.onEvent != nil && r != nil {
+		m.onEvent(Event{Type: t, Request: r.clone()})
+	}
 }
 
 // Request stores a new pending request built from r (which is not
@@ -74,7 +122,32 @@ func (m *Manager) Request(ctx context.Context, r *Request, args map[string]any, 
 	if err := m.store.Create(ctx, n); err != nil {
 		return nil, err
 	}
+	m.emit(EventRequested, n)
 	return n.clone(), nil
+}
+
+// Ask returns the pending request of the same call as r (same tool,
+// subject and grant, same arguments) when there is one that has not
+// expired, and otherwise stores a new one as Request does; created
+// reports which. An agent that calls again while its first call waits
+// thus joins the approval already put to a human instead of asking again.
+func (m *Manager) Ask(ctx context.Context, r *Request, args map[string]any, timeout time.Duration) (req *Request, created bool, err error) {
+	if r == nil || r.Tool == "" {
+		return nil, false, errors.New("approval: request needs a tool")
+	}
+	hash, err := m.hash(ctx, args)
+	if err != nil {
+		return nil, false, fmt.Errorf("approval: request %s: %w", r.Tool, err)
+	}
+	p, err := m.store.FindPending(ctx, Match{Tool: r.Tool, Subject: r.Subject, Grant: r.Grant, ArgsHash: hash}, m.now())
+	if err != nil {
+		return nil, false, err
+	}
+	if p != nil {
+		return p, false, nil
+	}
+	n, err := m.Request(ctx, r, args, timeout)
+	return n, err == nil, err
 }
 
 // Wait blocks until request id is decided or expires, or ctx ends.
@@ -112,6 +185,7 @@ func (m *Manager) Wait(ctx context.Context, id string) (*Request, error) {
 				return nil, err
 			}
 			m.notify(id)
+			m.emit(EventDecided, e)
 			return e, nil
 		}
 		t := time.NewTimer(min(m.poll, r.ExpiresAt.Sub(now)))
@@ -140,7 +214,7 @@ func (m *Manager) finish(ctx context.Context, r *Request) (*Request, error) {
 		ok, err = c.claim(ctx, r.ID, m.now())
 	} else {
 		var t *Request
-		t, err = m.store.TakeApproved(ctx, r.Tool, r.Subject, r.ArgsHash, m.now())
+		t, err = m.store.TakeApproved(ctx, MatchOf(r), time.Time{}, m.now())
 		ok = t != nil
 	}
 	if err != nil {
@@ -165,10 +239,12 @@ func (m *Manager) Decide(ctx context.Context, id string, approve bool, by, reaso
 	}
 	now := m.now()
 	if !now.Before(r.ExpiresAt) {
-		if _, err := m.store.Decide(ctx, id, Expired, "timeout", "", now); err != nil {
+		e, err := m.store.Decide(ctx, id, Expired, "timeout", "", now)
+		if err != nil {
 			return nil, err
 		}
 		m.notify(id)
+		m.emit(EventDecided, e)
 		return nil, fmt.Errorf("approval: decide %s (expired): %w", id, ErrNotPending)
 	}
 	to := Denied
@@ -180,7 +256,24 @@ func (m *Manager) Decide(ctx context.Context, id string, approve bool, by, reaso
 		return nil, err
 	}
 	m.notify(id)
+	m.emit(EventDecided, d)
 	return d, nil
+}
+
+// Expire marks every pending request past its ExpiresAt expired, wakes
+// their waiters and reports each to OnEvent; it returns how many there
+// were. A request nobody waits for any more (its call gave up) expires
+// only this way, so the gateway calls Expire every few seconds.
+func (m *Manager) Expire(ctx context.Context) (int, error) {
+	due, err := m.store.ExpireDue(ctx, m.now())
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range due {
+		m.notify(r.ID)
+		m.emit(EventDecided, r)
+	}
+	return len(due), nil
 }
 
 // Get returns request id.
@@ -194,17 +287,19 @@ func (m *Manager) List(ctx context.Context, status Status, limit int) ([]*Reques
 	return m.store.List(ctx, status, limit)
 }
 
-// TakeApproved returns an approved, unexpired request for the same tool,
-// subject and arguments that has not released a call yet, and marks it
-// used; nil, nil when there is none. The gateway calls it when an agent
-// retries a call that was approved after its first attempt gave up (for
-// example across a restart).
-func (m *Manager) TakeApproved(ctx context.Context, tool, subject string, args map[string]any) (*Request, error) {
+// TakeApproved returns an approved request for the same call (tool,
+// subject, grant and arguments) that was approved at most ValidFor ago and
+// has not released a call yet, and marks it used; nil, nil when there is
+// none. The gateway calls it first for every call that needs an approval,
+// so that an agent retrying a call approved after its first attempt stopped
+// waiting goes through, exactly once, even when several retries race.
+func (m *Manager) TakeApproved(ctx context.Context, tool, subject, grant string, args map[string]any) (*Request, error) {
 	hash, err := m.hash(ctx, args)
 	if err != nil {
 		return nil, err
 	}
-	return m.store.TakeApproved(ctx, tool, subject, hash, m.now())
+	now := m.now()
+	return m.store.TakeApproved(ctx, Match{Tool: tool, Subject: subject, Grant: grant, ArgsHash: hash}, now.Add(-m.validFor), now)
 }
 
 // hash computes the argument hash under the store's key.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -256,7 +257,7 @@ func TestWaitSeesOtherProcess(t *testing.T) {
 		t.Fatal("Wait did not see the other process's decision")
 	}
 	// The waiter used the approval: a retry through the other process gets nothing.
-	if got, err := cli.TakeApproved(ctx, "DeleteUser", "alice", callArgs); err != nil || got != nil {
+	if got, err := cli.TakeApproved(ctx, "DeleteUser", "alice", "grt_1", callArgs); err != nil || got != nil {
 		t.Errorf("TakeApproved after Wait = %v, %v", got, err)
 	}
 }
@@ -368,29 +369,31 @@ func TestTakeApprovedAfterGivingUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameCall := map[string]any{"opts": map[string]any{"force": true}, "user_id": "u1", "password": "hunter2"}
-		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", sameCall); err != nil || got != nil {
+		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", "grt_1", sameCall); err != nil || got != nil {
 			t.Fatalf("TakeApproved before a decision = %v, %v", got, err)
 		}
 		if _, err := m.Decide(ctx, r.ID, true, "bob", ""); err != nil {
 			t.Fatal(err)
 		}
 		for _, tc := range []struct {
-			name, tool, subject string
-			args                map[string]any
+			name, tool, subject, grant string
+			args                       map[string]any
 		}{
-			{"other arguments", "DeleteUser", "alice", map[string]any{"user_id": "u2", "password": "hunter2", "opts": map[string]any{"force": true}}},
-			{"other secret", "DeleteUser", "alice", map[string]any{"user_id": "u1", "password": "other", "opts": map[string]any{"force": true}}},
-			{"other subject", "DeleteUser", "mallory", sameCall},
+			{"other arguments", "DeleteUser", "alice", "grt_1", map[string]any{"user_id": "u2", "password": "hunter2", "opts": map[string]any{"force": true}}},
+			{"other secret", "DeleteUser", "alice", "grt_1", map[string]any{"user_id": "u1", "password": "other", "opts": map[string]any{"force": true}}},
+			{"other subject", "DeleteUser", "mallory", "grt_1", sameCall},
+			{"other grant of the same subject", "DeleteUser", "alice", "grt_2", sameCall},
+			{"other tool", "BanUser", "alice", "grt_1", sameCall},
 		} {
-			if got, err := m.TakeApproved(ctx, tc.tool, tc.subject, tc.args); err != nil || got != nil {
+			if got, err := m.TakeApproved(ctx, tc.tool, tc.subject, tc.grant, tc.args); err != nil || got != nil {
 				t.Errorf("%s: TakeApproved = %v, %v", tc.name, got, err)
 			}
 		}
-		got, err := m.TakeApproved(ctx, "DeleteUser", "alice", sameCall)
+		got, err := m.TakeApproved(ctx, "DeleteUser", "alice", "grt_1", sameCall)
 		if err != nil || got == nil || got.ID != r.ID {
 			t.Fatalf("TakeApproved = %v, %v, want %s", got, err, r.ID)
 		}
-		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", sameCall); err != nil || got != nil {
+		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", "grt_1", sameCall); err != nil || got != nil {
 			t.Errorf("second TakeApproved = %v, %v", got, err)
 		}
 		// The original attempt, should it still wait, must not run the call too.
@@ -398,7 +401,8 @@ func TestTakeApprovedAfterGivingUp(t *testing.T) {
 			t.Errorf("Wait after TakeApproved: %v, want ErrUsed", err)
 		}
 
-		// Approved too late to be retried: past ExpiresAt nothing is released.
+		// valid_for counts from the decision: an approval past the
+		// request's own ExpiresAt still releases a retry within it...
 		r2, err := m.Request(ctx, template(), callArgs, time.Minute)
 		if err != nil {
 			t.Fatal(err)
@@ -406,9 +410,21 @@ func TestTakeApprovedAfterGivingUp(t *testing.T) {
 		if _, err := m.Decide(ctx, r2.ID, true, "bob", ""); err != nil {
 			t.Fatal(err)
 		}
-		c.Add(time.Minute)
-		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", sameCall); err != nil || got != nil {
-			t.Errorf("TakeApproved past ExpiresAt = %v, %v", got, err)
+		c.Add(2 * time.Minute)
+		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", "grt_1", sameCall); err != nil || got == nil || got.ID != r2.ID {
+			t.Errorf("TakeApproved past ExpiresAt, within valid_for = %v, %v", got, err)
+		}
+		// ...and none after it.
+		r3, err := m.Request(ctx, template(), callArgs, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Decide(ctx, r3.ID, true, "bob", ""); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(m.ValidFor() + time.Nanosecond)
+		if got, err := m.TakeApproved(ctx, "DeleteUser", "alice", "grt_1", sameCall); err != nil || got != nil {
+			t.Errorf("TakeApproved past valid_for = %v, %v", got, err)
 		}
 	})
 }
@@ -432,4 +448,100 @@ func TestWaitWithForeignStore(t *testing.T) {
 	if _, err := m.Wait(ctx, r.ID); !errors.Is(err, ErrUsed) {
 		t.Errorf("second Wait: %v, want ErrUsed", err)
 	}
+}
+
+// eventLog records the events a Manager reports.
+type eventLog struct {
+	mu     sync.Mutex
+	events []string // "type status id"
+}
+
+func (l *eventLog) add(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, string(e.Type)+" "+string(e.Request.Status)+" "+e.Request.ID)
+}
+
+func (l *eventLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.events...)
+}
+
+// A call made again while its first attempt waits joins the pending
+// request; every creation and decision is reported once.
+func TestAskJoinsAndEvents(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		c := &clock{t: t0}
+		log := &eventLog{}
+		m := NewManager(s, &ManagerOptions{Now: c.Now, Poll: time.Hour, OnEvent: log.add})
+		a, created, err := m.Ask(ctx, template(), callArgs, time.Minute)
+		if err != nil || !created {
+			t.Fatalf("first Ask = %v, %v, %v", a, created, err)
+		}
+		b, created, err := m.Ask(ctx, template(), map[string]any{"password": "hunter2", "user_id": "u1", "opts": map[string]any{"force": true}}, time.Minute)
+		if err != nil || created || b.ID != a.ID {
+			t.Fatalf("same call again: %v, created %v, %v; want to join %s", b, created, err, a.ID)
+		}
+		other := template()
+		other.Grant = "grt_2"
+		o, created, err := m.Ask(ctx, other, callArgs, time.Minute)
+		if err != nil || !created || o.ID == a.ID {
+			t.Fatalf("same call under another grant: %v, created %v, %v", o, created, err)
+		}
+		if _, err := m.Decide(ctx, o.ID, false, "bob", "no"); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Minute) // a expires, unwatched
+		n, _, err := m.Ask(ctx, template(), callArgs, time.Minute)
+		if err != nil || n.ID == a.ID {
+			t.Fatalf("Ask after the first expired: %v, %v", n, err)
+		}
+		if k, err := m.Expire(ctx); err != nil || k != 1 {
+			t.Fatalf("Expire = %d, %v; want 1", k, err)
+		}
+		if k, err := m.Expire(ctx); err != nil || k != 0 {
+			t.Fatalf("second Expire = %d, %v; want 0", k, err)
+		}
+		if got, _ := m.Get(ctx, a.ID); got.Status != Expired {
+			t.Errorf("%s: %s after Expire", a.ID, got.Status)
+		}
+		want := []string{
+			"approval.requested pending " + a.ID,
+			"approval.requested pending " + o.ID,
+			"approval.decided denied " + o.ID,
+			"approval.requested pending " + n.ID,
+			"approval.decided expired " + a.ID,
+		}
+		if got := log.list(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// Expire wakes a waiter at once, whatever its Poll.
+func TestExpireWakesWaiter(t *testing.T) {
+	managers(t, time.Hour, func(t *testing.T, m *Manager, c *clock) {
+		ctx := context.Background()
+		r, err := m.Request(ctx, template(), callArgs, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Wait sleeps until min(Poll, ExpiresAt) by the wall clock; the
+		// injected clock passes ExpiresAt at once, so wake it by Expire.
+		ch := waitAsync(ctx, m, r.ID)
+		c.Add(time.Minute)
+		if _, err := m.Expire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case res := <-ch:
+			if res.err != nil || res.r.Status != Expired {
+				t.Fatalf("Wait = %+v, %v", res.r, res.err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Expire did not wake the waiter")
+		}
+	})
 }

@@ -107,13 +107,13 @@ func (s *memoryStore) Decide(_ context.Context, id string, to Status, by, reason
 	return e.r.clone(), nil
 }
 
-func (s *memoryStore) TakeApproved(_ context.Context, tool, subject, argsHash string, now time.Time) (*Request, error) {
+func (s *memoryStore) TakeApproved(_ context.Context, m Match, since, _ time.Time) (*Request, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var best *memoryEntry
 	for _, e := range s.reqs {
 		r := e.r
-		if e.used || r.Status != Approved || r.Tool != tool || r.Subject != subject || r.ArgsHash != argsHash || !r.ExpiresAt.After(now) {
+		if e.used || r.Status != Approved || !m.matches(r) || r.DecidedAt == nil || r.DecidedAt.Before(since) {
 			continue
 		}
 		if best == nil || older(r, best.r) {
@@ -125,6 +125,43 @@ func (s *memoryStore) TakeApproved(_ context.Context, tool, subject, argsHash st
 	}
 	best.used = true
 	return best.r.clone(), nil
+}
+
+func (s *memoryStore) FindPending(_ context.Context, m Match, now time.Time) (*Request, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var best *Request
+	for _, e := range s.reqs {
+		r := e.r
+		if r.Status != Pending || !m.matches(r) || !r.ExpiresAt.After(now) {
+			continue
+		}
+		if best == nil || r.CreatedAt.After(best.CreatedAt) || (r.CreatedAt.Equal(best.CreatedAt) && r.ID > best.ID) {
+			best = r
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return best.clone(), nil
+}
+
+func (s *memoryStore) ExpireDue(_ context.Context, now time.Time) ([]*Request, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at := utc(now)
+	var out []*Request
+	for _, e := range s.reqs {
+		r := e.r
+		if r.Status != Pending || r.ExpiresAt.After(now) {
+			continue
+		}
+		t := at
+		r.Status, r.DecidedAt, r.DecidedBy, r.Reason = Expired, &t, "timeout", ""
+		out = append(out, r.clone())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
 
 // older orders the candidates of TakeApproved: first decided, then first

@@ -258,14 +258,14 @@ func (s *SQLite) Decide(ctx context.Context, id string, to Status, by, reason st
 	return out, nil
 }
 
-// TakeApproved returns an approved, unexpired, unused request for the same
-// call and marks it used, in one transaction.
-func (s *SQLite) TakeApproved(ctx context.Context, tool, subject, argsHash string, now time.Time) (*Request, error) {
+// TakeApproved returns an approved, unused request matching m decided at
+// or after since, and marks it used, in one transaction.
+func (s *SQLite) TakeApproved(ctx context.Context, m Match, since, now time.Time) (*Request, error) {
 	var out *Request
 	err := s.update(ctx, func(tx *sql.Tx) error {
 		r, err := scanRequest(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals
-			WHERE tool = ? AND subject = ? AND args_hash = ? AND status = 'approved' AND used_at IS NULL AND expires_at > ?
-			ORDER BY decided_at, created_at, id LIMIT 1`, tool, subject, argsHash, toNanos(now)))
+			WHERE tool = ? AND subject = ? AND grant_id = ? AND args_hash = ? AND status = 'approved' AND used_at IS NULL AND decided_at >= ?
+			ORDER BY decided_at, created_at, id LIMIT 1`, m.Tool, m.Subject, m.Grant, m.ArgsHash, toNanos(since)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -276,6 +276,52 @@ func (s *SQLite) TakeApproved(ctx context.Context, tool, subject, argsHash strin
 			return fmt.Errorf("approval: take approved %s: %w", r.ID, err)
 		}
 		out = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FindPending returns the most recent unexpired pending request matching m.
+func (s *SQLite) FindPending(ctx context.Context, m Match, now time.Time) (*Request, error) {
+	rd, err := s.reader()
+	if err != nil {
+		return nil, err
+	}
+	r, err := scanRequest(rd.QueryRowContext(ctx, `SELECT `+columns+` FROM approvals
+		WHERE tool = ? AND subject = ? AND grant_id = ? AND args_hash = ? AND status = 'pending' AND expires_at > ?
+		ORDER BY created_at DESC, id DESC LIMIT 1`, m.Tool, m.Subject, m.Grant, m.ArgsHash, toNanos(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("approval: find pending: %w", err)
+	}
+	return r, nil
+}
+
+// ExpireDue marks the pending requests past their ExpiresAt expired, in
+// one transaction, and returns them.
+func (s *SQLite) ExpireDue(ctx context.Context, now time.Time) ([]*Request, error) {
+	var out []*Request
+	err := s.update(ctx, func(tx *sql.Tx) error {
+		due, err := sqlitedb.All(ctx, tx, scanRequest, `SELECT `+columns+` FROM approvals
+			WHERE status = 'pending' AND expires_at <= ? ORDER BY id`, toNanos(now))
+		if err != nil {
+			return fmt.Errorf("approval: expire: %w", err)
+		}
+		at := fromNanos(toNanos(now))
+		for _, r := range due {
+			if _, err := tx.ExecContext(ctx, `UPDATE approvals SET status = 'expired', decided_at = ?, decided_by = 'timeout', reason = '' WHERE id = ? AND status = 'pending'`,
+				toNanos(now), r.ID); err != nil {
+				return fmt.Errorf("approval: expire %s: %w", r.ID, err)
+			}
+			t := at
+			r.Status, r.DecidedAt, r.DecidedBy, r.Reason = Expired, &t, "timeout", ""
+		}
+		out = due
 		return nil
 	})
 	if err != nil {

@@ -267,41 +267,47 @@ func TestStoreConcurrentDecide(t *testing.T) {
 func TestStoreTakeApproved(t *testing.T) {
 	stores(t, func(t *testing.T, s Store) {
 		ctx := context.Background()
-		mk := func(id, tool, subject, hash string, status Status, expires time.Duration) {
+		mk := func(id, tool, subject, grant, hash string, status Status, decided time.Duration) {
 			r := newReq(id, t0)
-			r.Tool, r.Subject, r.ArgsHash, r.ExpiresAt = tool, subject, hash, t0.Add(expires)
+			r.Tool, r.Subject, r.Grant, r.ArgsHash = tool, subject, grant, hash
 			mustCreate(t, s, r)
 			if status != Pending {
-				if _, err := s.Decide(ctx, id, status, "bob", "", t0.Add(time.Second)); err != nil {
+				if _, err := s.Decide(ctx, id, status, "bob", "", t0.Add(decided)); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
-		mk("apr_ok", "DeleteUser", "alice", "h1", Approved, time.Hour)
-		mk("apr_denied", "DeleteUser", "alice", "h2", Denied, time.Hour)
-		mk("apr_pending", "DeleteUser", "alice", "h3", Pending, time.Hour)
-		mk("apr_expired", "DeleteUser", "alice", "h4", Expired, time.Hour)
-		mk("apr_stale", "DeleteUser", "alice", "h5", Approved, time.Minute) // approved, but past ExpiresAt below
-		mk("apr_two_a", "BanUser", "alice", "h6", Approved, time.Hour)
-		mk("apr_two_b", "BanUser", "alice", "h6", Approved, time.Hour)
-		now := t0.Add(10 * time.Minute)
+		// Retries look at approvals decided from t0+5m on (valid_for 5m at t0+10m).
+		mk("apr_ok", "DeleteUser", "alice", "grt_1", "h1", Approved, 6*time.Minute)
+		mk("apr_denied", "DeleteUser", "alice", "grt_1", "h2", Denied, 6*time.Minute)
+		mk("apr_pending", "DeleteUser", "alice", "grt_1", "h3", Pending, 0)
+		mk("apr_expired", "DeleteUser", "alice", "grt_1", "h4", Expired, 6*time.Minute)
+		mk("apr_stale", "DeleteUser", "alice", "grt_1", "h5", Approved, 4*time.Minute) // approved longer ago than valid_for
+		mk("apr_edge", "DeleteUser", "alice", "grt_1", "h7", Approved, 5*time.Minute)  // exactly valid_for ago
+		mk("apr_two_b", "BanUser", "alice", "grt_1", "h6", Approved, 8*time.Minute)
+		mk("apr_two_a", "BanUser", "alice", "grt_1", "h6", Approved, 7*time.Minute)
+		since, now := t0.Add(5*time.Minute), t0.Add(10*time.Minute)
 		for _, tc := range []struct {
-			name, tool, subject, hash string
-			want                      string // ID, "" for none
+			name  string
+			match Match
+			want  string // ID, "" for none
 		}{
-			{"approved", "DeleteUser", "alice", "h1", "apr_ok"},
-			{"approved only once", "DeleteUser", "alice", "h1", ""},
-			{"denied", "DeleteUser", "alice", "h2", ""},
-			{"pending", "DeleteUser", "alice", "h3", ""},
-			{"expired status", "DeleteUser", "alice", "h4", ""},
-			{"past ExpiresAt", "DeleteUser", "alice", "h5", ""},
-			{"other subject", "BanUser", "mallory", "h6", ""},
-			{"other tool", "UnbanUser", "alice", "h6", ""},
-			{"two approvals: first", "BanUser", "alice", "h6", "apr_two_a"},
-			{"two approvals: second", "BanUser", "alice", "h6", "apr_two_b"},
-			{"two approvals: none left", "BanUser", "alice", "h6", ""},
+			{"approved", Match{"DeleteUser", "alice", "grt_1", "h1"}, "apr_ok"},
+			{"approved only once", Match{"DeleteUser", "alice", "grt_1", "h1"}, ""},
+			{"denied", Match{"DeleteUser", "alice", "grt_1", "h2"}, ""},
+			{"pending", Match{"DeleteUser", "alice", "grt_1", "h3"}, ""},
+			{"expired status", Match{"DeleteUser", "alice", "grt_1", "h4"}, ""},
+			{"approved before since", Match{"DeleteUser", "alice", "grt_1", "h5"}, ""},
+			{"approved at since", Match{"DeleteUser", "alice", "grt_1", "h7"}, "apr_edge"},
+			{"other subject", Match{"BanUser", "mallory", "grt_1", "h6"}, ""},
+			{"other grant", Match{"BanUser", "alice", "grt_2", "h6"}, ""},
+			{"no grant", Match{"BanUser", "alice", "", "h6"}, ""},
+			{"other tool", Match{"UnbanUser", "alice", "grt_1", "h6"}, ""},
+			{"two approvals: first decided", Match{"BanUser", "alice", "grt_1", "h6"}, "apr_two_a"},
+			{"two approvals: second", Match{"BanUser", "alice", "grt_1", "h6"}, "apr_two_b"},
+			{"two approvals: none left", Match{"BanUser", "alice", "grt_1", "h6"}, ""},
 		} {
-			r, err := s.TakeApproved(ctx, tc.tool, tc.subject, tc.hash, now)
+			r, err := s.TakeApproved(ctx, tc.match, since, now)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
@@ -319,6 +325,73 @@ func TestStoreTakeApproved(t *testing.T) {
 	})
 }
 
+func TestStoreFindPending(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		old, newer, short := newReq("apr_old", t0), newReq("apr_new", t0.Add(time.Second)), newReq("apr_short", t0.Add(2*time.Second))
+		short.ExpiresAt = t0.Add(time.Minute)
+		decided := newReq("apr_decided", t0.Add(3*time.Second))
+		mustCreate(t, s, old, newer, short, decided)
+		if _, err := s.Decide(ctx, "apr_decided", Denied, "bob", "", t0.Add(4*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		m := MatchOf(old)
+		for _, tc := range []struct {
+			name  string
+			match Match
+			now   time.Time
+			want  string
+		}{
+			{"newest unexpired", m, t0.Add(time.Minute), "apr_new"},
+			{"before the short one expires", m, t0.Add(30 * time.Second), "apr_short"},
+			{"all expired", m, t0.Add(time.Hour), ""},
+			{"other grant", Match{m.Tool, m.Subject, "grt_2", m.ArgsHash}, t0, ""},
+			{"other arguments", Match{m.Tool, m.Subject, m.Grant, "h2"}, t0, ""},
+		} {
+			r, err := s.FindPending(ctx, tc.match, tc.now)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			got := ""
+			if r != nil {
+				got = r.ID
+			}
+			if got != tc.want {
+				t.Errorf("%s: found %q, want %q", tc.name, got, tc.want)
+			}
+		}
+	})
+}
+
+func TestStoreExpireDue(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		a, b, c := newReq("apr_a", t0), newReq("apr_b", t0), newReq("apr_c", t0)
+		b.ExpiresAt = t0.Add(time.Hour)
+		mustCreate(t, s, a, b, c)
+		if _, err := s.Decide(ctx, "apr_c", Approved, "bob", "", t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		now := t0.Add(15 * time.Minute) // apr_a's ExpiresAt exactly
+		due, err := s.ExpireDue(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(due); len(got) != 1 || got[0] != "apr_a" || due[0].Status != Expired || due[0].DecidedBy != "timeout" || !due[0].DecidedAt.Equal(now) {
+			t.Fatalf("ExpireDue = %+v", due)
+		}
+		if r, _ := s.Get(ctx, "apr_a"); r.Status != Expired {
+			t.Errorf("stored status %s", r.Status)
+		}
+		if again, err := s.ExpireDue(ctx, now); err != nil || len(again) != 0 {
+			t.Errorf("second ExpireDue = %v, %v", ids(again), err)
+		}
+		if r, _ := s.Get(ctx, "apr_b"); r.Status != Pending {
+			t.Errorf("apr_b: %s", r.Status)
+		}
+	})
+}
+
 func TestStoreTakeApprovedConcurrent(t *testing.T) {
 	stores(t, func(t *testing.T, s Store) {
 		ctx := context.Background()
@@ -330,7 +403,7 @@ func TestStoreTakeApprovedConcurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 20 {
 			wg.Go(func() {
-				r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(time.Minute))
+				r, err := s.TakeApproved(ctx, MatchOf(newReq("", t0)), t0, t0.Add(time.Minute))
 				if err != nil {
 					t.Error(err)
 				}
@@ -360,7 +433,7 @@ func TestSQLiteReopen(t *testing.T) {
 	if _, err := s.Decide(ctx, "apr_used", Approved, "bob", "", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(2*time.Minute)); err != nil || r == nil || r.ID != "apr_used" {
+	if r, err := s.TakeApproved(ctx, MatchOf(newReq("", t0)), t0, t0.Add(2*time.Minute)); err != nil || r == nil || r.ID != "apr_used" {
 		t.Fatalf("TakeApproved = %v, %v", r, err)
 	}
 	if err := s.Close(); err != nil {
@@ -384,7 +457,7 @@ func TestSQLiteReopen(t *testing.T) {
 			t.Errorf("%s after reopen: %s, want %s", tc.id, r.Status, tc.want)
 		}
 	}
-	if r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(3*time.Minute)); err != nil || r != nil {
+	if r, err := s.TakeApproved(ctx, MatchOf(newReq("", t0)), t0, t0.Add(3*time.Minute)); err != nil || r != nil {
 		t.Errorf("used approval released again after reopen: %v, %v", r, err)
 	}
 	r, err := s.Decide(ctx, "apr_pending", Approved, "bob", "after restart", t0.Add(5*time.Minute))
@@ -394,7 +467,7 @@ func TestSQLiteReopen(t *testing.T) {
 	if r.Status != Approved || r.Reason != "after restart" {
 		t.Errorf("decided after reopen: %+v", r)
 	}
-	if r, err := s.TakeApproved(ctx, "DeleteUser", "alice", "h1", t0.Add(6*time.Minute)); err != nil || r == nil || r.ID != "apr_pending" {
+	if r, err := s.TakeApproved(ctx, MatchOf(newReq("", t0)), t0, t0.Add(6*time.Minute)); err != nil || r == nil || r.ID != "apr_pending" {
 		t.Errorf("TakeApproved after reopen = %v, %v", r, err)
 	}
 }
@@ -471,7 +544,7 @@ func TestSQLiteKeyPersists(t *testing.T) {
 	}
 	defer s.Close()
 	m = NewManager(s, &ManagerOptions{Now: func() time.Time { return t0.Add(time.Minute) }})
-	got, err := m.TakeApproved(ctx, "DeleteUser", "alice", callArgs)
+	got, err := m.TakeApproved(ctx, "DeleteUser", "alice", "", callArgs)
 	if err != nil || got == nil || got.ID != r.ID {
 		t.Fatalf("TakeApproved after reopen = %v, %v; want %s", got, err, r.ID)
 	}

@@ -41,6 +41,15 @@ const (
 	DefaultSessionQueueBytes    = 16 << 20 // 16 MiB
 	DefaultMaxInflightBytes     = 96 << 20 // 96 MiB
 	DefaultSessionIdleTimeout   = Duration(30 * time.Minute)
+
+	DefaultApprovalWait          = Duration(50 * time.Second)
+	DefaultApprovalValidFor      = Duration(10 * time.Minute)
+	DefaultApprovalProgressEvery = Duration(5 * time.Second)
+	DefaultWebhookTimeout        = Duration(10 * time.Second)
+	DefaultWebhookRetries        = 5
+	DefaultWebhookQueue          = 1000
+	// MinWebhookSecretLen is the shortest webhook secret accepted.
+	MinWebhookSecretLen = 16
 )
 
 // MaxCount is the largest max_sessions, max_sessions_per_client and
@@ -143,6 +152,41 @@ type Config struct {
 	Pins string `json:"pins,omitempty"`
 	// Directory configures `toolgate directory serve`.
 	Directory Directory `json:"directory"`
+	// Approvals configures how calls that need a human's approval wait,
+	// and who is told about them.
+	Approvals Approvals `json:"approvals"`
+}
+
+// Approvals is the approvals section.
+type Approvals struct {
+	// Wait is how long a call waits for the decision before it is
+	// answered with an error naming its approval, which stays pending.
+	Wait Duration `json:"wait"`
+	// ValidFor is how long after its approval an approval lets the same
+	// call, made again, go through (once).
+	ValidFor Duration `json:"valid_for"`
+	// ProgressEvery is how often a waiting call whose request carried a
+	// progress token is sent notifications/progress.
+	ProgressEvery Duration `json:"progress_every"`
+	// Webhook, when set, is told of every new approval and decision.
+	Webhook *Webhook `json:"webhook,omitempty"`
+}
+
+// Webhook is the endpoint told of approvals.
+type Webhook struct {
+	// URL is https://, or http:// to a loopback address.
+	URL string `json:"url"`
+	// Secret signs the deliveries: the secret key's value, or the value
+	// of the environment variable secret_env names.
+	Secret string `json:"-"`
+	// SecretEnv is the variable the secret was read from, if any.
+	SecretEnv string `json:"secret_env,omitempty"`
+	// Timeout bounds one delivery attempt.
+	Timeout Duration `json:"timeout"`
+	// Retries is how many times a failed delivery is tried again.
+	Retries int `json:"retries"`
+	// Queue bounds the events waiting to be delivered.
+	Queue int `json:"queue"`
 }
 
 // Server is one upstream MCP server: either a stdio command or a
@@ -282,6 +326,12 @@ func Default() *Config {
 		SessionQueueBytes:    DefaultSessionQueueBytes,
 		MaxInflightBytes:     DefaultMaxInflightBytes,
 		SessionIdleTimeout:   DefaultSessionIdleTimeout,
+
+		Approvals: Approvals{
+			Wait:          DefaultApprovalWait,
+			ValidFor:      DefaultApprovalValidFor,
+			ProgressEvery: DefaultApprovalProgressEvery,
+		},
 	}
 }
 

@@ -1,11 +1,13 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -772,4 +774,95 @@ func TestPrefixesStartingAlike(t *testing.T) {
 	if _, err := Parse([]byte("servers:\n  a:\n    url: http://127.0.0.1:1/mcp\n  b:\n    url: http://127.0.0.1:2/mcp\n"), "toolgate.yaml"); err != nil {
 		t.Fatalf("distinct prefixes: %v", err)
 	}
+}
+
+func TestApprovalsSection(t *testing.T) {
+	t.Setenv("TG_HOOK_SECRET", "0123456789abcdef")
+	t.Setenv("TG_SHORT_SECRET", "short")
+	c, err := Parse([]byte("auth: none\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := c.Approvals; a.Wait != DefaultApprovalWait || a.ValidFor != DefaultApprovalValidFor || a.ProgressEvery != DefaultApprovalProgressEvery || a.Webhook != nil {
+		t.Errorf("defaults: %+v", a)
+	}
+	c, err = Parse([]byte(`auth: none
+approvals:
+  wait: 20s
+  valid_for: 5m
+  progress_every: 2
+  webhook:
+    url: https://hooks.example.com/toolgate
+    secret_env: TG_HOOK_SECRET
+    timeout: 3s
+    retries: 0
+    queue: 10
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := c.Approvals
+	if a.Wait != Duration(20*time.Second) || a.ValidFor != Duration(5*time.Minute) || a.ProgressEvery != Duration(2*time.Second) {
+		t.Errorf("approvals: %+v", a)
+	}
+	if w := a.Webhook; w == nil || w.URL != "https://hooks.example.com/toolgate" || w.Secret != "0123456789abcdef" || w.SecretEnv != "TG_HOOK_SECRET" ||
+		w.Timeout != Duration(3*time.Second) || w.Retries != 0 || w.Queue != 10 {
+		t.Errorf("webhook: %+v", a.Webhook)
+	}
+	if b, _ := json.Marshal(c); strings.Contains(string(b), "0123456789abcdef") {
+		t.Errorf("the secret is in the configuration's JSON: %s", b)
+	}
+	c, err = Parse([]byte("auth: none\napprovals:\n  webhook: {url: \"http://127.0.0.1:9000/hook\", secret: \"${TG_HOOK_SECRET}\"}\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Approvals.Webhook; w.Secret != "0123456789abcdef" || w.Retries != DefaultWebhookRetries || w.Queue != DefaultWebhookQueue || w.Timeout != DefaultWebhookTimeout {
+		t.Errorf("webhook defaults: %+v", w)
+	}
+
+	for _, tt := range []struct {
+		name, doc, want string
+	}{
+		{"unknown key", "approvals:\n  wiat: 5s\n", `2:3: approvals: unknown key "wiat" (did you mean "wait"?)`},
+		{"zero wait", "approvals:\n  wait: 0s\n", `2:9: approvals.wait: must be longer than 0`},
+		{"wait too long", "approvals:\n  wait: 25h\n", `2:9: approvals.wait: must be at most 24h`},
+		{"bad valid_for", "approvals:\n  valid_for: soon\n", `2:14: approvals.valid_for: invalid duration "soon"`},
+		{"not a mapping", "approvals: 5s\n", `1:12: approvals: must be a mapping`},
+		{"webhook without url", "approvals:\n  webhook:\n    secret_env: TG_HOOK_SECRET\n", `2:3: approvals.webhook: needs a url`},
+		{"webhook without secret", "approvals:\n  webhook:\n    url: https://h.example.com/\n", `2:3: approvals.webhook: needs a secret`},
+		{"plain http to a remote host", "approvals:\n  webhook:\n    url: http://h.example.com/\n    secret_env: TG_HOOK_SECRET\n",
+			`3:10: approvals.webhook.url: http:// is only allowed to a loopback address`},
+		{"not http", "approvals:\n  webhook:\n    url: ftp://127.0.0.1/\n    secret_env: TG_HOOK_SECRET\n",
+			`3:10: approvals.webhook.url: "ftp://127.0.0.1/" is not an https:// URL`},
+		{"credentials in the url", "approvals:\n  webhook:\n    url: https://u:p@h.example.com/\n    secret_env: TG_HOOK_SECRET\n",
+			`3:10: approvals.webhook.url: must not hold credentials`},
+		{"both secrets", "approvals:\n  webhook:\n    url: https://h.example.com/\n    secret_env: TG_HOOK_SECRET\n    secret: \"0123456789abcdef\"\n",
+			`5:5: approvals.webhook.secret: set one of secret and secret_env, not both`},
+		{"secret_env unset", "approvals:\n  webhook:\n    url: https://h.example.com/\n    secret_env: TG_HOOK_UNSET\n",
+			`4:17: approvals.webhook.secret_env: environment variable TG_HOOK_UNSET is not set`},
+		{"secret too short", "approvals:\n  webhook:\n    url: https://h.example.com/\n    secret_env: TG_SHORT_SECRET\n",
+			`4:17: approvals.webhook.secret_env: environment variable TG_SHORT_SECRET must hold at least 16 characters`},
+		{"inline secret too short", "approvals:\n  webhook:\n    url: https://h.example.com/\n    secret: abc\n",
+			`4:13: approvals.webhook.secret: must have at least 16 characters`},
+		{"retries out of range", "approvals:\n  webhook:\n    url: https://h.example.com/\n    secret_env: TG_HOOK_SECRET\n    retries: 50\n",
+			`5:14: approvals.webhook.retries: must be between 0 and 20`},
+		{"unknown webhook key", "approvals:\n  webhook:\n    url: https://h.example.com/\n    secret_env: TG_HOOK_SECRET\n    retry: 2\n",
+			`5:5: approvals.webhook: unknown key "retry"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte("auth: none\n"+tt.doc), "c.yaml")
+			// The doc is shifted by the "auth" line.
+			want := shiftLine(tt.want)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Parse = %v, want an error containing %q", err, want)
+			}
+		})
+	}
+}
+
+// shiftLine adds one to the line of a "line:col: message" string.
+func shiftLine(s string) string {
+	line, rest, _ := strings.Cut(s, ":")
+	n, _ := strconv.Atoi(line)
+	return strconv.Itoa(n+1) + ":" + rest
 }

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -511,7 +512,7 @@ var (
 		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "session_queue_bytes", "max_inflight_bytes",
-		"session_idle_timeout", "methods", "pins", "admin_listen", "directory"}
+		"session_idle_timeout", "methods", "pins", "admin_listen", "directory", "approvals"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout"}
 )
 
@@ -683,6 +684,8 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 			methods = d.methods(v, k)
 		case "directory":
 			d.directory(c, v, k)
+		case "approvals":
+			d.approvals(c, v, k)
 		case "pins":
 			if d.str(v, k, &c.Pins) && c.Pins == "" {
 				d.errorf(v, k, "must be the path of a pins file written by toolgate scan --pin")
@@ -1432,4 +1435,143 @@ func (d *decoder) strList(n *yaml.Node, path, what string) []string {
 		}
 	}
 	return out
+}
+
+// Keys of the approvals section and of its webhook.
+var (
+	approvalsKeys = []string{"wait", "valid_for", "progress_every", "webhook"}
+	webhookKeys   = []string{"url", "secret", "secret_env", "timeout", "retries", "queue"}
+)
+
+// maxApprovalDuration bounds wait, valid_for and progress_every: a day
+// is far beyond any client's patience and any sensible approval's life.
+const maxApprovalDuration = Duration(24 * time.Hour)
+
+func (d *decoder) approvals(c *Config, n *yaml.Node, path string) {
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return
+	}
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		var dst *Duration
+		switch p.key.Value {
+		case "wait":
+			dst = &c.Approvals.Wait
+		case "valid_for":
+			dst = &c.Approvals.ValidFor
+		case "progress_every":
+			dst = &c.Approvals.ProgressEvery
+		case "webhook":
+			c.Approvals.Webhook = d.webhook(p.key, p.val, kp)
+			continue
+		default:
+			d.unknown(p.key, path, approvalsKeys)
+			continue
+		}
+		if v, ok := d.duration(p.val, kp); ok {
+			if v > maxApprovalDuration {
+				d.errorf(p.val, kp, "must be at most 24h, not %s", v)
+				continue
+			}
+			*dst = v
+		}
+	}
+}
+
+func (d *decoder) webhook(key, n *yaml.Node, path string) *Webhook {
+	n = d.deref(n)
+	if isNull(n) {
+		return nil
+	}
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return nil
+	}
+	w := &Webhook{Timeout: DefaultWebhookTimeout, Retries: DefaultWebhookRetries, Queue: DefaultWebhookQueue}
+	var urlNode, secretNode *yaml.Node
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		switch p.key.Value {
+		case "url":
+			if d.str(p.val, kp, &w.URL) {
+				urlNode = p.val
+			}
+		case "secret":
+			if secretNode != nil {
+				d.errorf(p.key, kp, "set one of secret and secret_env, not both")
+				continue
+			}
+			secretNode = p.key
+			if d.str(p.val, kp, &w.Secret) && len(w.Secret) < MinWebhookSecretLen {
+				d.errorf(p.val, kp, "must have at least %d characters (it signs every delivery)", MinWebhookSecretLen)
+			}
+		case "secret_env":
+			if secretNode != nil {
+				d.errorf(p.key, kp, "set one of secret and secret_env, not both")
+				continue
+			}
+			secretNode = p.key
+			if !d.str(p.val, kp, &w.SecretEnv) {
+				continue
+			}
+			if !envRE.MatchString(w.SecretEnv) {
+				d.errorf(p.val, kp, "%q is not an environment variable name", w.SecretEnv)
+				continue
+			}
+			v, set := d.lookup(w.SecretEnv)
+			switch {
+			case !set:
+				d.errorf(p.val, kp, "environment variable %s is not set", w.SecretEnv)
+			case len(v) < MinWebhookSecretLen:
+				d.errorf(p.val, kp, "environment variable %s must hold at least %d characters (it signs every delivery)", w.SecretEnv, MinWebhookSecretLen)
+			default:
+				w.Secret = v
+			}
+		case "timeout":
+			if v, ok := d.duration(p.val, kp); ok {
+				w.Timeout = v
+			}
+		case "retries":
+			if v, ok := d.integer(p.val, kp, 0, 20); ok {
+				w.Retries = int(v)
+			}
+		case "queue":
+			if v, ok := d.integer(p.val, kp, 1, MaxCount); ok {
+				w.Queue = int(v)
+			}
+		default:
+			d.unknown(p.key, path, webhookKeys)
+		}
+	}
+	if urlNode == nil {
+		d.errorf(key, path, "needs a url")
+	} else if msg := webhookURLProblem(w.URL); msg != "" {
+		d.errorf(urlNode, path+".url", "%s", msg)
+	}
+	if secretNode == nil {
+		d.errorf(key, path, "needs a secret: secret_env: NAME (an environment variable) or secret: ${NAME}")
+	}
+	return w
+}
+
+// webhookURLProblem says why u cannot be a webhook URL ("" when it can):
+// https://, or http:// to a loopback address only, since the body would
+// otherwise cross the network in the clear; no credentials, no fragment.
+// It is the rule approval/webhook.CheckURL applies.
+func webhookURLProblem(u string) string {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || (p.Scheme != "http" && p.Scheme != "https"):
+		return fmt.Sprintf("%q is not an https:// URL (or http:// to a loopback address)", redactURL(u))
+	case p.Hostname() == "":
+		return fmt.Sprintf("%q has no host", redactURL(u))
+	case p.User != nil:
+		return "must not hold credentials: the signature authenticates toolgate"
+	case p.Fragment != "":
+		return "must not have a #fragment"
+	case p.Scheme == "http" && !isLoopback(net.JoinHostPort(p.Hostname(), "0")):
+		return fmt.Sprintf("http:// is only allowed to a loopback address (127.0.0.1, ::1, localhost), not %q: use https://", p.Hostname())
+	}
+	return ""
 }

@@ -43,6 +43,27 @@ func TestDocsExamples(t *testing.T) {
 	}
 }
 
+// TestDocsApprovalsExample parses the approvals example of docs/config.md.
+func TestDocsApprovalsExample(t *testing.T) {
+	t.Setenv("TOOLGATE_WEBHOOK_SECRET", "an-example-secret-of-some-length")
+	data, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "<!-- example:approvals-config -->\n```yaml\n")
+	if !ok {
+		t.Fatal("no example:approvals-config block")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	c, err := Parse([]byte(block), "approvals.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Approvals.Webhook; w == nil || w.Secret != "an-example-secret-of-some-length" {
+		t.Errorf("the example's webhook: %+v", w)
+	}
+}
+
 // TestDocsEveryKey checks that docs/config.md has a table row for every
 // key the decoder accepts at the top level and in a server, and mentions
 // every key of the directory section.
@@ -62,6 +83,8 @@ func TestDocsEveryKey(t *testing.T) {
 		{"directory", directoryKeys, "`%s`"},
 		{"auth", authKeys, "`%s`"},
 		{"auth.jwt", jwtKeys, "| `%s` |"},
+		{"approvals", approvalsKeys, "| `%s` |"},
+		{"approvals.webhook", webhookKeys, "| `%s` |"},
 	} {
 		for _, k := range tt.keys {
 			if !strings.Contains(doc, fmt.Sprintf(tt.form, k)) {

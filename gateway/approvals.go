@@ -7,6 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/admin"
@@ -16,29 +21,55 @@ import (
 )
 
 // approver is the gateway's enforce.Approver: it holds the call in the
-// approval store until a human decides.
+// approval store until a human decides, or until ApprovalWait.
 type approver struct{ g *Gateway }
 
 var _ enforce.Approver = approver{}
 
+// holdKey is the context key of the *hold of a tools/call.
+type holdKey struct{}
+
+// hold is what the approver needs of the client's request to keep the
+// client informed while the call waits: the request's progress token and
+// a way to send it a message. The progress values sent are counted so
+// that the upstream's own progress on the same token can be shifted past
+// them.
+type hold struct {
+	token any          // the request's _meta.progressToken
+	send  func([]byte) // delivers a notification to the client
+	sent  atomic.Int64 // progress notifications sent (the last value)
+}
+
+func withHold(ctx context.Context, h *hold) context.Context {
+	return context.WithValue(ctx, holdKey{}, h)
+}
+
+func holdOf(ctx context.Context) *hold {
+	h, _ := ctx.Value(holdKey{}).(*hold)
+	return h
+}
+
 // Await turns an approve decision into allow or deny: the call waits for a
-// human. A call approved earlier (its first attempt gave up waiting, say
-// across a restart) goes through at once, once.
+// human. A call approved earlier (its first attempt stopped waiting, or
+// the gateway restarted) goes through at once, once. A call made again
+// while the same call waits joins its approval. After ApprovalWait the call
+// is refused with the approval's id, and the approval stays pending.
 func (a approver) Await(ctx context.Context, eng *policy.Engine, call *toolgate.Call, d toolgate.Decision) toolgate.Decision {
 	deny := func(id, reason string) toolgate.Decision {
 		return toolgate.Decision{Action: toolgate.Deny, Rule: d.Rule, Kind: policy.KindApproval, Reason: reason, ApprovalID: id}
 	}
 	m := a.g.opts.Approvals
-	subject := call.Identity.Subject
-	if r, err := m.TakeApproved(ctx, call.Tool, subject, call.Args); err != nil {
+	subject, grant := call.Identity.Subject, call.Identity.Grant
+	if r, err := m.TakeApproved(ctx, call.Tool, subject, grant, call.Args); err != nil {
 		a.g.log.Error("looking up approvals failed", "err", err)
 		return deny("", "the approval store is unavailable, so the call is refused")
 	} else if r != nil {
+		a.g.log.Info("tools/call released by an earlier approval", "session", call.Session, "tool", call.Tool, "approval", r.ID, "by", r.DecidedBy)
 		return toolgate.Decision{Action: toolgate.Allow, Rule: d.Rule, Kind: policy.KindApproval, ApprovalID: r.ID}
 	}
 	timeout := eng.ApprovalTimeout(call.Tool, call.Categories)
-	r, err := m.Request(ctx, &approval.Request{
-		Tool: call.Tool, Server: call.Server, Subject: subject, Grant: call.Identity.Grant,
+	r, created, err := m.Ask(ctx, &approval.Request{
+		Tool: call.Tool, Server: call.Server, Subject: subject, Grant: grant,
 		Session: call.Session, Rule: d.Rule,
 	}, call.Args, timeout)
 	if err != nil {
@@ -46,12 +77,28 @@ func (a approver) Await(ctx context.Context, eng *policy.Engine, call *toolgate.
 		return deny("", "the approval store is unavailable, so the call is refused")
 	}
 	id := r.ID
-	a.g.log.Info("tools/call awaits approval", "session", call.Session, "tool", call.Tool, "approval", id, "expires", r.ExpiresAt)
-	r, err = m.Wait(ctx, id)
+	if created {
+		a.g.log.Info("tools/call awaits approval", "session", call.Session, "tool", call.Tool, "approval", id, "expires", r.ExpiresAt)
+	} else {
+		a.g.log.Info("tools/call joins the pending approval of the same call", "session", call.Session, "tool", call.Tool, "approval", id)
+	}
+	wctx, cancel := context.WithTimeout(ctx, a.g.opts.ApprovalWait)
+	defer cancel()
+	stop := a.progress(wctx, holdOf(ctx), id)
+	r, err = m.Wait(wctx, id)
+	stop()
 	switch {
 	case err == nil:
-	case ctx.Err() != nil:
-		return deny(id, fmt.Sprintf("the call was abandoned while waiting for approval %s; if it is approved before it expires, calling again with the same arguments goes through", id))
+	case wctx.Err() != nil:
+		// The client gave up, or ApprovalWait passed: the approval stays
+		// pending, and the same call made again once it is approved
+		// goes through.
+		if ctx.Err() != nil {
+			a.g.log.Info("tools/call abandoned while waiting for approval", "session", call.Session, "approval", id)
+		}
+		dd := deny(id, stillPending(id, pendingRequest(ctx, m, id), m.ValidFor()))
+		dd.ApprovalPending = true
+		return dd
 	case errors.Is(err, approval.ErrUsed):
 		return deny(id, fmt.Sprintf("approval %s was granted, but another call with the same arguments already used it", id))
 	default:
@@ -70,6 +117,89 @@ func (a approver) Await(ctx context.Context, eng *policy.Engine, call *toolgate.
 		return deny(r.ID, reason)
 	}
 	return deny(r.ID, fmt.Sprintf("nobody approved the call within %s (approval %s)", timeout, r.ID))
+}
+
+// pendingRequest reads approval id for the expiry the refusal names; nil when the
+// store cannot say.
+func pendingRequest(ctx context.Context, m *approval.Manager, id string) *approval.Request {
+	r, err := m.Get(context.WithoutCancel(ctx), id)
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// stillPending is what an agent reads when its call stopped waiting for
+// approval id.
+func stillPending(id string, r *approval.Request, validFor time.Duration) string {
+	until := ""
+	if r != nil {
+		until = ", until " + r.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("approval %s is waiting for a human's decision%s (approve with: toolgate approvals approve %s). "+
+		"Once it is approved, calling this tool again with the same arguments goes through, once, within %s of the approval.",
+		id, until, id, validFor)
+}
+
+// progress sends the client notifications/progress naming approval id,
+// at once and then every ApprovalProgress, until ctx ends or the returned
+// stop is called; stop returns once nothing more will be sent. Without a
+// progress token it sends nothing.
+func (a approver) progress(ctx context.Context, h *hold, id string) (stop func()) {
+	if h == nil || h.token == nil || h.send == nil {
+		return func() {}
+	}
+	msg := fmt.Sprintf("waiting for approval %s (approve with: toolgate approvals approve %s)", id, id)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(a.g.opts.ApprovalProgress)
+		defer t.Stop()
+		for {
+			n := h.sent.Add(1)
+			params, err := json.Marshal(map[string]any{"progressToken": h.token, "progress": n, "message": msg})
+			if err != nil {
+				return
+			}
+			h.send(encodeRequest(jsonrpc.ID{}, "notifications/progress", params))
+			select {
+			case <-t.C:
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(quit) })
+		<-done
+	}
+}
+
+// expireApprovals marks the approvals past their timeout expired, every
+// ApprovalSweep, so that one whose call stopped waiting is reported
+// expired too.
+func (g *Gateway) expireApprovals() {
+	defer g.wg.Done()
+	t := time.NewTicker(g.opts.ApprovalSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), g.opts.ApprovalSweep)
+			n, err := g.opts.Approvals.Expire(ctx)
+			cancel()
+			if err != nil {
+				g.log.Warn("expiring approvals failed", "err", err)
+			} else if n > 0 {
+				g.log.Info("approvals expired", "count", n)
+			}
+		}
+	}
 }
 
 func orSomeone(by string) string {

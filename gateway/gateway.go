@@ -111,7 +111,27 @@ type Options struct {
 	// Approvals holds the calls waiting for a human (action approve); nil
 	// refuses such calls, saying approvals are not configured.
 	Approvals *approval.Manager
+	// ApprovalWait is how long a call waits for a human before it is
+	// answered with a refusal that names its approval, which stays
+	// pending: once approved, the same call made again goes through.
+	// Default 50s, under the 60s after which MCP SDKs give up on a request
+	// by default.
+	ApprovalWait time.Duration
+	// ApprovalProgress is how often a waiting call whose request carried a
+	// progress token is sent notifications/progress naming its approval.
+	// Default 5s.
+	ApprovalProgress time.Duration
+	// ApprovalSweep is how often approvals past their timeout that no call
+	// waits for are marked expired (and reported). Default 5s.
+	ApprovalSweep time.Duration
 }
+
+// Defaults of the approval options.
+const (
+	DefaultApprovalWait     = 50 * time.Second
+	DefaultApprovalProgress = 5 * time.Second
+	DefaultApprovalSweep    = 5 * time.Second
+)
 
 // Gateway is the MCP policy gateway. It is an http.Handler for the /mcp
 // endpoint and can also serve one session over stdio.
@@ -184,6 +204,15 @@ func New(opts *Options) (*Gateway, error) {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	if o.ApprovalWait <= 0 {
+		o.ApprovalWait = DefaultApprovalWait
+	}
+	if o.ApprovalProgress <= 0 {
+		o.ApprovalProgress = DefaultApprovalProgress
+	}
+	if o.ApprovalSweep <= 0 {
+		o.ApprovalSweep = DefaultApprovalSweep
+	}
 	// A copy, so that filling in defaults leaves the caller's slice alone.
 	o.Servers = slices.Clone(o.Servers)
 	seen := map[string]string{}
@@ -248,6 +277,10 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	g.wg.Add(1)
 	go g.sweep()
+	if o.Approvals != nil {
+		g.wg.Add(1)
+		go g.expireApprovals()
+	}
 	return g, nil
 }
 

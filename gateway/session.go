@@ -43,6 +43,8 @@ type session struct {
 	srvReqsRev    map[srvReq]any     // upstream request → gateway id
 	srvTokens     map[any]int        // progress token of an upstream request → upstream
 	nextSrvReq    int64
+	waiting       map[any]context.CancelFunc // tools/call requests being decided, by client id
+	progressShift map[any]float64            // progress token → progress the gateway sent before forwarding
 
 	out       chan []byte  // server→client messages for the standalone stream
 	outBytes  atomic.Int64 // bytes waiting in out
@@ -141,21 +143,23 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 	}
 	sid := newSessionID()
 	s := &session{
-		id:         sid,
-		label:      sessionLabel(sid),
-		client:     client,
-		flood:      newFloodLog(g.log.With("session", sessionLabel(sid)), g.opts.LogFloodInterval),
-		g:          g,
-		ident:      toolgate.Anonymous(),
-		protocol:   version,
-		tools:      map[string]*toolEntry{},
-		resources:  map[string]int{},
-		inflight:   map[any]*inflight{},
-		srvReqs:    map[any]srvReqInfo{},
-		srvReqsRev: map[srvReq]any{},
-		srvTokens:  map[any]int{},
-		out:        make(chan []byte, g.opts.SessionQueue),
-		done:       make(chan struct{}),
+		id:            sid,
+		label:         sessionLabel(sid),
+		client:        client,
+		flood:         newFloodLog(g.log.With("session", sessionLabel(sid)), g.opts.LogFloodInterval),
+		g:             g,
+		ident:         toolgate.Anonymous(),
+		protocol:      version,
+		tools:         map[string]*toolEntry{},
+		resources:     map[string]int{},
+		inflight:      map[any]*inflight{},
+		srvReqs:       map[any]srvReqInfo{},
+		srvReqsRev:    map[srvReq]any{},
+		srvTokens:     map[any]int{},
+		waiting:       map[any]context.CancelFunc{},
+		progressShift: map[any]float64{},
+		out:           make(chan []byte, g.opts.SessionQueue),
+		done:          make(chan struct{}),
 	}
 	if who != nil {
 		// The session belongs to the grant that opened it.
@@ -509,7 +513,13 @@ func (s *session) fromClientNotification(ctx context.Context, n *jsonrpc.Request
 		}
 		s.mu.Lock()
 		fl := s.inflight[idKey(id)]
+		stopWaiting := s.waiting[idKey(id)]
 		s.mu.Unlock()
+		if stopWaiting != nil {
+			// A call still being decided (waiting for a human): it
+			// stops waiting; its approval stays pending.
+			stopWaiting()
+		}
 		if fl == nil {
 			return
 		}
@@ -658,6 +668,10 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 			return
 		}
 		raw = encodeRequest(jsonrpc.ID{}, req.Method, params)
+	case req.Method == "notifications/progress":
+		if shifted, ok := s.shiftProgress(req.Params); ok {
+			raw = encodeRequest(jsonrpc.ID{}, req.Method, shifted)
+		}
 	case req.Method == "notifications/tools/list_changed":
 		s.mu.Lock()
 		s.toolsComplete = false
@@ -667,6 +681,33 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 		return
 	}
 	s.push(raw)
+}
+
+// shiftProgress adds to the progress (and total) of an upstream's
+// notifications/progress the progress the gateway reported on the same
+// token while the call waited for approval, so that the client sees the
+// values increase. ok is false when there is nothing to shift.
+func (s *session) shiftProgress(params json.RawMessage) (json.RawMessage, bool) {
+	var p map[string]any
+	if json.Unmarshal(params, &p) != nil || p["progressToken"] == nil {
+		return nil, false
+	}
+	s.mu.Lock()
+	n, ok := s.progressShift[tokenKey(p["progressToken"])]
+	s.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	for _, k := range []string{"progress", "total"} {
+		if v, isNum := p[k].(float64); isNum {
+			p[k] = v + n
+		}
+	}
+	out, err := json.Marshal(p)
+	if err != nil {
+		return nil, false
+	}
+	return out, true
 }
 
 // push delivers a message that belongs to no open request stream: to the

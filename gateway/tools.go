@@ -299,8 +299,38 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		Session:    s.label,
 	}
 	eng := s.g.policyFor(s.ident) // one policy decides the call and bounds its wait
-	v := s.g.pipeline.Check(ctx, eng, call, s.g.enforceTool(tool))
+	// While the call may wait for a human, the client's progress token
+	// gets progress from the gateway, and a notifications/cancelled for
+	// the request ends the wait.
+	checkCtx, stopWaiting := context.WithCancel(ctx)
+	h := &hold{token: progressToken(req.Params), send: func(raw []byte) {
+		if emit == nil || !emit(raw) {
+			s.push(raw)
+		}
+	}}
+	key := idKey(req.ID)
+	s.mu.Lock()
+	s.waiting[key] = stopWaiting
+	s.mu.Unlock()
+	v := s.g.pipeline.Check(withHold(checkCtx, h), eng, call, s.g.enforceTool(tool))
+	s.mu.Lock()
+	delete(s.waiting, key)
+	s.mu.Unlock()
+	stopWaiting()
 	d := v.Decision
+	if n := h.sent.Load(); n > 0 && h.token != nil {
+		// The upstream's own progress on the token comes after the
+		// gateway's: shift it so that the values keep increasing.
+		tk := tokenKey(h.token)
+		s.mu.Lock()
+		s.progressShift[tk] = float64(n)
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			delete(s.progressShift, tk)
+			s.mu.Unlock()
+		}()
+	}
 	if !d.Allowed() {
 		s.g.log.Info("tools/call denied", "session", s.logID(), "tool", p.Name, "rule", d.Rule, "kind", d.Kind, "reason", d.Reason)
 		return encodeResponse(req.ID, deniedResult(d), nil)
@@ -346,16 +376,24 @@ type decisionMeta struct {
 	Reason       string          `json:"reason,omitempty"`
 	RetryAfterMS int64           `json:"retry_after_ms,omitempty"`
 	ApprovalID   string          `json:"approval_id,omitempty"`
+	// ApprovalPending: the approval still waits for a human; the same
+	// call made again once it is approved goes through.
+	ApprovalPending bool `json:"approval_pending,omitempty"`
 }
 
 // deniedResult is the CallToolResult an agent gets for a refused call.
 func deniedResult(d toolgate.Decision) json.RawMessage {
+	tag := "[POLICY DENIED] "
+	if d.ApprovalPending {
+		tag = "[APPROVAL PENDING] "
+	}
 	res := map[string]any{
-		"content": []map[string]string{{"type": "text", "text": "[POLICY DENIED] " + d.Reason}},
+		"content": []map[string]string{{"type": "text", "text": tag + d.Reason}},
 		"isError": true,
 		"_meta": map[string]any{"toolgate/decision": decisionMeta{
 			Action: d.Action, Rule: d.Rule, Kind: d.Kind, Reason: d.Reason,
 			RetryAfterMS: d.RetryAfter.Milliseconds(), ApprovalID: d.ApprovalID,
+			ApprovalPending: d.ApprovalPending,
 		}},
 	}
 	b, _ := json.Marshal(res)

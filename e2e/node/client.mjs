@@ -12,7 +12,9 @@
 //    {"op":"callTool","name":"echo","arguments":{"message":"hi"}},
 //    {"op":"callTool","name":"slow","arguments":{"ms":300},"progress":true,"timeoutMs":5000}]
 // ops: listTools, callTool{name,arguments}, listResources, readResource{uri},
-//      listPrompts, getPrompt{name,arguments}, ping, request{method,params}.
+//      listPrompts, getPrompt{name,arguments}, ping, request{method,params},
+//      httpGet{url} (a plain GET, e.g. for the test to act between two steps:
+//      result {"status","body"}).
 // Any step may set "timeoutMs" and "progress" (collect progress notifications).
 //
 // Output: one JSON line for the connection ({"protocolVersion","serverInfo",
@@ -80,6 +82,10 @@ async function runStep(client, step) {
     getPrompt: () => client.getPrompt({ name: step.name, arguments: step.arguments ?? {} }, options),
     ping: () => client.ping(options),
     request: () => client.request({ method: step.method, params: step.params }, ResultSchema, options),
+    httpGet: async () => {
+      const r = await fetch(step.url, { signal: AbortSignal.timeout(step.timeoutMs ?? 30000) });
+      return { status: r.status, body: await r.text() };
+    },
   };
   const line = { op: step.op };
   try {

@@ -16,6 +16,7 @@ import (
 	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/approval"
+	"github.com/toolgate/toolgate/approval/webhook"
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/grant"
@@ -33,6 +34,7 @@ type gatewayRuntime struct {
 	byName   map[string]*gateway.PolicyFile
 	inline   []string         // the names of the policies written in the configuration
 	store    *approval.SQLite // pending approvals
+	hook     *webhook.Sender  // approvals.webhook, or nil
 	grants   *grant.SQLite    // with auth: grants
 	verifier *grant.Verifier  // checks grant tokens, with auth: grants
 }
@@ -49,6 +51,12 @@ const (
 // close stops the gateway and closes its stores.
 func (rt *gatewayRuntime) close() {
 	rt.gw.Close()
+	if rt.hook != nil {
+		// The last decisions still get a few seconds to reach the webhook.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		rt.hook.Close(ctx)
+		cancel()
+	}
 	rt.store.Close()
 	if rt.grants != nil {
 		rt.grants.Close()
@@ -175,19 +183,39 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		opts.Authenticator = gateway.AuthenticatorFunc(jwtauth.Dispatch(byGrant, jv.Verify))
 		opts.ProtectedResource = &gateway.ProtectedResource{Resource: cfg.JWT.Resource, AuthorizationServers: []string{cfg.JWT.Issuer}}
 	}
-	opts.Approvals = approval.NewManager(approvals, nil)
+	mopts := &approval.ManagerOptions{ValidFor: time.Duration(cfg.Approvals.ValidFor)}
+	var hook *webhook.Sender
+	if w := cfg.Approvals.Webhook; w != nil {
+		if hook, err = webhook.Start(webhook.Options{
+			URL: w.URL, Secret: []byte(w.Secret), Timeout: time.Duration(w.Timeout),
+			Retries: w.Retries, Queue: w.Queue, Logger: a.log,
+		}); err != nil {
+			approvals.Close()
+			if grants != nil {
+				grants.Close()
+			}
+			return nil, toolgate.Errorf(toolgate.Invalid, "%s: approvals.webhook: %v", cfg.File, err)
+		}
+		mopts.OnEvent = hook.Notify
+	}
+	opts.Approvals = approval.NewManager(approvals, mopts)
+	opts.ApprovalWait = time.Duration(cfg.Approvals.Wait)
+	opts.ApprovalProgress = time.Duration(cfg.Approvals.ProgressEvery)
 	opts.Pins = pins
 	opts.Logger = a.log
 	opts.Version = shortVersion()
 	gw, err := gateway.New(&opts)
 	if err != nil {
+		if hook != nil {
+			hook.Close(context.Background())
+		}
 		approvals.Close()
 		if grants != nil {
 			grants.Close()
 		}
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
 	}
-	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, grants: grants, verifier: verifier}
+	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
 	if cfg.Auth != "none" {
 		// Every named policy is loaded: each grant (and auth.jwt) names

@@ -108,3 +108,59 @@ func TestServeGrantsTypeScriptClient(t *testing.T) {
 		})
 	}
 }
+
+// The MCP Inspector's CLI mode, given the grant's token with --header, lists
+// and calls tools through `toolgate serve` with auth: grants; without the
+// header, or with a wrong token, it fails.
+func TestServeGrantsInspectorCLI(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	url, token := serveGrants(t)
+	bearer := []string{"--header", "Authorization: Bearer " + token}
+	inspector := func(t *testing.T, args ...string) (string, error) {
+		t.Helper()
+		return testpeer.InspectorCLI(t, ctx, append([]string{url, "--transport", "http"}, args...)...)
+	}
+
+	out, err := inspector(t, append(bearer, "--method", "tools/list")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Tools []struct{ Name string } `json:"tools"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list.Tools) != 1 || list.Tools[0].Name != "echo" {
+		t.Errorf("tools/list: want just echo, got %s (%v)", out, err)
+	}
+
+	out, err = inspector(t, append(bearer, "--method", "tools/call", "--tool-name", "echo", "--tool-arg", "message=from the inspector")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Content []struct{ Type, Text string } `json:"content"`
+		IsError bool                          `json:"isError"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.IsError || len(res.Content) != 1 || res.Content[0].Text != "from the inspector" {
+		t.Errorf("tools/call echo: %s (%v)", out, err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"without the header", nil},
+		{"with a wrong token", []string{"--header", "Authorization: Bearer " + wrongToken}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := inspector(t, append(tc.args, "--method", "tools/list")...)
+			if err == nil {
+				t.Fatalf("tools/list succeeded: %s", out)
+			}
+			// The CLI prints the body of the 401, not its status.
+			if !strings.Contains(err.Error(), "unauthorized: a valid grant token is required") {
+				t.Errorf("want the failure to carry the gateway's refusal: %v", err)
+			}
+		})
+	}
+}

@@ -188,31 +188,18 @@ policies:
 	serve := exec.Command(bin, "serve", "--config", cfg, "--log-level", "debug", "--log-format", "json")
 	serve.Env = env
 	serve.Stdout, serve.Stderr = &serveOut, logFile
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- serve.Wait() }()
+	proc := startProcess(t, serve)
 	stopped := false
 	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		_ = serve.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("serve exited: %v", err)
+		if !stopped {
+			stopped = true
+			if err := proc.stop(); err != nil {
+				t.Errorf("serve: %v", err)
 			}
-		case <-time.After(20 * time.Second):
-			_ = serve.Process.Kill()
-			t.Errorf("serve did not stop within 20s of SIGTERM")
-			<-exited
 		}
 	}
 	t.Cleanup(stop)
-	waitHealthy(t, addr, exited)
+	waitHealthy(t, addr, proc, func() string { return readFile(t, logPath) })
 
 	var bodies testpeer.SyncBuffer
 	connect := func(path, tok string) (*mcp.ClientSession, error) {
@@ -374,9 +361,47 @@ policies:
 	}
 }
 
+// process is a started command whose end several parties may wait for.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the command has exited; err is then set
+	err  error
+}
+
+func startProcess(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	return p
+}
+
+// stop sends SIGTERM and waits for the exit, killing the process when it
+// has not exited within 20s. It returns the exit's error, or one saying the
+// process had to be killed.
+func (p *process) stop() error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("did not stop within 20s of SIGTERM (killed)")
+	}
+}
+
 // waitHealthy waits until the gateway at addr answers /healthz, or fails the
-// test when it exits first or has not answered within 30s.
-func waitHealthy(t *testing.T, addr string, exited <-chan error) {
+// test, with what output returns, when the process exits first or has not
+// answered within 30s.
+func waitHealthy(t *testing.T, addr string, p *process, output func() string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -388,12 +413,12 @@ func waitHealthy(t *testing.T, addr string, exited <-chan error) {
 			}
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("serve exited before it served: %v", err)
+		case <-p.done:
+			t.Fatalf("serve exited before it served: %v\n%s", p.err, output())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve did not answer /healthz within 30s")
+			t.Fatalf("serve did not answer /healthz within 30s\n%s", output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

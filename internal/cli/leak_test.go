@@ -352,6 +352,9 @@ policies:
 			}
 		}
 	}
+	if strings.Contains(readFile(t, envFile), "tg_") {
+		t.Errorf("the stdio upstream's environment holds a grant token")
+	}
 	for _, seen := range [][]string{apiSeen.all(), brokenSeen.all()} {
 		for _, h := range seen {
 			if strings.Contains(h, token) || strings.Contains(h, "tg_") {

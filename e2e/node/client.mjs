@@ -7,6 +7,11 @@
 //   node e2e/node/client.mjs [--header 'Name: value']... --url http://127.0.0.1:PORT/mcp [script.json]
 //   node e2e/node/client.mjs [--header ...]... [script.json] --stdio CMD ARGS...
 //
+// With --url, a non-empty TOOLGATE_E2E_TOKEN in the environment is sent as
+// "Authorization: Bearer <token>" on every request (unless a --header sets
+// Authorization): a token there does not show in the process list, as one in
+// a --header argument would.
+//
 // The script (a file, or stdin when absent or "-") is a JSON list of steps:
 //   [{"op":"listTools"},
 //    {"op":"callTool","name":"echo","arguments":{"message":"hi"}},
@@ -43,6 +48,9 @@ function parseArgs(argv) {
       break;
     } else opts.script = a;
   }
+  const token = process.env.TOOLGATE_E2E_TOKEN;
+  const named = Object.keys(opts.headers).some((k) => k.toLowerCase() === "authorization");
+  if (token && !named) opts.headers.Authorization = `Bearer ${token}`;
   if (!opts.url === !opts.stdio || (opts.stdio && opts.stdio.length === 0)) {
     console.error("usage: client.mjs [--header 'K: V']... (--url URL [script.json] | [script.json] --stdio CMD ARGS...)");
     process.exit(2);

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -36,6 +37,28 @@ func NodeClient(t testing.TB, ctx context.Context, url string, steps any) []json
 // connection failed; lines then holds the {"error":...} line.
 func NodeClientArgs(t testing.TB, ctx context.Context, args []string, steps any) ([]json.RawMessage, error) {
 	t.Helper()
+	return nodeClient(t, ctx, args, nil, steps)
+}
+
+// TokenEnv is the environment variable client.mjs sends as
+// "Authorization: Bearer <value>" when it is set and not empty.
+const TokenEnv = "TOOLGATE_E2E_TOKEN"
+
+// NodeClientToken runs client.mjs against the streamable-HTTP endpoint url
+// with token as its bearer token, passed in [TokenEnv] rather than on the
+// command line, where any local user could read it from the process list.
+// An empty token sends no Authorization header. Outputs and errors are
+// those of [NodeClientArgs].
+func NodeClientToken(t testing.TB, ctx context.Context, url, token string, steps any) ([]json.RawMessage, error) {
+	t.Helper()
+	return nodeClient(t, ctx, []string{"--url", url}, []string{TokenEnv + "=" + token}, steps)
+}
+
+// nodeClient runs client.mjs with args, the steps on its stdin, and env
+// added to the test's environment (TokenEnv always reset, so that a value
+// set around the test does not leak in).
+func nodeClient(t testing.TB, ctx context.Context, args, env []string, steps any) ([]json.RawMessage, error) {
+	t.Helper()
 	node := Node(t)
 	var script []byte
 	switch s := steps.(type) {
@@ -53,6 +76,7 @@ func NodeClientArgs(t testing.TB, ctx context.Context, args []string, steps any)
 	}
 	client := filepath.Join(RepoRoot(t), "e2e", "node", "client.mjs")
 	cmd := exec.CommandContext(ctx, node, append([]string{client}, args...)...)
+	cmd.Env = append(append(os.Environ(), TokenEnv+"="), env...)
 	cmd.Stdin = bytes.NewReader(script)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

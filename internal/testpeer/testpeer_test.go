@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -295,5 +296,40 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// NodeClientToken sends the token as a bearer header on every request, and
+// no Authorization header at all when the token is empty, even when one is
+// set in the test's own environment.
+func TestNodeClientToken(t *testing.T) {
+	ctx := testContext(t)
+	t.Setenv(TokenEnv, "tg_from_the_environment")
+	for _, tc := range []struct {
+		token string
+		want  []string
+	}{
+		{"tg_abc", []string{"Bearer tg_abc"}},
+		{"", []string{""}},
+	} {
+		t.Run(tc.token, func(t *testing.T) {
+			var mu sync.Mutex
+			seen := map[string]bool{}
+			h := GoEchoServer().HTTPHandler()
+			url := serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen[r.Header.Get("Authorization")] = true
+				mu.Unlock()
+				h.ServeHTTP(w, r)
+			}))
+			if _, err := NodeClientToken(t, ctx, url, tc.token, `[{"op":"ping"}]`); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got := slices.Sorted(maps.Keys(seen)); !slices.Equal(got, tc.want) {
+				t.Errorf("Authorization headers %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

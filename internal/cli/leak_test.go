@@ -175,7 +175,7 @@ policies:
 	token := created[2]
 	written.Reset() // grant create prints the token, as it must; nothing else may
 	adminOut := tg("admin", "token", "create", "--config", cfg, "--subject", "ops", "--role", "viewer")
-	adminTok := strings.TrimSpace(adminOut[strings.Index(adminOut, "tga_"):])
+	adminTok := strings.Fields(adminOut[strings.Index(adminOut, "tga_"):])[0]
 	written.Reset()
 
 	logPath := filepath.Join(t.TempDir(), "toolgate.log")

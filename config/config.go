@@ -22,7 +22,7 @@ import (
 const (
 	DefaultListen          = "127.0.0.1:8080"
 	DefaultAdminListen     = "127.0.0.1:8081"
-	DefaultAuth            = "none"
+	DefaultAuth            = "grants"
 	DefaultStore           = "sqlite://toolgate.db"
 	DefaultLimits          = "memory"
 	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB

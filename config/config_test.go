@@ -28,7 +28,7 @@ func TestParseDefaults(t *testing.T) {
 		}
 	}
 	d := Default()
-	if d.Listen != "127.0.0.1:8080" || d.AdminListen != "127.0.0.1:8081" || d.Auth != "none" || d.Store != "sqlite://toolgate.db" || d.Limits != "memory" ||
+	if d.Listen != "127.0.0.1:8080" || d.AdminListen != "127.0.0.1:8081" || d.Auth != "grants" || d.Store != "sqlite://toolgate.db" || d.Limits != "memory" ||
 		d.MaxBodyBytes != 4<<20 || d.MaxDepth != 64 || d.ListDefaultDenied || time.Duration(d.UpstreamTimeout) != 30*time.Second ||
 		time.Duration(d.ReadHeaderTimeout) != 10*time.Second || time.Duration(d.ReadTimeout) != time.Minute ||
 		time.Duration(d.IdleTimeout) != 2*time.Minute || d.MaxHeaderBytes != 64<<10 ||
@@ -377,8 +377,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`1:9: listen: port "99999" must be a number from 0 to 65535`}},
 		{"listen not a string", "listen: [a]\n",
 			[]string{`1:9: listen: must be a string, not a list`}},
-		{"auth none on all interfaces", "listen: 0.0.0.0:8080\n",
-			[]string{`1:9: listen: "0.0.0.0:8080" is not a loopback address, which auth: none requires`}},
+		{"auth none on all interfaces", "auth: none\nlisten: 0.0.0.0:8080\n",
+			[]string{`2:9: listen: "0.0.0.0:8080" is not a loopback address, which auth: none requires`}},
 		{"auth none on empty host", "auth: none\nlisten: \":8080\"\n",
 			[]string{`2:9: listen: ":8080" is not a loopback address`}},
 		{"auth unknown", "auth: oauth\n",

@@ -34,7 +34,7 @@ policies:
 	// docs: prefix "docs_"
 	// Bearer secret
 	// /etc/toolgate/policy.json
-	// 127.0.0.1:8080 none 30s
+	// 127.0.0.1:8080 grants 30s
 }
 
 func ExampleErrorList() {

@@ -48,7 +48,7 @@ func TestApprovalsCommand(t *testing.T) {
 	addr, adminAddr := freeAddr(t), freeAddr(t)
 	bin := testpeer.BuildEchoServer(t)
 	dir := writeFiles(t, map[string]string{
-		"toolgate.yaml": fmt.Sprintf("listen: %s\nadmin_listen: %s\nservers:\n  echo:\n    command: [%q]\npolicies:\n  default: policy.json\n", addr, adminAddr, bin),
+		"toolgate.yaml": fmt.Sprintf("listen: %s\nadmin_listen: %s\nauth: none\nservers:\n  echo:\n    command: [%q]\npolicies:\n  default: policy.json\n", addr, adminAddr, bin),
 		"policy.json":   `{"version":"1","default":"deny","tools":{"DeleteUser":{"action":"approve"}}}`,
 	})
 	cfg := filepath.Join(dir, "toolgate.yaml")

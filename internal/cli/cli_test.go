@@ -51,10 +51,11 @@ policies:
 
 func TestCheckWarnsWithoutDefaultPolicy(t *testing.T) {
 	for doc, warn := range map[string]bool{
-		"servers: {a: {command: [x]}}\n": true,
-		"policies: {a: {version: \"1\", default: allow}, b: {version: \"1\", default: deny}}\n": true,
-		"policies: {only: {version: \"1\", default: allow}}\n":                                  false,
-		"auth: grants\n": false,
+		"auth: none\nservers: {a: {command: [x]}}\n":                                                        true,
+		"auth: none\npolicies: {a: {version: \"1\", default: allow}, b: {version: \"1\", default: deny}}\n": true,
+		"auth: none\npolicies: {only: {version: \"1\", default: allow}}\n":                                  false,
+		"auth: grants\n":                 false,
+		"servers: {a: {command: [x]}}\n": false, // auth: grants, the default
 	} {
 		dir := writeFiles(t, map[string]string{"toolgate.yaml": doc})
 		code, out, errOut := run(t, "check", "--config", filepath.Join(dir, "toolgate.yaml"))

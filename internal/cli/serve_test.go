@@ -32,7 +32,7 @@ func echoConfig(t *testing.T, listen string) string {
 	t.Helper()
 	bin := testpeer.BuildEchoServer(t)
 	dir := writeFiles(t, map[string]string{
-		"toolgate.yaml": fmt.Sprintf("listen: %s\nadmin_listen: off\nservers:\n  echo:\n    command: [%q]\npolicies:\n  default: policy.json\n", listen, bin),
+		"toolgate.yaml": fmt.Sprintf("listen: %s\nadmin_listen: off\nauth: none\nservers:\n  echo:\n    command: [%q]\npolicies:\n  default: policy.json\n", listen, bin),
 		"policy.json":   `{"version":"1","default":"deny","tools":{"echo":{},"DeleteUser":{"action":"deny","on_deny":"no"}}}`,
 	})
 	return filepath.Join(dir, "toolgate.yaml")
@@ -155,7 +155,7 @@ func TestStdio(t *testing.T) {
 
 func TestServeRefusesUnsafeSettings(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
-		{"no auth off loopback", "listen: 0.0.0.0:0\n", "loopback"},
+		{"no auth off loopback", "auth: none\nlisten: 0.0.0.0:0\n", "loopback"},
 		{"redis not built yet", "limits: redis://127.0.0.1:6379\n", "in-memory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,6 +240,7 @@ func TestServeHTTPLimits(t *testing.T) {
 	bin := testpeer.BuildEchoServer(t)
 	dir := writeFiles(t, map[string]string{
 		"toolgate.yaml": fmt.Sprintf(`listen: %s
+auth: none
 servers:
   echo:
     command: [%q]
@@ -258,12 +259,14 @@ max_header_bytes: 4KiB
 	// closes it, returning what it read and how long that took.
 	closedWithin := func(t *testing.T, req string) (string, time.Duration) {
 		t.Helper()
+		// The server's timers start when it accepts, which can be before
+		// Dial returns: measure from before the dial.
+		start := time.Now()
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		start := time.Now()
 		if _, err := io.WriteString(conn, req); err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +342,7 @@ func TestStdioUpstreamInheritEnv(t *testing.T) {
 		t.Run(fmt.Sprintf("inherit_env=%v", tt.inherit), func(t *testing.T) {
 			dir := t.TempDir()
 			envFile := filepath.Join(dir, "env")
-			cfg := fmt.Sprintf("servers:\n  echo:\n    command: [/bin/sh, -c, 'env > \"$0\" && exec \"$1\"', %q, %q]\n    inherit_env: %v\n    timeout: 5s\n",
+			cfg := fmt.Sprintf("auth: none\nservers:\n  echo:\n    command: [/bin/sh, -c, 'env > \"$0\" && exec \"$1\"', %q, %q]\n    inherit_env: %v\n    timeout: 5s\n",
 				envFile, bin, tt.inherit)
 			if err := os.WriteFile(filepath.Join(dir, "toolgate.yaml"), []byte(cfg), 0o600); err != nil {
 				t.Fatal(err)

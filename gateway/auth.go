@@ -88,7 +88,14 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request) *http.Req
 			writeJSONError(w, http.StatusServiceUnavailable, encodeErrorNullID(codeUnavailable, "authentication is unavailable; retry later"))
 			return nil
 		}
-		g.authFails.failed(addr, time.Now())
+		// Logged without the token or which check refused it (the
+		// verifier says that at debug level): enough to see, and to ban,
+		// an address that guesses.
+		if n := g.authFails.failed(addr, time.Now()); n == authFailures {
+			g.log.Warn("too many failed authentication attempts: the address is refused for the rest of the minute", "addr", addr, "path", r.URL.Path)
+		} else if n < authFailures {
+			g.log.Info("authentication refused", "addr", addr, "path", r.URL.Path, "token_given", ok)
+		}
 		g.endSessionOfToken(r.Header.Get("Mcp-Session-Id"), hash)
 		g.unauthorized(w, r)
 		return nil
@@ -131,7 +138,9 @@ func (f *failures) allowed(addr string, now time.Time) bool {
 	return w == nil || now.Sub(w.start) >= time.Minute || w.n < authFailures
 }
 
-func (f *failures) failed(addr string, now time.Time) {
+// failed records a refused token from addr and returns how many were
+// refused in its current minute.
+func (f *failures) failed(addr string, now time.Time) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.m == nil || len(f.m) > 100000 {
@@ -143,6 +152,7 @@ func (f *failures) failed(addr string, now time.Time) {
 		f.m[addr] = w
 	}
 	w.n++
+	return w.n
 }
 
 // endSessionOfToken ends the session sid when it was opened with the

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -60,12 +61,13 @@ type authEnv struct {
 	spy        *headerSpy
 	tokA, tokB string
 	a, b       *toolgate.Grant
+	logs       *testpeer.SyncBuffer // the gateway's log, Info and up
 }
 
 func newAuthEnv(t *testing.T, servers ...string) *authEnv {
 	t.Helper()
 	ctx := testContext(t)
-	env := &authEnv{store: grant.NewMemory(), echo: testpeer.GoEchoServer()}
+	env := &authEnv{store: grant.NewMemory(), echo: testpeer.GoEchoServer(), logs: new(testpeer.SyncBuffer)}
 	env.spy = &headerSpy{next: env.echo.HTTPHandler()}
 	other := testpeer.GoEchoServer()
 	var err error
@@ -81,7 +83,7 @@ func newAuthEnv(t *testing.T, servers ...string) *authEnv {
 			{Name: "echo", Prefix: "echo_", URL: serveHandler(t, env.spy)},
 			{Name: "other", Prefix: "other_", URL: other.StartHTTP(t)},
 		},
-		Logger:        quietLogger(),
+		Logger:        slog.New(slog.NewTextHandler(env.logs, nil)),
 		Authenticator: gateway.AuthenticatorFunc(verifier.Verify),
 	})
 	if err != nil {
@@ -244,6 +246,15 @@ func TestAuthFailuresLimited(t *testing.T) {
 	}
 	if last != http.StatusTooManyRequests {
 		t.Fatalf("after 25 refused tokens: %d, want 429", last)
+	}
+	// Each refusal is logged, the address's last one as a warning, and
+	// never the token.
+	logs := env.logs.String()
+	if n := strings.Count(logs, "authentication refused"); n != 19 {
+		t.Errorf("%d refusals logged, want 19:\n%s", n, logs)
+	}
+	if strings.Count(logs, "level=WARN msg=\"too many failed authentication attempts") != 1 || strings.Contains(logs, "tg_wrong") {
+		t.Errorf("log:\n%s", logs)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,6 +121,9 @@ type Verifier struct {
 	log   *slog.Logger
 
 	fetchMu sync.Mutex // held by the one fetch in progress
+
+	cmu   sync.RWMutex // guards cache
+	cache map[[32]byte]verified
 
 	mu        sync.Mutex // guards the fields below
 	keys      []jose.JSONWebKey
@@ -265,7 +269,53 @@ func (v *Verifier) Load(ctx context.Context) error {
 // It returns ErrInvalidToken for every token it refuses, and an error
 // with the code toolgate.Unavailable when no usable key set could be
 // fetched (fail closed).
+//
+// A token it accepted is accepted again, without checking its signature,
+// until it expires or for CacheFor, whichever comes first: a signature
+// check costs tens of microseconds per request. Refusals are not cached.
 func (v *Verifier) Verify(ctx context.Context, token string) (*toolgate.Grant, error) {
+	if token == "" || len(token) > MaxTokenBytes {
+		return v.verify(ctx, token)
+	}
+	h := sha256.Sum256([]byte(token))
+	now := v.now()
+	v.cmu.RLock()
+	c, ok := v.cache[h]
+	v.cmu.RUnlock()
+	if ok && now.Before(c.until) {
+		return c.grant.Clone(), nil
+	}
+	g, err := v.verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	until := now.Add(CacheFor)
+	if g.ExpiresAt.Before(until) {
+		until = g.ExpiresAt
+	}
+	v.cmu.Lock()
+	if v.cache == nil || len(v.cache) >= cacheSize {
+		v.cache = make(map[[32]byte]verified) // full: start afresh
+	}
+	v.cache[h] = verified{grant: g.Clone(), until: until}
+	v.cmu.Unlock()
+	return g, nil
+}
+
+// CacheFor is how long a verified JWT is accepted again without checking
+// its signature (never past its expiry).
+const CacheFor = time.Minute
+
+// cacheSize bounds the verified tokens remembered.
+const cacheSize = 10000
+
+// verified is a token accepted by verify, and until when to trust that.
+type verified struct {
+	grant *toolgate.Grant
+	until time.Time
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (*toolgate.Grant, error) {
 	if token == "" {
 		return nil, v.refuse(ctx, "missing")
 	}

@@ -21,7 +21,7 @@ func newGrantCreateCmd(a *app) *cobra.Command {
 		expires                 time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "create --subject S --policy P [--label k=v]... [--server NAME]... [--expires 720h]",
+		Use:   "create --subject S --policy P [--label k=v]... [--server NAME]... [--expires 720h] [-o table|json]",
 		Short: "Create a grant and print its token, once",
 		Long: `create stores a new grant and prints its id and its token. The token is
 printed only now: toolgate keeps only its hash. --policy must name one of the
@@ -29,7 +29,7 @@ configuration's policies (any name when it has none: calls are then denied
 until it does), and every --server one of its servers.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output, "text", "json"); err != nil {
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
 			for _, req := range []struct{ flag, value string }{{"subject", subject}, {"policy", policy}} {
@@ -81,7 +81,7 @@ until it does), and every --server one of its servers.`,
 	f.StringArrayVar(&labels, "label", nil, "a label key=value that conditions can read (repeatable)")
 	f.StringArrayVar(&servers, "server", nil, "a server the grant may reach (repeatable; all when none)")
 	f.DurationVar(&expires, "expires", 0, "how long the token works, e.g. 720h (never expires when absent)")
-	f.StringVarP(&output, "output", "o", "text", "output: text or json")
+	f.StringVarP(&output, "output", "o", "table", "output: table or json")
 	return cmd
 }
 

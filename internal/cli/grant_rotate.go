@@ -9,11 +9,11 @@ import (
 func newGrantRotateCmd(a *app) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "rotate ID [-o text|json]",
+		Use:   "rotate ID [-o table|json]",
 		Short: "Give a grant a new token and print it, once; the old token stops working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output, "text", "json"); err != nil {
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
 			return a.onGrant(cmd.Context(), args[0], func(store *grant.SQLite) error {
@@ -25,6 +25,6 @@ func newGrantRotateCmd(a *app) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
 	return cmd
 }

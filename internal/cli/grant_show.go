@@ -14,11 +14,11 @@ import (
 func newGrantShowCmd(a *app) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "show ID [-o text|json]",
+		Use:   "show ID [-o table|json]",
 		Short: "Show one grant (never its token)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output, "text", "json"); err != nil {
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
 			return a.onGrant(cmd.Context(), args[0], func(store *grant.SQLite) error {
@@ -33,7 +33,7 @@ func newGrantShowCmd(a *app) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
 	return cmd
 }
 

@@ -159,14 +159,7 @@ func (a *Grants) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := a.Store.Revoke(r.Context(), id, a.now().UTC())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	a.changed(id)
-	a.logChange(r, "grant revoked", g)
-	g.TokenHash = toolgate.TokenHash{}
-	WriteJSON(w, http.StatusOK, grant.ViewOf(g, a.now()))
+	a.answerChange(w, r, "grant revoked", g, err)
 }
 
 func (a *Grants) rotate(w http.ResponseWriter, r *http.Request) {
@@ -204,12 +197,19 @@ func (a *Grants) setPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := a.Store.SetPolicy(r.Context(), id, body.Policy)
+	a.answerChange(w, r, "grant policy changed", g, err)
+}
+
+// answerChange answers a change to a grant that the store made (g) or
+// refused (err): on success it tells Changed, logs msg and answers the
+// grant as it is now.
+func (a *Grants) answerChange(w http.ResponseWriter, r *http.Request, msg string, g *toolgate.Grant, err error) {
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	a.changed(id)
-	a.logChange(r, "grant policy changed", g)
+	a.changed(g.ID)
+	a.logChange(r, msg, g)
 	g.TokenHash = toolgate.TokenHash{}
 	WriteJSON(w, http.StatusOK, grant.ViewOf(g, a.now()))
 }

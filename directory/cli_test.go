@@ -35,7 +35,7 @@ func TestServeCommand(t *testing.T) {
 	}()
 	re := regexp.MustCompile(`Clerk API (http://[^/]+)/v1`)
 	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
 			base = m[1]
 		}

@@ -237,7 +237,7 @@ func TestStdioUpstreamThatStopsReading(t *testing.T) {
 	node := testpeer.Node(t)
 	script := testpeer.RepoRoot(t) + "/e2e/node/stuck-server.mjs"
 	gw, err := gateway.New(&gateway.Options{
-		Servers: []gateway.Server{{Name: "stuck", Command: []string{node, script}, Timeout: 500 * time.Millisecond}},
+		Servers: []gateway.Server{{Name: "stuck", Command: []string{node, script}, Timeout: 2 * time.Second}},
 		Policy:  mustLoad(t, `{"version":"1","default":"allow"}`), Logger: quietLogger(),
 	})
 	if err != nil {

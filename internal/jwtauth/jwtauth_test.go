@@ -325,6 +325,9 @@ func TestNoKid(t *testing.T) {
 		t.Fatalf("one key, no kid: %v", err)
 	}
 	is.SetKeys(a, b)
+	// Another token: the one above is accepted from the cache until it
+	// expires, as every verified token is.
+	tok = jwttest.SignWith(t, a.Priv, jose.ES256, "", is.Claims("y", aud))
 	if _, err := v.Verify(ctx, tok); !errors.Is(err, jwtauth.ErrInvalidToken) {
 		t.Fatalf("two keys, no kid: %v", err)
 	}

@@ -83,6 +83,13 @@ const (
 	// KindApproval: a human approved or refused the call, or nobody did in
 	// time.
 	KindApproval Kind = "approval"
+
+	// KindShadowDenied is not a check: a check in shadow mode (the policy
+	// document's or the rule's "mode": "shadow") would have refused the
+	// call, and the call was forwarded anyway. The decision's Action is
+	// Allow; Rule and Reason are the would-be refusal's, and ShadowKind
+	// names the check that would have refused.
+	KindShadowDenied Kind = "shadow_denied"
 )
 
 // Decision is the outcome of checking a Call against a policy.
@@ -100,6 +107,9 @@ type Decision struct {
 	RetryAfter time.Duration `json:"-"`
 	// ApprovalID names the human approval the call went through, if any.
 	ApprovalID string `json:"approval_id,omitempty"`
+	// ShadowKind is set on a decision of kind KindShadowDenied: the kind
+	// of the check that would have refused the call.
+	ShadowKind Kind `json:"shadow_kind,omitempty"`
 	// ApprovalPending is set on a refusal whose approval (ApprovalID)
 	// still waits for a human: the call stopped waiting, and calling again
 	// with the same arguments once it is approved goes through.

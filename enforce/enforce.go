@@ -19,6 +19,10 @@
 // anyway, and an approval is never spent on one: the quota is held while
 // the human decides.
 //
+// A check the policy puts in shadow mode ("mode": "shadow") records its
+// refusal instead of making it: the call is allowed with kind
+// toolgate.KindShadowDenied, carrying the would-be refusal (see Check).
+//
 // The caller forwards an allowed call and calls Verdict.Rollback when the
 // upstream never served it, giving the quota back.
 package enforce
@@ -163,6 +167,16 @@ func (v *Verdict) Rollback(ctx context.Context) error {
 
 // Check decides call against eng (nil: no policy) in the order of the
 // package documentation.
+//
+// Shadow mode: a check the policy puts in shadow mode records its refusal
+// instead of making it (policy.Engine.Evaluate). The first such refusal
+// is kept, the shadowed checks after it are skipped (enforcement would
+// never have reached them), and the enforced checks still run, since the
+// call is really forwarded. A call that passes every enforced check gets
+// a decision of kind shadow_denied carrying the would-be refusal. The
+// upstream's parameters and inputSchema are always enforced: they guard
+// the server's own contract, not a rule of the policy. Shadowed limits
+// count in budgets of their own; shadowed approval asks nobody.
 func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate.Call, tool *Tool) *Verdict {
 	v := &Verdict{call: call, limiter: p.Limiter}
 	if tool == nil {
@@ -170,11 +184,13 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 	}
 	// 1. The policy's rule: nil engine → (no policy), hide, action,
 	// require, deny_if, args, when.
-	d, limits := eng.Decide(call)
+	o := eng.Evaluate(call)
+	d := o.Decision
 	if d.Action != toolgate.Allow && d.Action != toolgate.Approve {
 		v.Decision = d
 		return v
 	}
+	shadow := o.Shadow
 	// 2. The upstream's parameters and inputSchema.
 	if tool.Params != nil {
 		if ptr, exact := tool.Params.caseVariant(call.Args, ""); ptr != "" {
@@ -191,24 +207,53 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 	}
 	// 3. The pin.
 	if tool.PinProblem != "" && eng.Pinned(call.Tool, call.Categories) {
-		v.Decision = deny(policy.RulePinned, toolgate.KindPin, tool.PinProblem)
-		return v
+		pd := deny(policy.RulePinned, toolgate.KindPin, tool.PinProblem)
+		if !o.ShadowPin {
+			v.Decision = pd
+			return v
+		}
+		if shadow == nil {
+			shadow = &pd
+		}
 	}
 	// 4. The rate limits: quota reserved now, held while a human decides.
-	if len(limits) > 0 {
-		ld, err := policy.Enforce(ctx, p.Limiter, call, limits)
+	// The enforced limits first, all or none; then the shadowed ones, all
+	// or none, unless a shadowed check already refused.
+	enforced, shadowed := splitLimits(o.Limits)
+	if len(enforced) > 0 {
+		ld, err := policy.Enforce(ctx, p.Limiter, call, enforced)
 		if err != nil {
 			p.logger().Error("rate limiter failed", "err", err)
-			v.Decision = deny(limits[0].Pointer, toolgate.KindLimit, "the rate limiter is unavailable, so the call is refused")
+			v.Decision = deny(enforced[0].Pointer, toolgate.KindLimit, "the rate limiter is unavailable, so the call is refused")
 			return v
 		}
 		if !ld.Allowed() {
 			v.Decision = ld
 			return v
 		}
-		v.reserved = limits
+		v.reserved = enforced
+	}
+	if len(shadowed) > 0 && shadow == nil {
+		ld, err := policy.Enforce(ctx, p.Limiter, call, shadowed)
+		switch {
+		case err != nil:
+			p.logger().Warn("rate limiter failed on a shadowed limit", "err", err)
+			ld.Reason = "the rate limiter is unavailable, so the call would be refused"
+			shadow = &ld
+		case !ld.Allowed():
+			shadow = &ld
+		default:
+			v.reserved = append(v.reserved, shadowed...)
+		}
 	}
 	// 5. Human approval.
+	if d.Action == toolgate.Approve && o.ShadowApproval {
+		if shadow == nil {
+			r := o.ShadowApprovalRefusal()
+			shadow = &r
+		}
+		d = toolgate.Decision{Action: toolgate.Allow, Rule: d.Rule, Kind: toolgate.KindRule}
+	}
 	if d.Action == toolgate.Approve {
 		if p.Approvals == nil {
 			d = toolgate.Decision{Action: toolgate.Deny, Rule: d.Rule, Kind: toolgate.KindApproval,
@@ -224,8 +269,40 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 			return v
 		}
 	}
+	if shadow != nil {
+		approvalID := d.ApprovalID
+		d = policy.Shadowed(*shadow)
+		d.ApprovalID = approvalID
+	}
 	v.Decision = d
 	return v
+}
+
+// splitLimits separates the enforced limits from the shadowed ones. When
+// none is shadowed it returns limits itself.
+func splitLimits(limits []policy.Limit) (enforced, shadowed []policy.Limit) {
+	n := 0
+	for i := range limits {
+		if limits[i].Shadow {
+			n++
+		}
+	}
+	if n == 0 {
+		return limits, nil
+	}
+	if n == len(limits) {
+		return nil, limits
+	}
+	enforced = make([]policy.Limit, 0, len(limits)-n)
+	shadowed = make([]policy.Limit, 0, n)
+	for _, l := range limits {
+		if l.Shadow {
+			shadowed = append(shadowed, l)
+		} else {
+			enforced = append(enforced, l)
+		}
+	}
+	return enforced, shadowed
 }
 
 func (p *Pipeline) logger() *slog.Logger {

@@ -335,7 +335,12 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		s.g.log.Info("tools/call denied", "session", s.logID(), "tool", p.Name, "rule", d.Rule, "kind", d.Kind, "reason", d.Reason)
 		return encodeResponse(req.ID, deniedResult(d), nil)
 	}
-	if s.g.log.Enabled(ctx, slog.LevelDebug) {
+	if d.Kind == toolgate.KindShadowDenied {
+		// A check in shadow mode would have refused the call: record the
+		// would-be denial and forward the call unchanged.
+		s.g.log.Info("tools/call shadow denied", "session", s.logID(), "tool", p.Name, "decision", d.Kind,
+			"rule", d.Rule, "shadow_kind", d.ShadowKind, "reason", d.Reason)
+	} else if s.g.log.Enabled(ctx, slog.LevelDebug) {
 		s.g.log.Debug("tools/call allowed", "session", s.logID(), "tool", p.Name, "rule", d.Rule)
 	}
 	if tool.name != p.Name {

@@ -47,7 +47,10 @@ type Engine struct {
 	defaultAllow bool
 	checkSchema  bool
 	pinned       bool
-	opts         Options
+	// shadow: "mode": "shadow" on the document; its refusals are
+	// recorded, not enforced (see Evaluate).
+	shadow bool
+	opts   Options
 
 	hideAll   bool
 	hideExact map[string]bool
@@ -77,6 +80,8 @@ type rule struct {
 	limits      []Limit // all_tools limits, then own: returned by Decide
 	checkSchema int8    // -1 inherit, 0 off, 1 on
 	pinned      int8    // -1 inherit, 0 off, 1 on
+	mode        int8    // -1 inherit, 0 enforce, 1 shadow
+	shadow      bool    // the resolved mode: the rule's, else the document's
 	approve     bool    // action approve: a human decides each call
 	// approvalTimeout is how long a call waits for the decision (0: the default).
 	approvalTimeout time.Duration
@@ -112,9 +117,16 @@ func (e *Engine) Name() string {
 
 // finish precomputes what Decide returns.
 func (e *Engine) finish() {
+	if e.shadow {
+		e.allTools = shadowLimits(e.allTools)
+	}
 	each := func(r *rule) {
 		if r == nil {
 			return
+		}
+		r.shadow = r.mode == 1 || (r.mode < 0 && e.shadow)
+		if r.shadow {
+			r.own = shadowLimits(r.own)
 		}
 		if len(e.allTools)+len(r.own) > 0 {
 			r.limits = make([]Limit, 0, len(e.allTools)+len(r.own))
@@ -191,66 +203,182 @@ func (r *rule) denied(reason, ptr string, kind toolgate.Kind) toolgate.Decision 
 	return toolgate.Decision{Action: toolgate.Deny, Rule: ptr, Kind: kind, Reason: reason}
 }
 
-// Decide checks a call against the policy. It does no I/O. For an allowed
-// call it also returns the limits that apply, all_tools limits first, then
-// the rule's own; the caller takes them (see Enforce) before forwarding the
-// call. The returned slice is shared and must not be modified.
+// Outcome is everything the policy document says about one call. The
+// enforcement pipeline (package enforce) completes it with the checks that
+// need more than the document: the input schema, the pin, the limiter and
+// the approver.
+type Outcome struct {
+	// Decision is what the policy enforces: Allow, Approve or Deny.
+	Decision toolgate.Decision
+	// Shadow is the first refusal a check in shadow mode would have made
+	// (Action Deny, with the refusing check's kind, rule and reason); nil
+	// when none did. The call goes on to the checks that are enforced.
+	Shadow *toolgate.Decision
+	// Limits are the limits an allowed or approved call takes from,
+	// all_tools limits first, then the rule's own; Limit.Shadow marks
+	// those in shadow mode. Once Shadow is set the shadowed limits are
+	// left out: enforcement would never have reached them. The slice is
+	// shared and must not be modified.
+	Limits []Limit
+	// ShadowApproval is set when Decision.Action is Approve but the rule is
+	// in shadow mode: nobody is asked; the would-be hold is recorded.
+	ShadowApproval bool
+	// ShadowPin is set when a pin refusal of the call is to be recorded
+	// rather than enforced: the rule that matches the tool, or else the
+	// document, is in shadow mode.
+	ShadowPin bool
+}
+
+// Evaluate checks a call against the policy document. It does no I/O.
 //
 // Order: no policy, hide, the matching rule (action deny, then require,
 // deny_if, args and when, in that order), then the default. A when that
 // is false denies with the rule's on_deny (else a reason naming it); one
 // that fails to evaluate (a missing key, a type mismatch, the cost limit)
 // denies with a reason naming the rule, never an argument's value.
-func (e *Engine) Decide(c *toolgate.Call) (toolgate.Decision, []Limit) {
+//
+// Shadow mode: hide and the default are the document's checks, so they
+// follow the document's mode; the rule's checks follow the rule's mode,
+// which is the document's unless the rule sets its own. A check in shadow
+// mode that would refuse is recorded in Outcome.Shadow (the first one
+// only) and the call goes on to the checks that are enforced.
+func (e *Engine) Evaluate(c *toolgate.Call) Outcome {
 	if e == nil {
-		return toolgate.Decision{Action: toolgate.Deny, Rule: RuleNoPolicy, Kind: KindNoPolicy,
-			Reason: "no policy is attached to this grant, so every call is denied"}, nil
+		return Outcome{Decision: toolgate.Decision{Action: toolgate.Deny, Rule: RuleNoPolicy, Kind: KindNoPolicy,
+			Reason: "no policy is attached to this grant, so every call is denied"}}
 	}
+	var o Outcome
 	if e.hidden(c.Tool, c.Categories) {
-		return toolgate.Decision{Action: toolgate.Deny, Rule: RuleHidden, Kind: KindHidden,
-			Reason: fmt.Sprintf("tool %q is not available", c.Tool)}, nil
+		d := toolgate.Decision{Action: toolgate.Deny, Rule: RuleHidden, Kind: KindHidden,
+			Reason: fmt.Sprintf("tool %q is not available", c.Tool)}
+		if !e.shadow {
+			return Outcome{Decision: d}
+		}
+		o.Shadow = &d
 	}
 	r := e.match(c.Tool, c.Categories)
 	if r == nil {
+		o.ShadowPin = e.shadow
 		if e.defaultAllow {
-			return toolgate.Decision{Action: toolgate.Allow, Rule: RuleDefaultAllow, Kind: KindDefault}, e.allTools
+			o.Decision = toolgate.Decision{Action: toolgate.Allow, Rule: RuleDefaultAllow, Kind: KindDefault}
+			o.Limits = e.allTools
+			return o.trim()
 		}
-		return toolgate.Decision{Action: toolgate.Deny, Rule: RuleDefaultDeny, Kind: KindDefault,
-			Reason: fmt.Sprintf("tool %q is not allowed by the policy (default deny)", c.Tool)}, nil
+		d := toolgate.Decision{Action: toolgate.Deny, Rule: RuleDefaultDeny, Kind: KindDefault,
+			Reason: fmt.Sprintf("tool %q is not allowed by the policy (default deny)", c.Tool)}
+		if !e.shadow {
+			return Outcome{Decision: d}
+		}
+		if o.Shadow == nil {
+			o.Shadow = &d
+		}
+		o.Decision = toolgate.Decision{Action: toolgate.Allow, Rule: RuleDefaultDeny, Kind: KindDefault}
+		o.Limits = e.allTools
+		return o.trim()
 	}
+	if d, refused := r.check(c); refused {
+		if !r.shadow {
+			return Outcome{Decision: d}
+		}
+		if o.Shadow == nil {
+			o.Shadow = &d
+		}
+	}
+	o.ShadowPin = r.shadow
+	o.Limits = r.limits
+	if r.approve {
+		o.Decision = toolgate.Decision{Action: toolgate.Approve, Rule: r.pointer, Kind: KindApproval,
+			Reason: fmt.Sprintf("tool %q needs a human's approval", c.Tool)}
+		o.ShadowApproval = r.shadow
+	} else {
+		o.Decision = toolgate.Decision{Action: toolgate.Allow, Rule: r.pointer, Kind: KindRule}
+	}
+	return o.trim()
+}
+
+// trim leaves the shadowed limits out once a shadowed check refused.
+func (o Outcome) trim() Outcome {
+	if o.Shadow == nil || len(o.Limits) == 0 {
+		return o
+	}
+	var kept []Limit
+	for _, l := range o.Limits {
+		if !l.Shadow {
+			kept = append(kept, l)
+		}
+	}
+	o.Limits = kept
+	return o
+}
+
+// check runs the rule's own checks: action deny, require, deny_if, args,
+// when. It returns the first refusal.
+func (r *rule) check(c *toolgate.Call) (toolgate.Decision, bool) {
 	if r.deny {
-		return toolgate.Decision{Action: toolgate.Deny, Rule: r.pointer, Kind: KindRule, Reason: r.denyReason}, nil
+		return toolgate.Decision{Action: toolgate.Deny, Rule: r.pointer, Kind: KindRule, Reason: r.denyReason}, true
 	}
 	for i := range r.require {
 		p := &r.require[i]
 		if !p.holds(c) {
-			return r.denied(p.requireReason, p.pointer, KindRule), nil
+			return r.denied(p.requireReason, p.pointer, KindRule), true
 		}
 	}
 	for i := range r.denyIf {
 		p := &r.denyIf[i]
 		if p.holds(c) {
-			return r.denied(p.denyReason, p.pointer, KindRule), nil
+			return r.denied(p.denyReason, p.pointer, KindRule), true
 		}
 	}
 	if r.args != nil {
 		if ae := r.args.Validate(c.Args); ae != nil {
-			return r.denied(ae.Error(), r.argsPointer+ae.keyword, KindArgs), nil
+			return r.denied(ae.Error(), r.argsPointer+ae.keyword, KindArgs), true
 		}
 	}
 	if r.when != nil {
 		if ok, evalErr := r.when.eval(c, time.Now()); !ok {
 			if evalErr != "" {
-				return toolgate.Decision{Action: toolgate.Deny, Rule: r.when.pointer, Kind: KindRule, Reason: evalErr}, nil
+				return toolgate.Decision{Action: toolgate.Deny, Rule: r.when.pointer, Kind: KindRule, Reason: evalErr}, true
 			}
-			return r.denied(r.when.falseReason, r.when.pointer, KindRule), nil
+			return r.denied(r.when.falseReason, r.when.pointer, KindRule), true
 		}
 	}
-	if r.approve {
-		return toolgate.Decision{Action: toolgate.Approve, Rule: r.pointer, Kind: KindApproval,
-			Reason: fmt.Sprintf("tool %q needs a human's approval", c.Tool)}, r.limits
+	return toolgate.Decision{}, false
+}
+
+// Shadowed turns a would-be refusal into the decision that records it: the
+// call is allowed, with kind shadow_denied, the refusal's rule and reason,
+// and its kind in ShadowKind.
+func Shadowed(refusal toolgate.Decision) toolgate.Decision {
+	return toolgate.Decision{Action: toolgate.Allow, Rule: refusal.Rule, Kind: toolgate.KindShadowDenied,
+		Reason: refusal.Reason, ShadowKind: refusal.Kind, RetryAfter: refusal.RetryAfter}
+}
+
+// Decide is Evaluate seen from the document alone, as one decision: a
+// refusal, an approval to ask for, or an allowed call (of kind
+// shadow_denied when a check in shadow mode would have refused it). For an
+// allowed call it also returns the limits that apply, all_tools limits
+// first, then the rule's own; the caller takes them (see Enforce) before
+// forwarding the call. The returned slice is shared and must not be
+// modified. The gateway decides with enforce.Pipeline.Check, which also
+// checks the input schema, the pin, the limits and approval.
+func (e *Engine) Decide(c *toolgate.Call) (toolgate.Decision, []Limit) {
+	o := e.Evaluate(c)
+	switch {
+	case o.Decision.Action == toolgate.Deny:
+		return o.Decision, nil
+	case o.Shadow != nil:
+		return Shadowed(*o.Shadow), o.Limits
+	case o.ShadowApproval:
+		return Shadowed(o.ShadowApprovalRefusal()), o.Limits
 	}
-	return toolgate.Decision{Action: toolgate.Allow, Rule: r.pointer, Kind: KindRule}, r.limits
+	return o.Decision, o.Limits
+}
+
+// ShadowApprovalRefusal is the would-be refusal recorded for a call whose
+// rule in shadow mode would have asked a human: the call was not held.
+func (o Outcome) ShadowApprovalRefusal() toolgate.Decision {
+	return toolgate.Decision{Action: toolgate.Deny, Rule: o.Decision.Rule, Kind: KindApproval,
+		Reason: o.Decision.Reason + "; in shadow mode nobody was asked"}
 }
 
 // ApprovalTimeout is how long a call to the tool waits for a human decision
@@ -281,9 +409,17 @@ func (e *Engine) Timeout(tool string, categories []string) time.Duration {
 // Listed reports whether tools/list shows the tool: false for hidden tools
 // and, unless Options.ListDefaultDenied, for tools only "default": "deny"
 // refuses; true for tools a rule denies, so the agent can read why a call
-// is refused.
+// is refused. A document in shadow mode lists every tool: hide and the
+// default are recorded, not enforced, so the agent sees what it would
+// without the document.
 func (e *Engine) Listed(tool string, categories []string) bool {
-	if e == nil || e.hidden(tool, categories) {
+	if e == nil {
+		return false
+	}
+	if e.shadow {
+		return true // shadow mode never changes what the agent sees
+	}
+	if e.hidden(tool, categories) {
 		return false
 	}
 	if e.match(tool, categories) != nil || e.defaultAllow {

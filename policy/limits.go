@@ -40,8 +40,33 @@ type Limit struct {
 	// "session" or "global".
 	Scope string
 
+	// Shadow marks a limit in shadow mode (its rule's or its document's
+	// "mode": "shadow"): it counts in a budget of its own, apart from the
+	// enforced limits of the same counter, and a refusal is recorded, not
+	// enforced.
+	Shadow bool
+
 	// prefix is the precomputed key prefix; Key rebuilds it when empty.
 	prefix string
+}
+
+// shadowKeyPrefix starts the key of every shadowed limit. No enforced key
+// can start with it: an escaped counter has a backslash only before
+// another backslash or a '|'.
+const shadowKeyPrefix = `\s|`
+
+// shadowLimits returns copies of limits in shadow mode.
+func shadowLimits(limits []Limit) []Limit {
+	if len(limits) == 0 {
+		return limits
+	}
+	out := make([]Limit, len(limits))
+	for i, l := range limits {
+		l.Shadow = true
+		l.prefix = shadowKeyPrefix + keyPrefix(l.Counter, l.Scope)
+		out[i] = l
+	}
+	return out
 }
 
 // keyPrefix builds the part of a key that depends only on the limit. The
@@ -61,6 +86,9 @@ func (l *Limit) Key(c *toolgate.Call) string {
 	p := l.prefix
 	if p == "" {
 		p = keyPrefix(l.Counter, l.Scope)
+		if l.Shadow {
+			p = shadowKeyPrefix + p
+		}
 	}
 	var v string
 	switch l.Scope {

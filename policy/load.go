@@ -136,6 +136,22 @@ func (c *compiler) str(n *yaml.Node, ptr string) (string, bool) {
 	return n.Value, true
 }
 
+// mode reads "enforce" (0) or "shadow" (1).
+func (c *compiler) mode(n *yaml.Node, ptr string) (int8, bool) {
+	s, ok := c.str(n, ptr)
+	if !ok {
+		return 0, false
+	}
+	switch s {
+	case "enforce":
+		return 0, true
+	case "shadow":
+		return 1, true
+	}
+	c.errorf(n, ptr, `mode must be "enforce" or "shadow", not %q`, s)
+	return 0, false
+}
+
 func (c *compiler) boolean(n *yaml.Node, ptr string) (bool, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 		c.errorf(n, ptr, "must be true or false, not %s", kindName(n))
@@ -199,6 +215,10 @@ func (c *compiler) document(root *yaml.Node) *Engine {
 		case "pinned":
 			if b, ok := c.boolean(v, ptr); ok {
 				e.pinned = b
+			}
+		case "mode":
+			if m, ok := c.mode(v, ptr); ok {
+				e.shadow = m == 1
 			}
 		case "description":
 			c.str(v, ptr)
@@ -276,7 +296,7 @@ func (c *compiler) hide(e *Engine, n *yaml.Node, ptr string) {
 
 func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 	p := classify(name)
-	r := &rule{name: name, pointer: ptr, literal: p.literal, checkSchema: -1, pinned: -1}
+	r := &rule{name: name, pointer: ptr, literal: p.literal, checkSchema: -1, pinned: -1, mode: -1}
 	switch p.kind {
 	case patInvalid:
 		c.errorf(k, ptr, "tool name must not be empty")
@@ -356,6 +376,10 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 			c.approval(r, vn, fptr)
 		case "timeout":
 			r.timeout = c.timeout(vn, fptr)
+		case "mode":
+			if m, ok := c.mode(vn, fptr); ok {
+				r.mode = m
+			}
 		case "description":
 			c.str(vn, fptr)
 		default:

@@ -10,8 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/toolgate/toolgate/redact"
 )
 
 // Status is where a request stands.
@@ -43,7 +44,7 @@ type Request struct {
 	Grant     string          `json:"grant,omitempty"`
 	Session   string          `json:"session,omitempty"`
 	Rule      string          `json:"rule"`      // JSON Pointer of the policy rule that asked for approval
-	Args      json.RawMessage `json:"args"`      // the call's arguments with secrets redacted (see Redact)
+	Args      json.RawMessage `json:"args"`      // the call's arguments with secrets redacted (see Manager.Request)
 	ArgsHash  string          `json:"args_hash"` // HMAC-SHA256 hex, under the store's key, of the canonical JSON of the unredacted arguments (see HashArgs)
 	Status    Status          `json:"status"`
 	CreatedAt time.Time       `json:"created_at"`
@@ -243,69 +244,16 @@ func HashArgs(key []byte, args map[string]any) (string, error) {
 	return hex.EncodeToString(mac.Sum(nil)), nil
 }
 
-// Redacted replaces the value of a secret-looking key.
-const Redacted = "[REDACTED]"
+// Redacted replaces the value of a secret (redact.Marker).
+const Redacted = redact.Marker
 
-// secretWords are matched against keys lowercased and stripped of "_",
-// "-", "." and spaces, so that "api_key", "apiKey" and "API-Key" all match.
-var secretWords = []string{
-	"password", "secret", "token", "apikey", "privatekey", "digest",
-	"totp", "backupcode", "credential", "authorization", "cookie",
-}
+// IsSecretKey reports whether an argument named key holds a secret; see
+// redact.IsSecretKey, which it calls.
+func IsSecretKey(key string) bool { return redact.IsSecretKey(key) }
 
-// IsSecretKey reports whether an argument named key holds a secret: its
-// name contains, case-insensitively and ignoring "_", "-", "." and spaces,
-// one of password, secret, token, api_key, private_key, digest, totp,
-// backup_code, credential, authorization or cookie.
-func IsSecretKey(key string) bool {
-	k := strings.Map(func(r rune) rune {
-		switch r {
-		case '_', '-', '.', ' ':
-			return -1
-		}
-		return r
-	}, strings.ToLower(key))
-	for _, w := range secretWords {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// Redact returns args as JSON with the value of every secret-looking key
-// (see IsSecretKey), at any depth inside objects and arrays, replaced by
-// "[REDACTED]". Keys are sorted. A nil map is "{}"; arguments that cannot
-// be encoded as JSON (a channel, a function) give {"error":"[UNENCODABLE]"}.
-func Redact(args map[string]any) json.RawMessage {
-	if args == nil {
-		return json.RawMessage("{}")
-	}
-	v, err := generic(args)
-	if err != nil {
-		return json.RawMessage(`{"error":"[UNENCODABLE]"}`)
-	}
-	b, err := encode(redact(v))
-	if err != nil {
-		return json.RawMessage(`{"error":"[UNENCODABLE]"}`)
-	}
-	return b
-}
-
-func redact(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if IsSecretKey(k) {
-				v[k] = Redacted
-			} else {
-				v[k] = redact(x)
-			}
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = redact(x)
-		}
-	}
-	return v
-}
+// Redact returns args as JSON with secrets masked by the redact package's
+// default rules (key names at any depth, credential-shaped values): keys
+// sorted, a nil map as "{}", arguments that cannot be encoded as JSON as
+// {"error":"[UNENCODABLE]"}. It is redact.Args, kept here for callers
+// that have no policy rule's pointers; Manager.Request applies those.
+func Redact(args map[string]any) json.RawMessage { return redact.Args(args) }

@@ -29,7 +29,7 @@ func Example() {
 	args := map[string]any{"user_id": "user_123", "api_key": "sk_live_abc"}
 	req, err := m.Request(ctx, &approval.Request{
 		Tool: "DeleteUser", Server: "clerk", Subject: "agent@example.com", Rule: "/tools/DeleteUser",
-	}, args, 15*time.Minute)
+	}, args, nil, 15*time.Minute)
 	if err != nil {
 		log.Fatal(err)
 	}

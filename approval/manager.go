@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/toolgate/toolgate/redact"
 )
 
 // ManagerOptions configures a Manager. The zero value is usable.
@@ -98,8 +100,11 @@ func (m *Manager) emit(t EventType, r *Request) {
 
 // Request stores a new pending request built from r (which is not
 // modified): ID, Status, CreatedAt, ExpiresAt (now + timeout), ArgsHash and
-// the redacted Args are filled from args; decision fields are cleared.
-func (m *Manager) Request(ctx context.Context, r *Request, args map[string]any, timeout time.Duration) (*Request, error) {
+// Args are filled from args; decision fields are cleared. Args are args
+// with secrets masked by rd (the policy rule's redact pointers, on top of
+// the redact package's rules; nil for those rules alone). The hash is of
+// the unmasked args.
+func (m *Manager) Request(ctx context.Context, r *Request, args map[string]any, rd *redact.Redactor, timeout time.Duration) (*Request, error) {
 	if r == nil || r.Tool == "" {
 		return nil, errors.New("approval: request needs a tool")
 	}
@@ -113,7 +118,7 @@ func (m *Manager) Request(ctx context.Context, r *Request, args map[string]any, 
 	now := utc(m.now())
 	n := r.clone()
 	n.ID = newID()
-	n.Args = Redact(args)
+	n.Args = rd.Args(args)
 	n.ArgsHash = hash
 	n.Status = Pending
 	n.CreatedAt = now
@@ -131,7 +136,7 @@ func (m *Manager) Request(ctx context.Context, r *Request, args map[string]any, 
 // expired, and otherwise stores a new one as Request does; created
 // reports which. An agent that calls again while its first call waits
 // thus joins the approval already put to a human instead of asking again.
-func (m *Manager) Ask(ctx context.Context, r *Request, args map[string]any, timeout time.Duration) (req *Request, created bool, err error) {
+func (m *Manager) Ask(ctx context.Context, r *Request, args map[string]any, rd *redact.Redactor, timeout time.Duration) (req *Request, created bool, err error) {
 	if r == nil || r.Tool == "" {
 		return nil, false, errors.New("approval: request needs a tool")
 	}
@@ -146,7 +151,7 @@ func (m *Manager) Ask(ctx context.Context, r *Request, args map[string]any, time
 	if p != nil {
 		return p, false, nil
 	}
-	n, err := m.Request(ctx, r, args, timeout)
+	n, err := m.Request(ctx, r, args, rd, timeout)
 	return n, err == nil, err
 }
 

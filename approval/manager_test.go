@@ -49,7 +49,7 @@ func TestManagerRequest(t *testing.T) {
 		ctx := context.Background()
 		tpl := template()
 		tpl.Status, tpl.DecidedBy = Approved, "forged" // ignored
-		r, err := m.Request(ctx, tpl, callArgs, 15*time.Minute)
+		r, err := m.Request(ctx, tpl, callArgs, nil, 15*time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestManagerRequest(t *testing.T) {
 		if l, err := m.List(ctx, Pending, 0); err != nil || len(l) != 1 || l[0].ID != r.ID {
 			t.Errorf("List = %v, %v", ids(l), err)
 		}
-		r2, err := m.Request(ctx, template(), callArgs, time.Minute)
+		r2, err := m.Request(ctx, template(), callArgs, nil, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestManagerRequest(t *testing.T) {
 			{"zero timeout", template(), nil, 0},
 			{"unencodable args", template(), map[string]any{"f": func() {}}, time.Minute},
 		} {
-			if _, err := m.Request(ctx, tc.r, tc.args, tc.timeout); err == nil {
+			if _, err := m.Request(ctx, tc.r, tc.args, nil, tc.timeout); err == nil {
 				t.Errorf("%s: no error", tc.name)
 			}
 		}
@@ -170,7 +170,7 @@ func TestWaitWokenByDecide(t *testing.T) {
 func testWaitWokenByDecide(t *testing.T, approve bool) {
 	managers(t, time.Hour, func(t *testing.T, m *Manager, _ *clock) { // Poll 1h: only the wake-up can end Wait
 		ctx := context.Background()
-		r, err := m.Request(ctx, template(), callArgs, time.Hour)
+		r, err := m.Request(ctx, template(), callArgs, nil, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestWaitSeesOtherProcess(t *testing.T) {
 	const poll = 50 * time.Millisecond
 	gateway := NewManager(open(), &ManagerOptions{Poll: poll})
 	cli := NewManager(open(), &ManagerOptions{Poll: poll}) // a second process on the same file
-	r, err := gateway.Request(ctx, template(), callArgs, time.Minute)
+	r, err := gateway.Request(ctx, template(), callArgs, nil, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestWaitExpires(t *testing.T) {
 	t.Run("injected clock", func(t *testing.T) {
 		managers(t, 20*time.Millisecond, func(t *testing.T, m *Manager, c *clock) {
 			ctx := context.Background()
-			r, err := m.Request(ctx, template(), callArgs, time.Hour)
+			r, err := m.Request(ctx, template(), callArgs, nil, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -304,7 +304,7 @@ func TestWaitExpires(t *testing.T) {
 		stores(t, func(t *testing.T, s Store) {
 			m := NewManager(s, &ManagerOptions{Poll: time.Hour}) // the timer, not Poll, ends the wait
 			ctx := context.Background()
-			r, err := m.Request(ctx, template(), callArgs, 150*time.Millisecond)
+			r, err := m.Request(ctx, template(), callArgs, nil, 150*time.Millisecond)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -323,7 +323,7 @@ func TestWaitExpires(t *testing.T) {
 func TestDecideAfterExpiry(t *testing.T) {
 	managers(t, time.Second, func(t *testing.T, m *Manager, c *clock) {
 		ctx := context.Background()
-		r, err := m.Request(ctx, template(), callArgs, time.Minute)
+		r, err := m.Request(ctx, template(), callArgs, nil, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +345,7 @@ func TestWaitContext(t *testing.T) {
 	managers(t, time.Hour, func(t *testing.T, m *Manager, _ *clock) {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
-		r, err := m.Request(context.Background(), template(), callArgs, time.Hour)
+		r, err := m.Request(context.Background(), template(), callArgs, nil, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +366,7 @@ func TestWaitContext(t *testing.T) {
 func TestTakeApprovedAfterGivingUp(t *testing.T) {
 	managers(t, time.Hour, func(t *testing.T, m *Manager, c *clock) {
 		ctx := context.Background()
-		r, err := m.Request(ctx, template(), callArgs, 15*time.Minute)
+		r, err := m.Request(ctx, template(), callArgs, nil, 15*time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,7 +405,7 @@ func TestTakeApprovedAfterGivingUp(t *testing.T) {
 
 		// valid_for counts from the decision: an approval past the
 		// request's own ExpiresAt still releases a retry within it...
-		r2, err := m.Request(ctx, template(), callArgs, time.Minute)
+		r2, err := m.Request(ctx, template(), callArgs, nil, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -417,7 +417,7 @@ func TestTakeApprovedAfterGivingUp(t *testing.T) {
 			t.Errorf("TakeApproved past ExpiresAt, within valid_for = %v, %v", got, err)
 		}
 		// ...and none after it.
-		r3, err := m.Request(ctx, template(), callArgs, time.Hour)
+		r3, err := m.Request(ctx, template(), callArgs, nil, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -437,7 +437,7 @@ type plainStore struct{ Store }
 func TestWaitWithForeignStore(t *testing.T) {
 	m := NewManager(plainStore{NewMemoryStore()}, &ManagerOptions{Poll: 10 * time.Millisecond})
 	ctx := context.Background()
-	r, err := m.Request(ctx, template(), callArgs, time.Minute)
+	r, err := m.Request(ctx, template(), callArgs, nil, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,17 +478,17 @@ func TestAskJoinsAndEvents(t *testing.T) {
 		c := &clock{t: t0}
 		log := &eventLog{}
 		m := NewManager(s, &ManagerOptions{Now: c.Now, Poll: time.Hour, OnEvent: log.add})
-		a, created, err := m.Ask(ctx, template(), callArgs, time.Minute)
+		a, created, err := m.Ask(ctx, template(), callArgs, nil, time.Minute)
 		if err != nil || !created {
 			t.Fatalf("first Ask = %v, %v, %v", a, created, err)
 		}
-		b, created, err := m.Ask(ctx, template(), map[string]any{"password": "hunter2", "user_id": "u1", "opts": map[string]any{"force": true}}, time.Minute)
+		b, created, err := m.Ask(ctx, template(), map[string]any{"password": "hunter2", "user_id": "u1", "opts": map[string]any{"force": true}}, nil, time.Minute)
 		if err != nil || created || b.ID != a.ID {
 			t.Fatalf("same call again: %v, created %v, %v; want to join %s", b, created, err, a.ID)
 		}
 		other := template()
 		other.Grant = "grt_2"
-		o, created, err := m.Ask(ctx, other, callArgs, time.Minute)
+		o, created, err := m.Ask(ctx, other, callArgs, nil, time.Minute)
 		if err != nil || !created || o.ID == a.ID {
 			t.Fatalf("same call under another grant: %v, created %v, %v", o, created, err)
 		}
@@ -496,7 +496,7 @@ func TestAskJoinsAndEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Add(time.Minute) // a expires, unwatched
-		n, _, err := m.Ask(ctx, template(), callArgs, time.Minute)
+		n, _, err := m.Ask(ctx, template(), callArgs, nil, time.Minute)
 		if err != nil || n.ID == a.ID {
 			t.Fatalf("Ask after the first expired: %v, %v", n, err)
 		}
@@ -526,7 +526,7 @@ func TestAskJoinsAndEvents(t *testing.T) {
 func TestExpireWakesWaiter(t *testing.T) {
 	managers(t, time.Hour, func(t *testing.T, m *Manager, c *clock) {
 		ctx := context.Background()
-		r, err := m.Request(ctx, template(), callArgs, time.Minute)
+		r, err := m.Request(ctx, template(), callArgs, nil, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -528,7 +528,7 @@ func TestSQLiteKeyPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := NewManager(s, &ManagerOptions{Now: func() time.Time { return t0 }})
-	r, err := m.Request(ctx, &Request{Tool: "DeleteUser", Subject: "alice"}, callArgs, time.Hour)
+	r, err := m.Request(ctx, &Request{Tool: "DeleteUser", Subject: "alice"}, callArgs, nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func (a approver) Await(ctx context.Context, eng *policy.Engine, call *toolgate.
 	r, created, err := m.Ask(ctx, &approval.Request{
 		Tool: call.Tool, Server: call.Server, Subject: subject, Grant: grant,
 		Session: call.Session, Rule: d.Rule,
-	}, call.Args, timeout)
+	}, call.Args, eng.Redactor(call.Tool, call.Categories), timeout)
 	if err != nil {
 		a.g.log.Error("recording an approval request failed", "err", err)
 		return deny("", "the approval store is unavailable, so the call is refused")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/redact"
 )
 
 // The literal rule names of decisions no document rule made.
@@ -87,6 +88,8 @@ type rule struct {
 	approvalTimeout time.Duration
 	// timeout bounds the upstream call (0: the server's own timeout).
 	timeout time.Duration
+	// redact masks the rule's redact pointers (nil: none).
+	redact *redact.Redactor
 }
 
 // NoPolicy returns the engine of a grant without a policy: it denies every
@@ -404,6 +407,21 @@ func (e *Engine) Timeout(tool string, categories []string) time.Duration {
 		return r.timeout
 	}
 	return 0
+}
+
+// Redactor returns how the arguments of a call to the tool are masked
+// wherever the call is written down: the redact package's rules (key
+// names, value shapes) plus the matching rule's redact pointers. It is
+// nil, the package's rules alone, when the rule lists none or no rule
+// matches. Its Pointers method lists the rule's pointers.
+func (e *Engine) Redactor(tool string, categories []string) *redact.Redactor {
+	if e == nil {
+		return nil
+	}
+	if r := e.match(tool, categories); r != nil {
+		return r.redact
+	}
+	return nil
 }
 
 // Listed reports whether tools/list shows the tool: false for hidden tools

@@ -41,7 +41,7 @@ func FuzzLoad(f *testing.F) {
 		for _, tool := range []string{"UpdateUser", "a", "x_y", ""} {
 			c := &toolgate.Call{Tool: tool, Args: map[string]any{"amount": 5.0, "x": "y"}, Categories: []string{"read"}}
 			d, _ := e.Decide(c)
-			if d.Action != toolgate.Allow && d.Action != toolgate.Deny {
+			if d.Action != toolgate.Allow && d.Action != toolgate.Deny && d.Action != toolgate.Approve {
 				t.Fatalf("action %q", d.Action)
 			}
 			if d.Rule == "" {
@@ -49,6 +49,7 @@ func FuzzLoad(f *testing.F) {
 			}
 			e.Listed(tool, nil)
 			e.CheckInputSchema(tool, nil)
+			e.Redactor(tool, nil).Args(c.Args)
 		}
 	})
 }

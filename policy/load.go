@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/toolgate/toolgate/redact"
 )
 
 // LoadFile reads and compiles the policy document at path. See Load.
@@ -380,6 +382,8 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 			if m, ok := c.mode(vn, fptr); ok {
 				r.mode = m
 			}
+		case "redact":
+			r.redact = c.redact(vn, fptr)
 		case "description":
 			c.str(vn, fptr)
 		default:
@@ -571,6 +575,59 @@ func (c *compiler) approval(r *rule, n *yaml.Node, ptr string) {
 		r.approvalTimeout = d
 		return true
 	})
+}
+
+// MaxRedact is the most pointers one rule's redact list may hold.
+const MaxRedact = 256
+
+// redact reads a rule's redact list: RFC 6901 JSON Pointers into the
+// call's arguments whose values are masked wherever the call is written
+// down (approvals, the audit log). null means none.
+func (c *compiler) redact(n *yaml.Node, ptr string) *redact.Redactor {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		c.errorf(n, ptr, `redact must be a list of JSON Pointers such as ["/password", "/profile/ssn"], not %s`, kindName(n))
+		return nil
+	}
+	if len(n.Content) > MaxRedact {
+		c.errorf(n, ptr, "redact lists %d pointers; the limit is %d", len(n.Content), MaxRedact)
+		return nil
+	}
+	ptrs := make([]string, 0, len(n.Content))
+	seen := make(map[string]bool, len(n.Content))
+	ok := true
+	for i, item := range n.Content {
+		item = resolve(item)
+		iptr := ptr + "/" + strconv.Itoa(i)
+		p, sok := c.str(item, iptr)
+		if !sok {
+			ok = false
+			continue
+		}
+		if _, err := redact.ParsePointer(p); err != nil {
+			c.errorf(item, iptr, "invalid JSON Pointer: %v", err)
+			ok = false
+			continue
+		}
+		if seen[p] {
+			c.errorf(item, iptr, "duplicate pointer %q", p)
+			ok = false
+			continue
+		}
+		seen[p] = true
+		ptrs = append(ptrs, p)
+	}
+	if !ok || len(ptrs) == 0 {
+		return nil
+	}
+	rd, err := redact.New(ptrs...)
+	if err != nil { // every pointer parsed above
+		c.errorf(n, ptr, "%v", err)
+		return nil
+	}
+	return rd
 }
 
 // MaxTimeout is the longest per-tool timeout Load accepts.

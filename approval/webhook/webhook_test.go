@@ -103,7 +103,7 @@ func TestDeliveries(t *testing.T) {
 	m := approval.NewManager(approval.NewMemoryStore(), &approval.ManagerOptions{OnEvent: s.Notify})
 	ctx := context.Background()
 	r, err := m.Request(ctx, &approval.Request{Tool: "DeleteUser", Server: "clerk", Subject: "agent:one", Grant: "gr_1", Rule: "/tools/DeleteUser"},
-		map[string]any{"user_id": "u-visible-only-in-args", "password": "hunter2hunter2"}, time.Hour)
+		map[string]any{"user_id": "u-visible-only-in-args", "password": "hunter2hunter2"}, nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestSlowEndpointDoesNotBlock(t *testing.T) {
 	m := approval.NewManager(approval.NewMemoryStore(), &approval.ManagerOptions{OnEvent: s.Notify})
 	ctx := context.Background()
 	ask := func() *approval.Request {
-		r, err := m.Request(ctx, &approval.Request{Tool: "DeleteUser", Subject: "agent:one"}, nil, time.Hour)
+		r, err := m.Request(ctx, &approval.Request{Tool: "DeleteUser", Subject: "agent:one"}, nil, nil, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -511,7 +511,7 @@ var (
 	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "allowed_hosts",
 		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
-		"max_sessions", "max_sessions_per_client", "session_queue", "session_queue_bytes", "max_inflight_bytes",
+		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
 		"session_idle_timeout", "methods", "pins", "admin_listen", "directory", "approvals"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout"}
 )
@@ -666,6 +666,10 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "session_queue":
 			if n, ok := d.integer(v, k, 1, MaxCount); ok {
 				c.SessionQueue = int(n)
+			}
+		case "list_page_size":
+			if n, ok := d.integer(v, k, 1, MaxCount); ok {
+				c.ListPageSize = int(n)
 			}
 		case "session_queue_bytes":
 			if n, ok := d.size(v, k); ok {

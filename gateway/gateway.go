@@ -50,6 +50,11 @@ type Options struct {
 	// that rebinds its own name to 127.0.0.1 from reading the gateway
 	// (browsers send no Origin on same-origin GETs).
 	AllowedHosts []string
+	// ListPageSize is the most items one answer to tools/list,
+	// prompts/list, resources/list or resources/templates/list carries:
+	// a merged list up to this long comes in one page, a longer one in
+	// pages of this size. Default DefaultListPageSize (1000).
+	ListPageSize int
 	// UpstreamTimeout bounds starting and initializing an upstream; default 30s.
 	UpstreamTimeout time.Duration
 	// SessionIdleTimeout ends sessions unused for this long; default 30m.
@@ -173,6 +178,9 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = 64
+	}
+	if o.ListPageSize <= 0 {
+		o.ListPageSize = DefaultListPageSize
 	}
 	if o.UpstreamTimeout <= 0 {
 		o.UpstreamTimeout = 30 * time.Second

@@ -36,7 +36,8 @@ type session struct {
 	mu            sync.Mutex
 	tools         map[string]*toolEntry
 	toolsComplete bool
-	resources     map[string]int // resource URI → upstream index
+	resources     map[string]int           // resource URI → upstream index
+	lists         map[string]*listSnapshot // list method → the latest listing longer than a page
 	inflight      map[any]*inflight
 	lastInflight  *inflight
 	srvReqs       map[any]srvReqInfo // gateway id → upstream request

@@ -114,6 +114,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 		SessionQueue:         cfg.SessionQueue,
 		SessionQueueBytes:    cfg.SessionQueueBytes,
 		MaxInflightBytes:     cfg.MaxInflightBytes,
+		ListPageSize:         cfg.ListPageSize,
 		Methods:              maps.Clone(cfg.Methods),
 	}
 }

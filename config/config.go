@@ -219,6 +219,10 @@ type Server struct {
 	Prefix *string `json:"prefix,omitempty"`
 	// Timeout bounds each call forwarded to the server.
 	Timeout Duration `json:"timeout"`
+	// Eager starts the server when the gateway starts, on a connection
+	// of the gateway's own, to list its tools and report its state in
+	// /readyz; false leaves it until a client session needs it.
+	Eager bool `json:"eager"`
 	// Line and Column locate the server's name in the file.
 	Line, Column int `json:"-"`
 }

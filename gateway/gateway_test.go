@@ -388,8 +388,9 @@ func TestQuotaRolledBackWhenUpstreamFails(t *testing.T) {
 	args := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "x"}}
 
 	failing.Store(true)
-	if _, err := cs.CallTool(ctx, args); err == nil {
-		t.Fatal("a call to a failing upstream succeeded")
+	// The agent reads which server is down, in an isError result.
+	if res, err := cs.CallTool(ctx, args); err != nil || !res.IsError || !strings.Contains(textOf(res), "server echo is unavailable") {
+		t.Fatalf("a call to a failing upstream: %v %+v", err, res)
 	}
 	failing.Store(false)
 	res, err := cs.CallTool(ctx, args)

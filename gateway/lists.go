@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
@@ -162,6 +163,7 @@ type listing struct {
 	items     []json.RawMessage
 	truncated string // the bound that cut the list short, if one did
 	err       *jsonrpc.Error
+	cause     error // what went wrong, for the log, when err is set
 }
 
 // collect reads the whole list of every upstream the session reaches that
@@ -219,10 +221,21 @@ func (s *session) collect(ctx context.Context, params map[string]json.RawMessage
 	return items, nil
 }
 
-// walk reads every page of one upstream's list, following its cursors,
-// within the list bounds and the server's timeout for the whole walk. It
-// stops at a cursor the upstream already gave, as at the end of the list.
+// walk reads every page of one upstream's list for the session; messages
+// the upstream sends meanwhile go to the session.
 func (s *session) walk(ctx context.Context, u *upstreamSlot, params map[string]json.RawMessage, emit func([]byte) bool, kind listKind) listing {
+	l := walkList(ctx, u, params, kind, func(m message) { s.fromUpstream(u.idx, m, emit) })
+	if l.cause != nil {
+		s.g.log.Error("upstream list failed", "server", u.srv.Name, "session", s.logID(), "method", kind.method, "err", l.cause)
+	}
+	return l
+}
+
+// walkList reads every page of one upstream's list, following its
+// cursors, within the list bounds and the server's timeout for the whole
+// walk. It stops at a cursor the upstream already gave, as at the end of
+// the list.
+func walkList(ctx context.Context, u *upstreamSlot, params map[string]json.RawMessage, kind listKind, related func(message)) listing {
 	timeout := u.srv.Timeout
 	if timeout <= 0 {
 		timeout = DefaultServerTimeout
@@ -252,19 +265,20 @@ func (s *session) walk(ctx context.Context, u *upstreamSlot, params map[string]j
 		}
 		id := u.nextID()
 		resp, _, err := u.conn.call(ctx, &jsonrpc.Request{ID: id, Method: kind.method, Params: raw},
-			encodeRequest(id, kind.method, raw), func(m message) { s.fromUpstream(u.idx, m, emit) })
+			encodeRequest(id, kind.method, raw), related)
 		if err != nil {
 			if ctx.Err() != nil {
-				s.cancelUpstream(u.idx, id)
+				cancelRequest(u, id)
 				if context.Cause(ctx) == errCallTimeout {
 					l.err = rpcError(codeUnavailable, fmt.Sprintf("upstream %s did not list its %s within %s (raise the server's timeout to wait longer)", u.srv.Name, kind.noun, timeout))
+					l.cause = errors.New(l.err.Message)
 					return l
 				}
 				l.err = rpcError(codeInternal, "request cancelled")
 				return l
 			}
 			l.err = rpcError(codeUnavailable, "upstream "+u.srv.Name+" failed to answer "+kind.method)
-			s.g.log.Error("upstream list failed", "server", u.srv.Name, "session", s.logID(), "method", kind.method, "err", err)
+			l.cause = err
 			return l
 		}
 		if resp.Error != nil {
@@ -302,6 +316,15 @@ func (s *session) walk(ctx context.Context, u *upstreamSlot, params map[string]j
 		cursor = *next
 		seen[cursor] = true
 	}
+}
+
+// cancelRequest tells an upstream that the gateway no longer waits for
+// the request with the id.
+func cancelRequest(u *upstreamSlot, id jsonrpc.ID) {
+	params, _ := json.Marshal(map[string]any{"requestId": id.Raw(), "reason": "the gateway stopped waiting"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = u.conn.send(ctx, encodeRequest(jsonrpc.ID{}, "notifications/cancelled", params))
 }
 
 // rewriteItems prefixes the items of one upstream's list, leaves out tools

@@ -121,6 +121,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		if err := v.Rollback(ctx); err != nil {
 			s.g.log.Warn("giving back rate-limit quota failed", "tool", p.Name, "err", err)
 		}
+		return unavailableResult(req.ID, slot.srv.Name)
 	}
 	return data
 }

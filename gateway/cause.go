@@ -143,7 +143,7 @@ func exitError(server string, werr error, tail []string) *ExitError {
 // result, so that the agent reads which server is down rather than
 // losing the tool without a word. The cause is logged, not told.
 func unavailableResult(id jsonrpc.ID, server string) []byte {
-	text := fmt.Sprintf("[UPSTREAM UNAVAILABLE] server %s is unavailable: it stopped or cannot be reached, so the call was not made. Its tools may work again later; the gateway's log and /readyz say why.", server)
+	text := fmt.Sprintf("[UPSTREAM UNAVAILABLE] server %s is unavailable: it stopped or cannot be reached, and did not answer the call. Its tools may work again later; the gateway's log and /readyz say why.", server)
 	res, _ := json.Marshal(map[string]any{
 		"content": []map[string]string{{"type": "text", "text": text}},
 		"isError": true,

@@ -41,6 +41,7 @@ const (
 	DefaultSessionQueueBytes    = 16 << 20 // 16 MiB
 	DefaultMaxInflightBytes     = 96 << 20 // 96 MiB
 	DefaultSessionIdleTimeout   = Duration(30 * time.Minute)
+	DefaultListPageSize         = 1000
 
 	DefaultApprovalWait          = Duration(50 * time.Second)
 	DefaultApprovalValidFor      = Duration(10 * time.Minute)
@@ -109,6 +110,11 @@ type Config struct {
 	// ListDefaultDenied lists in tools/list the tools that only
 	// "default: deny" refuses (they are left out when false).
 	ListDefaultDenied bool `json:"list_default_denied"`
+	// ListPageSize is the most items one answer to tools/list,
+	// prompts/list, resources/list or resources/templates/list carries:
+	// the merged list of every upstream comes in one page up to this
+	// size, in pages of this size beyond it.
+	ListPageSize int `json:"list_page_size"`
 	// UpstreamTimeout is how long to wait for an upstream to start and
 	// answer initialize. Each call is bounded by its server's Timeout.
 	UpstreamTimeout Duration `json:"upstream_timeout"`
@@ -213,6 +219,10 @@ type Server struct {
 	Prefix *string `json:"prefix,omitempty"`
 	// Timeout bounds each call forwarded to the server.
 	Timeout Duration `json:"timeout"`
+	// Eager starts the server when the gateway starts, on a connection
+	// of the gateway's own, to list its tools and report its state in
+	// /readyz; false leaves it until a client session needs it.
+	Eager bool `json:"eager"`
 	// Line and Column locate the server's name in the file.
 	Line, Column int `json:"-"`
 }
@@ -326,6 +336,7 @@ func Default() *Config {
 		SessionQueueBytes:    DefaultSessionQueueBytes,
 		MaxInflightBytes:     DefaultMaxInflightBytes,
 		SessionIdleTimeout:   DefaultSessionIdleTimeout,
+		ListPageSize:         DefaultListPageSize,
 
 		Approvals: Approvals{
 			Wait:          DefaultApprovalWait,

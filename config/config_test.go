@@ -866,3 +866,30 @@ func shiftLine(s string) string {
 	n, _ := strconv.Atoi(line)
 	return strconv.Itoa(n+1) + ":" + rest
 }
+
+func TestParseListPageSize(t *testing.T) {
+	tests := []struct {
+		doc     string
+		want    int
+		wantErr string
+	}{
+		{"", DefaultListPageSize, ""},
+		{"list_page_size: 50\n", 50, ""},
+		{"list_page_size:\n", DefaultListPageSize, ""},
+		{"list_page_size: 0\n", 0, "list_page_size"},
+		{"list_page_size: 2000000\n", 0, "list_page_size"},
+		{"list_page_size: many\n", 0, "list_page_size"},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte("auth: none\n"+tt.doc), "c.yaml")
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse(%q): want an error naming %s, got %v", tt.doc, tt.wantErr, err)
+			}
+			continue
+		}
+		if err != nil || c.ListPageSize != tt.want {
+			t.Errorf("Parse(%q) = %v, %v; want list_page_size %d", tt.doc, c, err, tt.want)
+		}
+	}
+}

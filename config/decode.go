@@ -511,9 +511,9 @@ var (
 	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "allowed_hosts",
 		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
-		"max_sessions", "max_sessions_per_client", "session_queue", "session_queue_bytes", "max_inflight_bytes",
+		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
 		"session_idle_timeout", "methods", "pins", "admin_listen", "directory", "approvals"}
-	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout"}
+	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout", "eager"}
 )
 
 // unknown reports a key that is not one of known.
@@ -666,6 +666,10 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "session_queue":
 			if n, ok := d.integer(v, k, 1, MaxCount); ok {
 				c.SessionQueue = int(n)
+			}
+		case "list_page_size":
+			if n, ok := d.integer(v, k, 1, MaxCount); ok {
+				c.ListPageSize = int(n)
 			}
 		case "session_queue_bytes":
 			if n, ok := d.size(v, k); ok {
@@ -1066,7 +1070,7 @@ func (d *decoder) servers(c *Config, n *yaml.Node) {
 
 // server decodes one server; it returns the prefix node when one is set.
 func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
-	s := &Server{Timeout: DefaultServerTimeout}
+	s := &Server{Timeout: DefaultServerTimeout, Eager: true}
 	n = d.deref(n)
 	if isNull(n) {
 		d.errorf(key, path, "needs either command (a stdio server) or url (a streamable-HTTP server)")
@@ -1095,6 +1099,10 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 				}
 				return true
 			})
+		case "eager":
+			if b, ok := d.boolean(v, kp); ok {
+				s.Eager = b
+			}
 		case "inherit_env":
 			stdioOnly = append(stdioOnly, p.key)
 			if b, ok := d.boolean(v, kp); ok {

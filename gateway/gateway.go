@@ -50,6 +50,11 @@ type Options struct {
 	// that rebinds its own name to 127.0.0.1 from reading the gateway
 	// (browsers send no Origin on same-origin GETs).
 	AllowedHosts []string
+	// ListPageSize is the most items one answer to tools/list,
+	// prompts/list, resources/list or resources/templates/list carries:
+	// a merged list up to this long comes in one page, a longer one in
+	// pages of this size. Default DefaultListPageSize (1000).
+	ListPageSize int
 	// UpstreamTimeout bounds starting and initializing an upstream; default 30s.
 	UpstreamTimeout time.Duration
 	// SessionIdleTimeout ends sessions unused for this long; default 30m.
@@ -121,6 +126,10 @@ type Options struct {
 	// progress token is sent notifications/progress naming its approval.
 	// Default 5s.
 	ApprovalProgress time.Duration
+	// OnUpstreamState, when set, is called with an upstream's status each
+	// time its gateway-owned connection changes state (StartUpstreams),
+	// e.g. to show progress on a terminal. It must not block.
+	OnUpstreamState func(UpstreamStatus)
 	// ApprovalSweep is how often approvals past their timeout that no call
 	// waits for are marked expired (and reported). Default 5s.
 	ApprovalSweep time.Duration
@@ -150,6 +159,9 @@ type Gateway struct {
 	inflight  *semaphore.Weighted // request bytes being decoded and served
 	floodLog  *floodLog
 
+	probes    []*probe // one per server, in configuration order
+	startOnce sync.Once
+
 	mu        sync.Mutex
 	sessions  map[string]*session
 	perClient map[string]int // sessions per client address
@@ -158,8 +170,9 @@ type Gateway struct {
 	wg        sync.WaitGroup
 }
 
-// New returns a Gateway. It starts no upstream: upstream sessions open
-// when a client session initializes.
+// New returns a Gateway. It starts no upstream: StartUpstreams starts the
+// eager ones on connections of the gateway's own, and each client session
+// opens its own upstream sessions when it initializes.
 func New(opts *Options) (*Gateway, error) {
 	var o Options
 	if opts != nil {
@@ -173,6 +186,9 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = 64
+	}
+	if o.ListPageSize <= 0 {
+		o.ListPageSize = DefaultListPageSize
 	}
 	if o.UpstreamTimeout <= 0 {
 		o.UpstreamTimeout = 30 * time.Second
@@ -256,6 +272,9 @@ func New(opts *Options) (*Gateway, error) {
 		floodLog:  newFloodLog(o.Logger, o.LogFloodInterval),
 		stop:      make(chan struct{}),
 		catalog:   newCatalog(o.Pins),
+	}
+	for i := range g.opts.Servers {
+		g.probes = append(g.probes, newProbe(g, i))
 	}
 	if g.limiter == nil {
 		g.limiter = memory.New(nil)

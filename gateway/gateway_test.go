@@ -196,13 +196,13 @@ func TestAggregationPrefixesAndRouting(t *testing.T) {
 	if contains(names, "echo") {
 		t.Errorf("an unprefixed name leaked: %v", names)
 	}
-	// The first page is one upstream's; the cursor leads to the other's.
+	// One page holds both upstreams' tools.
 	page, err := cs.ListTools(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.NextCursor == "" {
-		t.Errorf("first page has no nextCursor")
+	if page.NextCursor != "" || len(page.Tools) != len(names) {
+		t.Errorf("first page: %d of %d tools, nextCursor %q", len(page.Tools), len(names), page.NextCursor)
 	}
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "a_echo", Arguments: map[string]any{"message": "to a"}})
 	if err != nil || textOf(res) != "to a" {
@@ -388,8 +388,9 @@ func TestQuotaRolledBackWhenUpstreamFails(t *testing.T) {
 	args := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "x"}}
 
 	failing.Store(true)
-	if _, err := cs.CallTool(ctx, args); err == nil {
-		t.Fatal("a call to a failing upstream succeeded")
+	// The agent reads which server is down, in an isError result.
+	if res, err := cs.CallTool(ctx, args); err != nil || !res.IsError || !strings.Contains(textOf(res), "server echo is unavailable") {
+		t.Fatalf("a call to a failing upstream: %v %+v", err, res)
 	}
 	failing.Store(false)
 	res, err := cs.CallTool(ctx, args)
@@ -415,49 +416,6 @@ func pagedServer(t *testing.T, names ...string) (*mcp.Server, string) {
 	ts := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
 	t.Cleanup(ts.Close)
 	return srv, ts.URL
-}
-
-// Upstreams that paginate: every page of every upstream is reachable
-// through the gateway's cursors, and nothing is listed twice.
-func TestPagination(t *testing.T) {
-	ctx := testContext(t)
-	_, one := pagedServer(t, "t1", "t2", "t3", "t4", "t5")
-	_, two := pagedServer(t, "u1", "u2", "u3")
-	for _, tc := range []struct {
-		name    string
-		servers []gateway.Server
-		want    []string
-	}{
-		{"one upstream", []gateway.Server{{Name: "p", URL: one}}, []string{"t1", "t2", "t3", "t4", "t5"}},
-		{"two upstreams", []gateway.Server{{Name: "p", Prefix: "p_", URL: one}, {Name: "q", Prefix: "q_", URL: two}},
-			[]string{"p_t1", "p_t2", "p_t3", "p_t4", "p_t5", "q_u1", "q_u2", "q_u3"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, url := newGateway(t, allowAll, tc.servers...)
-			cs := connect(t, ctx, url, nil)
-			first, err := cs.ListTools(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(first.Tools) != 2 || first.NextCursor == "" {
-				t.Fatalf("first page: %d tools, cursor %q", len(first.Tools), first.NextCursor)
-			}
-			got := toolNames(t, ctx, cs)
-			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
-				t.Fatalf("all pages: %v, want %v", got, tc.want)
-			}
-			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tc.want[len(tc.want)-1]})
-			if err != nil || res.IsError {
-				t.Fatalf("calling a tool from the last page: %v %+v", err, res)
-			}
-		})
-	}
-	// A cursor the gateway did not make is refused, not guessed at.
-	_, url := newGateway(t, allowAll, gateway.Server{Name: "p", Prefix: "p_", URL: one}, gateway.Server{Name: "q", Prefix: "q_", URL: two})
-	cs := connect(t, ctx, url, nil)
-	if _, err := cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: "forged"}); err == nil {
-		t.Fatal("a forged cursor was accepted")
-	}
 }
 
 // A tool added upstream while the client is connected: the upstream's

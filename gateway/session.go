@@ -36,7 +36,8 @@ type session struct {
 	mu            sync.Mutex
 	tools         map[string]*toolEntry
 	toolsComplete bool
-	resources     map[string]int // resource URI → upstream index
+	resources     map[string]int           // resource URI → upstream index
+	lists         map[string]*listSnapshot // list method → the latest listing longer than a page
 	inflight      map[any]*inflight
 	lastInflight  *inflight
 	srvReqs       map[any]srvReqInfo // gateway id → upstream request
@@ -54,12 +55,13 @@ type session struct {
 }
 
 type upstreamSlot struct {
-	idx  int
-	srv  *Server
-	conn upstream
-	init *initResult
-	err  error
-	ids  atomic.Int64 // the gateway's request ids on this connection
+	idx     int
+	srv     *Server
+	conn    upstream
+	init    *initResult
+	err     error
+	ids     atomic.Int64 // the gateway's request ids on this connection
+	started time.Time    // when connecting began
 }
 
 // nextID returns a fresh request id on this upstream connection. Every
@@ -230,6 +232,7 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 		slot.err = errNotGranted
 		return
 	}
+	slot.started = time.Now()
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
 	log := s.g.log.With("session", s.logID())
 	if slot.srv.URL != "" {

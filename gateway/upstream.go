@@ -27,6 +27,10 @@ type Server struct {
 	// URL and Headers reach a streamable-HTTP server.
 	URL     string
 	Headers map[string]string
+	// Lazy leaves the server alone until a client session needs it;
+	// otherwise StartUpstreams starts it when the gateway starts (config
+	// eager: true, the default), to list its tools and report its state.
+	Lazy bool
 	// Timeout bounds one call forwarded to the server, from sending the
 	// request to its response; zero means DefaultServerTimeout. Starting
 	// and initializing the server is bounded by Options.UpstreamTimeout
@@ -75,8 +79,17 @@ func (r *initResult) has(capability string) bool {
 // client's own initialize params (protocol version set to the negotiated one).
 func handshake(ctx context.Context, slot *upstreamSlot, params json.RawMessage) (*initResult, error) {
 	u := slot.conn
-	resp, err := slot.call(ctx, "initialize", params, nil)
+	// Bounded by ctx alone (upstream_timeout), not by the server's call
+	// timeout: starting a server (npx fetching a package) may take longer
+	// than any one call should.
+	id := slot.nextID()
+	resp, _, err := u.call(ctx, &jsonrpc.Request{ID: id, Method: "initialize", Params: params}, encodeRequest(id, "initialize", params), nil)
 	if err != nil {
+		if ctx.Err() != nil {
+			if d, ok := ctx.Deadline(); ok && slot.started != (time.Time{}) {
+				return nil, fmt.Errorf("upstream %s did not start and answer initialize within %s (raise upstream_timeout to wait longer): %w", slot.srv.Name, d.Sub(slot.started).Round(time.Second), err)
+			}
+		}
 		return nil, fmt.Errorf("initialize: %w", err)
 	}
 	if resp.Error != nil {

@@ -29,6 +29,9 @@ type stdioUpstream struct {
 	stdin *os.File // a pipe: writes take a deadline
 	wmu   sync.Mutex
 
+	tail       *stderrTail   // the last stderr lines, for failure reports
+	stderrDone chan struct{} // closed once stderr is read to its end
+
 	mu      sync.Mutex
 	pending map[any]*stdioPending
 	err     error // set once the process is gone
@@ -73,20 +76,36 @@ func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, floo
 	u := &stdioUpstream{
 		srv: srv, log: log, flood: flood, onMessage: onMessage,
 		cmd: cmd, stdin: stdin,
-		pending: make(map[any]*stdioPending),
-		done:    make(chan struct{}),
+		tail:       &stderrTail{mask: newSecretMask(srv)},
+		stderrDone: make(chan struct{}),
+		pending:    make(map[any]*stdioPending),
+		done:       make(chan struct{}),
 	}
 	go u.logStderr(stderr)
 	go u.read(stdout)
 	return u, nil
 }
 
+// logStderr keeps the last lines of the server's stderr, secrets masked,
+// for the report of its exit, and logs them at debug level.
 func (u *stdioUpstream) logStderr(r io.Reader) {
+	defer close(u.stderrDone)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
-		u.flood.Debug("stderr "+u.srv.Name, "upstream stderr", "server", u.srv.Name, "line", sc.Text())
+		u.tail.add(sc.Text())
+		u.flood.Debug("stderr "+u.srv.Name, "upstream stderr", "server", u.srv.Name, "line", u.tail.mask.apply(sc.Text()))
 	}
+	// A line over the scanner's bound ends the scan: drain the rest, so
+	// that the server never blocks on a full stderr pipe.
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// exited returns why the process ended, once it has (nil before).
+func (u *stdioUpstream) exited() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.err
 }
 
 func (u *stdioUpstream) read(stdout io.Reader) {
@@ -113,12 +132,17 @@ func (u *stdioUpstream) read(stdout io.Reader) {
 		u.log.Error("upstream stdout unreadable; stopping it", "server", u.srv.Name, "err", err)
 		_ = u.cmd.Process.Kill()
 	}
+	// Wait closes stderr: read what the server wrote last first, but not
+	// for long, as a child of the server may hold stderr open.
+	select {
+	case <-u.stderrDone:
+	case <-time.After(500 * time.Millisecond):
+	}
 	werr := u.cmd.Wait()
 	if err == io.EOF {
-		err = errUpstreamClosed
-		if werr != nil {
-			err = fmt.Errorf("%w: %v", errUpstreamClosed, werr)
-		}
+		err = exitError(u.srv.Name, werr, u.tail.snapshot())
+	} else {
+		err = fmt.Errorf("upstream %s: %w: %w", u.srv.Name, errUpstreamClosed, err)
 	}
 	u.mu.Lock()
 	u.err = err
@@ -209,7 +233,7 @@ func (u *stdioUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []by
 	if u.pending == nil {
 		err := u.err
 		u.mu.Unlock()
-		return nil, nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
+		return nil, nil, err
 	}
 	if _, dup := u.pending[key]; dup {
 		u.mu.Unlock()
@@ -224,7 +248,7 @@ func (u *stdioUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []by
 	select {
 	case m, ok := <-p.resp:
 		if !ok {
-			return nil, nil, fmt.Errorf("upstream %s: %w", u.srv.Name, errUpstreamClosed)
+			return nil, nil, u.exited()
 		}
 		return m.msg.(*jsonrpc.Response), m.raw, nil
 	case <-ctx.Done():

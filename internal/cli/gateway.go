@@ -98,7 +98,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 			Name: name, Prefix: cfg.ToolPrefix(name),
 			Command: s.Command, Env: s.Env, Dir: s.Cwd, InheritEnv: s.InheritEnv,
 			URL: s.URL, Headers: s.Headers,
-			Timeout: time.Duration(s.Timeout),
+			Timeout: time.Duration(s.Timeout), Lazy: !s.Eager,
 		})
 	}
 	return gateway.Options{
@@ -114,6 +114,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 		SessionQueue:         cfg.SessionQueue,
 		SessionQueueBytes:    cfg.SessionQueueBytes,
 		MaxInflightBytes:     cfg.MaxInflightBytes,
+		ListPageSize:         cfg.ListPageSize,
 		Methods:              maps.Clone(cfg.Methods),
 	}
 }
@@ -202,6 +203,10 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	opts.ApprovalWait = time.Duration(cfg.Approvals.Wait)
 	opts.ApprovalProgress = time.Duration(cfg.Approvals.ProgressEvery)
 	opts.Pins = pins
+	if front == "http" {
+		a.progress = newUpstreamProgress(a.stdout)
+		opts.OnUpstreamState = a.progress.changed
+	}
 	opts.Logger = a.log
 	opts.Version = shortVersion()
 	gw, err := gateway.New(&opts)

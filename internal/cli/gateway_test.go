@@ -26,6 +26,7 @@ func TestGatewayOptions(t *testing.T) {
 		SessionQueue:         1024,
 		SessionQueueBytes:    16 << 20,
 		MaxInflightBytes:     96 << 20,
+		ListPageSize:         1000,
 	}
 	with := func(change func(o *gateway.Options)) gateway.Options {
 		o := defaults
@@ -47,6 +48,7 @@ session_idle_timeout: 2m
 max_sessions: 20
 max_sessions_per_client: 3
 session_queue: 8
+list_page_size: 50
 max_inflight_bytes: 2MiB
 allowed_origins: [https://app.example.com]
 `, with(func(o *gateway.Options) {
@@ -57,6 +59,7 @@ allowed_origins: [https://app.example.com]
 			o.MaxSessions = 20
 			o.MaxSessionsPerClient = 3
 			o.SessionQueue = 8
+			o.ListPageSize = 50
 			o.MaxInflightBytes = 2 << 20
 			o.AllowedOrigins = []string{"https://app.example.com"}
 		})},
@@ -72,6 +75,7 @@ allowed_origins: [https://app.example.com]
     url: http://127.0.0.1:9000/mcp
     headers: {X-Key: k}
     prefix: ""
+    eager: false
 methods:
   vendor/search: docs
   notifications/vendor/reindex: local
@@ -80,7 +84,7 @@ methods:
 				{Name: "local", Prefix: "local_", Command: []string{"node", "server.js"}, Env: map[string]string{"A": "b"},
 					Dir: dir, InheritEnv: true, Timeout: time.Minute},
 				{Name: "docs", URL: "http://127.0.0.1:9000/mcp", Headers: map[string]string{"X-Key": "k"},
-					Timeout: 30 * time.Second},
+					Timeout: 30 * time.Second, Lazy: true},
 			}
 			o.Methods = map[string]string{"vendor/search": "docs", "notifications/vendor/reindex": "local"}
 		})},

@@ -25,7 +25,9 @@ type app struct {
 	log    *slog.Logger
 	stdin  io.Reader
 	stdout io.Writer
-	stderr io.Writer
+	// progress prints how the eager upstreams start (serve only).
+	progress *upstreamProgress
+	stderr   io.Writer
 
 	// ran is set once flags and arguments were accepted and a command
 	// started; errors before that are usage errors.

@@ -81,6 +81,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		mux.Handle(gateway.ResourceMetadataPath, rt.gw.ResourceMetadataHandler())
 		mux.Handle(gateway.ResourceMetadataPath+"/", rt.gw.ResourceMetadataHandler())
 	}
+	mux.Handle("GET /readyz", rt.gw.ReadyHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
@@ -103,6 +104,10 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(a.stdout, "toolgate %s: MCP endpoint http://%s/mcp (%d upstream servers)\n", shortVersion(), ln.Addr(), len(cfg.ServerNames))
+	rt.gw.StartUpstreams()
+	if a.progress != nil {
+		go a.progress.watch(ctx, rt.gw)
+	}
 	if plane != nil {
 		go func() { errc <- plane.serve() }()
 		defer plane.shutdown()

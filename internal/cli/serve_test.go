@@ -470,3 +470,39 @@ policies:
 	cs.Close()
 	c2g.Close()
 }
+
+// serve starts its eager upstream, says so on the terminal, and /readyz
+// answers 200 once it is ready.
+func TestServeReadyz(t *testing.T) {
+	addr := freeAddr(t)
+	out, stop := startServe(t, echoConfig(t, addr), addr)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			if !strings.Contains(string(body), `"state":"ready"`) {
+				t.Errorf("/readyz: %s", body)
+			}
+			break
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitUntil := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "upstream echo ready: 6 tools") && time.Now().Before(waitUntil) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "upstream echo ready: 6 tools") {
+		t.Errorf("serve did not say the upstream is ready: %q", out.String())
+	}
+	if code, errOut := stop(); code != 0 {
+		t.Fatalf("serve exited %d: %s", code, errOut)
+	}
+}

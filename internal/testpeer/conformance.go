@@ -70,10 +70,14 @@ func Node22(t testing.TB) string {
 			continue
 		}
 		major, err := nodeMajor(p)
-		if err == nil && major >= 22 {
+		switch {
+		case err != nil:
+			tried = append(tried, fmt.Sprintf("%s (%v)", p, err))
+		case major >= 22:
 			return p
+		default:
+			tried = append(tried, fmt.Sprintf("%s (version %d)", p, major))
 		}
-		tried = append(tried, fmt.Sprintf("%s (version %d, %v)", p, major, err))
 	}
 	MissingPeer(t, "testpeer: no node 22 or later for the conformance suite (tried %s): %s", strings.Join(tried, ", "), MissingPeersHint)
 	return ""

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -154,6 +155,72 @@ func accepts(r *http.Request, mediaType string) bool {
 	return false
 }
 
+// prefersSSE reports whether a request's Accept headers prefer
+// text/event-stream to application/json for the answer to a POST: a higher
+// q-value; or the same one, and named where JSON comes by a wildcard only,
+// or listed first; or application/json not accepted at all. A wildcard
+// counts for a type only when no range names that type. Without an Accept
+// header, or with a tie, the answer is plain JSON.
+func prefersSSE(r *http.Request) bool {
+	type rank struct {
+		q     float64
+		pos   int
+		exact bool
+		seen  bool
+	}
+	var jsonRank, sseRank rank
+	pos := 0
+	for _, a := range r.Header.Values("Accept") {
+		for part := range strings.SplitSeq(a, ",") {
+			pos++
+			mt, params, _ := strings.Cut(part, ";")
+			mt = strings.ToLower(strings.TrimSpace(mt))
+			q := 1.0
+			for p := range strings.SplitSeq(params, ";") {
+				k, v, ok := strings.Cut(p, "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+					if err != nil || f < 0 || f > 1 {
+						f = 0 // a malformed weight accepts nothing
+					}
+					q = f
+				}
+			}
+			note := func(rk *rank, exact bool) {
+				if exact && !rk.exact || !rk.seen {
+					*rk = rank{q: q, pos: pos, exact: exact, seen: true}
+				}
+			}
+			switch mt {
+			case "application/json":
+				note(&jsonRank, true)
+			case "text/event-stream":
+				note(&sseRank, true)
+			case "application/*":
+				note(&jsonRank, false)
+			case "text/*":
+				note(&sseRank, false)
+			case "*/*":
+				note(&jsonRank, false)
+				note(&sseRank, false)
+			}
+		}
+	}
+	if !sseRank.seen || sseRank.q == 0 {
+		return false
+	}
+	if !jsonRank.seen || jsonRank.q == 0 {
+		return true
+	}
+	if sseRank.q != jsonRank.q {
+		return sseRank.q > jsonRank.q
+	}
+	if sseRank.exact != jsonRank.exact {
+		return sseRank.exact
+	}
+	return sseRank.pos < jsonRank.pos
+}
+
 func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" && baseMediaType(ct) != "application/json" {
 		http.Error(w, "Content-Type must be application/json", http.StatusUnsupportedMediaType)
@@ -227,7 +294,8 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	st := &postStream{w: w, sse: accepts(r, "text/event-stream"), timeout: g.opts.StreamWriteTimeout}
+	sse := accepts(r, "text/event-stream")
+	st := &postStream{w: w, sse: sse, preferSSE: sse && prefersSSE(r), timeout: g.opts.StreamWriteTimeout}
 	defer st.clearDeadline()
 	resp := s.handle(r.Context(), m, st.emit)
 	st.finish(resp)
@@ -235,15 +303,26 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 
 // postStream answers one POSTed request: as plain JSON when nothing comes
 // before the response, or as an SSE stream once the upstream sends related
-// messages (progress, sampling requests) first.
+// messages (progress, sampling requests) first, or from the start when the
+// client prefers text/event-stream (its Accept header lists it first).
 type postStream struct {
-	mu       sync.Mutex
-	w        http.ResponseWriter
-	rc       *http.ResponseController // set once a write needs a deadline
-	timeout  time.Duration            // bounds each write to a stream or a large answer
-	sse      bool                     // the client accepts text/event-stream
-	started  bool
-	finished bool
+	mu        sync.Mutex
+	w         http.ResponseWriter
+	rc        *http.ResponseController // set once a write needs a deadline
+	timeout   time.Duration            // bounds each write to a stream or a large answer
+	sse       bool                     // the client accepts text/event-stream
+	preferSSE bool                     // ... and prefers it to application/json
+	started   bool
+	finished  bool
+}
+
+// start writes the headers of an SSE answer.
+func (p *postStream) start() {
+	h := p.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache, no-transform")
+	p.w.WriteHeader(http.StatusOK)
+	p.started = true
 }
 
 func (p *postStream) emit(raw []byte) bool {
@@ -253,11 +332,7 @@ func (p *postStream) emit(raw []byte) bool {
 		return false
 	}
 	if !p.started {
-		h := p.w.Header()
-		h.Set("Content-Type", "text/event-stream")
-		h.Set("Cache-Control", "no-cache, no-transform")
-		p.w.WriteHeader(http.StatusOK)
-		p.started = true
+		p.start()
 	}
 	p.deadline()
 	if err := writeSSE(p.w, raw); err != nil {
@@ -296,6 +371,9 @@ func (p *postStream) finish(resp []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.finished = true
+	if !p.started && p.preferSSE && resp != nil {
+		p.start()
+	}
 	if p.started || len(resp) > smallAnswer {
 		p.deadline()
 	}

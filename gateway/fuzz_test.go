@@ -169,6 +169,7 @@ func FuzzSSE(f *testing.F) {
 	f.Add([]byte("event: message\ndata: {\"a\":1}\n\n"))
 	f.Add([]byte("data: a\ndata: b\r\n\r\n: comment\n\nid: 7\ndata: c"))
 	f.Add([]byte("data:" + strings.Repeat("x", 300) + "\n\n"))
+	f.Add([]byte("id: 0_1\ndata: \n\ndata: {}\n\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sr := newSSEReader(bytes.NewReader(data), 256)
 		defer sr.release()

@@ -40,22 +40,25 @@ func (s *sseReader) release() {
 }
 
 // next returns the data of the next event. The slice is valid until the
-// following call.
+// following call. An event whose data is empty is skipped, as the SSE
+// standard says: SEP-1699's priming events (an id and "data: " alone) are
+// not messages.
 func (s *sseReader) next() ([]byte, error) {
 	s.data = s.data[:0]
 	hasData := false
 	for {
 		line, err := s.readLine()
 		if err != nil {
-			if err == io.EOF && hasData {
+			if err == io.EOF && hasData && len(s.data) > 0 {
 				return s.data, nil
 			}
 			return nil, err
 		}
 		if len(line) == 0 {
-			if hasData {
+			if hasData && len(s.data) > 0 {
 				return s.data, nil
 			}
+			s.data, hasData = s.data[:0], false
 			continue
 		}
 		if line[0] == ':' {

@@ -48,7 +48,7 @@ cases:
     call: {tool: other}
     expect: {decision: allow, rule: /tools/other}
 `,
-		"bad.test.yaml": "policy: p.json\ncases:\n  - {name: a, call: {tool: echo}, expect: {decision: maybe}}\n",
+		"bad.test.yaml":      "policy: p.json\ncases:\n  - {name: a, call: {tool: echo}, expect: {decision: maybe}}\n",
 		"nopolicy.test.yaml": "policy: missing.json\ncases:\n  - {name: a, call: {tool: echo}, expect: {decision: allow}}\n",
 	})
 	path := func(name string) string { return filepath.Join(dir, name) }

@@ -19,7 +19,6 @@ type wrapFlags struct {
 	stateDir string
 }
 
-
 // wrapConfig builds the configuration of a wrap: the command as the one
 // stdio server, under its own tool names (no prefix), with toolgate's
 // whole environment, as the client that starts toolgate sets it for the

@@ -125,6 +125,11 @@ func TestInterceptExamples(t *testing.T) {
 			{tool: "create_charge", args: charge(1, "eur"), at: "2026-03-04T23:59:59Z", reason: "The daily cap of $10,000.00 is spent"},
 			{tool: "create_charge", args: charge(50000, "eur"), at: "2026-03-05T00:00:00Z", allow: true},
 		}},
+		{"stripe.yaml", "docs/intercept.md: the 20th charge of 50000 reaches the cap exactly", []icStep{
+			{tool: "create_charge", args: charge(50000, "usd"), times: 20, allow: true},
+			{tool: "create_charge", args: charge(1, "usd"), reason: "The daily cap of $10,000.00 is spent"},
+			{tool: "create_charge", args: charge(1, "usd"), at: "2026-03-05T00:00:00Z", allow: true},
+		}},
 		{"stripe.yaml", "an increment that is missing or negative refuses the call", []icStep{
 			{tool: "create_charge", args: charge(-50000, "usd"), reason: "Internal policy error: the counter's increment args.amount is negative"},
 			{tool: "create_charge", args: charge("100", "usd"), reason: "A single charge may not exceed $500.00"},

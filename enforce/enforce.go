@@ -10,7 +10,8 @@
 //     whose name differs only in case from a parameter, then the schema
 //     itself where the policy enables it (KindInputSchema);
 //  3. the pin, where the policy says pinned: true (KindPin);
-//  4. the rate limits, whose quota is reserved (KindLimit);
+//  4. the rate limits, whose quota is reserved (KindLimit), then the
+//     windowed counters of an Intercept-format policy (KindLimit);
 //  5. human approval, for action approve (KindApproval); a refusal, or
 //     nobody answering in time, gives the reserved quota back.
 //
@@ -143,6 +144,10 @@ type Pipeline struct {
 	Limiter   limit.Limiter
 	Approvals Approver
 	Logger    *slog.Logger
+	// Counters hold the windowed counters of Intercept-format policies;
+	// nil counts nothing and lets every state condition pass, as
+	// Intercept does without a state store.
+	Counters limit.Counters
 }
 
 // Verdict is the outcome of Check: the decision, and the quota reserved
@@ -152,15 +157,36 @@ type Verdict struct {
 	reserved []policy.Limit
 	call     *toolgate.Call
 	limiter  limit.Limiter
+	held     []limit.Reservation // counters of an Intercept-format policy
+	counters limit.Counters
+}
+
+// Counted reports whether the call holds reservations on the windowed
+// counters of an Intercept-format policy.
+func (v *Verdict) Counted() bool { return len(v.held) > 0 }
+
+// ReleaseCounters gives back what the call added to the windowed counters
+// of an Intercept-format policy: for a call the upstream answered with an
+// error, which Intercept does not count. The rate-limit quota stays taken.
+func (v *Verdict) ReleaseCounters(ctx context.Context) error {
+	if len(v.held) == 0 {
+		return nil
+	}
+	err := policy.ReleaseCounters(ctx, v.counters, v.held)
+	v.held = nil
+	return err
 }
 
 // Rollback gives back the quota reserved for the call, for a call the
 // upstream never served. It is a no-op for a refused call.
 func (v *Verdict) Rollback(ctx context.Context) error {
+	err := v.ReleaseCounters(ctx)
 	if len(v.reserved) == 0 {
-		return nil
+		return err
 	}
-	err := policy.Rollback(ctx, v.limiter, v.call, v.reserved)
+	if rerr := policy.Rollback(ctx, v.limiter, v.call, v.reserved); err == nil {
+		err = rerr
+	}
 	v.reserved = nil
 	return err
 }
@@ -178,13 +204,13 @@ func (v *Verdict) Rollback(ctx context.Context) error {
 // the server's own contract, not a rule of the policy. Shadowed limits
 // count in budgets of their own; shadowed approval asks nobody.
 func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate.Call, tool *Tool) *Verdict {
-	v := &Verdict{call: call, limiter: p.Limiter}
+	v := &Verdict{call: call, limiter: p.Limiter, counters: p.Counters}
 	if tool == nil {
 		tool = &Tool{}
 	}
 	// 1. The policy's rule: nil engine → (no policy), hide, action,
 	// require, deny_if, args, when.
-	o := eng.Evaluate(call)
+	o := eng.EvaluateState(ctx, call, p.Counters)
 	d := o.Decision
 	if d.Action != toolgate.Allow && d.Action != toolgate.Approve {
 		v.Decision = d
@@ -245,6 +271,22 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 		default:
 			v.reserved = append(v.reserved, shadowed...)
 		}
+	}
+	// 4b. The windowed counters of an Intercept-format policy, reserved
+	// the same way, after its rules (which may read them) passed.
+	if len(o.Counters) > 0 {
+		held, cd, err := policy.ReserveCounters(ctx, p.Counters, o.Counters)
+		if err != nil {
+			p.logger().Error("counters failed", "err", err)
+		}
+		if !cd.Allowed() {
+			if rerr := v.Rollback(ctx); rerr != nil {
+				p.logger().Warn("giving back rate-limit quota failed", "tool", call.Tool, "err", rerr)
+			}
+			v.Decision = cd
+			return v
+		}
+		v.held = held
 	}
 	// 5. Human approval.
 	if d.Action == toolgate.Approve && o.ShadowApproval {

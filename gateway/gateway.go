@@ -37,6 +37,9 @@ type Options struct {
 	Policy *policy.Engine
 	// Limiter enforces rate limits; default: an in-memory GCRA limiter.
 	Limiter limit.Limiter
+	// Counters hold the windowed counters of Intercept-format policies;
+	// default: in memory, for the life of the process.
+	Counters limit.Counters
 	// Logger receives the gateway's logs; default: slog.Default().
 	Logger *slog.Logger
 	// MaxBodyBytes bounds one HTTP request body; default 4 MiB.
@@ -279,7 +282,11 @@ func New(opts *Options) (*Gateway, error) {
 	if g.limiter == nil {
 		g.limiter = memory.New(nil)
 	}
-	g.pipeline = &enforce.Pipeline{Limiter: g.limiter, Logger: g.log}
+	counters := o.Counters
+	if counters == nil {
+		counters = memory.NewCounters(nil)
+	}
+	g.pipeline = &enforce.Pipeline{Limiter: g.limiter, Logger: g.log, Counters: counters}
 	g.named.Store(&map[string]*policy.Engine{})
 	if o.Approvals != nil {
 		g.pipeline.Approvals = approver{g}

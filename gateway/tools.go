@@ -128,6 +128,13 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		}
 		return unavailableResult(req.ID, slot.srv.Name)
 	}
+	if v.Counted() && isErrorResponse(data) {
+		// Intercept's counters count the calls the upstream answered
+		// with a result: a JSON-RPC error gives the amount back.
+		if err := v.ReleaseCounters(ctx); err != nil {
+			s.g.log.Warn("giving back counters failed", "tool", p.Name, "err", err)
+		}
+	}
 	return data
 }
 
@@ -327,4 +334,13 @@ func (g *Gateway) enforceTool(t *toolEntry) *enforce.Tool {
 		et.PinProblem = pinReason(t.info)
 	}
 	return et
+}
+
+// isErrorResponse reports whether a JSON-RPC response carries an error
+// (not a tool result with isError, which is a served call).
+func isErrorResponse(data []byte) bool {
+	var m struct {
+		Error json.RawMessage `json:"error"`
+	}
+	return json.Unmarshal(data, &m) == nil && len(m.Error) > 0 && string(m.Error) != "null"
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -63,6 +64,10 @@ type Engine struct {
 	cats  [nCats]*rule
 
 	allTools []Limit
+
+	// ic is set for a document in Intercept's format: it decides calls
+	// instead of the fields above (see intercept.go).
+	ic *icDoc
 }
 
 type rule struct {
@@ -230,6 +235,9 @@ type Outcome struct {
 	// rather than enforced: the rule that matches the tool, or else the
 	// document, is in shadow mode.
 	ShadowPin bool
+	// Counters are the windowed counters an allowed call of an
+	// Intercept-format document adds to (nil for toolgate's format).
+	Counters []CounterUse
 }
 
 // Evaluate checks a call against the policy document. It does no I/O.
@@ -249,6 +257,9 @@ func (e *Engine) Evaluate(c *toolgate.Call) Outcome {
 	if e == nil {
 		return Outcome{Decision: toolgate.Decision{Action: toolgate.Deny, Rule: RuleNoPolicy, Kind: KindNoPolicy,
 			Reason: "no policy is attached to this grant, so every call is denied"}}
+	}
+	if e.ic != nil {
+		return e.ic.evaluate(context.Background(), c, nil)
 	}
 	var o Outcome
 	if e.hidden(c.Tool, c.Categories) {
@@ -437,6 +448,11 @@ func (e *Engine) Listed(tool string, categories []string) bool {
 	if e.shadow {
 		return true // shadow mode never changes what the agent sees
 	}
+	if e.ic != nil {
+		// Intercept leaves out hidden tools only; default: deny refuses
+		// unlisted tools at call time.
+		return !e.ic.hideAll && !e.ic.hide[tool]
+	}
 	if e.hidden(tool, categories) {
 		return false
 	}
@@ -476,6 +492,17 @@ func (e *Engine) Pinned(tool string, categories []string) bool {
 func (e *Engine) String() string {
 	if e == nil {
 		return "policy (none)"
+	}
+	if e.ic != nil {
+		n := 0
+		for _, t := range e.ic.tools {
+			n += len(t.rules)
+		}
+		if e.ic.wild != nil {
+			n += len(e.ic.wild.rules)
+		}
+		return fmt.Sprintf("policy %s (Intercept format): default %s, %d tools, %d rules", e.name,
+			map[bool]string{true: "deny", false: "allow"}[e.ic.defaultDeny], len(e.ic.tools), n)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "policy %s: default %s, %d rules", e.name, map[bool]string{true: "allow", false: "deny"}[e.defaultAllow],

@@ -27,7 +27,9 @@ func LoadFile(path string) (*Engine, error) {
 
 // Load parses and compiles a policy document. data is JSON when its first
 // non-space byte is '{', YAML otherwise; name is the file name used in error
-// messages. A document that fails validation returns a nil Engine and an
+// messages. A document with a "rules" list under one of its tools is in
+// the format of PolicyLayer's Intercept and is read with Intercept's
+// meaning (see intercept.go and docs/intercept.md). A document that fails validation returns a nil Engine and an
 // ErrorList naming every problem found, each with its line and column.
 func Load(data []byte, name string) (*Engine, error) {
 	if len(data) > MaxDocumentSize {
@@ -39,7 +41,12 @@ func Load(data []byte, name string) (*Engine, error) {
 		return nil, ErrorList{{File: name, Line: perr.line, Column: perr.col, Message: perr.msg}}
 	}
 	c := &compiler{file: name}
-	e := c.document(root)
+	var e *Engine
+	if isIntercept(root) {
+		e = c.interceptDocument(root)
+	} else {
+		e = c.document(root)
+	}
 	if len(c.errs) > 0 {
 		sort.SliceStable(c.errs, func(i, j int) bool {
 			a, b := c.errs[i], c.errs[j]

@@ -21,6 +21,7 @@ import (
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/grant"
 	"github.com/toolgate/toolgate/internal/jwtauth"
+	limitsqlite "github.com/toolgate/toolgate/limit/sqlite"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
 )
@@ -32,11 +33,12 @@ type gatewayRuntime struct {
 	gw       *gateway.Gateway
 	policies []*gateway.PolicyFile // the policy files to keep current
 	byName   map[string]*gateway.PolicyFile
-	inline   []string         // the names of the policies written in the configuration
-	store    *approval.SQLite // pending approvals
-	hook     *webhook.Sender  // approvals.webhook, or nil
-	grants   *grant.SQLite    // with auth: grants
-	verifier *grant.Verifier  // checks grant tokens, with auth: grants
+	inline   []string              // the names of the policies written in the configuration
+	store    *approval.SQLite      // pending approvals
+	hook     *webhook.Sender       // approvals.webhook, or nil
+	grants   *grant.SQLite         // with auth: grants
+	verifier *grant.Verifier       // checks grant tokens, with auth: grants
+	counters *limitsqlite.Counters // Intercept-format counters, in the store
 }
 
 // Verified grant tokens are trusted again for up to verifiedFor without a
@@ -60,6 +62,9 @@ func (rt *gatewayRuntime) close() {
 	rt.store.Close()
 	if rt.grants != nil {
 		rt.grants.Close()
+	}
+	if rt.counters != nil {
+		rt.counters.Close()
 	}
 }
 
@@ -199,6 +204,18 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		}
 		mopts.OnEvent = hook.Notify
 	}
+	counters, err := limitsqlite.Open(context.Background(), cfg.StorePath(), nil, a.log)
+	if err != nil {
+		if hook != nil {
+			hook.Close(context.Background())
+		}
+		approvals.Close()
+		if grants != nil {
+			grants.Close()
+		}
+		return nil, fmt.Errorf("%s: opening the counters in %s: %w", cfg.File, cfg.StorePath(), err)
+	}
+	opts.Counters = counters
 	opts.Approvals = approval.NewManager(approvals, mopts)
 	opts.ApprovalWait = time.Duration(cfg.Approvals.Wait)
 	opts.ApprovalProgress = time.Duration(cfg.Approvals.ProgressEvery)
@@ -218,9 +235,10 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		if grants != nil {
 			grants.Close()
 		}
+		counters.Close()
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
 	}
-	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier}
+	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier, counters: counters}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
 	if cfg.Auth != "none" {
 		// Every named policy is loaded: each grant (and auth.jwt) names

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/config"
 )
 
 // grantTokenEnv is where toolgate stdio looks for its grant's token.
@@ -16,8 +17,9 @@ const grantTokenEnv = "TOOLGATE_GRANT_TOKEN"
 
 func newStdioCmd(a *app) *cobra.Command {
 	var tokenFlag string
+	var w wrapFlags
 	cmd := &cobra.Command{
-		Use:   "stdio",
+		Use:   "stdio [-- command args...]",
 		Short: "Run the gateway for one client on stdin/stdout",
 		Long: `stdio runs the gateway for a single client session over stdin and stdout,
 newline-delimited JSON-RPC as MCP's stdio transport has it: the form for
@@ -25,10 +27,34 @@ clients that launch a command (Claude Desktop style). Logs go to stderr.
 
 With auth: grants the session is a grant's: its token comes from
 --grant-token or, better (a flag shows in the process list), from the
-environment variable TOOLGATE_GRANT_TOKEN.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
+environment variable TOOLGATE_GRANT_TOKEN.
+
+With a command after "--", stdio needs no configuration file: it runs
+that one command as its upstream, with the policy file given by --policy
+(-c; toolgate's JSON/YAML or Intercept's YAML; without it every call is
+allowed), auth none, and its counters and approvals in --state-dir. This
+is the one-line wrap of a client's server entry (docs/intercept.md):
+
+  toolgate stdio -c policy.yaml -- npx -y @modelcontextprotocol/server-github`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() == 0 && len(args) > 0 {
+				return nil
+			}
+			if len(args) > 0 {
+				return toolgate.Errorf(toolgate.Invalid, "stdio takes no arguments; put the server's command after \"--\"")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var (
+				cfg *config.Config
+				err error
+			)
+			if len(args) > 0 {
+				cfg, err = a.wrapConfig(cmd, &w, args)
+			} else {
+				cfg, err = a.loadConfig()
+			}
 			if err != nil {
 				return err
 			}
@@ -63,5 +89,7 @@ environment variable TOOLGATE_GRANT_TOKEN.`,
 		},
 	}
 	cmd.Flags().StringVar(&tokenFlag, "grant-token", "", "the grant token (auth: grants); prefer the environment variable "+grantTokenEnv)
+	cmd.Flags().StringVarP(&w.policy, "policy", "c", "", "with a command after --: the policy file (toolgate or Intercept format)")
+	cmd.Flags().StringVar(&w.stateDir, "state-dir", "", "with a command after --: where counters and approvals are kept (default: the user's state directory, toolgate/)")
 	return cmd
 }

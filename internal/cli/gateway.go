@@ -265,7 +265,9 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		a.log.Info("a bearer token required on every request", "grants", cfg.Auth == "grants", "jwt", cfg.JWT != nil, "policies", names)
 		return rt, nil
 	}
-	a.log.Warn("auth: none: every caller is the same anonymous identity, with no token; use auth: grants to tell callers apart (docs/auth.md)", "listen", cfg.Listen)
+	if front == "http" { // a stdio front has one caller: the process that started it
+		a.log.Warn("auth: none: every caller is the same anonymous identity, with no token; use auth: grants to tell callers apart (docs/auth.md)", "listen", cfg.Listen)
+	}
 	name := policyName(cfg)
 	switch {
 	case name == "":

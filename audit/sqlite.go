@@ -211,11 +211,21 @@ func scanEvent(sc sqlitedb.Scanner) (*Event, error) {
 	return e, nil
 }
 
-// Get returns the event with the id.
+// Get returns the event with the id. Ids start with their event's time in
+// milliseconds, so the time index finds it; an id made otherwise is
+// looked for in the whole table.
 func (s *SQLite) Get(ctx context.Context, id string) (*Event, error) {
 	var e *Event
 	err := s.View(ctx, func(tx *sql.Tx) error {
 		var err error
+		if ms, ok := idMillis(id); ok {
+			from := time.UnixMilli(ms).UnixNano()
+			e, err = scanEvent(tx.QueryRowContext(ctx, `SELECT seq, hash, body FROM audit_events WHERE time >= ? AND time < ? AND id = ?`,
+				from, from+int64(time.Millisecond), id))
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
 		e, err = scanEvent(tx.QueryRowContext(ctx, `SELECT seq, hash, body FROM audit_events WHERE id = ?`, id))
 		return err
 	})
@@ -226,6 +236,15 @@ func (s *SQLite) Get(ctx context.Context, id string) (*Event, error) {
 		return nil, fmt.Errorf("audit: get %s: %w", id, err)
 	}
 	return e, nil
+}
+
+// idMillis reads the time in milliseconds at the start of an id NewID made.
+func idMillis(id string) (int64, bool) {
+	if len(id) != 32 {
+		return 0, false
+	}
+	ms, err := strconv.ParseInt(id[:12], 16, 64)
+	return ms, err == nil
 }
 
 // Report is the result of a verification.

@@ -2,9 +2,13 @@ package gateway_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -264,5 +268,39 @@ func TestAuditOutcomes(t *testing.T) {
 		if o := got[1].e.Outcome; o != tt.want {
 			t.Errorf("%v: outcome %q, want %q (error %q)", tt.args, o, tt.want, got[1].e.Error)
 		}
+	}
+}
+
+// TestAuditPolicyEvents: loading and refusing a policy are admin events.
+func TestAuditPolicyEvents(t *testing.T) {
+	rec := &recorder{}
+	gw, err := gateway.New(&gateway.Options{Logger: quietLogger(), Audit: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	path := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(path, []byte(allowAll), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pf := gateway.NewNamedPolicyFile(gw, "support", path, nil)
+	if err := pf.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pf.ReplaceAs([]byte(`{"version":"2"}`), "ops@example.com"); err == nil {
+		t.Fatal("an invalid policy was accepted")
+	}
+	got := rec.all()
+	if len(got) != 2 {
+		t.Fatalf("%d events", len(got))
+	}
+	loaded, refused := got[0].e, got[1].e
+	sum := sha256.Sum256([]byte(allowAll))
+	if loaded.Kind != audit.KindAdmin || loaded.Action != audit.ActionPolicyLoaded || loaded.Target != "support" || loaded.Actor != "toolgate" ||
+		loaded.Detail != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Errorf("loaded: %+v", loaded)
+	}
+	if refused.Action != audit.ActionPolicyRefused || refused.Actor != "ops@example.com" || !strings.Contains(refused.Detail, "version") {
+		t.Errorf("refused: %+v", refused)
 	}
 }

@@ -62,6 +62,11 @@ type Options struct {
 	Queue int
 	// MaxBatch bounds the events written in one transaction. Default 1024.
 	MaxBatch int
+	// Linger is how long a batch made only of Enqueued events (nobody
+	// waits for them: call outcomes) may wait for an Appended one to join
+	// it, so that a call's outcome and the next call's decision share one
+	// commit instead of two. Default 2ms; negative: no wait.
+	Linger time.Duration
 	// Logger receives sink failures; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -115,6 +120,9 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 1024
+	}
+	if opts.Linger == 0 {
+		opts.Linger = 2 * time.Millisecond
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -269,6 +277,7 @@ func (l *Log) writer() {
 				break fill
 			}
 		}
+		batch = l.linger(batch)
 		err := l.write(batch, &sealed)
 		for _, p := range batch {
 			if p.done != nil {
@@ -280,6 +289,37 @@ func (l *Log) writer() {
 		clear(batch)
 		clear(sealed)
 	}
+}
+
+// linger lets a batch of Enqueued events wait up to Options.Linger for an
+// Appended event, which someone waits for, and takes it in (with whatever
+// else has come by then).
+func (l *Log) linger(batch []*pending) []*pending {
+	if l.opts.Linger <= 0 {
+		return batch
+	}
+	for _, p := range batch {
+		if p.done != nil {
+			return batch
+		}
+	}
+	t := time.NewTimer(l.opts.Linger)
+	defer t.Stop()
+	for len(batch) < l.opts.MaxBatch {
+		select {
+		case p, ok := <-l.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+			if p.done != nil {
+				return batch
+			}
+		case <-t.C:
+			return batch
+		}
+	}
+	return batch
 }
 
 // write seals the batch after the head, commits it in the primary (once

@@ -109,19 +109,39 @@ func (s *SQLite) Write(ctx context.Context, batch []Sealed) error {
 		if seq+1 != first.Seq || h != first.PrevHash {
 			return fmt.Errorf("%w: the store ends at seq %d, the batch starts at %d", ErrHeadMoved, seq, first.Seq)
 		}
-		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (seq, id, time, kind, tool, subject, decision, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("audit: insert: %w", err)
-		}
-		defer st.Close()
-		for _, r := range batch {
-			e := r.Event
-			if _, err := st.ExecContext(ctx, int64(e.Seq), e.ID, e.Time.UnixNano(), string(e.Kind), e.Tool, e.Subject, string(e.Decision), r.Hash, r.Body); err != nil {
-				return fmt.Errorf("audit: insert seq %d: %w", e.Seq, err)
+		// Many rows per statement: database/sql's cost per Exec is
+		// larger than SQLite's per row.
+		args := make([]any, 0, insertChunk*9)
+		for start := 0; start < len(batch); start += insertChunk {
+			chunk := batch[start:min(len(batch), start+insertChunk)]
+			args = args[:0]
+			for _, r := range chunk {
+				e := r.Event
+				args = append(args, int64(e.Seq), e.ID, e.Time.UnixNano(), string(e.Kind), e.Tool, e.Subject, string(e.Decision), r.Hash, r.Body)
+			}
+			if _, err := tx.ExecContext(ctx, insertSQL(len(chunk)), args...); err != nil {
+				return fmt.Errorf("audit: insert seq %d-%d: %w", chunk[0].Event.Seq, chunk[len(chunk)-1].Event.Seq, err)
 			}
 		}
 		return nil
 	})
+}
+
+// insertChunk is the most rows one INSERT statement carries (9 parameters
+// each, far below SQLite's limit of 32766).
+const insertChunk = 128
+
+// insertSQL is the INSERT statement of n rows.
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_events (seq, id, time, kind, tool, subject, decision, hash, body) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	return b.String()
 }
 
 // Reader reads an audit log back.

@@ -47,7 +47,7 @@ instead.`,
 			} else if rep.Break == nil {
 				fmt.Fprintf(a.stdout, "ok: %d events, the chain is whole (head seq %d, hash %s)\n", rep.Events, rep.HeadSeq, rep.HeadHash)
 			} else {
-				fmt.Fprintf(a.stdout, "BROKEN at %s (seq %d): %s\n%d events before it are intact\n", rep.Break.Where, rep.Break.Seq, rep.Break.Problem, rep.Events)
+				fmt.Fprintf(a.stdout, "BROKEN at %s: %s\n%d events before it are intact\n", rep.Break.Where, rep.Break.Problem, rep.Events)
 			}
 			if rep.Break != nil {
 				return &reportedError{err: &toolgate.Error{Code: toolgate.Invalid, Message: rep.Break.Error()}}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/internal/testpeer"
@@ -302,5 +304,40 @@ func TestAuditPolicyEvents(t *testing.T) {
 	}
 	if refused.Action != audit.ActionPolicyRefused || refused.Actor != "ops@example.com" || !strings.Contains(refused.Detail, "version") {
 		t.Errorf("refused: %+v", refused)
+	}
+}
+
+// TestAuditApprovalDecided: a human's decision is an admin event, and the
+// call it released is recorded as approved.
+func TestAuditApprovalDecided(t *testing.T) {
+	ctx := testContext(t)
+	rec := &recorder{}
+	env := newApprovalsEnv(t, fmt.Sprintf(approvePolicy, "30s"), approval.NewManager(approval.NewMemoryStore(), nil), rec)
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.cs.CallTool(ctx, &mcp.CallToolParams{Name: "DeleteUser", Arguments: map[string]any{"user_id": "user_1"}})
+		done <- err
+	}()
+	id, _ := env.pending(t)["id"].(string)
+	if code := env.decide(t, id, "approve", "ticket 42"); code != 200 {
+		t.Fatalf("approve: HTTP %d", code)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var admin, dec *audit.Event
+	for _, r := range rec.all() {
+		switch r.e.Kind {
+		case audit.KindAdmin:
+			admin = r.e
+		case audit.KindDecision:
+			dec = r.e
+		}
+	}
+	if admin == nil || admin.Action != audit.ActionApprovalDecided || admin.Actor != "alice" || admin.Target != id || admin.Detail != "approved: ticket 42" {
+		t.Errorf("admin event: %+v", admin)
+	}
+	if dec == nil || dec.Decision != audit.Approved || dec.ApprovalID != id {
+		t.Errorf("decision event: %+v", dec)
 	}
 }

@@ -92,8 +92,12 @@ type Log struct {
 	closed bool
 	done   chan struct{} // closed when the writer has returned
 
-	seq  uint64 // writer goroutine only
+	wmu  sync.Mutex // held by whoever seals and writes a batch
+	seq  uint64     // guarded by wmu
 	head string
+
+	hmu  sync.Mutex
+	held []*pending // events the writer goroutine took, for the next batch
 
 	appended, batches, failed atomic.Uint64
 	sinkErrs                  []atomic.Uint64 // by secondary
@@ -173,6 +177,24 @@ func (l *Log) Append(ctx context.Context, e *Event) error {
 	if err != nil {
 		return err
 	}
+	// Nobody writing: write it here, with whatever waits, rather than
+	// hand it to the writer goroutine and wait to be woken (two goroutine
+	// switches, each a scheduling delay on a busy machine).
+	if l.wmu.TryLock() {
+		l.mu.RLock()
+		closed := l.closed
+		l.mu.RUnlock()
+		if closed {
+			l.wmu.Unlock()
+			return ErrClosed
+		}
+		runtime.Gosched() // as the writer does: appenders ready to run join
+		batch := l.take(p)
+		err := l.write(batch)
+		l.wmu.Unlock()
+		l.answer(batch, p, err)
+		return err
+	}
 	p.done = donePool.Get().(chan error)
 	if err := l.enqueue(ctx, p); err != nil {
 		return err
@@ -229,6 +251,8 @@ func (l *Log) Close() error {
 	close(l.queue)
 	l.mu.Unlock()
 	<-l.done
+	l.wmu.Lock() // an appender writing its own batch finishes first
+	defer l.wmu.Unlock()
 	errs := []error{l.opts.Primary.Close()}
 	for _, s := range l.opts.Secondaries {
 		errs = append(errs, s.Sink.Close())
@@ -250,84 +274,117 @@ func (l *Log) Stats() Stats {
 	return s
 }
 
-// writer is the single goroutine that seals and writes batches.
+// writer is the goroutine that writes what appenders hand over: a batch of
+// events nobody waits for (outcomes) after Options.Linger, or at once when
+// an Appended event comes. One batch is written at a time (wmu), by this
+// goroutine or by an appender that found nobody writing (see Append).
 func (l *Log) writer() {
 	defer close(l.done)
-	batch := make([]*pending, 0, l.opts.MaxBatch)
-	sealed := make([]Sealed, 0, l.opts.MaxBatch)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	for {
 		p, ok := <-l.queue
 		if !ok {
+			l.flush()
 			return
 		}
-		batch = append(batch[:0], p)
-		// Let appenders that are ready to run (those the last batch woke,
-		// say) queue their events first, so that they join this batch:
-		// at low load there are none and this costs nothing.
-		runtime.Gosched()
-	fill:
-		for len(batch) < l.opts.MaxBatch {
-			select {
-			case p, ok := <-l.queue:
-				if !ok {
-					break fill
+		l.hold(p)
+		if p.done == nil && l.opts.Linger > 0 {
+			t.Reset(l.opts.Linger)
+		wait:
+			for {
+				select {
+				case q, ok := <-l.queue:
+					if !ok {
+						break wait
+					}
+					l.hold(q)
+					if q.done != nil {
+						break wait
+					}
+				case <-t.C:
+					break wait
 				}
-				batch = append(batch, p)
-			default:
-				break fill
 			}
+			t.Stop()
+		} else {
+			// Let appenders that are ready to run (those the last batch
+			// woke, say) queue their events first, so that they join this
+			// batch: at low load there are none and this costs nothing.
+			runtime.Gosched()
 		}
-		batch = l.linger(batch)
-		err := l.write(batch, &sealed)
-		for _, p := range batch {
-			if p.done != nil {
-				p.done <- err
-			} else if err != nil {
-				l.log.Error("an audit event could not be written", "id", p.e.ID, "kind", p.e.Kind, "err", err)
-			}
-		}
-		clear(batch)
-		clear(sealed)
+		l.flush()
 	}
 }
 
-// linger lets a batch of Enqueued events wait up to Options.Linger for an
-// Appended event, which someone waits for, and takes it in (with whatever
-// else has come by then).
-func (l *Log) linger(batch []*pending) []*pending {
-	if l.opts.Linger <= 0 {
-		return batch
-	}
-	for _, p := range batch {
-		if p.done != nil {
-			return batch
-		}
-	}
-	t := time.NewTimer(l.opts.Linger)
-	defer t.Stop()
+// hold keeps p for the next batch.
+func (l *Log) hold(p *pending) {
+	l.hmu.Lock()
+	l.held = append(l.held, p)
+	l.hmu.Unlock()
+}
+
+// take returns the events held and those queued (at most MaxBatch), then
+// own, if any. l.wmu is held.
+func (l *Log) take(own *pending) []*pending {
+	l.hmu.Lock()
+	batch := l.held
+	l.held = nil
+	l.hmu.Unlock()
+fill:
 	for len(batch) < l.opts.MaxBatch {
 		select {
 		case p, ok := <-l.queue:
 			if !ok {
-				return batch
+				break fill
 			}
 			batch = append(batch, p)
-			if p.done != nil {
-				return batch
-			}
-		case <-t.C:
-			return batch
+		default:
+			break fill
 		}
 	}
+	if own != nil {
+		batch = append(batch, own)
+	}
 	return batch
+}
+
+// flush writes every event held or queued, in batches.
+func (l *Log) flush() {
+	for {
+		l.wmu.Lock()
+		batch := l.take(nil)
+		if len(batch) == 0 {
+			l.wmu.Unlock()
+			return
+		}
+		err := l.write(batch)
+		l.wmu.Unlock()
+		l.answer(batch, nil, err)
+	}
+}
+
+// answer tells the appenders of batch, but own, how writing it went.
+func (l *Log) answer(batch []*pending, own *pending, err error) {
+	for _, p := range batch {
+		switch {
+		case p == own:
+		case p.done != nil:
+			p.done <- err
+		case err != nil:
+			l.log.Error("an audit event could not be written", "id", p.e.ID, "kind", p.e.Kind, "err", err)
+		}
+	}
 }
 
 // write seals the batch after the head, commits it in the primary (once
 // more after resealing, when another writer moved the head), then writes
 // it to the secondaries.
-func (l *Log) write(batch []*pending, sealed *[]Sealed) error {
+func (l *Log) write(batch []*pending) error {
 	ctx := context.Background()
 	var err error
+	s := make([]Sealed, 0, len(batch))
+	sealed := &s
 	for attempt := 0; attempt < 3; attempt++ {
 		*sealed = (*sealed)[:0]
 		seq, head := l.seq, l.head

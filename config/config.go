@@ -161,7 +161,59 @@ type Config struct {
 	// Approvals configures how calls that need a human's approval wait,
 	// and who is told about them.
 	Approvals Approvals `json:"approvals"`
+	// Audit configures the audit log.
+	Audit Audit `json:"audit"`
 }
+
+// Audit is the audit section: where every tools/call decision, its
+// outcome and every admin change are recorded (docs/audit.md).
+type Audit struct {
+	// Enabled turns the audit log on (the default).
+	Enabled bool `json:"enabled"`
+	// Args is how a call's arguments are recorded: "keys", "redacted"
+	// (the default) or "full".
+	Args string `json:"args"`
+	// Instance names this gateway in every event; "" for the host name.
+	Instance string `json:"instance,omitempty"`
+	// Sinks are where events go; the first is the primary, which every
+	// decision is committed to before its call is forwarded.
+	Sinks []AuditSink `json:"sinks"`
+}
+
+// The audit sink types.
+const (
+	SinkSQLite = "sqlite"
+	SinkJSONL  = "jsonl"
+	SinkStdout = "stdout"
+)
+
+// AuditSink is one destination of the audit log.
+type AuditSink struct {
+	// Type is "sqlite" (a table in the store), "jsonl" (a file) or
+	// "stdout".
+	Type string `json:"type"`
+	// Path is a jsonl sink's file, resolved against the configuration's
+	// directory.
+	Path string `json:"path,omitempty"`
+	// MaxBytes is the size at which a jsonl file is rotated.
+	MaxBytes int64 `json:"max_bytes,omitempty"`
+	// Keep is how many rotated jsonl files are kept.
+	Keep int `json:"keep,omitempty"`
+	// Fsync makes every batch wait for an fsync (survives a power loss).
+	// Default: true for jsonl, false for sqlite (whose commits survive
+	// the process being killed).
+	Fsync bool `json:"fsync"`
+	// OnError is "fail" (the default: a failing sink refuses calls) or
+	// "continue" (logged and counted; not allowed on the first sink).
+	OnError string `json:"on_error"`
+}
+
+// Defaults of the audit section.
+const (
+	DefaultAuditArgs     = "redacted"
+	DefaultAuditMaxBytes = 100 << 20 // 100 MiB
+	DefaultAuditKeep     = 10
+)
 
 // Approvals is the approvals section.
 type Approvals struct {
@@ -342,6 +394,11 @@ func Default() *Config {
 			Wait:          DefaultApprovalWait,
 			ValidFor:      DefaultApprovalValidFor,
 			ProgressEvery: DefaultApprovalProgressEvery,
+		},
+		Audit: Audit{
+			Enabled: true,
+			Args:    DefaultAuditArgs,
+			Sinks:   []AuditSink{{Type: SinkSQLite, OnError: "fail"}},
 		},
 	}
 }

@@ -893,3 +893,76 @@ func TestParseListPageSize(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditSection(t *testing.T) {
+	c, err := Parse([]byte("auth: none\n"), "dir/t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := c.Audit; !a.Enabled || a.Args != "redacted" || len(a.Sinks) != 1 || a.Sinks[0].Type != SinkSQLite || a.Sinks[0].OnError != "fail" || a.Sinks[0].Fsync {
+		t.Errorf("defaults: %+v", a)
+	}
+	c, err = Parse([]byte(`auth: none
+audit:
+  args: keys
+  instance: gw-1
+  sinks:
+    - type: sqlite
+      fsync: true
+    - {type: jsonl, path: logs/audit.jsonl, max_bytes: 1MiB, keep: 3, on_error: continue}
+    - {type: stdout, on_error: continue}
+`), "dir/t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := c.Audit
+	if !a.Enabled || a.Args != "keys" || a.Instance != "gw-1" || len(a.Sinks) != 3 {
+		t.Fatalf("audit: %+v", a)
+	}
+	want := []AuditSink{
+		{Type: SinkSQLite, Fsync: true, OnError: "fail"},
+		{Type: SinkJSONL, Path: filepath.Join("dir", "logs", "audit.jsonl"), MaxBytes: 1 << 20, Keep: 3, Fsync: true, OnError: "continue"},
+		{Type: SinkStdout, OnError: "continue"},
+	}
+	for i, s := range a.Sinks {
+		if s != want[i] {
+			t.Errorf("sink %d: %+v, want %+v", i, s, want[i])
+		}
+	}
+	c, err = Parse([]byte("auth: none\naudit: {enabled: false}\n"), "t.yaml")
+	if err != nil || c.Audit.Enabled {
+		t.Fatalf("enabled: false: %+v %v", c.Audit, err)
+	}
+	c, err = Parse([]byte("auth: none\naudit: {sinks: [{type: jsonl, path: a.jsonl}]}\n"), "t.yaml")
+	if err != nil || c.Audit.Sinks[0].MaxBytes != DefaultAuditMaxBytes || c.Audit.Sinks[0].Keep != DefaultAuditKeep || !c.Audit.Sinks[0].Fsync {
+		t.Fatalf("jsonl defaults: %+v %v", c.Audit, err)
+	}
+
+	for _, tt := range []struct {
+		name, doc, want string
+	}{
+		{"unknown key", "audit:\n  arg: keys\n", `2:3: audit: unknown key "arg" (did you mean "args"?)`},
+		{"bad args", "audit:\n  args: everything\n", `2:9: audit.args: must be keys, redacted or full, not "everything"`},
+		{"not a mapping", "audit: on\n", `1:8: audit: must be a mapping`},
+		{"no sinks", "audit:\n  sinks: []\n", `2:10: audit.sinks: must be a list of at least one sink`},
+		{"sink without type", "audit:\n  sinks:\n    - {path: a.jsonl}\n", `3:7: audit.sinks[0]: needs a type`},
+		{"unknown type", "audit:\n  sinks:\n    - type: s3\n", `3:13: audit.sinks[0].type: must be sqlite, jsonl or stdout, not "s3"`},
+		{"jsonl without path", "audit:\n  sinks:\n    - type: jsonl\n", `3:13: audit.sinks[0]: a jsonl sink needs a path`},
+		{"path on sqlite", "audit:\n  sinks:\n    - type: sqlite\n      path: x.db\n", `4:7: audit.sinks[0].path: applies to jsonl sinks only, not to sqlite`},
+		{"stdout first", "audit:\n  sinks:\n    - type: stdout\n", `3:13: audit.sinks[0].type: the first sink is the primary`},
+		{"primary continues", "audit:\n  sinks:\n    - {type: sqlite, on_error: continue}\n", `3:14: audit.sinks[0].on_error: the first sink is the primary`},
+		{"bad on_error", "audit:\n  sinks:\n    - {type: sqlite, on_error: ignore}\n", `3:32: audit.sinks[0].on_error: must be fail or continue, not "ignore"`},
+		{"two sqlite", "audit:\n  sinks:\n    - type: sqlite\n    - type: sqlite\n", `4:13: audit.sinks[1].type: a second sqlite sink`},
+		{"same file", "audit:\n  sinks:\n    - {type: jsonl, path: a.jsonl}\n    - {type: jsonl, path: ./a.jsonl}\n", `4:14: audit.sinks[1].path: audit.sinks[0] writes to the same file`},
+		{"keep out of range", "audit:\n  sinks:\n    - {type: jsonl, path: a.jsonl, keep: 0}\n", `3:42: audit.sinks[0].keep: must be between 1 and 1000`},
+		{"unknown sink key", "audit:\n  sinks:\n    - {type: sqlite, table: x}\n", `3:22: audit.sinks[0]: unknown key "table"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte("auth: none\n"+tt.doc), "c.yaml")
+			want := shiftLine(tt.want)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Parse = %v, want an error containing %q", err, want)
+			}
+		})
+	}
+}

@@ -512,7 +512,7 @@ var (
 		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
-		"session_idle_timeout", "methods", "pins", "admin_listen", "directory", "approvals"}
+		"session_idle_timeout", "methods", "pins", "admin_listen", "directory", "approvals", "audit"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout", "eager"}
 )
 
@@ -690,6 +690,8 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 			d.directory(c, v, k)
 		case "approvals":
 			d.approvals(c, v, k)
+		case "audit":
+			d.audit(c, v, k)
 		case "pins":
 			if d.str(v, k, &c.Pins) && c.Pins == "" {
 				d.errorf(v, k, "must be the path of a pins file written by toolgate scan --pin")
@@ -1582,4 +1584,165 @@ func webhookURLProblem(u string) string {
 		return fmt.Sprintf("http:// is only allowed to a loopback address (127.0.0.1, ::1, localhost), not %q: use https://", p.Hostname())
 	}
 	return ""
+}
+
+// Keys of the audit section and of its sinks.
+var (
+	auditKeys     = []string{"enabled", "args", "instance", "sinks"}
+	auditSinkKeys = []string{"type", "path", "max_bytes", "keep", "fsync", "on_error"}
+)
+
+// audit reads the audit section.
+func (d *decoder) audit(c *Config, n *yaml.Node, path string) {
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return
+	}
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		switch p.key.Value {
+		case "enabled":
+			if b, ok := d.boolean(p.val, kp); ok {
+				c.Audit.Enabled = b
+			}
+		case "args":
+			var v string
+			if d.str(p.val, kp, &v) {
+				switch v {
+				case "keys", "redacted", "full":
+					c.Audit.Args = v
+				default:
+					d.errorf(p.val, kp, "must be keys, redacted or full, not %q", v)
+				}
+			}
+		case "instance":
+			if d.str(p.val, kp, &c.Audit.Instance) && strings.ContainsAny(c.Audit.Instance, "\x00\r\n") {
+				d.errorf(p.val, kp, "must be one line")
+			}
+		case "sinks":
+			c.Audit.Sinks = d.auditSinks(c, p.val, kp)
+		default:
+			d.unknown(p.key, path, auditKeys)
+		}
+	}
+}
+
+func (d *decoder) auditSinks(c *Config, n *yaml.Node, path string) []AuditSink {
+	n = d.deref(n)
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.errorf(n, path, "must be a list of at least one sink ({type: sqlite}, {type: jsonl, path: ...}, {type: stdout}); to turn the audit log off, set enabled: false")
+		return nil
+	}
+	var out []AuditSink
+	paths := map[string]int{}
+	types := map[string]int{}
+	for i, e := range n.Content {
+		ep := fmt.Sprintf("%s[%d]", path, i)
+		s, typeNode, ok := d.auditSink(c, e, ep)
+		if !ok {
+			continue
+		}
+		if s.Type != SinkJSONL {
+			if prev, dup := types[s.Type]; dup {
+				d.errorf(typeNode, ep+".type", "a second %s sink (the first is %s[%d])", s.Type, path, prev)
+				continue
+			}
+			types[s.Type] = i
+		} else {
+			if prev, dup := paths[s.Path]; dup {
+				d.errorf(typeNode, ep+".path", "%s[%d] writes to the same file", path, prev)
+				continue
+			}
+			paths[s.Path] = i
+		}
+		if i == 0 {
+			if s.Type == SinkStdout {
+				d.errorf(typeNode, ep+".type", "the first sink is the primary, which keeps the chain: it must be sqlite or jsonl, not stdout")
+			}
+			if s.OnError == "continue" {
+				d.errorf(typeNode, ep+".on_error", "the first sink is the primary: every decision is committed there before its call is forwarded, so it cannot be on_error: continue")
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (d *decoder) auditSink(c *Config, n *yaml.Node, path string) (AuditSink, *yaml.Node, bool) {
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return AuditSink{}, nil, false
+	}
+	s := AuditSink{OnError: "fail"}
+	var typeNode *yaml.Node
+	var fsyncSet bool
+	var only []*yaml.Node // keys that only a jsonl sink takes
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		switch p.key.Value {
+		case "type":
+			if d.str(p.val, kp, &s.Type) {
+				typeNode = p.val
+				switch s.Type {
+				case SinkSQLite, SinkJSONL, SinkStdout:
+				default:
+					d.errorf(p.val, kp, "must be sqlite, jsonl or stdout, not %q", s.Type)
+					return s, nil, false
+				}
+			}
+		case "path":
+			only = append(only, p.key)
+			if d.str(p.val, kp, &s.Path) && s.Path == "" {
+				d.errorf(p.val, kp, "must not be empty")
+			}
+		case "max_bytes":
+			only = append(only, p.key)
+			if v, ok := d.size(p.val, kp); ok {
+				s.MaxBytes = v
+			}
+		case "keep":
+			only = append(only, p.key)
+			if v, ok := d.integer(p.val, kp, 1, 1000); ok {
+				s.Keep = int(v)
+			}
+		case "fsync":
+			if b, ok := d.boolean(p.val, kp); ok {
+				s.Fsync, fsyncSet = b, true
+			}
+		case "on_error":
+			if d.str(p.val, kp, &s.OnError) && s.OnError != "fail" && s.OnError != "continue" {
+				d.errorf(p.val, kp, "must be fail or continue, not %q", s.OnError)
+			}
+		default:
+			d.unknown(p.key, path, auditSinkKeys)
+		}
+	}
+	if typeNode == nil {
+		d.errorf(n, path, "needs a type: sqlite, jsonl or stdout")
+		return s, nil, false
+	}
+	if s.Type != SinkJSONL {
+		for _, k := range only {
+			d.errorf(k, path+"."+k.Value, "applies to jsonl sinks only, not to %s", s.Type)
+		}
+		if s.Type == SinkStdout && fsyncSet {
+			d.errorf(typeNode, path+".fsync", "a stdout sink is never fsynced")
+		}
+		return s, typeNode, true
+	}
+	if s.Path == "" {
+		d.errorf(typeNode, path, "a jsonl sink needs a path")
+		return s, nil, false
+	}
+	s.Path = c.resolve(s.Path)
+	if !fsyncSet {
+		s.Fsync = true
+	}
+	if s.MaxBytes == 0 {
+		s.MaxBytes = DefaultAuditMaxBytes
+	}
+	if s.Keep == 0 {
+		s.Keep = DefaultAuditKeep
+	}
+	return s, typeNode, true
 }

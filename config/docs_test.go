@@ -64,6 +64,26 @@ func TestDocsApprovalsExample(t *testing.T) {
 	}
 }
 
+// TestDocsAuditExample parses the audit example of docs/config.md.
+func TestDocsAuditExample(t *testing.T) {
+	data, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "<!-- example:audit-config -->\n```yaml\n")
+	if !ok {
+		t.Fatal("no example:audit-config block")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	c, err := Parse([]byte(block), "audit.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Audit.Sinks) != 3 || c.Audit.Instance != "gateway-1" {
+		t.Errorf("the example's audit section: %+v", c.Audit)
+	}
+}
+
 // TestDocsEveryKey checks that docs/config.md has a table row for every
 // key the decoder accepts at the top level and in a server, and mentions
 // every key of the directory section.
@@ -85,6 +105,8 @@ func TestDocsEveryKey(t *testing.T) {
 		{"auth.jwt", jwtKeys, "| `%s` |"},
 		{"approvals", approvalsKeys, "| `%s` |"},
 		{"approvals.webhook", webhookKeys, "| `%s` |"},
+		{"audit", auditKeys, "| `%s` |"},
+		{"audit.sinks", auditSinkKeys, "| `%s` |"},
 	} {
 		for _, k := range tt.keys {
 			if !strings.Contains(doc, fmt.Sprintf(tt.form, k)) {

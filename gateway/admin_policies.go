@@ -89,7 +89,7 @@ func PolicyRoutes(files map[string]*PolicyFile, inline []string, log *slog.Logge
 				admin.WriteError(w, http.StatusBadRequest, "could not read the body")
 				return
 			}
-			if err := pf.Replace(data); err != nil {
+			if err := pf.ReplaceAs(data, admin.FromContext(r.Context()).Subject); err != nil {
 				if toolgate.ErrorCode(err) == toolgate.Invalid {
 					admin.WriteError(w, http.StatusBadRequest, toolgate.ErrorMessage(err))
 					return

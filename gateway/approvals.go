@@ -16,6 +16,7 @@ import (
 	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/approval"
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/enforce"
 	"github.com/toolgate/toolgate/policy"
 )
@@ -281,7 +282,18 @@ func (g *Gateway) decide(w http.ResponseWriter, r *http.Request, approve bool) {
 				return nil, errSelfApproval
 			}
 		}
-		return m.Decide(r.Context(), id, approve, by, body.Reason)
+		req, err := m.Decide(r.Context(), id, approve, by, body.Reason)
+		if err == nil {
+			detail := "denied"
+			if approve {
+				detail = "approved"
+			}
+			if body.Reason != "" {
+				detail += ": " + body.Reason
+			}
+			g.AuditAdmin(r.Context(), audit.Admin(audit.ActionApprovalDecided, by, id, detail))
+		}
+		return req, err
 	})
 }
 

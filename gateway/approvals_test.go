@@ -34,15 +34,19 @@ type approvalsEnv struct {
 // two listeners, as serve does. Its admin tokens: "alice" (admin),
 // "viewer" (viewer) and "anonymous" (admin; the subject of every call,
 // since the MCP listener runs without grants).
-func newApprovalsEnv(t *testing.T, doc string, m *approval.Manager) *approvalsEnv {
+func newApprovalsEnv(t *testing.T, doc string, m *approval.Manager, auditor ...gateway.Auditor) *approvalsEnv {
 	t.Helper()
 	echo := testpeer.GoEchoServer()
 	eng, err := policy.Load([]byte(doc), "p.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := gateway.New(&gateway.Options{Servers: []gateway.Server{{Name: "echo", URL: echo.StartHTTP(t)}}, Policy: eng,
-		Approvals: m, Logger: quietLogger()})
+	opts := &gateway.Options{Servers: []gateway.Server{{Name: "echo", URL: echo.StartHTTP(t)}}, Policy: eng,
+		Approvals: m, Logger: quietLogger()}
+	if len(auditor) > 0 {
+		opts.Audit = auditor[0]
+	}
+	gw, err := gateway.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

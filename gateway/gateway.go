@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/toolgate/toolgate/approval"
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/enforce"
 	"github.com/toolgate/toolgate/limit"
 	"github.com/toolgate/toolgate/limit/memory"
@@ -136,6 +137,15 @@ type Options struct {
 	// ApprovalSweep is how often approvals past their timeout that no call
 	// waits for are marked expired (and reported). Default 5s.
 	ApprovalSweep time.Duration
+	// Audit records every tools/call decision (durably, before an allowed
+	// call is forwarded: a call whose decision cannot be recorded is
+	// refused), every forwarded call's outcome, and the gateway's admin
+	// events (policy loaded or refused, approval decided). Nil records
+	// nothing.
+	Audit Auditor
+	// AuditArgs says how the audit log records a call's arguments;
+	// default audit.DefaultArgsMode (redacted).
+	AuditArgs audit.ArgsMode
 }
 
 // Defaults of the approval options.
@@ -231,6 +241,9 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	if o.ApprovalSweep <= 0 {
 		o.ApprovalSweep = DefaultApprovalSweep
+	}
+	if o.AuditArgs == "" {
+		o.AuditArgs = audit.DefaultArgsMode
 	}
 	// A copy, so that filling in defaults leaves the caller's slice alone.
 	o.Servers = slices.Clone(o.Servers)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/policy"
 )
 
@@ -69,23 +70,45 @@ func (p *PolicyFile) Document() ([]byte, error) { return os.ReadFile(p.path) }
 // puts it in force at once. An invalid document changes nothing and is
 // returned as an error with the code Invalid, positioned like a load
 // error.
-func (p *PolicyFile) Replace(data []byte) error {
+func (p *PolicyFile) Replace(data []byte) error { return p.ReplaceAs(data, "") }
+
+// ReplaceAs is Replace on behalf of actor (an admin token's subject), whom
+// the audit log names.
+func (p *PolicyFile) ReplaceAs(data []byte, actor string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	eng, err := policy.Load(data, p.path)
 	if err != nil {
+		p.refused(actor, err)
 		return &toolgate.Error{Code: toolgate.Invalid, Message: err.Error(), Err: err}
 	}
 	if err := writeFileAtomic(p.path, data); err != nil {
 		p.log.Error("writing the policy file failed; the policy in force stays", "path", p.path, "err", err)
 		return fmt.Errorf("writing the policy file: %w", err)
 	}
-	p.install(eng, sha256.Sum256(data))
+	p.install(eng, sha256.Sum256(data), actor)
 	return nil
 }
 
-// install puts eng, read from content of digest sum, in force. p.mu is held.
-func (p *PolicyFile) install(eng *policy.Engine, sum [32]byte) {
+// policyName is the policy's name in the audit log.
+func (p *PolicyFile) policyName() string {
+	if p.name == "" {
+		return "default"
+	}
+	return p.name
+}
+
+// refused records in the audit log that a document was refused.
+func (p *PolicyFile) refused(actor string, err error) {
+	if actor == "" {
+		actor = "toolgate"
+	}
+	p.g.AuditAdmin(context.Background(), audit.Admin(audit.ActionPolicyRefused, actor, p.policyName(), err.Error()))
+}
+
+// install puts eng, read from content of digest sum, in force on behalf
+// of actor ("" for toolgate itself). p.mu is held.
+func (p *PolicyFile) install(eng *policy.Engine, sum [32]byte, actor string) {
 	p.sum, p.seen, p.inForce, p.loadedAt, p.lastErr = sum, true, sum, time.Now().UTC(), nil
 	if p.name != "" {
 		p.g.SetNamedPolicy(p.name, eng.WithOptions(p.opts))
@@ -93,6 +116,10 @@ func (p *PolicyFile) install(eng *policy.Engine, sum [32]byte) {
 		p.g.SetPolicy(eng.WithOptions(p.opts))
 	}
 	p.log.Info("policy loaded", "policy", p.name, "path", p.path, "sha256", fmt.Sprintf("%x", sum[:8]))
+	if actor == "" {
+		actor = "toolgate"
+	}
+	p.g.AuditAdmin(context.Background(), audit.Admin(audit.ActionPolicyLoaded, actor, p.policyName(), fmt.Sprintf("sha256:%x", sum)))
 }
 
 // writeFileAtomic replaces the file at path with data: written to a new
@@ -161,9 +188,10 @@ func (p *PolicyFile) Load() error {
 		// Remember the bad content so it is reported once, not on every poll.
 		p.sum, p.seen, p.lastErr = sum, true, err
 		p.log.Error("policy reload refused; keeping the policy in force", "path", p.path, "err", err)
+		p.refused("", err)
 		return err
 	}
-	p.install(eng, sum)
+	p.install(eng, sum, "")
 	return nil
 }
 

@@ -392,22 +392,33 @@ func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request,
 // forwardWithin is forwardCall with a timeout other than the server's own
 // (zero keeps the server's).
 func (s *session) forwardWithin(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) ([]byte, bool) {
-	resp, rerr, failed := s.exchange(ctx, up, req, emit, timeout)
+	resp, rerr, st := s.exchange(ctx, up, req, emit, timeout)
 	if rerr != nil {
-		return encodeResponse(req.ID, nil, rerr), failed
+		return encodeResponse(req.ID, nil, rerr), st == exFailed
 	}
 	return encodeResponse(req.ID, resp.Result, nil), false
 }
 
+// exchangeStatus says how an exchange with an upstream ended.
+type exchangeStatus int
+
+const (
+	exAnswered  exchangeStatus = iota // a result, or the upstream's own error
+	exFailed                          // the upstream never served the request
+	exTimeout                         // no answer in time; cancelled upstream
+	exCancelled                       // the client cancelled or went away
+)
+
 // exchange sends req's method and params to upstream up under an id of the
 // gateway's, and returns the upstream's result, or the error for the
-// client; failed reports that the upstream never served the request. The
-// upstream has timeout to answer (zero: the server's timeout); past it,
-// the request is cancelled upstream and the client told why.
-func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) (*jsonrpc.Response, *jsonrpc.Error, bool) {
+// client, and how it ended (exFailed: the upstream never served the
+// request). The upstream has timeout to answer (zero: the server's
+// timeout); past it, the request is cancelled upstream and the client
+// told why.
+func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) (*jsonrpc.Response, *jsonrpc.Error, exchangeStatus) {
 	slot := s.ups[up]
 	if !slot.ok() {
-		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), true
+		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), exFailed
 	}
 	fromPolicy := timeout > 0
 	if !fromPolicy {
@@ -450,17 +461,17 @@ func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, em
 					key = "the tool's timeout in the policy"
 				}
 				s.g.log.Warn("upstream call timed out", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "timeout", timeout)
-				return nil, rpcError(codeUnavailable, fmt.Sprintf("upstream %s did not answer within %s, so the request was cancelled (raise %s to wait longer)", slot.srv.Name, timeout, key)), false
+				return nil, rpcError(codeUnavailable, fmt.Sprintf("upstream %s did not answer within %s, so the request was cancelled (raise %s to wait longer)", slot.srv.Name, timeout, key)), exTimeout
 			}
-			return nil, rpcError(codeInternal, "request cancelled"), false
+			return nil, rpcError(codeInternal, "request cancelled"), exCancelled
 		}
 		s.g.log.Error("upstream call failed", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "err", err)
-		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" failed to answer"), true
+		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" failed to answer"), exFailed
 	}
 	if resp.Error != nil {
-		return nil, asWireError(resp.Error), false
+		return nil, asWireError(resp.Error), exAnswered
 	}
-	return resp, nil, false
+	return resp, nil, exAnswered
 }
 
 func (s *session) cancelUpstream(up int, upID jsonrpc.ID) {

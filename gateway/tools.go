@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/enforce"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
@@ -46,6 +48,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 	if p.Name == "" {
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: name is required"))
 	}
+	start := time.Now()
 	tool, complete := s.lookupTool(p.Name)
 	if tool == nil && !complete {
 		s.loadTools(ctx)
@@ -96,6 +99,20 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 			s.mu.Unlock()
 		}()
 	}
+	// The decision is durable before the call goes anywhere.
+	var dec *audit.Event
+	if s.g.opts.Audit != nil {
+		dec = s.decisionEvent(req, call, eng, d)
+		if err := s.g.opts.Audit.Append(ctx, dec); err != nil {
+			s.g.log.Error("recording the decision in the audit log failed", "session", s.logID(), "tool", p.Name, "allowed", d.Allowed(), "err", err)
+			if d.Allowed() {
+				if err := v.Rollback(ctx); err != nil {
+					s.g.log.Warn("giving back rate-limit quota failed", "tool", p.Name, "err", err)
+				}
+				return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "the audit log could not record this call, so it was not forwarded; try again later"))
+			}
+		}
+	}
 	if !d.Allowed() {
 		s.g.log.Info("tools/call denied", "session", s.logID(), "tool", p.Name, "rule", d.Rule, "kind", d.Kind, "reason", d.Reason)
 		return encodeResponse(req.ID, deniedResult(d), nil)
@@ -112,30 +129,54 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		// Strip the prefix: the upstream knows the tool by its own name.
 		var params map[string]json.RawMessage
 		if err := json.Unmarshal(req.Params, &params); err != nil {
+			s.auditOutcome(ctx, dec, audit.OutcomeNotForwarded, "params must be an object", time.Since(start), 0, 0)
 			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: params must be an object"))
 		}
 		params["name"], _ = json.Marshal(tool.name)
 		var err error
 		if req, err = withParams(req, params); err != nil {
+			s.auditOutcome(ctx, dec, audit.OutcomeNotForwarded, "internal error", time.Since(start), 0, 0)
 			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 		}
 	}
-	data, failed := s.forwardWithin(ctx, tool.up, req, emit, eng.Timeout(p.Name, call.Categories))
-	if failed {
+	sent := time.Now()
+	resp, rerr, st := s.exchange(ctx, tool.up, req, emit, eng.Timeout(p.Name, call.Categories))
+	upstream := time.Since(sent)
+	if st == exFailed {
 		// The call never reached a working upstream: its quota goes back.
 		if err := v.Rollback(ctx); err != nil {
 			s.g.log.Warn("giving back rate-limit quota failed", "tool", p.Name, "err", err)
 		}
-		return unavailableResult(req.ID, slot.srv.Name)
-	}
-	if v.Counted() && isErrorResponse(data) {
+	} else if v.Counted() && rerr != nil {
 		// Intercept's counters count the calls the upstream answered
 		// with a result: a JSON-RPC error gives the amount back.
 		if err := v.ReleaseCounters(ctx); err != nil {
 			s.g.log.Warn("giving back counters failed", "tool", p.Name, "err", err)
 		}
 	}
-	return data
+	if dec != nil {
+		o, msg, size := outcomeOf(resp, rerr, st)
+		s.auditOutcome(ctx, dec, o, msg, sent.Sub(start), upstream, size)
+	}
+	if st == exFailed {
+		return unavailableResult(req.ID, slot.srv.Name)
+	}
+	if rerr != nil {
+		return encodeResponse(req.ID, nil, rerr)
+	}
+	return encodeResponse(req.ID, resp.Result, nil)
+}
+
+// auditOutcome records what became of the call whose decision event is
+// dec (nothing when dec is nil: no audit log). It does not wait for the
+// event to be written: the answer is not held up for it.
+func (s *session) auditOutcome(ctx context.Context, dec *audit.Event, o audit.Outcome, msg string, gatewayTime, upstreamTime time.Duration, size int) {
+	if dec == nil {
+		return
+	}
+	if err := s.g.opts.Audit.Enqueue(context.WithoutCancel(ctx), outcomeEvent(dec, o, msg, gatewayTime, upstreamTime, size)); err != nil {
+		s.g.log.Error("recording a call's outcome in the audit log failed", "session", s.logID(), "tool", dec.Tool, "decision", dec.ID, "err", err)
+	}
 }
 
 func (s *session) toolError(id jsonrpc.ID, text string) []byte {
@@ -334,13 +375,4 @@ func (g *Gateway) enforceTool(t *toolEntry) *enforce.Tool {
 		et.PinProblem = pinReason(t.info)
 	}
 	return et
-}
-
-// isErrorResponse reports whether a JSON-RPC response carries an error
-// (not a tool result with isError, which is a served call).
-func isErrorResponse(data []byte) bool {
-	var m struct {
-		Error json.RawMessage `json:"error"`
-	}
-	return json.Unmarshal(data, &m) == nil && len(m.Error) > 0 && string(m.Error) != "null"
 }

@@ -46,6 +46,7 @@ type Options struct {
 // "(no policy)".
 type Engine struct {
 	name         string
+	digest       string // SHA-256 (hex) of the document
 	defaultAllow bool
 	checkSchema  bool
 	pinned       bool
@@ -121,6 +122,16 @@ func (e *Engine) Name() string {
 		return ""
 	}
 	return e.name
+}
+
+// Digest returns the SHA-256 (lowercase hex) of the document the engine
+// was loaded from: the policy's version in the audit log. "" for the nil
+// Engine.
+func (e *Engine) Digest() string {
+	if e == nil {
+		return ""
+	}
+	return e.digest
 }
 
 // finish precomputes what Decide returns.

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -57,6 +59,8 @@ func Load(data []byte, name string) (*Engine, error) {
 		})
 		return nil, c.errs
 	}
+	sum := sha256.Sum256(data)
+	e.digest = hex.EncodeToString(sum[:])
 	return e, nil
 }
 

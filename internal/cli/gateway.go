@@ -17,6 +17,7 @@ import (
 	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/approval"
 	"github.com/toolgate/toolgate/approval/webhook"
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/grant"
@@ -39,6 +40,9 @@ type gatewayRuntime struct {
 	grants   *grant.SQLite         // with auth: grants
 	verifier *grant.Verifier       // checks grant tokens, with auth: grants
 	counters *limitsqlite.Counters // Intercept-format counters, in the store
+	audit    *audit.Log            // nil when the audit log is off
+	auditDB  *audit.SQLite         // the sqlite sink, for queries; nil when none
+	log      *slog.Logger
 }
 
 // Verified grant tokens are trusted again for up to verifiedFor without a
@@ -53,6 +57,12 @@ const (
 // close stops the gateway and closes its stores.
 func (rt *gatewayRuntime) close() {
 	rt.gw.Close()
+	if rt.audit != nil {
+		// After the gateway: the outcomes of the last calls are written.
+		if err := rt.audit.Close(); err != nil {
+			rt.log.Error("closing the audit log", "err", err)
+		}
+	}
 	if rt.hook != nil {
 		// The last decisions still get a few seconds to reach the webhook.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -133,6 +143,13 @@ func runnable(cfg *config.Config, front string) error {
 	}
 	if cfg.Limits != "memory" {
 		return toolgate.Errorf(toolgate.Invalid, "%s: limits %q: only the in-memory limiter is available in this build", cfg.File, cfg.Limits)
+	}
+	if front == "stdio" && cfg.Audit.Enabled {
+		for i, s := range cfg.Audit.Sinks {
+			if s.Type == config.SinkStdout {
+				return toolgate.Errorf(toolgate.Invalid, "%s: audit.sinks[%d]: a stdout sink would write into the MCP stream of toolgate stdio; use a jsonl sink", cfg.File, i)
+			}
+		}
 	}
 	if front == "http" && cfg.Auth == "none" {
 		host, _, err := net.SplitHostPort(cfg.Listen)
@@ -216,6 +233,22 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		return nil, fmt.Errorf("%s: opening the counters in %s: %w", cfg.File, cfg.StorePath(), err)
 	}
 	opts.Counters = counters
+	alog, adb, err := a.openAudit(context.Background(), cfg)
+	if err != nil {
+		if hook != nil {
+			hook.Close(context.Background())
+		}
+		approvals.Close()
+		if grants != nil {
+			grants.Close()
+		}
+		counters.Close()
+		return nil, err
+	}
+	if alog != nil {
+		opts.Audit = alog
+		opts.AuditArgs = audit.ArgsMode(cfg.Audit.Args)
+	}
 	opts.Approvals = approval.NewManager(approvals, mopts)
 	opts.ApprovalWait = time.Duration(cfg.Approvals.Wait)
 	opts.ApprovalProgress = time.Duration(cfg.Approvals.ProgressEvery)
@@ -228,6 +261,9 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	opts.Version = shortVersion()
 	gw, err := gateway.New(&opts)
 	if err != nil {
+		if alog != nil {
+			alog.Close()
+		}
 		if hook != nil {
 			hook.Close(context.Background())
 		}
@@ -238,7 +274,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		counters.Close()
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
 	}
-	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier, counters: counters}
+	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier, counters: counters, audit: alog, auditDB: adb, log: a.log}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
 	if cfg.Auth != "none" {
 		// Every named policy is loaded: each grant (and auth.jwt) names
@@ -325,7 +361,76 @@ func (rt *gatewayRuntime) adminRoutes(log *slog.Logger) []func(*http.ServeMux) {
 		}
 		routes = append(routes, api.Register)
 	}
+	if rt.auditDB != nil {
+		routes = append(routes, admin.AuditRoutes(rt.auditDB, log))
+	}
 	return routes
+}
+
+// openAudit opens the sinks of the audit section and the log over them;
+// nil when the audit log is off. The second result is the sqlite sink,
+// which the admin API reads, when there is one.
+func (a *app) openAudit(ctx context.Context, cfg *config.Config) (*audit.Log, *audit.SQLite, error) {
+	ac := cfg.Audit
+	if !ac.Enabled {
+		a.log.Warn("the audit log is off (audit: {enabled: false}): calls are forwarded with no record")
+		return nil, nil, nil
+	}
+	instance := ac.Instance
+	if instance == "" {
+		instance, _ = os.Hostname()
+	}
+	var sinks []audit.Sink
+	closeAll := func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}
+	var db *audit.SQLite
+	opts := audit.Options{Instance: instance, Logger: a.log}
+	for i, sc := range ac.Sinks {
+		var s audit.Sink
+		name := sc.Type
+		switch sc.Type {
+		case config.SinkSQLite:
+			d, err := audit.OpenSQLite(ctx, cfg.StorePath(), &audit.SQLiteOptions{Fsync: sc.Fsync, Logger: a.log})
+			if err != nil {
+				closeAll()
+				return nil, nil, fmt.Errorf("%s: audit.sinks[%d]: opening the audit log in %s: %w", cfg.File, i, cfg.StorePath(), err)
+			}
+			s, db, name = d, d, "sqlite "+cfg.StorePath()
+		case config.SinkJSONL:
+			j, err := audit.OpenJSONL(sc.Path, &audit.JSONLOptions{MaxBytes: sc.MaxBytes, Keep: sc.Keep, NoFsync: !sc.Fsync, Logger: a.log})
+			if err != nil {
+				closeAll()
+				return nil, nil, fmt.Errorf("%s: audit.sinks[%d]: %w", cfg.File, i, err)
+			}
+			s, name = j, "jsonl "+sc.Path
+		case config.SinkStdout:
+			s = audit.NewWriter(a.stdout)
+		default:
+			closeAll()
+			return nil, nil, toolgate.Errorf(toolgate.Invalid, "%s: audit.sinks[%d]: unknown type %q", cfg.File, i, sc.Type)
+		}
+		sinks = append(sinks, s)
+		if i == 0 {
+			c, ok := s.(audit.Chain)
+			if !ok {
+				closeAll()
+				return nil, nil, toolgate.Errorf(toolgate.Invalid, "%s: audit.sinks[0]: a %s sink cannot be the primary", cfg.File, sc.Type)
+			}
+			opts.Primary, opts.PrimaryName = c, name
+			continue
+		}
+		opts.Secondaries = append(opts.Secondaries, audit.Secondary{Name: name, Sink: s, Continue: sc.OnError == "continue"})
+	}
+	l, err := audit.Open(ctx, opts)
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("%s: opening the audit log: %w", cfg.File, err)
+	}
+	a.log.Info("audit log open", "primary", opts.PrimaryName, "sinks", len(ac.Sinks), "args", ac.Args, "instance", instance)
+	return l, db, nil
 }
 
 // watch keeps the policy files and the grant cache current until ctx

@@ -55,6 +55,17 @@ type Options struct {
 	// Logger receives the warnings (permissions tightened) and the error
 	// (file deleted or replaced); slog.Default() when nil.
 	Logger *slog.Logger
+	// SyncFull makes every commit of this DB's connections wait for an
+	// fsync (synchronous=FULL), so that it survives a power loss. By
+	// default (synchronous=NORMAL in WAL mode) a commit survives the
+	// process being killed, and the WAL is fsynced at checkpoints only.
+	SyncFull bool
+	// CheckpointEvery, when positive, takes WAL checkpoints off the commit
+	// path: this DB's connections never checkpoint on commit
+	// (wal_autocheckpoint=0), and a connection of its own runs a passive
+	// checkpoint (which writers do not wait for) every CheckpointEvery.
+	// For a store that commits often and whose commits callers wait for.
+	CheckpointEvery time.Duration
 }
 
 // DB is an open database: W is the single writer connection, whose
@@ -76,6 +87,10 @@ type DB struct {
 	stop   chan struct{} // closed by Close to stop the checker
 	done   chan struct{} // closed when the checker has returned
 	closed sync.Once
+
+	ckpt     *sql.DB       // runs the background checkpoints; nil without
+	ckptStop chan struct{} // closed by Close to stop them
+	ckptDone chan struct{} // closed when they have stopped
 }
 
 // Open creates the database at path if needed, applies the migrations not
@@ -102,7 +117,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.ForeignKeys {
 		base += "&_pragma=foreign_keys(1)"
 	}
-	base += "&_pragma=synchronous(NORMAL)"
+	if opts.SyncFull {
+		base += "&_pragma=synchronous(FULL)"
+	} else {
+		base += "&_pragma=synchronous(NORMAL)"
+	}
+	if opts.CheckpointEvery > 0 {
+		base += "&_pragma=wal_autocheckpoint(0)"
+	}
 	w, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("%s: open %s: %w", c, path, err)
@@ -135,7 +157,18 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db := &DB{W: w, R: r, component: c, path: abs, log: log, file: file}
+	if opts.CheckpointEvery > 0 {
+		ck, err := sql.Open("sqlite", base)
+		if err != nil {
+			_ = w.Close()
+			_ = r.Close()
+			return nil, fmt.Errorf("%s: open %s: %w", c, path, err)
+		}
+		ck.SetMaxOpenConns(1)
+		db.ckpt = ck
+	}
 	db.start(opts.CheckEvery)
+	db.startCheckpoints(opts.CheckpointEvery)
 	return db, nil
 }
 
@@ -150,6 +183,13 @@ func (db *DB) Close() error {
 		if db.stop != nil {
 			close(db.stop)
 			<-db.done
+		}
+		if db.ckptStop != nil {
+			close(db.ckptStop)
+			<-db.ckptDone
+		}
+		if db.ckpt != nil {
+			errs = append(errs, db.ckpt.Close())
 		}
 		if db.R != nil {
 			errs = append(errs, db.R.Close())
@@ -213,4 +253,33 @@ func apply(ctx context.Context, tx *sql.Tx, fsys fs.FS, names []string, c, table
 		}
 	}
 	return nil
+}
+
+// startCheckpoints runs a passive WAL checkpoint every period until Close
+// (none when period is not positive).
+func (db *DB) startCheckpoints(every time.Duration) {
+	if every <= 0 || db.ckpt == nil {
+		return
+	}
+	db.ckptStop, db.ckptDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(db.ckptDone)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-db.ckptStop:
+				return
+			case <-t.C:
+				if db.Err() != nil {
+					return
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				if _, err := db.ckpt.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+					db.log.Warn("WAL checkpoint failed", "component", db.component, "path", db.path, "err", err)
+				}
+				cancel()
+			}
+		}
+	}()
 }

@@ -1,0 +1,429 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Sink stores sealed events. Write returns once the batch, in seq order,
+// is stored as durably as the sink can (committed, fsynced).
+type Sink interface {
+	Write(ctx context.Context, batch []Sealed) error
+	Close() error
+}
+
+// Chain is a sink that can be the primary: it keeps the chain and knows
+// its last committed event. A second technology (Postgres) implements it
+// as SQLite does.
+type Chain interface {
+	Sink
+	// Head returns the seq and hash of the last event committed; 0 and
+	// 64 zeros when there is none.
+	Head(ctx context.Context) (uint64, string, error)
+}
+
+// ErrHeadMoved is returned (wrapped) by a Chain's Write when the batch
+// does not continue its last committed event: another process appended
+// to the same store. The Log reads the head again and reseals the batch.
+var ErrHeadMoved = errors.New("audit: the chain's head moved (another writer appended)")
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("audit: the log is closed")
+
+// Secondary is a sink written after the primary has committed a batch.
+type Secondary struct {
+	// Name names the sink in logs and errors ("jsonl audit.jsonl").
+	Name string
+	Sink Sink
+	// Continue: a failure of this sink is logged and counted, and calls go
+	// on; otherwise (the default) it fails the appends of the batch, and
+	// the gateway refuses those calls.
+	Continue bool
+}
+
+// Options configure a Log.
+type Options struct {
+	// Primary holds the chain; required.
+	Primary Chain
+	// PrimaryName names it in errors; default "primary".
+	PrimaryName string
+	// Secondaries get every batch after the primary committed it.
+	Secondaries []Secondary
+	// Instance is put in every event that names none.
+	Instance string
+	// Queue bounds the events waiting for the writer; an Append that
+	// finds it full waits, up to its context. Default 8192.
+	Queue int
+	// MaxBatch bounds the events written in one transaction. Default 1024.
+	MaxBatch int
+	// Linger is how long a batch made only of Enqueued events (nobody
+	// waits for them: call outcomes) may wait for an Appended one to join
+	// it, so that a call's outcome and the next call's decision share one
+	// commit instead of two. Default 2ms; negative: no wait.
+	Linger time.Duration
+	// Logger receives sink failures; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Stats are a Log's counters.
+type Stats struct {
+	Appended   uint64            `json:"appended"`
+	Batches    uint64            `json:"batches"`
+	Failed     uint64            `json:"failed"`
+	SinkErrors map[string]uint64 `json:"sink_errors,omitempty"`
+}
+
+// Log is the audit log of one gateway process: the one sequencer of its
+// chain and the single writer of its sinks.
+type Log struct {
+	opts  Options
+	log   *slog.Logger
+	queue chan *pending
+
+	mu     sync.RWMutex // held for reading while enqueueing, for writing by Close
+	closed bool
+	done   chan struct{} // closed when the writer has returned
+
+	wmu  sync.Mutex // held by whoever seals and writes a batch
+	seq  uint64     // guarded by wmu
+	head string
+
+	hmu  sync.Mutex
+	held []*pending // events the writer goroutine took, for the next batch
+
+	appended, batches, failed atomic.Uint64
+	sinkErrs                  []atomic.Uint64 // by secondary
+}
+
+type pending struct {
+	e       *Event
+	payload []byte
+	done    chan error // nil: nobody waits (Enqueue)
+}
+
+var donePool = sync.Pool{New: func() any { return make(chan error, 1) }}
+
+// Open reads the primary's head and starts the writer.
+func Open(ctx context.Context, opts Options) (*Log, error) {
+	if opts.Primary == nil {
+		return nil, errors.New("audit: no primary sink")
+	}
+	if opts.PrimaryName == "" {
+		opts.PrimaryName = "primary"
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 8192
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1024
+	}
+	if opts.Linger == 0 {
+		opts.Linger = 2 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	seq, head, err := opts.Primary.Head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: reading the chain's head: %w", err)
+	}
+	l := &Log{
+		opts: opts, log: opts.Logger, queue: make(chan *pending, opts.Queue), done: make(chan struct{}),
+		seq: seq, head: head, sinkErrs: make([]atomic.Uint64, len(opts.Secondaries)),
+	}
+	go l.writer()
+	return l, nil
+}
+
+// prepare fills in what the appender leaves out and encodes the payload,
+// in the appender's goroutine, so that the writer only seals.
+func (l *Log) prepare(e *Event) (*pending, error) {
+	e.Version = Version
+	if e.Time.IsZero() {
+		e.Time = l.opts.Now()
+	}
+	e.Time = e.Time.UTC()
+	if e.ID == "" {
+		e.ID = NewID(e.Time)
+	}
+	if e.Instance == "" {
+		e.Instance = l.opts.Instance
+	}
+	p, err := encodePayload(e)
+	if err != nil {
+		return nil, err
+	}
+	return &pending{e: e, payload: p}, nil
+}
+
+// Append adds e to the log and returns once it is committed in the
+// primary (and written to every fail-closed secondary). It fills in
+// Version, Time, ID and Instance when unset, and Seq, PrevHash and Hash.
+// When the queue is full it waits, up to ctx. An error means the event may
+// or may not be in the log: the caller must act as if it were not.
+func (l *Log) Append(ctx context.Context, e *Event) error {
+	p, err := l.prepare(e)
+	if err != nil {
+		return err
+	}
+	// Nobody writing: write it here, with whatever waits, rather than
+	// hand it to the writer goroutine and wait to be woken (two goroutine
+	// switches, each a scheduling delay on a busy machine).
+	if l.wmu.TryLock() {
+		l.mu.RLock()
+		closed := l.closed
+		l.mu.RUnlock()
+		if closed {
+			l.wmu.Unlock()
+			return ErrClosed
+		}
+		runtime.Gosched() // as the writer does: appenders ready to run join
+		batch := l.take(p)
+		err := l.write(batch)
+		l.wmu.Unlock()
+		l.answer(batch, p, err)
+		return err
+	}
+	p.done = donePool.Get().(chan error)
+	if err := l.enqueue(ctx, p); err != nil {
+		return err
+	}
+	select {
+	case err := <-p.done:
+		donePool.Put(p.done)
+		return err
+	case <-ctx.Done():
+		// p.done is left to the writer, which sends into it once.
+		return fmt.Errorf("audit: waiting for the event to be committed: %w", ctx.Err())
+	}
+}
+
+// Enqueue adds e to the log without waiting for it to be written: it
+// returns once e is queued (waiting, up to ctx, while the queue is full).
+// A failure to write it later is logged and counted.
+func (l *Log) Enqueue(ctx context.Context, e *Event) error {
+	p, err := l.prepare(e)
+	if err != nil {
+		return err
+	}
+	return l.enqueue(ctx, p)
+}
+
+func (l *Log) enqueue(ctx context.Context, p *pending) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	select {
+	case l.queue <- p:
+		return nil
+	default:
+	}
+	select {
+	case l.queue <- p:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("audit: the queue is full: %w", ctx.Err())
+	}
+}
+
+// Close stops accepting events, writes those queued, and closes the sinks.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		<-l.done
+		return nil
+	}
+	l.closed = true
+	close(l.queue)
+	l.mu.Unlock()
+	<-l.done
+	l.wmu.Lock() // an appender writing its own batch finishes first
+	defer l.wmu.Unlock()
+	errs := []error{l.opts.Primary.Close()}
+	for _, s := range l.opts.Secondaries {
+		errs = append(errs, s.Sink.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Stats returns the counters.
+func (l *Log) Stats() Stats {
+	s := Stats{Appended: l.appended.Load(), Batches: l.batches.Load(), Failed: l.failed.Load()}
+	for i, sec := range l.opts.Secondaries {
+		if n := l.sinkErrs[i].Load(); n > 0 {
+			if s.SinkErrors == nil {
+				s.SinkErrors = map[string]uint64{}
+			}
+			s.SinkErrors[sec.Name] = n
+		}
+	}
+	return s
+}
+
+// writer is the goroutine that writes what appenders hand over: a batch of
+// events nobody waits for (outcomes) after Options.Linger, or at once when
+// an Appended event comes. One batch is written at a time (wmu), by this
+// goroutine or by an appender that found nobody writing (see Append).
+func (l *Log) writer() {
+	defer close(l.done)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		p, ok := <-l.queue
+		if !ok {
+			l.flush()
+			return
+		}
+		l.hold(p)
+		if p.done == nil && l.opts.Linger > 0 {
+			t.Reset(l.opts.Linger)
+		wait:
+			for {
+				select {
+				case q, ok := <-l.queue:
+					if !ok {
+						break wait
+					}
+					l.hold(q)
+					if q.done != nil {
+						break wait
+					}
+				case <-t.C:
+					break wait
+				}
+			}
+			t.Stop()
+		} else {
+			// Let appenders that are ready to run (those the last batch
+			// woke, say) queue their events first, so that they join this
+			// batch: at low load there are none and this costs nothing.
+			runtime.Gosched()
+		}
+		l.flush()
+	}
+}
+
+// hold keeps p for the next batch.
+func (l *Log) hold(p *pending) {
+	l.hmu.Lock()
+	l.held = append(l.held, p)
+	l.hmu.Unlock()
+}
+
+// take returns the events held and those queued (at most MaxBatch), then
+// own, if any. l.wmu is held.
+func (l *Log) take(own *pending) []*pending {
+	l.hmu.Lock()
+	batch := l.held
+	l.held = nil
+	l.hmu.Unlock()
+fill:
+	for len(batch) < l.opts.MaxBatch {
+		select {
+		case p, ok := <-l.queue:
+			if !ok {
+				break fill
+			}
+			batch = append(batch, p)
+		default:
+			break fill
+		}
+	}
+	if own != nil {
+		batch = append(batch, own)
+	}
+	return batch
+}
+
+// flush writes every event held or queued, in batches.
+func (l *Log) flush() {
+	for {
+		l.wmu.Lock()
+		batch := l.take(nil)
+		if len(batch) == 0 {
+			l.wmu.Unlock()
+			return
+		}
+		err := l.write(batch)
+		l.wmu.Unlock()
+		l.answer(batch, nil, err)
+	}
+}
+
+// answer tells the appenders of batch, but own, how writing it went.
+func (l *Log) answer(batch []*pending, own *pending, err error) {
+	for _, p := range batch {
+		switch {
+		case p == own:
+		case p.done != nil:
+			p.done <- err
+		case err != nil:
+			l.log.Error("an audit event could not be written", "id", p.e.ID, "kind", p.e.Kind, "err", err)
+		}
+	}
+}
+
+// write seals the batch after the head, commits it in the primary (once
+// more after resealing, when another writer moved the head), then writes
+// it to the secondaries.
+func (l *Log) write(batch []*pending) error {
+	ctx := context.Background()
+	var err error
+	s := make([]Sealed, 0, len(batch))
+	sealed := &s
+	for attempt := 0; attempt < 3; attempt++ {
+		*sealed = (*sealed)[:0]
+		seq, head := l.seq, l.head
+		for _, p := range batch {
+			seq++
+			s := seal(p.e, p.payload, seq, head)
+			head = s.Hash
+			*sealed = append(*sealed, s)
+		}
+		err = l.opts.Primary.Write(ctx, *sealed)
+		if err == nil {
+			l.seq, l.head = seq, head
+			break
+		}
+		if !errors.Is(err, ErrHeadMoved) {
+			break
+		}
+		s, h, herr := l.opts.Primary.Head(ctx)
+		if herr != nil {
+			err = herr
+			break
+		}
+		l.seq, l.head = s, h
+	}
+	if err != nil {
+		l.failed.Add(uint64(len(batch)))
+		return fmt.Errorf("audit: %s: %w", l.opts.PrimaryName, err)
+	}
+	l.batches.Add(1)
+	l.appended.Add(uint64(len(batch)))
+	var failed error
+	for i, sec := range l.opts.Secondaries {
+		if serr := sec.Sink.Write(ctx, *sealed); serr != nil {
+			l.sinkErrs[i].Add(uint64(len(batch)))
+			l.log.Error("an audit sink failed", "sink", sec.Name, "events", len(batch), "continue", sec.Continue, "err", serr)
+			if !sec.Continue && failed == nil {
+				failed = fmt.Errorf("audit: %s: %w", sec.Name, serr)
+			}
+		}
+	}
+	return failed
+}

@@ -1,0 +1,354 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/internal/sqlitedb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// SQLite keeps the audit chain in a table of a SQLite database file,
+// usually the configured store's, beside grants and approvals: the
+// default primary sink. It is also the Reader of the CLI and admin API.
+type SQLite struct {
+	sqlitedb.Store
+}
+
+var (
+	_ Chain  = (*SQLite)(nil)
+	_ Reader = (*SQLite)(nil)
+)
+
+// SQLiteOptions configure a SQLite sink.
+type SQLiteOptions struct {
+	// Fsync makes every batch's commit wait for an fsync, so that it
+	// survives a power loss; without it a commit survives the process
+	// being killed (SQLite's WAL mode with synchronous=NORMAL).
+	Fsync bool
+	// Logger receives the store file's warnings; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// NewSQLite returns the sink for the database file at path. It does no
+// I/O: call Open.
+func NewSQLite(path string, opts *SQLiteOptions) *SQLite {
+	var o SQLiteOptions
+	if opts != nil {
+		o = *opts
+	}
+	return &SQLite{sqlitedb.NewStore(path, sqlitedb.Options{
+		Component:       "audit",
+		Migrations:      migrations,
+		MigrationsTable: "audit_migrations",
+		Logger:          o.Logger,
+		SyncFull:        o.Fsync,
+		// Appends wait for their commit: checkpoints (and their fsyncs)
+		// run beside, not inside, the commits.
+		CheckpointEvery: time.Second,
+	})}
+}
+
+// OpenSQLite creates the database at path if needed, applies the
+// migrations and returns the open sink.
+func OpenSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*SQLite, error) {
+	s := NewSQLite(path, opts)
+	if err := s.Open(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func head(ctx context.Context, tx *sql.Tx) (uint64, string, error) {
+	var seq uint64
+	var h string
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, zeroHash, nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("audit: reading the head: %w", err)
+	}
+	return seq, h, nil
+}
+
+// Head returns the last event's seq and hash.
+func (s *SQLite) Head(ctx context.Context) (uint64, string, error) {
+	var seq uint64
+	var h string
+	err := s.View(ctx, func(tx *sql.Tx) error {
+		var err error
+		seq, h, err = head(ctx, tx)
+		return err
+	})
+	return seq, h, err
+}
+
+// Write commits the batch in one transaction, after checking that it
+// continues the last committed event (ErrHeadMoved otherwise).
+func (s *SQLite) Write(ctx context.Context, batch []Sealed) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	return s.Update(ctx, func(tx *sql.Tx) error {
+		seq, h, err := head(ctx, tx)
+		if err != nil {
+			return err
+		}
+		first := batch[0].Event
+		if seq+1 != first.Seq || h != first.PrevHash {
+			return fmt.Errorf("%w: the store ends at seq %d, the batch starts at %d", ErrHeadMoved, seq, first.Seq)
+		}
+		// Many rows per statement: database/sql's cost per Exec is
+		// larger than SQLite's per row.
+		args := make([]any, 0, insertChunk*9)
+		for start := 0; start < len(batch); start += insertChunk {
+			chunk := batch[start:min(len(batch), start+insertChunk)]
+			args = args[:0]
+			for _, r := range chunk {
+				e := r.Event
+				args = append(args, int64(e.Seq), e.ID, e.Time.UnixNano(), string(e.Kind), e.Tool, e.Subject, string(e.Decision), r.Hash, r.Body)
+			}
+			if _, err := tx.ExecContext(ctx, insertSQL(len(chunk)), args...); err != nil {
+				return fmt.Errorf("audit: insert seq %d-%d: %w", chunk[0].Event.Seq, chunk[len(chunk)-1].Event.Seq, err)
+			}
+		}
+		return nil
+	})
+}
+
+// insertChunk is the most rows one INSERT statement carries (9 parameters
+// each, far below SQLite's limit of 32766).
+const insertChunk = 128
+
+// insertSQL is the INSERT statement of n rows.
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_events (seq, id, time, kind, tool, subject, decision, hash, body) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	return b.String()
+}
+
+// Reader reads an audit log back.
+type Reader interface {
+	// Query returns the events matching f, newest first.
+	Query(ctx context.Context, f Filter) ([]*Event, error)
+	// Get returns the event with the id (toolgate.NotFound if none).
+	Get(ctx context.Context, id string) (*Event, error)
+}
+
+// Filter selects events. Zero fields select everything.
+type Filter struct {
+	Tool     string
+	Subject  string
+	Decision Decision
+	Kind     Kind
+	// Since keeps events made at or after it (by their time field).
+	Since time.Time
+	// Limit bounds the events returned: DefaultLimit when 0, at most
+	// MaxLimit.
+	Limit int
+}
+
+// Bounds of Filter.Limit.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10000
+)
+
+// Query returns the events matching f, newest (highest seq) first.
+func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	if f.Tool != "" {
+		add("tool = ?", f.Tool)
+	}
+	if f.Subject != "" {
+		add("subject = ?", f.Subject)
+	}
+	if f.Decision != "" {
+		add("decision = ?", string(f.Decision))
+	}
+	if f.Kind != "" {
+		add("kind = ?", string(f.Kind))
+	}
+	if !f.Since.IsZero() {
+		add("time >= ?", f.Since.UnixNano())
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	q := `SELECT seq, hash, body FROM audit_events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq DESC LIMIT " + strconv.Itoa(limit)
+	var out []*Event
+	err := s.View(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = sqlitedb.All(ctx, tx, scanEvent, q, args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit: query: %w", err)
+	}
+	return out, nil
+}
+
+func scanEvent(sc sqlitedb.Scanner) (*Event, error) {
+	var seq uint64
+	var h string
+	var b []byte
+	if err := sc.Scan(&seq, &h, &b); err != nil {
+		return nil, err
+	}
+	e, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("seq %d: %w", seq, err)
+	}
+	e.Hash = h
+	return e, nil
+}
+
+// Get returns the event with the id. Ids start with their event's time in
+// milliseconds, so the time index finds it; an id made otherwise is
+// looked for in the whole table.
+func (s *SQLite) Get(ctx context.Context, id string) (*Event, error) {
+	var e *Event
+	err := s.View(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ms, ok := idMillis(id); ok {
+			from := time.UnixMilli(ms).UnixNano()
+			e, err = scanEvent(tx.QueryRowContext(ctx, `SELECT seq, hash, body FROM audit_events WHERE time >= ? AND time < ? AND id = ?`,
+				from, from+int64(time.Millisecond), id))
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		e, err = scanEvent(tx.QueryRowContext(ctx, `SELECT seq, hash, body FROM audit_events WHERE id = ?`, id))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &toolgate.Error{Code: toolgate.NotFound, Message: "no audit event " + id}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: get %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// idMillis reads the time in milliseconds at the start of an id NewID made.
+func idMillis(id string) (int64, bool) {
+	if len(id) != 32 {
+		return 0, false
+	}
+	ms, err := strconv.ParseInt(id[:12], 16, 64)
+	return ms, err == nil
+}
+
+// Report is the result of a verification.
+type Report struct {
+	// Events is the number of events whose links hold.
+	Events uint64 `json:"events"`
+	// Head is the seq and hash of the last good event.
+	HeadSeq  uint64 `json:"head_seq"`
+	HeadHash string `json:"head_hash,omitempty"`
+	// Break is the first broken link; nil when the chain is whole.
+	Break *Break `json:"break,omitempty"`
+}
+
+// Verify walks the whole chain in seq order and reports the first broken
+// link: an edited event (its hash, or a column that disagrees with its
+// body), a deleted one (a gap in seq), or events out of order.
+func (s *SQLite) Verify(ctx context.Context) (*Report, error) {
+	var cur columns
+	v := &Verifier{Check: func(_ Record, e *Event) string { return cur.disagree(e) }}
+	rep := &Report{}
+	const page = 2000
+	var after int64 = -1
+	for {
+		n := 0
+		err := s.View(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT seq, id, time, kind, tool, subject, decision, hash, body FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, page)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var r Record
+				c := &cur
+				if err := rows.Scan(&c.seq, &c.id, &c.time, &c.kind, &c.tool, &c.subject, &c.decision, &r.Hash, &r.Body); err != nil {
+					return err
+				}
+				n++
+				after = c.seq
+				r.Seq = uint64(c.seq)
+				r.Where = "seq " + strconv.FormatInt(c.seq, 10)
+				if err := v.Next(r); err != nil {
+					var b *Break
+					if errors.As(err, &b) {
+						rep.Break = b
+						return nil
+					}
+					return err
+				}
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("audit: verify: %w", err)
+		}
+		if rep.Break != nil || n < page {
+			break
+		}
+	}
+	rep.Events = v.Count()
+	rep.HeadSeq, rep.HeadHash = v.Last()
+	return rep, nil
+}
+
+// columns are what a row keeps beside the body, for queries.
+type columns struct {
+	seq, time                         int64
+	id, kind, tool, subject, decision string
+}
+
+// disagree names the first column that differs from the event's body.
+func (c *columns) disagree(e *Event) string {
+	switch {
+	case c.id != e.ID:
+		return "the id column differs from the event (edited)"
+	case c.time != e.Time.UnixNano():
+		return "the time column differs from the event (edited)"
+	case c.kind != string(e.Kind):
+		return "the kind column differs from the event (edited)"
+	case c.tool != e.Tool:
+		return "the tool column differs from the event (edited)"
+	case c.subject != e.Subject:
+		return "the subject column differs from the event (edited)"
+	case c.decision != string(e.Decision):
+		return "the decision column differs from the event (edited)"
+	}
+	return ""
+}

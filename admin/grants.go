@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/grant"
 )
 
@@ -47,6 +49,10 @@ type Grants struct {
 	// Log receives store failures and, at Info, every change with the
 	// admin token's subject; nothing when nil.
 	Log *slog.Logger
+	// Record, when set, records every change in the audit log: action
+	// (audit.ActionGrantCreated, …), the admin token's subject, the grant
+	// id, and a detail (subject and policy; never a token).
+	Record func(ctx context.Context, action, actor, target, detail string)
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 }
@@ -149,7 +155,7 @@ func (a *Grants) create(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	a.logChange(r, "grant created", g)
+	a.logChange(r, "grant created", audit.ActionGrantCreated, g)
 	WriteJSON(w, http.StatusCreated, grant.Issued{Grant: grant.ViewOf(g, a.now()), Token: token})
 }
 
@@ -159,7 +165,7 @@ func (a *Grants) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := a.Store.Revoke(r.Context(), id, a.now().UTC())
-	a.answerChange(w, r, "grant revoked", g, err)
+	a.answerChange(w, r, "grant revoked", audit.ActionGrantRevoked, g, err)
 }
 
 func (a *Grants) rotate(w http.ResponseWriter, r *http.Request) {
@@ -173,7 +179,7 @@ func (a *Grants) rotate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.changed(id)
-	a.logChange(r, "grant rotated", g)
+	a.logChange(r, "grant rotated", audit.ActionGrantRotated, g)
 	WriteJSON(w, http.StatusOK, grant.Issued{Grant: grant.ViewOf(g, a.now()), Token: token})
 }
 
@@ -197,19 +203,19 @@ func (a *Grants) setPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := a.Store.SetPolicy(r.Context(), id, body.Policy)
-	a.answerChange(w, r, "grant policy changed", g, err)
+	a.answerChange(w, r, "grant policy changed", audit.ActionGrantPolicy, g, err)
 }
 
 // answerChange answers a change to a grant that the store made (g) or
 // refused (err): on success it tells Changed, logs msg and answers the
 // grant as it is now.
-func (a *Grants) answerChange(w http.ResponseWriter, r *http.Request, msg string, g *toolgate.Grant, err error) {
+func (a *Grants) answerChange(w http.ResponseWriter, r *http.Request, msg, action string, g *toolgate.Grant, err error) {
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
 	a.changed(g.ID)
-	a.logChange(r, msg, g)
+	a.logChange(r, msg, action, g)
 	g.TokenHash = toolgate.TokenHash{}
 	WriteJSON(w, http.StatusOK, grant.ViewOf(g, a.now()))
 }
@@ -232,13 +238,16 @@ func (a *Grants) changed(id string) {
 	}
 }
 
-func (a *Grants) logChange(r *http.Request, msg string, g *toolgate.Grant) {
-	if a.Log == nil {
-		return
-	}
+func (a *Grants) logChange(r *http.Request, msg, action string, g *toolgate.Grant) {
 	by := ""
 	if t := FromContext(r.Context()); t != nil {
 		by = t.Subject
+	}
+	if a.Record != nil {
+		a.Record(r.Context(), action, by, g.ID, "subject="+g.Subject+" policy="+g.Policy)
+	}
+	if a.Log == nil {
+		return
 	}
 	a.Log.LogAttrs(r.Context(), slog.LevelInfo, msg, slog.String("grant", g.ID), slog.String("subject", g.Subject),
 		slog.String("policy", g.Policy), slog.String("by", by))

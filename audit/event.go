@@ -223,6 +223,7 @@ const (
 	ActionGrantCreated     = "grant.created"
 	ActionGrantRevoked     = "grant.revoked"
 	ActionGrantRotated     = "grant.rotated"
+	ActionGrantPolicy      = "grant.policy_changed"
 	ActionAdminTokenCreate = "admin_token.created"
 )
 

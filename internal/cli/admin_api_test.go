@@ -182,4 +182,35 @@ policies:
 	if _, err := connectAs(t, ctx, mcpURL, token); err == nil {
 		t.Fatal("the revoked grant's token opened a session")
 	}
+
+	// Every change is in the audit log, with the admin token's subject as
+	// the actor, and no token anywhere.
+	req, _ := http.NewRequest("GET", api+"/admin/audit?kind=admin&limit=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+viewer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var log struct {
+		Events []struct{ Action, Actor, Target string } `json:"events"`
+	}
+	if err := json.Unmarshal(raw, &log); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /admin/audit: %d %s", resp.StatusCode, raw)
+	}
+	seen := map[string]string{}
+	for _, e := range log.Events {
+		if e.Target == id {
+			seen[e.Action] = e.Actor
+		}
+	}
+	for action, actor := range map[string]string{"grant.created": "root@example.com", "grant.policy_changed": "pm@example.com", "grant.revoked": "root@example.com"} {
+		if seen[action] != actor {
+			t.Errorf("audit event %s: actor %q, want %q (events on %s: %v)", action, seen[action], actor, id, seen)
+		}
+	}
+	if strings.Contains(string(raw), token) {
+		t.Error("the grant's token is in the audit log")
+	}
 }

@@ -358,6 +358,9 @@ func (rt *gatewayRuntime) adminRoutes(log *slog.Logger) []func(*http.ServeMux) {
 				rt.gw.EndGrantSessions(id)
 			},
 			Log: log,
+			Record: func(ctx context.Context, action, actor, target, detail string) {
+				rt.gw.AuditAdmin(ctx, audit.Admin(action, actor, target, detail))
+			},
 		}
 		routes = append(routes, api.Register)
 	}

@@ -110,43 +110,10 @@ func conformanceScript(t testing.TB) string {
 func ConformanceServer(t testing.TB, ctx context.Context) string {
 	t.Helper()
 	bin := build(t, ConformanceServerPackage, "conformance-server")
-	var lastErr error
-	for range 3 { // another process may take the port between probe and listen
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("testpeer: %v", err)
-		}
+	return startOnFreePort(t, ctx, "the conformance server", func(port int) *exec.Cmd {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.CommandContext(ctx, bin, "-http="+addr, "-stateless=false")
-		out := &SyncBuffer{}
-		cmd.Stdout, cmd.Stderr = out, out
-		cmd.WaitDelay = 2 * time.Second
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("testpeer: start the conformance server: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		stop := func() {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if lastErr = waitListening(ctx, addr, exited, 20*time.Second); lastErr == nil {
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() {
-					t.Logf("conformance server output:\n%s", out.String())
-				}
-			})
-			return "http://" + addr + "/mcp"
-		}
-		stop()
-		lastErr = fmt.Errorf("%w\n%s", lastErr, out.String())
-		if !strings.Contains(out.String(), "address already in use") {
-			break
-		}
-	}
-	t.Fatalf("testpeer: the conformance server did not start: %v", lastErr)
-	return ""
+		return exec.CommandContext(ctx, bin, "-http="+addr, "-stateless=false")
+	})
 }
 
 // ConformanceCheck is one check of a conformance scenario, as the suite

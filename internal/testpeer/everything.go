@@ -63,6 +63,21 @@ func EverythingHTTP(t testing.TB, ctx context.Context) string {
 	node := Node(t)
 	bin := everythingBin(t)
 	preload := (&url.URL{Scheme: "file", Path: filepath.Join(RepoRoot(t), "e2e", "node", "loopback.mjs")}).String()
+	return startOnFreePort(t, ctx, "server-everything", func(port int) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, node, "--import", preload, bin, "streamableHttp")
+		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
+		return cmd
+	})
+}
+
+// startOnFreePort starts the server cmd makes for a free loopback port
+// and returns its endpoint, http://127.0.0.1:PORT/mcp, once the port
+// accepts connections; it tries another port when another process took
+// the one probed (the output says the address is in use). The server is
+// killed when ctx ends or on t.Cleanup; its output is logged only if the
+// test fails.
+func startOnFreePort(t testing.TB, ctx context.Context, name string, cmd func(port int) *exec.Cmd) string {
+	t.Helper()
 	var lastErr error
 	for range 3 { // another process may take the port between probe and listen
 		port, err := freePort()
@@ -70,36 +85,35 @@ func EverythingHTTP(t testing.TB, ctx context.Context) string {
 			t.Fatalf("testpeer: %v", err)
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.CommandContext(ctx, node, "--import", preload, bin, "streamableHttp")
-		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
+		c := cmd(port)
 		out := &SyncBuffer{}
-		cmd.Stdout, cmd.Stderr = out, out
-		cmd.WaitDelay = 2 * time.Second
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("testpeer: start server-everything: %v", err)
+		c.Stdout, c.Stderr = out, out
+		c.WaitDelay = 2 * time.Second
+		if err := c.Start(); err != nil {
+			t.Fatalf("testpeer: start %s: %v", name, err)
 		}
 		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
+		go func() { _ = c.Wait(); close(exited) }()
 		stop := func() {
-			_ = cmd.Process.Kill()
+			_ = c.Process.Kill()
 			<-exited
 		}
 		if lastErr = waitListening(ctx, addr, exited, 20*time.Second); lastErr == nil {
 			t.Cleanup(func() {
 				stop()
 				if t.Failed() {
-					t.Logf("server-everything output:\n%s", out.String())
+					t.Logf("%s output:\n%s", name, out.String())
 				}
 			})
 			return "http://" + addr + "/mcp"
 		}
 		stop()
 		lastErr = fmt.Errorf("%w\n%s", lastErr, out.String())
-		if !strings.Contains(out.String(), "EADDRINUSE") && !strings.Contains(out.String(), "already in use") {
+		if o := out.String(); !strings.Contains(o, "EADDRINUSE") && !strings.Contains(o, "already in use") {
 			break
 		}
 	}
-	t.Fatalf("testpeer: server-everything did not start: %v", lastErr)
+	t.Fatalf("testpeer: %s did not start: %v", name, lastErr)
 	return ""
 }
 

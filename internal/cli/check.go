@@ -16,13 +16,20 @@ import (
 
 func newCheckCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "check",
-		Short: "Validate the configuration and every policy it names, without starting anything",
+		Use:   "check [POLICY_FILE...]",
+		Short: "Validate the configuration and every policy it names, or policy files, without starting anything",
 		Long: `check loads the configuration file and every policy it names, starts nothing,
 and prints every problem found as file:line:col: message. It exits 1 when
-there is any, and prints "ok: N servers, M policies" otherwise.`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+there is any, and prints "ok: N servers, M policies" otherwise.
+
+Given policy files (toolgate's JSON or YAML, or Intercept's YAML), check
+validates those alone instead, without a configuration, and prints
+"ok: FILE" for each valid one.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(_ *cobra.Command, files []string) error {
+			if len(files) > 0 {
+				return a.checkPolicyFiles(files)
+			}
 			return a.check()
 		},
 	}
@@ -69,6 +76,35 @@ func (a *app) check() error {
 			c.File, toolgate.Anonymous().Policy)
 	}
 	fmt.Fprintf(a.stdout, "ok: %d servers, %d policies\n", len(c.Servers), len(c.Policies))
+	return nil
+}
+
+// checkPolicyFiles validates bare policy files, printing every problem
+// as file:line:col: message.
+func (a *app) checkPolicyFiles(files []string) error {
+	failed := false
+	for _, f := range files {
+		_, err := policy.LoadFile(f)
+		var list policy.ErrorList
+		switch {
+		case err == nil:
+			fmt.Fprintf(a.stdout, "ok: %s\n", f)
+		case errors.As(err, &list):
+			for _, e := range list {
+				fmt.Fprintln(a.stderr, e.Error())
+			}
+			failed = true
+		case errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(a.stderr, "%s: policy file not found\n", f)
+			failed = true
+		default:
+			fmt.Fprintf(a.stderr, "%s: %v\n", f, err)
+			failed = true
+		}
+	}
+	if failed {
+		return errCheckFailed
+	}
 	return nil
 }
 

@@ -145,7 +145,8 @@ type Example struct {
 	Tool    string    `json:"tool"`
 	Old     Decided   `json:"old"`
 	New     *Decided  `json:"new,omitempty"`
-	// Detail says why an event was not replayable (the reading rule).
+	// Detail says why an event was not replayable, e.g. which check of
+	// the candidate reads argument values.
 	Detail string `json:"detail,omitempty"`
 }
 
@@ -197,7 +198,7 @@ func Run(ctx context.Context, eng *policy.Engine, events []*audit.Event, opts Op
 		nd := Decided{Decision: audit.DecisionOf(d), Class: classOfNew(d), Rule: d.Rule, Reason: d.Reason}
 		if nd.Class == ClassAllowed && (e.DecisionKind == toolgate.KindInputSchema || e.DecisionKind == toolgate.KindPin) {
 			r.NotReplayable[NotUpstream]++
-			x.Change, x.New, x.Detail = "not_replayable:"+NotUpstream, &nd, string(e.DecisionKind)
+			x.Change, x.New, x.Detail = "not_replayable:"+NotUpstream, &nd, "the recorded refusal was the upstream's ("+string(e.DecisionKind)+")"
 			keep(x)
 			continue
 		}
@@ -247,7 +248,7 @@ func rebuild(eng *policy.Engine, e *audit.Event) (call *toolgate.Call, why, deta
 			return nil, NotArgs, err.Error()
 		}
 		if reads != "" {
-			return nil, NotKeys, reads
+			return nil, NotKeys, reads + " reads argument values"
 		}
 		call.Args = make(map[string]any, len(names))
 		for _, n := range names {
@@ -260,7 +261,7 @@ func rebuild(eng *policy.Engine, e *audit.Event) (call *toolgate.Call, why, deta
 	}
 	call.RawArgs = e.Args
 	if e.ArgsMode != audit.ArgsFull && reads != "" && masked(call.Args) {
-		return nil, NotRedacted, reads
+		return nil, NotRedacted, reads + " reads argument values"
 	}
 	return call, "", ""
 }

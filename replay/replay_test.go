@@ -145,7 +145,7 @@ func TestRun(t *testing.T) {
 	if x := byChange["denied_to_allowed"]; x.Tool != "add" || x.New == nil || x.New.Rule != "/tools/add" {
 		t.Errorf("denied→allowed example = %+v", x)
 	}
-	if x := byChange["not_replayable:args_redacted"]; x.Seq != 6 || x.Detail != "/tools/refund/deny_if/0" {
+	if x := byChange["not_replayable:args_redacted"]; x.Seq != 6 || x.Detail != "/tools/refund/deny_if/0 reads argument values" {
 		t.Errorf("redacted example = %+v", x)
 	}
 	if len(r.Examples) != 5 {

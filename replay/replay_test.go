@@ -176,6 +176,10 @@ func TestNotReplayable(t *testing.T) {
 			call(1, "echo", audit.Allowed, "/tools/echo", audit.ArgsFull, `{"x":"[REDACTED]"}`), ""},
 		{"args not an object", `{"version":"1","default":"deny","tools":{"echo":{}}}`,
 			call(1, "echo", audit.Allowed, "/tools/echo", audit.ArgsFull, `[1]`), replay.NotArgs},
+		{"intercept, condition on args", "version: \"1\"\ntools:\n  echo:\n    rules:\n      - name: small\n        conditions:\n          - {path: args.x, op: lte, value: 10}\n",
+			call(1, "echo", audit.Allowed, "/tools/echo", audit.ArgsRedacted, `{"x":"[REDACTED]"}`), replay.NotRedacted},
+		{"intercept, no condition on args", "version: \"1\"\ntools:\n  echo:\n    rules:\n      - name: limited\n        rate_limit: 2/day\n",
+			call(1, "echo", audit.Allowed, "/tools/echo", audit.ArgsKeys, `["x"]`), ""},
 		{"input schema refusal, candidate allows", `{"version":"1","default":"deny","tools":{"echo":{}}}`, upstream, replay.NotUpstream},
 		{"input schema refusal, candidate denies", `{"version":"1","default":"deny","tools":{"echo":{"action":"deny"}}}`, upstream, ""},
 	}

@@ -277,6 +277,9 @@ func TestQuery(t *testing.T) {
 		{"since", audit.Filter{Since: now.Add(-time.Hour)}, 3},
 		{"kind", audit.Filter{Kind: audit.KindAdmin}, 1},
 		{"limit", audit.Filter{Limit: 2}, 2},
+		{"before seq", audit.Filter{BeforeSeq: 3}, 2},
+		{"before seq and tool", audit.Filter{BeforeSeq: 2, Tool: "echo"}, 1},
+		{"before the first", audit.Filter{BeforeSeq: 1}, 0},
 		{"none", audit.Filter{Tool: "echo", Decision: audit.RateLimited}, 0},
 	}
 	for _, tt := range tests {

@@ -160,6 +160,10 @@ type Filter struct {
 	Kind     Kind
 	// Since keeps events made at or after it (by their time field).
 	Since time.Time
+	// BeforeSeq, when not 0, keeps events whose seq is below it: the way
+	// to page back through more than MaxLimit events (pass the lowest seq
+	// of the previous page).
+	BeforeSeq uint64
 	// Limit bounds the events returned: DefaultLimit when 0, at most
 	// MaxLimit.
 	Limit int
@@ -193,6 +197,9 @@ func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
 	}
 	if !f.Since.IsZero() {
 		add("time >= ?", f.Since.UnixNano())
+	}
+	if f.BeforeSeq != 0 {
+		add("seq < ?", int64(f.BeforeSeq))
 	}
 	limit := f.Limit
 	if limit <= 0 {

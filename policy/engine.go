@@ -530,3 +530,63 @@ func countCats(cats [nCats]*rule) int {
 	}
 	return n
 }
+
+// ReadsArgs returns the JSON Pointer of the first check that reads the
+// values of a call's arguments for a call of tool: a require or deny_if
+// predicate on args, the args schema, or a when that refers to args, of
+// the rule the tool matches (toolgate's format); a condition on args or a
+// counter incremented by an argument, of the tool's or the "*" rules
+// (Intercept's format). It returns "" when the decision cannot depend on
+// argument values: the tool is hidden, no rule matches, or the rule reads
+// none. policy replay uses it to tell which recorded calls, whose
+// arguments were masked, cannot be decided again faithfully.
+func (e *Engine) ReadsArgs(tool string, categories []string) string {
+	if e == nil {
+		return ""
+	}
+	if e.ic != nil {
+		return e.ic.readsArgs(tool)
+	}
+	if e.hidden(tool, categories) {
+		return ""
+	}
+	r := e.match(tool, categories)
+	if r == nil || r.deny {
+		return "" // action deny refuses before any argument is read
+	}
+	for _, ps := range [][]predicate{r.require, r.denyIf} {
+		for _, p := range ps {
+			if p.root == "args" {
+				return p.pointer
+			}
+		}
+	}
+	if r.args != nil {
+		return r.argsPointer
+	}
+	if r.when != nil && r.when.readsArgs {
+		return r.when.pointer
+	}
+	return ""
+}
+
+func (d *icDoc) readsArgs(tool string) string {
+	if d.hideAll || d.hide[tool] {
+		return ""
+	}
+	t := d.tools[tool]
+	if d.defaultDeny && t == nil {
+		return ""
+	}
+	for _, r := range d.rulesFor(t) {
+		for _, c := range r.conds {
+			if c.args != nil {
+				return r.pointer
+			}
+		}
+		if r.state != nil && r.state.from != nil {
+			return r.pointer
+		}
+	}
+	return ""
+}

@@ -41,6 +41,19 @@ type condition struct {
 	// falseReason is the reason when the condition is false and the rule
 	// has no on_deny.
 	falseReason string
+	// readsArgs: the expression refers to the args variable.
+	readsArgs bool
+}
+
+// readsArgs reports whether a checked expression refers to the args
+// variable anywhere.
+func readsArgs(a *cel.Ast) bool {
+	for _, ref := range a.NativeRep().ReferenceMap() {
+		if ref.Name == "args" {
+			return true
+		}
+	}
+	return false
 }
 
 var (
@@ -251,7 +264,7 @@ func (c *compiler) when(n *yaml.Node, ptr string) *condition {
 		c.errorf(n, ptr, "invalid condition: %v", err)
 		return nil
 	}
-	return &condition{prg: prg, pointer: ptr,
+	return &condition{prg: prg, pointer: ptr, readsArgs: readsArgs(ast),
 		falseReason: fmt.Sprintf("denied by policy because the condition at %s is false", ptr)}
 }
 

@@ -140,7 +140,7 @@ func TestCheckSyntaxError(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"frobnicate"},
-		{"check", "extra-arg"},
+		{"version", "extra-arg"},
 		{"check", "--no-such-flag"},
 		{"--log-level", "loud", "version"},
 		{"--log-format", "xml", "version"},

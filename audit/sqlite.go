@@ -170,6 +170,12 @@ type Filter struct {
 	// to page back through more than MaxLimit events (pass the lowest seq
 	// of the previous page).
 	BeforeSeq uint64
+	// AfterSeq, when not 0, keeps events whose seq is above it: the way
+	// to follow the log (pass the highest seq seen so far).
+	AfterSeq uint64
+	// Oldest returns the matching events oldest (lowest seq) first, and
+	// the oldest when there are more than Limit.
+	Oldest bool
 	// Limit bounds the events returned: DefaultLimit when 0, at most
 	// MaxLimit.
 	Limit int
@@ -181,7 +187,8 @@ const (
 	MaxLimit     = 10000
 )
 
-// Query returns the events matching f, newest (highest seq) first.
+// Query returns the events matching f, newest (highest seq) first unless
+// f.Oldest.
 func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
 	var where []string
 	var args []any
@@ -207,6 +214,9 @@ func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
 	if f.BeforeSeq != 0 {
 		add("seq < ?", int64(f.BeforeSeq))
 	}
+	if f.AfterSeq != 0 {
+		add("seq > ?", int64(f.AfterSeq))
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
@@ -216,7 +226,11 @@ func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY seq DESC LIMIT " + strconv.Itoa(limit)
+	order := " ORDER BY seq DESC LIMIT "
+	if f.Oldest {
+		order = " ORDER BY seq LIMIT "
+	}
+	q += order + strconv.Itoa(limit)
 	var out []*Event
 	err := s.View(ctx, func(tx *sql.Tx) error {
 		var err error

@@ -269,24 +269,34 @@ func TestQuery(t *testing.T) {
 		name string
 		f    audit.Filter
 		want int
+		// first is the seq of the first event returned, when not 0.
+		first uint64
 	}{
-		{"all", audit.Filter{}, 4},
-		{"tool", audit.Filter{Tool: "echo"}, 2},
-		{"subject", audit.Filter{Subject: "alice"}, 2},
-		{"decision", audit.Filter{Decision: audit.Denied}, 1},
-		{"since", audit.Filter{Since: now.Add(-time.Hour)}, 3},
-		{"kind", audit.Filter{Kind: audit.KindAdmin}, 1},
-		{"limit", audit.Filter{Limit: 2}, 2},
-		{"before seq", audit.Filter{BeforeSeq: 3}, 2},
-		{"before seq and tool", audit.Filter{BeforeSeq: 2, Tool: "echo"}, 1},
-		{"before the first", audit.Filter{BeforeSeq: 1}, 0},
-		{"none", audit.Filter{Tool: "echo", Decision: audit.RateLimited}, 0},
+		{"all", audit.Filter{}, 4, 0},
+		{"tool", audit.Filter{Tool: "echo"}, 2, 0},
+		{"subject", audit.Filter{Subject: "alice"}, 2, 0},
+		{"decision", audit.Filter{Decision: audit.Denied}, 1, 0},
+		{"since", audit.Filter{Since: now.Add(-time.Hour)}, 3, 0},
+		{"kind", audit.Filter{Kind: audit.KindAdmin}, 1, 0},
+		{"limit", audit.Filter{Limit: 2}, 2, 0},
+		{"before seq", audit.Filter{BeforeSeq: 3}, 2, 0},
+		{"before seq and tool", audit.Filter{BeforeSeq: 2, Tool: "echo"}, 1, 0},
+		{"before the first", audit.Filter{BeforeSeq: 1}, 0, 0},
+		{"none", audit.Filter{Tool: "echo", Decision: audit.RateLimited}, 0, 0},
+		{"newest first", audit.Filter{Limit: 2}, 2, 4},
+		{"after seq", audit.Filter{AfterSeq: 2}, 2, 4},
+		{"after seq, oldest first", audit.Filter{AfterSeq: 1, Oldest: true, Limit: 2}, 2, 2},
+		{"after the last", audit.Filter{AfterSeq: 4}, 0, 0},
+		{"after seq and kind", audit.Filter{AfterSeq: 1, Kind: audit.KindDecision, Oldest: true}, 2, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := s.Query(ctx, tt.f)
 			if err != nil || len(got) != tt.want {
 				t.Fatalf("%d events, want %d (%v)", len(got), tt.want, err)
+			}
+			if tt.first != 0 && got[0].Seq != tt.first {
+				t.Fatalf("first event seq %d, want %d", got[0].Seq, tt.first)
 			}
 		})
 	}

@@ -75,9 +75,17 @@ type Verifier struct {
 	// (its indexed columns) with the decoded event.
 	Check func(r Record, e *Event) string
 
-	n    uint64
-	last string
-	seq  uint64
+	n        uint64
+	last     string
+	seq      uint64
+	anchored string // names the checkpoint the chain continues from
+}
+
+// Anchor makes the chain continue from a checkpoint: the first record must
+// have seq seq+1 and prev_hash hash. where names the checkpoint in
+// messages.
+func (v *Verifier) Anchor(seq uint64, hash, where string) {
+	v.seq, v.last, v.anchored = seq, hash, where
 }
 
 // Count is the number of records accepted so far.
@@ -99,7 +107,16 @@ func (v *Verifier) Next(r Record) error {
 	if r.Seq != 0 && r.Seq != e.Seq {
 		return &Break{Seq: r.Seq, Where: r.Where, Problem: fmt.Sprintf("stored at seq %d but the event says seq %d (reordered or edited)", r.Seq, e.Seq)}
 	}
-	if v.n == 0 && !v.FromAnywhere && e.Seq != 1 {
+	if v.n == 0 && v.anchored != "" {
+		switch {
+		case e.Seq <= v.seq:
+			return &Break{Seq: e.Seq, Where: r.Where, Problem: fmt.Sprintf("seq %d is at or before %s, which pruned up to seq %d", e.Seq, v.anchored, v.seq)}
+		case e.Seq != v.seq+1:
+			return &Break{Seq: v.seq + 1, Where: r.Where, Problem: fmt.Sprintf("seq %d follows %s at seq %d: %d event(s) missing (deleted)", e.Seq, v.anchored, v.seq, e.Seq-v.seq-1)}
+		case e.PrevHash != v.last:
+			return &Break{Seq: e.Seq, Where: r.Where, Problem: fmt.Sprintf("prev_hash is not the hash %s recorded (the event or the checkpoint was edited)", v.anchored)}
+		}
+	} else if v.n == 0 && !v.FromAnywhere && e.Seq != 1 {
 		return &Break{Seq: 1, Where: r.Where, Problem: fmt.Sprintf("the log starts at seq %d, not 1 (events deleted)", e.Seq)}
 	}
 	if v.n > 0 {
@@ -111,7 +128,7 @@ func (v *Verifier) Next(r Record) error {
 		case e.PrevHash != v.last:
 			return &Break{Seq: e.Seq, Where: r.Where, Problem: "prev_hash is not the hash of the event before (the event before was edited or replaced)"}
 		}
-	} else if !v.FromAnywhere && e.PrevHash != zeroHash {
+	} else if v.anchored == "" && !v.FromAnywhere && e.PrevHash != zeroHash {
 		return &Break{Seq: e.Seq, Where: r.Where, Problem: "the first event's prev_hash is not 64 zeros"}
 	}
 	if got := Hash(e.PrevHash, r.Body); got != r.Hash {

@@ -74,7 +74,13 @@ func head(ctx context.Context, tx *sql.Tx) (uint64, string, error) {
 	var h string
 	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &h)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, zeroHash, nil
+		// Prune keeps the head, but a table emptied otherwise still
+		// continues from its latest checkpoint.
+		c, err := latestCheckpoint(ctx, tx)
+		if err != nil || c == nil {
+			return 0, zeroHash, err
+		}
+		return c.Seq, c.Hash, nil
 	}
 	if err != nil {
 		return 0, "", fmt.Errorf("audit: reading the head: %w", err)
@@ -164,6 +170,12 @@ type Filter struct {
 	// to page back through more than MaxLimit events (pass the lowest seq
 	// of the previous page).
 	BeforeSeq uint64
+	// AfterSeq, when not 0, keeps events whose seq is above it: the way
+	// to follow the log (pass the highest seq seen so far).
+	AfterSeq uint64
+	// Oldest returns the matching events oldest (lowest seq) first, and
+	// the oldest when there are more than Limit.
+	Oldest bool
 	// Limit bounds the events returned: DefaultLimit when 0, at most
 	// MaxLimit.
 	Limit int
@@ -175,7 +187,8 @@ const (
 	MaxLimit     = 10000
 )
 
-// Query returns the events matching f, newest (highest seq) first.
+// Query returns the events matching f, newest (highest seq) first unless
+// f.Oldest.
 func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
 	var where []string
 	var args []any
@@ -201,6 +214,9 @@ func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
 	if f.BeforeSeq != 0 {
 		add("seq < ?", int64(f.BeforeSeq))
 	}
+	if f.AfterSeq != 0 {
+		add("seq > ?", int64(f.AfterSeq))
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
@@ -210,7 +226,11 @@ func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY seq DESC LIMIT " + strconv.Itoa(limit)
+	order := " ORDER BY seq DESC LIMIT "
+	if f.Oldest {
+		order = " ORDER BY seq LIMIT "
+	}
+	q += order + strconv.Itoa(limit)
 	var out []*Event
 	err := s.View(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -281,23 +301,73 @@ type Report struct {
 	// Head is the seq and hash of the last good event.
 	HeadSeq  uint64 `json:"head_seq"`
 	HeadHash string `json:"head_hash,omitempty"`
+	// Checkpoint is the latest checkpoint, which the remaining chain
+	// continues from; nil when the log was never pruned.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 	// Break is the first broken link; nil when the chain is whole.
 	Break *Break `json:"break,omitempty"`
 }
 
 // Verify walks the whole chain in seq order and reports the first broken
 // link: an edited event (its hash, or a column that disagrees with its
-// body), a deleted one (a gap in seq), or events out of order.
+// body), a deleted one (a gap in seq), or events out of order. A pruned
+// chain starts from its latest checkpoint: every checkpoint's signature
+// must hold, and the first remaining event must continue from the latest
+// one.
 func (s *SQLite) Verify(ctx context.Context) (*Report, error) {
+	return s.verify(ctx, 0)
+}
+
+// verify is Verify, stopping after seq upTo when it is not 0.
+func (s *SQLite) verify(ctx context.Context, upTo uint64) (*Report, error) {
 	var cur columns
 	v := &Verifier{Check: func(_ Record, e *Event) string { return cur.disagree(e) }}
 	rep := &Report{}
+	var empty bool
+	err := s.View(ctx, func(tx *sql.Tx) error {
+		cps, err := checkpoints(ctx, tx)
+		if err != nil || len(cps) == 0 {
+			return err
+		}
+		key, err := checkpointKey(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		latest, b := checkCheckpoints(cps, key)
+		if b != nil {
+			rep.Break = b
+			return nil
+		}
+		rep.Checkpoint = latest
+		v.Anchor(latest.Seq, latest.Hash, latest.where())
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events`).Scan(&n); err != nil {
+			return err
+		}
+		empty = n == 0
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	if rep.Break != nil {
+		return rep, nil
+	}
+	if empty {
+		c := rep.Checkpoint
+		rep.Break = &Break{Seq: c.Seq + 1, Where: "seq " + strconv.FormatUint(c.Seq+1, 10), Problem: fmt.Sprintf("no event follows %s at seq %d (deleted; pruning keeps the newest)", c.where(), c.Seq)}
+		return rep, nil
+	}
+	limit := int64(-1)
+	if upTo != 0 {
+		limit = int64(upTo)
+	}
 	const page = 2000
 	var after int64 = -1
 	for {
 		n := 0
 		err := s.View(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT seq, id, time, kind, tool, subject, decision, hash, body FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, page)
+			rows, err := tx.QueryContext(ctx, `SELECT seq, id, time, kind, tool, subject, decision, hash, body FROM audit_events WHERE seq > ? AND (? < 0 OR seq <= ?) ORDER BY seq LIMIT ?`, after, limit, limit, page)
 			if err != nil {
 				return err
 			}
@@ -331,7 +401,9 @@ func (s *SQLite) Verify(ctx context.Context) (*Report, error) {
 		}
 	}
 	rep.Events = v.Count()
-	rep.HeadSeq, rep.HeadHash = v.Last()
+	if rep.Events > 0 {
+		rep.HeadSeq, rep.HeadHash = v.Last()
+	}
 	return rep, nil
 }
 

@@ -14,13 +14,13 @@ import (
 func newAuditCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Verify, query and show the audit log",
+		Short: "Verify, query, show, tail and prune the audit log",
 		Long: `audit reads the audit log kept in the configuration's store (store: in
 --config): every tools/call decision, each forwarded call's outcome, and admin
 changes, in one hash chain (docs/audit.md).`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(a), newAuditQueryCmd(a), newAuditShowCmd(a))
+	cmd.AddCommand(newAuditVerifyCmd(a), newAuditQueryCmd(a), newAuditShowCmd(a), newAuditPruneCmd(a), newAuditTailCmd(a))
 	return cmd
 }
 

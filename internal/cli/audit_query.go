@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/toolgate/toolgate/admin"
+	"github.com/toolgate/toolgate/audit"
 )
 
 func newAuditQueryCmd(a *app) *cobra.Command {
@@ -52,16 +53,9 @@ time.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEQ\tTIME\tKIND\tSUBJECT\tTOOL\tDECISION/OUTCOME\tRULE/ACTION\tID")
+			fmt.Fprintln(tw, eventsHeader)
 			for _, e := range events {
-				what, rule := string(e.Decision), e.Rule
-				if what == "" {
-					what = string(e.Outcome)
-				}
-				if e.Action != "" {
-					what, rule = e.Actor, e.Action+" "+e.Target
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, formatTime(e.Time, ""), e.Kind, e.Subject, e.Tool, what, rule, e.ID)
+				fmt.Fprintln(tw, eventRow(e))
 			}
 			return tw.Flush()
 		},
@@ -75,4 +69,19 @@ time.`,
 	f.IntVar(&limit, "limit", 0, "at most this many events (default 100)")
 	f.StringVarP(&output, "output", "o", "table", "output: table or json")
 	return cmd
+}
+
+// eventsHeader is the header of the event tables of audit query and tail.
+const eventsHeader = "SEQ\tTIME\tKIND\tSUBJECT\tTOOL\tDECISION/OUTCOME\tRULE/ACTION\tID"
+
+// eventRow is an event's row under eventsHeader, tab-separated.
+func eventRow(e *audit.Event) string {
+	what, rule := string(e.Decision), e.Rule
+	if what == "" {
+		what = string(e.Outcome)
+	}
+	if e.Action != "" {
+		what, rule = e.Actor, e.Action+" "+e.Target
+	}
+	return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Seq, formatTime(e.Time, ""), e.Kind, e.Subject, e.Tool, what, rule, e.ID)
 }

@@ -16,7 +16,8 @@ func newAuditVerifyCmd(a *app) *cobra.Command {
 		Short: "Walk the audit chain and report the first broken link",
 		Long: `verify walks the audit chain in the configured store, in seq order, and checks
 every link: each event's hash over the previous hash and its body, seq without
-gaps, and the table's columns against the body. It reports the first broken
+gaps, and the table's columns against the body. A pruned chain starts from its
+latest checkpoint, whose signature must hold (audit prune). It reports the first broken
 link (an event edited, deleted or reordered) and exits 1; 0 when the chain is
 whole. With --jsonl it walks a JSON Lines sink's file (and its rotated files)
 instead.`,
@@ -46,6 +47,9 @@ instead.`,
 				}
 			} else if rep.Break == nil {
 				fmt.Fprintf(a.stdout, "ok: %d events, the chain is whole (head seq %d, hash %s)\n", rep.Events, rep.HeadSeq, rep.HeadHash)
+				if c := rep.Checkpoint; c != nil {
+					fmt.Fprintf(a.stdout, "it continues from checkpoint %d (seq %d, made %s): %d earlier events were pruned\n", c.ID, c.Seq, formatTime(c.Time, ""), c.Seq)
+				}
 			} else {
 				fmt.Fprintf(a.stdout, "BROKEN at %s: %s\n%d events before it are intact\n", rep.Break.Where, rep.Break.Problem, rep.Events)
 			}

@@ -45,11 +45,11 @@ func (a *app) openAuditStore(ctx context.Context) (*audit.SQLite, error) {
 func newAuditShowCmd(a *app) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "show ID [-o text|json]",
+		Use:   "show ID [-o table|json]",
 		Short: "Show one audit event",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output, "text", "json"); err != nil {
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
 			s, err := a.openAuditStore(cmd.Context())
@@ -67,7 +67,7 @@ func newAuditShowCmd(a *app) *cobra.Command {
 			return writeEvent(a, e)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
 	return cmd
 }
 

@@ -16,7 +16,7 @@ import (
 func newAuditPruneCmd(a *app) *cobra.Command {
 	var olderThan, output string
 	cmd := &cobra.Command{
-		Use:   "prune --older-than 90d [-o text|json]",
+		Use:   "prune --older-than 90d [-o table|json]",
 		Short: "Delete old audit events, keeping a signed checkpoint",
 		Long: `prune deletes the audit events of the configured store made more than
 --older-than ago (90d, 12h), oldest first, and records a checkpoint: the seq and
@@ -27,7 +27,7 @@ event. A chain that does not verify is not pruned (exit 1). The gateway may
 keep running meanwhile.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output, "text", "json"); err != nil {
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
 			if olderThan == "" {
@@ -64,7 +64,7 @@ keep running meanwhile.`,
 		},
 	}
 	cmd.Flags().StringVar(&olderThan, "older-than", "", "delete events made more than this long ago: whole days (90d) or a duration (12h)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
 	return cmd
 }
 

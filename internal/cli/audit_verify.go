@@ -12,7 +12,7 @@ import (
 func newAuditVerifyCmd(a *app) *cobra.Command {
 	var jsonl, output string
 	cmd := &cobra.Command{
-		Use:   "verify [--jsonl FILE] [-o text|json]",
+		Use:   "verify [--jsonl FILE] [-o table|json]",
 		Short: "Walk the audit chain and report the first broken link",
 		Long: `verify walks the audit chain in the configured store, in seq order, and checks
 every link: each event's hash over the previous hash and its body, seq without
@@ -23,7 +23,7 @@ whole. With --jsonl it walks a JSON Lines sink's file (and its rotated files)
 instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output, "text", "json"); err != nil {
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
 			var rep *audit.Report
@@ -60,6 +60,6 @@ instead.`,
 		},
 	}
 	cmd.Flags().StringVar(&jsonl, "jsonl", "", "verify this JSON Lines file (and its rotated files) instead of the store")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
 	return cmd
 }

@@ -66,6 +66,7 @@ func TestDocsApprovalsExample(t *testing.T) {
 
 // TestDocsAuditExample parses the audit example of docs/config.md.
 func TestDocsAuditExample(t *testing.T) {
+	t.Setenv("SIEM_TOKEN", "an-example-token")
 	data, err := os.ReadFile("../docs/config.md")
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +80,7 @@ func TestDocsAuditExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Audit.Sinks) != 3 || c.Audit.Instance != "gateway-1" {
+	if len(c.Audit.Sinks) != 4 || c.Audit.Instance != "gateway-1" || c.Audit.Sinks[3].Headers["Authorization"] != "Bearer an-example-token" {
 		t.Errorf("the example's audit section: %+v", c.Audit)
 	}
 }

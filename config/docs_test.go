@@ -85,6 +85,27 @@ func TestDocsAuditExample(t *testing.T) {
 	}
 }
 
+// TestDocsAuditHTTPExample parses the http sink example of docs/audit.md.
+func TestDocsAuditHTTPExample(t *testing.T) {
+	t.Setenv("SIEM_TOKEN", "an-example-token")
+	data, err := os.ReadFile("../docs/audit.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "<!-- example:audit-http-sink -->\n```yaml\n")
+	if !ok {
+		t.Fatal("no example:audit-http-sink block")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	c, err := Parse([]byte(block), "audit.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Audit.Sinks; len(s) != 2 || s[1].Type != SinkHTTP || s[1].Retries != 5 || s[1].Queue != 10000 {
+		t.Errorf("the example's sinks: %+v", s)
+	}
+}
+
 // TestDocsEveryKey checks that docs/config.md has a table row for every
 // key the decoder accepts at the top level and in a server, and mentions
 // every key of the directory section.

@@ -181,15 +181,28 @@ func TestHTTPSinkStuck(t *testing.T) {
 	const n = 200
 	var worst time.Duration
 	start := time.Now()
-	for i := range n {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		t0 := time.Now()
-		err := l.Append(ctx, decision("t", i))
-		worst = max(worst, time.Since(t0))
-		cancel()
+	appended := make(chan error, 1)
+	go func() {
+		for i := range n {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			t0 := time.Now()
+			err := l.Append(ctx, decision("t", i))
+			worst = max(worst, time.Since(t0))
+			cancel()
+			if err != nil {
+				appended <- err
+				return
+			}
+		}
+		appended <- nil
+	}()
+	select {
+	case err := <-appended:
 		if err != nil {
 			t.Fatal(err)
 		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the appends did not finish in 20s: the stuck endpoint blocks the call path")
 	}
 	// The request timeout is a minute: an Append that waited for the
 	// endpoint would take that long.

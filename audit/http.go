@@ -221,6 +221,10 @@ func (h *HTTP) Close() error {
 		n := h.lost.Add(uint64(left))
 		h.log.Error("audit: http sink closed with events not sent", "url", h.opts.URL, "events", left, "lost_total", n)
 	}
+	if !already {
+		h.log.Info("audit: http sink closed", "url", h.opts.URL, "sent", h.sent.Load(), "dropped", h.dropped.Load(),
+			"lost", h.lost.Load(), "failed_requests", h.failures.Load())
+	}
 	return nil
 }
 

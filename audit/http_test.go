@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -156,10 +157,14 @@ func TestHTTPSinkRetries(t *testing.T) {
 			if attempts != tt.wantAttempts || h.Sent() != tt.wantSent || h.Lost() != tt.wantLost {
 				t.Errorf("attempts %d sent %d lost %d; want %d, %d, %d", attempts, h.Sent(), h.Lost(), tt.wantAttempts, tt.wantSent, tt.wantLost)
 			}
-			if out := logs.String(); strings.Contains(out, "s3cret") {
+			out := logs.String()
+			if strings.Contains(out, "s3cret") {
 				t.Errorf("a header value was logged: %s", out)
 			} else if tt.wantLost > 0 && !strings.Contains(out, "lost_total=5") {
 				t.Errorf("the loss was not logged with its count: %s", out)
+			}
+			if !strings.Contains(out, fmt.Sprintf("sent=%d dropped=0 lost=%d", tt.wantSent, tt.wantLost)) {
+				t.Errorf("Close did not log the totals: %s", out)
 			}
 			if got := l.Stats().SinkErrors["http"]; got != tt.wantLost {
 				t.Errorf("Stats().SinkErrors[http] = %d, want %d", got, tt.wantLost)

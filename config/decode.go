@@ -1565,10 +1565,11 @@ func (d *decoder) webhook(key, n *yaml.Node, path string) *Webhook {
 	return w
 }
 
-// webhookURLProblem says why u cannot be a webhook URL ("" when it can):
+// webhookURLProblem says why u cannot be a webhook or http sink URL ("" when it can):
 // https://, or http:// to a loopback address only, since the body would
 // otherwise cross the network in the clear; no credentials, no fragment.
-// It is the rule approval/webhook.CheckURL applies.
+// It is the rule internal/outbound.CheckURL applies, for the approval
+// webhook and for an audit http sink.
 func webhookURLProblem(u string) string {
 	p, err := url.Parse(u)
 	switch {

@@ -306,19 +306,38 @@ func verifyFile(path string, v *Verifier) (*Break, error) {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
+	return verifyLines(f, filepath.Base(path), v)
+}
+
+// VerifyLines reads events as the JSON Lines, stdout and http sinks write
+// them (one line each, the event with its hash last), from wherever the
+// chain starts, and reports the first broken link: what a receiver such as
+// a SIEM runs over the lines it got. name names the source in a Break.
+func VerifyLines(r io.Reader, name string) (*Report, error) {
+	v := &Verifier{FromAnywhere: true}
+	b, err := verifyLines(r, name, v)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Break: b, Events: v.Count()}
+	rep.HeadSeq, rep.HeadHash = v.Last()
+	return rep, nil
+}
+
+func verifyLines(rd io.Reader, name string, v *Verifier) (*Break, error) {
+	r := bufio.NewReaderSize(rd, 1<<20)
 	for n := 1; ; n++ {
 		l, err := r.ReadBytes('\n')
-		where := filepath.Base(path) + ":" + strconv.Itoa(n)
+		where := name + ":" + strconv.Itoa(n)
 		if errors.Is(err, io.EOF) {
 			if len(l) == 0 {
 				return nil, nil
 			}
 			seq, _ := v.Last()
-			return &Break{Seq: seq + 1, Where: where, Problem: "truncated line (no newline at the end of the file)"}, nil
+			return &Break{Seq: seq + 1, Where: where, Problem: "truncated line (no newline at the end)"}, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("audit: read %s: %w", path, err)
+			return nil, fmt.Errorf("audit: read %s: %w", name, err)
 		}
 		body, h, serr := splitLine(bytes.TrimSuffix(l, []byte("\n")))
 		if serr != nil {

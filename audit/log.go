@@ -18,6 +18,13 @@ type Sink interface {
 	Close() error
 }
 
+// Lossy is a sink that may lose events after its Write returned nil: an
+// asynchronous one, such as HTTP. Lost counts them; Stats adds them to the
+// sink's SinkErrors.
+type Lossy interface {
+	Lost() uint64
+}
+
 // Chain is a sink that can be the primary: it keeps the chain and knows
 // its last committed event. A second technology (Postgres) implements it
 // as SQLite does.
@@ -75,9 +82,11 @@ type Options struct {
 
 // Stats are a Log's counters.
 type Stats struct {
-	Appended   uint64            `json:"appended"`
-	Batches    uint64            `json:"batches"`
-	Failed     uint64            `json:"failed"`
+	Appended uint64 `json:"appended"`
+	Batches  uint64 `json:"batches"`
+	Failed   uint64 `json:"failed"`
+	// SinkErrors counts, by secondary, the events it failed to store:
+	// those its Write failed, and those an asynchronous sink lost later.
 	SinkErrors map[string]uint64 `json:"sink_errors,omitempty"`
 }
 
@@ -264,7 +273,11 @@ func (l *Log) Close() error {
 func (l *Log) Stats() Stats {
 	s := Stats{Appended: l.appended.Load(), Batches: l.batches.Load(), Failed: l.failed.Load()}
 	for i, sec := range l.opts.Secondaries {
-		if n := l.sinkErrs[i].Load(); n > 0 {
+		n := l.sinkErrs[i].Load()
+		if lo, ok := sec.Sink.(Lossy); ok {
+			n += lo.Lost()
+		}
+		if n > 0 {
 			if s.SinkErrors == nil {
 				s.SinkErrors = map[string]uint64{}
 			}

@@ -185,12 +185,13 @@ const (
 	SinkSQLite = "sqlite"
 	SinkJSONL  = "jsonl"
 	SinkStdout = "stdout"
+	SinkHTTP   = "http"
 )
 
 // AuditSink is one destination of the audit log.
 type AuditSink struct {
-	// Type is "sqlite" (a table in the store), "jsonl" (a file) or
-	// "stdout".
+	// Type is "sqlite" (a table in the store), "jsonl" (a file),
+	// "stdout" or "http" (POSTed to a SIEM; never the first sink).
 	Type string `json:"type"`
 	// Path is a jsonl sink's file, resolved against the configuration's
 	// directory.
@@ -204,8 +205,26 @@ type AuditSink struct {
 	// the process being killed).
 	Fsync bool `json:"fsync"`
 	// OnError is "fail" (the default: a failing sink refuses calls) or
-	// "continue" (logged and counted; not allowed on the first sink).
+	// "continue" (logged and counted; not allowed on the first sink, and
+	// required of an http sink).
 	OnError string `json:"on_error"`
+
+	// URL is an http sink's endpoint: https://, or http:// to a loopback
+	// address.
+	URL string `json:"url,omitempty"`
+	// Headers are sent with every request of an http sink. Their values
+	// usually hold credentials: they are never encoded nor logged.
+	Headers map[string]string `json:"-"`
+	// Batch bounds the events of one request of an http sink.
+	Batch int `json:"batch,omitempty"`
+	// Flush is how long an http sink lets a batch fill.
+	Flush Duration `json:"flush,omitempty"`
+	// Timeout bounds one request of an http sink.
+	Timeout Duration `json:"timeout,omitempty"`
+	// Retries is how many times an http sink tries a failed request again.
+	Retries int `json:"retries,omitempty"`
+	// Queue bounds the events an http sink holds while it sends.
+	Queue int `json:"queue,omitempty"`
 }
 
 // Defaults of the audit section.
@@ -213,6 +232,12 @@ const (
 	DefaultAuditArgs     = "redacted"
 	DefaultAuditMaxBytes = 100 << 20 // 100 MiB
 	DefaultAuditKeep     = 10
+	// Defaults of an http sink.
+	DefaultAuditHTTPBatch   = 100
+	DefaultAuditHTTPFlush   = Duration(time.Second)
+	DefaultAuditHTTPTimeout = Duration(10 * time.Second)
+	DefaultAuditHTTPRetries = 5
+	DefaultAuditHTTPQueue   = 10000
 )
 
 // Approvals is the approvals section.

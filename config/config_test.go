@@ -895,6 +895,7 @@ func TestParseListPageSize(t *testing.T) {
 }
 
 func TestAuditSection(t *testing.T) {
+	t.Setenv("TG_TEST_TOKEN", "tok")
 	c, err := Parse([]byte("auth: none\n"), "dir/t.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -911,21 +912,30 @@ audit:
       fsync: true
     - {type: jsonl, path: logs/audit.jsonl, max_bytes: 1MiB, keep: 3, on_error: continue}
     - {type: stdout, on_error: continue}
+    - type: http
+      url: https://siem.example/ingest
+      headers: {Authorization: "Bearer ${TG_TEST_TOKEN}"}
+      batch: 50
+      flush: 2s
+      retries: 0
+      on_error: continue
 `), "dir/t.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := c.Audit
-	if !a.Enabled || a.Args != "keys" || a.Instance != "gw-1" || len(a.Sinks) != 3 {
+	if !a.Enabled || a.Args != "keys" || a.Instance != "gw-1" || len(a.Sinks) != 4 {
 		t.Fatalf("audit: %+v", a)
 	}
 	want := []AuditSink{
 		{Type: SinkSQLite, Fsync: true, OnError: "fail"},
 		{Type: SinkJSONL, Path: filepath.Join("dir", "logs", "audit.jsonl"), MaxBytes: 1 << 20, Keep: 3, Fsync: true, OnError: "continue"},
 		{Type: SinkStdout, OnError: "continue"},
+		{Type: SinkHTTP, OnError: "continue", URL: "https://siem.example/ingest", Headers: map[string]string{"Authorization": "Bearer tok"},
+			Batch: 50, Flush: Duration(2 * time.Second), Timeout: DefaultAuditHTTPTimeout, Retries: 0, Queue: DefaultAuditHTTPQueue},
 	}
 	for i, s := range a.Sinks {
-		if s != want[i] {
+		if !reflect.DeepEqual(s, want[i]) {
 			t.Errorf("sink %d: %+v, want %+v", i, s, want[i])
 		}
 	}
@@ -937,6 +947,17 @@ audit:
 	if err != nil || c.Audit.Sinks[0].MaxBytes != DefaultAuditMaxBytes || c.Audit.Sinks[0].Keep != DefaultAuditKeep || !c.Audit.Sinks[0].Fsync {
 		t.Fatalf("jsonl defaults: %+v %v", c.Audit, err)
 	}
+	c, err = Parse([]byte("auth: none\naudit: {sinks: [{type: sqlite}, {type: http, url: \"http://127.0.0.1:9000/x\", on_error: continue}]}\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := c.Audit.Sinks[1]; h.Batch != DefaultAuditHTTPBatch || h.Flush != DefaultAuditHTTPFlush || h.Timeout != DefaultAuditHTTPTimeout ||
+		h.Retries != DefaultAuditHTTPRetries || h.Queue != DefaultAuditHTTPQueue {
+		t.Fatalf("http defaults: %+v", h)
+	}
+	if b, err := json.Marshal(a.Sinks[3]); err != nil || strings.Contains(string(b), "tok") {
+		t.Errorf("an http sink's header value is encoded: %s %v", b, err)
+	}
 
 	for _, tt := range []struct {
 		name, doc, want string
@@ -946,7 +967,19 @@ audit:
 		{"not a mapping", "audit: on\n", `1:8: audit: must be a mapping`},
 		{"no sinks", "audit:\n  sinks: []\n", `2:10: audit.sinks: must be a list of at least one sink`},
 		{"sink without type", "audit:\n  sinks:\n    - {path: a.jsonl}\n", `3:7: audit.sinks[0]: needs a type`},
-		{"unknown type", "audit:\n  sinks:\n    - type: s3\n", `3:13: audit.sinks[0].type: must be sqlite, jsonl or stdout, not "s3"`},
+		{"unknown type", "audit:\n  sinks:\n    - type: s3\n", `3:13: audit.sinks[0].type: must be sqlite, jsonl, stdout or http, not "s3"`},
+		{"http first", "audit:\n  sinks:\n    - {type: http, url: \"https://siem.example/\", on_error: continue}\n", `3:14: audit.sinks[0].type: the first sink is the primary, which keeps the chain: it must be sqlite or jsonl, not http`},
+		{"http fails closed", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"https://siem.example/\", on_error: fail}\n", `4:60: audit.sinks[1].on_error: an http sink sends after the call has gone on`},
+		{"http on_error unset", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"https://siem.example/\"}\n", `4:14: audit.sinks[1].on_error: an http sink sends after the call has gone on`},
+		{"http without url", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, on_error: continue}\n", `4:14: audit.sinks[1]: an http sink needs a url`},
+		{"http off loopback", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"http://siem.example/\", on_error: continue}\n", `4:25: audit.sinks[1].url: http:// is only allowed to a loopback address`},
+		{"http credentials in url", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"https://u:p@siem.example/\", on_error: continue}\n", `4:25: audit.sinks[1].url: must not hold credentials`},
+		{"http same url", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"https://s/\", on_error: continue}\n    - {type: http, url: \"https://s/\", on_error: continue}\n", `5:14: audit.sinks[2].url: audit.sinks[1] sends to the same URL`},
+		{"http content-type", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"https://s/\", on_error: continue, headers: {Content-Type: x}}\n", `4:69: audit.sinks[1].headers.Content-Type: header Content-Type is set by the sink`},
+		{"http retries out of range", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"https://s/\", on_error: continue, retries: 99}\n", `4:68: audit.sinks[1].retries: must be between 0 and 20`},
+		{"http queue below batch", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"https://s/\", on_error: continue, batch: 50, queue: 10}\n", `4:14: audit.sinks[1].queue: must hold at least one batch (50 events), not 10`},
+		{"http fsync", "audit:\n  sinks:\n    - type: sqlite\n    - {type: http, url: \"https://s/\", on_error: continue, fsync: true}\n", `4:14: audit.sinks[1].fsync: an http sink is never fsynced`},
+		{"url on jsonl", "audit:\n  sinks:\n    - {type: jsonl, path: a.jsonl, url: \"https://s/\"}\n", `3:36: audit.sinks[0].url: applies to http sinks only, not to jsonl`},
 		{"jsonl without path", "audit:\n  sinks:\n    - type: jsonl\n", `3:13: audit.sinks[0]: a jsonl sink needs a path`},
 		{"path on sqlite", "audit:\n  sinks:\n    - type: sqlite\n      path: x.db\n", `4:7: audit.sinks[0].path: applies to jsonl sinks only, not to sqlite`},
 		{"stdout first", "audit:\n  sinks:\n    - type: stdout\n", `3:13: audit.sinks[0].type: the first sink is the primary`},

@@ -1565,10 +1565,11 @@ func (d *decoder) webhook(key, n *yaml.Node, path string) *Webhook {
 	return w
 }
 
-// webhookURLProblem says why u cannot be a webhook URL ("" when it can):
+// webhookURLProblem says why u cannot be a webhook or http sink URL ("" when it can):
 // https://, or http:// to a loopback address only, since the body would
 // otherwise cross the network in the clear; no credentials, no fragment.
-// It is the rule approval/webhook.CheckURL applies.
+// It is the rule internal/outbound.CheckURL applies, for the approval
+// webhook and for an audit http sink.
 func webhookURLProblem(u string) string {
 	p, err := url.Parse(u)
 	switch {
@@ -1577,7 +1578,7 @@ func webhookURLProblem(u string) string {
 	case p.Hostname() == "":
 		return fmt.Sprintf("%q has no host", redactURL(u))
 	case p.User != nil:
-		return "must not hold credentials: the signature authenticates toolgate"
+		return "must not hold credentials"
 	case p.Fragment != "":
 		return "must not have a #fragment"
 	case p.Scheme == "http" && !isLoopback(net.JoinHostPort(p.Hostname(), "0")):
@@ -1589,7 +1590,8 @@ func webhookURLProblem(u string) string {
 // Keys of the audit section and of its sinks.
 var (
 	auditKeys     = []string{"enabled", "args", "instance", "sinks"}
-	auditSinkKeys = []string{"type", "path", "max_bytes", "keep", "fsync", "on_error"}
+	auditSinkKeys = []string{"type", "path", "max_bytes", "keep", "fsync", "on_error",
+		"url", "headers", "batch", "flush", "timeout", "retries", "queue"}
 )
 
 // audit reads the audit section.
@@ -1630,11 +1632,12 @@ func (d *decoder) audit(c *Config, n *yaml.Node, path string) {
 func (d *decoder) auditSinks(c *Config, n *yaml.Node, path string) []AuditSink {
 	n = d.deref(n)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		d.errorf(n, path, "must be a list of at least one sink ({type: sqlite}, {type: jsonl, path: ...}, {type: stdout}); to turn the audit log off, set enabled: false")
+		d.errorf(n, path, "must be a list of at least one sink ({type: sqlite}, {type: jsonl, path: ...}, {type: stdout}, {type: http, url: ...}); to turn the audit log off, set enabled: false")
 		return nil
 	}
 	var out []AuditSink
 	paths := map[string]int{}
+	urls := map[string]int{}
 	types := map[string]int{}
 	for i, e := range n.Content {
 		ep := fmt.Sprintf("%s[%d]", path, i)
@@ -1642,13 +1645,20 @@ func (d *decoder) auditSinks(c *Config, n *yaml.Node, path string) []AuditSink {
 		if !ok {
 			continue
 		}
-		if s.Type != SinkJSONL {
+		switch s.Type {
+		case SinkHTTP:
+			if prev, dup := urls[s.URL]; dup {
+				d.errorf(typeNode, ep+".url", "%s[%d] sends to the same URL", path, prev)
+				continue
+			}
+			urls[s.URL] = i
+		case SinkSQLite, SinkStdout:
 			if prev, dup := types[s.Type]; dup {
 				d.errorf(typeNode, ep+".type", "a second %s sink (the first is %s[%d])", s.Type, path, prev)
 				continue
 			}
 			types[s.Type] = i
-		} else {
+		default:
 			if prev, dup := paths[s.Path]; dup {
 				d.errorf(typeNode, ep+".path", "%s[%d] writes to the same file", path, prev)
 				continue
@@ -1656,8 +1666,8 @@ func (d *decoder) auditSinks(c *Config, n *yaml.Node, path string) []AuditSink {
 			paths[s.Path] = i
 		}
 		if i == 0 {
-			if s.Type == SinkStdout {
-				d.errorf(typeNode, ep+".type", "the first sink is the primary, which keeps the chain: it must be sqlite or jsonl, not stdout")
+			if s.Type == SinkStdout || s.Type == SinkHTTP {
+				d.errorf(typeNode, ep+".type", "the first sink is the primary, which keeps the chain: it must be sqlite or jsonl, not %s", s.Type)
 			}
 			if s.OnError == "continue" {
 				d.errorf(typeNode, ep+".on_error", "the first sink is the primary: every decision is committed there before its call is forwarded, so it cannot be on_error: continue")
@@ -1674,9 +1684,9 @@ func (d *decoder) auditSink(c *Config, n *yaml.Node, path string) (AuditSink, *y
 		return AuditSink{}, nil, false
 	}
 	s := AuditSink{OnError: "fail"}
-	var typeNode *yaml.Node
-	var fsyncSet bool
-	var only []*yaml.Node // keys that only a jsonl sink takes
+	var typeNode, onErrorNode, urlNode *yaml.Node
+	var fsyncSet, retriesSet bool
+	var fileOnly, httpOnly []*yaml.Node // keys that only a jsonl, or an http, sink takes
 	for _, p := range ps {
 		kp := path + "." + p.key.Value
 		switch p.key.Value {
@@ -1684,24 +1694,24 @@ func (d *decoder) auditSink(c *Config, n *yaml.Node, path string) (AuditSink, *y
 			if d.str(p.val, kp, &s.Type) {
 				typeNode = p.val
 				switch s.Type {
-				case SinkSQLite, SinkJSONL, SinkStdout:
+				case SinkSQLite, SinkJSONL, SinkStdout, SinkHTTP:
 				default:
-					d.errorf(p.val, kp, "must be sqlite, jsonl or stdout, not %q", s.Type)
+					d.errorf(p.val, kp, "must be sqlite, jsonl, stdout or http, not %q", s.Type)
 					return s, nil, false
 				}
 			}
 		case "path":
-			only = append(only, p.key)
+			fileOnly = append(fileOnly, p.key)
 			if d.str(p.val, kp, &s.Path) && s.Path == "" {
 				d.errorf(p.val, kp, "must not be empty")
 			}
 		case "max_bytes":
-			only = append(only, p.key)
+			fileOnly = append(fileOnly, p.key)
 			if v, ok := d.size(p.val, kp); ok {
 				s.MaxBytes = v
 			}
 		case "keep":
-			only = append(only, p.key)
+			fileOnly = append(fileOnly, p.key)
 			if v, ok := d.integer(p.val, kp, 1, 1000); ok {
 				s.Keep = int(v)
 			}
@@ -1710,23 +1720,80 @@ func (d *decoder) auditSink(c *Config, n *yaml.Node, path string) (AuditSink, *y
 				s.Fsync, fsyncSet = b, true
 			}
 		case "on_error":
+			onErrorNode = p.val
 			if d.str(p.val, kp, &s.OnError) && s.OnError != "fail" && s.OnError != "continue" {
 				d.errorf(p.val, kp, "must be fail or continue, not %q", s.OnError)
+			}
+		case "url":
+			httpOnly = append(httpOnly, p.key)
+			if d.str(p.val, kp, &s.URL) {
+				urlNode = p.val
+			}
+		case "headers":
+			httpOnly = append(httpOnly, p.key)
+			s.Headers = d.strMap(p.val, kp, func(k *yaml.Node, path string) bool {
+				if !tokenRE.MatchString(k.Value) {
+					d.errorf(k, path, "%q is not a valid HTTP header name", k.Value)
+					return false
+				}
+				switch strings.ToLower(k.Value) {
+				case "content-type", "content-length", "host", "toolgate-audit-seqs":
+					d.errorf(k, path, "header %s is set by the sink and cannot be configured", k.Value)
+					return false
+				}
+				return true
+			})
+		case "batch":
+			httpOnly = append(httpOnly, p.key)
+			if v, ok := d.integer(p.val, kp, 1, 10000); ok {
+				s.Batch = int(v)
+			}
+		case "flush":
+			httpOnly = append(httpOnly, p.key)
+			if v, ok := d.duration(p.val, kp); ok {
+				s.Flush = v
+			}
+		case "timeout":
+			httpOnly = append(httpOnly, p.key)
+			if v, ok := d.duration(p.val, kp); ok {
+				s.Timeout = v
+			}
+		case "retries":
+			httpOnly = append(httpOnly, p.key)
+			if v, ok := d.integer(p.val, kp, 0, 20); ok {
+				s.Retries, retriesSet = int(v), true
+			}
+		case "queue":
+			httpOnly = append(httpOnly, p.key)
+			if v, ok := d.integer(p.val, kp, 1, MaxCount); ok {
+				s.Queue = int(v)
 			}
 		default:
 			d.unknown(p.key, path, auditSinkKeys)
 		}
 	}
 	if typeNode == nil {
-		d.errorf(n, path, "needs a type: sqlite, jsonl or stdout")
+		d.errorf(n, path, "needs a type: sqlite, jsonl, stdout or http")
 		return s, nil, false
 	}
+	if s.Type != SinkHTTP {
+		for _, k := range httpOnly {
+			d.errorf(k, path+"."+k.Value, "applies to http sinks only, not to %s", s.Type)
+		}
+	}
 	if s.Type != SinkJSONL {
-		for _, k := range only {
+		for _, k := range fileOnly {
 			d.errorf(k, path+"."+k.Value, "applies to jsonl sinks only, not to %s", s.Type)
 		}
-		if s.Type == SinkStdout && fsyncSet {
-			d.errorf(typeNode, path+".fsync", "a stdout sink is never fsynced")
+		if (s.Type == SinkStdout || s.Type == SinkHTTP) && fsyncSet {
+			art := "a"
+			if s.Type == SinkHTTP {
+				art = "an"
+			}
+			d.errorf(typeNode, path+".fsync", "%s %s sink is never fsynced", art, s.Type)
+		}
+		if s.Type == SinkHTTP {
+			return d.httpSink(s, typeNode, onErrorNode, urlNode, path, retriesSet)
 		}
 		return s, typeNode, true
 	}
@@ -1743,6 +1810,45 @@ func (d *decoder) auditSink(c *Config, n *yaml.Node, path string) (AuditSink, *y
 	}
 	if s.Keep == 0 {
 		s.Keep = DefaultAuditKeep
+	}
+	return s, typeNode, true
+}
+
+// httpSink checks an http sink and fills in its defaults. It sends from a
+// queue, after the calls it records have gone on: it cannot refuse them,
+// so it must say on_error: continue.
+func (d *decoder) httpSink(s AuditSink, typeNode, onErrorNode, urlNode *yaml.Node, path string, retriesSet bool) (AuditSink, *yaml.Node, bool) {
+	if urlNode == nil {
+		d.errorf(typeNode, path, "an http sink needs a url")
+		return s, nil, false
+	}
+	if msg := webhookURLProblem(s.URL); msg != "" {
+		d.errorf(urlNode, path+".url", "%s", msg)
+	}
+	if s.OnError != "continue" {
+		at := onErrorNode
+		if at == nil {
+			at = typeNode
+		}
+		d.errorf(at, path+".on_error", "an http sink sends after the call has gone on, so it cannot refuse it: write on_error: continue (its losses are logged and counted)")
+	}
+	if s.Batch == 0 {
+		s.Batch = DefaultAuditHTTPBatch
+	}
+	if s.Flush == 0 {
+		s.Flush = DefaultAuditHTTPFlush
+	}
+	if s.Timeout == 0 {
+		s.Timeout = DefaultAuditHTTPTimeout
+	}
+	if !retriesSet {
+		s.Retries = DefaultAuditHTTPRetries
+	}
+	if s.Queue == 0 {
+		s.Queue = DefaultAuditHTTPQueue
+	}
+	if s.Queue < s.Batch {
+		d.errorf(typeNode, path+".queue", "must hold at least one batch (%d events), not %d", s.Batch, s.Queue)
 	}
 	return s, typeNode, true
 }

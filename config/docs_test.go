@@ -66,6 +66,7 @@ func TestDocsApprovalsExample(t *testing.T) {
 
 // TestDocsAuditExample parses the audit example of docs/config.md.
 func TestDocsAuditExample(t *testing.T) {
+	t.Setenv("SIEM_TOKEN", "an-example-token")
 	data, err := os.ReadFile("../docs/config.md")
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +80,29 @@ func TestDocsAuditExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Audit.Sinks) != 3 || c.Audit.Instance != "gateway-1" {
+	if len(c.Audit.Sinks) != 4 || c.Audit.Instance != "gateway-1" || c.Audit.Sinks[3].Headers["Authorization"] != "Bearer an-example-token" {
 		t.Errorf("the example's audit section: %+v", c.Audit)
+	}
+}
+
+// TestDocsAuditHTTPExample parses the http sink example of docs/audit.md.
+func TestDocsAuditHTTPExample(t *testing.T) {
+	t.Setenv("SIEM_TOKEN", "an-example-token")
+	data, err := os.ReadFile("../docs/audit.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "<!-- example:audit-http-sink -->\n```yaml\n")
+	if !ok {
+		t.Fatal("no example:audit-http-sink block")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	c, err := Parse([]byte(block), "audit.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Audit.Sinks; len(s) != 2 || s[1].Type != SinkHTTP || s[1].Retries != 5 || s[1].Queue != 10000 {
+		t.Errorf("the example's sinks: %+v", s)
 	}
 }
 

@@ -21,7 +21,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -30,18 +29,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/toolgate/toolgate/approval"
+	"github.com/toolgate/toolgate/internal/outbound"
 )
 
 // Header names of a delivery.
@@ -92,34 +88,8 @@ type Options struct {
 
 // CheckURL reports why u cannot be a webhook endpoint: it must be an
 // absolute http:// or https:// URL without credentials or fragment, and
-// http:// only to a loopback host.
-func CheckURL(u string) error {
-	p, err := url.Parse(u)
-	if err != nil {
-		return fmt.Errorf("invalid URL: %w", err)
-	}
-	switch {
-	case p.Scheme != "http" && p.Scheme != "https":
-		return errors.New("must be an https:// URL (or http:// to a loopback address)")
-	case p.Host == "" || p.Hostname() == "":
-		return errors.New("has no host")
-	case p.User != nil:
-		return errors.New("must not hold credentials: the signature authenticates toolgate")
-	case p.Fragment != "":
-		return errors.New("must not have a #fragment")
-	case p.Scheme == "http" && !isLoopbackHost(p.Hostname()):
-		return fmt.Errorf("http:// is only allowed to a loopback address (127.0.0.1, ::1, localhost), not %q: use https://", p.Hostname())
-	}
-	return nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
+// http:// only to a loopback host (see outbound.CheckURL).
+func CheckURL(u string) error { return outbound.CheckURL(u) }
 
 // Body is the JSON document a delivery POSTs.
 type Body struct {
@@ -236,7 +206,7 @@ func Start(opts Options) (*Sender, error) {
 	s := &Sender{opts: opts, client: opts.Client, log: opts.Logger, now: opts.Now,
 		queue: make(chan delivery, opts.Queue), drain: make(chan struct{}), done: make(chan struct{})}
 	if s.client == nil {
-		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		s.client = outbound.NewClient()
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -344,56 +314,30 @@ func (s *Sender) run() {
 // deliver sends d, retrying with backoff, until it succeeds, the retries
 // run out, or the Sender is closed.
 func (s *Sender) deliver(d delivery) {
-	wait := s.opts.Backoff
-	var last error
-	for attempt := 0; attempt <= s.opts.Retries; attempt++ {
-		if attempt > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-s.ctx.Done():
-				t.Stop()
-				return
-			}
-			wait = min(2*wait, s.opts.MaxBackoff)
-		}
-		if last = s.post(d); last == nil {
-			s.delivered.Add(1)
-			return
-		}
-		if s.ctx.Err() != nil {
-			return
-		}
-		s.log.Debug("webhook: attempt failed", "delivery", d.id, "attempt", attempt+1, "err", last)
+	r := outbound.Retry{Retries: s.opts.Retries, Backoff: s.opts.Backoff, MaxBackoff: s.opts.MaxBackoff}
+	err := r.Do(s.ctx, func(ctx context.Context) error { return s.post(ctx, d) }, func(n int, err error) {
+		s.log.Debug("webhook: attempt failed", "delivery", d.id, "attempt", n, "err", err)
+	})
+	switch {
+	case err == nil:
+		s.delivered.Add(1)
+	case s.ctx.Err() != nil:
+		// Closed: Close reports what was left.
+	default:
+		s.failed.Add(1)
+		s.log.Warn("webhook: giving up on an event", "event", d.event, "delivery", d.id, "attempts", s.opts.Retries+1, "err", err)
 	}
-	s.failed.Add(1)
-	s.log.Warn("webhook: giving up on an event", "event", d.event, "delivery", d.id, "attempts", s.opts.Retries+1, "err", last)
 }
 
 // post makes one attempt.
-func (s *Sender) post(d delivery) error {
-	ctx, cancel := context.WithTimeout(s.ctx, s.opts.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.URL, bytes.NewReader(d.body))
-	if err != nil {
-		return err
-	}
+func (s *Sender) post(ctx context.Context, d delivery) error {
 	ts := strconv.FormatInt(s.now().Unix(), 10)
-	h := req.Header
+	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "toolgate-webhook/1")
 	h.Set(HeaderEvent, d.event)
 	h.Set(HeaderDelivery, d.id)
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderSignature, Sign(s.opts.Secret, ts, d.body))
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	return nil
+	return outbound.Post(ctx, s.client, s.opts.URL, h, d.body, s.opts.Timeout)
 }

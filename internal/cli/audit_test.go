@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -272,5 +274,81 @@ func TestAuditCommands(t *testing.T) {
 	}
 	if code, out := run("audit", "verify"); code != 1 || !strings.Contains(out, "BROKEN at seq 3") || !strings.Contains(out, "missing") {
 		t.Fatalf("verify after a deletion: %d %s", code, out)
+	}
+}
+
+// TestAuditHTTPSink: serve sends its audit events to a loopback SIEM, with
+// the configured header, as a chain the receiver can verify; the header's
+// value appears in no output.
+func TestAuditHTTPSink(t *testing.T) {
+	echo := testpeer.GoEchoServer()
+	up := httptest.NewServer(echo.HTTPHandler())
+	t.Cleanup(func() { up.CloseClientConnections(); up.Close() })
+	token := randomSecret(t, "siem")
+	t.Setenv("TG_TEST_SIEM_TOKEN", token)
+	var mu sync.Mutex
+	var got []byte
+	siem := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Authorization") != "Bearer "+token || r.Header.Get("Content-Type") != audit.HTTPContentType {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		got = append(got, b...)
+		mu.Unlock()
+	}))
+	t.Cleanup(siem.Close)
+	addr := freeAddr(t)
+	dir := writeFiles(t, map[string]string{
+		"toolgate.yaml": fmt.Sprintf(`listen: %s
+admin_listen: off
+auth: none
+store: sqlite://toolgate.db
+servers:
+  echo:
+    url: %s/mcp
+policies:
+  default: policy.json
+audit:
+  sinks:
+    - type: sqlite
+    - type: http
+      url: %s/ingest
+      headers: {Authorization: "Bearer ${TG_TEST_SIEM_TOKEN}"}
+      batch: 2
+      flush: 10ms
+      on_error: continue
+`, addr, up.URL, siem.URL),
+		"policy.json": `{"version":"1","default":"deny","tools":{"echo":{}}}`,
+	})
+	out, stop := startServe(t, filepath.Join(dir, "toolgate.yaml"), addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := mcp.NewClient(&mcp.Implementation{Name: "siem-test", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "hi"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs.Close()
+	if code, errOut := stop(); code != 0 {
+		t.Fatalf("serve exited %d: %s", code, errOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := bytes.Count(got, []byte(`"kind":"decision"`)); n != 3 {
+		t.Fatalf("the SIEM got %d decisions, want 3:\n%s\nserve: %s", n, got, out)
+	}
+	rep, err := audit.VerifyLines(bytes.NewReader(got), "siem")
+	if err != nil || rep.Break != nil || rep.Events < 6 { // policy loaded, 3 decisions, their outcomes
+		t.Fatalf("verify what the SIEM got: %+v %v", rep, err)
+	}
+	if strings.Contains(out.String(), token) {
+		t.Errorf("serve's output holds the header value")
 	}
 }

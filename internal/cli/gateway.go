@@ -411,6 +411,13 @@ func (a *app) openAudit(ctx context.Context, cfg *config.Config) (*audit.Log, *a
 			s, name = j, "jsonl "+sc.Path
 		case config.SinkStdout:
 			s = audit.NewWriter(a.stdout)
+		case config.SinkHTTP:
+			h, err := audit.OpenHTTP(httpSinkOptions(sc, a.log))
+			if err != nil {
+				closeAll()
+				return nil, nil, fmt.Errorf("%s: audit.sinks[%d]: %w", cfg.File, i, err)
+			}
+			s, name = h, "http "+sc.URL
 		default:
 			closeAll()
 			return nil, nil, toolgate.Errorf(toolgate.Invalid, "%s: audit.sinks[%d]: unknown type %q", cfg.File, i, sc.Type)
@@ -434,6 +441,17 @@ func (a *app) openAudit(ctx context.Context, cfg *config.Config) (*audit.Log, *a
 	}
 	a.log.Info("audit log open", "primary", opts.PrimaryName, "sinks", len(ac.Sinks), "args", ac.Args, "instance", instance)
 	return l, db, nil
+}
+
+// httpSinkOptions turns an http sink's configuration into the options
+// of audit.OpenHTTP.
+func httpSinkOptions(sc config.AuditSink, log *slog.Logger) audit.HTTPOptions {
+	h := http.Header{}
+	for k, v := range sc.Headers {
+		h.Set(k, v)
+	}
+	return audit.HTTPOptions{URL: sc.URL, Header: h, Batch: sc.Batch, Flush: time.Duration(sc.Flush),
+		Timeout: time.Duration(sc.Timeout), Retries: sc.Retries, Queue: sc.Queue, Logger: log}
 }
 
 // watch keeps the policy files and the grant cache current until ctx

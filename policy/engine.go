@@ -47,6 +47,7 @@ type Options struct {
 type Engine struct {
 	name         string
 	digest       string // SHA-256 (hex) of the document
+	description  string // the document's description, for Convert
 	defaultAllow bool
 	checkSchema  bool
 	pinned       bool

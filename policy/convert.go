@@ -66,12 +66,9 @@ func (d *icDoc) toToolgate(description string) ([]byte, []Loss, error) {
 	loss := func(ptr, format string, args ...any) {
 		lost = append(lost, Loss{ptr, fmt.Sprintf(format, args...)})
 	}
-	doc := map[string]any{"version": "1", "default": "allow", "check_input_schema": false}
-	if description != "" {
-		doc["description"] = description
-	}
+	doc := tgOutDoc{Version: "1", Description: description, Default: "allow"}
 	if d.defaultDeny {
-		doc["default"] = "deny"
+		doc.Default = "deny"
 	}
 	var hide []string
 	for name := range d.hide {
@@ -81,11 +78,9 @@ func (d *icDoc) toToolgate(description string) ([]byte, []Loss, error) {
 		}
 		hide = append(hide, name)
 	}
-	if len(hide) > 0 {
-		sort.Strings(hide)
-		doc["hide"] = hide
-	}
-	tools := map[string]any{}
+	sort.Strings(hide)
+	doc.Hide = hide
+	tools := map[string]tgOutTool{}
 	names := make([]string, 0, len(d.tools))
 	for name := range d.tools {
 		names = append(names, name)
@@ -103,9 +98,7 @@ func (d *icDoc) toToolgate(description string) ([]byte, []Loss, error) {
 		// is refused before them, and a "*" rule would let it in.
 		tools["*"] = d.toolToToolgate(d.wild.rules, func(string, string, ...any) {})
 	}
-	if len(tools) > 0 {
-		doc["tools"] = tools
-	}
+	doc.Tools = tools
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -119,18 +112,15 @@ func (d *icDoc) toToolgate(description string) ([]byte, []Loss, error) {
 // toolToToolgate converts the rules that apply to one tool, in order:
 // each evaluate rule becomes a require rule object, which refuses the call
 // in the same cases with the same text.
-func (d *icDoc) toolToToolgate(rules []*icRule, loss func(ptr, format string, args ...any)) map[string]any {
-	out := map[string]any{}
-	var require []any
-	var limits []any
+func (d *icDoc) toolToToolgate(rules []*icRule, loss func(ptr, format string, args ...any)) tgOutTool {
+	var out tgOutTool
 	for i, r := range rules {
 		text := r.onDeny
 		if text == "" {
 			text = fmt.Sprintf("Denied by rule %q", r.name)
 		}
 		if r.deny {
-			out["action"] = "deny"
-			out["on_deny"] = text
+			out.Action, out.OnDeny = "deny", text
 			if i > 0 {
 				loss(r.pointer, "action deny refuses before every other check in toolgate's format, so a call an earlier rule refused reads this rule's text")
 			}
@@ -141,24 +131,47 @@ func (d *icDoc) toolToToolgate(rules []*icRule, loss func(ptr, format string, ar
 				loss(r.pointer, "state counters (state blocks, increment_from, state.* conditions) have no toolgate equivalent; rule left out")
 				continue
 			}
-			limits = append(limits, map[string]any{"counter": r.state.key, "window": icWindows[r.state.window],
-				"max": r.state.limit, "scope": ScopeGlobal})
-			loss(r.state.pointer, "approximated by a global limit: toolgate's windows are not aligned to the UTC minute, hour or day, and its denial text differs")
+			out.Limits = append(out.Limits, tgOutLimit{Counter: r.state.key, Window: icWindows[r.state.window],
+				Max: r.state.limit, Scope: ScopeGlobal})
+			loss(r.state.pointer, "approximated by a global limit: toolgate spreads the quota over the window instead of resetting it at the UTC minute, hour or day, and its denial text differs")
 			continue
 		}
-		var conds []any
+		obj := tgOutRuleObject{OnDeny: text}
 		for _, c := range r.conds {
-			conds = append(conds, map[string]any{"path": c.path, "op": c.op, "value": c.value})
+			obj.Conditions = append(obj.Conditions, icOutCond{c.path, c.op, c.value})
 		}
-		require = append(require, map[string]any{"conditions": conds, "on_deny": text})
-	}
-	if len(require) > 0 {
-		out["require"] = require
-	}
-	if len(limits) > 0 {
-		out["limits"] = limits
+		out.Require = append(out.Require, obj)
 	}
 	return out
+}
+
+// The shapes Convert writes, in the order a person reads them.
+type tgOutDoc struct {
+	Version          string               `json:"version"`
+	Description      string               `json:"description,omitempty"`
+	Default          string               `json:"default"`
+	CheckInputSchema bool                 `json:"check_input_schema"` // off, as Intercept has no such check
+	Hide             []string             `json:"hide,omitempty"`
+	Tools            map[string]tgOutTool `json:"tools,omitempty"`
+}
+
+type tgOutTool struct {
+	Action  string            `json:"action,omitempty"`
+	OnDeny  string            `json:"on_deny,omitempty"`
+	Require []tgOutRuleObject `json:"require,omitempty"`
+	Limits  []tgOutLimit      `json:"limits,omitempty"`
+}
+
+type tgOutRuleObject struct {
+	Conditions []icOutCond `json:"conditions"`
+	OnDeny     string      `json:"on_deny"`
+}
+
+type tgOutLimit struct {
+	Counter string `json:"counter"`
+	Window  string `json:"window"`
+	Max     int64  `json:"max"`
+	Scope   string `json:"scope"`
 }
 
 // dedupLosses drops repeats: a "*" rule is converted once per tool.
@@ -197,9 +210,9 @@ type icOutRule struct {
 }
 
 type icOutCond struct {
-	Path  string `yaml:"path"`
-	Op    string `yaml:"op"`
-	Value any    `yaml:"value"`
+	Path  string `yaml:"path" json:"path"`
+	Op    string `yaml:"op" json:"op"`
+	Value any    `yaml:"value" json:"value"`
 }
 
 func (e *Engine) toIntercept() ([]byte, []Loss, error) {
@@ -286,7 +299,7 @@ func (r *rule) toIntercept(loss func(ptr, format string, args ...any)) []icOutRu
 			continue
 		}
 		rules = append(rules, icOutRule{Name: "limit " + l.Counter, RateLimit: fmt.Sprintf("%d/%s", l.Max, w)})
-		loss(l.Pointer, "approximated by rate_limit: Intercept's windows are aligned to the UTC %s, and its denial text differs", w)
+		loss(l.Pointer, "approximated by rate_limit: Intercept resets the count at the UTC %s instead of spreading the quota, and its denial text differs", w)
 	}
 	if r.redact != nil {
 		loss(r.pointer+"/redact", "redaction has no Intercept equivalent")

@@ -121,3 +121,23 @@ func TestPolicyConvertRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyConvertDocs checks that what docs/intercept.md shows convert
+// printing for its stripe example is what convert prints.
+func TestPolicyConvertDocs(t *testing.T) {
+	const dir = "../../docs/examples/intercept/"
+	code, stdout, stderr := run(t, "policy", "convert", dir+"stripe.yaml", "--to", "json")
+	if code != 1 || stdout != "" {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+	doc, err := os.ReadFile("../../docs/intercept.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(stderr, dir, "")), "\n")
+	for _, i := range []int{0, len(lines) - 1} {
+		if !strings.Contains(string(doc), "\n"+lines[i]+"\n") {
+			t.Errorf("docs/intercept.md does not show %q", lines[i])
+		}
+	}
+}

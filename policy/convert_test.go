@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -228,4 +229,34 @@ func TestConvertErrors(t *testing.T) {
 			t.Errorf("Convert(%s): %v, want %q", tt.to, err, tt.want)
 		}
 	}
+}
+
+// FuzzConvert: whatever loads converts (to the other format) into a
+// document that loads.
+func FuzzConvert(f *testing.F) {
+	f.Add([]byte(convertibleDoc))
+	f.Add([]byte(ruleObjectDoc))
+	f.Add([]byte(fullDoc))
+	for _, name := range []string{"operators.yaml", "allowlist.yaml", "github.yaml", "stripe.yaml"} {
+		if data, err := os.ReadFile("../docs/examples/intercept/" + name); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := Load(data, "fuzz")
+		if err != nil {
+			return
+		}
+		to := ConvertToYAML
+		if e.Format() == FormatIntercept {
+			to = ConvertToJSON
+		}
+		out, _, err := Convert(e, to)
+		if err != nil {
+			t.Fatalf("Convert: %v", err)
+		}
+		if _, err := Load(out, "converted"); err != nil {
+			t.Fatalf("the converted document does not load: %v\n%s\nfrom\n%s", err, out, data)
+		}
+	})
 }

@@ -47,6 +47,7 @@ type Options struct {
 type Engine struct {
 	name         string
 	digest       string // SHA-256 (hex) of the document
+	description  string // the document's description, for Convert
 	defaultAllow bool
 	checkSchema  bool
 	pinned       bool
@@ -342,16 +343,17 @@ func (r *rule) check(c *toolgate.Call) (toolgate.Decision, bool) {
 	if r.deny {
 		return toolgate.Decision{Action: toolgate.Deny, Rule: r.pointer, Kind: KindRule, Reason: r.denyReason}, true
 	}
-	for i := range r.require {
-		p := &r.require[i]
-		if !p.holds(c) {
-			return r.denied(p.requireReason, p.pointer, KindRule), true
-		}
-	}
-	for i := range r.denyIf {
-		p := &r.denyIf[i]
-		if p.holds(c) {
-			return r.denied(p.denyReason, p.pointer, KindRule), true
+	for _, list := range [2]struct {
+		ps      []predicate
+		require bool
+	}{{r.require, true}, {r.denyIf, false}} {
+		for i := range list.ps {
+			if ptr, reason, own, fired := list.ps[i].fires(c, list.require); fired {
+				if own {
+					return toolgate.Decision{Action: toolgate.Deny, Rule: ptr, Kind: KindRule, Reason: reason}, true
+				}
+				return r.denied(reason, ptr, KindRule), true
+			}
 		}
 	}
 	if r.args != nil {

@@ -16,6 +16,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte(whenAdminYAML))
 	f.Add([]byte(whenAdminJSON))
+	f.Add([]byte(ruleObjectDoc))
 	f.Add([]byte(`{"version":"1","default":"allow","tools":{"*":{"when":"args.amount < 10 && now > timestamp(\"2020-01-01T00:00:00Z\")"}}}`))
 	f.Add([]byte("version: \"1\"\ndefault: deny\ntools:\n  a:\n    when: args.x +\n"))
 	f.Add([]byte(`{"version":"1","default":"deny","tools":{"x_y":{"when":"[1,2,3].all(i, [1,2,3].exists(j, i == j)) && tool.startsWith(\"x\")"}}}`))

@@ -149,7 +149,7 @@ func (c *compiler) interceptDocument(root *yaml.Node) *Engine {
 				c.errorf(v, ptr, "version must be %q, got %q", "1", s)
 			}
 		case "description":
-			c.icString(v, ptr)
+			e.description, _ = c.icString(v, ptr)
 		case "default":
 			if s, ok := c.icString(v, ptr); ok {
 				switch s {

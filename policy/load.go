@@ -234,7 +234,7 @@ func (c *compiler) document(root *yaml.Node) *Engine {
 				e.shadow = m == 1
 			}
 		case "description":
-			c.str(v, ptr)
+			e.description, _ = c.str(v, ptr)
 		default:
 			return false
 		}

@@ -51,6 +51,15 @@ type predicate struct {
 
 	requireReason string // precomputed denial texts
 	denyReason    string
+
+	// A rule object, PolicyLayer's hosted form {"conditions": [...],
+	// "on_deny": "..."}, is read with Intercept's conditions (ic, evaluated
+	// by Intercept's own code) instead of path/op/value. names[i] is the
+	// pointer reported when conds[i] decides; onDeny, when set, is the
+	// text the agent reads.
+	conds  []icCond
+	names  []string
+	onDeny string
 }
 
 // predicates reads a list of predicates. Each is either a string
@@ -65,6 +74,7 @@ func (c *compiler) predicates(n *yaml.Node, ptr string, _ bool) []predicate {
 		return nil
 	}
 	out := make([]predicate, 0, len(n.Content))
+	used := map[string]bool{}
 	for i, item := range n.Content {
 		item = resolve(item)
 		iptr := ptr + "/" + strconv.Itoa(i)
@@ -78,6 +88,12 @@ func (c *compiler) predicates(n *yaml.Node, ptr string, _ bool) []predicate {
 			}
 			p, ok = c.predicateString(item, iptr)
 		case yaml.MappingNode:
+			if isRuleObject(item) {
+				if p, ok = c.ruleObject(item, iptr, ptr, i, used); ok {
+					out = append(out, p)
+				}
+				continue
+			}
 			p, ok = c.predicateObject(item, iptr)
 		default:
 			c.errorf(item, iptr, "a predicate is a string such as \"args.reason\" or an object {path, op, value}, not %s", kindName(item))

@@ -8,6 +8,6 @@ func newPolicyCmd(a *app) *cobra.Command {
 		Short: "Work with policy documents without a running gateway",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newPolicyTestCmd(a), newPolicyReplayCmd(a))
+	cmd.AddCommand(newPolicyTestCmd(a), newPolicyReplayCmd(a), newPolicyConvertCmd(a))
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -504,6 +505,23 @@ func (d *decoder) strMap(n *yaml.Node, path string, key func(k *yaml.Node, path 
 		m[p.key.Value] = s
 	}
 	return m
+}
+
+// headers decodes a map of HTTP header names to values: every name a
+// valid header token, none of reserved (lower case), which setBy sets
+// itself.
+func (d *decoder) headers(n *yaml.Node, path, setBy string, reserved ...string) map[string]string {
+	return d.strMap(n, path, func(k *yaml.Node, kpath string) bool {
+		if !tokenRE.MatchString(k.Value) {
+			d.errorf(k, kpath, "%q is not a valid HTTP header name", k.Value)
+			return false
+		}
+		if slices.Contains(reserved, strings.ToLower(k.Value)) {
+			d.errorf(k, kpath, "header %s is set by %s and cannot be configured", k.Value, setBy)
+			return false
+		}
+		return true
+	})
 }
 
 // Keys accepted at each level, for unknown-key errors and suggestions.
@@ -1129,18 +1147,7 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 			}
 		case "headers":
 			httpOnly = append(httpOnly, p.key)
-			s.Headers = d.strMap(v, kp, func(k *yaml.Node, path string) bool {
-				if !tokenRE.MatchString(k.Value) {
-					d.errorf(k, path, "%q is not a valid HTTP header name", k.Value)
-					return false
-				}
-				switch strings.ToLower(k.Value) {
-				case "content-type", "content-length", "mcp-session-id", "mcp-protocol-version":
-					d.errorf(k, path, "header %s is set by the gateway and cannot be configured", k.Value)
-					return false
-				}
-				return true
-			})
+			s.Headers = d.headers(v, kp, "the gateway", "content-type", "content-length", "mcp-session-id", "mcp-protocol-version")
 		case "timeout":
 			if t, ok := d.duration(v, kp); ok {
 				s.Timeout = t
@@ -1731,18 +1738,7 @@ func (d *decoder) auditSink(c *Config, n *yaml.Node, path string) (AuditSink, *y
 			}
 		case "headers":
 			httpOnly = append(httpOnly, p.key)
-			s.Headers = d.strMap(p.val, kp, func(k *yaml.Node, path string) bool {
-				if !tokenRE.MatchString(k.Value) {
-					d.errorf(k, path, "%q is not a valid HTTP header name", k.Value)
-					return false
-				}
-				switch strings.ToLower(k.Value) {
-				case "content-type", "content-length", "host", "toolgate-audit-seqs":
-					d.errorf(k, path, "header %s is set by the sink and cannot be configured", k.Value)
-					return false
-				}
-				return true
-			})
+			s.Headers = d.headers(p.val, kp, "the sink", "content-type", "content-length", "host", "toolgate-audit-seqs")
 		case "batch":
 			httpOnly = append(httpOnly, p.key)
 			if v, ok := d.integer(p.val, kp, 1, 10000); ok {

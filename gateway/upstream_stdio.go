@@ -243,6 +243,19 @@ func (u *stdioUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []by
 	u.mu.Unlock()
 	if err := u.write(raw); err != nil {
 		u.forget(key)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			// A write to a process that has exited fails (broken pipe)
+			// before its exit is read: wait a moment for the exit, whose
+			// report says why (exit code, last stderr lines).
+			select {
+			case <-u.done:
+				if e := u.exited(); e != nil {
+					return nil, nil, e
+				}
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+			}
+		}
 		return nil, nil, err
 	}
 	select {

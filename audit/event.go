@@ -217,14 +217,16 @@ type Event struct {
 
 // The admin actions this package names. Others may be used.
 const (
-	ActionPolicyLoaded     = "policy.loaded"
-	ActionPolicyRefused    = "policy.refused"
-	ActionApprovalDecided  = "approval.decided"
-	ActionGrantCreated     = "grant.created"
-	ActionGrantRevoked     = "grant.revoked"
-	ActionGrantRotated     = "grant.rotated"
-	ActionGrantPolicy      = "grant.policy_changed"
-	ActionAdminTokenCreate = "admin_token.created"
+	ActionPolicyLoaded      = "policy.loaded"
+	ActionPolicyRefused     = "policy.refused"
+	ActionApprovalDecided   = "approval.decided"
+	ActionApprovalRequested = "approval.requested"
+	ActionApprovalExpired   = "approval.expired"
+	ActionGrantCreated      = "grant.created"
+	ActionGrantRevoked      = "grant.revoked"
+	ActionGrantRotated      = "grant.rotated"
+	ActionGrantPolicy       = "grant.policy_changed"
+	ActionAdminTokenCreate  = "admin_token.created"
 )
 
 // Admin returns an admin event: actor did action to target.

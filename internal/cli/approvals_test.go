@@ -155,6 +155,20 @@ func TestApprovalsCommand(t *testing.T) {
 			t.Errorf("second decision: exit %d %s", code, errOut)
 		}
 	}
+	// Each held call is in the audit log, by its subject; the decisions
+	// by the admin token's.
+	req, _ := http.NewRequest("GET", adminURL+"/admin/audit?kind=admin&limit=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+viewer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if n := strings.Count(string(body), `"action": "approval.requested"`); n != 2 || !strings.Contains(string(body), `"actor": "anonymous"`) ||
+		strings.Count(string(body), `"action": "approval.decided"`) != 2 {
+		t.Errorf("audit: %d approval.requested events, want 2:\n%s", n, body)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -249,6 +249,15 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		opts.Audit = alog
 		opts.AuditArgs = audit.ArgsMode(cfg.Audit.Args)
 	}
+	if alog != nil {
+		notify := mopts.OnEvent
+		mopts.OnEvent = func(e approval.Event) {
+			if notify != nil {
+				notify(e)
+			}
+			auditApproval(alog, e, a.log)
+		}
+	}
 	opts.Approvals = approval.NewManager(approvals, mopts)
 	opts.ApprovalWait = time.Duration(cfg.Approvals.Wait)
 	opts.ApprovalProgress = time.Duration(cfg.Approvals.ProgressEvery)
@@ -331,6 +340,34 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		a.log.Info("policy loaded", "policy", name, "inline", true)
 	}
 	return rt, nil
+}
+
+// approvalEventWait bounds how long recording an approval event may
+// wait for room in the audit log's queue: the approval manager's events
+// must not block.
+const approvalEventWait = 100 * time.Millisecond
+
+// auditApproval records in the audit log that a call was held for a
+// human (approval.requested, by the call's subject) or that nobody decided
+// in time (approval.expired). Approvals and denials are recorded where
+// they are made, with the admin token's subject (the admin API).
+func auditApproval(l *audit.Log, e approval.Event, log *slog.Logger) {
+	r := e.Request
+	var ev *audit.Event
+	switch {
+	case e.Type == approval.EventRequested:
+		ev = audit.Admin(audit.ActionApprovalRequested, r.Subject, r.ID,
+			fmt.Sprintf("tool=%s server=%s rule=%s expires=%s", r.Tool, r.Server, r.Rule, r.ExpiresAt.UTC().Format(time.RFC3339)))
+	case e.Type == approval.EventDecided && r.Status == approval.Expired:
+		ev = audit.Admin(audit.ActionApprovalExpired, "toolgate", r.ID, fmt.Sprintf("tool=%s server=%s subject=%s", r.Tool, r.Server, r.Subject))
+	default:
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), approvalEventWait)
+	defer cancel()
+	if err := l.Enqueue(ctx, ev); err != nil {
+		log.Error("recording an approval event in the audit log failed", "action", ev.Action, "approval", r.ID, "err", err)
+	}
 }
 
 // addFile records pf as the file of the policy name.

@@ -78,13 +78,39 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+
+	// Journal, when set, makes Append return once the event is in the
+	// journal (see OpenJournal) instead of committed in the primary; the
+	// Log moves journaled events into the primary and the secondaries
+	// behind, in the order they were appended, and on Open first recovers
+	// what the journal files of a stopped process hold. The primary must
+	// implement Finder. The Log closes the journal.
+	Journal *Journal
+	// CommitEvery is how long, with a journal, the Log lets journaled
+	// events gather before it commits them in the primary (fewer, larger
+	// transactions). Default 10ms.
+	CommitEvery time.Duration
+	// Behind bounds, with a journal, the events journaled but not yet
+	// committed in the primary: an append that finds more waits up to 5s
+	// for the primary to catch up, then fails. Default 65536.
+	Behind int
 }
 
 // Stats are a Log's counters.
 type Stats struct {
+	// Appended counts the events committed in the primary, and Batches
+	// the transactions that committed them.
 	Appended uint64 `json:"appended"`
 	Batches  uint64 `json:"batches"`
-	Failed   uint64 `json:"failed"`
+	// Failed counts the events an append gave up on.
+	Failed uint64 `json:"failed"`
+	// Journaled counts the events written to the journal; Behind is how
+	// many of them the primary has yet to commit.
+	Journaled uint64 `json:"journaled,omitempty"`
+	Behind    int    `json:"behind,omitempty"`
+	// Failing is the error of the sink the Log is retrying, which refuses
+	// appends until it succeeds; empty when none fails.
+	Failing string `json:"failing,omitempty"`
 	// SinkErrors counts, by secondary, the events it failed to store:
 	// those its Write failed, and those an asynchronous sink lost later.
 	SinkErrors map[string]uint64 `json:"sink_errors,omitempty"`
@@ -102,20 +128,23 @@ type Log struct {
 	done   chan struct{} // closed when the writer has returned
 
 	wmu  sync.Mutex // held by whoever seals and writes a batch
-	seq  uint64     // guarded by wmu
+	seq  uint64     // guarded by wmu; with a journal, the committer's
 	head string
 
 	hmu  sync.Mutex
 	held []*pending // events the writer goroutine took, for the next batch
 
-	appended, batches, failed atomic.Uint64
-	sinkErrs                  []atomic.Uint64 // by secondary
+	appended, batches, failed, journaled atomic.Uint64
+	sinkErrs                             []atomic.Uint64 // by secondary
+
+	behind behind // with a journal: the events the primary has yet to commit
 }
 
 type pending struct {
 	e       *Event
 	payload []byte
 	done    chan error // nil: nobody waits (Enqueue)
+	seg     *segment   // the journal segment holding it
 }
 
 var donePool = sync.Pool{New: func() any { return make(chan error, 1) }}
@@ -143,6 +172,12 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.CommitEvery <= 0 {
+		opts.CommitEvery = 10 * time.Millisecond
+	}
+	if opts.Behind <= 0 {
+		opts.Behind = 65536
+	}
 	seq, head, err := opts.Primary.Head(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit: reading the chain's head: %w", err)
@@ -150,6 +185,13 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 	l := &Log{
 		opts: opts, log: opts.Logger, queue: make(chan *pending, opts.Queue), done: make(chan struct{}),
 		seq: seq, head: head, sinkErrs: make([]atomic.Uint64, len(opts.Secondaries)),
+	}
+	if opts.Journal != nil {
+		if _, err := l.recover(ctx); err != nil {
+			return nil, err
+		}
+		l.behind.init()
+		go l.committer()
 	}
 	go l.writer()
 	return l, nil
@@ -177,8 +219,9 @@ func (l *Log) prepare(e *Event) (*pending, error) {
 }
 
 // Append adds e to the log and returns once it is committed in the
-// primary (and written to every fail-closed secondary). It fills in
-// Version, Time, ID and Instance when unset, and Seq, PrevHash and Hash.
+// primary (and written to every fail-closed secondary), or, with a
+// journal, once it is in the journal. It fills in Version, Time, ID and
+// Instance when unset, and, without a journal, Seq, PrevHash and Hash.
 // When the queue is full it waits, up to ctx. An error means the event may
 // or may not be in the log: the caller must act as if it were not.
 func (l *Log) Append(ctx context.Context, e *Event) error {
@@ -262,7 +305,13 @@ func (l *Log) Close() error {
 	<-l.done
 	l.wmu.Lock() // an appender writing its own batch finishes first
 	defer l.wmu.Unlock()
-	errs := []error{l.opts.Primary.Close()}
+	var errs []error
+	if l.opts.Journal != nil {
+		l.behind.close()
+		<-l.behind.stopped
+		errs = append(errs, l.opts.Journal.close())
+	}
+	errs = append(errs, l.opts.Primary.Close())
 	for _, s := range l.opts.Secondaries {
 		errs = append(errs, s.Sink.Close())
 	}
@@ -271,7 +320,10 @@ func (l *Log) Close() error {
 
 // Stats returns the counters.
 func (l *Log) Stats() Stats {
-	s := Stats{Appended: l.appended.Load(), Batches: l.batches.Load(), Failed: l.failed.Load()}
+	s := Stats{Appended: l.appended.Load(), Batches: l.batches.Load(), Failed: l.failed.Load(), Journaled: l.journaled.Load()}
+	if l.opts.Journal != nil {
+		s.Behind, s.Failing = l.behind.state()
+	}
 	for i, sec := range l.opts.Secondaries {
 		n := l.sinkErrs[i].Load()
 		if lo, ok := sec.Sink.(Lossy); ok {
@@ -390,24 +442,57 @@ func (l *Log) answer(batch []*pending, own *pending, err error) {
 	}
 }
 
-// write seals the batch after the head, commits it in the primary (once
-// more after resealing, when another writer moved the head), then writes
-// it to the secondaries.
+// write stores a batch the appenders handed over: with a journal, in the
+// journal (then hands it to the committer); otherwise in the sinks.
 func (l *Log) write(batch []*pending) error {
+	if l.opts.Journal != nil {
+		return l.journal(batch)
+	}
+	return l.commit(batch)
+}
+
+// commit seals the batch after the head and commits it in the primary,
+// then writes it to the secondaries.
+func (l *Log) commit(batch []*pending) error {
+	sealed, err := l.commitPrimary(batch)
+	if err != nil {
+		l.failed.Add(uint64(len(batch)))
+		return err
+	}
+	var failed error
+	for i, sec := range l.opts.Secondaries {
+		if serr := sec.Sink.Write(context.Background(), sealed); serr != nil {
+			l.sinkFailed(i, len(batch), serr)
+			if !sec.Continue && failed == nil {
+				failed = fmt.Errorf("audit: %s: %w", sec.Name, serr)
+			}
+		}
+	}
+	return failed
+}
+
+func (l *Log) sinkFailed(i, events int, err error) {
+	sec := l.opts.Secondaries[i]
+	l.sinkErrs[i].Add(uint64(events))
+	l.log.Error("an audit sink failed", "sink", sec.Name, "events", events, "continue", sec.Continue, "err", err)
+}
+
+// commitPrimary seals the batch after the head and commits it in the
+// primary, once more after resealing when another writer moved the head.
+func (l *Log) commitPrimary(batch []*pending) ([]Sealed, error) {
 	ctx := context.Background()
 	var err error
-	s := make([]Sealed, 0, len(batch))
-	sealed := &s
+	sealed := make([]Sealed, 0, len(batch))
 	for attempt := 0; attempt < 3; attempt++ {
-		*sealed = (*sealed)[:0]
+		sealed = sealed[:0]
 		seq, head := l.seq, l.head
 		for _, p := range batch {
 			seq++
 			s := seal(p.e, p.payload, seq, head)
 			head = s.Hash
-			*sealed = append(*sealed, s)
+			sealed = append(sealed, s)
 		}
-		err = l.opts.Primary.Write(ctx, *sealed)
+		err = l.opts.Primary.Write(ctx, sealed)
 		if err == nil {
 			l.seq, l.head = seq, head
 			break
@@ -423,20 +508,9 @@ func (l *Log) write(batch []*pending) error {
 		l.seq, l.head = s, h
 	}
 	if err != nil {
-		l.failed.Add(uint64(len(batch)))
-		return fmt.Errorf("audit: %s: %w", l.opts.PrimaryName, err)
+		return nil, fmt.Errorf("audit: %s: %w", l.opts.PrimaryName, err)
 	}
 	l.batches.Add(1)
 	l.appended.Add(uint64(len(batch)))
-	var failed error
-	for i, sec := range l.opts.Secondaries {
-		if serr := sec.Sink.Write(ctx, *sealed); serr != nil {
-			l.sinkErrs[i].Add(uint64(len(batch)))
-			l.log.Error("an audit sink failed", "sink", sec.Name, "events", len(batch), "continue", sec.Continue, "err", serr)
-			if !sec.Continue && failed == nil {
-				failed = fmt.Errorf("audit: %s: %w", sec.Name, serr)
-			}
-		}
-	}
-	return failed
+	return sealed, nil
 }

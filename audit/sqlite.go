@@ -28,6 +28,7 @@ type SQLite struct {
 var (
 	_ Chain  = (*SQLite)(nil)
 	_ Reader = (*SQLite)(nil)
+	_ Finder = (*SQLite)(nil)
 )
 
 // SQLiteOptions configure a SQLite sink.
@@ -283,6 +284,18 @@ func (s *SQLite) Get(ctx context.Context, id string) (*Event, error) {
 		return nil, fmt.Errorf("audit: get %s: %w", id, err)
 	}
 	return e, nil
+}
+
+// Has reports whether the log holds the event with the id.
+func (s *SQLite) Has(ctx context.Context, id string) (bool, error) {
+	_, err := s.Get(ctx, id)
+	if err == nil {
+		return true, nil
+	}
+	if toolgate.ErrorCode(err) == toolgate.NotFound {
+		return false, nil
+	}
+	return false, err
 }
 
 // idMillis reads the time in milliseconds at the start of an id NewID made.

@@ -175,6 +175,11 @@ type Audit struct {
 	Args string `json:"args"`
 	// Instance names this gateway in every event; "" for the host name.
 	Instance string `json:"instance,omitempty"`
+	// Journal (the default) makes a call wait only for its decision to be
+	// written to the audit journal, a file beside the store, before it is
+	// forwarded; the events reach the primary a few milliseconds later.
+	// false: every call waits for the primary's commit.
+	Journal bool `json:"journal"`
 	// Sinks are where events go; the first is the primary, which every
 	// decision is committed to before its call is forwarded.
 	Sinks []AuditSink `json:"sinks"`
@@ -422,6 +427,7 @@ func Default() *Config {
 		},
 		Audit: Audit{
 			Enabled: true,
+			Journal: true,
 			Args:    DefaultAuditArgs,
 			Sinks:   []AuditSink{{Type: SinkSQLite, OnError: "fail"}},
 		},

@@ -1596,7 +1596,7 @@ func webhookURLProblem(u string) string {
 
 // Keys of the audit section and of its sinks.
 var (
-	auditKeys     = []string{"enabled", "args", "instance", "sinks"}
+	auditKeys     = []string{"enabled", "args", "journal", "instance", "sinks"}
 	auditSinkKeys = []string{"type", "path", "max_bytes", "keep", "fsync", "on_error",
 		"url", "headers", "batch", "flush", "timeout", "retries", "queue"}
 )
@@ -1623,6 +1623,10 @@ func (d *decoder) audit(c *Config, n *yaml.Node, path string) {
 				default:
 					d.errorf(p.val, kp, "must be keys, redacted or full, not %q", v)
 				}
+			}
+		case "journal":
+			if b, ok := d.boolean(p.val, kp); ok {
+				c.Audit.Journal = b
 			}
 		case "instance":
 			if d.str(p.val, kp, &c.Audit.Instance) && strings.ContainsAny(c.Audit.Instance, "\x00\r\n") {

@@ -116,14 +116,20 @@ func benchLoopback(b *testing.B, sessions int) {
 }
 
 // auditedFront serves a gateway over the upstream at url whose audit log
-// is on, in a SQLite store of its own, and returns the front's URL.
+// is on, as serve runs it by default (a SQLite store of its own, with its
+// journal), and returns the front's URL.
 func auditedFront(b testing.TB, url string, eng *policy.Engine) string {
 	b.Helper()
-	store, err := audit.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "audit.db"), nil)
+	dir := b.TempDir()
+	store, err := audit.OpenSQLite(context.Background(), filepath.Join(dir, "audit.db"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	log, err := audit.Open(context.Background(), audit.Options{Primary: store, Instance: "bench", Logger: quietLogger()})
+	journal, err := audit.OpenJournal(audit.JournalDir(filepath.Join(dir, "audit.db")), &audit.JournalOptions{Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	log, err := audit.Open(context.Background(), audit.Options{Primary: store, Instance: "bench", Logger: quietLogger(), Journal: journal})
 	if err != nil {
 		b.Fatal(err)
 	}

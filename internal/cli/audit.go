@@ -39,6 +39,14 @@ func (a *app) openAuditStore(ctx context.Context) (*audit.SQLite, error) {
 	if err != nil {
 		return nil, &toolgate.Error{Code: toolgate.Unavailable, Message: "cannot open the store " + path, Err: err}
 	}
+	// A gateway that stopped without moving its journaled events into
+	// the store (killed, or its store failing) left them in the journal.
+	dir := audit.JournalDir(path)
+	if n, err := audit.PendingJournal(dir); err != nil {
+		fmt.Fprintf(a.stderr, "warning: the audit journal %s cannot be read: %v\n", dir, err)
+	} else if n > 0 {
+		fmt.Fprintf(a.stderr, "warning: %d audit events of a gateway that stopped are in the journal %s, not yet in the store; they enter it when the gateway starts again\n", n, dir)
+	}
 	return s, nil
 }
 

@@ -402,7 +402,7 @@ func (rt *gatewayRuntime) adminRoutes(log *slog.Logger) []func(*http.ServeMux) {
 		routes = append(routes, api.Register)
 	}
 	if rt.auditDB != nil {
-		routes = append(routes, admin.AuditRoutes(rt.auditDB, log))
+		routes = append(routes, admin.AuditRoutes(rt.audit.ReadAfter(rt.auditDB), log))
 	}
 	return routes
 }
@@ -471,12 +471,25 @@ func (a *app) openAudit(ctx context.Context, cfg *config.Config) (*audit.Log, *a
 		}
 		opts.Secondaries = append(opts.Secondaries, audit.Secondary{Name: name, Sink: s, Continue: sc.OnError == "continue"})
 	}
+	if _, finds := opts.Primary.(audit.Finder); ac.Journal && finds && db != nil {
+		dir := audit.JournalDir(cfg.StorePath())
+		j, err := audit.OpenJournal(dir, &audit.JournalOptions{Fsync: ac.Sinks[0].Fsync, Logger: a.log})
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("%s: audit.journal: %w", cfg.File, err)
+		}
+		opts.Journal = j
+	}
 	l, err := audit.Open(ctx, opts)
 	if err != nil {
 		closeAll()
 		return nil, nil, fmt.Errorf("%s: opening the audit log: %w", cfg.File, err)
 	}
-	a.log.Info("audit log open", "primary", opts.PrimaryName, "sinks", len(ac.Sinks), "args", ac.Args, "instance", instance)
+	journal := ""
+	if opts.Journal != nil {
+		journal = opts.Journal.Dir()
+	}
+	a.log.Info("audit log open", "primary", opts.PrimaryName, "sinks", len(ac.Sinks), "args", ac.Args, "instance", instance, "journal", journal)
 	return l, db, nil
 }
 

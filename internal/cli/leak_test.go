@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -298,17 +300,7 @@ policies:
 	}
 
 	// What was seen while serve runs (the store's -wal, -shm), then after.
-	storeFiles := func() string {
-		var b strings.Builder
-		entries, err := os.ReadDir(filepath.Join(dir, "data"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			fmt.Fprintf(&b, "\n--- %s\n%s", e.Name(), readFile(t, filepath.Join(dir, "data", e.Name())))
-		}
-		return b.String()
-	}
+	storeFiles := func() string { return filesUnder(t, filepath.Join(dir, "data")) }
 	running := storeFiles()
 	cs.Close()
 	stop()
@@ -434,4 +426,29 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// filesUnder returns the contents of every file under root (the store,
+// its -wal and -shm, the audit journal's files), each after its name.
+func filesUnder(t *testing.T, root string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a journal file deleted once its events were committed
+		}
+		fmt.Fprintf(&b, "\n--- %s\n%s", path, data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

@@ -141,17 +141,7 @@ tools:
 	}
 	cs.Close()
 
-	storeFiles := func() string {
-		var b strings.Builder
-		entries, err := os.ReadDir(filepath.Join(dir, "data"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			fmt.Fprintf(&b, "\n--- %s\n%s", e.Name(), readFile(t, filepath.Join(dir, "data", e.Name())))
-		}
-		return b.String()
-	}
+	storeFiles := func() string { return filesUnder(t, filepath.Join(dir, "data")) }
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(hooks.String(), "approval.requested"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the webhook was never told of the approval")

@@ -237,15 +237,20 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 	log := s.g.log.With("session", s.logID())
 	if slot.srv.URL != "" {
 		slot.conn = newHTTPUpstream(slot.srv, s.g.client, log, s.flood, onMessage)
-	} else {
-		u, err := startStdioUpstream(ctx, slot.srv, log, s.flood, onMessage)
-		if err != nil {
-			slot.err = err
-			return
-		}
-		slot.conn = u
+		slot.init, slot.err = handshake(ctx, slot, params)
+		return
 	}
+	u, err := startStdioUpstream(ctx, slot.srv, log, s.flood, onMessage)
+	if err != nil {
+		slot.err = err
+		return
+	}
+	slot.conn = u
 	slot.init, slot.err = handshake(ctx, slot, params)
+	if slot.err == nil {
+		// From now on, a process that exits is started again.
+		slot.conn = newRespawn(s, slot, params, u)
+	}
 }
 
 // capabilities merges the upstreams' capabilities: a capability is offered

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,20 @@ func pidScript(t *testing.T) (string, string) {
 	pids := filepath.Join(dir, "pids")
 	script := filepath.Join(dir, "echo.sh")
 	body := fmt.Sprintf("#!/bin/sh\necho $$ >> %q\nexec %q\n", pids, testpeer.BuildEchoServer(t))
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return script, pids
+}
+
+// onceScript is pidScript whose server starts only once: every later
+// start exits 3 at once, so that an outage lasts.
+func onceScript(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	pids := filepath.Join(dir, "pids")
+	script := filepath.Join(dir, "echo.sh")
+	body := fmt.Sprintf("#!/bin/sh\nif [ -s %q ]; then echo 'refusing to start again' >&2; exit 3; fi\necho $$ >> %q\nexec %q\n", pids, pids, testpeer.BuildEchoServer(t))
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +234,7 @@ func TestProbeRestartsAStdioUpstream(t *testing.T) {
 // the server, not a silent loss.
 func TestSessionUpstreamDiesMidCall(t *testing.T) {
 	ctx := testContext(t)
-	script, pids := pidScript(t)
+	script, pids := onceScript(t)
 	url := newGatewayWith(t, allowAll, gateway.Options{Servers: []gateway.Server{{Name: "echo", Command: []string{script}}}})
 	cs := connect(t, ctx, url, nil)
 	started := make(chan struct{})
@@ -259,5 +274,37 @@ func TestSessionUpstreamDiesMidCall(t *testing.T) {
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "x"}})
 	if err != nil || !res.IsError || !strings.Contains(textOf(res), "server echo is unavailable") {
 		t.Fatalf("a call during the outage: %v %+v", err, res)
+	}
+}
+
+// A client session's stdio upstream that dies is started again with
+// backoff: calls work again, and the client is told its tools changed.
+func TestSessionUpstreamRestarts(t *testing.T) {
+	ctx := testContext(t)
+	script, pids := pidScript(t)
+	url := newGatewayWith(t, allowAll, gateway.Options{Servers: []gateway.Server{{Name: "echo", Command: []string{script}}}})
+	changed := make(chan struct{}, 4)
+	cs := connect(t, ctx, url, &mcp.ClientOptions{ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+		changed <- struct{}{}
+	}})
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "before"}}); err != nil || res.IsError {
+		t.Fatalf("before: %v %+v", err, res)
+	}
+	p := readPids(t, pids)
+	if len(p) != 1 {
+		t.Fatalf("pids %v", p)
+	}
+	if err := syscall.Kill(p[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the session's upstream to be started again", func() bool { return len(readPids(t, pids)) == 2 })
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client was not told its tools changed")
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "after"}})
+	if err != nil || res.IsError || !strings.Contains(textOf(res), "after") {
+		t.Fatalf("a call after the restart: %v %+v", err, res)
 	}
 }

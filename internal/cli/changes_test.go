@@ -299,3 +299,22 @@ func TestScanPinAccepted(t *testing.T) {
 		})
 	}
 }
+
+// The event tables name what a resources/read or prompts/get read in the
+// TOOL column.
+func TestEventRowTool(t *testing.T) {
+	tests := []struct {
+		e    audit.Event
+		want string
+	}{
+		{audit.Event{Tool: "echo"}, "echo"},
+		{audit.Event{Method: "resources/read", Resource: "file:///a"}, "resource file:///a"},
+		{audit.Event{Method: "prompts/get", Prompt: "greet"}, "prompt greet"},
+		{audit.Event{Kind: audit.KindAdmin}, ""},
+	}
+	for _, tt := range tests {
+		if got := strings.Split(eventRow(&tt.e), "\t")[4]; got != tt.want {
+			t.Errorf("%+v: TOOL %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}

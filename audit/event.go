@@ -1,5 +1,6 @@
 // Package audit is toolgate's audit log: one versioned event for every
-// tools/call the enforcement pipeline decides, one for what the upstream
+// tools/call the enforcement pipeline decides or refuses before it, and
+// for every resources/read and prompts/get, one for what the upstream
 // then did with it, and one for every administrative change, all in one
 // tamper-evident hash chain.
 //

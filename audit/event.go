@@ -1,5 +1,6 @@
 // Package audit is toolgate's audit log: one versioned event for every
-// tools/call the enforcement pipeline decides, one for what the upstream
+// tools/call the enforcement pipeline decides or refuses before it, and
+// for every resources/read and prompts/get, one for what the upstream
 // then did with it, and one for every administrative change, all in one
 // tamper-evident hash chain.
 //
@@ -64,10 +65,16 @@ const (
 	ApprovalPending Decision = "approval_pending" // refused for now; the approval still waits for a human
 	Rejected        Decision = "rejected"         // a human refused, or nobody answered in time
 	ShadowDenied    Decision = "shadow_denied"    // forwarded; a check in shadow mode would have refused it
+	// UnknownName: no upstream offers the tool (tools/call) or the prompt
+	// (prompts/get) the request names, so it never reached the pipeline.
+	UnknownName Decision = "unknown_name"
+	// InvalidRequest: the tools/call params could not be read (no name,
+	// arguments not an object), so it never reached the pipeline.
+	InvalidRequest Decision = "invalid_request"
 )
 
 // Decisions lists every Decision, for validating a query.
-var Decisions = []Decision{Allowed, Approved, Denied, Hidden, NoPolicy, InvalidArgs, PinMismatch, RateLimited, ApprovalPending, Rejected, ShadowDenied}
+var Decisions = []Decision{Allowed, Approved, Denied, Hidden, NoPolicy, InvalidArgs, PinMismatch, RateLimited, ApprovalPending, Rejected, ShadowDenied, UnknownName, InvalidRequest}
 
 // DecisionOf names the pipeline's decision d in one word.
 func DecisionOf(d toolgate.Decision) Decision {
@@ -157,10 +164,14 @@ type Event struct {
 	Subject string `json:"subject,omitempty"`
 	// Server is the upstream server of the tool.
 	Server string `json:"server,omitempty"`
-	// Method is the MCP method, e.g. tools/call.
+	// Method is the MCP method: tools/call, resources/read or prompts/get.
 	Method string `json:"method,omitempty"`
-	// Tool is the tool's name as the agent sees it.
+	// Tool is the tool's name as the agent sees it (tools/call).
 	Tool string `json:"tool,omitempty"`
+	// Resource is the URI a resources/read reads.
+	Resource string `json:"resource,omitempty"`
+	// Prompt is the prompt's name as the agent sees it (prompts/get).
+	Prompt string `json:"prompt,omitempty"`
 	// Policy is the name of the policy that decided.
 	Policy string `json:"policy,omitempty"`
 	// PolicyVersion is the SHA-256 (hex) of the policy document in force.
@@ -227,6 +238,8 @@ const (
 	ActionGrantRotated      = "grant.rotated"
 	ActionGrantPolicy       = "grant.policy_changed"
 	ActionAdminTokenCreate  = "admin_token.created"
+	ActionAdminTokenRevoked = "admin_token.revoked"
+	ActionPinAccepted       = "pin.accepted"
 )
 
 // Admin returns an admin event: actor did action to target.

@@ -63,6 +63,12 @@ func (s *session) decisionEvent(req *jsonrpc.Request, call *toolgate.Call, eng *
 	if id := call.Identity; id != nil {
 		e.Grant, e.Labels, e.Subject, e.Policy = id.Grant, id.Labels, id.Subject, id.Policy
 	}
+	if req.Method != "tools/call" && call.Args == nil {
+		// resources/read, or a prompt given no arguments: there are none
+		// to record.
+		e.ArgsMode = ""
+		return e
+	}
 	var raw json.RawMessage
 	if e.ArgsMode == audit.ArgsFull {
 		raw = rawArguments(req.Params)
@@ -142,4 +148,64 @@ func rawArguments(params json.RawMessage) json.RawMessage {
 		return nil
 	})
 	return out
+}
+
+// passThrough is the decision on a request the policy does not govern
+// (resources/read, prompts/get): it passes through, and no policy section
+// applies to it.
+var passThrough = toolgate.Decision{Action: toolgate.Allow, Rule: policy.RuleNoPolicy}
+
+// forwardRecorded forwards req, a request the policy does not govern, to
+// upstream up, and records it in the audit log as a tools/call is: a
+// decision event (passThrough; name adds what was read to it), committed
+// before the request leaves, and an outcome event after the answer. A
+// request whose decision cannot be recorded is refused (fail closed).
+// args are the request's arguments to record (nil for none).
+func (s *session) forwardRecorded(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, args map[string]any, name func(*audit.Event)) []byte {
+	if s.g.opts.Audit == nil {
+		return s.forward(ctx, up, req, emit)
+	}
+	start := time.Now()
+	call := &toolgate.Call{Server: s.ups[up].srv.Name, Args: args, Identity: s.ident, Session: s.label}
+	dec := s.decisionEvent(req, call, s.g.policyFor(s.ident), passThrough)
+	name(dec)
+	if err := s.g.opts.Audit.Append(ctx, dec); err != nil {
+		s.g.log.Error("recording a request in the audit log failed", "session", s.logID(), "method", req.Method, "err", err)
+		return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "the audit log could not record this request, so it was not forwarded; try again later"))
+	}
+	sent := time.Now()
+	resp, rerr, st := s.exchange(ctx, up, req, emit, 0)
+	upstream := time.Since(sent)
+	o, msg, size := outcomeOf(resp, rerr, st)
+	s.auditOutcome(ctx, dec, o, msg, sent.Sub(start), upstream, size)
+	if rerr != nil {
+		return encodeResponse(req.ID, nil, rerr)
+	}
+	return encodeResponse(req.ID, resp.Result, nil)
+}
+
+// auditRefusal records a request refused before the enforcement pipeline
+// could judge it (an unknown name, unreadable params): decision says why
+// in one word, reason in the words the client got. The refusal stands
+// whether or not it could be recorded. name is the tool or prompt as the
+// request gave it, args its arguments (nil when unreadable).
+func (s *session) auditRefusal(ctx context.Context, req *jsonrpc.Request, decision audit.Decision, name string, args map[string]any, reason string) {
+	if s.g.opts.Audit == nil {
+		return
+	}
+	call := &toolgate.Call{Args: args, Identity: s.ident, Session: s.label}
+	if req.Method == "tools/call" {
+		call.Tool = name
+	}
+	e := s.decisionEvent(req, call, s.g.policyFor(s.ident), toolgate.Decision{Action: toolgate.Deny, Reason: reason})
+	e.Decision = decision
+	if req.Method == "prompts/get" {
+		e.Prompt = name
+	}
+	if args == nil {
+		e.ArgsMode, e.Args = "", nil
+	}
+	if err := s.g.opts.Audit.Append(ctx, e); err != nil {
+		s.g.log.Error("recording a refused request in the audit log failed", "session", s.logID(), "method", req.Method, "decision", decision, "err", err)
+	}
 }

@@ -39,14 +39,19 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 	// the policy's checks.
 	var p callToolParams
 	if err := json.Unmarshal(req.Params, &p); err != nil {
+		msg := "tools/call: params must be an object with a string name"
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && strings.HasPrefix(te.Field, "arguments") {
-			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: arguments must be an object"))
+			msg = "tools/call: arguments must be an object"
 		}
-		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: params must be an object with a string name"))
+		// p.Name may hold the name when only the arguments were wrong.
+		s.auditRefusal(ctx, req, audit.InvalidRequest, p.Name, nil, msg)
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, msg))
 	}
 	if p.Name == "" {
-		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: name is required"))
+		const msg = "tools/call: name is required"
+		s.auditRefusal(ctx, req, audit.InvalidRequest, "", nil, msg)
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, msg))
 	}
 	start := time.Now()
 	tool, complete := s.lookupTool(p.Name)
@@ -55,7 +60,10 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		tool, _ = s.lookupTool(p.Name)
 	}
 	if tool == nil {
-		return s.toolError(req.ID, fmt.Sprintf("unknown tool %q", p.Name))
+		// Someone guessing tool names shows in the audit log.
+		msg := fmt.Sprintf("unknown tool %q", p.Name)
+		s.auditRefusal(ctx, req, audit.UnknownName, p.Name, p.Arguments, msg)
+		return s.toolError(req.ID, msg)
 	}
 	slot := s.ups[tool.up]
 	call := &toolgate.Call{
@@ -226,15 +234,27 @@ func (s *session) routeByName(ctx context.Context, req *jsonrpc.Request, emit fu
 	if json.Unmarshal(req.Params, &params) != nil || json.Unmarshal(params["name"], &name) != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "params.name must be a string"))
 	}
+	var args map[string]any
+	if raw, ok := params["arguments"]; ok {
+		// Arguments that are not an object are the upstream's to refuse;
+		// the audit log records none.
+		_ = json.Unmarshal(raw, &args)
+	}
 	up, local := s.byPrefix(name, capability)
 	if up < 0 {
-		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, fmt.Sprintf("unknown name %q", name)))
+		msg := fmt.Sprintf("unknown name %q", name)
+		s.auditRefusal(ctx, req, audit.UnknownName, name, args, msg)
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, msg))
 	}
 	if local != name {
 		params["name"], _ = json.Marshal(local)
-		return s.forwardRewritten(ctx, up, req, params, emit)
+		nreq, err := withParams(req, params)
+		if err != nil {
+			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
+		}
+		req = nreq
 	}
-	return s.forward(ctx, up, req, emit)
+	return s.forwardRecorded(ctx, up, req, emit, args, func(e *audit.Event) { e.Prompt = name })
 }
 
 // byPrefix finds the upstream offering capability whose prefix starts name
@@ -278,7 +298,12 @@ func (s *session) routeByURI(ctx context.Context, req *jsonrpc.Request, emit fun
 	if json.Unmarshal(req.Params, &p) != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "params.uri must be a string"))
 	}
-	return s.forward(ctx, s.upForURI(p.URI), req, emit)
+	up := s.upForURI(p.URI)
+	if req.Method == "resources/read" {
+		// What the agent read shows in the audit log.
+		return s.forwardRecorded(ctx, up, req, emit, nil, func(e *audit.Event) { e.Resource = p.URI })
+	}
+	return s.forward(ctx, up, req, emit)
 }
 
 func (s *session) upForURI(uri string) int {

@@ -158,12 +158,12 @@ type Decided struct {
 	Reason   string         `json:"reason,omitempty"`
 }
 
-// Run decides the decision events of events (any order; other kinds are
-// skipped) under eng, in seq order, and reports what would change.
+// Run decides the tools/call decision events of events (any order; other
+// events are skipped, see replayable) under eng, in seq order, and reports what would change.
 func Run(ctx context.Context, eng *policy.Engine, events []*audit.Event, opts Options) *Report {
 	var calls []*audit.Event
 	for _, e := range events {
-		if e.Kind == audit.KindDecision {
+		if replayable(e) {
 			calls = append(calls, e)
 		}
 	}
@@ -222,6 +222,17 @@ func Run(ctx context.Context, eng *policy.Engine, events []*audit.Event, opts Op
 	}
 	r.ByTool, r.ByRule = counts(byTool), counts(byRule)
 	return r
+}
+
+// replayable reports whether e is a decision the pipeline made on a
+// tools/call: not a resources/read or prompts/get, which no policy
+// governs, nor a call refused before the pipeline (a tool no upstream
+// offers, unreadable params), which no candidate policy would see.
+func replayable(e *audit.Event) bool {
+	if e.Kind != audit.KindDecision || e.Method != "" && e.Method != "tools/call" {
+		return false
+	}
+	return e.Decision != audit.UnknownName && e.Decision != audit.InvalidRequest
 }
 
 // classOfNew classifies a decision made under the candidate: asker marks

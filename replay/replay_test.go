@@ -55,6 +55,21 @@ func call(i int, tool string, d audit.Decision, rule string, mode audit.ArgsMode
 	return e
 }
 
+// passThrough is the decision event of a request no policy governs.
+func passThrough(i int, method string, what func(*audit.Event)) *audit.Event {
+	e := &audit.Event{Kind: audit.KindDecision, Time: t0.Add(time.Duration(i) * time.Second), Method: method,
+		Server: "srv", Subject: "alice", Grant: "g1", Policy: "old", Decision: audit.Allowed, Rule: "(no policy)"}
+	what(e)
+	return e
+}
+
+// refused is the decision event of a tools/call refused before the
+// pipeline.
+func refused(i int, tool string, d audit.Decision) *audit.Event {
+	return &audit.Event{Kind: audit.KindDecision, Time: t0.Add(time.Duration(i) * time.Second), Method: "tools/call",
+		Tool: tool, Subject: "alice", Grant: "g1", Policy: "old", Decision: d, Reason: "refused"}
+}
+
 func load(t *testing.T, doc string) *policy.Engine {
 	t.Helper()
 	eng, err := policy.Load([]byte(doc), "candidate.json")
@@ -91,6 +106,12 @@ func TestRun(t *testing.T) {
 		call(75, "limited", audit.Allowed, "/tools/limited", F, `{}`), // a minute later: budget back
 		call(80, "gone", audit.Denied, "(default deny)", F, ""),
 		audit.Admin(audit.ActionPolicyLoaded, "toolgate", "old", "sha256:x"),
+		// Not decided by the pipeline, so not replayed: were they, the
+		// read would be allowed→denied and the unknown add denied→allowed.
+		passThrough(81, "resources/read", func(e *audit.Event) { e.Resource = "file:///notes.txt" }),
+		passThrough(82, "prompts/get", func(e *audit.Event) { e.Prompt = "greet" }),
+		refused(83, "add", audit.UnknownName),
+		refused(84, "add", audit.InvalidRequest),
 	})
 	r := replay.Run(context.Background(), load(t, candidate), events, replay.Options{Examples: 1})
 	checks := []struct {

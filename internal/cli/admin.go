@@ -10,6 +10,7 @@ import (
 
 	"github.com/toolgate/toolgate"
 	"github.com/toolgate/toolgate/admin"
+	"github.com/toolgate/toolgate/audit"
 )
 
 func newAdminCmd(a *app) *cobra.Command {
@@ -43,6 +44,16 @@ expires; no expiry applies unless asked for.`,
 // onAdminTokens loads the configuration, opens the admin tokens of
 // the store it names, runs fn and closes the store.
 func (a *app) onAdminTokens(ctx context.Context, fn func(store *admin.SQLite) error) error {
+	return a.onAdminTokensWith(ctx, false, func(store *admin.SQLite, _ *changeRecorder) error { return fn(store) })
+}
+
+// onAdminTokenChange is onAdminTokens for a command that changes a token:
+// fn also gets the audit log to record the change in.
+func (a *app) onAdminTokenChange(ctx context.Context, fn func(store *admin.SQLite, rec *changeRecorder) error) error {
+	return a.onAdminTokensWith(ctx, true, fn)
+}
+
+func (a *app) onAdminTokensWith(ctx context.Context, change bool, fn func(store *admin.SQLite, rec *changeRecorder) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -56,7 +67,20 @@ func (a *app) onAdminTokens(ctx context.Context, fn func(store *admin.SQLite) er
 		return &toolgate.Error{Code: toolgate.Unavailable, Message: "cannot open the store " + path, Err: err}
 	}
 	defer s.Close()
-	return fn(s)
+	var rec *changeRecorder
+	if change {
+		if rec, err = a.openChangeRecorder(ctx, cfg); err != nil {
+			return err
+		}
+		defer rec.close()
+	}
+	return fn(s, rec)
+}
+
+// adminTokenDetail is the detail of an admin token's audit event: whose
+// it is, its role and expiry, never the token.
+func adminTokenDetail(t *admin.Token) string {
+	return "subject=" + t.Subject + " role=" + string(t.Role) + " expires=" + formatTime(t.ExpiresAt, "never")
 }
 
 // adminTokenView is an admin token as the commands print it in JSON.
@@ -94,11 +118,12 @@ func newAdminTokenCreateCmd(a *app) *cobra.Command {
 			if err := spec.Check(time.Now()); err != nil {
 				return err
 			}
-			return a.onAdminTokens(cmd.Context(), func(store *admin.SQLite) error {
+			return a.onAdminTokenChange(cmd.Context(), func(store *admin.SQLite, rec *changeRecorder) error {
 				t, secret, err := admin.Create(cmd.Context(), store, spec)
 				if err != nil {
 					return err
 				}
+				rec.record(cmd.Context(), audit.ActionAdminTokenCreate, t.ID, adminTokenDetail(t))
 				if output == "json" {
 					return writeJSON(a.stdout, struct {
 						Token  adminTokenView `json:"admin_token"`
@@ -170,7 +195,7 @@ func newAdminTokenRevokeCmd(a *app) *cobra.Command {
 			if !admin.ValidID(id) {
 				return toolgate.Errorf(toolgate.Invalid, "%q is not an admin token id (%s and 12 characters)", id, admin.IDPrefix)
 			}
-			return a.onAdminTokens(cmd.Context(), func(store *admin.SQLite) error {
+			return a.onAdminTokenChange(cmd.Context(), func(store *admin.SQLite, rec *changeRecorder) error {
 				now := time.Now().UTC()
 				t, err := store.Revoke(cmd.Context(), id, now)
 				if err != nil {
@@ -180,6 +205,7 @@ func newAdminTokenRevokeCmd(a *app) *cobra.Command {
 					fmt.Fprintf(a.stdout, "%s was already revoked at %s\n", t.ID, formatTime(t.RevokedAt, ""))
 					return nil
 				}
+				rec.record(cmd.Context(), audit.ActionAdminTokenRevoked, t.ID, adminTokenDetail(t))
 				fmt.Fprintf(a.stdout, "revoked %s (%s, %s)\n", t.ID, t.Subject, t.Role)
 				return nil
 			})

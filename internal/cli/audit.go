@@ -86,7 +86,7 @@ func writeEvent(a *app, e *audit.Event) error {
 		{"id", e.ID}, {"seq", fmt.Sprint(e.Seq)}, {"time", formatTime(e.Time, "")}, {"kind", string(e.Kind)},
 		{"instance", e.Instance}, {"ref", e.Ref}, {"request", e.RequestID}, {"session", e.Session},
 		{"grant", e.Grant}, {"labels", formatLabels(e.Labels)}, {"subject", e.Subject}, {"server", e.Server},
-		{"method", e.Method}, {"tool", e.Tool}, {"policy", e.Policy}, {"policy version", e.PolicyVersion},
+		{"method", e.Method}, {"tool", e.Tool}, {"resource", e.Resource}, {"prompt", e.Prompt}, {"policy", e.Policy}, {"policy version", e.PolicyVersion},
 		{"decision", string(e.Decision)}, {"decision kind", string(e.DecisionKind)}, {"rule", e.Rule},
 		{"reason", e.Reason}, {"approval", e.ApprovalID}, {"args mode", string(e.ArgsMode)}, {"args", string(e.Args)},
 		{"outcome", string(e.Outcome)}, {"error", e.Error},

@@ -83,5 +83,19 @@ func eventRow(e *audit.Event) string {
 	if e.Action != "" {
 		what, rule = e.Actor, e.Action+" "+e.Target
 	}
-	return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Seq, formatTime(e.Time, ""), e.Kind, e.Subject, e.Tool, what, rule, e.ID)
+	return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Seq, formatTime(e.Time, ""), e.Kind, e.Subject, eventTool(e), what, rule, e.ID)
+}
+
+// eventTool is what the TOOL column shows: the tool, or what a
+// resources/read or prompts/get read.
+func eventTool(e *audit.Event) string {
+	switch {
+	case e.Tool != "":
+		return e.Tool
+	case e.Resource != "":
+		return "resource " + e.Resource
+	case e.Prompt != "":
+		return "prompt " + e.Prompt
+	}
+	return ""
 }

@@ -47,6 +47,31 @@ func (a *app) onGrant(ctx context.Context, id string, fn func(store *grant.SQLit
 	return fn(store)
 }
 
+// onGrantChange is onGrant for a command that changes the grant: fn
+// also gets the audit log to record the change in.
+func (a *app) onGrantChange(ctx context.Context, id string, fn func(store *grant.SQLite, rec *changeRecorder) error) error {
+	if err := checkGrantID(id); err != nil {
+		return err
+	}
+	cfg, store, err := a.openGrants(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rec, err := a.openChangeRecorder(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer rec.close()
+	return fn(store, rec)
+}
+
+// grantDetail is the detail of a grant's audit event, as the admin API
+// writes it: who the grant is for and its policy, never a token.
+func grantDetail(g *toolgate.Grant) string {
+	return "subject=" + g.Subject + " policy=" + g.Policy
+}
+
 func (a *app) openGrants(ctx context.Context) (*config.Config, *grant.SQLite, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {

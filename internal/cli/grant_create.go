@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/grant"
 )
@@ -68,10 +69,16 @@ until it does), and every --server one of its servers.`,
 			if err := a.checkAgainstConfig(cfg, &spec); err != nil {
 				return err
 			}
+			rec, err := a.openChangeRecorder(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer rec.close()
 			g, token, err := grant.Create(cmd.Context(), store, spec)
 			if err != nil {
 				return err
 			}
+			rec.record(cmd.Context(), audit.ActionGrantCreated, g.ID, grantDetail(g))
 			return a.writeIssued(g, token, output)
 		},
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/grant"
 )
 
@@ -18,7 +19,7 @@ stays listed, so that audit records naming it keep their meaning. Revoking a
 revoked grant changes nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.onGrant(cmd.Context(), args[0], func(store *grant.SQLite) error {
+			return a.onGrantChange(cmd.Context(), args[0], func(store *grant.SQLite, rec *changeRecorder) error {
 				now := time.Now().UTC()
 				g, err := store.Revoke(cmd.Context(), args[0], now)
 				if err != nil {
@@ -28,6 +29,7 @@ revoked grant changes nothing.`,
 					fmt.Fprintf(a.stdout, "%s was already revoked at %s\n", g.ID, formatTime(g.RevokedAt, ""))
 					return nil
 				}
+				rec.record(cmd.Context(), audit.ActionGrantRevoked, g.ID, grantDetail(g))
 				fmt.Fprintf(a.stdout, "revoked %s (%s)\n", g.ID, g.Subject)
 				return nil
 			})

@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/grant"
 )
 
@@ -16,11 +17,12 @@ func newGrantRotateCmd(a *app) *cobra.Command {
 			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
-			return a.onGrant(cmd.Context(), args[0], func(store *grant.SQLite) error {
+			return a.onGrantChange(cmd.Context(), args[0], func(store *grant.SQLite, rec *changeRecorder) error {
 				g, token, err := grant.Rotate(cmd.Context(), store, args[0])
 				if err != nil {
 					return err
 				}
+				rec.record(cmd.Context(), audit.ActionGrantRotated, g.ID, grantDetail(g))
 				return a.writeIssued(g, token, output)
 			})
 		},

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/policy"
@@ -159,9 +163,19 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		}
 	}
 	if f.pin != "" {
+		rec, err := a.pinRecorder(ctx, f.pin)
+		if err != nil {
+			return err
+		}
+		defer rec.close()
+		var old *scan.Pins
+		if rec != nil {
+			old, _ = scan.LoadPins(f.pin) // none, or unreadable: every pin is new
+		}
 		if err := scan.SavePins(f.pin, newPins); err != nil {
 			return toolgate.Errorf(toolgate.Invalid, "--pin: %v", err)
 		}
+		recordPins(ctx, rec, old, newPins)
 	}
 	switch f.output {
 	case "json":
@@ -184,6 +198,53 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		return &reportedError{toolgate.Errorf(toolgate.Conflict, "%d tools differ from their pins", res.Summary.Changed)}
 	}
 	return nil
+}
+
+// pinRecorder returns the audit log to record accepted pins in when path
+// is the configuration's pins file, the one the gateway checks tools
+// against: writing it accepts the definitions it holds. It returns nil
+// for any other file, or when no configuration can be read (scan needs
+// none with --file, --command or --url).
+func (a *app) pinRecorder(ctx context.Context, path string) (*changeRecorder, error) {
+	cfg, err := a.loadConfig()
+	if err != nil || cfg.PinsPath() == "" || !samePath(cfg.PinsPath(), path) {
+		return nil, nil
+	}
+	return a.openChangeRecorder(ctx, cfg)
+}
+
+// samePath reports whether a and b name the same file.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	ia, err1 := os.Stat(a)
+	ib, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ia, ib)
+}
+
+// recordPins records pin.accepted for every tool whose pin in pins is new
+// or differs from its pin in old: target the tool's name on its server,
+// detail its server, the new definition's hash and the one it replaced.
+func recordPins(ctx context.Context, rec *changeRecorder, old, pins *scan.Pins) {
+	if rec == nil {
+		return
+	}
+	for _, server := range slices.Sorted(maps.Keys(pins.Servers)) {
+		tools := pins.Servers[server]
+		for _, name := range slices.Sorted(maps.Keys(tools)) {
+			prev := "none"
+			if pt, ok := old.Lookup(server, name); ok {
+				if pt.Pin == tools[name].Pin {
+					continue
+				}
+				prev = pt.Pin
+			}
+			rec.record(ctx, audit.ActionPinAccepted, name, "server="+server+" pin="+tools[name].Pin+" previous="+prev)
+		}
+	}
 }
 
 // scanTargets turns the flags into servers to scan, with the timeout of

@@ -404,6 +404,9 @@ func (rt *gatewayRuntime) adminRoutes(log *slog.Logger) []func(*http.ServeMux) {
 	if rt.auditDB != nil {
 		routes = append(routes, admin.AuditRoutes(rt.auditDB, log))
 	}
+	if rt.audit != nil {
+		routes = append(routes, admin.AuditStatsRoutes(rt.audit))
+	}
 	return routes
 }
 

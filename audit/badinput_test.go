@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/toolgate/toolgate/audit"
@@ -146,5 +148,113 @@ func TestCheckSoundFile(t *testing.T) {
 	empty := openSQLite(t, filepath.Join(t.TempDir(), "new.db"))
 	if err := empty.Check(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// diskFull makes a JSONL sink's writes fail as a full disk does: the
+// first half of the bytes written, then ENOSPC, while full is set.
+func diskFull(j *audit.JSONL) *atomic.Bool {
+	var full atomic.Bool
+	audit.SetJSONLWrite(j, func(f *os.File, b []byte) (int, error) {
+		if full.Load() {
+			n, _ := f.Write(b[:len(b)/2])
+			return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+		}
+		return f.Write(b)
+	})
+	return &full
+}
+
+// TestDiskFull: a JSON Lines sink whose disk fills up fails the appends
+// (fail closed) unless on_error: continue, counts them, leaves no partial
+// line behind, and once there is room again goes on: as the primary, with
+// a whole chain; as a secondary, with the missed batch a gap verify names.
+func TestDiskFull(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		primary bool // the JSONL sink is the primary; else a secondary of SQLite
+		cont    bool
+		// wantErr: the append during the full disk fails.
+		wantErr bool
+		// gap: the JSONL file's verification, after, names a gap.
+		gap bool
+	}{
+		{"primary", true, false, true, false},
+		{"secondary, on_error fail", false, false, true, true},
+		{"secondary, on_error continue", false, true, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "audit.jsonl")
+			j, err := audit.OpenJSONL(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full := diskFull(j)
+			var l *audit.Log
+			if tt.primary {
+				l = openLog(t, j)
+			} else {
+				l = openLog(t, openSQLite(t, filepath.Join(dir, "store.db")), audit.Secondary{Name: "jsonl " + path, Sink: j, Continue: tt.cont})
+			}
+			for i := 0; i < 3; i++ {
+				if err := l.Append(ctx, decision("echo", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			full.Store(true)
+			err = l.Append(ctx, decision("echo", 3))
+			if tt.wantErr != (err != nil) {
+				t.Fatalf("append on a full disk: %v, want an error: %v", err, tt.wantErr)
+			}
+			if err != nil && (!errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), path)) {
+				t.Fatalf("append error %v: want ENOSPC naming %s", err, path)
+			}
+			st := l.Stats()
+			if tt.primary && st.Failed != 1 || !tt.primary && st.SinkErrors["jsonl "+path] != 1 {
+				t.Fatalf("stats %+v", st)
+			}
+			// Room again.
+			full.Store(false)
+			for i := 4; i < 6; i++ {
+				if err := l.Append(ctx, decision("echo", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for n, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+				if _, err := audit.Decode([]byte(line)); err != nil {
+					t.Fatalf("line %d is not an event (a partial write left behind): %v\n%.200s", n+1, err, line)
+				}
+			}
+			rep, err := audit.VerifyJSONL(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.gap {
+				// The primary holds the batch; the sink's file shows the
+				// gap, never a silent loss.
+				if rep.Break == nil || rep.Break.Seq != 4 || !strings.Contains(rep.Break.Problem, "missing") {
+					t.Fatalf("jsonl verify: %+v %v, want a gap at seq 4", rep, rep.Break)
+				}
+				prep, err := openSQLite(t, filepath.Join(dir, "store.db")).Verify(ctx) // l.Close closed db
+				if err != nil || prep.Break != nil || prep.Events != 6 {
+					t.Fatalf("primary verify: %+v %v", prep, err)
+				}
+				return
+			}
+			// The failed event took no place in the chain: 5 events, seq 1-5.
+			if rep.Break != nil || rep.Events != 5 || rep.HeadSeq != 5 {
+				t.Fatalf("jsonl verify: %+v %v", rep, rep.Break)
+			}
+		})
 	}
 }

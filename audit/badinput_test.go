@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/toolgate/toolgate/audit"
 )
@@ -254,6 +260,209 @@ func TestDiskFull(t *testing.T) {
 			// The failed event took no place in the chain: 5 events, seq 1-5.
 			if rep.Break != nil || rep.Events != 5 || rep.HeadSeq != 5 {
 				t.Fatalf("jsonl verify: %+v %v", rep, rep.Break)
+			}
+		})
+	}
+}
+
+// TestClockGoesBackwards: a Log whose clock (Options.Now) goes backwards
+// between appends keeps the events in seq order, the chain verifies (it
+// links by seq, not time), every event is found by its id, and Since
+// selects by each event's own time: an event stamped before the cutoff
+// is left out even when appended after one stamped later.
+func TestClockGoesBackwards(t *testing.T) {
+	ctx := context.Background()
+	base := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := []time.Time{base, base.Add(-time.Hour), base.Add(-2 * time.Hour), base.Add(time.Second)}
+	var mu sync.Mutex
+	next := 0
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t := clock[min(next, len(clock)-1)]
+		next++
+		return t
+	}
+	s := openSQLite(t, filepath.Join(t.TempDir(), "store.db"))
+	l, err := audit.Open(ctx, audit.Options{Primary: s, Now: now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var ids []string
+	for i := range clock {
+		e := decision("echo", i)
+		if err := l.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if !e.Time.Equal(clock[i]) || e.Seq != uint64(i+1) {
+			t.Fatalf("event %d: time %v seq %d", i, e.Time, e.Seq)
+		}
+		ids = append(ids, e.ID)
+	}
+	rep, err := s.Verify(ctx)
+	if err != nil || rep.Break != nil || rep.Events != 4 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	for i, id := range ids {
+		if e, err := s.Get(ctx, id); err != nil || e.Seq != uint64(i+1) {
+			t.Fatalf("get %s: %v %v", id, e, err)
+		}
+	}
+	tests := []struct {
+		name string
+		f    audit.Filter
+		want []uint64
+	}{
+		{"all, newest first by seq", audit.Filter{}, []uint64{4, 3, 2, 1}},
+		{"oldest first", audit.Filter{Oldest: true}, []uint64{1, 2, 3, 4}},
+		{"since 90m before base", audit.Filter{Since: base.Add(-90 * time.Minute)}, []uint64{4, 2, 1}},
+		{"since base", audit.Filter{Since: base}, []uint64{4, 1}},
+		{"after seq 1, whatever its time", audit.Filter{AfterSeq: 1, Oldest: true}, []uint64{2, 3, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.Query(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seqs []uint64
+			for _, e := range got {
+				seqs = append(seqs, e.Seq)
+			}
+			if !slices.Equal(seqs, tt.want) {
+				t.Fatalf("seqs %v, want %v", seqs, tt.want)
+			}
+		})
+	}
+}
+
+// nested returns arguments nested depth objects deep ({"a":{"a":…"x"}}),
+// decoded and as JSON.
+func nested(depth int) (map[string]any, json.RawMessage) {
+	v := any("x")
+	for i := 1; i < depth; i++ {
+		v = map[string]any{"a": v}
+	}
+	raw := strings.Repeat(`{"a":`, depth-1) + `{"a":"x"}` + strings.Repeat("}", depth-1)
+	return map[string]any{"a": v}, json.RawMessage(raw)
+}
+
+// TestHostileArgs: arguments of 4 MiB, or nested 10,000 deep, go through
+// the args modes and the log without a crash: each is recorded in a form
+// the log can read back and verify, bounded where redaction bounds it, or
+// refused with a clear error; never recorded as something it was not.
+func TestHostileArgs(t *testing.T) {
+	big := strings.Repeat("x", 4<<20)
+	manyKeys := map[string]any{}
+	var raw strings.Builder
+	raw.WriteString("{")
+	for i := 0; i < 200000; i++ {
+		k := fmt.Sprintf("k%06d", i)
+		manyKeys[k] = "0123456789"
+		if i > 0 {
+			raw.WriteString(",")
+		}
+		fmt.Fprintf(&raw, "%q:%q", k, "0123456789")
+	}
+	raw.WriteString("}")
+	deep, deepRaw := nested(10000)
+	tests := []struct {
+		name string
+		mode audit.ArgsMode
+		args map[string]any
+		raw  json.RawMessage
+		// check inspects the recorded args.
+		check func(t *testing.T, got json.RawMessage)
+	}{
+		{"4 MiB string, redacted", audit.ArgsRedacted, map[string]any{"m": big}, nil, func(t *testing.T, got json.RawMessage) {
+			if len(got) < 4<<20 {
+				t.Fatalf("%d bytes", len(got))
+			}
+		}},
+		{"4 MiB string, full", audit.ArgsFull, map[string]any{"m": big}, json.RawMessage(`{"m":"` + big + `"}`), func(t *testing.T, got json.RawMessage) {
+			if len(got) != len(big)+8 {
+				t.Fatalf("%d bytes", len(got))
+			}
+		}},
+		{"200,000 keys, redacted", audit.ArgsRedacted, manyKeys, nil, func(t *testing.T, got json.RawMessage) {
+			if !json.Valid(got) {
+				t.Fatal("invalid")
+			}
+		}},
+		{"200,000 keys, keys", audit.ArgsKeys, manyKeys, nil, func(t *testing.T, got json.RawMessage) {
+			var keys []string
+			if json.Unmarshal(got, &keys) != nil || len(keys) != 200000 {
+				t.Fatalf("%d keys", len(keys))
+			}
+		}},
+		{"200,000 keys, full", audit.ArgsFull, manyKeys, json.RawMessage(raw.String()), func(t *testing.T, got json.RawMessage) {
+			if len(got) != raw.Len() {
+				t.Fatalf("%d bytes, want %d", len(got), raw.Len())
+			}
+		}},
+		{"10,000 deep, redacted", audit.ArgsRedacted, deep, nil, func(t *testing.T, got json.RawMessage) {
+			// Masked below redact.MaxDepth: bounded, and says so.
+			if !strings.Contains(string(got), "[REDACTED]") || strings.Count(string(got), `{"a":`) > 300 {
+				t.Fatalf("%.200s", got)
+			}
+		}},
+		{"10,000 deep, keys", audit.ArgsKeys, deep, nil, func(t *testing.T, got json.RawMessage) {
+			if string(got) != `["a"]` {
+				t.Fatalf("%s", got)
+			}
+		}},
+		// Full keeps arguments exactly or not at all: too deep to be read
+		// back, the event is refused (below), and the call with it.
+		{"10,000 deep, full", audit.ArgsFull, deep, deepRaw, nil},
+		{"10,000 deep, full, raw only", audit.ArgsFull, nil, deepRaw, func(t *testing.T, got json.RawMessage) {
+			if string(got) != `{"error":"[UNENCODABLE]"}` {
+				t.Fatalf("%.200s", got)
+			}
+		}},
+		{"1,000 deep, full", audit.ArgsFull, nil, func() json.RawMessage { _, r := nested(1000); return r }(), func(t *testing.T, got json.RawMessage) {
+			if strings.Count(string(got), `{"a":`) != 1000 {
+				t.Fatalf("%d levels", strings.Count(string(got), `{"a":`))
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openSQLite(t, filepath.Join(t.TempDir(), "store.db"))
+			l := openLog(t, s)
+			e := decision("echo", 0)
+			e.ArgsMode = tt.mode
+			e.Args = audit.Args(tt.mode, tt.args, tt.raw, nil)
+			if !json.Valid(e.Args) {
+				t.Fatalf("Args returned invalid JSON: %.200s", e.Args)
+			}
+			if string(e.Args) == "{}" {
+				t.Fatal("the arguments were recorded as none")
+			}
+			err := l.Append(ctx, e)
+			if refused := err != nil; refused != (tt.name == "10,000 deep, full") {
+				t.Fatalf("append: %v", err)
+			}
+			if err != nil {
+				// A refusal must say why; the call is then refused.
+				if !strings.Contains(err.Error(), "audit") || !strings.Contains(err.Error(), "nest deeper than 1000 levels") {
+					t.Fatalf("append: %v", err)
+				}
+				t.Logf("refused: %v", err)
+				return
+			}
+			// Recorded: it reads back and verifies.
+			got, err := s.Get(ctx, e.ID)
+			if err != nil {
+				t.Fatalf("get: %v", err)
+			}
+			if tt.check != nil {
+				tt.check(t, got.Args)
+			}
+			rep, err := s.Verify(ctx)
+			if err != nil || rep.Break != nil {
+				t.Fatalf("verify: %+v %v", rep, err)
 			}
 		})
 	}

@@ -110,8 +110,16 @@ func (j *JSONL) open() error {
 			return fmt.Errorf("audit: open %s: %w", j.path, err)
 		}
 		if end < size {
+			// Kept aside, not destroyed: a crash leaves a line that was
+			// never acknowledged, but a file cut short by hand or by a
+			// disk fault looks the same.
+			kept, err := keepFragment(f, end, size, j.path+".partial")
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("audit: open %s: keeping its incomplete last line: %w", j.path, err)
+			}
 			j.log.Warn("the audit file ends with an incomplete line, left by a crash before it was acknowledged; cutting it off",
-				"path", j.path, "bytes", size-end)
+				"path", j.path, "bytes", size-end, "kept_in", kept)
 			if err := f.Truncate(end); err != nil {
 				f.Close()
 				return fmt.Errorf("audit: open %s: %w", j.path, err)
@@ -121,6 +129,28 @@ func (j *JSONL) open() error {
 	}
 	j.f, j.size = f, size
 	return nil
+}
+
+// keepFragment appends the bytes of f from start to end, and a newline, to
+// the file at path (mode 0600), fsynced, and returns path.
+func keepFragment(f *os.File, start, end int64, path string) (string, error) {
+	b := make([]byte, end-start, end-start+1)
+	if _, err := f.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	p, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := p.Write(append(b, '\n')); err != nil {
+		p.Close()
+		return "", err
+	}
+	if err := p.Sync(); err != nil {
+		p.Close()
+		return "", err
+	}
+	return path, p.Close()
 }
 
 // completeEnd returns the offset just after the file's last newline (0

@@ -56,6 +56,46 @@ func AuditRoutes(r audit.Reader, log *slog.Logger) func(*http.ServeMux) {
 	}
 }
 
+// AuditCounters is what the audit stats route reads: the counters of the
+// gateway's audit log. *audit.Log implements it.
+type AuditCounters interface {
+	Stats() audit.Stats
+}
+
+var _ AuditCounters = (*audit.Log)(nil)
+
+// AuditStats is the answer of GET /admin/audit/stats: audit.Stats with
+// sink_errors always present.
+type AuditStats struct {
+	// Appended counts the events committed in the primary sink since the
+	// gateway started.
+	Appended uint64 `json:"appended"`
+	// Batches counts the primary's commits (group commit: one per batch).
+	Batches uint64 `json:"batches"`
+	// Failed counts the events the primary failed to commit; their calls
+	// were refused, or, for events nobody waited for, the failure logged.
+	Failed uint64 `json:"failed"`
+	// SinkErrors counts, by secondary sink name, the events it failed to
+	// store (or, for an http sink, lost after taking them).
+	SinkErrors map[string]uint64 `json:"sink_errors"`
+}
+
+// AuditStatsRoutes returns the route GET /admin/audit/stats (viewer): the
+// counters of the audit log c, since the gateway started. It needs no
+// sqlite sink.
+func AuditStatsRoutes(c AuditCounters) func(*http.ServeMux) {
+	return func(mux *http.ServeMux) {
+		mux.Handle("GET /admin/audit/stats", Require(Viewer, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			st := c.Stats()
+			v := AuditStats{Appended: st.Appended, Batches: st.Batches, Failed: st.Failed, SinkErrors: st.SinkErrors}
+			if v.SinkErrors == nil {
+				v.SinkErrors = map[string]uint64{}
+			}
+			WriteJSON(w, http.StatusOK, v)
+		})))
+	}
+}
+
 // AuditFilter reads an audit query's parameters (tool, subject, decision,
 // kind, since, limit) through get; since is relative to now. Errors have
 // the code Invalid. The CLI's audit query takes the same.

@@ -3,9 +3,14 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,5 +91,87 @@ func TestAuditAPI(t *testing.T) {
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/audit", nil)) // no token
 	if rec.Code != 401 {
 		t.Fatalf("without a token: %d", rec.Code)
+	}
+}
+
+// switchSink is a secondary audit sink that fails while fail is set.
+type switchSink struct{ fail atomic.Bool }
+
+func (s *switchSink) Write(context.Context, []audit.Sealed) error {
+	if s.fail.Load() {
+		return errors.New("no space left on device")
+	}
+	return nil
+}
+func (*switchSink) Close() error { return nil }
+
+// TestAuditStatsAPI: GET /admin/audit/stats shows a real Log's counters:
+// events appended, commits, primary failures and each failing sink's
+// count, to a viewer, beside the other audit routes.
+func TestAuditStatsAPI(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	store, err := audit.OpenSQLite(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := &switchSink{}
+	l, err := audit.Open(ctx, audit.Options{Primary: store, Logger: slog.New(slog.DiscardHandler),
+		Secondaries: []audit.Secondary{{Name: "jsonl /var/log/a.jsonl", Sink: bad, Continue: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	mux := http.NewServeMux()
+	AuditRoutes(store, slog.New(slog.DiscardHandler))(mux)
+	AuditStatsRoutes(l)(mux) // no pattern conflict with /admin/audit/{id}
+	get := func(role Role) (int, AuditStats, string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/admin/audit/stats", nil)
+		if role != "" {
+			req = req.WithContext(WithToken(req.Context(), &Token{Subject: "ops", Role: role}))
+		}
+		mux.ServeHTTP(rec, req)
+		var st AuditStats
+		if rec.Code == 200 {
+			if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
+				t.Fatalf("%v: %s", err, rec.Body)
+			}
+		}
+		return rec.Code, st, rec.Body.String()
+	}
+	code, st, body := get(Viewer)
+	if code != 200 || st.Appended != 0 || st.SinkErrors == nil || !strings.Contains(body, `"sink_errors": {}`) {
+		t.Fatalf("before any event: %d %s", code, body)
+	}
+	for i := 0; i < 3; i++ {
+		if err := l.Append(ctx, &audit.Event{Kind: audit.KindDecision, Tool: "echo", Decision: audit.Allowed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad.fail.Store(true)
+	for i := 0; i < 2; i++ {
+		if err := l.Append(ctx, &audit.Event{Kind: audit.KindDecision, Tool: "echo", Decision: audit.Allowed}); err != nil {
+			t.Fatal(err) // on_error: continue
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(ctx, &audit.Event{Kind: audit.KindDecision, Tool: "echo"}); err == nil {
+		t.Fatal("an append to a deleted store succeeded")
+	}
+	code, st, body = get(Viewer)
+	want := AuditStats{Appended: 5, Batches: 5, Failed: 1, SinkErrors: map[string]uint64{"jsonl /var/log/a.jsonl": 2}}
+	if code != 200 || st.Appended != want.Appended || st.Batches != want.Batches || st.Failed != want.Failed ||
+		len(st.SinkErrors) != 1 || st.SinkErrors["jsonl /var/log/a.jsonl"] != 2 {
+		t.Fatalf("stats %d %s, want %+v", code, body, want)
+	}
+	if code, _, _ := get(""); code != 401 {
+		t.Fatalf("without a token: %d", code)
+	}
+	if code, _, _ := get(Admin); code != 200 {
+		t.Fatalf("as admin: %d", code)
 	}
 }

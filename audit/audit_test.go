@@ -519,6 +519,10 @@ func TestJSONL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The fragment is kept aside, not destroyed.
+		if kept, err := os.ReadFile(path + ".partial"); err != nil || !bytes.Contains(data, bytes.TrimSuffix(kept, []byte("\n"))) || len(kept) < 10 {
+			t.Fatalf("fragment kept: %q %v", kept, err)
+		}
 		l2 := openLog(t, j2)
 		e := decision("echo", 9)
 		if err := l2.Append(ctx, e); err != nil || e.Seq != 5 {

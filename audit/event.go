@@ -308,8 +308,12 @@ func Args(mode ArgsMode, args map[string]any, raw json.RawMessage, r *redact.Red
 			// Canonical (no whitespace, one escaping), so that the body
 			// the hash covers has one form; the gateway accepted it, so
 			// it is valid JSON.
-			if b, err := canonjson.Append(nil, raw, 10000); err == nil {
+			if b, err := canonjson.Append(nil, raw, MaxArgsDepth); err == nil {
 				return b
+			}
+			if args == nil {
+				// Not recorded as no arguments: say they could not be.
+				return json.RawMessage(redact.Unencodable)
 			}
 		}
 		if args == nil {
@@ -331,10 +335,56 @@ const zeroHash = "00000000000000000000000000000000000000000000000000000000000000
 // sealed event's line.
 const hashSuffixLen = len(`,"hash":""}`) + 64
 
+// MaxArgsDepth bounds the nesting of an event's Args. An event that
+// encoding/json could not read back (it refuses more than 10,000 levels)
+// would be in the chain but unreadable to Get, Query and Verify, so the
+// log refuses it (Append fails, and the gateway refuses the call) rather
+// than record it. ArgsRedacted masks below redact.MaxDepth, far less; the
+// gateway's requests nest at most 64 levels by default.
+const MaxArgsDepth = 1000
+
+// errTooDeep is the error of an event whose Args nest deeper than
+// MaxArgsDepth.
+var errTooDeep = fmt.Errorf("the arguments nest deeper than %d levels, more than an event may hold and still be read back", MaxArgsDepth)
+
+// nestsAtMost reports whether the JSON b nests at most max arrays and
+// objects: one pass over the bytes, strings skipped.
+func nestsAtMost(b []byte, max int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				return false
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
+}
+
 // encodePayload is the JSON of e without seq, prev_hash and hash, the
 // part of the body an appender can encode before the event has a place in
 // the chain.
 func encodePayload(e *Event) ([]byte, error) {
+	if !nestsAtMost(e.Args, MaxArgsDepth) {
+		return nil, fmt.Errorf("audit: encoding event: %w", errTooDeep)
+	}
 	c := *e
 	c.Seq, c.PrevHash, c.Hash = 0, "", ""
 	var buf bytes.Buffer

@@ -51,6 +51,13 @@ type JSONL struct {
 	f    *os.File
 	size int64
 	buf  []byte
+	// write writes to the file: (*os.File).Write, replaced in tests to
+	// simulate a full disk.
+	write func(f *os.File, b []byte) (int, error)
+	// broken is set when a failed write left bytes that could not be cut
+	// off: every later Write fails, until the file is opened again (which
+	// cuts off an incomplete last line).
+	broken error
 }
 
 var _ Chain = (*JSONL)(nil)
@@ -72,7 +79,7 @@ func OpenJSONL(path string, opts *JSONLOptions) (*JSONL, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	j := &JSONL{path: path, opts: o, log: o.Logger}
+	j := &JSONL{path: path, opts: o, log: o.Logger, write: (*os.File).Write}
 	if err := j.open(); err != nil {
 		return nil, err
 	}
@@ -103,8 +110,16 @@ func (j *JSONL) open() error {
 			return fmt.Errorf("audit: open %s: %w", j.path, err)
 		}
 		if end < size {
+			// Kept aside, not destroyed: a crash leaves a line that was
+			// never acknowledged, but a file cut short by hand or by a
+			// disk fault looks the same.
+			kept, err := keepFragment(f, end, size, j.path+".partial")
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("audit: open %s: keeping its incomplete last line: %w", j.path, err)
+			}
 			j.log.Warn("the audit file ends with an incomplete line, left by a crash before it was acknowledged; cutting it off",
-				"path", j.path, "bytes", size-end)
+				"path", j.path, "bytes", size-end, "kept_in", kept)
 			if err := f.Truncate(end); err != nil {
 				f.Close()
 				return fmt.Errorf("audit: open %s: %w", j.path, err)
@@ -114,6 +129,28 @@ func (j *JSONL) open() error {
 	}
 	j.f, j.size = f, size
 	return nil
+}
+
+// keepFragment appends the bytes of f from start to end, and a newline, to
+// the file at path (mode 0600), fsynced, and returns path.
+func keepFragment(f *os.File, start, end int64, path string) (string, error) {
+	b := make([]byte, end-start, end-start+1)
+	if _, err := f.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	p, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := p.Write(append(b, '\n')); err != nil {
+		p.Close()
+		return "", err
+	}
+	if err := p.Sync(); err != nil {
+		p.Close()
+		return "", err
+	}
+	return path, p.Close()
 }
 
 // completeEnd returns the offset just after the file's last newline (0
@@ -209,17 +246,39 @@ func (j *JSONL) Write(_ context.Context, batch []Sealed) error {
 			return err
 		}
 	}
-	n, err := j.f.Write(j.buf)
+	if j.broken != nil {
+		return j.broken
+	}
+	before := j.size
+	n, err := j.write(j.f, j.buf)
 	j.size += int64(n)
 	if err != nil {
-		return fmt.Errorf("audit: write %s: %w", j.path, err)
+		return j.undo(before, fmt.Errorf("audit: write %s: %w", j.path, err))
 	}
 	if !j.opts.NoFsync {
 		if err := j.f.Sync(); err != nil {
-			return fmt.Errorf("audit: fsync %s: %w", j.path, err)
+			return j.undo(before, fmt.Errorf("audit: fsync %s: %w", j.path, err))
 		}
 	}
 	return nil
+}
+
+// undo cuts the file back to size after a write of a batch failed (a full
+// disk takes part of a batch): its lines have no place in the chain (as
+// the primary, the Log seals the next batch with the same seqs), and a
+// partial line would glue itself to the next batch's first line. When the
+// file cannot be cut, the sink refuses every later batch. j.mu is held.
+func (j *JSONL) undo(size int64, err error) error {
+	if j.size == size {
+		return err
+	}
+	if terr := j.f.Truncate(size); terr != nil {
+		j.broken = fmt.Errorf("audit: %s ends with %d bytes of a batch that failed, which could not be cut off (%v); the sink takes no more events until it is opened again: %w",
+			j.path, j.size-size, terr, err)
+		return j.broken
+	}
+	j.size = size
+	return err
 }
 
 // rotate renames PATH.i to PATH.i+1 (dropping PATH.Keep), PATH to PATH.1,

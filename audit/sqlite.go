@@ -239,7 +239,7 @@ func (s *SQLite) Query(ctx context.Context, f Filter) ([]*Event, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audit: query: %w", err)
+		return nil, s.readError("query", err)
 	}
 	return out, nil
 }
@@ -253,7 +253,7 @@ func scanEvent(sc sqlitedb.Scanner) (*Event, error) {
 	}
 	e, err := Decode(b)
 	if err != nil {
-		return nil, fmt.Errorf("seq %d: %w", seq, err)
+		return nil, &decodeError{seq: seq, err: err}
 	}
 	e.Hash = h
 	return e, nil
@@ -281,7 +281,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (*Event, error) {
 		return nil, &toolgate.Error{Code: toolgate.NotFound, Message: "no audit event " + id}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("audit: get %s: %w", id, err)
+		return nil, s.readError("get "+id, err)
 	}
 	return e, nil
 }
@@ -297,6 +297,26 @@ func (s *SQLite) Has(ctx context.Context, id string) (bool, error) {
 	}
 	return false, err
 }
+
+// readError names the file in a read's error, and says when the file is
+// damaged: SQLite's corruption errors, or a row whose body does not decode
+// (no writer stores one).
+func (s *SQLite) readError(op string, err error) error {
+	var de *decodeError
+	if corrupted(err) || errors.As(err, &de) {
+		return fmt.Errorf("audit: %s %s: %w: %w; run toolgate audit verify", op, s.Path(), ErrCorrupt, err)
+	}
+	return fmt.Errorf("audit: %s %s: %w", op, s.Path(), err)
+}
+
+// decodeError is a stored row whose body is not an event.
+type decodeError struct {
+	seq uint64
+	err error
+}
+
+func (e *decodeError) Error() string { return fmt.Sprintf("seq %d: %v", e.seq, e.err) }
+func (e *decodeError) Unwrap() error { return e.err }
 
 // idMillis reads the time in milliseconds at the start of an id NewID made.
 func idMillis(id string) (int64, bool) {
@@ -361,7 +381,7 @@ func (s *SQLite) verify(ctx context.Context, upTo uint64) (*Report, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audit: verify: %w", err)
+		return nil, s.readError("verify", err)
 	}
 	if rep.Break != nil {
 		return rep, nil
@@ -381,6 +401,10 @@ func (s *SQLite) verify(ctx context.Context, upTo uint64) (*Report, error) {
 		n := 0
 		err := s.View(ctx, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, `SELECT seq, id, time, kind, tool, subject, decision, hash, body FROM audit_events WHERE seq > ? AND (? < 0 OR seq <= ?) ORDER BY seq LIMIT ?`, after, limit, limit, page)
+			if corrupted(err) {
+				rep.Break = s.unreadable(v, err)
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -389,7 +413,10 @@ func (s *SQLite) verify(ctx context.Context, upTo uint64) (*Report, error) {
 				var r Record
 				c := &cur
 				if err := rows.Scan(&c.seq, &c.id, &c.time, &c.kind, &c.tool, &c.subject, &c.decision, &r.Hash, &r.Body); err != nil {
-					return err
+					// A column of the wrong type: the schema allows
+					// none, so the row was damaged or written by hand.
+					rep.Break = s.unreadable(v, err)
+					return nil
 				}
 				n++
 				after = c.seq
@@ -404,10 +431,21 @@ func (s *SQLite) verify(ctx context.Context, upTo uint64) (*Report, error) {
 					return err
 				}
 			}
-			return rows.Err()
+			if err := rows.Err(); corrupted(err) {
+				rep.Break = s.unreadable(v, err)
+				return nil
+			} else if err != nil {
+				return err
+			}
+			return nil
 		})
-		if err != nil {
-			return nil, fmt.Errorf("audit: verify: %w", err)
+		if corrupted(err) {
+			// Reading a damaged page fails the transaction too.
+			if rep.Break == nil {
+				rep.Break = s.unreadable(v, err)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("audit: verify %s: %w", s.Path(), err)
 		}
 		if rep.Break != nil || n < page {
 			break
@@ -417,7 +455,24 @@ func (s *SQLite) verify(ctx context.Context, upTo uint64) (*Report, error) {
 	if rep.Events > 0 {
 		rep.HeadSeq, rep.HeadHash = v.Last()
 	}
+	if rep.Break == nil && upTo == 0 {
+		// Every event verifies; the pages the walk did not read (the
+		// indexes queries use, the other tables) must be sound too.
+		if err := s.Check(ctx); errors.Is(err, ErrCorrupt) {
+			rep.Break = &Break{Where: "the store file", Problem: "every event verifies, but " + err.Error()}
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
+}
+
+// unreadable is the break where the walk could not read the row after the
+// last good one, because the file is damaged.
+func (s *SQLite) unreadable(v *Verifier, err error) *Break {
+	seq, _ := v.Last()
+	return &Break{Seq: seq + 1, Where: "seq " + strconv.FormatUint(seq+1, 10),
+		Problem: fmt.Sprintf("unreadable: %s is corrupted at or after this event (%v); restore it from a backup", s.Path(), err)}
 }
 
 // columns are what a row keeps beside the body, for queries.

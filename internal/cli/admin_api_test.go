@@ -213,4 +213,10 @@ policies:
 	if strings.Contains(string(raw), token) {
 		t.Error("the grant's token is in the audit log")
 	}
+
+	// The audit log's counters: every event above was appended, none failed.
+	code, stats := adminCall(t, api, viewer, "GET", "/admin/audit/stats", "")
+	if code != 200 || stats["appended"].(float64) < float64(len(log.Events)) || stats["failed"].(float64) != 0 || stats["sink_errors"] == nil {
+		t.Fatalf("GET /admin/audit/stats: %d %v (%d admin events)", code, stats, len(log.Events))
+	}
 }

@@ -27,16 +27,17 @@ func newAuditTailCmd(a *app) *cobra.Command {
 	var follow bool
 	var interval time.Duration
 	cmd := &cobra.Command{
-		Use:   "tail [-n N] [-f] [--kind K] [-o table|json]",
+		Use:   "tail [-n N] [-f] [--kind K] [-o table|json|csv]",
 		Short: "Print the last audit events, and follow new ones",
 		Long: `tail prints the last -n events (default 20) of the audit log in the configured
 store, oldest first. With -f it then polls the store every --interval (default
 500ms) for events appended after them, by seq, and prints those as they come,
 until interrupted (Ctrl-C). --kind keeps one kind of event: decision, outcome or
-admin. -o json prints one JSON object per line.`,
+admin. -o json prints one JSON object per line; -o csv prints CSV as audit query
+does, the header row once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output, "table", "json"); err != nil {
+			if err := checkOutput(output, "table", "json", "csv"); err != nil {
 				return err
 			}
 			if lines < 1 || lines > audit.MaxLimit {
@@ -67,7 +68,7 @@ admin. -o json prints one JSON object per line.`,
 	fl.BoolVarP(&follow, "follow", "f", false, "keep printing new events until interrupted")
 	fl.StringVar(&kind, "kind", "", "only events of this kind: decision, outcome or admin")
 	fl.DurationVar(&interval, "interval", 500*time.Millisecond, "with -f, how often to look for new events (100ms to 1m)")
-	fl.StringVarP(&output, "output", "o", "table", "output: table or json (one object per line)")
+	fl.StringVarP(&output, "output", "o", "table", "output: table, json (one object per line) or csv")
 	return cmd
 }
 
@@ -80,11 +81,14 @@ func (a *app) auditTail(ctx context.Context, s *audit.SQLite, kind audit.Kind, n
 	}
 	slices.Reverse(events)
 	p := &tailPrinter{a: a, json: output == "json"}
+	if output == "csv" {
+		p.csv = newCSVWriter(a.stdout)
+	}
 	if err := p.print(events); err != nil {
 		return err
 	}
 	if !follow {
-		if len(events) == 0 && !p.json {
+		if len(events) == 0 && !p.json && p.csv == nil {
 			fmt.Fprintln(a.stdout, "no events")
 		}
 		return nil
@@ -126,14 +130,18 @@ func (a *app) auditTail(ctx context.Context, s *audit.SQLite, kind audit.Kind, n
 }
 
 // tailPrinter writes events as table rows (with the header before the
-// first) or JSON lines.
+// first), JSON lines or CSV rows (with the header before the first).
 type tailPrinter struct {
 	a      *app
 	json   bool
+	csv    *csvWriter // when -o csv
 	header bool
 }
 
 func (p *tailPrinter) print(events []*audit.Event) error {
+	if p.csv != nil { // the header even when there is no event yet
+		return p.csv.write(events)
+	}
 	if len(events) == 0 {
 		return nil
 	}

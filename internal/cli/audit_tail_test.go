@@ -29,7 +29,8 @@ func TestAuditTail(t *testing.T) {
 		{nil, 0, []string{"\n1 ", "\n2 ", "\n3 ", "\n4 "}, nil},
 		{[]string{"--kind", "decision", "-n", "2", "-o", "json"}, 0, []string{`"tool":"b"`, `"tool":"c"`}, []string{`"tool":"a"`, "admin"}},
 		{[]string{"--kind", "other"}, 1, []string{"kind must be"}, nil},
-		{[]string{"-o", "csv"}, 1, []string{"-o must be"}, nil},
+		{[]string{"-o", "xml"}, 1, []string{"-o must be"}, nil},
+		{[]string{"-n", "2", "-o", "csv"}, 0, []string{"time,seq,id,kind,", "\r\n", ",3,", ",4,", "policy.loaded"}, []string{",2,", "SEQ"}},
 		{[]string{"-n", "0"}, 1, []string{"-n must be"}, nil},
 		{[]string{"-f", "--interval", "1ms"}, 1, []string{"--interval must be"}, nil},
 	}

@@ -404,6 +404,9 @@ func (rt *gatewayRuntime) adminRoutes(log *slog.Logger) []func(*http.ServeMux) {
 	if rt.auditDB != nil {
 		routes = append(routes, admin.AuditRoutes(rt.audit.ReadAfter(rt.auditDB), log))
 	}
+	if rt.audit != nil {
+		routes = append(routes, admin.AuditStatsRoutes(rt.audit))
+	}
 	return routes
 }
 
@@ -438,6 +441,15 @@ func (a *app) openAudit(ctx context.Context, cfg *config.Config) (*audit.Log, *a
 				closeAll()
 				return nil, nil, fmt.Errorf("%s: audit.sinks[%d]: opening the audit log in %s: %w", cfg.File, i, cfg.StorePath(), err)
 			}
+			// A damaged file is refused now, rather than appended to
+			// until a read or a verify stumbles on it.
+			start := time.Now()
+			if err := d.Check(ctx); err != nil {
+				d.Close()
+				closeAll()
+				return nil, nil, fmt.Errorf("%s: audit.sinks[%d]: %w", cfg.File, i, err)
+			}
+			a.log.Debug("audit store checked", "path", cfg.StorePath(), "took", time.Since(start))
 			s, db, name = d, d, "sqlite "+cfg.StorePath()
 		case config.SinkJSONL:
 			j, err := audit.OpenJSONL(sc.Path, &audit.JSONLOptions{MaxBytes: sc.MaxBytes, Keep: sc.Keep, NoFsync: !sc.Fsync, Logger: a.log})

@@ -39,6 +39,9 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// Path is the database file's path, for messages.
+func (s *Store) Path() string { return s.path }
+
 func (s *Store) notOpen() error { return fmt.Errorf("%s: store is not open", s.opts.Component) }
 
 // Update runs fn in a write transaction (see DB.Update).

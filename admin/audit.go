@@ -75,6 +75,10 @@ type AuditStats struct {
 	// Failed counts the events the primary failed to commit; their calls
 	// were refused, or, for events nobody waited for, the failure logged.
 	Failed uint64 `json:"failed"`
+	// Journaled, Behind and Failing: see audit.Stats (with the journal).
+	Journaled uint64 `json:"journaled,omitempty"`
+	Behind    int    `json:"behind,omitempty"`
+	Failing   string `json:"failing,omitempty"`
 	// SinkErrors counts, by secondary sink name, the events it failed to
 	// store (or, for an http sink, lost after taking them).
 	SinkErrors map[string]uint64 `json:"sink_errors"`
@@ -87,7 +91,8 @@ func AuditStatsRoutes(c AuditCounters) func(*http.ServeMux) {
 	return func(mux *http.ServeMux) {
 		mux.Handle("GET /admin/audit/stats", Require(Viewer, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			st := c.Stats()
-			v := AuditStats{Appended: st.Appended, Batches: st.Batches, Failed: st.Failed, SinkErrors: st.SinkErrors}
+			v := AuditStats{Appended: st.Appended, Batches: st.Batches, Failed: st.Failed,
+				Journaled: st.Journaled, Behind: st.Behind, Failing: st.Failing, SinkErrors: st.SinkErrors}
 			if v.SinkErrors == nil {
 				v.SinkErrors = map[string]uint64{}
 			}

@@ -301,6 +301,8 @@ type Server struct {
 	Prefix *string `json:"prefix,omitempty"`
 	// Timeout bounds each call forwarded to the server.
 	Timeout Duration `json:"timeout"`
+	// Breaker is an HTTP server's circuit breaker.
+	Breaker Breaker `json:"breaker"`
 	// Eager starts the server when the gateway starts, on a connection
 	// of the gateway's own, to list its tools and report its state in
 	// /readyz; false leaves it until a client session needs it.
@@ -308,6 +310,23 @@ type Server struct {
 	// Line and Column locate the server's name in the file.
 	Line, Column int `json:"-"`
 }
+
+// Breaker is an HTTP server's circuit breaker: after Failures failed
+// requests in a row (unreachable, a 5xx, an answer that is not MCP) its
+// requests fail at once for Cooldown, then one is tried; each failed trial
+// doubles the wait, up to 5 minutes.
+type Breaker struct {
+	// Failures in a row that open the circuit; 0 turns the breaker off.
+	Failures int `json:"failures"`
+	// Cooldown is the first wait.
+	Cooldown Duration `json:"cooldown"`
+}
+
+// Defaults of a server's breaker.
+const (
+	DefaultBreakerFailures = 5
+	DefaultBreakerCooldown = Duration(10 * time.Second)
+)
 
 // PolicySource is where a named policy comes from: a file (Path) or a
 // document written inline in the configuration (Inline).

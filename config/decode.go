@@ -531,7 +531,7 @@ var (
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
 		"session_idle_timeout", "methods", "pins", "admin_listen", "directory", "approvals", "audit"}
-	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout", "eager"}
+	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout", "eager", "breaker"}
 )
 
 // unknown reports a key that is not one of known.
@@ -1090,7 +1090,7 @@ func (d *decoder) servers(c *Config, n *yaml.Node) {
 
 // server decodes one server; it returns the prefix node when one is set.
 func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
-	s := &Server{Timeout: DefaultServerTimeout, Eager: true}
+	s := &Server{Timeout: DefaultServerTimeout, Eager: true, Breaker: Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown}}
 	n = d.deref(n)
 	if isNull(n) {
 		d.errorf(key, path, "needs either command (a stdio server) or url (a streamable-HTTP server)")
@@ -1152,6 +1152,9 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 			if t, ok := d.duration(v, kp); ok {
 				s.Timeout = t
 			}
+		case "breaker":
+			httpOnly = append(httpOnly, p.key)
+			s.Breaker = d.breaker(v, kp)
 		case "prefix":
 			v = d.deref(v)
 			if isNull(v) {
@@ -1851,4 +1854,33 @@ func (d *decoder) httpSink(s AuditSink, typeNode, onErrorNode, urlNode *yaml.Nod
 		d.errorf(typeNode, path+".queue", "must hold at least one batch (%d events), not %d", s.Batch, s.Queue)
 	}
 	return s, typeNode, true
+}
+
+// breaker reads a server's breaker: {failures: N, cooldown: DURATION}.
+func (d *decoder) breaker(n *yaml.Node, path string) Breaker {
+	b := Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown}
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return b
+	}
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		switch p.key.Value {
+		case "failures":
+			if v, ok := d.integer(p.val, kp, 0, 1000); ok {
+				b.Failures = int(v)
+			}
+		case "cooldown":
+			if t, ok := d.duration(p.val, kp); ok {
+				if t <= 0 {
+					d.errorf(p.val, kp, "must be more than zero")
+				} else {
+					b.Cooldown = t
+				}
+			}
+		default:
+			d.unknown(p.key, path, []string{"failures", "cooldown"})
+		}
+	}
+	return b
 }

@@ -172,7 +172,8 @@ type Gateway struct {
 	inflight  *semaphore.Weighted // request bytes being decoded and served
 	floodLog  *floodLog
 
-	probes    []*probe // one per server, in configuration order
+	probes    []*probe   // one per server, in configuration order
+	breakers  []*breaker // one per server; nil for a stdio server
 	startOnce sync.Once
 
 	mu        sync.Mutex
@@ -291,6 +292,11 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	for i := range g.opts.Servers {
 		g.probes = append(g.probes, newProbe(g, i))
+		var b *breaker
+		if srv := &g.opts.Servers[i]; srv.URL != "" {
+			b = newBreaker(srv)
+		}
+		g.breakers = append(g.breakers, b)
 	}
 	if g.limiter == nil {
 		g.limiter = memory.New(nil)

@@ -236,7 +236,7 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
 	log := s.g.log.With("session", s.logID())
 	if slot.srv.URL != "" {
-		slot.conn = newHTTPUpstream(slot.srv, s.g.client, log, s.flood, onMessage)
+		slot.conn = &guarded{upstream: newHTTPUpstream(slot.srv, s.g.client, log, s.flood, onMessage), b: s.g.breakers[slot.idx]}
 		slot.init, slot.err = handshake(ctx, slot, params)
 		return
 	}

@@ -47,6 +47,12 @@ type UpstreamStatus struct {
 	Restarts int `json:"restarts"`
 	// NextAttempt is when it is tried again, while it is.
 	NextAttempt *time.Time `json:"next_attempt,omitempty"`
+	// Circuit is an HTTP upstream's circuit breaker when not closed:
+	// "open" (requests fail at once until CircuitUntil) or "half_open"
+	// (the next request is a trial); CircuitReason is the last failure.
+	Circuit       string     `json:"circuit,omitempty"`
+	CircuitUntil  *time.Time `json:"circuit_until,omitempty"`
+	CircuitReason string     `json:"circuit_reason,omitempty"`
 }
 
 // Bounds of the restarts of a probe.
@@ -148,6 +154,9 @@ func (g *Gateway) Upstreams() []UpstreamStatus {
 	out := make([]UpstreamStatus, len(g.probes))
 	for i, p := range g.probes {
 		out[i] = p.status()
+		var reason string
+		out[i].Circuit, out[i].CircuitUntil, reason = g.breakers[i].state()
+		out[i].CircuitReason = p.mask.apply(reason)
 	}
 	return out
 }

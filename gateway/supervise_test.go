@@ -1,9 +1,11 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -306,5 +309,79 @@ func TestSessionUpstreamRestarts(t *testing.T) {
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "after"}})
 	if err != nil || res.IsError || !strings.Contains(textOf(res), "after") {
 		t.Fatalf("a call after the restart: %v %+v", err, res)
+	}
+}
+
+// An HTTP upstream that fails repeatedly opens its circuit: calls are
+// answered at once, naming the server, without reaching it; /readyz says
+// so; once the server is back, the trial call closes the circuit.
+func TestHTTPUpstreamCircuitBreaker(t *testing.T) {
+	ctx := testContext(t)
+	var failing atomic.Bool
+	var reached atomic.Int32
+	echo := testpeer.GoEchoServer().HTTPHandler()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if bytes.Contains(body, []byte(`"tools/call"`)) {
+			reached.Add(1)
+			if failing.Load() {
+				http.Error(w, "upstream is broken", http.StatusBadGateway)
+				return
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		echo.ServeHTTP(w, r)
+	}))
+	t.Cleanup(up.Close)
+	gw, err := gateway.New(&gateway.Options{
+		Servers: []gateway.Server{{Name: "docs", URL: up.URL, Lazy: true, BreakerFailures: 3, BreakerCooldown: 300 * time.Millisecond}},
+		Policy:  mustLoad(t, allowAll), Logger: quietLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := newGatewayFrom(t, gw)
+	ready := httptest.NewServer(gw.ReadyHandler())
+	t.Cleanup(ready.Close)
+	cs := connect(t, ctx, url, nil)
+	call := func() *mcp.CallToolResult {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "hi"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	failing.Store(true)
+	for i := 0; i < 3; i++ {
+		if res := call(); !res.IsError || !strings.Contains(textOf(res), "server docs is unavailable") {
+			t.Fatalf("call %d: %+v", i, res)
+		}
+	}
+	if n := reached.Load(); n != 3 {
+		t.Fatalf("the upstream got %d calls, want 3", n)
+	}
+	_, r, _ := getReadyz(t, ready.URL)
+	if st := r.Upstreams[0]; st.Circuit != "open" || !strings.Contains(st.CircuitReason, "502") {
+		t.Fatalf("/readyz while open: %+v", st)
+	}
+	for i := 0; i < 5; i++ {
+		if res := call(); !res.IsError || !strings.Contains(textOf(res), "server docs is unavailable") {
+			t.Fatalf("call while open: %+v", res)
+		}
+	}
+	if n := reached.Load(); n != 3 {
+		t.Fatalf("calls reached the upstream while the circuit was open: %d", n)
+	}
+	failing.Store(false)
+	time.Sleep(400 * time.Millisecond)
+	if res := call(); res.IsError {
+		t.Fatalf("the trial call: %+v", res)
+	}
+	if res := call(); res.IsError {
+		t.Fatalf("after the trial: %+v", res)
+	}
+	if _, r, _ := getReadyz(t, ready.URL); r.Upstreams[0].Circuit != "" {
+		t.Fatalf("/readyz after the trial: %+v", r.Upstreams[0])
 	}
 }

@@ -36,6 +36,12 @@ type Server struct {
 	// and initializing the server is bounded by Options.UpstreamTimeout
 	// instead.
 	Timeout time.Duration
+	// BreakerFailures failed requests in a row to an HTTP server open its
+	// circuit breaker for BreakerCooldown (see breaker); zero means
+	// DefaultBreakerFailures and DefaultBreakerCooldown, a negative
+	// BreakerFailures turns the breaker off.
+	BreakerFailures int
+	BreakerCooldown time.Duration
 }
 
 // DefaultServerTimeout is the Timeout of a Server that sets none.

@@ -109,11 +109,16 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 	servers := make([]gateway.Server, 0, len(cfg.ServerNames))
 	for _, name := range cfg.ServerNames {
 		s := cfg.Servers[name]
+		failures := s.Breaker.Failures
+		if failures == 0 {
+			failures = -1 // off
+		}
 		servers = append(servers, gateway.Server{
 			Name: name, Prefix: cfg.ToolPrefix(name),
 			Command: s.Command, Env: s.Env, Dir: s.Cwd, InheritEnv: s.InheritEnv,
 			URL: s.URL, Headers: s.Headers,
 			Timeout: time.Duration(s.Timeout), Lazy: !s.Eager,
+			BreakerFailures: failures, BreakerCooldown: time.Duration(s.Breaker.Cooldown),
 		})
 	}
 	return gateway.Options{

@@ -16,6 +16,7 @@ type behind struct {
 	settled uint64 // of which committed (or given up on at Close)
 	failure error  // the error of the sink being retried
 	closing bool
+	gaveUp  bool          // the committer left a batch in the journal at Close; its goroutine's own
 	changed chan struct{} // closed and replaced when settled or failure change
 	kick    chan struct{} // wakes the committer; capacity 1
 	stopped chan struct{} // closed when the committer has returned
@@ -206,6 +207,14 @@ func (l *Log) committer() {
 // tries, and the events stay in the journal for the next Log.
 func (l *Log) commitJournaled(batch []*pending, closing bool) {
 	b := &l.behind
+	if b.gaveUp {
+		// An earlier batch stayed in the journal: committing a later one
+		// would put it in the primary before it, and recovery, which
+		// replays what follows the last event the primary holds, would
+		// skip the earlier one. This one stays in the journal too.
+		l.failed.Add(uint64(len(batch)))
+		return
+	}
 	backoff := 50 * time.Millisecond
 	tries := 0
 	retry := func(err error) bool {
@@ -230,6 +239,7 @@ func (l *Log) commitJournaled(batch []*pending, closing bool) {
 		}
 		l.log.Error("the audit log's primary failed; appends are refused until it succeeds", "events", len(batch), "err", err)
 		if !retry(err) {
+			b.gaveUp = true
 			l.failed.Add(uint64(len(batch)))
 			l.log.Error("audit events left in the journal at close: they enter the log when the gateway starts again", "events", len(batch))
 			return

@@ -27,7 +27,7 @@ import (
 // that opens replays into the primary what the journal files of a process
 // that stopped hold and the primary lacks.
 //
-// A journal is a directory of segment files, `<time>-<pid>.journal`, each
+// A journal is a directory of segment files, `<time>-<pid>-<n>.journal`, each
 // held under an exclusive flock(2) by the process writing it: a file that
 // nobody holds is a stopped process's, and the next Log to open recovers it.
 // Several gateway processes may share one directory.
@@ -56,11 +56,17 @@ type Journal struct {
 	opts JournalOptions
 	log  *slog.Logger
 
+	// prefix starts the names of this journal's files: the time it was
+	// opened and the process id; a sequence number follows, so that the
+	// files of one journal sort in the order they were written whatever
+	// the clock does.
+	prefix string
+
 	mu   sync.Mutex
 	cur  *segment
 	segs []*segment // this process's segments not yet deleted, oldest first
 	buf  []byte
-	seq  int // distinguishes the segments this process creates in one nanosecond
+	seq  int
 }
 
 // segment is one journal file of this process.
@@ -101,7 +107,8 @@ func OpenJournal(dir string, opts *JournalOptions) (*Journal, error) {
 	if err := checkLockable(dir); err != nil {
 		return nil, fmt.Errorf("audit: journal %s: %w", dir, err)
 	}
-	return &Journal{dir: dir, opts: o, log: o.Logger}, nil
+	prefix := fmt.Sprintf("%020d-%d", time.Now().UnixNano(), os.Getpid())
+	return &Journal{dir: dir, opts: o, log: o.Logger, prefix: prefix}, nil
 }
 
 // Dir is the journal's directory.
@@ -158,7 +165,7 @@ func (j *Journal) rotate() error {
 		j.reap()
 	}
 	j.seq++
-	name := fmt.Sprintf("%020d-%d-%d.journal", time.Now().UnixNano(), os.Getpid(), j.seq)
+	name := fmt.Sprintf("%s-%010d.journal", j.prefix, j.seq)
 	// Created under a temporary name, locked, then renamed: a process
 	// that recovers never sees an unlocked file of a live process.
 	tmp := filepath.Join(j.dir, name+".tmp")

@@ -329,3 +329,89 @@ func TestJournalLiveFilesAreNotRecovered(t *testing.T) {
 func crc32c(p []byte) uint32 {
 	return crc32.Checksum(p, crc32.MakeTable(crc32.Castagnoli))
 }
+
+// failing is a primary whose writes fail while fails > 0 or always is set,
+// counting them.
+type flaky struct {
+	*audit.SQLite
+	mu     sync.Mutex
+	always bool
+	fails  int // writes still to fail once always is cleared
+	failed int
+}
+
+func (p *flaky) Write(ctx context.Context, b []audit.Sealed) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.always || p.fails > 0 {
+		if !p.always {
+			p.fails--
+		}
+		p.failed++
+		return errors.New("I/O error")
+	}
+	return p.SQLite.Write(ctx, b)
+}
+
+// TestJournalKeepsOrderWhenGivingUp: at Close, the committer gives up on
+// a batch the primary refuses; a later batch that the primary would take
+// must stay in the journal too, or recovery (which replays what follows
+// the last event the primary holds) would skip the first one.
+func TestJournalKeepsOrderWhenGivingUp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "store.db")
+	jdir := filepath.Join(dir, "journal")
+	p := &flaky{SQLite: openSQLite(t, path), always: true}
+	j, err := audit.OpenJournal(jdir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := audit.Open(context.Background(), audit.Options{Primary: p, Logger: slog.New(slog.DiscardHandler), Journal: j,
+		CommitEvery: 50 * time.Millisecond, MaxBatch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < 6; i++ {
+		if err := l.Enqueue(ctx, decision(fmt.Sprint("e", i), i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p.mu.Lock()
+		n := p.failed
+		if n >= 3 {
+			p.always, p.fails = false, 1 // the next try fails, later ones work
+		}
+		p.mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the committer never tried three times")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	l.Close()
+
+	s2 := openSQLite(t, path)
+	l2 := openJournaled(t, s2, jdir, nil)
+	if err := l2.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events, err := s2.Query(ctx, audit.Filter{Oldest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tools []string
+	for _, e := range events {
+		tools = append(tools, e.Tool)
+	}
+	if got := strings.Join(tools, ","); got != "e0,e1,e2,e3,e4,e5" {
+		t.Fatalf("after recovery: %s", got)
+	}
+	if rep, err := s2.Verify(ctx); err != nil || rep.Break != nil {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}

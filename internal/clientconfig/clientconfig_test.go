@@ -23,7 +23,7 @@ const desktop = `{
     },
     "docs": {"url": "https://docs.example/mcp"},
     "off": {"command": "foo", "disabled": true},
-    "bare": {"command": "/usr/bin/bare"}
+    "bare": {"command": "/usr/bin/bare", "note": "a \"quoted\", string: here"}
   },
   "zLast": {"keep": "me"}
 }
@@ -88,9 +88,10 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, data, want string
 	}{
-		{"not json", `{"mcpServers": {`, "f.json: not a JSON object"},
-		{"comment", "// settings\n{}", "f.json: not a JSON object"},
-		{"trailing data", `{} {}`, "f.json: not a JSON object"},
+		{"not json", `{"mcpServers": {`, "f.json: line 1, column 16: not valid JSON"},
+		{"bad value on line 3", "{\n  \"mcpServers\": {\n    \"a\": {command: 1}}}", "f.json: line 3, column 11: not valid JSON: invalid character 'c'"},
+		{"comment", "// settings\n{}", "f.json: line 1, column 1: not valid JSON"},
+		{"trailing data", `{} {}`, "f.json: line 1, column 4: not valid JSON"},
 		{"array at top", `[]`, "f.json: not a JSON object"},
 		{"servers array", `{"mcpServers": []}`, "f.json: /mcpServers: want an object"},
 		{"entry string", `{"mcpServers": {"a": "npx"}}`, "f.json: /mcpServers/a: want an object"},
@@ -152,7 +153,7 @@ func TestRewriteKeepsTheRest(t *testing.T) {
     },
     "docs": {"url": "https://docs.example/mcp"},
     "off": {"command": "foo", "disabled": true},
-    "bare": {"command":"/opt/toolgate","args":["stdio","-c","/p/<x>.json","--","/usr/bin/bare"]}
+    "bare": {"command": "/opt/toolgate", "args": ["stdio", "-c", "/p/<x>.json", "--", "/usr/bin/bare"], "note": "a \"quoted\", string: here"}
   },
   "zLast": {"keep": "me"}
 }

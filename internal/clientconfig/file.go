@@ -103,6 +103,9 @@ func Parse(loc Location, data []byte) (*File, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return f, nil // an empty file: a client would start with {}
 	}
+	if err := syntax(data); err != nil {
+		return nil, &Error{Path: loc.Path, Err: err}
+	}
 	top, err := members(data, 0, len(data))
 	if err != nil {
 		return nil, &Error{Path: loc.Path, Err: fmt.Errorf("not a JSON object: %w", err)}
@@ -331,4 +334,18 @@ func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null
 // pointerToken escapes a key for a JSON Pointer.
 func pointerToken(s string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// syntax reports where data is not valid JSON, by line and column.
+func syntax(data []byte) error {
+	var v any
+	err := json.Unmarshal(data, &v)
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	off := min(max(int(se.Offset)-1, 0), len(data)) // the offending byte
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(data[:off], '\n')
+	return fmt.Errorf("line %d, column %d: not valid JSON: %v", line, col, se)
 }

@@ -106,7 +106,7 @@ func (f *File) rewriteEntry(e *Entry, command string, args []string) ([]byte, er
 		if err := json.Compact(&out, b.Bytes()); err != nil {
 			return nil, err
 		}
-		return out.Bytes(), nil
+		return oneLine(out.Bytes()), nil
 	}
 	prefix := lineIndent(f.Data, e.start)
 	if err := json.Indent(&out, b.Bytes(), prefix, indentUnit(orig, prefix)); err != nil {
@@ -152,4 +152,25 @@ func indentUnit(obj []byte, prefix string) string {
 		break
 	}
 	return "  "
+}
+
+// oneLine spaces compact JSON as people write it on one line: a space
+// after each ':' and ',' outside strings.
+func oneLine(compact []byte) []byte {
+	out := make([]byte, 0, len(compact)+len(compact)/8)
+	inString, escaped := false, false
+	for _, c := range compact {
+		out = append(out, c)
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ':' || c == ','):
+			out = append(out, ' ')
+		}
+	}
+	return out
 }

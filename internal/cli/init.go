@@ -38,6 +38,9 @@ type initFlags struct {
 	project     string
 	timeout     time.Duration
 	toolgate    string
+	// progressEvery is how often a scan says it is still waiting
+	// (initProgressEvery when zero).
+	progressEvery time.Duration
 }
 
 func newInitCmd(a *app) *cobra.Command {
@@ -85,14 +88,27 @@ func wrapCommand(toolgatePath, policyPath string, argv []string) (string, []stri
 	return toolgatePath, append([]string{"stdio", "-c", policyPath, "--"}, argv...)
 }
 
-// runsToolgate reports whether an entry's command is toolgate already (a
-// wrap, or a gateway started with stdio): init leaves it alone.
+// runsToolgate reports whether an entry runs toolgate's gateway already (a
+// wrap, or `toolgate stdio` with a configuration): init leaves it alone.
+// Other toolgate commands, such as the directory's MCP server, are servers
+// like any other.
 func runsToolgate(e *clientconfig.Entry) bool {
 	base := strings.ToLower(e.Command)
 	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
 		base = base[i+1:]
 	}
-	return strings.TrimSuffix(base, ".exe") == "toolgate"
+	if strings.TrimSuffix(base, ".exe") != "toolgate" {
+		return false
+	}
+	for _, a := range e.Args {
+		switch a {
+		case "stdio", "wrap":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
 }
 
 // initEntry is what init does with one server entry.
@@ -139,12 +155,12 @@ func (a *app) initRun(ctx context.Context, f *initFlags) error {
 			fmt.Fprintf(a.stdout, "  %-15s %s\n", l.Client, l.Path)
 		}
 		if bad > 0 {
-			return &reportedError{toolgate.Errorf(toolgate.Invalid, "%d client files could not be read", bad)}
+			return toolgate.Errorf(toolgate.Invalid, "%d client files could not be read and were left untouched", bad)
 		}
 		return nil
 	}
 
-	plans := a.initPlan(ctx, files, policiesDir, filepath.Base(dirs.Project), f.timeout)
+	plans := a.initPlan(ctx, f, files, policiesDir, filepath.Base(dirs.Project))
 	failed := 0
 	for _, p := range plans {
 		if strings.HasPrefix(p.status, "not wrapped: scan failed") {
@@ -175,9 +191,9 @@ func (a *app) initRun(ctx context.Context, f *initFlags) error {
 	}
 	switch {
 	case bad > 0:
-		return &reportedError{toolgate.Errorf(toolgate.Invalid, "%d client files could not be read and were left untouched", bad)}
+		return toolgate.Errorf(toolgate.Invalid, "%d client files could not be read and were left untouched", bad)
 	case failed > 0:
-		return &reportedError{toolgate.Errorf(toolgate.Unavailable, "%d servers could not be scanned and were not wrapped", failed)}
+		return toolgate.Errorf(toolgate.Unavailable, "%d servers could not be scanned and were not wrapped", failed)
 	}
 	return nil
 }
@@ -249,7 +265,7 @@ func entryName(e *clientconfig.Entry) string {
 
 // initPlan decides what to do with every entry, scanning each stdio
 // server that has no policy yet.
-func (a *app) initPlan(ctx context.Context, files []*clientconfig.File, policiesDir, project string, timeout time.Duration) []*initEntry {
+func (a *app) initPlan(ctx context.Context, f *initFlags, files []*clientconfig.File, policiesDir, project string) []*initEntry {
 	var plans []*initEntry
 	used := map[string]string{} // policy file → label of the entry it is for
 	scanned := map[string]initScanResult{}
@@ -280,7 +296,7 @@ func (a *app) initPlan(ctx context.Context, files []*clientconfig.File, policies
 			key := strings.Join(append(e.Argv(), "\x00", e.Cwd, "\x00", fmt.Sprint(e.Env)), "\x00")
 			res, ok := scanned[key]
 			if !ok {
-				res = a.initScan(ctx, p.label, e, timeout)
+				res = a.initScan(ctx, f, p.label, e)
 				scanned[key] = res
 			}
 			if res.err != nil {
@@ -356,7 +372,11 @@ type initScanResult struct {
 // ours), lists its tools and returns the recommended policy, saying on
 // standard error what it is doing and, every initProgressEvery, that it
 // is still waiting.
-func (a *app) initScan(ctx context.Context, label string, e *clientconfig.Entry, timeout time.Duration) initScanResult {
+func (a *app) initScan(ctx context.Context, f *initFlags, label string, e *clientconfig.Entry) initScanResult {
+	timeout, every := f.timeout, f.progressEvery
+	if every <= 0 {
+		every = initProgressEvery
+	}
 	fmt.Fprintf(a.stderr, "scanning %s: %s\n", label, strings.Join(e.Argv(), " "))
 	start := time.Now()
 	done := make(chan struct{})
@@ -364,7 +384,7 @@ func (a *app) initScan(ctx context.Context, label string, e *clientconfig.Entry,
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(initProgressEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {

@@ -64,7 +64,15 @@ second run changes nothing. Remote (url) entries are listed, not wrapped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.undo {
+				for _, n := range []string{"yes", "dry-run", "policies-dir", "project", "timeout", "toolgate"} {
+					if cmd.Flags().Changed(n) {
+						return toolgate.Errorf(toolgate.Invalid, "--undo takes no --%s", n)
+					}
+				}
 				return a.initUndo(&f)
+			}
+			if f.force {
+				return toolgate.Errorf(toolgate.Invalid, "--force goes with --undo")
 			}
 			return a.initRun(cmd.Context(), &f)
 		},
@@ -142,6 +150,9 @@ func (a *app) initRun(ctx context.Context, f *initFlags) error {
 			return toolgate.Errorf(toolgate.Invalid, "cannot tell this program's path (give --toolgate): %v", err)
 		}
 	}
+	if f.toolgate == "" && strings.Contains(filepath.ToSlash(tg), "/go-build") {
+		fmt.Fprintf(a.stderr, "toolgate: warning: %s is a temporary build (go run?); the rewritten entries need a lasting path: give --toolgate\n", tg)
+	}
 	if strings.ContainsAny(tg, `/\`) {
 		if tg, err = filepath.Abs(tg); err != nil {
 			return toolgate.Errorf(toolgate.Invalid, "--toolgate: %v", err)
@@ -155,7 +166,7 @@ func (a *app) initRun(ctx context.Context, f *initFlags) error {
 			fmt.Fprintf(a.stdout, "  %-15s %s\n", l.Client, l.Path)
 		}
 		if bad > 0 {
-			return toolgate.Errorf(toolgate.Invalid, "%d client files could not be read and were left untouched", bad)
+			return toolgate.Errorf(toolgate.Invalid, "%s left untouched: could not be read", countOf(bad, "client file"))
 		}
 		return nil
 	}
@@ -187,13 +198,14 @@ func (a *app) initRun(ctx context.Context, f *initFlags) error {
 	case f.dryRun:
 		fmt.Fprintln(a.stdout, "\nDry run: nothing written.")
 	case changed > 0:
-		fmt.Fprintln(a.stdout, "\nRestart the clients to start their servers through toolgate; `toolgate init --undo` restores the files.")
+		fmt.Fprintf(a.stdout, "\nReview the policies in %s (Destructive and Financial tools wait for a human's approval).\n", policiesDir)
+		fmt.Fprintln(a.stdout, "Restart the clients to start their servers through toolgate; `toolgate init --undo` restores the files.")
 	}
 	switch {
 	case bad > 0:
-		return toolgate.Errorf(toolgate.Invalid, "%d client files could not be read and were left untouched", bad)
+		return toolgate.Errorf(toolgate.Invalid, "%s left untouched: could not be read", countOf(bad, "client file"))
 	case failed > 0:
-		return toolgate.Errorf(toolgate.Unavailable, "%d servers could not be scanned and were not wrapped", failed)
+		return toolgate.Errorf(toolgate.Unavailable, "%s not wrapped: could not be scanned", countOf(failed, "server"))
 	}
 	return nil
 }
@@ -463,7 +475,7 @@ func (a *app) initApply(f *initFlags, files []*clientconfig.File, plans []*initE
 		if f.dryRun {
 			continue
 		}
-		if !f.yes && !a.initConfirm(in, fmt.Sprintf("Rewrite %s (%d servers through toolgate)? [y/N] ", file.Path, len(changes))) {
+		if !f.yes && !a.initConfirm(in, fmt.Sprintf("Rewrite %s (%s through toolgate)? [y/N] ", file.Path, countOf(len(changes), "server"))) {
 			fmt.Fprintf(a.stdout, "left %s as it was\n", file.Path)
 			continue
 		}
@@ -556,4 +568,12 @@ func (a *app) initUndo(f *initFlags) error {
 	}
 	fmt.Fprintf(a.stdout, "from the backup %s (the policies stay where init wrote them)\n", dir)
 	return nil
+}
+
+// countOf is "1 server", "2 servers".
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -369,7 +369,7 @@ func TestInitMalformedFiles(t *testing.T) {
 			t.Errorf("%s was changed to %q", p, got)
 		}
 	}
-	if !strings.Contains(stderr, "toolgate: 5 client files could not be read and were left untouched\n") {
+	if !strings.Contains(stderr, "toolgate: 5 client files left untouched: could not be read\n") {
 		t.Errorf("stderr lacks the count:\n%s", stderr)
 	}
 	if got, _ := os.ReadFile(good); !strings.Contains(string(got), `"command": "/opt/bin/toolgate"`) {
@@ -413,7 +413,7 @@ func TestInitDryRunAndConfirm(t *testing.T) {
 
 	for _, answer := range []string{"", "n\n", "yes please\n"} {
 		code, stdout, stderr = runIn(t, answer, "init", "--project", project, "--policies-dir", policies, "--toolgate", "toolgate")
-		if code != 0 || !strings.Contains(stderr, "Rewrite "+cursor+" (1 servers through toolgate)? [y/N] ") || !strings.Contains(stdout, "left "+cursor+" as it was") {
+		if code != 0 || !strings.Contains(stderr, "Rewrite "+cursor+" (1 server through toolgate)? [y/N] ") || !strings.Contains(stdout, "left "+cursor+" as it was") {
 			t.Fatalf("answer %q: exit %d\nstdout:\n%s\nstderr:\n%s", answer, code, stdout, stderr)
 		}
 		unchanged("answer " + answer)
@@ -493,6 +493,26 @@ func TestRunsToolgate(t *testing.T) {
 		e := &clientconfig.Entry{Command: tt.command, Args: tt.args}
 		if got := runsToolgate(e); got != tt.want {
 			t.Errorf("runsToolgate(%s %v) = %v, want %v", tt.command, tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestInitFlagMistakes(t *testing.T) {
+	initHome(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"init", "--undo", "--yes"}, "--undo takes no --yes"},
+		{[]string{"init", "--undo", "--dry-run"}, "--undo takes no --dry-run"},
+		{[]string{"init", "--force"}, "--force goes with --undo"},
+		{[]string{"init", "--timeout", "0s"}, "--timeout must be positive"},
+		{[]string{"init", "extra"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runIn(t, "", tt.args...)
+		if code != 1 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q; want 1 and %q", tt.args, code, stderr, tt.want)
 		}
 	}
 }

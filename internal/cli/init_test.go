@@ -284,8 +284,9 @@ func TestInitWrapsAndUndoes(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		cmd := exec.Command(wrappedDesktop.Command, wrappedDesktop.Args...)
+		cmd.Env = cmd.Environ()
 		for k, v := range wrappedDesktop.Env {
-			cmd.Env = append(cmd.Environ(), k+"="+v)
+			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 		client := mcp.NewClient(&mcp.Implementation{Name: "init-test", Version: "1"}, nil)
 		cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}, nil)

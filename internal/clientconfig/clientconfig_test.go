@@ -21,7 +21,7 @@ const desktop = `{
       "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_x<&>"},
       "x-extra": [1, 2, {"z": null}]
     },
-    "docs": {"url": "https://docs.example/mcp"},
+    "docs": {"url": "http://127.0.0.1:9/docs"},
     "off": {"command": "foo", "disabled": true},
     "bare": {"command": "/usr/bin/bare", "note": "a \"quoted\", string: here"}
   },
@@ -61,8 +61,8 @@ func TestParseLayouts(t *testing.T) {
 		{"vscode settings without mcp", VSCodeSettings, `{"editor.fontSize": 12}`, nil},
 		{"claude.json", ClaudeCodeUser, `{"numStartups": 3, "mcpServers": {"u": {"type": "stdio", "command": "x"}}, "projects": {"/p/one": {"mcpServers": {"l": {"command": "y"}}, "allowedTools": []}, "/p/two": {}, "/p/three": null}}`,
 			[]string{"|u|stdio|", "/p/one|l|stdio|"}},
-		{"windsurf serverUrl", MCPServers, `{"mcpServers": {"z": {"serverUrl": "https://z.example/mcp"}}}`, []string{"|z|remote|https://z.example/mcp"}},
-		{"gemini httpUrl", MCPServers, `{"mcpServers": {"g": {"httpUrl": "https://g.example/mcp"}}}`, []string{"|g|remote|https://g.example/mcp"}},
+		{"windsurf serverUrl", MCPServers, `{"mcpServers": {"z": {"serverUrl": "http://127.0.0.1:9/z"}}}`, []string{"|z|remote|http://127.0.0.1:9/z"}},
+		{"gemini httpUrl", MCPServers, `{"mcpServers": {"g": {"httpUrl": "http://127.0.0.1:9/g"}}}`, []string{"|g|remote|http://127.0.0.1:9/g"}},
 		{"empty file", MCPServers, "\n", nil},
 		{"null servers", MCPServers, `{"mcpServers": null}`, nil},
 		{"unknown entry", MCPServers, `{"mcpServers": {"q": {"note": 1}}}`, []string{"|q|unknown|"}},
@@ -151,7 +151,7 @@ func TestRewriteKeepsTheRest(t *testing.T) {
         }
       ]
     },
-    "docs": {"url": "https://docs.example/mcp"},
+    "docs": {"url": "http://127.0.0.1:9/docs"},
     "off": {"command": "foo", "disabled": true},
     "bare": {"command": "/opt/toolgate", "args": ["stdio", "-c", "/p/<x>.json", "--", "/usr/bin/bare"], "note": "a \"quoted\", string: here"}
   },

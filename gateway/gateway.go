@@ -255,6 +255,15 @@ func New(opts *Options) (*Gateway, error) {
 		if (len(s.Command) == 0) == (s.URL == "") {
 			return nil, fmt.Errorf("server %q: exactly one of command and url is needed", s.Name)
 		}
+		switch s.Transport {
+		case "", TransportStreamableHTTP:
+		case TransportSSE:
+			if s.URL == "" {
+				return nil, fmt.Errorf("server %q: transport %q needs a url", s.Name, s.Transport)
+			}
+		default:
+			return nil, fmt.Errorf("server %q: unknown transport %q (want %q or %q)", s.Name, s.Transport, TransportStreamableHTTP, TransportSSE)
+		}
 		for _, t := range o.Servers[:i] {
 			if s.Prefix != "" && t.Prefix != "" && s.Prefix != t.Prefix &&
 				(strings.HasPrefix(s.Prefix, t.Prefix) || strings.HasPrefix(t.Prefix, s.Prefix)) {

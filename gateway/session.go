@@ -235,16 +235,12 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 	slot.started = time.Now()
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
 	log := s.g.log.With("session", s.logID())
-	if slot.srv.URL != "" {
-		slot.conn = newHTTPUpstream(slot.srv, s.g.client, log, s.flood, onMessage)
-	} else {
-		u, err := startStdioUpstream(ctx, slot.srv, log, s.flood, onMessage)
-		if err != nil {
-			slot.err = err
-			return
-		}
-		slot.conn = u
+	u, err := s.g.dial(ctx, slot.srv, log, s.flood, onMessage)
+	if err != nil {
+		slot.err = err
+		return
 	}
+	slot.conn = u
 	slot.init, slot.err = handshake(ctx, slot, params)
 }
 

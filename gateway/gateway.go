@@ -178,9 +178,15 @@ type Gateway struct {
 	mu        sync.Mutex
 	sessions  map[string]*session
 	perClient map[string]int // sessions per client address
-	closed    bool
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	// legacy are the streams of the legacy SSE front, by sessionId; those
+	// not initialized yet hold places among the sessions: legacyPending in
+	// all, legacyPer per client address.
+	legacy        map[string]*legacyConn
+	legacyPending int
+	legacyPer     map[string]int
+	closed        bool
+	stop          chan struct{}
+	wg            sync.WaitGroup
 }
 
 // New returns a Gateway. It starts no upstream: StartUpstreams starts the
@@ -293,6 +299,8 @@ func New(opts *Options) (*Gateway, error) {
 		client:    o.HTTPClient,
 		sessions:  make(map[string]*session),
 		perClient: make(map[string]int),
+		legacy:    make(map[string]*legacyConn),
+		legacyPer: make(map[string]int),
 		inflight:  semaphore.NewWeighted(o.MaxInflightBytes),
 		floodLog:  newFloodLog(o.Logger, o.LogFloodInterval),
 		stop:      make(chan struct{}),
@@ -388,11 +396,16 @@ func (g *Gateway) addSession(s *session) error {
 	if g.closed {
 		return errClosed
 	}
-	if len(g.sessions) >= g.opts.MaxSessions {
-		return errTooManySessions
-	}
-	if g.perClient[s.client] >= g.opts.MaxSessionsPerClient {
-		return errTooManyForClient
+	if l := s.legacy; l != nil && l.reserved {
+		// The session takes the place its stream held.
+		g.releaseLocked(l)
+	} else {
+		if len(g.sessions)+g.legacyPending >= g.opts.MaxSessions {
+			return errTooManySessions
+		}
+		if g.perClient[s.client]+g.legacyPer[s.client] >= g.opts.MaxSessionsPerClient {
+			return errTooManyForClient
+		}
 	}
 	g.sessions[s.id] = s
 	g.perClient[s.client]++
@@ -440,7 +453,16 @@ func (g *Gateway) EndGrantSessions(id string) int {
 	for _, s := range ended {
 		g.forgetLocked(s)
 	}
+	var streams []*legacyConn // legacy SSE streams not initialized yet
+	for _, c := range g.legacy {
+		if c.who != nil && c.who.grant.ID == id && c.reserved {
+			streams = append(streams, c)
+		}
+	}
 	g.mu.Unlock()
+	for _, c := range streams {
+		c.cancel()
+	}
 	for _, s := range ended {
 		g.log.Info("session ended: its grant changed", "session", s.logID(), "grant", id)
 		go s.close()

@@ -17,12 +17,13 @@ import (
 
 // session is one client session and its upstream sessions.
 type session struct {
-	id        string   // a bearer secret: never logged nor shown, see label
-	label     string   // names the session in logs, limits and approvals
-	client    string   // the client's address, for the per-client session cap
-	tokenHash [32]byte // of the grant token that opened it; zero for a JWT
-	servers   []string // the servers the session may reach; nil: all
-	endpoint  string   // the server whose own endpoint opened it; "": /mcp
+	id        string      // a bearer secret: never logged nor shown, see label
+	label     string      // names the session in logs, limits and approvals
+	client    string      // the client's address, for the per-client session cap
+	tokenHash [32]byte    // of the grant token that opened it; zero for a JWT
+	servers   []string    // the servers the session may reach; nil: all
+	endpoint  string      // the server whose own endpoint opened it; "": /mcp
+	legacy    *legacyConn // the legacy SSE stream it is for; nil on /mcp and stdio
 	flood     *floodLog
 	g         *Gateway
 	ident     *toolgate.Identity
@@ -125,7 +126,10 @@ type initializeParams struct {
 // newSession handles initialize: it negotiates the protocol revision, opens
 // the upstream sessions with the client's own capabilities, and answers
 // with the merged capabilities.
-func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller, endpoint string) (*session, []byte, error) {
+//
+// legacy, when not nil, is the legacy SSE stream the session is for: it
+// holds the session's place among the bounds until the session takes it.
+func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller, endpoint string, legacy *legacyConn) (*session, []byte, error) {
 	var p initializeParams
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(req.Params, &params); err != nil || params == nil {
@@ -162,6 +166,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		progressShift: map[any]float64{},
 		out:           make(chan []byte, g.opts.SessionQueue),
 		done:          make(chan struct{}),
+		legacy:        legacy,
 	}
 	if who != nil {
 		// The session belongs to the grant that opened it.

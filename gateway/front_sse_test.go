@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -209,9 +210,17 @@ const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{
 func TestLegacySSEFrontBadInput(t *testing.T) {
 	ctx := testContext(t)
 	echo := testpeer.GoEchoServer()
-	base := newLegacyGateway(t, allowAll, gateway.Options{MaxBodyBytes: 1024, Servers: []gateway.Server{{Name: "echo", URL: echo.StartHTTP(t)}}})
+	logs := new(testpeer.SyncBuffer)
+	base := newLegacyGateway(t, allowAll, gateway.Options{MaxBodyBytes: 1024, Servers: []gateway.Server{{Name: "echo", URL: echo.StartHTTP(t)}},
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	st, _ := openSSE(t, ctx, base, "")
 	ep := base + st.endpoint(t)
+	sid := strings.TrimPrefix(ep, base+gateway.LegacyMessagesPath+"?sessionId=")
+	defer func() {
+		if out := logs.String(); out == "" || strings.Contains(out, sid) {
+			t.Errorf("the log (%d bytes) holds the stream's sessionId", len(out))
+		}
+	}()
 	if code, body := postLegacy(t, ctx, ep, "", "application/json", initializeBody); code != http.StatusAccepted {
 		t.Fatalf("initialize: %d %s", code, body)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -401,5 +402,47 @@ func TestLegacySSEFrontAuth(t *testing.T) {
 	}
 	if n := echo.Calls("DeleteUser"); n != 0 {
 		t.Errorf("the server executed DeleteUser %d times", n)
+	}
+}
+
+// A legacy session serves at most 64 requests at once (a POST beyond is
+// answered 429, not queued), and closing its stream cancels those in
+// flight upstream.
+func TestLegacySSEFrontRequestBound(t *testing.T) {
+	ctx := testContext(t)
+	echo := testpeer.GoEchoServer()
+	base := newLegacyGateway(t, allowAll, gateway.Options{Servers: []gateway.Server{{Name: "echo", URL: echo.StartHTTP(t), Timeout: time.Minute}}})
+	st, _ := openSSE(t, ctx, base, "")
+	ep := base + st.endpoint(t)
+	if code, _ := postLegacy(t, ctx, ep, "", "application/json", initializeBody); code != http.StatusAccepted {
+		t.Fatalf("initialize: %d", code)
+	}
+	if _, data, err := st.next(); err != nil || !strings.Contains(data, `"serverInfo"`) {
+		t.Fatalf("initialize answer: %q %v", data, err)
+	}
+	const bound = 64
+	for i := range bound {
+		call := `{"jsonrpc":"2.0","id":` + strconv.Itoa(100+i) + `,"method":"tools/call","params":{"name":"slow","arguments":{"ms":50000}}}`
+		if code, body := postLegacy(t, ctx, ep, "", "application/json", call); code != http.StatusAccepted {
+			t.Fatalf("call %d: %d %s", i, code, body)
+		}
+	}
+	over := `{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"slow","arguments":{"ms":1}}}`
+	if code, _ := postLegacy(t, ctx, ep, "", "application/json", over); code != http.StatusTooManyRequests {
+		t.Errorf("call beyond the bound: %d, want 429", code)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for echo.Calls("slow") < bound && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := echo.Calls("slow"); n != bound {
+		t.Fatalf("the upstream got %d calls, want %d", n, bound)
+	}
+	st.resp.Body.Close()
+	for echo.Cancellations() < bound && time.Now().Before(deadline.Add(30*time.Second)) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := echo.Cancellations(); n != bound {
+		t.Errorf("%d calls were cancelled upstream after the stream closed, want %d", n, bound)
 	}
 }

@@ -1,9 +1,11 @@
 package gateway_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +32,18 @@ func TestSSEUpstreamEndToEnd(t *testing.T) {
 	echo := testpeer.GoEchoServer()
 	doc := `{"version":"1","default":"allow","tools":{"DeleteUser":{"action":"deny","on_deny":"no deleting"}}}`
 	_, url := newGateway(t, doc, gateway.Server{Name: "legacy", URL: legacySSEServer(t, echo), Transport: gateway.TransportSSE})
-	cs := connect(t, ctx, url, nil)
+	var mu sync.Mutex
+	var progress []float64
+	cs := connect(t, ctx, url, &mcp.ClientOptions{
+		CreateMessageHandler: func(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+			return &mcp.CreateMessageResult{Model: "test", Role: "assistant", Content: &mcp.TextContent{Text: "sampled for an sse server"}}, nil
+		},
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			mu.Lock()
+			progress = append(progress, req.Params.Progress)
+			mu.Unlock()
+		},
+	})
 	names := toolNames(t, ctx, cs)
 	for _, want := range []string{"DeleteUser", "echo", "slow"} {
 		if !contains(names, want) {
@@ -55,6 +68,23 @@ func TestSSEUpstreamEndToEnd(t *testing.T) {
 	}
 	if strings.Join(executed, ",") != "echo" {
 		t.Errorf("the server executed %v, want [echo]", executed)
+	}
+	// The server's request to the client, and the client's answer, cross
+	// the legacy stream and endpoint; progress finds its call.
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{"prompt": "hi"}})
+	if err != nil || res.IsError || !strings.Contains(textOf(res), "sampled for an sse server") {
+		t.Fatalf("sample: %v %+v", err, res)
+	}
+	params := &mcp.CallToolParams{Name: "slow", Arguments: map[string]any{"ms": 50}}
+	params.SetProgressToken("p1")
+	if res, err = cs.CallTool(ctx, params); err != nil || res.IsError {
+		t.Fatalf("slow: %v %+v", err, res)
+	}
+	mu.Lock()
+	got := append([]float64(nil), progress...)
+	mu.Unlock()
+	if len(got) == 0 {
+		t.Error("no progress from the sse server reached the client")
 	}
 	// Calls run concurrently on the one stream, each answered by its id.
 	errs := make(chan error, 4)

@@ -83,10 +83,9 @@ func (s *sseReader) next() ([]byte, error) {
 			s.data = append(s.data, value...)
 			hasData = true
 		case "event":
-			if len(value) > 256 {
-				return nil, fmt.Errorf("%w (an event type over 256 bytes)", errEventTooLarge)
-			}
-			s.event = append(s.event[:0], value...)
+			// Kept to 257 bytes: enough to tell any type the gateway
+			// knows from every other.
+			s.event = append(s.event[:0], value[:min(len(value), 257)]...)
 		case "id":
 			s.lastID = string(value)
 		}

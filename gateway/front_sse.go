@@ -18,6 +18,11 @@ const (
 	LegacyMessagesPath = "/messages"
 )
 
+// legacyVersion is the revision of the legacy HTTP+SSE transport. A client
+// on the legacy front that asks for it gets it: a client that old may
+// speak no later one.
+const legacyVersion = "2024-11-05"
+
 // maxLegacyRequests bounds the requests of one legacy SSE session served
 // at once; beyond it a POST is answered 429.
 const maxLegacyRequests = 64

@@ -446,3 +446,31 @@ func TestLegacySSEFrontRequestBound(t *testing.T) {
 		t.Errorf("%d calls were cancelled upstream after the stream closed, want %d", n, bound)
 	}
 }
+
+// A client of 2024-11-05, the legacy transport's own revision, gets that
+// revision on the legacy front (and its calls work); on /mcp, which that
+// revision did not have, it gets the latest.
+func TestLegacySSEFrontNegotiates20241105(t *testing.T) {
+	ctx := testContext(t)
+	echo := testpeer.GoEchoServer()
+	base := newLegacyGateway(t, allowAll, gateway.Options{Servers: []gateway.Server{{Name: "echo", URL: echo.StartHTTP(t)}}})
+	old := strings.Replace(initializeBody, "2025-06-18", "2024-11-05", 1)
+	st, _ := openSSE(t, ctx, base, "")
+	ep := base + st.endpoint(t)
+	if code, _ := postLegacy(t, ctx, ep, "", "application/json", old); code != http.StatusAccepted {
+		t.Fatalf("initialize: %d", code)
+	}
+	if _, data, err := st.next(); err != nil || !strings.Contains(data, `"protocolVersion":"2024-11-05"`) {
+		t.Fatalf("initialize answer on the legacy front: %q %v", data, err)
+	}
+	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"from 2024"}}}`
+	if code, _ := postLegacy(t, ctx, ep, "", "application/json", call); code != http.StatusAccepted {
+		t.Fatalf("call: %d", code)
+	}
+	if _, data, err := st.next(); err != nil || !strings.Contains(data, "from 2024") {
+		t.Fatalf("call answer: %q %v", data, err)
+	}
+	if r := post(t, ctx, base+"/mcp", "", old, nil); r.status != http.StatusOK || !strings.Contains(r.body, `"protocolVersion":"2025-11-25"`) {
+		t.Errorf("/mcp initialize of 2024-11-05: %d %s", r.status, r.body)
+	}
+}

@@ -139,7 +139,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		return nil, encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "initialize: protocolVersion must be a string")), nil
 	}
 	version := p.ProtocolVersion
-	if !versionSupported(version) {
+	if !versionSupported(version) && !(legacy != nil && version == legacyVersion) {
 		version = latestVersion
 	}
 	params["protocolVersion"], _ = json.Marshal(version)

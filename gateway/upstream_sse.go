@@ -285,6 +285,12 @@ func (u *sseUpstream) ended() error {
 // post sends one message to the endpoint. A 2xx status means the server
 // took it; its answer, if any, comes on the stream.
 func (u *sseUpstream) post(ctx context.Context, raw []byte) (int, []byte, error) {
+	// No POST outlives the session: closing it (its stream) ends them,
+	// including one made from the reader with no deadline of its own.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(u.ctx, cancel)
+	defer stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.endpoint, bytes.NewReader(raw))
 	if err != nil {
 		return 0, nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)

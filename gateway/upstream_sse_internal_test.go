@@ -188,3 +188,48 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// A POST the server never answers cannot outlive the session: closing
+// the upstream ends it, and close returns.
+func TestSSEUpstreamCloseEndsHangingPost(t *testing.T) {
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /sse", streamWith("event: endpoint\ndata: /messages\n\n"))
+	mux.HandleFunc("POST /messages", func(w http.ResponseWriter, r *http.Request) {
+		// Read, so that the server sees the client go; then never answer.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	u, err := dialSSE(ctx, ts.URL+"/sse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan error, 1)
+	go func() {
+		sent <- u.send(context.Background(), []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+	}()
+	time.Sleep(50 * time.Millisecond)
+	closed := make(chan struct{})
+	go func() { u.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("close did not return")
+	}
+	select {
+	case err := <-sent:
+		if err == nil {
+			t.Error("the hanging POST succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the POST outlived the session")
+	}
+}

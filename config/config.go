@@ -107,6 +107,10 @@ type Config struct {
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// MaxDepth caps the nesting of JSON values in a request.
 	MaxDepth int `json:"max_depth"`
+	// LegacySSE serves the legacy HTTP+SSE front of MCP 2024-11-05 (GET
+	// /sse, POST /messages) beside /mcp, for clients that speak nothing
+	// newer. Off by default.
+	LegacySSE bool `json:"legacy_sse"`
 	// ListDefaultDenied lists in tools/list the tools that only
 	// "default: deny" refuses (they are left out when false).
 	ListDefaultDenied bool `json:"list_default_denied"`
@@ -277,8 +281,14 @@ type Webhook struct {
 	Queue int `json:"queue"`
 }
 
-// Server is one upstream MCP server: either a stdio command or a
-// streamable-HTTP URL, never both.
+// Transports of a url server.
+const (
+	TransportStreamableHTTP = "streamable-http"
+	TransportSSE            = "sse"
+)
+
+// Server is one upstream MCP server: either a stdio command or a URL
+// (streamable HTTP, or legacy HTTP+SSE), never both.
 type Server struct {
 	// Command is the program and its arguments of a stdio upstream.
 	Command []string `json:"command,omitempty"`
@@ -291,8 +301,13 @@ type Server struct {
 	// Cwd is the working directory of Command, already resolved against
 	// the configuration file's directory (which is also its default).
 	Cwd string `json:"cwd,omitempty"`
-	// URL is the endpoint of a streamable-HTTP upstream.
+	// URL is the endpoint of a streamable-HTTP upstream, or the event
+	// stream of a legacy HTTP+SSE one (Transport "sse").
 	URL string `json:"url,omitempty"`
+	// Transport is how URL is spoken: TransportStreamableHTTP (the
+	// default for a url) or TransportSSE (the legacy HTTP+SSE transport
+	// of MCP 2024-11-05); "" for a command.
+	Transport string `json:"transport,omitempty"`
 	// Headers are sent with every request to URL.
 	Headers map[string]string `json:"headers,omitempty"`
 	// Prefix is put before the server's tool names. Nil means the default:

@@ -517,6 +517,14 @@ func TestParseErrors(t *testing.T) {
 				`5:5: servers.a.cwd: only applies to command servers`}},
 		{"server http-only keys on command", "servers:\n  a:\n    command: [x]\n    headers: {A: b}\n",
 			[]string{`4:5: servers.a.headers: only applies to url servers`}},
+		{"transport on command", "servers:\n  a:\n    command: [x]\n    transport: sse\n",
+			[]string{`4:5: servers.a.transport: only applies to url servers`}},
+		{"transport unknown", "servers:\n  a:\n    url: http://x\n    transport: websocket\n",
+			[]string{`4:16: servers.a.transport: must be "streamable-http" or "sse", not "websocket"`}},
+		{"transport not scalar", "servers:\n  a:\n    url: http://x\n    transport: [sse]\n",
+			[]string{`4:16: servers.a.transport: must be "streamable-http" or "sse", not a list`}},
+		{"legacy_sse not bool", "legacy_sse: yes please\n",
+			[]string{`1:13: legacy_sse: must be true or false`}},
 		{"command empty list", "servers:\n  a: {command: []}\n",
 			[]string{`2:16: servers.a.command: must not be empty`}},
 		{"command empty string", "servers:\n  a: {command: \"  \"}\n",
@@ -995,6 +1003,37 @@ audit:
 			want := shiftLine(tt.want)
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("Parse = %v, want an error containing %q", err, want)
+			}
+		})
+	}
+}
+
+func TestServerTransport(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       map[string]string
+		legacySSE  bool
+	}{
+		{"defaults", "servers:\n  h: {url: http://127.0.0.1:1/mcp}\n  c: {command: [x]}\n",
+			map[string]string{"h": TransportStreamableHTTP, "c": ""}, false},
+		{"sse", "legacy_sse: true\nservers:\n  h: {url: http://127.0.0.1:1/sse, transport: sse}\n",
+			map[string]string{"h": TransportSSE}, true},
+		{"explicit streamable", "servers:\n  h: {url: http://127.0.0.1:1/mcp, transport: streamable-http}\n",
+			map[string]string{"h": TransportStreamableHTTP}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte("auth: none\n"+tt.yaml), "t.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range tt.want {
+				if got := c.Servers[name].Transport; got != want {
+					t.Errorf("servers.%s.transport = %q, want %q", name, got, want)
+				}
+			}
+			if c.LegacySSE != tt.legacySSE {
+				t.Errorf("legacy_sse = %v, want %v", c.LegacySSE, tt.legacySSE)
 			}
 		})
 	}

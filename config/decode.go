@@ -527,11 +527,11 @@ func (d *decoder) headers(n *yaml.Node, path, setBy string, reserved ...string) 
 // Keys accepted at each level, for unknown-key errors and suggestions.
 var (
 	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "allowed_hosts",
-		"max_body_bytes", "max_depth", "list_default_denied", "upstream_timeout",
+		"max_body_bytes", "max_depth", "list_default_denied", "legacy_sse", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
 		"session_idle_timeout", "methods", "pins", "admin_listen", "directory", "approvals", "audit"}
-	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "headers", "prefix", "timeout", "eager", "breaker"}
+	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker"}
 )
 
 // unknown reports a key that is not one of known.
@@ -646,6 +646,10 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "list_default_denied":
 			if b, ok := d.boolean(v, k); ok {
 				c.ListDefaultDenied = b
+			}
+		case "legacy_sse":
+			if b, ok := d.boolean(v, k); ok {
+				c.LegacySSE = b
 			}
 		case "upstream_timeout":
 			if t, ok := d.duration(v, k); ok {
@@ -1145,6 +1149,16 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 					d.errorf(v, kp, "URL %q has no host", redactURL(s.URL))
 				}
 			}
+		case "transport":
+			httpOnly = append(httpOnly, p.key)
+			if t, ok := d.scalar(v, kp, `"streamable-http" or "sse"`); ok {
+				switch t {
+				case TransportStreamableHTTP, TransportSSE:
+					s.Transport = t
+				default:
+					d.errorf(v, kp, "must be %q or %q, not %q", TransportStreamableHTTP, TransportSSE, t)
+				}
+			}
 		case "headers":
 			httpOnly = append(httpOnly, p.key)
 			s.Headers = d.headers(v, kp, "the gateway", "content-type", "content-length", "mcp-session-id", "mcp-protocol-version")
@@ -1190,6 +1204,9 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 	case urlNode != nil:
 		for _, k := range stdioOnly {
 			d.errorf(k, path+"."+k.Value, "only applies to command servers, and this one has a url")
+		}
+		if s.Transport == "" {
+			s.Transport = TransportStreamableHTTP
 		}
 	}
 	return s, prefixNode

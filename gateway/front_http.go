@@ -232,15 +232,8 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	// The bytes of requests being served are bounded across all clients:
 	// a request waits its turn rather than take memory no one budgeted.
-	weight := g.opts.MaxBodyBytes
-	if cl := r.ContentLength; cl >= 0 && cl < weight {
-		weight = max(cl, 64)
-	}
-	weight = min(weight*decodeFactor, g.opts.MaxInflightBytes)
-	if !g.inflight.TryAcquire(weight) && !g.acquireWithin(r.Context(), weight) {
-		g.floodLog.Warn("busy", "refusing a request: the gateway is serving its in-flight byte budget (max_inflight_bytes)")
-		w.Header().Set("Retry-After", "1")
-		writeJSONError(w, http.StatusServiceUnavailable, encodeErrorNullID(codeUnavailable, "the gateway is busy; retry shortly"))
+	weight, ok := g.chargeInflight(w, r)
+	if !ok {
 		return
 	}
 	defer g.inflight.Release(weight)
@@ -392,7 +385,7 @@ func (g *Gateway) serveInitialize(w http.ResponseWriter, r *http.Request, req *j
 		writeJSONError(w, http.StatusBadRequest, encodeErrorNullID(codeInvalidRequest, "initialize must be a request with an id"))
 		return
 	}
-	s, resp, err := g.newSession(r.Context(), req, clientAddr(r), callerOf(r), endpointOf(r))
+	s, resp, err := g.newSession(r.Context(), req, clientAddr(r), callerOf(r), endpointOf(r), nil)
 	if err != nil {
 		status := http.StatusServiceUnavailable
 		if errors.Is(err, errTooManyForClient) {

@@ -131,7 +131,7 @@ func (g *Gateway) serveStdio(ctx context.Context, r io.Reader, w io.Writer, who 
 				}
 				continue
 			}
-			ns, resp, err := g.newSession(ctx, req, "stdio", who, "")
+			ns, resp, err := g.newSession(ctx, req, "stdio", who, "", nil)
 			if err != nil {
 				write(encodeResponse(req.ID, nil, rpcError(codeUnavailable, err.Error())))
 				continue

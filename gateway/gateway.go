@@ -179,9 +179,15 @@ type Gateway struct {
 	mu        sync.Mutex
 	sessions  map[string]*session
 	perClient map[string]int // sessions per client address
-	closed    bool
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	// legacy are the streams of the legacy SSE front, by sessionId; those
+	// not initialized yet hold places among the sessions: legacyPending in
+	// all, legacyPer per client address.
+	legacy        map[string]*legacyConn
+	legacyPending int
+	legacyPer     map[string]int
+	closed        bool
+	stop          chan struct{}
+	wg            sync.WaitGroup
 }
 
 // New returns a Gateway. It starts no upstream: StartUpstreams starts the
@@ -256,6 +262,15 @@ func New(opts *Options) (*Gateway, error) {
 		if (len(s.Command) == 0) == (s.URL == "") {
 			return nil, fmt.Errorf("server %q: exactly one of command and url is needed", s.Name)
 		}
+		switch s.Transport {
+		case "", TransportStreamableHTTP:
+		case TransportSSE:
+			if s.URL == "" {
+				return nil, fmt.Errorf("server %q: transport %q needs a url", s.Name, s.Transport)
+			}
+		default:
+			return nil, fmt.Errorf("server %q: unknown transport %q (want %q or %q)", s.Name, s.Transport, TransportStreamableHTTP, TransportSSE)
+		}
 		for _, t := range o.Servers[:i] {
 			if s.Prefix != "" && t.Prefix != "" && s.Prefix != t.Prefix &&
 				(strings.HasPrefix(s.Prefix, t.Prefix) || strings.HasPrefix(t.Prefix, s.Prefix)) {
@@ -285,6 +300,8 @@ func New(opts *Options) (*Gateway, error) {
 		client:    o.HTTPClient,
 		sessions:  make(map[string]*session),
 		perClient: make(map[string]int),
+		legacy:    make(map[string]*legacyConn),
+		legacyPer: make(map[string]int),
 		inflight:  semaphore.NewWeighted(o.MaxInflightBytes),
 		floodLog:  newFloodLog(o.Logger, o.LogFloodInterval),
 		stop:      make(chan struct{}),
@@ -385,11 +402,16 @@ func (g *Gateway) addSession(s *session) error {
 	if g.closed {
 		return errClosed
 	}
-	if len(g.sessions) >= g.opts.MaxSessions {
-		return errTooManySessions
-	}
-	if g.perClient[s.client] >= g.opts.MaxSessionsPerClient {
-		return errTooManyForClient
+	if l := s.legacy; l != nil && l.reserved {
+		// The session takes the place its stream held.
+		g.releaseLocked(l)
+	} else {
+		if len(g.sessions)+g.legacyPending >= g.opts.MaxSessions {
+			return errTooManySessions
+		}
+		if g.perClient[s.client]+g.legacyPer[s.client] >= g.opts.MaxSessionsPerClient {
+			return errTooManyForClient
+		}
 	}
 	g.sessions[s.id] = s
 	g.perClient[s.client]++
@@ -437,7 +459,16 @@ func (g *Gateway) EndGrantSessions(id string) int {
 	for _, s := range ended {
 		g.forgetLocked(s)
 	}
+	var streams []*legacyConn // legacy SSE streams not initialized yet
+	for _, c := range g.legacy {
+		if c.who != nil && c.who.grant.ID == id && c.reserved {
+			streams = append(streams, c)
+		}
+	}
 	g.mu.Unlock()
+	for _, c := range streams {
+		c.cancel()
+	}
 	for _, s := range ended {
 		g.log.Info("session ended: its grant changed", "session", s.logID(), "grant", id)
 		go s.close()

@@ -17,12 +17,13 @@ import (
 
 // session is one client session and its upstream sessions.
 type session struct {
-	id        string   // a bearer secret: never logged nor shown, see label
-	label     string   // names the session in logs, limits and approvals
-	client    string   // the client's address, for the per-client session cap
-	tokenHash [32]byte // of the grant token that opened it; zero for a JWT
-	servers   []string // the servers the session may reach; nil: all
-	endpoint  string   // the server whose own endpoint opened it; "": /mcp
+	id        string      // a bearer secret: never logged nor shown, see label
+	label     string      // names the session in logs, limits and approvals
+	client    string      // the client's address, for the per-client session cap
+	tokenHash [32]byte    // of the grant token that opened it; zero for a JWT
+	servers   []string    // the servers the session may reach; nil: all
+	endpoint  string      // the server whose own endpoint opened it; "": /mcp
+	legacy    *legacyConn // the legacy SSE stream it is for; nil on /mcp and stdio
 	flood     *floodLog
 	g         *Gateway
 	ident     *toolgate.Identity
@@ -125,7 +126,10 @@ type initializeParams struct {
 // newSession handles initialize: it negotiates the protocol revision, opens
 // the upstream sessions with the client's own capabilities, and answers
 // with the merged capabilities.
-func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller, endpoint string) (*session, []byte, error) {
+//
+// legacy, when not nil, is the legacy SSE stream the session is for: it
+// holds the session's place among the bounds until the session takes it.
+func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller, endpoint string, legacy *legacyConn) (*session, []byte, error) {
 	var p initializeParams
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(req.Params, &params); err != nil || params == nil {
@@ -135,7 +139,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		return nil, encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "initialize: protocolVersion must be a string")), nil
 	}
 	version := p.ProtocolVersion
-	if !versionSupported(version) {
+	if !versionSupported(version) && !(legacy != nil && version == legacyVersion) {
 		version = latestVersion
 	}
 	params["protocolVersion"], _ = json.Marshal(version)
@@ -162,6 +166,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		progressShift: map[any]float64{},
 		out:           make(chan []byte, g.opts.SessionQueue),
 		done:          make(chan struct{}),
+		legacy:        legacy,
 	}
 	if who != nil {
 		// The session belongs to the grant that opened it.
@@ -235,21 +240,19 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 	slot.started = time.Now()
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
 	log := s.g.log.With("session", s.logID())
-	if slot.srv.URL != "" {
-		slot.conn = &guarded{upstream: newHTTPUpstream(slot.srv, s.g.client, log, s.flood, onMessage), b: s.g.breakers[slot.idx]}
-		slot.init, slot.err = handshake(ctx, slot, params)
-		return
-	}
-	u, err := startStdioUpstream(ctx, slot.srv, log, s.flood, onMessage)
+	u, err := s.g.dial(ctx, slot.srv, log, s.flood, onMessage)
 	if err != nil {
 		slot.err = err
 		return
 	}
+	if b := s.g.breakers[slot.idx]; b != nil {
+		u = &guarded{upstream: u, b: b}
+	}
 	slot.conn = u
 	slot.init, slot.err = handshake(ctx, slot, params)
-	if slot.err == nil {
+	if su, ok := u.(*stdioUpstream); ok && slot.err == nil {
 		// From now on, a process that exits is started again.
-		slot.conn = newRespawn(s, slot, params, u)
+		slot.conn = newRespawn(s, slot, params, su)
 	}
 }
 

@@ -15,6 +15,7 @@ type sseReader struct {
 	r      *bufio.Reader
 	max    int
 	data   []byte
+	event  []byte // the type of the event next returned; "" means "message"
 	lastID string
 }
 
@@ -44,7 +45,7 @@ func (s *sseReader) release() {
 // standard says: SEP-1699's priming events (an id and "data: " alone) are
 // not messages.
 func (s *sseReader) next() ([]byte, error) {
-	s.data = s.data[:0]
+	s.data, s.event = s.data[:0], s.event[:0]
 	hasData := false
 	for {
 		line, err := s.readLine()
@@ -58,7 +59,7 @@ func (s *sseReader) next() ([]byte, error) {
 			if hasData && len(s.data) > 0 {
 				return s.data, nil
 			}
-			s.data, hasData = s.data[:0], false
+			s.data, s.event, hasData = s.data[:0], s.event[:0], false
 			continue
 		}
 		if line[0] == ':' {
@@ -81,10 +82,23 @@ func (s *sseReader) next() ([]byte, error) {
 			}
 			s.data = append(s.data, value...)
 			hasData = true
+		case "event":
+			// Kept to 257 bytes: enough to tell any type the gateway
+			// knows from every other.
+			s.event = append(s.event[:0], value[:min(len(value), 257)]...)
 		case "id":
 			s.lastID = string(value)
 		}
 	}
+}
+
+// eventType is the type of the event next last returned: "message" when
+// the event named none.
+func (s *sseReader) eventType() string {
+	if len(s.event) == 0 {
+		return "message"
+	}
+	return string(s.event)
 }
 
 // readLine reads one line without its terminator (LF, CRLF or CR-less).

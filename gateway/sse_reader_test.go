@@ -35,3 +35,34 @@ func TestSSEReaderSkipsEmptyEvents(t *testing.T) {
 		t.Errorf("lastID = %q, want 0_3", sr.lastID)
 	}
 }
+
+// The reader reports each event's type: "message" when it names none, and
+// a type resets with its event.
+func TestSSEReaderEventType(t *testing.T) {
+	long := strings.Repeat("e", 1000)
+	stream := "event: endpoint\ndata: /messages?sessionId=1\n\n" +
+		"data: {}\n\n" +
+		"event: ignored\n\n" + // no data: skipped, and its type with it
+		"data: {\"b\":2}\n\n" +
+		"event: " + long + "\ndata: x\n\n"
+	sr := newSSEReader(strings.NewReader(stream), 1<<12)
+	defer sr.release()
+	want := []struct{ event, data string }{
+		{"endpoint", "/messages?sessionId=1"},
+		{"message", "{}"},
+		{"message", `{"b":2}`},
+		{long[:257], "x"},
+	}
+	for i, w := range want {
+		data, err := sr.next()
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if string(data) != w.data || sr.eventType() != w.event {
+			t.Errorf("event %d = %.20q %q, want %.20q %q", i, sr.eventType(), data, w.event, w.data)
+		}
+	}
+	if _, err := sr.next(); err != io.EOF {
+		t.Errorf("after the last event: %v, want EOF", err)
+	}
+}

@@ -276,15 +276,11 @@ func (p *probe) start(ctx context.Context) (upstream, *upstreamSlot, int, error)
 	defer cancel()
 	log := g.log.With("probe", true)
 	onMessage := func(m message) { p.fromUpstream(slot, m) }
-	if p.srv.URL != "" {
-		slot.conn = newHTTPUpstream(p.srv, g.client, log, g.floodLog, onMessage)
-	} else {
-		u, err := startStdioUpstream(sctx, p.srv, log, g.floodLog, onMessage)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		slot.conn = u
+	u, err := g.dial(sctx, p.srv, log, g.floodLog, onMessage)
+	if err != nil {
+		return nil, nil, 0, err
 	}
+	slot.conn = u
 	params, _ := json.Marshal(map[string]any{
 		"protocolVersion": latestVersion,
 		"capabilities":    map[string]any{},
@@ -357,12 +353,19 @@ func (p *probe) watch(ctx context.Context, conn upstream, slot *upstreamSlot) er
 			return ctx.Err()
 		}
 	}
+	var ended <-chan struct{} // a legacy SSE server's stream: its end is the session's
+	sse, _ := conn.(*sseUpstream)
+	if sse != nil {
+		ended = sse.done
+	}
 	t := time.NewTicker(probeHealthEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-ended:
+			return sse.ended()
 		case <-t.C:
 		}
 		resp, err := slot.call(ctx, "ping", json.RawMessage(`{}`), nil)

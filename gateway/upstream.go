@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -24,9 +25,14 @@ type Server struct {
 	Env        map[string]string
 	Dir        string
 	InheritEnv bool
-	// URL and Headers reach a streamable-HTTP server.
+	// URL and Headers reach a streamable-HTTP server, or a legacy
+	// HTTP+SSE one when Transport is TransportSSE (URL is then its event
+	// stream).
 	URL     string
 	Headers map[string]string
+	// Transport is TransportStreamableHTTP (or "", the same) or
+	// TransportSSE.
+	Transport string
 	// Lazy leaves the server alone until a client session needs it;
 	// otherwise StartUpstreams starts it when the gateway starts (config
 	// eager: true, the default), to list its tools and report its state.
@@ -113,4 +119,18 @@ func handshake(ctx context.Context, slot *upstreamSlot, params json.RawMessage) 
 		return nil, fmt.Errorf("notifications/initialized: %w", err)
 	}
 	return &res, nil
+}
+
+// dial makes the connection of one session to srv: it starts the process
+// of a command, opens the event stream of a legacy SSE server (within
+// ctx), or readies a streamable-HTTP client. onMessage gets what the server
+// sends outside of any call's answer.
+func (g *Gateway) dial(ctx context.Context, srv *Server, log *slog.Logger, flood *floodLog, onMessage func(message)) (upstream, error) {
+	switch {
+	case srv.URL != "" && srv.Transport == TransportSSE:
+		return startSSEUpstream(ctx, srv, g.client, log, flood, onMessage)
+	case srv.URL != "":
+		return newHTTPUpstream(srv, g.client, log, flood, onMessage), nil
+	}
+	return startStdioUpstream(ctx, srv, log, flood, onMessage)
 }

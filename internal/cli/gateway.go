@@ -116,7 +116,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 		servers = append(servers, gateway.Server{
 			Name: name, Prefix: cfg.ToolPrefix(name),
 			Command: s.Command, Env: s.Env, Dir: s.Cwd, InheritEnv: s.InheritEnv,
-			URL: s.URL, Headers: s.Headers,
+			URL: s.URL, Headers: s.Headers, Transport: s.Transport,
 			Timeout: time.Duration(s.Timeout), Lazy: !s.Eager,
 			BreakerFailures: failures, BreakerCooldown: time.Duration(s.Breaker.Cooldown),
 		})

@@ -83,7 +83,7 @@ methods:
 			o.Servers = []gateway.Server{
 				{Name: "local", Prefix: "local_", Command: []string{"node", "server.js"}, Env: map[string]string{"A": "b"},
 					Dir: dir, InheritEnv: true, Timeout: time.Minute},
-				{Name: "docs", URL: "http://127.0.0.1:9000/mcp", Headers: map[string]string{"X-Key": "k"},
+				{Name: "docs", URL: "http://127.0.0.1:9000/mcp", Headers: map[string]string{"X-Key": "k"}, Transport: config.TransportStreamableHTTP,
 					Timeout: 30 * time.Second, Lazy: true},
 			}
 			o.Methods = map[string]string{"vendor/search": "docs", "notifications/vendor/reindex": "local"}

@@ -77,6 +77,10 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 		}
 		mux.Handle("/mcp/"+name, h)
 	}
+	if cfg.LegacySSE { // the HTTP+SSE transport of MCP 2024-11-05, for old clients
+		mux.HandleFunc(gateway.LegacySSEPath, rt.gw.ServeLegacySSE)
+		mux.HandleFunc(gateway.LegacyMessagesPath, rt.gw.ServeLegacyMessages)
+	}
 	if cfg.JWT != nil { // RFC 9728 metadata, for OAuth clients to find the issuer
 		mux.Handle(gateway.ResourceMetadataPath, rt.gw.ResourceMetadataHandler())
 		mux.Handle(gateway.ResourceMetadataPath+"/", rt.gw.ResourceMetadataHandler())
@@ -104,6 +108,9 @@ func (a *app) serve(ctx context.Context, cfg *config.Config) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(a.stdout, "toolgate %s: MCP endpoint http://%s/mcp (%d upstream servers)\n", shortVersion(), ln.Addr(), len(cfg.ServerNames))
+	if cfg.LegacySSE {
+		fmt.Fprintf(a.stdout, "legacy HTTP+SSE endpoint http://%s%s\n", ln.Addr(), gateway.LegacySSEPath)
+	}
 	rt.gw.StartUpstreams()
 	if a.progress != nil {
 		go a.progress.watch(ctx, rt.gw)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -504,5 +505,63 @@ func TestServeReadyz(t *testing.T) {
 	}
 	if code, errOut := stop(); code != 0 {
 		t.Fatalf("serve exited %d: %s", code, errOut)
+	}
+}
+
+// `toolgate serve` with legacy HTTP+SSE on both sides: an old client on
+// /sse, an old server behind transport: sse. Without legacy_sse the
+// front is not there.
+func TestServeLegacySSE(t *testing.T) {
+	echo := testpeer.GoEchoServer()
+	up := httptest.NewServer(mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return echo.Server() }, nil))
+	t.Cleanup(func() { up.CloseClientConnections(); up.Close() })
+	policy := `{"version":"1","default":"deny","tools":{"echo":{},"DeleteUser":{"action":"deny","on_deny":"no"}}}`
+	for _, legacy := range []bool{true, false} {
+		t.Run(fmt.Sprint("legacy_sse=", legacy), func(t *testing.T) {
+			addr := freeAddr(t)
+			dir := writeFiles(t, map[string]string{
+				"toolgate.yaml": fmt.Sprintf("listen: %s\nadmin_listen: off\nauth: none\nlegacy_sse: %v\nservers:\n  old:\n    url: %s/sse\n    transport: sse\npolicies:\n  default: policy.json\n", addr, legacy, up.URL),
+				"policy.json":   policy,
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out, stop := startServe(t, filepath.Join(dir, "toolgate.yaml"), addr)
+			sseURL := "http://" + addr + "/sse"
+			if legacy != strings.Contains(out.String(), sseURL) {
+				t.Errorf("serve's output %q: mentions %s: %v, want %v", out.String(), sseURL, !legacy, legacy)
+			}
+			if !legacy {
+				resp, err := http.Get(sseURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNotFound {
+					t.Errorf("GET /sse without legacy_sse: %d, want 404", resp.StatusCode)
+				}
+				return
+			}
+			client := mcp.NewClient(&mcp.Implementation{Name: "old", Version: "1"}, nil)
+			cs, err := client.Connect(ctx, &mcp.SSEClientTransport{Endpoint: sseURL}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "old to old"}})
+			if err != nil || res.IsError {
+				t.Fatalf("echo: %v %+v", err, res)
+			}
+			res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "DeleteUser", Arguments: map[string]any{"user_id": "u"}})
+			if err != nil || !res.IsError {
+				t.Fatalf("DeleteUser should be denied: %v %+v", err, res)
+			}
+			if n := echo.Calls("DeleteUser"); n != 0 {
+				t.Errorf("the server executed DeleteUser %d times", n)
+			}
+			cs.Close()
+			if code, errOut := stop(); code != 0 {
+				t.Fatalf("serve exited %d: %s", code, errOut)
+			}
+		})
 	}
 }

@@ -167,7 +167,7 @@ tools:
         on_deny: "Users are kept"
 `})
 	var stderr testpeer.SyncBuffer
-	cmd := exec.Command(bin, "--log-level", "debug", "wrap", "-p", filepath.Join(dir, "policy.yaml"), "--state-dir", t.TempDir(),
+	cmd := exec.Command(bin, "--log-level", "debug", "-c", filepath.Join(dir, "policy.yaml"), "--state-dir", t.TempDir(),
 		"--upstream", ts.URL+"/mcp", "--header", "Authorization: Bearer "+token, "--header", "X-Tenant: acme")
 	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir())
 	cmd.Stderr = &stderr

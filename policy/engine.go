@@ -67,6 +67,10 @@ type Engine struct {
 
 	allTools []Limit
 
+	// refs are the tool names and patterns the document writes, in its
+	// order (see Unmatched).
+	refs []ToolRef
+
 	// ic is set for a document in Intercept's format: it decides calls
 	// instead of the fields above (see intercept.go).
 	ic *icDoc

@@ -162,7 +162,7 @@ func (c *compiler) interceptDocument(root *yaml.Node) *Engine {
 				}
 			}
 		case "hide":
-			c.icHide(d, v, ptr)
+			e.refs = append(e.refs, c.icHide(d, v, ptr)...)
 		case "tools":
 			toolsNode = v
 		default:
@@ -183,6 +183,7 @@ func (c *compiler) interceptDocument(root *yaml.Node) *Engine {
 				d.wild = t
 			} else {
 				d.tools[key] = t
+				e.refs = append(e.refs, ToolRef{Name: key, Pointer: ptr, Line: k.Line, Column: k.Column})
 			}
 			return true
 		})
@@ -191,7 +192,7 @@ func (c *compiler) interceptDocument(root *yaml.Node) *Engine {
 	return e
 }
 
-func (c *compiler) icHide(d *icDoc, n *yaml.Node, ptr string) {
+func (c *compiler) icHide(d *icDoc, n *yaml.Node, ptr string) (refs []ToolRef) {
 	if isNull(n) {
 		return
 	}
@@ -214,8 +215,12 @@ func (c *compiler) icHide(d *icDoc, n *yaml.Node, ptr string) {
 		default:
 			d.hide[name] = true
 			d.hideAll = d.hideAll || name == "*"
+			if name != "*" {
+				refs = append(refs, ToolRef{Name: name, Pointer: iptr, Line: item.Line, Column: item.Column})
+			}
 		}
 	}
+	return refs
 }
 
 func (c *compiler) icTool(name string, n *yaml.Node, ptr string) *icTool {

@@ -286,6 +286,7 @@ func (c *compiler) hide(e *Engine, n *yaml.Node, ptr string) {
 		switch p := classify(name); p.kind {
 		case patExact:
 			e.hideExact[name] = true
+			e.refs = append(e.refs, ToolRef{Name: name, Pointer: iptr, Line: item.Line, Column: item.Column})
 		case patGlob:
 			if name == "*" {
 				e.hideAll = true
@@ -295,6 +296,9 @@ func (c *compiler) hide(e *Engine, n *yaml.Node, ptr string) {
 				continue
 			}
 			e.hideGlobs = append(e.hideGlobs, name)
+			if name != "*" {
+				e.refs = append(e.refs, ToolRef{Name: name, Pointer: iptr, Line: item.Line, Column: item.Column, Glob: true})
+			}
 		case patCategory:
 			if p.cat < 0 {
 				c.errorf(item, iptr, "unknown risk category %q (use @read, @write, @destructive or @financial)", name)
@@ -324,6 +328,11 @@ func (c *compiler) tool(e *Engine, name string, k, v *yaml.Node, ptr string) {
 			c.errorf(k, ptr, "invalid pattern %q: %v", name, err)
 			return
 		}
+		if name != "*" {
+			e.refs = append(e.refs, ToolRef{Name: name, Pointer: ptr, Line: k.Line, Column: k.Column, Glob: true})
+		}
+	case patExact:
+		e.refs = append(e.refs, ToolRef{Name: name, Pointer: ptr, Line: k.Line, Column: k.Column})
 	}
 	var (
 		ownLimits []Limit

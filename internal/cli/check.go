@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +16,9 @@ import (
 )
 
 func newCheckCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var live bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
 		Use:   "check [POLICY_FILE...]",
 		Short: "Validate the configuration and every policy it names, or policy files, without starting anything",
 		Long: `check loads the configuration file and every policy it names, starts nothing,
@@ -24,21 +27,46 @@ there is any, and prints "ok: N servers, M policies" otherwise.
 
 Given policy files (toolgate's JSON or YAML, or Intercept's YAML), check
 validates those alone instead, without a configuration, and prints
-"ok: FILE" for each valid one.`,
+"ok: FILE" for each valid one.
+
+With --live, check then starts every server of the configuration, lists
+its tools, and prints every tool name or pattern of the policies (a rule
+or a hide entry) that matches none of them, with the tool it most likely
+meant: "did you mean". It exits 1 when there is any, 7 when a server
+cannot be listed.`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(_ *cobra.Command, files []string) error {
+		RunE: func(cmd *cobra.Command, files []string) error {
 			if len(files) > 0 {
+				if live {
+					return toolgate.Errorf(toolgate.Invalid, "--live checks the policies of a configuration against its servers; it takes no policy files")
+				}
 				return a.checkPolicyFiles(files)
 			}
-			return a.check()
+			c, err := a.check()
+			if err != nil || !live {
+				return err
+			}
+			found, err := a.checkLive(cmd.Context(), c, timeout)
+			if err != nil {
+				return err
+			}
+			if found {
+				return errCheckFailed
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&live, "live", false, "start the servers and report policy tool names that match none of their tools")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "with --live: time allowed to start and list each server (default: the configuration's upstream_timeout)")
+	return cmd
 }
 
 // errCheckFailed is returned once check has printed the problems it found.
 var errCheckFailed = &reportedError{toolgate.Errorf(toolgate.Invalid, "check failed")}
 
-func (a *app) check() error {
+// check validates the configuration and its policies, and returns the
+// configuration when both are valid.
+func (a *app) check() (*config.Config, error) {
 	c, err := config.Load(a.configPath)
 	var cerrs config.ErrorList
 	switch {
@@ -49,10 +77,10 @@ func (a *app) check() error {
 		}
 	default:
 		fmt.Fprintf(a.stderr, "toolgate: %v\n", err)
-		return errCheckFailed
+		return nil, errCheckFailed
 	}
 	if c == nil { // the file could not be parsed at all
-		return errCheckFailed
+		return nil, errCheckFailed
 	}
 	failed := len(cerrs) > 0
 	for _, name := range policyOrder(c) {
@@ -67,7 +95,7 @@ func (a *app) check() error {
 		}
 	}
 	if failed {
-		return errCheckFailed
+		return nil, errCheckFailed
 	}
 	// With auth: none callers use the policy named "default", or the only
 	// policy there is; with neither every call is denied.
@@ -76,7 +104,7 @@ func (a *app) check() error {
 			c.File, toolgate.Anonymous().Policy)
 	}
 	fmt.Fprintf(a.stdout, "ok: %d servers, %d policies\n", len(c.Servers), len(c.Policies))
-	return nil
+	return c, nil
 }
 
 // checkPolicyFiles validates bare policy files, printing every problem

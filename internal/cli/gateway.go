@@ -267,9 +267,14 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	opts.ApprovalWait = time.Duration(cfg.Approvals.Wait)
 	opts.ApprovalProgress = time.Duration(cfg.Approvals.ProgressEvery)
 	opts.Pins = pins
+	var warner *unmatchedWarner
 	if front == "http" {
 		a.progress = newUpstreamProgress(a.stdout)
-		opts.OnUpstreamState = a.progress.changed
+		warner = &unmatchedWarner{log: a.log, seen: map[string]bool{}}
+		opts.OnUpstreamState = func(st gateway.UpstreamStatus) {
+			a.progress.changed(st)
+			warner.changed(st)
+		}
 	}
 	opts.Logger = a.log
 	opts.Version = shortVersion()
@@ -287,6 +292,9 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		}
 		counters.Close()
 		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
+	}
+	if warner != nil {
+		warner.gw = gw // before StartUpstreams, the first caller of OnUpstreamState
 	}
 	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier, counters: counters, audit: alog, auditDB: adb, log: a.log}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}

@@ -82,9 +82,9 @@ methods:
 `, with(func(o *gateway.Options) {
 			o.Servers = []gateway.Server{
 				{Name: "local", Prefix: "local_", Command: []string{"node", "server.js"}, Env: map[string]string{"A": "b"},
-					Dir: dir, InheritEnv: true, Timeout: time.Minute},
+					Dir: dir, InheritEnv: true, Timeout: time.Minute, BreakerFailures: 5, BreakerCooldown: 10 * time.Second},
 				{Name: "docs", URL: "http://127.0.0.1:9000/mcp", Headers: map[string]string{"X-Key": "k"}, Transport: config.TransportStreamableHTTP,
-					Timeout: 30 * time.Second, Lazy: true},
+					Timeout: 30 * time.Second, Lazy: true, BreakerFailures: 5, BreakerCooldown: 10 * time.Second},
 			}
 			o.Methods = map[string]string{"vendor/search": "docs", "notifications/vendor/reindex": "local"}
 		})},

@@ -55,7 +55,7 @@ server to scan its tools, writes a recommended policy per server, shows the
 change to each client file, and on confirmation rewrites each stdio entry to
 run through toolgate:
 
-  "command": "toolgate", "args": ["stdio", "-c", POLICY, "--", CMD, ARGS...]
+  "command": "toolgate", "args": ["wrap", "-p", POLICY, "--", CMD, ARGS...]
 
 The entry's other keys (env, ...) and the rest of the file stay as they
 were; the original files are backed up first, and init --undo restores
@@ -93,7 +93,7 @@ second run changes nothing. Remote (url) entries are listed, not wrapped.`,
 // argv through toolgate under the policy file: toolgate's one-line wrap.
 // Every entry init rewrites is made here.
 func wrapCommand(toolgatePath, policyPath string, argv []string) (string, []string) {
-	return toolgatePath, append([]string{"stdio", "-c", policyPath, "--"}, argv...)
+	return toolgatePath, append([]string{"wrap", "-p", policyPath, "--"}, argv...)
 }
 
 // runsToolgate reports whether an entry runs toolgate's gateway already (a

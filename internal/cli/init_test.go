@@ -219,7 +219,7 @@ func TestInitWrapsAndUndoes(t *testing.T) {
 				continue
 			}
 			pol = filepath.Join(policies, pol)
-			want := append([]string{bin, "stdio", "-c", pol, "--"}, b.Argv()...)
+			want := append([]string{bin, "wrap", "-p", pol, "--"}, b.Argv()...)
 			if !reflect.DeepEqual(e.Argv(), want) {
 				t.Errorf("%s %s: %q, want %q", path, e.Pointer, e.Argv(), want)
 			}
@@ -407,7 +407,7 @@ func TestInitDryRunAndConfirm(t *testing.T) {
 	}
 
 	code, stdout, stderr := runIn(t, "", "init", "--dry-run", "--project", project, "--policies-dir", policies, "--toolgate", "toolgate")
-	if code != 0 || !strings.Contains(stdout, "+++ "+cursor) || !strings.Contains(stdout, `+{"mcpServers": {"echo": {"command": "toolgate", "args": ["stdio", "-c", `) || !strings.Contains(stdout, "Dry run: nothing written.") {
+	if code != 0 || !strings.Contains(stdout, "+++ "+cursor) || !strings.Contains(stdout, `+{"mcpServers": {"echo": {"command": "toolgate", "args": ["wrap", "-p", `) || !strings.Contains(stdout, "Dry run: nothing written.") {
 		t.Fatalf("dry run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	unchanged("--dry-run")
@@ -425,7 +425,7 @@ func TestInitDryRunAndConfirm(t *testing.T) {
 		t.Fatalf("answer y: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	pol := filepath.Join(policies, "cursor-shop-echo.json")
-	if got, _ := os.ReadFile(cursor); !strings.Contains(string(got), `"args": ["stdio", "-c", `+jsonString(pol)+`, "--", `+jsonString(echo)+`]`) {
+	if got, _ := os.ReadFile(cursor); !strings.Contains(string(got), `"args": ["wrap", "-p", `+jsonString(pol)+`, "--", `+jsonString(echo)+`]`) {
 		t.Fatalf("after y: %s", got)
 	}
 	if _, err := os.Stat(pol); err != nil {

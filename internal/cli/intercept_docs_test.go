@@ -11,8 +11,8 @@ import (
 
 // TestInterceptDocs checks the examples of docs/intercept.md: every YAML
 // block is one of the example files the policy tests run, and the client
-// entry for toolgate is the Intercept entry with the command changed and
-// "stdio" put first, in the form TestStdioWrap runs.
+// entries for toolgate are Intercept's with the command changed alone, in
+// the forms TestWrapForms and TestWrapUpstream run.
 func TestInterceptDocs(t *testing.T) {
 	data, err := os.ReadFile("../../docs/intercept.md")
 	if err != nil {
@@ -58,17 +58,23 @@ func TestInterceptDocs(t *testing.T) {
 			}
 		}
 	}
-	if nyaml < 3 || len(entries) != 2 {
-		t.Fatalf("%d YAML blocks and %d client entries; want at least 3 and 2", nyaml, len(entries))
+	if nyaml < 3 || len(entries) != 4 {
+		t.Fatalf("%d YAML blocks and %d client entries; want at least 3 and 4", nyaml, len(entries))
 	}
-	ic, tg := entries[0], entries[1]
-	if ic.Command != "intercept" || tg.Command != "toolgate" || !slices.Equal(append([]string{"stdio"}, ic.Args...), tg.Args) {
-		t.Fatalf("entries %+v and %+v: want the command changed and stdio put first", ic, tg)
+	// Each Intercept entry is followed by toolgate's: the command changed,
+	// the arguments the same.
+	for i := 0; i < len(entries); i += 2 {
+		ic, tg := entries[i], entries[i+1]
+		if ic.Command != "intercept" || tg.Command != "toolgate" || !slices.Equal(ic.Args, tg.Args) {
+			t.Fatalf("entries %+v and %+v: want only the command changed", ic, tg)
+		}
 	}
-	// The wrap test runs this form (plus --state-dir, to stay out of HOME).
-	got := wrapArgs("/path/to/wrap.yaml", "d", "echoserver")
-	want := []string{"stdio", "-c", "/path/to/wrap.yaml", "--state-dir", "d", "--", "echoserver"}
-	if !slices.Equal(got, want) || tg.Args[1] != "-c" || tg.Args[3] != "--" {
-		t.Fatalf("the wrap test runs %v; the docs show %v", got, tg.Args)
+	// TestWrapForms runs the first form (plus --state-dir, to stay out of
+	// HOME); TestWrapUpstream the second.
+	if a := entries[1].Args; len(a) != 4 || a[0] != "-c" || a[2] != "--" {
+		t.Fatalf("the command entry %v is not the form TestWrapForms runs: -c POLICY -- COMMAND", a)
+	}
+	if a := entries[3].Args; len(a) != 6 || a[0] != "-c" || a[2] != "--upstream" || a[4] != "--header" {
+		t.Fatalf("the remote entry %v is not the form TestWrapUpstream runs: -c POLICY --upstream URL --header H", a)
 	}
 }

@@ -73,7 +73,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 func newRootCmd(a *app) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "toolgate",
+		Use:   "toolgate [-c POLICY -- COMMAND [ARGS...]]",
 		Short: "toolgate is a self-hosted MCP policy gateway",
 		Long: `toolgate sits between AI agents and their MCP servers: it shows the agent one
 merged tool list and puts every tools/call through a policy before it
@@ -92,13 +92,14 @@ reaches the server.`,
 		},
 	}
 	f := root.PersistentFlags()
-	f.StringVar(&a.configPath, "config", "toolgate.yaml", "configuration file (YAML or JSON)")
+	f.StringVarP(&a.configPath, "config", "c", "toolgate.yaml", "configuration file (YAML or JSON); in a wrap, the policy file")
 	f.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &toolgate.Error{Code: toolgate.Invalid, Message: err.Error()}
 	})
-	root.AddCommand(newCheckCmd(a), newVersionCmd(a), newServeCmd(a), newStdioCmd(a), newCallCmd(a), newApprovalsCmd(a), newDemoCmd(a), newScanCmd(a), newDirectoryCmd(a), newGrantCmd(a), newAdminCmd(a), newPolicyCmd(a), newAuditCmd(a), newInitCmd(a))
+	root.AddCommand(newCheckCmd(a), newVersionCmd(a), newServeCmd(a), newStdioCmd(a), newWrapCmd(a), newCallCmd(a), newApprovalsCmd(a), newDemoCmd(a), newScanCmd(a), newDirectoryCmd(a), newGrantCmd(a), newAdminCmd(a), newPolicyCmd(a), newAuditCmd(a), newInitCmd(a))
+	rootWrap(a, root)
 	return root
 }
 

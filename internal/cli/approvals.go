@@ -44,6 +44,7 @@ func (c *adminClient) flags(cmd *cobra.Command) {
 
 func newApprovalsCmd(a *app) *cobra.Command {
 	c := &adminClient{}
+	local := &localApprovals{}
 	cmd := &cobra.Command{
 		Use:   "approvals",
 		Short: "List and decide the calls waiting for a human's approval",
@@ -53,10 +54,14 @@ the variable --token-env names): list the calls a policy with "action":
 "approve" holds (a viewer token is enough), and approve or deny them (an
 admin token). The decision is recorded as the token's subject's, and nobody
 may approve a call made under their own subject. The waiting call goes on,
-or is refused, at once.`,
+or is refused, at once.
+
+With --state-dir DIR they act on the store of the wraps using that state
+directory (toolgate wrap serves no admin API) directly, as the local user.`,
 		Args: cobra.NoArgs,
 	}
 	c.flags(cmd)
+	cmd.PersistentFlags().StringVar(&local.dir, "state-dir", "", "act on the store of the wraps using this state directory (toolgate wrap --state-dir; wraps serve no admin API) instead of a gateway's admin API")
 	var status, output string
 	var asJSON bool
 	list := &cobra.Command{
@@ -77,7 +82,16 @@ or is refused, at once.`,
 			var out struct {
 				Approvals []approvalView `json:"approvals"`
 			}
-			if err := c.do(cmd.Context(), http.MethodGet, "/admin/approvals?"+q.Encode(), nil, &out); err != nil {
+			if local.on() {
+				st := status
+				if st == "all" {
+					st = ""
+				}
+				var err error
+				if out.Approvals, err = local.list(cmd.Context(), st); err != nil {
+					return err
+				}
+			} else if err := c.do(cmd.Context(), http.MethodGet, "/admin/approvals?"+q.Encode(), nil, &out); err != nil {
 				return err
 			}
 			if output == "json" {
@@ -100,11 +114,11 @@ or is refused, at once.`,
 	list.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	_ = list.Flags().MarkDeprecated("json", "use -o json")
-	cmd.AddCommand(list, newDecideCmd(a, c, "approve"), newDecideCmd(a, c, "deny"))
+	cmd.AddCommand(list, newDecideCmd(a, c, local, "approve"), newDecideCmd(a, c, local, "deny"))
 	return cmd
 }
 
-func newDecideCmd(a *app, c *adminClient, verb string) *cobra.Command {
+func newDecideCmd(a *app, c *adminClient, local *localApprovals, verb string) *cobra.Command {
 	var by, reason, output string
 	cmd := &cobra.Command{
 		Use:   verb + " ID",
@@ -117,10 +131,17 @@ func newDecideCmd(a *app, c *adminClient, verb string) *cobra.Command {
 			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
-			body, _ := json.Marshal(map[string]string{"reason": reason})
 			var r approvalView
-			if err := c.do(cmd.Context(), http.MethodPost, "/admin/approvals/"+url.PathEscape(args[0])+"/"+verb, body, &r); err != nil {
-				return err
+			if local.on() {
+				var err error
+				if r, err = a.decideLocal(cmd.Context(), local, args[0], verb == "approve", reason); err != nil {
+					return err
+				}
+			} else {
+				body, _ := json.Marshal(map[string]string{"reason": reason})
+				if err := c.do(cmd.Context(), http.MethodPost, "/admin/approvals/"+url.PathEscape(args[0])+"/"+verb, body, &r); err != nil {
+					return err
+				}
 			}
 			if output == "json" {
 				return writeJSON(a.stdout, r)

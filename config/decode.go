@@ -3,9 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/url"
@@ -18,14 +16,16 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/toolgate/toolgate/internal/posdoc"
 )
 
 // maxNodes bounds the work of walking a document, so that YAML aliases
 // cannot expand a small file into a huge one.
-const maxNodes = 200_000
+const maxNodes = posdoc.MaxNodes
 
 // maxNesting bounds how deeply values may nest.
-const maxNesting = 1000
+const maxNesting = posdoc.MaxDepth
 
 var (
 	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -39,7 +39,7 @@ var (
 type decoder struct {
 	file   string
 	data   []byte
-	lines  []int // byte offset of the start of each line
+	lines  *posdoc.Lines
 	errs   ErrorList
 	nodes  int
 	lookup func(string) (string, bool)
@@ -58,219 +58,19 @@ func (d *decoder) errorAt(line, col int, path, format string, args ...any) {
 	d.errs = append(d.errs, &FieldError{File: d.file, Line: line, Column: col, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-// parseDocument parses the data as JSON (when it is a valid JSON object)
-// or YAML, and returns the root value (nil for an empty document).
+// parseDocument parses the data with the parser of every document toolgate
+// reads (internal/posdoc): JSON when it is a valid JSON object, YAML
+// otherwise. It returns the root value (nil for an empty document).
 func (d *decoder) parseDocument() (*yaml.Node, error) {
-	d.indexLines()
+	d.lines = posdoc.NewLines(d.data)
 	if d.lookup == nil {
 		d.lookup = os.LookupEnv
 	}
-	trimmed := bytes.TrimLeft(d.data, " \t\r\n\ufeff")
-	isJSON := len(trimmed) > 0 && trimmed[0] == '{'
-	if isJSON && json.Valid(d.data) {
-		return d.parseJSON()
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(d.data))
-	var doc yaml.Node
-	err := dec.Decode(&doc)
-	if errors.Is(err, io.EOF) {
-		return nil, nil
-	}
+	root, err := posdoc.Parse(d.data, posdoc.Options{})
 	if err != nil {
-		if isJSON {
-			return nil, d.jsonSyntaxError()
-		}
-		return nil, d.yamlError(err)
+		return nil, ErrorList{{File: d.file, Line: err.Line, Column: err.Column, Message: err.Message}}
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, d.yamlError(err)
-	default:
-		line, col := next.Line, next.Column
-		if line == 0 {
-			line, col = 1, 1
-		}
-		return nil, ErrorList{{File: d.file, Line: line, Column: col,
-			Message: "the file holds several YAML documents; toolgate reads exactly one"}}
-	}
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		return doc.Content[0], nil
-	}
-	return nil, nil
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlError turns a yaml.v3 syntax error into an ErrorList. yaml.v3 reports
-// the line only (and no line at all for the first one), so the column is 1.
-func (d *decoder) yamlError(err error) error {
-	msg := err.Error()
-	line := 1
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	if strings.Contains(msg, "cannot start any token") {
-		if l, c, ok := d.findTab(); ok {
-			return ErrorList{{File: d.file, Line: l, Column: c,
-				Message: "invalid YAML: tab characters must not be used for indentation"}}
-		}
-	}
-	return ErrorList{{File: d.file, Line: line, Column: 1, Message: "invalid YAML: " + msg}}
-}
-
-// findTab finds the first tab used in indentation.
-func (d *decoder) findTab() (int, int, bool) {
-	for i, start := range d.lines {
-		end := len(d.data)
-		if i+1 < len(d.lines) {
-			end = d.lines[i+1]
-		}
-		line := d.data[start:end]
-		for j, b := range line {
-			if b == '\t' {
-				return i + 1, j + 1, true
-			}
-			if b != ' ' {
-				break
-			}
-		}
-	}
-	return 0, 0, false
-}
-
-// jsonSyntaxError reports where a document that looks like JSON stops
-// being valid JSON.
-func (d *decoder) jsonSyntaxError() error {
-	var v any
-	err := json.Unmarshal(d.data, &v)
-	off := len(d.data)
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		off = int(se.Offset) - 1
-	}
-	if err == nil {
-		err = errors.New("unexpected content")
-	}
-	line, col := d.pos(max(off, 0))
-	return ErrorList{{File: d.file, Line: line, Column: col, Message: "invalid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}}
-}
-
-func (d *decoder) indexLines() {
-	d.lines = []int{0}
-	for i, b := range d.data {
-		if b == '\n' {
-			d.lines = append(d.lines, i+1)
-		}
-	}
-}
-
-// pos converts a byte offset into a 1-based line and character column.
-func (d *decoder) pos(off int) (int, int) {
-	off = min(off, len(d.data))
-	i := 0
-	lo, hi := 0, len(d.lines)
-	for lo < hi { // last line start <= off
-		m := (lo + hi) / 2
-		if d.lines[m] <= off {
-			i, lo = m, m+1
-		} else {
-			hi = m
-		}
-	}
-	return i + 1, utf8.RuneCount(d.data[d.lines[i]:off]) + 1
-}
-
-// lineText returns the text of a 1-based line.
-func (d *decoder) lineText(line int) []byte {
-	if line < 1 || line > len(d.lines) {
-		return nil
-	}
-	end := len(d.data)
-	if line < len(d.lines) {
-		end = d.lines[line]
-	}
-	return d.data[d.lines[line-1]:end]
-}
-
-// parseJSON builds a yaml.Node tree from a valid JSON document, so that JSON
-// and YAML files are walked the same way with exact positions.
-func (d *decoder) parseJSON() (*yaml.Node, error) {
-	dec := json.NewDecoder(bytes.NewReader(d.data))
-	dec.UseNumber()
-	start := func() int {
-		off := int(dec.InputOffset())
-		for off < len(d.data) && strings.IndexByte(" \t\r\n,:", d.data[off]) >= 0 {
-			off++
-		}
-		return off
-	}
-	var value func(depth int) (*yaml.Node, error)
-	value = func(depth int) (*yaml.Node, error) {
-		if depth > maxNesting {
-			return nil, fmt.Errorf("values nest more than %d levels deep", maxNesting)
-		}
-		off := start()
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		n := &yaml.Node{}
-		n.Line, n.Column = d.pos(off)
-		switch t := tok.(type) {
-		case json.Delim:
-			if t == '{' {
-				n.Kind, n.Tag = yaml.MappingNode, "!!map"
-				for dec.More() {
-					koff := start()
-					ktok, err := dec.Token()
-					if err != nil {
-						return nil, err
-					}
-					key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: ktok.(string), Style: yaml.DoubleQuotedStyle}
-					key.Line, key.Column = d.pos(koff)
-					val, err := value(depth + 1)
-					if err != nil {
-						return nil, err
-					}
-					n.Content = append(n.Content, key, val)
-				}
-			} else {
-				n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
-				for dec.More() {
-					val, err := value(depth + 1)
-					if err != nil {
-						return nil, err
-					}
-					n.Content = append(n.Content, val)
-				}
-			}
-			if _, err := dec.Token(); err != nil { // closing delimiter
-				return nil, err
-			}
-		case string:
-			n.Kind, n.Tag, n.Value, n.Style = yaml.ScalarNode, "!!str", t, yaml.DoubleQuotedStyle
-		case json.Number:
-			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!float", t.String()
-			if _, err := strconv.ParseInt(t.String(), 10, 64); err == nil {
-				n.Tag = "!!int"
-			}
-		case bool:
-			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!bool", strconv.FormatBool(t)
-		case nil:
-			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!null", "null"
-		}
-		return n, nil
-	}
-	n, err := value(0)
-	if err != nil {
-		return nil, ErrorList{{File: d.file, Line: 1, Column: 1, Message: "invalid JSON: " + err.Error()}}
-	}
-	return n, nil
+	return root, nil
 }
 
 // deref follows aliases and counts the work done.
@@ -452,7 +252,7 @@ func (d *decoder) find(n *yaml.Node, text string) (int, int) {
 			text = text[:i+1]
 		}
 	}
-	line := d.lineText(n.Line)
+	line := d.lines.Text(n.Line)
 	// Skip to the scalar's start (Column counts characters).
 	off := 0
 	for c := 1; c < n.Column && off < len(line); c++ {

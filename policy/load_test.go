@@ -54,7 +54,7 @@ func TestLoadErrors(t *testing.T) {
 		{"truncated JSON", `{"version": "1"`, []wantErr{{1, 16, "", "unexpected end"}}},
 		{"trailing JSON", `{"version":"1","default":"deny"} {}`, []wantErr{{1, 34, "", "after the end"}}},
 		{"malformed YAML", "version: \"1\"\ndefault: [deny\n", []wantErr{{1, 1, "", "invalid YAML: did not find expected"}}},
-		{"two YAML documents", "version: \"1\"\ndefault: deny\n---\nversion: \"1\"\n", []wantErr{{3, 1, "", "one YAML document"}}},
+		{"two YAML documents", "version: \"1\"\ndefault: deny\n---\nversion: \"1\"\n", []wantErr{{3, 1, "", "several YAML documents"}}},
 		{"empty", "", []wantErr{{1, 1, "", "empty"}}},
 		{"not an object", "- a\n- b\n", []wantErr{{1, 1, "", "must be an object"}}},
 		{"version 2", `{"version": "2", "default": "deny"}`, []wantErr{{1, 13, "/version", `unsupported version "2"`}}},

@@ -38,6 +38,24 @@ func newCatalog(pins *scan.Pins) *catalog {
 	return &catalog{pins: pins, byRaw: map[string]*toolInfo{}, servers: map[string]map[string]*toolInfo{}}
 }
 
+// pinnedItem is the pinned definition of a server's tool as a list item;
+// false when there is none or it cannot be encoded.
+func (c *catalog) pinnedItem(server, tool string) (map[string]json.RawMessage, bool) {
+	pt, ok := c.pins.Lookup(server, tool)
+	if !ok {
+		return nil, false
+	}
+	b, err := json.Marshal(pt.Tool)
+	if err != nil {
+		return nil, false
+	}
+	var it map[string]json.RawMessage
+	if json.Unmarshal(b, &it) != nil || it == nil {
+		return nil, false
+	}
+	return it, true
+}
+
 // maxCached bounds the classification cache; past it the cache starts over.
 const maxCached = 10000
 

@@ -109,6 +109,16 @@ func TestPinnedTools(t *testing.T) {
 	t.Cleanup(func() { ts.Close(); as.Close(); gw.Close() })
 	cs := connect(t, ctx, ts.URL+"/mcp", nil)
 	toolNames(t, ctx, cs)
+	// The changed tool is listed as it was pinned, never with its new text.
+	lt, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range lt.Tools {
+		if tl.Name == "add" && tl.Description != "Adds two numbers, as it did when it was pinned." {
+			t.Fatalf("the changed tool is listed with its new text: %q", tl.Description)
+		}
+	}
 
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "pinned"}})
 	if err != nil || res.IsError {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/toolgate/toolgate/scan"
 )
 
 // listKind describes one of the paginated list methods the gateway merges.
@@ -357,6 +359,16 @@ func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, se
 				if len(changes) > 0 {
 					s.g.log.Warn("tool definition differs from its pin", "server", slot.srv.Name, "tool", name, "changes", changes)
 				}
+				// A rug pull: the client reads the definition someone
+				// reviewed and pinned, never the changed text, until the
+				// change is accepted (toolgate scan --pin).
+				listed := it
+				if info.Pin != nil && info.Pin.Status == scan.PinChanged {
+					var ok bool
+					if listed, ok = s.g.catalog.pinnedItem(slot.srv.Name, name); !ok {
+						continue
+					}
+				}
 				s.mu.Lock()
 				prev, clash := s.tools[full]
 				if clash && prev.up < up {
@@ -372,6 +384,7 @@ func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, se
 				if eng == nil || !eng.Listed(full, info.categories) {
 					continue
 				}
+				it = listed
 			}
 			if full != name {
 				it["name"], _ = json.Marshal(full)

@@ -17,9 +17,8 @@ import (
 // still matches its pin. Sessions share it; it is keyed by server and the
 // upstream's own tool name.
 type catalog struct {
-	pins *scan.Pins
-
 	mu      sync.Mutex
+	pins    *scan.Pins
 	byRaw   map[string]*toolInfo            // raw definition → info (a cache)
 	servers map[string]map[string]*toolInfo // server → tool → latest info
 }
@@ -38,10 +37,22 @@ func newCatalog(pins *scan.Pins) *catalog {
 	return &catalog{pins: pins, byRaw: map[string]*toolInfo{}, servers: map[string]map[string]*toolInfo{}}
 }
 
+// setPins puts pins in force: every definition is checked against them
+// again when it is next listed.
+func (c *catalog) setPins(pins *scan.Pins) {
+	c.mu.Lock()
+	c.pins = pins
+	c.byRaw = map[string]*toolInfo{}
+	c.mu.Unlock()
+}
+
 // pinnedItem is the pinned definition of a server's tool as a list item;
 // false when there is none or it cannot be encoded.
 func (c *catalog) pinnedItem(server, tool string) (map[string]json.RawMessage, bool) {
-	pt, ok := c.pins.Lookup(server, tool)
+	c.mu.Lock()
+	pins := c.pins
+	c.mu.Unlock()
+	pt, ok := pins.Lookup(server, tool)
 	if !ok {
 		return nil, false
 	}
@@ -67,6 +78,7 @@ func (c *catalog) observe(server string, raw json.RawMessage) (*toolInfo, []stri
 	now := time.Now()
 	c.mu.Lock()
 	info, ok := c.byRaw[key]
+	pins := c.pins
 	c.mu.Unlock()
 	var changes []string
 	if !ok {
@@ -74,8 +86,8 @@ func (c *catalog) observe(server string, raw json.RawMessage) (*toolInfo, []stri
 		_ = json.Unmarshal(raw, &t) // a malformed field leaves it zero; Classify reports it
 		info = &toolInfo{Server: server, Report: scan.Classify(t), FirstSeen: now}
 		info.categories = info.Report.Categories()
-		if c.pins != nil {
-			pc := c.pins.Verify(server, t)
+		if pins != nil {
+			pc := pins.Verify(server, t)
 			info.Pin = &pc
 			for _, ch := range pc.Changes {
 				changes = append(changes, ch.String())

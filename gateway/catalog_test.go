@@ -1,11 +1,13 @@
 package gateway_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -184,5 +186,64 @@ func TestPinnedTools(t *testing.T) {
 		if g := got[name]; !strings.HasSuffix(g, want) || g == "" {
 			t.Errorf("%s: %q, want ...%s", name, g, want)
 		}
+	}
+}
+
+// Accepting a changed definition (new pins put in force) tells every
+// session its tools changed; the new definition is then listed and called.
+func TestSetPinsAcceptsAChange(t *testing.T) {
+	ctx := testContext(t)
+	echo := testpeer.GoEchoServer()
+	up := echo.StartHTTP(t)
+	old := echoPins(t, up, func(st *scan.Tool) {
+		if st.Name == "add" {
+			st.Description = "Adds two numbers, as it did when it was pinned."
+		}
+	})
+	eng, err := policy.Load([]byte(`{"version":"1","default":"allow","pinned":true}`), "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(&gateway.Options{Servers: []gateway.Server{{Name: "echo", URL: up}}, Policy: eng, Pins: old, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(gw)
+	t.Cleanup(func() { ts.Close(); gw.Close() })
+	changed := make(chan struct{}, 4)
+	cs := connect(t, ctx, ts.URL, &mcp.ClientOptions{ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+		changed <- struct{}{}
+	}})
+	description := func() string {
+		t.Helper()
+		lt, err := cs.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range lt.Tools {
+			if tl.Name == "add" {
+				return tl.Description
+			}
+		}
+		t.Fatal("add is not listed")
+		return ""
+	}
+	if d := description(); d != "Adds two numbers, as it did when it was pinned." {
+		t.Fatalf("before: %q", d)
+	}
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 2}}); err != nil || !res.IsError {
+		t.Fatalf("a changed tool was called: %v %+v", err, res)
+	}
+	gw.SetPins(echoPins(t, up, nil))
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session was not told its tools changed")
+	}
+	if d := description(); d != "Adds two numbers." {
+		t.Fatalf("after: %q", d)
+	}
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 2}}); err != nil || res.IsError {
+		t.Fatalf("the accepted tool: %v %+v", err, res)
 	}
 }

@@ -364,6 +364,22 @@ func (g *Gateway) methodServer(method string) int {
 // SetPolicy swaps the policy atomically: the next call is checked against it.
 func (g *Gateway) SetPolicy(e *policy.Engine) { g.engine.Store(e) }
 
+// SetPins puts a new set of pins in force (a pins file rewritten by
+// toolgate scan --pin, accepting changed definitions): every session is
+// told its tools changed, and lists them checked against the new pins.
+func (g *Gateway) SetPins(p *scan.Pins) {
+	g.catalog.setPins(p)
+	g.mu.Lock()
+	sessions := make([]*session, 0, len(g.sessions))
+	for _, s := range g.sessions {
+		sessions = append(sessions, s)
+	}
+	g.mu.Unlock()
+	for _, s := range sessions {
+		s.toolsChanged()
+	}
+}
+
 // Policy returns the policy in force (nil when there is none).
 func (g *Gateway) Policy() *policy.Engine { return g.engine.Load() }
 

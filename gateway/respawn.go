@@ -167,8 +167,7 @@ func (r *respawn) watch(u *stdioUpstream) {
 			r.mu.Unlock()
 			log.Info("a session's upstream is back", "attempt", failures)
 			// Its tools may differ: the client lists them again.
-			r.s.fromUpstream(r.slot.idx, message{msg: &jsonrpc.Request{Method: "notifications/tools/list_changed"},
-				raw: []byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`)}, nil)
+			r.s.toolsChanged()
 			u = nu
 			break
 		}

@@ -627,6 +627,17 @@ func (s *session) fromClientResponse(ctx context.Context, r *jsonrpc.Response) {
 	}
 }
 
+// toolsChanged tells the client its tools changed (an upstream restarted,
+// the pins changed): what the session knew of them is dropped, so that
+// its next call lists them again and is checked against what they are now.
+func (s *session) toolsChanged() {
+	s.mu.Lock()
+	s.tools = map[string]*toolEntry{}
+	s.toolsComplete = false
+	s.mu.Unlock()
+	s.push([]byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`))
+}
+
 // fromUpstream handles a request or notification an upstream sent. Requests
 // get a gateway id, unique across upstreams, so the client's answer can be
 // routed back. emit, when not nil, is the stream of the client request the

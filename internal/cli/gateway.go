@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -40,6 +41,7 @@ type gatewayRuntime struct {
 	grants   *grant.SQLite         // with auth: grants
 	verifier *grant.Verifier       // checks grant tokens, with auth: grants
 	counters *limitsqlite.Counters // Intercept-format counters, in the store
+	pinsPath string                // the pins file, watched for changes; "" when none
 	audit    *audit.Log            // nil when the audit log is off
 	auditDB  *audit.SQLite         // the sqlite sink, for queries; nil when none
 	log      *slog.Logger
@@ -296,7 +298,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	if warner != nil {
 		warner.gw = gw // before StartUpstreams, the first caller of OnUpstreamState
 	}
-	rt := &gatewayRuntime{cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier, counters: counters, audit: alog, auditDB: adb, log: a.log}
+	rt := &gatewayRuntime{pinsPath: pinsPathOf(cfg), cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier, counters: counters, audit: alog, auditDB: adb, log: a.log}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
 	if cfg.Auth != "none" {
 		// Every named policy is loaded: each grant (and auth.jwt) names
@@ -536,6 +538,9 @@ func (rt *gatewayRuntime) watch(ctx context.Context, hup <-chan os.Signal) {
 	if rt.verifier != nil {
 		go rt.verifier.Watch(ctx, epochEvery)
 	}
+	if rt.pinsPath != "" {
+		go rt.watchPins(ctx, time.Second)
+	}
 	if len(rt.policies) == 1 {
 		rt.policies[0].Watch(ctx, time.Second, hup)
 		return
@@ -586,4 +591,40 @@ func (a *app) jwtVerifier(cfg *config.Config) (*jwtauth.Verifier, error) {
 		a.log.Warn("could not fetch the JWT issuer's keys; JWTs are refused with 503 until they can be", "jwks_url", j.JWKSURL, "err", err)
 	}
 	return jv, nil
+}
+
+func pinsPathOf(cfg *config.Config) string {
+	if cfg.Pins == "" {
+		return ""
+	}
+	return cfg.PinsPath()
+}
+
+// watchPins puts the pins file's content in force whenever it changes
+// (toolgate scan --pin accepting changed definitions), checking every
+// interval until ctx ends. A file that cannot be read or parsed leaves the
+// pins in force, with an error in the log.
+func (rt *gatewayRuntime) watchPins(ctx context.Context, interval time.Duration) {
+	last, _ := os.ReadFile(rt.pinsPath)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		data, err := os.ReadFile(rt.pinsPath)
+		if err != nil || bytes.Equal(data, last) {
+			continue
+		}
+		last = data
+		p, err := scan.LoadPins(rt.pinsPath)
+		if err != nil {
+			rt.log.Error("the pins file changed but cannot be read; keeping the pins in force", "path", rt.pinsPath, "err", err)
+			continue
+		}
+		rt.gw.SetPins(p)
+		rt.log.Info("pins reloaded", "path", rt.pinsPath)
+	}
 }

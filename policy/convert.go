@@ -247,8 +247,8 @@ func (e *Engine) toIntercept() ([]byte, []Loss, error) {
 	if e.pinned {
 		loss("/pinned", "pins: Intercept does not pin tool definitions")
 	}
-	if len(e.allTools) > 0 {
-		loss("/all_tools", "all_tools limits count per %s; Intercept's counters are not tied to a caller", e.allTools[0].Scope)
+	if all := append(e.allTools[:len(e.allTools):len(e.allTools)], e.allValues...); len(all) > 0 {
+		loss("/all_tools", "all_tools limits count per %s; Intercept's counters are not tied to a caller", all[0].Scope)
 	}
 	for _, r := range e.globs {
 		loss(r.pointer, "pattern %q: Intercept's tools are names; rule left out", r.name)
@@ -293,6 +293,10 @@ func (r *rule) toIntercept(loss func(ptr, format string, args ...any)) []icOutRu
 		loss(r.when.pointer, "a when (CEL) condition has no Intercept equivalent")
 	}
 	for _, l := range r.own {
+		if l.Value() {
+			loss(l.Pointer, "a value counter (increment_from) per %s has no Intercept equivalent here: Intercept's state counters are per tool, not shared or per caller", l.Scope)
+			continue
+		}
 		w, ok := icWindows[l.Window]
 		if !ok || l.Scope != ScopeGlobal {
 			loss(l.Pointer, "a limit per %s over %s has no Intercept equivalent (its counters are global, over a minute, an hour or a day)", l.Scope, l.Window)

@@ -33,6 +33,15 @@ type CounterUse struct {
 	// Problem, when set, refuses the call: the increment_from argument is
 	// missing, not a number, or negative.
 	Problem string
+	// Shadow marks a value counter of toolgate's format in shadow mode: it
+	// counts in a budget of its own, and a refusal is recorded, not
+	// enforced.
+	Shadow bool
+	// Required refuses the call when there is no counter store, where an
+	// Intercept counter counts nothing (as Intercept does without a
+	// state store): set for the value counters of toolgate's format, a
+	// budget that must not be skipped.
+	Required bool
 }
 
 // InternalPolicyError is the text Intercept gives a call it cannot decide
@@ -304,11 +313,18 @@ func ReserveCounters(ctx context.Context, counters limit.Counters, uses []Counte
 			return refuse(u, u.Problem, nil)
 		}
 		if counters == nil {
+			if u.Required {
+				return refuse(u, "the counter store is unavailable, so the call is refused", nil)
+			}
 			continue // no store: nothing is counted, as in Intercept
 		}
 		r, ok, _, err := counters.Reserve(ctx, u.Key, u.Amount, u.Max, u.Window)
 		if err != nil {
-			return refuse(u, InternalPolicyError+": the counters are unavailable", fmt.Errorf("policy: counter %s: %w", u.Key, err))
+			reason := InternalPolicyError + ": the counters are unavailable"
+			if u.Required {
+				reason = "the counter store is unavailable, so the call is refused"
+			}
+			return refuse(u, reason, fmt.Errorf("policy: counter %s: %w", u.Key, err))
 		}
 		if !ok {
 			return refuse(u, u.Reason, nil)

@@ -430,9 +430,16 @@ func (o Outcome) ShadowApprovalRefusal() toolgate.Decision {
 }
 
 // ApprovalTimeout is how long a call to the tool waits for a human decision
-// when the policy says action approve: the matching rule's approval.timeout,
-// else DefaultApprovalTimeout.
+// when the policy says action approve: the matching rule's approval.timeout
+// (for an Intercept document, the approval_timeout of the first
+// require_approval rule that applies), else DefaultApprovalTimeout.
 func (e *Engine) ApprovalTimeout(tool string, categories []string) time.Duration {
+	if e != nil && e.ic != nil {
+		if d := e.ic.approvalTimeout(tool); d > 0 {
+			return d
+		}
+		return DefaultApprovalTimeout
+	}
 	if e != nil {
 		if r := e.match(tool, categories); r != nil && r.approvalTimeout > 0 {
 			return r.approvalTimeout

@@ -84,6 +84,7 @@ func (d *icDoc) evaluate(ctx context.Context, c *toolgate.Call, counters limit.C
 			Reason: fmt.Sprintf("Tool %q is not permitted by policy", c.Tool)}}
 	}
 	rules := d.rulesFor(t)
+	var approve *icRule // the first require_approval rule
 	for _, r := range rules {
 		if r.deny || !r.holds(ctx, c, counters) {
 			reason := r.onDeny
@@ -92,10 +93,19 @@ func (d *icDoc) evaluate(ctx context.Context, c *toolgate.Call, counters limit.C
 			}
 			return Outcome{Decision: toolgate.Decision{Action: toolgate.Deny, Rule: r.pointer, Kind: KindRule, Reason: reason}}
 		}
+		if r.approve && approve == nil {
+			approve = r
+		}
 	}
 	o := Outcome{Decision: toolgate.Decision{Action: toolgate.Allow, Rule: RuleDefaultAllow, Kind: KindDefault}}
 	if t != nil {
 		o.Decision = toolgate.Decision{Action: toolgate.Allow, Rule: "/tools/" + escape(t.name), Kind: KindRule}
+	}
+	if approve != nil {
+		// A human decides once every rule passed; the counters are
+		// reserved meanwhile, as for toolgate's approve action.
+		o.Decision = toolgate.Decision{Action: toolgate.Approve, Rule: approve.pointer, Kind: KindApproval,
+			Reason: fmt.Sprintf("Tool %q requires approval by rule %q", c.Tool, approve.name)}
 	}
 	for _, r := range rules {
 		if r.state == nil {
@@ -115,6 +125,22 @@ func (d *icDoc) evaluate(ctx context.Context, c *toolgate.Call, counters limit.C
 		}
 	}
 	return o
+}
+
+// approvalTimeout is the approval_timeout of the first require_approval
+// rule that applies to a call of tool; 0 when there is none or it sets
+// none.
+func (d *icDoc) approvalTimeout(tool string) time.Duration {
+	t := d.tools[tool]
+	if d.defaultDeny && t == nil {
+		return 0
+	}
+	for _, r := range d.rulesFor(t) {
+		if r.approve {
+			return r.approvalTimeout
+		}
+	}
+	return 0
 }
 
 // rulesFor lists the rules that apply to a call of t (nil: an unlisted

@@ -182,3 +182,47 @@ func TestValueCounterAllToolsAndShadow(t *testing.T) {
 		t.Fatalf("ReadsArgs = %q", got)
 	}
 }
+
+// The example of docs/policy.md, as its text tells it.
+func TestValueCounterDocExample(t *testing.T) {
+	ctx := context.Background()
+	e, err := LoadFile("../docs/examples/policy/spend-cap.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counters := memory.NewCounters(limittest.NewClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)).Now)
+	id := &toolgate.Identity{Subject: "alice", Grant: "g1"}
+	do := func(tool string, args map[string]any) toolgate.Decision {
+		t.Helper()
+		o := e.EvaluateState(ctx, &toolgate.Call{Tool: tool, Args: args, Identity: id}, counters)
+		if !o.Decision.Allowed() {
+			return o.Decision
+		}
+		_, d, err := ReserveCounters(ctx, counters, o.Counters)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed() {
+			return o.Decision
+		}
+		return d
+	}
+	steps := []struct {
+		tool  string
+		args  map[string]any
+		allow bool
+		kind  toolgate.Kind
+	}{
+		{"create_charge", map[string]any{"amount": 600000.0, "currency": "usd"}, true, KindRule},
+		{"create_payout", map[string]any{"amount": 300000.0}, true, KindRule},
+		{"create_charge", map[string]any{"amount": 100001.0, "currency": "usd"}, false, KindLimit},
+		{"create_charge", map[string]any{"amount": 100000.0, "currency": "usd"}, true, KindRule},
+		{"create_payout", map[string]any{"amount": 1.0}, false, KindLimit},
+		{"create_charge", map[string]any{"currency": "usd"}, false, KindArgs},
+	}
+	for i, s := range steps {
+		if d := do(s.tool, s.args); d.Allowed() != s.allow || d.Kind != s.kind {
+			t.Fatalf("step %d (%s %v): %+v, want allowed %v kind %s", i, s.tool, s.args, d, s.allow, s.kind)
+		}
+	}
+}

@@ -11,7 +11,9 @@
 //     itself where the policy enables it (KindInputSchema);
 //  3. the pin, where the policy says pinned: true (KindPin);
 //  4. the rate limits, whose quota is reserved (KindLimit), then the
-//     windowed counters of an Intercept-format policy (KindLimit);
+//     windowed counters (KindLimit): those of an Intercept-format policy
+//     and the value counters (increment_from) of toolgate's format, whose
+//     argument the policy already checked in step 1 (KindArgs);
 //  5. human approval, for action approve (KindApproval); a refusal, or
 //     nobody answering in time, gives the reserved quota back.
 //
@@ -157,17 +159,18 @@ type Verdict struct {
 	reserved []policy.Limit
 	call     *toolgate.Call
 	limiter  limit.Limiter
-	held     []limit.Reservation // counters of an Intercept-format policy
+	held     []limit.Reservation // windowed counters: Intercept's, value counters
 	counters limit.Counters
 }
 
 // Counted reports whether the call holds reservations on the windowed
-// counters of an Intercept-format policy.
+// counters: an Intercept-format policy's, or value counters.
 func (v *Verdict) Counted() bool { return len(v.held) > 0 }
 
 // ReleaseCounters gives back what the call added to the windowed counters
-// of an Intercept-format policy: for a call the upstream answered with an
-// error, which Intercept does not count. The rate-limit quota stays taken.
+// (an Intercept-format policy's, and value counters): for a call the
+// upstream answered with an error, which Intercept does not count. The
+// rate-limit quota stays taken.
 func (v *Verdict) ReleaseCounters(ctx context.Context) error {
 	if len(v.held) == 0 {
 		return nil
@@ -272,10 +275,13 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 			v.reserved = append(v.reserved, shadowed...)
 		}
 	}
-	// 4b. The windowed counters of an Intercept-format policy, reserved
-	// the same way, after its rules (which may read them) passed.
-	if len(o.Counters) > 0 {
-		held, cd, err := policy.ReserveCounters(ctx, p.Counters, o.Counters)
+	// 4b. The windowed counters: those of an Intercept-format policy,
+	// after its rules (which may read them) passed, and the value
+	// counters (increment_from) of toolgate's format; reserved the same
+	// way, the enforced ones all or none, then the shadowed ones.
+	countersEnforced, countersShadowed := splitCounters(o.Counters)
+	if len(countersEnforced) > 0 {
+		held, cd, err := policy.ReserveCounters(ctx, p.Counters, countersEnforced)
 		if err != nil {
 			p.logger().Error("counters failed", "err", err)
 		}
@@ -287,6 +293,17 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 			return v
 		}
 		v.held = held
+	}
+	if len(countersShadowed) > 0 && shadow == nil {
+		held, cd, err := policy.ReserveCounters(ctx, p.Counters, countersShadowed)
+		if err != nil {
+			p.logger().Warn("counters failed on a shadowed value counter", "err", err)
+		}
+		if cd.Allowed() {
+			v.held = append(v.held, held...)
+		} else {
+			shadow = &cd
+		}
 	}
 	// 5. Human approval.
 	if d.Action == toolgate.Approve && o.ShadowApproval {
@@ -318,6 +335,24 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 	}
 	v.Decision = d
 	return v
+}
+
+// splitCounters separates the enforced counters from the shadowed value
+// counters. When none is shadowed it returns uses itself.
+func splitCounters(uses []policy.CounterUse) (enforced, shadowed []policy.CounterUse) {
+	for i := range uses {
+		if uses[i].Shadow {
+			for _, u := range uses {
+				if u.Shadow {
+					shadowed = append(shadowed, u)
+				} else {
+					enforced = append(enforced, u)
+				}
+			}
+			return enforced, shadowed
+		}
+	}
+	return uses, nil
 }
 
 // splitLimits separates the enforced limits from the shadowed ones. When

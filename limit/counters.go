@@ -7,7 +7,9 @@ import (
 
 // Counters keeps amounts that add up over calendar-aligned UTC windows:
 // the stateful counters of Intercept-format policies (a number of calls,
-// or a spend, per minute, hour or day). Unlike a Limiter's budget, which
+// or a spend, per minute, hour or day) and the value counters of
+// toolgate's own limits (increment_from). A Redis implementation can keep
+// them for several replicas behind this same interface. Unlike a Limiter's budget, which
 // refills gradually, a counter's window starts at a fixed instant (the
 // start of the UTC minute, hour or day, see WindowStart) and the counter
 // reads zero again when the next one begins.

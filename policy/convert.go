@@ -120,11 +120,22 @@ func (d *icDoc) toolToToolgate(rules []*icRule, loss func(ptr, format string, ar
 			text = fmt.Sprintf("Denied by rule %q", r.name)
 		}
 		if r.deny {
-			out.Action, out.OnDeny = "deny", text
+			out.Action, out.OnDeny, out.Approval = "deny", text, nil
 			if i > 0 {
 				loss(r.pointer, "action deny refuses before every other check in toolgate's format, so a call an earlier rule refused reads this rule's text")
 			}
 			break
+		}
+		if r.approve {
+			// toolgate's approve asks once the rule's other checks pass,
+			// as Intercept asks once every rule passed.
+			if out.Action == "" {
+				out.Action = "approve"
+				if r.approvalTimeout > 0 {
+					out.Approval = &tgOutApproval{Timeout: r.approvalTimeout.String()}
+				}
+			}
+			continue
 		}
 		if r.state != nil {
 			if !strings.HasSuffix(r.state.pointer, "/rate_limit") {
@@ -156,10 +167,15 @@ type tgOutDoc struct {
 }
 
 type tgOutTool struct {
-	Action  string            `json:"action,omitempty"`
-	OnDeny  string            `json:"on_deny,omitempty"`
-	Require []tgOutRuleObject `json:"require,omitempty"`
-	Limits  []tgOutLimit      `json:"limits,omitempty"`
+	Action   string            `json:"action,omitempty"`
+	Approval *tgOutApproval    `json:"approval,omitempty"`
+	OnDeny   string            `json:"on_deny,omitempty"`
+	Require  []tgOutRuleObject `json:"require,omitempty"`
+	Limits   []tgOutLimit      `json:"limits,omitempty"`
+}
+
+type tgOutApproval struct {
+	Timeout string `json:"timeout,omitempty"`
 }
 
 type tgOutRuleObject struct {
@@ -202,11 +218,12 @@ type icOutTool struct {
 }
 
 type icOutRule struct {
-	Name       string      `yaml:"name"`
-	Action     string      `yaml:"action,omitempty"`
-	RateLimit  string      `yaml:"rate_limit,omitempty"`
-	Conditions []icOutCond `yaml:"conditions,omitempty"`
-	OnDeny     string      `yaml:"on_deny,omitempty"`
+	Name            string      `yaml:"name"`
+	Action          string      `yaml:"action,omitempty"`
+	ApprovalTimeout string      `yaml:"approval_timeout,omitempty"`
+	RateLimit       string      `yaml:"rate_limit,omitempty"`
+	Conditions      []icOutCond `yaml:"conditions,omitempty"`
+	OnDeny          string      `yaml:"on_deny,omitempty"`
 }
 
 type icOutCond struct {
@@ -247,8 +264,8 @@ func (e *Engine) toIntercept() ([]byte, []Loss, error) {
 	if e.pinned {
 		loss("/pinned", "pins: Intercept does not pin tool definitions")
 	}
-	if len(e.allTools) > 0 {
-		loss("/all_tools", "all_tools limits count per %s; Intercept's counters are not tied to a caller", e.allTools[0].Scope)
+	if all := append(e.allTools[:len(e.allTools):len(e.allTools)], e.allValues...); len(all) > 0 {
+		loss("/all_tools", "all_tools limits count per %s; Intercept's counters are not tied to a caller", all[0].Scope)
 	}
 	for _, r := range e.globs {
 		loss(r.pointer, "pattern %q: Intercept's tools are names; rule left out", r.name)
@@ -278,7 +295,19 @@ func (r *rule) toIntercept(loss func(ptr, format string, args ...any)) []icOutRu
 		return append(rules, icOutRule{Name: "deny", Action: "deny", OnDeny: r.denyReason})
 	}
 	if r.approve {
-		loss(r.pointer+"/action", "approval by a human has no Intercept equivalent; the rule's calls are not sent for approval")
+		// Intercept's require_approval: the other rules below still refuse
+		// before a human is asked, as toolgate's approve runs its checks
+		// first.
+		ar := icOutRule{Name: "approval", Action: "require_approval"}
+		if r.approvalTimeout > 0 {
+			ar.ApprovalTimeout = r.approvalTimeout.String()
+		}
+		if r.approvalTimeout > MaxApprovalTimeout {
+			ar.ApprovalTimeout = ""
+			loss(r.pointer+"/approval/timeout", "an approval timeout over %s has no Intercept equivalent; the default applies", MaxApprovalTimeout)
+		}
+		rules = append(rules, ar)
+		loss(r.pointer+"/action", "require_approval: Intercept answers the call at once and lets the agent retry once approved, where toolgate holds the call up to approvals.wait")
 	}
 	for i := range r.require {
 		rules = append(rules, r.predToIntercept(&r.require[i], true, loss)...)
@@ -293,6 +322,10 @@ func (r *rule) toIntercept(loss func(ptr, format string, args ...any)) []icOutRu
 		loss(r.when.pointer, "a when (CEL) condition has no Intercept equivalent")
 	}
 	for _, l := range r.own {
+		if l.Value() {
+			loss(l.Pointer, "a value counter (increment_from) per %s has no Intercept equivalent here: Intercept's state counters are per tool, not shared or per caller", l.Scope)
+			continue
+		}
 		w, ok := icWindows[l.Window]
 		if !ok || l.Scope != ScopeGlobal {
 			loss(l.Pointer, "a limit per %s over %s has no Intercept equivalent (its counters are global, over a minute, an hour or a day)", l.Scope, l.Window)

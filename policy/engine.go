@@ -66,6 +66,9 @@ type Engine struct {
 	cats  [nCats]*rule
 
 	allTools []Limit
+	// allValues are the all_tools value counters (increment_from), split
+	// from allTools by finish.
+	allValues []Limit
 
 	// refs are the tool names and patterns the document writes, in its
 	// order (see Unmatched).
@@ -90,11 +93,14 @@ type rule struct {
 	when        *condition // nil when the rule has no when
 	own         []Limit
 	limits      []Limit // all_tools limits, then own: returned by Decide
-	checkSchema int8    // -1 inherit, 0 off, 1 on
-	pinned      int8    // -1 inherit, 0 off, 1 on
-	mode        int8    // -1 inherit, 0 enforce, 1 shadow
-	shadow      bool    // the resolved mode: the rule's, else the document's
-	approve     bool    // action approve: a human decides each call
+	// values are the value counters (increment_from) of the all_tools
+	// limits, then of own: Evaluate turns them into Outcome.Counters.
+	values      []Limit
+	checkSchema int8 // -1 inherit, 0 off, 1 on
+	pinned      int8 // -1 inherit, 0 off, 1 on
+	mode        int8 // -1 inherit, 0 enforce, 1 shadow
+	shadow      bool // the resolved mode: the rule's, else the document's
+	approve     bool // action approve: a human decides each call
 	// approvalTimeout is how long a call waits for the decision (0: the default).
 	approvalTimeout time.Duration
 	// timeout bounds the upstream call (0: the server's own timeout).
@@ -141,8 +147,10 @@ func (e *Engine) Digest() string {
 
 // finish precomputes what Decide returns.
 func (e *Engine) finish() {
+	e.allTools, e.allValues = splitValues(e.allTools)
 	if e.shadow {
 		e.allTools = shadowLimits(e.allTools)
+		e.allValues = shadowLimits(e.allValues)
 	}
 	each := func(r *rule) {
 		if r == nil {
@@ -152,9 +160,14 @@ func (e *Engine) finish() {
 		if r.shadow {
 			r.own = shadowLimits(r.own)
 		}
-		if len(e.allTools)+len(r.own) > 0 {
-			r.limits = make([]Limit, 0, len(e.allTools)+len(r.own))
-			r.limits = append(append(r.limits, e.allTools...), r.own...)
+		calls, values := splitValues(r.own)
+		if len(e.allTools)+len(calls) > 0 {
+			r.limits = make([]Limit, 0, len(e.allTools)+len(calls))
+			r.limits = append(append(r.limits, e.allTools...), calls...)
+		}
+		if len(e.allValues)+len(values) > 0 {
+			r.values = make([]Limit, 0, len(e.allValues)+len(values))
+			r.values = append(append(r.values, e.allValues...), values...)
 		}
 		r.denyReason = r.onDeny
 		if r.denyReason == "" {
@@ -292,7 +305,7 @@ func (e *Engine) Evaluate(c *toolgate.Call) Outcome {
 		if e.defaultAllow {
 			o.Decision = toolgate.Decision{Action: toolgate.Allow, Rule: RuleDefaultAllow, Kind: KindDefault}
 			o.Limits = e.allTools
-			return o.trim()
+			return o.counted(c, e.allValues).trim()
 		}
 		d := toolgate.Decision{Action: toolgate.Deny, Rule: RuleDefaultDeny, Kind: KindDefault,
 			Reason: fmt.Sprintf("tool %q is not allowed by the policy (default deny)", c.Tool)}
@@ -304,7 +317,7 @@ func (e *Engine) Evaluate(c *toolgate.Call) Outcome {
 		}
 		o.Decision = toolgate.Decision{Action: toolgate.Allow, Rule: RuleDefaultDeny, Kind: KindDefault}
 		o.Limits = e.allTools
-		return o.trim()
+		return o.counted(c, e.allValues).trim()
 	}
 	if d, refused := r.check(c); refused {
 		if !r.shadow {
@@ -323,12 +336,13 @@ func (e *Engine) Evaluate(c *toolgate.Call) Outcome {
 	} else {
 		o.Decision = toolgate.Decision{Action: toolgate.Allow, Rule: r.pointer, Kind: KindRule}
 	}
-	return o.trim()
+	return o.counted(c, r.values).trim()
 }
 
-// trim leaves the shadowed limits out once a shadowed check refused.
+// trim leaves the shadowed limits and value counters out once a shadowed
+// check refused.
 func (o Outcome) trim() Outcome {
-	if o.Shadow == nil || len(o.Limits) == 0 {
+	if o.Shadow == nil || len(o.Limits)+len(o.Counters) == 0 {
 		return o
 	}
 	var kept []Limit
@@ -338,6 +352,13 @@ func (o Outcome) trim() Outcome {
 		}
 	}
 	o.Limits = kept
+	var uses []CounterUse
+	for _, u := range o.Counters {
+		if !u.Shadow {
+			uses = append(uses, u)
+		}
+	}
+	o.Counters = uses
 	return o
 }
 
@@ -413,9 +434,16 @@ func (o Outcome) ShadowApprovalRefusal() toolgate.Decision {
 }
 
 // ApprovalTimeout is how long a call to the tool waits for a human decision
-// when the policy says action approve: the matching rule's approval.timeout,
-// else DefaultApprovalTimeout.
+// when the policy says action approve: the matching rule's approval.timeout
+// (for an Intercept document, the approval_timeout of the first
+// require_approval rule that applies), else DefaultApprovalTimeout.
 func (e *Engine) ApprovalTimeout(tool string, categories []string) time.Duration {
+	if e != nil && e.ic != nil {
+		if d := e.ic.approvalTimeout(tool); d > 0 {
+			return d
+		}
+		return DefaultApprovalTimeout
+	}
 	if e != nil {
 		if r := e.match(tool, categories); r != nil && r.approvalTimeout > 0 {
 			return r.approvalTimeout
@@ -539,8 +567,9 @@ func countCats(cats [nCats]*rule) int {
 
 // ReadsArgs returns the JSON Pointer of the first check that reads the
 // values of a call's arguments for a call of tool: a require or deny_if
-// predicate on args, the args schema, or a when that refers to args, of
-// the rule the tool matches (toolgate's format); a condition on args or a
+// predicate on args, the args schema, a when that refers to args, or a
+// value counter (increment_from), of the rule the tool matches or of
+// all_tools (toolgate's format); a condition on args or a
 // counter incremented by an argument, of the tool's or the "*" rules
 // (Intercept's format). It returns "" when the decision cannot depend on
 // argument values: the tool is hidden, no rule matches, or the rule reads
@@ -557,7 +586,13 @@ func (e *Engine) ReadsArgs(tool string, categories []string) string {
 		return ""
 	}
 	r := e.match(tool, categories)
-	if r == nil || r.deny {
+	if r == nil {
+		if e.defaultAllow && len(e.allValues) > 0 {
+			return e.allValues[0].Pointer + "/increment_from"
+		}
+		return ""
+	}
+	if r.deny {
 		return "" // action deny refuses before any argument is read
 	}
 	for _, ps := range [][]predicate{r.require, r.denyIf} {
@@ -572,6 +607,9 @@ func (e *Engine) ReadsArgs(tool string, categories []string) string {
 	}
 	if r.when != nil && r.when.readsArgs {
 		return r.when.pointer
+	}
+	if len(r.values) > 0 {
+		return r.values[0].Pointer + "/increment_from"
 	}
 	return ""
 }

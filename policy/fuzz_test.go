@@ -21,6 +21,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("version: \"1\"\ndefault: deny\ntools:\n  a:\n    when: args.x +\n"))
 	f.Add([]byte(`{"version":"1","default":"deny","tools":{"x_y":{"when":"[1,2,3].all(i, [1,2,3].exists(j, i == j)) && tool.startsWith(\"x\")"}}}`))
 	f.Add([]byte("{"))
+	f.Add([]byte(spendDoc))
+	f.Add([]byte("version: \"1\"\ndefault: allow\nall_tools:\n  limits:\n    - {counter: s, window: day, max: 9007199254740992, increment_from: args.a.b, scope: global}\n"))
 	if files, _ := filepath.Glob("../docs/examples/policy/*"); len(files) > 0 {
 		for _, p := range files {
 			if data, err := os.ReadFile(p); err == nil {

@@ -46,9 +46,14 @@ type icRule struct {
 	name    string
 	pointer string // /tools/<name>/rules/<i>
 	deny    bool
-	onDeny  string
-	conds   []icCond
-	state   *icState
+	// approve: action require_approval, which toolgate runs as its
+	// approve action; approvalTimeout is its approval_timeout (0: the
+	// default), how long the approval request stays open.
+	approve         bool
+	approvalTimeout time.Duration
+	onDeny          string
+	conds           []icCond
+	state           *icState
 }
 
 type icCond struct {
@@ -275,6 +280,7 @@ func (c *compiler) icRule(scope string, n *yaml.Node, ptr string) *icRule {
 		action, rateLimit    string
 		actionNode, rateNode *yaml.Node
 		condsNode, stateNode *yaml.Node
+		timeoutNode          *yaml.Node
 		haveOnDeny           bool
 	)
 	if !c.fields(n, ptr, func(key string, k, v *yaml.Node, fptr string) bool {
@@ -298,12 +304,26 @@ func (c *compiler) icRule(scope string, n *yaml.Node, ptr string) *icRule {
 			if !isNull(v) {
 				stateNode = v
 			}
+		case "approval_timeout":
+			if !isNull(v) {
+				timeoutNode = v
+			}
 		default:
 			return false
 		}
 		return true
 	}) {
 		return nil
+	}
+	if timeoutNode != nil {
+		tptr := ptr + "/approval_timeout"
+		if action != "require_approval" {
+			c.errorf(timeoutNode, tptr, "approval_timeout is only valid with action %q", "require_approval")
+		} else if d, msg := icApprovalTimeout(timeoutNode); msg != "" {
+			c.errorf(timeoutNode, tptr, "%s", msg)
+		} else {
+			r.approvalTimeout = d
+		}
 	}
 	if condsNode != nil && condsNode.Kind != yaml.SequenceNode {
 		c.errorf(condsNode, ptr+"/conditions", "must be a list of conditions, not %s", kindName(condsNode))
@@ -320,8 +340,8 @@ func (c *compiler) icRule(scope string, n *yaml.Node, ptr string) *icRule {
 			c.errorf(rateNode, ptr+"/rate_limit", "rate_limit cannot be combined with conditions or state; use separate rules or the full syntax instead")
 			bad = true
 		}
-		if action == "deny" {
-			c.errorf(rateNode, ptr+"/rate_limit", "rate_limit cannot be used with action %q", "deny")
+		if action == "deny" || action == "require_approval" {
+			c.errorf(rateNode, ptr+"/rate_limit", "rate_limit cannot be used with action %q", action)
 			bad = true
 		}
 		if bad {
@@ -350,11 +370,22 @@ func (c *compiler) icRule(scope string, n *yaml.Node, ptr string) *icRule {
 	case "", "evaluate":
 	case "deny":
 		r.deny = true
+	case "require_approval":
+		r.approve = true
 	default:
-		c.errorf(actionNode, ptr+"/action", "action must be %q or %q, got %q", "evaluate", "deny", action)
+		c.errorf(actionNode, ptr+"/action", "action must be %q, %q or %q, got %q", "evaluate", "deny", "require_approval", action)
 	}
 	if r.deny && hasConds {
 		c.errorf(condsNode, ptr+"/conditions", "deny rules must not have conditions")
+	}
+	if r.approve && hasConds {
+		// What conditions would mean on such a rule (which calls need
+		// approval, or which pass without it) is not settled: refuse
+		// rather than guess on a safety rule.
+		c.errorf(condsNode, ptr+"/conditions", "require_approval rules must not have conditions in toolgate; give the approval its own rule")
+	}
+	if r.approve && stateNode != nil {
+		c.errorf(stateNode, ptr+"/state", "require_approval rules must not have a state block; count the calls in a rule of their own")
 	}
 	if !r.deny && (action == "" || action == "evaluate") && !hasConds {
 		at, aptr := n, ptr
@@ -377,6 +408,26 @@ func (c *compiler) icRule(scope string, n *yaml.Node, ptr string) *icRule {
 		}
 	}
 	return r
+}
+
+// MaxApprovalTimeout is the longest approval_timeout an Intercept rule
+// may set.
+const MaxApprovalTimeout = 7 * 24 * time.Hour
+
+// icApprovalTimeout reads approval_timeout: a Go duration such as "30m"
+// or "1h30m", more than zero and at most MaxApprovalTimeout.
+func icApprovalTimeout(n *yaml.Node) (time.Duration, string) {
+	if n.Kind != yaml.ScalarNode {
+		return 0, "approval_timeout must be a duration such as \"30m\", not " + kindName(n)
+	}
+	d, err := time.ParseDuration(n.Value)
+	switch {
+	case err != nil:
+		return 0, fmt.Sprintf("approval_timeout must be a duration such as %q or %q, got %q", "30m", "1h30m", n.Value)
+	case d <= 0 || d > MaxApprovalTimeout:
+		return 0, fmt.Sprintf("approval_timeout must be more than zero and at most %s, got %q", "168h", n.Value)
+	}
+	return d, ""
 }
 
 // icParseRate reads "N/window"; msg is Intercept's message when it cannot.

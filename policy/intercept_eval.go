@@ -33,6 +33,15 @@ type CounterUse struct {
 	// Problem, when set, refuses the call: the increment_from argument is
 	// missing, not a number, or negative.
 	Problem string
+	// Shadow marks a value counter of toolgate's format in shadow mode: it
+	// counts in a budget of its own, and a refusal is recorded, not
+	// enforced.
+	Shadow bool
+	// Required refuses the call when there is no counter store, where an
+	// Intercept counter counts nothing (as Intercept does without a
+	// state store): set for the value counters of toolgate's format, a
+	// budget that must not be skipped.
+	Required bool
 }
 
 // InternalPolicyError is the text Intercept gives a call it cannot decide
@@ -75,6 +84,7 @@ func (d *icDoc) evaluate(ctx context.Context, c *toolgate.Call, counters limit.C
 			Reason: fmt.Sprintf("Tool %q is not permitted by policy", c.Tool)}}
 	}
 	rules := d.rulesFor(t)
+	var approve *icRule // the first require_approval rule
 	for _, r := range rules {
 		if r.deny || !r.holds(ctx, c, counters) {
 			reason := r.onDeny
@@ -83,10 +93,19 @@ func (d *icDoc) evaluate(ctx context.Context, c *toolgate.Call, counters limit.C
 			}
 			return Outcome{Decision: toolgate.Decision{Action: toolgate.Deny, Rule: r.pointer, Kind: KindRule, Reason: reason}}
 		}
+		if r.approve && approve == nil {
+			approve = r
+		}
 	}
 	o := Outcome{Decision: toolgate.Decision{Action: toolgate.Allow, Rule: RuleDefaultAllow, Kind: KindDefault}}
 	if t != nil {
 		o.Decision = toolgate.Decision{Action: toolgate.Allow, Rule: "/tools/" + escape(t.name), Kind: KindRule}
+	}
+	if approve != nil {
+		// A human decides once every rule passed; the counters are
+		// reserved meanwhile, as for toolgate's approve action.
+		o.Decision = toolgate.Decision{Action: toolgate.Approve, Rule: approve.pointer, Kind: KindApproval,
+			Reason: fmt.Sprintf("Tool %q requires approval by rule %q", c.Tool, approve.name)}
 	}
 	for _, r := range rules {
 		if r.state == nil {
@@ -106,6 +125,22 @@ func (d *icDoc) evaluate(ctx context.Context, c *toolgate.Call, counters limit.C
 		}
 	}
 	return o
+}
+
+// approvalTimeout is the approval_timeout of the first require_approval
+// rule that applies to a call of tool; 0 when there is none or it sets
+// none.
+func (d *icDoc) approvalTimeout(tool string) time.Duration {
+	t := d.tools[tool]
+	if d.defaultDeny && t == nil {
+		return 0
+	}
+	for _, r := range d.rulesFor(t) {
+		if r.approve {
+			return r.approvalTimeout
+		}
+	}
+	return 0
 }
 
 // rulesFor lists the rules that apply to a call of t (nil: an unlisted
@@ -304,11 +339,18 @@ func ReserveCounters(ctx context.Context, counters limit.Counters, uses []Counte
 			return refuse(u, u.Problem, nil)
 		}
 		if counters == nil {
+			if u.Required {
+				return refuse(u, "the counter store is unavailable, so the call is refused", nil)
+			}
 			continue // no store: nothing is counted, as in Intercept
 		}
 		r, ok, _, err := counters.Reserve(ctx, u.Key, u.Amount, u.Max, u.Window)
 		if err != nil {
-			return refuse(u, InternalPolicyError+": the counters are unavailable", fmt.Errorf("policy: counter %s: %w", u.Key, err))
+			reason := InternalPolicyError + ": the counters are unavailable"
+			if u.Required {
+				reason = "the counter store is unavailable, so the call is refused"
+			}
+			return refuse(u, reason, fmt.Errorf("policy: counter %s: %w", u.Key, err))
 		}
 		if !ok {
 			return refuse(u, u.Reason, nil)

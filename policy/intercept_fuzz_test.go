@@ -20,6 +20,7 @@ func FuzzLoadIntercept(f *testing.F) {
 	f.Add([]byte(`{"version":"1","tools":{"a":{"rules":[{"name":"x","conditions":[{"path":"args.a","op":"regex","value":"^(a|b)+$"}]}]}}}`))
 	f.Add([]byte("version: 1\ntools:\n  a:\n    rules:\n      - &r {name: x, action: deny}\n      - *r\n"))
 	f.Add([]byte("tools:\n  a:\n    rules:\n      - {name: x, conditions: [{path: args.a, op: contains, value: [1]}]}\n"))
+	f.Add([]byte("version: \"1\"\ntools:\n  \"*\":\n    rules:\n      - {name: a, action: require_approval, approval_timeout: 1h30m}\n      - {name: b, action: deny, approval_timeout: x}\n"))
 	if files, _ := filepath.Glob("../docs/examples/intercept/*.yaml"); len(files) > 0 {
 		for _, p := range files {
 			if data, err := os.ReadFile(p); err == nil {

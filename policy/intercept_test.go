@@ -252,7 +252,23 @@ func TestInterceptValidation(t *testing.T) {
 		{"rule name", head + "      - action: deny\n",
 			[]string{`p.yaml:5:9: /tools/t/rules/0: rule must have a name`}},
 		{"action", head + "      - name: x\n        action: allow\n",
-			[]string{`p.yaml:6:17: /tools/t/rules/0/action: action must be "evaluate" or "deny", got "allow"`}},
+			[]string{`p.yaml:6:17: /tools/t/rules/0/action: action must be "evaluate", "deny" or "require_approval", got "allow"`}},
+		{"approval_timeout malformed", head + "      - name: x\n        action: require_approval\n        approval_timeout: soon\n",
+			[]string{`p.yaml:7:27: /tools/t/rules/0/approval_timeout: approval_timeout must be a duration such as "30m" or "1h30m", got "soon"`}},
+		{"approval_timeout without unit", head + "      - {name: x, action: require_approval, approval_timeout: 300}\n",
+			[]string{`p.yaml:5:63: /tools/t/rules/0/approval_timeout: approval_timeout must be a duration such as "30m" or "1h30m", got "300"`}},
+		{"approval_timeout not positive", head + "      - {name: x, action: require_approval, approval_timeout: -5m}\n      - {name: y, action: require_approval, approval_timeout: 0s}\n      - {name: z, action: require_approval, approval_timeout: 200h}\n",
+			[]string{`p.yaml:5:63: /tools/t/rules/0/approval_timeout: approval_timeout must be more than zero and at most 168h, got "-5m"`,
+				`p.yaml:6:63: /tools/t/rules/1/approval_timeout: approval_timeout must be more than zero and at most 168h, got "0s"`,
+				`p.yaml:7:63: /tools/t/rules/2/approval_timeout: approval_timeout must be more than zero and at most 168h, got "200h"`}},
+		{"approval_timeout a list", head + "      - {name: x, action: require_approval, approval_timeout: [5m]}\n",
+			[]string{`p.yaml:5:63: /tools/t/rules/0/approval_timeout: approval_timeout must be a duration such as "30m", not a list`}},
+		{"approval_timeout without require_approval", head + "      - {name: x, action: deny, approval_timeout: 5m}\n",
+			[]string{`p.yaml:5:51: /tools/t/rules/0/approval_timeout: approval_timeout is only valid with action "require_approval"`}},
+		{"require_approval with conditions or state", head + "      - name: x\n        action: require_approval\n        conditions: [{path: args.a, op: exists, value: true}]\n        state: {counter: c, window: day}\n      - {name: y, action: require_approval, rate_limit: 5/hour}\n",
+			[]string{`p.yaml:7:21: /tools/t/rules/0/conditions: require_approval rules must not have conditions in toolgate; give the approval its own rule`,
+				`p.yaml:8:16: /tools/t/rules/0/state: require_approval rules must not have a state block; count the calls in a rule of their own`,
+				`p.yaml:9:57: /tools/t/rules/1/rate_limit: rate_limit cannot be used with action "require_approval"`}},
 		{"deny with conditions", head + "      - name: x\n        action: deny\n        conditions:\n          - {path: args.a, op: exists, value: true}\n",
 			[]string{`p.yaml:8:11: /tools/t/rules/0/conditions: deny rules must not have conditions`}},
 		{"evaluate without conditions", head + "      - name: x\n",
@@ -324,5 +340,77 @@ func TestInterceptDetection(t *testing.T) {
 	// default: the error says so rather than allowing everything.
 	if _, err := Load([]byte("version: \"1\"\ntools: {}\n"), "d"); err == nil || !strings.Contains(err.Error(), `missing required key "default"`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// require_approval asks a human once every rule of the call passed; its
+// approval_timeout is how long the request stays open.
+func TestInterceptRequireApproval(t *testing.T) {
+	e, err := LoadFile("../docs/examples/intercept/approval.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		tool   string
+		args   map[string]any
+		action toolgate.Action
+		kind   toolgate.Kind
+		rule   string
+		reason string
+	}{
+		{"DeleteUser", map[string]any{"user_id": "user_1"}, toolgate.Approve, KindApproval, "/tools/DeleteUser/rules/0",
+			`Tool "DeleteUser" requires approval by rule "a human approves deletions"`},
+		{"DeleteUser", map[string]any{"user_id": "admin"}, toolgate.Deny, KindRule, "/tools/DeleteUser/rules/1", "Only user_ ids can be deleted"},
+		{"GetUser", map[string]any{"user_id": "user_1"}, toolgate.Allow, KindRule, "/tools/GetUser", ""},
+		{"BanUser", nil, toolgate.Deny, KindDefault, RuleDefaultDeny, `Tool "BanUser" is not permitted by policy`},
+	}
+	for _, tt := range tests {
+		d := e.Evaluate(&toolgate.Call{Tool: tt.tool, Args: tt.args}).Decision
+		if d.Action != tt.action || d.Kind != tt.kind || d.Rule != tt.rule || d.Reason != tt.reason {
+			t.Errorf("%s %v: got %s %s %s %q, want %s %s %s %q", tt.tool, tt.args, d.Action, d.Kind, d.Rule, d.Reason, tt.action, tt.kind, tt.rule, tt.reason)
+		}
+	}
+	if got := e.ApprovalTimeout("DeleteUser", nil); got != 30*time.Minute {
+		t.Errorf("ApprovalTimeout(DeleteUser) = %s, want 30m", got)
+	}
+	if got := e.ApprovalTimeout("GetUser", nil); got != DefaultApprovalTimeout {
+		t.Errorf("ApprovalTimeout(GetUser) = %s, want the default", got)
+	}
+
+	// A "*" rule holds every listed tool; without approval_timeout the
+	// default applies.
+	w, err := Load([]byte("version: \"1\"\ntools:\n  a:\n    rules: []\n  \"*\":\n    rules:\n      - {name: everything, action: require_approval}\n"), "w.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"a", "b"} {
+		if d := w.Evaluate(&toolgate.Call{Tool: tool}).Decision; d.Action != toolgate.Approve || d.Rule != "/tools/*/rules/0" {
+			t.Errorf("%s under a \"*\" require_approval: %+v", tool, d)
+		}
+		if got := w.ApprovalTimeout(tool, nil); got != DefaultApprovalTimeout {
+			t.Errorf("ApprovalTimeout(%s) = %s", tool, got)
+		}
+	}
+
+	// Converted, the rule becomes toolgate's approve with its timeout.
+	out, _, err := Convert(e, ConvertToJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"action": "approve"`) || !strings.Contains(string(out), `"timeout": "30m0s"`) {
+		t.Fatalf("converted:\n%s", out)
+	}
+	c, err := Load(out, "converted.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Evaluate(&toolgate.Call{Tool: "DeleteUser", Args: map[string]any{"user_id": "user_1"}}).Decision; d.Action != toolgate.Approve {
+		t.Errorf("converted DeleteUser: %+v", d)
+	}
+	if d := c.Evaluate(&toolgate.Call{Tool: "DeleteUser", Args: map[string]any{"user_id": "admin"}}).Decision; d.Action != toolgate.Deny || d.Reason != "Only user_ ids can be deleted" {
+		t.Errorf("converted DeleteUser admin: %+v", d)
+	}
+	if got := c.ApprovalTimeout("DeleteUser", nil); got != 30*time.Minute {
+		t.Errorf("converted ApprovalTimeout = %s", got)
 	}
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,10 @@ const (
 const (
 	maxLimitMax    = 1_000_000_000
 	maxLimitWindow = 366 * 24 * time.Hour
+	// MaxValueLimit is the largest max of a value counter (a limit with
+	// increment_from): 2^53, the largest whole number every JSON reader
+	// holds exactly, so that a budget in cents reaches tens of trillions.
+	MaxValueLimit = 1 << 53
 )
 
 // Limit is one compiled rate limit: at most Max calls per Window, counted per
@@ -46,9 +51,28 @@ type Limit struct {
 	// enforced.
 	Shadow bool
 
+	// IncrementFrom, when set, makes the limit a value counter: a call adds
+	// the value of this argument ("args.amount", dotted like Intercept's
+	// paths) to the budget instead of one, and the budget is counted in
+	// calendar-aligned UTC windows (a minute, an hour or a day) in the
+	// counter store (limit.Counters) instead of the rate limiter. Value
+	// counters never reach Enforce: Evaluate turns them into
+	// Outcome.Counters.
+	IncrementFrom string
+
 	// prefix is the precomputed key prefix; Key rebuilds it when empty.
 	prefix string
+	// from is IncrementFrom's segments after "args.".
+	from []string
 }
+
+// Value reports whether the limit is a value counter (increment_from).
+func (l *Limit) Value() bool { return l.IncrementFrom != "" }
+
+// valueKeyPrefix starts the counter-store key of every value counter of
+// toolgate's format, apart from the keys of Intercept-format counters
+// (<tool>.<counter>).
+const valueKeyPrefix = `\v|`
 
 // shadowKeyPrefix starts the key of every shadowed limit. No enforced key
 // can start with it: an escaped counter has a backslash only before
@@ -183,6 +207,7 @@ func (c *compiler) limits(n *yaml.Node, ptr, _ string) []Limit {
 		iptr := ptr + "/" + strconv.Itoa(i)
 		l := Limit{Pointer: iptr, Scope: ScopeGrant}
 		var haveMax, haveWindow, ok = false, false, true
+		var maxNode, windowNode *yaml.Node
 		c.fields(item, iptr, func(key string, k, v *yaml.Node, fptr string) bool {
 			switch key {
 			case "counter":
@@ -197,6 +222,7 @@ func (c *compiler) limits(n *yaml.Node, ptr, _ string) []Limit {
 				}
 			case "window":
 				haveWindow = true
+				windowNode = v
 				d, msg := parseWindow(v)
 				if msg != "" {
 					c.errorf(v, fptr, "%s", msg)
@@ -205,9 +231,20 @@ func (c *compiler) limits(n *yaml.Node, ptr, _ string) []Limit {
 				l.Window = d
 			case "max":
 				haveMax = true
-				m, mok := c.max(v, fptr)
-				ok = ok && mok
-				l.Max = m
+				maxNode = v // read below, once increment_from is known
+			case "increment_from":
+				s, sok := c.str(v, fptr)
+				if !sok {
+					ok = false
+					break
+				}
+				from, msg := parseIncrementFrom(s)
+				if msg != "" {
+					c.errorf(v, fptr, "%s", msg)
+					ok = false
+					break
+				}
+				l.IncrementFrom, l.from = s, from
 			case "scope":
 				if s, sok := c.str(v, fptr); sok {
 					switch s {
@@ -236,6 +273,19 @@ func (c *compiler) limits(n *yaml.Node, ptr, _ string) []Limit {
 			c.errorf(item, iptr, `missing required key "window"`)
 			ok = false
 		}
+		if maxNode != nil {
+			var mok bool
+			if l.Value() {
+				l.Max, mok = c.valueMax(maxNode, iptr+"/max")
+			} else {
+				l.Max, mok = c.max(maxNode, iptr+"/max")
+			}
+			ok = ok && mok
+		}
+		if l.Value() && windowNode != nil && l.Window > 0 && !calendarWindow(l.Window) {
+			c.errorf(windowNode, iptr+"/window", `a value counter (increment_from) counts in calendar windows: window must be "minute", "hour" or "day", got %q`, windowNode.Value)
+			ok = false
+		}
 		if l.Counter == "" {
 			l.Counter = iptr // a budget of its own
 		}
@@ -260,6 +310,43 @@ func (c *compiler) max(v *yaml.Node, ptr string) (int, bool) {
 	return int(m), true
 }
 
+// valueMax reads the max of a value counter: a whole number from 1 to
+// MaxValueLimit.
+func (c *compiler) valueMax(v *yaml.Node, ptr string) (int, bool) {
+	if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
+		c.errorf(v, ptr, "max must be a whole number, not %s", kindName(v))
+		return 0, false
+	}
+	m, err := strconv.ParseInt(v.Value, 0, 64)
+	if err != nil || m < 1 || m > MaxValueLimit || int64(int(m)) != m {
+		c.errorf(v, ptr, "max of a value counter must be between 1 and %d, got %s", int64(MaxValueLimit), v.Value)
+		return 0, false
+	}
+	return int(m), true
+}
+
+// parseIncrementFrom reads increment_from: "args." then one or more
+// non-empty dotted segments.
+func parseIncrementFrom(s string) ([]string, string) {
+	rest, ok := strings.CutPrefix(s, "args.")
+	if !ok {
+		return nil, fmt.Sprintf("increment_from must start with %q, got %q", "args.", s)
+	}
+	segs := strings.Split(rest, ".")
+	for _, seg := range segs {
+		if seg == "" {
+			return nil, fmt.Sprintf("increment_from %q has an empty segment; write a path such as %q", s, "args.amount")
+		}
+	}
+	return segs, ""
+}
+
+// calendarWindow reports whether a window is one Intercept aligns to the
+// UTC calendar: a minute, an hour or a day.
+func calendarWindow(d time.Duration) bool {
+	return d == time.Minute || d == time.Hour || d == 24*time.Hour
+}
+
 // counter checks that a counter shared by several limits is declared alike
 // everywhere: one budget cannot have two sizes.
 func (c *compiler) counter(n *yaml.Node, l *Limit) bool {
@@ -271,6 +358,17 @@ func (c *compiler) counter(n *yaml.Node, l *Limit) bool {
 	if !seen {
 		c.counters[id] = l
 		return true
+	}
+	if first.Value() != l.Value() {
+		kind := func(l *Limit) string {
+			if l.Value() {
+				return "a value counter (increment_from)"
+			}
+			return "a count of calls"
+		}
+		c.errorf(n, l.Pointer, "counter %q (scope %s) is declared at %s as %s; here as %s: limits sharing a counter must count the same way",
+			l.Counter, l.Scope, first.Pointer, kind(first), kind(l))
+		return false
 	}
 	if first.Max != l.Max || first.Window != l.Window {
 		c.errorf(n, l.Pointer, "counter %q (scope %s) is declared at %s as %d per %s; here as %d per %s: limits sharing a counter must agree",

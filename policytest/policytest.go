@@ -50,7 +50,9 @@ func Run(ctx context.Context, tf *policy.TestFile) []Result {
 }
 
 func runCase(ctx context.Context, eng *policy.Engine, tc *policy.TestCase) Result {
-	p := &enforce.Pipeline{Limiter: memory.New(nil), Approvals: human{approve: tc.Approve}}
+	// Windowed counters in memory, fresh for each case as the limiter is:
+	// value counters and Intercept counters count its before calls too.
+	p := &enforce.Pipeline{Limiter: memory.New(nil), Counters: memory.NewCounters(nil), Approvals: human{approve: tc.Approve}}
 	for _, b := range tc.Before {
 		p.Check(ctx, eng, toCall(b), toTool(b))
 	}

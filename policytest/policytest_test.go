@@ -89,3 +89,35 @@ func TestRun(t *testing.T) {
 		t.Errorf("reason mismatch = %+v", m)
 	}
 }
+
+// A value counter is counted across a case's before calls, in memory, and
+// a case without the argument reads kind args.
+func TestRunValueCounter(t *testing.T) {
+	tf, err := policy.LoadTests([]byte(`policy:
+  version: "1"
+  default: deny
+  tools:
+    charge:
+      limits: [{counter: spend, window: day, max: 100, increment_from: args.amount, scope: grant}]
+cases:
+  - name: within the budget
+    before: [{tool: charge, args: {amount: 60}}]
+    call: {tool: charge, args: {amount: 40}}
+    expect: {decision: allow}
+  - name: over the budget
+    before: [{tool: charge, args: {amount: 60}}]
+    call: {tool: charge, args: {amount: 41}}
+    expect: {decision: deny, kind: limit, rule: /tools/charge/limits/0}
+  - name: no amount
+    call: {tool: charge, args: {}}
+    expect: {decision: deny, kind: args, rule: /tools/charge/limits/0/increment_from}
+`), "values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Run(context.Background(), tf) {
+		if !r.Pass {
+			t.Errorf("%s: %+v", r.Name, r.Mismatches)
+		}
+	}
+}

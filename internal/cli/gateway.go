@@ -228,7 +228,7 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 		}
 		mopts.OnEvent = hook.Notify
 	}
-	counters, err := limitsqlite.Open(context.Background(), cfg.StorePath(), nil, a.log)
+	counters, err := limitsqlite.Open(context.Background(), cfg.StorePath(), a.now, a.log)
 	if err != nil {
 		if hook != nil {
 			hook.Close(context.Background())

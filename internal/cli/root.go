@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -32,6 +33,9 @@ type app struct {
 	// ran is set once flags and arguments were accepted and a command
 	// started; errors before that are usage errors.
 	ran bool
+	// now is the clock of the gateway's windowed counters; nil is
+	// time.Now (see withClock).
+	now func() time.Time
 }
 
 // reportedError marks an error whose details a command already printed;
@@ -46,7 +50,7 @@ func (e *reportedError) Unwrap() error { return e.err }
 // toolgate.ExitCode of the error's code (1 for invalid input and usage
 // errors). It never calls os.Exit.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler)}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler), now: clockOf(ctx)}
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(stdin)

@@ -44,7 +44,14 @@ func echoConfig(t *testing.T, listen string) string {
 // ends it too, if it has not.
 func startServe(t *testing.T, cfg, addr string) (out *testpeer.SyncBuffer, stop func() (int, string)) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return startServeCtx(t, context.Background(), cfg, addr)
+}
+
+// startServeCtx is startServe with Main's context derived from parent
+// (which may carry a clock, see withClock).
+func startServeCtx(t *testing.T, parent context.Context, cfg, addr string) (out *testpeer.SyncBuffer, stop func() (int, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(parent)
 	out = new(testpeer.SyncBuffer)
 	var errOut testpeer.SyncBuffer
 	done := make(chan int, 1)

@@ -108,3 +108,28 @@ func TestCounters(t *testing.T, clock *Clock, c limit.Counters) {
 		t.Fatalf("another key changed the spend: %d", v)
 	}
 }
+
+// TestLargeBudgets checks budgets in the range of value counters (a spend
+// in cents): up to 2^53, added to and taken back exactly.
+func TestLargeBudgets(t *testing.T, clock *Clock, c limit.Counters) {
+	ctx := context.Background()
+	const day = 24 * time.Hour
+	const max = int64(1) << 53
+	clock.Set(time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC))
+	r, ok, v, err := c.Reserve(ctx, "big", max-1, max, day)
+	if err != nil || !ok || v != max-1 {
+		t.Fatalf("Reserve(2^53-1) = ok %v value %d err %v", ok, v, err)
+	}
+	if _, ok, v, err := c.Reserve(ctx, "big", 2, max, day); err != nil || ok || v != max-1 {
+		t.Fatalf("Reserve(2) over 2^53 = ok %v value %d err %v, want refused at %d", ok, v, err, max-1)
+	}
+	if _, ok, v, err := c.Reserve(ctx, "big", 1, max, day); err != nil || !ok || v != max {
+		t.Fatalf("Reserve(1) up to 2^53 = ok %v value %d err %v", ok, v, err)
+	}
+	if err := c.Release(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Value(ctx, "big"); err != nil || v != 1 {
+		t.Fatalf("after releasing 2^53-1: %d %v, want 1", v, err)
+	}
+}

@@ -11,3 +11,8 @@ func TestCounters(t *testing.T) {
 	clock := limittest.NewClock(time.Time{})
 	limittest.TestCounters(t, clock, NewCounters(clock.Now))
 }
+
+func TestLargeBudgets(t *testing.T) {
+	clock := limittest.NewClock(time.Time{})
+	limittest.TestLargeBudgets(t, clock, NewCounters(clock.Now))
+}

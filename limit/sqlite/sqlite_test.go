@@ -19,6 +19,16 @@ func TestCounters(t *testing.T) {
 	limittest.TestCounters(t, clock, c)
 }
 
+func TestLargeBudgets(t *testing.T) {
+	clock := limittest.NewClock(time.Time{})
+	c, err := Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), clock.Now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	limittest.TestLargeBudgets(t, clock, c)
+}
+
 // A budget spent before a restart is still spent after it: the counters
 // are reopened from the same file.
 func TestCountersSurviveRestart(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -325,17 +326,18 @@ func (c *classifier) categorize() {
 		}
 	}
 	if class == verbNone {
-		ws := words(descriptionBody(c.t.Description), 12, 512)
+		ws, listed := listWords(descriptionBody(c.t.Description), 12, 512)
 		for i, w := range ws {
 			if v, s := lookupStem(w); v != verbNone {
 				class, c.verb, c.verbSource = v, s, "description"
-				// "List, create, close, or select a tab": a run of
-				// verbs is as dangerous as the worst of them.
-				for _, w2 := range ws[i+1:] {
-					if w2 == "or" || w2 == "and" {
+				// "List, create, close, or select a tab": a list of
+				// verbs is as dangerous as the worst of them. Only a
+				// list: in "Get logs", logs is the object.
+				for j := i + 1; j < len(ws) && listed[j]; j++ {
+					if ws[j] == "or" || ws[j] == "and" {
 						continue
 					}
-					v2, s2 := lookupStem(w2)
+					v2, s2 := lookupStem(ws[j])
 					if v2 == verbNone {
 						break
 					}
@@ -409,6 +411,32 @@ func (c *classifier) categorize() {
 		cat, rule = Write, "default:write"
 	}
 	c.category, c.categoryRule = cat, rule
+}
+
+// listWords is words, and for each word whether it continues a list: it
+// follows a comma, or is "or"/"and", or follows one of those.
+func listWords(s string, max, limit int) ([]string, []bool) {
+	if len(s) > limit {
+		s = s[:limit]
+	}
+	var ws []string
+	var listed []bool
+	comma := false
+	for _, f := range strings.FieldsFunc(s, unicode.IsSpace) {
+		w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+		if w == "" {
+			comma = comma || strings.Contains(f, ",")
+			continue
+		}
+		prevConj := len(ws) > 0 && (ws[len(ws)-1] == "or" || ws[len(ws)-1] == "and")
+		ws = append(ws, w)
+		listed = append(listed, comma || prevConj || w == "or" || w == "and")
+		comma = strings.HasSuffix(f, ",")
+		if len(ws) >= max {
+			break
+		}
+	}
+	return ws, listed
 }
 
 // verbRank orders verb classes by the harm a tool can do.

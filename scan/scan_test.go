@@ -231,6 +231,8 @@ func TestCategories(t *testing.T) {
 		{Tool{Name: "API-post-search", Annotations: ann(nil, &tr)}, Read, Low, SigMismatch},
 		{Tool{Name: "manage_events", Description: "Create, list, get, update, or remove event definitions."}, Destructive, High, ""},
 		{Tool{Name: "browser_drop", Description: "Drop files onto an element."}, Write, Medium, ""},
+		{Tool{Name: "kubectl_logs", Description: "Get logs from Kubernetes resources", Annotations: ann(&tr, nil)}, Read, Low, ""},
+		{Tool{Name: "browser_tabs", Description: "List, create, close, or select a browser tab."}, Write, Medium, ""},
 		{Tool{Name: "drop_table"}, Destructive, High, SigIrreversible},
 		{Tool{Name: "preview_prices", Annotations: ann(&fa, nil)}, Write, Medium, ""},
 		{Tool{Name: "delete_everything", Annotations: ann(&tr, nil)}, Destructive, High, SigMismatch},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -209,7 +210,12 @@ type classifier struct {
 	categoryRule string
 	verb         string
 	verbSource   string // "name" or "description"
-	guards       []guard
+	// notifyAddress is a top-level email or phone property, a place
+	// notifications may go.
+	notifyAddress string
+	// readVerb: the verb reads, whatever the annotations made the category.
+	readVerb bool
+	guards   []guard
 	// decoded schemas and annotations (nil when absent or not JSON), and
 	// whether each was valid JSON.
 	in, out, annv    any
@@ -303,19 +309,49 @@ func shortErr(err error) string {
 // the annotations and the money evidence, in that order.
 func (c *classifier) categorize() {
 	class := verbNone
-	for _, w := range c.nameToks {
+	for i, w := range c.nameToks {
 		if v, ok := verbs[w]; ok {
 			class, c.verb, c.verbSource = v, w, "name"
+			// Names generated from an HTTP API start with the method,
+			// and APIs search with POST: "API-post-search" searches.
+			if w == "post" {
+				for _, w2 := range c.nameToks[i+1:] {
+					if v2 := verbs[w2]; v2 == verbRead {
+						class, c.verb = v2, w2
+						break
+					}
+				}
+			}
 			break
 		}
 	}
 	if class == verbNone {
-		for _, w := range words(descriptionBody(c.t.Description), 12, 512) {
+		ws, listed := listWords(descriptionBody(c.t.Description), 12, 512)
+		for i, w := range ws {
 			if v, s := lookupStem(w); v != verbNone {
 				class, c.verb, c.verbSource = v, s, "description"
+				// "List, create, close, or select a tab": a list of
+				// verbs is as dangerous as the worst of them. Only a
+				// list: in "Get logs", logs is the object.
+				for j := i + 1; j < len(ws) && listed[j]; j++ {
+					if ws[j] == "or" || ws[j] == "and" {
+						continue
+					}
+					v2, s2 := lookupStem(ws[j])
+					if v2 == verbNone {
+						break
+					}
+					if verbRank[v2] > verbRank[class] {
+						class, c.verb = v2, s2
+					}
+				}
 				break
 			}
 		}
+	}
+	if c.verb == "drop" && !c.dropsData() {
+		// "drop files onto an element" is not "drop table".
+		class = verbWrite
 	}
 	rule := ""
 	switch c.verbSource {
@@ -341,16 +377,26 @@ func (c *classifier) categorize() {
 	case ro != nil && *ro && (class == verbNone || class == verbWeakWrite):
 		cat, rule = Read, "annotation:readOnlyHint"
 	case ro != nil && *ro:
-		c.add(SigMismatch, "annotation", fmt.Sprintf("readOnlyHint: true but name verb %q", c.verb))
-	case destr != nil && *destr && (cat == "" || cat == Read || cat == Write):
+		c.add(SigMismatch, "annotation", fmt.Sprintf("readOnlyHint: true but %s verb %q", c.verbSource, c.verb))
+	case destr != nil && *destr && cat == Read:
+		// A search annotated destructive: the annotation is wrong, or
+		// the tool does more than its verb says. Either way, look.
+		c.add(SigMismatch, "annotation", fmt.Sprintf("destructiveHint: true but %s verb %q", c.verbSource, c.verb))
+	case destr != nil && *destr && (cat == "" || cat == Write) && c.endsOrOverwrites():
+		// destructiveHint is MCP's default for a tool that is not
+		// read-only, and servers set it on every update; alone it says
+		// little. It counts when the name ends something (close, stop)
+		// or the description says the tool overwrites.
 		cat, rule = Destructive, "annotation:destructiveHint"
 	case ro != nil && !*ro && (cat == "" || cat == Read):
-		if cat == Read {
-			c.add(SigMismatch, "annotation", fmt.Sprintf("readOnlyHint: false but name verb %q", c.verb))
-		}
+		// Not a contradiction: false is MCP's default, and a server that
+		// says its tool may write is believed.
 		cat, rule = Write, "annotation:readOnlyHint=false"
 	}
-	if cat == Write {
+	// A read verb the annotations raised to Write (preview_prices,
+	// readOnlyHint: false) computes what money would do; it moves none.
+	c.readVerb = class == verbRead
+	if cat == Write && !c.readVerb {
 		for _, w := range c.nameToks {
 			if moneyNouns[w] {
 				cat, rule = Financial, "name-noun:"+w
@@ -358,13 +404,91 @@ func (c *classifier) categorize() {
 			}
 		}
 	}
-	if cat == Write && c.movesMoney() {
+	if cat == Write && !c.readVerb && c.movesMoney() {
 		cat, rule = Financial, "property:amount"
 	}
 	if cat == "" {
 		cat, rule = Write, "default:write"
 	}
 	c.category, c.categoryRule = cat, rule
+}
+
+// listWords is words, and for each word whether it continues a list: it
+// follows a comma, or is "or"/"and", or follows one of those.
+func listWords(s string, max, limit int) ([]string, []bool) {
+	if len(s) > limit {
+		s = s[:limit]
+	}
+	var ws []string
+	var listed []bool
+	comma := false
+	for _, f := range strings.FieldsFunc(s, unicode.IsSpace) {
+		w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+		if w == "" {
+			comma = comma || strings.Contains(f, ",")
+			continue
+		}
+		prevConj := len(ws) > 0 && (ws[len(ws)-1] == "or" || ws[len(ws)-1] == "and")
+		ws = append(ws, w)
+		listed = append(listed, comma || prevConj || w == "or" || w == "and")
+		comma = strings.HasSuffix(f, ",")
+		if len(ws) >= max {
+			break
+		}
+	}
+	return ws, listed
+}
+
+// verbRank orders verb classes by the harm a tool can do.
+var verbRank = map[verbClass]int{verbRead: 1, verbWeakWrite: 2, verbWrite: 3, verbFinancial: 4, verbDestructive: 5}
+
+// endingVerbs end a session or process: with destructiveHint, destructive.
+var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "quit", "kill")
+
+// dataNouns are what "drop" destroys.
+var dataNouns = set("table", "tables", "database", "databases", "db", "index", "indexes", "collection", "collections",
+	"schema", "schemas", "column", "columns", "view", "views", "bucket", "buckets", "queue", "queues", "keyspace", "partition")
+
+// dropsData: "drop" names a data store in the name or the description's
+// first words.
+func (c *classifier) dropsData() bool {
+	if _, ok := anyWord(c.nameToks, dataNouns); ok {
+		return true
+	}
+	_, ok := anyWord(words(descriptionBody(c.t.Description), 16, 512), dataNouns)
+	return ok
+}
+
+// endsOrOverwrites: the name's verb ends a session or process, or the
+// description says the tool overwrites.
+func (c *classifier) endsOrOverwrites() bool {
+	if c.verbSource == "name" && endingVerbs[c.verb] {
+		return true
+	}
+	return says(strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText)), "overwrite")
+}
+
+// negations before a phrase turn it round: "never overwrite".
+var negations = set("not", "never", "no", "don", "won", "cannot", "without", "t")
+
+// says reports whether text holds phrase at least once not negated by one
+// of the three words before it.
+func says(text, phrase string) bool {
+	for from := 0; ; {
+		i := strings.Index(text[from:], phrase)
+		if i < 0 {
+			return false
+		}
+		i += from
+		before := words(text[max(0, i-40):i], 64, 64)
+		if len(before) > 3 {
+			before = before[len(before)-3:]
+		}
+		if _, neg := anyWord(before, negations); !neg {
+			return true
+		}
+		from = i + len(phrase)
+	}
 }
 
 // movesMoney: an amount property next to a currency or a money word.

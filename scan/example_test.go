@@ -22,7 +22,7 @@ func ExampleClassify() {
 	fmt.Println(r.Explanation)
 	// Output:
 	// write medium [write]
-	// pii: Handles personal data (property "email")
+	// pii: Handles personal data (name word "user" (records of people); property "email")
 	// Tool name 'update_user' (verb 'update') and description 'Update user profile information (accepts email OR userId in params)' indicate creation or modification of data; medium risk (signals: pii).
 }
 

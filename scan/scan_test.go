@@ -221,7 +221,20 @@ func TestCategories(t *testing.T) {
 		{Tool{Name: "set_user_role", InputSchema: json.RawMessage(`{"type":"object","properties":{"role":{"type":"string"}}}`)}, Write, High, SigAdmin},
 		{Tool{Name: "frobnicate"}, Write, Medium, ""},
 		{Tool{Name: "frobnicate", Annotations: ann(&tr, nil)}, Read, Low, ""},
-		{Tool{Name: "frobnicate", Annotations: ann(&fa, &tr)}, Destructive, High, ""},
+		// destructiveHint alone is MCP's default for writes: it counts only
+		// with a name that ends something or a description that overwrites.
+		{Tool{Name: "frobnicate", Annotations: ann(&fa, &tr)}, Write, Medium, ""},
+		{Tool{Name: "browser_close", Annotations: ann(&fa, &tr)}, Destructive, High, ""},
+		{Tool{Name: "write_file", Description: "Create a new file or completely overwrite an existing file.", Annotations: ann(&fa, &tr)}, Destructive, High, ""},
+		{Tool{Name: "write_pdf", Description: "Modify a PDF. NEVER overwrite the original file.", Annotations: ann(&fa, &tr)}, Write, Medium, ""},
+		{Tool{Name: "query_data_source", Annotations: ann(nil, &tr)}, Read, Low, SigMismatch},
+		{Tool{Name: "API-post-search", Annotations: ann(nil, &tr)}, Read, Low, SigMismatch},
+		{Tool{Name: "manage_events", Description: "Create, list, get, update, or remove event definitions."}, Destructive, High, ""},
+		{Tool{Name: "browser_drop", Description: "Drop files onto an element."}, Write, Medium, ""},
+		{Tool{Name: "kubectl_logs", Description: "Get logs from Kubernetes resources", Annotations: ann(&tr, nil)}, Read, Low, ""},
+		{Tool{Name: "browser_tabs", Description: "List, create, close, or select a browser tab."}, Write, Medium, ""},
+		{Tool{Name: "drop_table"}, Destructive, High, SigIrreversible},
+		{Tool{Name: "preview_prices", Annotations: ann(&fa, nil)}, Write, Medium, ""},
 		{Tool{Name: "delete_everything", Annotations: ann(&tr, nil)}, Destructive, High, SigMismatch},
 		{Tool{Name: "get_api_key"}, Read, Medium, SigAuth},
 	} {

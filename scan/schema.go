@@ -22,6 +22,8 @@ type prop struct {
 	// maxLength reports whether a string has a maxLength.
 	maxLength bool
 	isConst   bool
+	// enum reports whether the value is one of a listed set.
+	enum bool
 }
 
 // walker collects the properties of a schema, following local $refs once
@@ -165,6 +167,7 @@ func (w *walker) property(name string, v any, parent string, depth int) {
 		p.desc, _ = s["description"].(string)
 		_, p.maxLength = s["maxLength"]
 		_, p.isConst = s["const"]
+		_, p.enum = s["enum"]
 		if p.typ == "object" || p.typ == "" {
 			_, hasProps := s["properties"]
 			ap, hasAP := s["additionalProperties"]
@@ -185,7 +188,13 @@ func (w *walker) property(name string, v any, parent string, depth int) {
 	if s == nil {
 		return
 	}
-	if _, ok := s["properties"]; ok {
+	// A property's own properties, or those of its allOf/anyOf/oneOf
+	// branches ("price": {"anyOf": [{"properties": ...}]}).
+	_, hasProps := s["properties"]
+	_, hasAll := s["allOf"]
+	_, hasAny := s["anyOf"]
+	_, hasOne := s["oneOf"]
+	if hasProps || hasAll || hasAny || hasOne {
 		w.object(s, path, depth)
 	}
 	if items, ok := s["items"].(map[string]any); ok {

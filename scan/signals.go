@@ -15,18 +15,35 @@ var (
 	authPairs  = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}}
 	authPhrase = []string{"password", "secret", "credential", "api key", "access token", "environment variable", "private key", "two-factor", "totp"}
 
-	piiWords  = set("email", "emails", "phone", "mobile", "birth", "birthday", "birthdate", "dob", "ssn", "passport", "gender", "surname", "username", "address", "postal", "zip", "nationality", "ethnicity", "salary")
-	piiPairs  = [][2]string{{"first", "name"}, {"last", "name"}, {"full", "name"}, {"given", "name"}, {"family", "name"}, {"ip", "address"}, {"date", "birth"}, {"social", "security"}}
-	piiPhrase = []string{"email address", "phone number", "date of birth", "personal data", "personal information", "home address", "social security", "first name", "last name"}
-	piiFormat = set("email", "idn-email", "phone")
+	piiWords = set("email", "emails", "phone", "mobile", "birth", "birthday", "birthdate", "dob", "ssn", "passport", "gender", "surname", "username", "address", "postal", "zip", "nationality", "ethnicity", "salary")
+	piiPairs = [][2]string{{"first", "name"}, {"last", "name"}, {"full", "name"}, {"given", "name"}, {"family", "name"}, {"ip", "address"}, {"date", "birth"}, {"social", "security"}}
+	// personNouns, as the object of a tool's name, are records of people.
+	personNouns = set("user", "users", "contact", "contacts", "customer", "customers", "member", "members", "person", "people",
+		"profile", "profiles", "address", "addresses", "recipient", "recipients", "subscriber", "subscribers", "employee", "employees",
+		"patient", "patients", "lead", "leads")
+	// mailNouns, as the object of a reading tool's name, are messages
+	// with their senders' and recipients' addresses.
+	mailNouns = set("email", "emails", "mail", "mails")
+	// headTrailers stand after the noun they describe: "user_details".
+	headTrailers = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records")
+	// piiNames carry people's addresses: recipients and reply-to headers.
+	piiNames = set("cc", "bcc", "recipient", "recipients", "replyto", "sender")
+	// piiNamePairs, in a tool's name, are payment instruments of people.
+	piiNamePairs = [][2]string{{"payment", "method"}, {"payment", "methods"}, {"credit", "card"}, {"bank", "account"}}
+	piiPhrase    = []string{"email address", "phone number", "date of birth", "personal data", "personal information", "home address", "social security", "first name", "last name"}
+	piiFormat    = set("email", "idn-email", "phone")
 
-	execNames  = set("command", "cmd", "script", "code", "shell", "expression", "sql", "snippet", "sourcecode", "program", "bash", "powershell", "javascript", "python", "eval")
+	execNames = set("command", "cmd", "shell", "sql", "sourcecode", "program", "bash", "powershell", "javascript", "python", "eval")
+	// execMaybe names are code only when the text around says so: a
+	// discount "code" is not a program.
+	execMaybe  = set("code", "script", "expression", "snippet", "function")
+	execHints  = []string{"javascript", "python", "execut", "evaluat", "run ", "runs ", "bash", "shell", "typescript", "source code"}
 	execWords  = set("exec", "execute", "eval", "shell", "bash", "terminal", "command", "commands", "script", "scripts", "sql", "python", "javascript", "repl", "powershell", "sandbox")
 	execPhrase = []string{"execute arbitrary", "arbitrary code", "shell command", "run a command", "runs a command", "run commands", "execute code", "executes code", "execute javascript", "execute python", "execute sql", "run sql", "runs sql", "execute a script", "run a script"}
 
 	netNames   = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
-	netWords   = set("http", "https", "url", "webhook", "crawl", "scrape", "curl", "web", "browse", "browser", "download")
+	netWords   = set("http", "https", "url", "scrape", "curl", "browse", "download")
 	netPhrase  = []string{"any url", "arbitrary url", "http request", "web page", "webpage", "fetches the url", "fetch a url", "download from"}
 
 	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "cwd", "glob", "filenames", "workdir", "workingdirectory")
@@ -34,9 +51,20 @@ var (
 	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at"}
 
 	msgVerbs  = set("send", "email", "notify", "message", "reply", "forward", "invite", "sms", "broadcast", "text", "post", "dm", "tweet", "mail")
-	msgNouns  = set("email", "emails", "sms", "message", "messages", "notification", "notifications", "invitation", "invitations", "invite", "invites", "mail", "slack", "tweet", "chat", "dm")
-	msgNames  = set("to", "recipient", "recipients", "cc", "bcc", "subject", "notify", "sendemail", "notifyuser", "sendnotification", "sendinvite")
-	msgPhrase = []string{"send an email", "sends an email", "receive an email", "will receive an email", "send a message", "sends a message", "send an sms", "is notified", "are notified", "email notification", "send invitation", "sends an invitation"}
+	msgVerbs2 = set("broadcast")
+	msgNouns  = set("email", "emails", "sms", "message", "messages", "notification", "notifications", "invitation", "invitations", "invite", "invites", "mail", "tweet", "chat", "dm")
+	// sentNouns are sent by a dispatch verb, but created as drafts:
+	// "send_broadcast" messages people, "create_broadcast" does not.
+	sentNouns = set("broadcast", "broadcasts", "newsletter", "newsletters", "campaign", "campaigns")
+	msgNames  = set("recipient", "recipients", "cc", "bcc", "notify", "sendemail", "notifyuser", "sendnotification", "sendinvite")
+	// dispatchVerbs send whatever their object is ("send_event", "post_page"):
+	// they message people only when the name says a message is sent.
+	dispatchVerbs = set("send", "post", "push", "forward")
+	// createVerbs make the object of the name: "create_invitation" sends one.
+	createVerbs = set("create", "new", "add", "compose", "publish", "submit", "schedule", "queue", "deliver", "dispatch")
+	// msgSiblings, next to a top-level "to", make it a recipient.
+	msgSiblings = set("subject", "cc", "bcc", "text", "html", "body", "message", "content")
+	msgPhrase   = []string{"send an email", "sends an email", "receive an email", "will receive an email", "send a message", "sends a message", "send an sms", "is notified", "are notified", "email notification", "send invitation", "sends an invitation"}
 
 	bulkWords   = set("bulk", "batch", "mass", "all", "many", "multiple", "import", "purge", "sync")
 	bulkPlurals = set("ids", "users", "records", "items", "rows", "entries", "emails", "messages", "recipients", "objects", "documents", "files", "accounts", "customers", "contacts", "keys")
@@ -52,9 +80,16 @@ var (
 	adminNames  = set("role", "roles", "permission", "permissions", "privilege", "privileges", "isadmin", "admin", "superuser", "acl", "accesslevel", "scopes", "grants", "owner")
 	adminPhrase = []string{"permission", "administrator", "admin access", "privilege", "role"}
 
-	bodyNames   = set("body", "html", "htmlbody", "template", "content", "markdown", "markup", "css", "htmlcontent", "bodyhtml", "richtext", "svg", "emailbody", "messagebody", "templatebody")
+	bodyNames   = set("body", "html", "htmlbody", "template", "markdown", "markup", "css", "htmlcontent", "bodyhtml", "richtext", "svg", "emailbody", "messagebody", "templatebody")
 	bodyFormats = set("html", "text/html", "markdown", "text/markdown", "template")
 	bodyExposed = set("public", "unsafe", "frontend", "client", "rendered", "render", "display", "displayed", "html", "template", "browser")
+	// bodyExposedTool, in a tool's name, say its free-form objects are shown.
+	bodyExposedTool = set("frontend", "rendered", "render", "display", "displayed", "html")
+	// remoteNames: a path next to one of these is in a remote store, not
+	// on the server's disk.
+	// assetWords name URLs of things shown to people, not fetched.
+	assetWords  = set("image", "logo", "icon", "avatar", "photo", "picture", "thumbnail", "favicon", "cover")
+	remoteNames = set("repo", "repository", "owner", "bucket", "project", "projectid", "branch")
 )
 
 // maxSignalText is how much of a description the signal phrases read
@@ -105,11 +140,37 @@ func isRef(p *prop) bool {
 	return last == "id" || last == "ids"
 }
 
+// descriptionLead is what a description says first: its first paragraph,
+// at most 512 bytes. Long descriptions go on with usage notes and examples
+// that mention passwords, emails and shell commands without the tool
+// handling any; phrase rules read the lead only.
+func descriptionLead(d string) string {
+	d = strings.TrimSpace(descriptionBody(d))
+	if i := strings.Index(d, "\n\n"); i >= 0 {
+		d = d[:i]
+	}
+	return clip(d, 512)
+}
+
+// nameHead is the object of a tool's name: its last word, or the one before
+// a trailer ("get_user_details" → user).
+func nameHead(toks []string) []string {
+	if len(toks) == 0 {
+		return nil
+	}
+	last := toks[len(toks)-1]
+	if headTrailers[last] && len(toks) > 1 {
+		return []string{last, toks[len(toks)-2]}
+	}
+	return []string{last}
+}
+
 // signals runs the signal rules over the name, the description and the
 // input schema's properties.
 func (c *classifier) signals() {
 	name := c.nameToks
 	desc := strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText))
+	lead := strings.ToLower(descriptionLead(c.t.Description))
 	q := func(s string) string { return fmt.Sprintf("%q", clip(s, 60)) }
 
 	// Name words.
@@ -124,14 +185,24 @@ func (c *classifier) signals() {
 	if w, ok := anyWord(name, netWords); ok {
 		c.add(SigNetwork, "name-word", "name word "+q(w))
 	}
-	if w, ok := anyWord(name, fsWords); ok {
-		c.add(SigFS, "name-word", "name word "+q(w))
-	}
+	head := nameHead(name)
 	if c.category != Read {
-		if w, ok := anyWord(name, msgVerbs); ok && c.verbSource == "name" && w == c.verb {
-			c.add(SigMessaging, "name-word", "name verb "+q(w))
-		} else if w, ok := anyWord(name, msgNouns); ok && c.category == Write {
-			c.add(SigMessaging, "name-word", "name word "+q(w))
+		nameVerb := ""
+		if c.verbSource == "name" {
+			nameVerb = c.verb
+		}
+		n, hasNoun := anyWord(name, msgNouns)
+		if !hasNoun {
+			n, hasNoun = anyWord(name, sentNouns)
+		}
+		h, headNoun := anyWord(head, msgNouns)
+		switch {
+		case dispatchVerbs[nameVerb] && hasNoun:
+			c.add(SigMessaging, "name-word", "name verb "+q(nameVerb)+" and noun "+q(n))
+		case (msgVerbs[nameVerb] || msgVerbs2[nameVerb]) && !dispatchVerbs[nameVerb]:
+			c.add(SigMessaging, "name-word", "name verb "+q(nameVerb))
+		case headNoun && c.category == Write && (nameVerb == "" || createVerbs[nameVerb]):
+			c.add(SigMessaging, "name-word", "name word "+q(h))
 		}
 		if w, ok := anyWord(name, bulkWords); ok {
 			c.add(SigBulk, "name-word", "name word "+q(w))
@@ -152,14 +223,19 @@ func (c *classifier) signals() {
 			c.add(SigMoney, "name-word", "name word "+q(strings.TrimPrefix(c.categoryRule, "name-noun:")))
 		}
 	}
-	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial {
+	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) {
 		c.add(SigMoney, "name-word", "name word "+q(w))
 	}
-
-	// Annotations.
-	if c.ann.OpenWorld != nil && *c.ann.OpenWorld {
-		c.add(SigNetwork, "annotation", "annotation openWorldHint: true")
+	if w, ok := hasPair(name, piiNamePairs); ok {
+		c.add(SigPII, "name-word", "name words "+q(w)+" (a person's payment details)")
 	}
+	if w, ok := anyWord(head, personNouns); ok {
+		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
+	} else if w, ok := anyWord(head, mailNouns); ok && c.category == Read {
+		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
+	}
+
+	// Annotations: see the end for openWorldHint.
 	if c.ann.Destructive != nil && *c.ann.Destructive && (c.ann.ReadOnly == nil || !*c.ann.ReadOnly) &&
 		(c.ann.Idempotent == nil || !*c.ann.Idempotent) && c.category == Destructive {
 		c.add(SigIrreversible, "annotation", "annotation destructiveHint: true")
@@ -168,24 +244,29 @@ func (c *classifier) signals() {
 	// Properties.
 	c.properties(q)
 
-	// Description phrases.
-	if p, ok := anyPhrase(desc, authPhrase); ok {
+	// Description phrases, in the description's lead.
+	if p, ok := anyPhrase(lead, authPhrase); ok {
 		c.add(SigAuth, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := anyPhrase(desc, piiPhrase); ok {
+	if p, ok := anyPhrase(lead, piiPhrase); ok {
 		c.add(SigPII, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := anyPhrase(desc, execPhrase); ok {
+	// A reading tool that runs code shows it in its inputs; its text
+	// mentioning commands is documentation ("blocked shell commands").
+	if p, ok := saysAny(lead, execPhrase); ok && c.category != Read {
 		c.add(SigExec, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := anyPhrase(desc, netPhrase); ok {
+	if p, ok := anyPhrase(lead, netPhrase); ok {
 		c.add(SigNetwork, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := anyPhrase(desc, fsPhrase); ok {
+	if p, ok := anyPhrase(lead, fsPhrase); ok {
 		c.add(SigFS, "description-phrase", "description mentions "+q(p))
 	}
 	if c.category != Read {
-		if p, ok := anyPhrase(desc, msgPhrase); ok {
+		if c.notifyAddress != "" && strings.Contains(desc, "notification") {
+			c.add(SigMessaging, "property-name", "property "+q(c.notifyAddress)+" and description mentions \"notification\"")
+		}
+		if p, ok := anyPhrase(lead, msgPhrase); ok {
 			c.add(SigMessaging, "description-phrase", "description mentions "+q(p))
 		}
 		if p, ok := anyPhrase(desc, bulkPhrase); ok {
@@ -205,6 +286,38 @@ func (c *classifier) signals() {
 			c.add(SigMoney, "description-phrase", "description mentions "+q(p))
 		}
 	}
+	// A file in the name is the server's own file only when a path or the
+	// description says so: GitHub's files are in a repository.
+	if w, ok := anyWord(name, fsWords); ok && c.Has(SigFS) {
+		c.add(SigFS, "name-word", "name word "+q(w))
+	}
+	// openWorldHint says a tool talks to systems outside the server (a
+	// search API, a browser page), not that the caller picks where: it is
+	// evidence only next to another.
+	if c.ann.OpenWorld != nil && *c.ann.OpenWorld && c.Has(SigNetwork) {
+		c.add(SigNetwork, "annotation", "annotation openWorldHint: true")
+	}
+}
+
+// saysAny is anyPhrase for phrases that a negation before them turns
+// round ("without starting a shell command").
+func saysAny(text string, phrases []string) (string, bool) {
+	for _, p := range phrases {
+		if says(text, p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// paymentMethod: a "payment method" is an instrument, not a movement.
+func paymentMethod(toks []string) bool {
+	for i, w := range toks {
+		if (w == "payment" || w == "card") && i+1 < len(toks) && (toks[i+1] == "method" || toks[i+1] == "methods") {
+			return true
+		}
+	}
+	return false
 }
 
 // Has reports whether a signal has been found so far.
@@ -219,6 +332,27 @@ func (c *classifier) properties(q func(string) string) {
 		c.label[SigParams] = fmt.Sprintf("High parameter count (%d properties)", total)
 		c.add(SigParams, "property-count", fmt.Sprintf("%d properties at any depth (threshold %d)", total, paramsNested))
 	}
+	remote := false
+	for i := range c.props {
+		if c.props[i].depth == 1 && remoteNames[c.props[i].joined] {
+			remote = true
+		}
+	}
+	hasTo := false
+	sib := ""
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 {
+			if p.joined == "to" {
+				hasTo = true
+			} else if msgSiblings[p.joined] {
+				sib = p.name
+			}
+			if (p.joined == "email" || p.joined == "phone") && c.notifyAddress == "" {
+				c.notifyAddress = p.name
+			}
+		}
+	}
+	toolText := strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText))
 	for i := range c.props {
 		p := &c.props[i]
 		ev := "property " + q(p.path)
@@ -227,16 +361,20 @@ func (c *classifier) properties(q func(string) string) {
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && p.typ != "boolean" {
 			c.add(SigAuth, "property-name", ev)
-		} else if _, ok := hasPair(toks, authPairs); ok {
+		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" {
 			c.add(SigAuth, "property-name", ev)
 		} else if p.format == "password" {
 			c.add(SigAuth, "property-format", ev+` has format "password"`)
 		}
 		if len(toks) > 0 && (toks[0] == "skip" || toks[0] == "bypass" || toks[0] == "disable") && p.typ == "boolean" {
 			if _, ok := anyWord(toks[1:], set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")); ok {
-				c.add(SigAuth, "property-name", ev+" turns off a safety check")
+				// TLS checks guard the connection, not credentials: the
+				// policy still pins them off, without the auth signal.
+				if _, tls := anyWord(toks[1:], set("tls", "ssl", "certificate", "certificates", "cert")); !tls {
+					c.add(SigAuth, "property-name", ev+" turns off a safety check")
+				}
 				if p.depth == 1 {
 					c.guards = append(c.guards, guard{p.name, map[string]any{"const": false}})
 				}
@@ -244,32 +382,51 @@ func (c *classifier) properties(q func(string) string) {
 		}
 		// pii
 		if p.typ != "boolean" {
-			if _, ok := anyWord(toks, piiWords); ok && (!ref || toks[0] == "email" || toks[0] == "phone" || contains(toks, "email") || contains(toks, "phone")) {
+			if _, ok := anyWord(toks, piiWords); ok && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev)
 			} else if _, ok := hasPair(toks, piiPairs); ok {
 				c.add(SigPII, "property-name", ev)
 			} else if piiFormat[p.format] {
 				c.add(SigPII, "property-format", ev+" has format "+q(p.format))
+			} else if piiNames[joined] || joined == "to" && p.depth == 1 && sib != "" {
+				c.add(SigPII, "property-name", ev+" (addresses of people)")
 			}
 		}
 		// exec
 		if execNames[joined] && (p.typ == "string" || p.typ == "") {
 			c.add(SigExec, "property-name", ev)
+		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
+			if h, ok := anyPhrase(pdesc, execHints); ok {
+				c.add(SigExec, "property-name", ev+" described as "+q(strings.TrimSpace(h)))
+			} else if h, ok := anyPhrase(toolText, execHints); ok {
+				c.add(SigExec, "property-name", ev+" of a tool that mentions "+q(strings.TrimSpace(h)))
+			}
 		}
 		// network
 		str := p.typ == "string" || p.typ == ""
-		if netFormats[p.format] {
+		// A URL inside another object (checkout.url, sources[].url) is
+		// data about something; a URL shown to people (imageUrl) is
+		// fetched by their browsers. Neither is where the tool goes.
+		_, asset := anyWord(toks, assetWords)
+		switch {
+		case p.depth > 1 || asset:
+		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev+" has format "+q(p.format))
-		} else if str && (netNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "url" || toks[len(toks)-1] == "uri")) {
+		case str && !p.enum && (netNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "url" || toks[len(toks)-1] == "uri")):
 			c.add(SigNetwork, "property-name", ev)
 		}
 		// fs
-		if str && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+		returnPath := len(toks) > 1 && toks[len(toks)-2] == "return" // an email header
+		pathList := p.typ == "array" && (joined == "paths" || joined == "files" || joined == "filenames" || joined == "filepaths")
+		if (str || pathList) && !remote && !returnPath && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
 			c.add(SigFS, "property-name", ev)
 		}
 		// messaging
-		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" {
+		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" || joined == "to" && p.depth == 1 && hasTo && sib != "" {
 			if c.category != Read {
+				if joined == "to" {
+					ev += " next to " + q(sib)
+				}
 				c.add(SigMessaging, "property-name", ev)
 			}
 		}
@@ -278,7 +435,7 @@ func (c *classifier) properties(q func(string) string) {
 			c.add(SigBulk, "property-type", ev+" is an array")
 		}
 		// money
-		if moneyNames[joined] && !ref {
+		if moneyNames[joined] && !ref && !c.readVerb {
 			c.add(SigMoney, "property-name", ev)
 		}
 		// admin
@@ -290,7 +447,7 @@ func (c *classifier) properties(q func(string) string) {
 		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content"):
 			c.add(SigBody, "body-string", ev+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && (bodyFormats[strings.ToLower(p.format)] || strings.Contains(pdesc, "html") || strings.Contains(pdesc, "template")):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc, "html") || hasWord(pdesc, "markdown")):
 			c.add(SigBody, "body-string", ev+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
@@ -300,12 +457,18 @@ func (c *classifier) properties(q func(string) string) {
 			} else if w, ok := anyWord(words(pdesc, 64, 1024), bodyExposed); ok {
 				c.add(SigBody, "body-object", ev+" is a free-form object described as "+q(w))
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
-			} else if w, ok := anyWord(c.nameToks, bodyExposed); ok && p.depth == 1 {
+			} else if w, ok := anyWord(c.nameToks, bodyExposedTool); ok && p.depth == 1 {
 				c.add(SigBody, "body-object", ev+" is a free-form object of a "+q(w)+" tool")
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
 			}
 		}
 	}
+}
+
+// hasWord reports whether text holds w as a whole word.
+func hasWord(text, w string) bool {
+	_, ok := anyWord(words(text, 256, 1024), set(w))
+	return ok
 }
 
 func contains(toks []string, w string) bool {

@@ -31,6 +31,7 @@ var verbs = map[string]verbClass{
 	"analyze": verbRead, "compare": verbRead, "calculate": verbRead, "estimate": verbRead, "return": verbRead,
 	"load": verbRead, "scan": verbRead, "watch": verbRead, "poll": verbRead, "ping": verbRead,
 	"resolve": verbRead, "render": verbRead, "diff": verbRead, "status": verbRead, "demonstrate": verbRead,
+	"crawl": verbRead, "scrape": verbRead, "parse": verbRead, "extract": verbRead, "research": verbRead,
 	// write
 	"create": verbWrite, "update": verbWrite, "set": verbWrite, "add": verbWrite, "put": verbWrite,
 	"post": verbWrite, "patch": verbWrite, "edit": verbWrite, "modify": verbWrite, "write": verbWrite,
@@ -43,17 +44,21 @@ var verbs = map[string]verbClass{
 	"promote": verbWrite, "demote": verbWrite, "execute": verbWrite, "exec": verbWrite, "eval": verbWrite,
 	"install": verbWrite, "deploy": verbWrite, "commit": verbWrite, "push": verbWrite, "notify": verbWrite,
 	"email": verbWrite, "message": verbWrite, "reply": verbWrite, "comment": verbWrite, "forward": verbWrite,
-	"generate": verbWrite, "make": verbWrite, "build": verbWrite, "new": verbWrite, "open": verbWrite,
+	"make": verbWrite, "build": verbWrite, "new": verbWrite,
 	"close": verbWrite, "lock": verbWrite, "unlock": verbWrite, "restore": verbWrite, "apply": verbWrite,
 	"store": verbWrite, "record": verbWrite, "log": verbWrite, "append": verbWrite, "sign": verbWrite,
 	"suspend": verbWrite, "impersonate": verbWrite, "verify_domain": verbWrite, "archive": verbWrite,
 	"deactivate": verbWrite, "activate": verbWrite, "compress": verbWrite, "gzip": verbWrite, "zip": verbWrite,
 	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
+	"connect": verbWrite, "disconnect": verbWrite, "share": verbWrite, "broadcast": verbWrite,
+	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
 	"stop": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,
 	"call": verbWeakWrite, "request": verbWeakWrite, "handle": verbWeakWrite, "do": verbWeakWrite,
+	// open a node, generate a link, capture a snapshot: as often reads as writes
+	"open": verbWeakWrite, "generate": verbWeakWrite, "capture": verbWeakWrite,
 	// destructive
 	"delete": verbDestructive, "remove": verbDestructive, "destroy": verbDestructive, "drop": verbDestructive,
 	"purge": verbDestructive, "wipe": verbDestructive, "erase": verbDestructive, "truncate": verbDestructive,
@@ -66,7 +71,7 @@ var verbs = map[string]verbClass{
 	"charge": verbFinancial, "pay": verbFinancial, "refund": verbFinancial, "payout": verbFinancial,
 	"transfer": verbFinancial, "purchase": verbFinancial, "buy": verbFinancial, "sell": verbFinancial,
 	"withdraw": verbFinancial, "deposit": verbFinancial, "invoice": verbFinancial, "bill": verbFinancial,
-	"capture": verbFinancial, "trade": verbFinancial, "order": verbFinancial, "checkout": verbFinancial,
+	"trade": verbFinancial, "order": verbFinancial, "checkout": verbFinancial,
 	"subscribe": verbFinancial, "tip": verbFinancial, "donate": verbFinancial, "swap": verbFinancial,
 }
 

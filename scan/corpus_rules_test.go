@@ -1,0 +1,88 @@
+package scan
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// TestSignalRules pins the rules the corpus (TestCorpus) asked for, one
+// small definition each: what raises a signal and what no longer does.
+func TestSignalRules(t *testing.T) {
+	obj := func(props string) json.RawMessage {
+		return json.RawMessage(`{"type":"object","properties":{` + props + `}}`)
+	}
+	ro := json.RawMessage(`{"readOnlyHint":true}`)
+	for _, c := range []struct {
+		name string
+		tool Tool
+		sig  string
+		want bool
+	}{
+		// messaging
+		{"a lone to is not a recipient", Tool{Name: "create_relations", InputSchema: obj(`"relations":{"type":"array","items":{"type":"object","properties":{"from":{"type":"string"},"to":{"type":"string"}}}}`)}, SigMessaging, false},
+		{"to next to subject is", Tool{Name: "dispatch", InputSchema: obj(`"to":{"type":"string"},"subject":{"type":"string"}`)}, SigMessaging, true},
+		{"a subject alone composes, it does not send", Tool{Name: "create_template", InputSchema: obj(`"subject":{"type":"string"}`)}, SigMessaging, false},
+		{"send with a message noun", Tool{Name: "send_email"}, SigMessaging, true},
+		{"send with another object", Tool{Name: "send_event"}, SigMessaging, false},
+		{"post a page", Tool{Name: "post_page"}, SigMessaging, false},
+		{"post a message", Tool{Name: "slack_post_message"}, SigMessaging, true},
+		{"send a broadcast", Tool{Name: "send_broadcast"}, SigMessaging, true},
+		{"create a broadcast (a draft)", Tool{Name: "create_broadcast"}, SigMessaging, false},
+		{"create an invitation", Tool{Name: "create_invitation"}, SigMessaging, true},
+		{"update an email", Tool{Name: "update_email"}, SigMessaging, false},
+		{"a notification setting", Tool{Name: "create_notification_setting"}, SigMessaging, false},
+		{"the service name is not a message", Tool{Name: "slack_add_reaction"}, SigMessaging, false},
+		{"an address for notifications", Tool{Name: "create_monitor", Description: "Creates a monitor that can send email notifications.", InputSchema: obj(`"email":{"type":"string"}`)}, SigMessaging, true},
+		{"send an email, deep in the usage notes", Tool{Name: "create_automation", Description: "Create an automation.\n\nSteps: send_email — send an email using a template."}, SigMessaging, false},
+		// mismatch
+		{"open_nodes is a read", Tool{Name: "open_nodes", Annotations: ro}, SigMismatch, false},
+		{"a delete annotated read-only", Tool{Name: "delete_nodes", Annotations: ro}, SigMismatch, true},
+		// pii
+		{"users are people", Tool{Name: "slack_get_users"}, SigPII, true},
+		{"user details", Tool{Name: "get_user_details"}, SigPII, true},
+		{"properties of contacts are not", Tool{Name: "list_contact_properties"}, SigPII, false},
+		{"reading emails", Tool{Name: "list_received_emails"}, SigPII, true},
+		{"an email id is a reference", Tool{Name: "get_attachment", InputSchema: obj(`"emailId":{"type":"string"}`)}, SigPII, false},
+		{"an email address id is still personal", Tool{Name: "set_primary", InputSchema: obj(`"primary_email_address_id":{"type":"string"}`)}, SigPII, true},
+		{"reply-to addresses", Tool{Name: "create_template", InputSchema: obj(`"replyTo":{"type":"array","items":{"type":"string"}}`)}, SigPII, true},
+		{"saved payment methods", Tool{Name: "list_saved_payment_methods"}, SigPII, true},
+		// auth
+		{"group by API key is not a key", Tool{Name: "credit_usage", InputSchema: obj(`"byApiKey":{"type":"boolean"}`)}, SigAuth, false},
+		{"skipping TLS checks is not a credential", Tool{Name: "scrape", InputSchema: obj(`"skipTlsVerification":{"type":"boolean"}`)}, SigAuth, false},
+		{"skipping password checks is", Tool{Name: "update_user", InputSchema: obj(`"skip_password_checks":{"type":"boolean"}`)}, SigAuth, true},
+		{"a password in the usage notes", Tool{Name: "send", Description: "Send a message.\n\nExample: a password reset email."}, SigAuth, false},
+		// money
+		{"listing prices moves no money", Tool{Name: "list_prices"}, SigMoney, false},
+		{"a payment method is an instrument", Tool{Name: "delete_saved_payment_method"}, SigMoney, false},
+		{"creating a refund", Tool{Name: "create_refund"}, SigMoney, true},
+		// body
+		{"file content is not markup", Tool{Name: "write_file", InputSchema: obj(`"content":{"type":"string"}`)}, SigBody, false},
+		{"an id described with the word template", Tool{Name: "get_template", InputSchema: obj(`"id":{"type":"string","description":"The template ID"}`)}, SigBody, false},
+		{"a format enum mentioning markdown", Tool{Name: "crawl", InputSchema: obj(`"format":{"type":"string","enum":["markdown","text"],"description":"markdown or text"}`)}, SigBody, false},
+		{"an html string", Tool{Name: "create_template", InputSchema: obj(`"html":{"type":"string"}`)}, SigBody, true},
+		// exec
+		{"a discount code", Tool{Name: "create_discount", InputSchema: obj(`"code":{"type":"string","description":"Unique code customers use at checkout"}`)}, SigExec, false},
+		{"a code snippet to run", Tool{Name: "run_code", Description: "Run a Playwright code snippet: executes JavaScript.", InputSchema: obj(`"code":{"type":"string"}`)}, SigExec, true},
+		{"a function to evaluate", Tool{Name: "browser_evaluate", Description: "Evaluate JavaScript expression on page", InputSchema: obj(`"function":{"type":"string"}`)}, SigExec, true},
+		{"without starting a shell command", Tool{Name: "edit", Description: "Edit files without starting a shell command."}, SigExec, false},
+		// fs
+		{"a path in a repository", Tool{Name: "get_file_contents", InputSchema: obj(`"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string"}`)}, SigFS, false},
+		{"a path on disk", Tool{Name: "read_file", InputSchema: obj(`"path":{"type":"string"}`)}, SigFS, true},
+		{"a list of paths", Tool{Name: "read_multiple_files", InputSchema: obj(`"paths":{"type":"array","items":{"type":"string"}}`)}, SigFS, true},
+		{"an email return path", Tool{Name: "create_domain", InputSchema: obj(`"customReturnPath":{"type":"string"}`)}, SigFS, false},
+		{"a file in the name alone", Tool{Name: "gzip-file-as-resource"}, SigFS, false},
+		// network
+		{"openWorldHint alone", Tool{Name: "browser_resize", Annotations: json.RawMessage(`{"openWorldHint":true}`)}, SigNetwork, false},
+		{"an image URL is shown, not fetched", Tool{Name: "create_product", InputSchema: obj(`"imageUrl":{"type":"string"}`)}, SigNetwork, false},
+		{"a URL inside another object", Tool{Name: "create_transaction", InputSchema: obj(`"checkout":{"type":"object","properties":{"url":{"type":"string"}}}`)}, SigNetwork, false},
+		{"a proxy mode", Tool{Name: "parse", InputSchema: obj(`"proxy":{"type":"string","enum":["basic","stealth"]}`)}, SigNetwork, false},
+		{"a URL to fetch", Tool{Name: "fetch", InputSchema: obj(`"url":{"type":"string","format":"uri"}`)}, SigNetwork, true},
+		{"a webhook endpoint", Tool{Name: "create_webhook", InputSchema: obj(`"endpoint":{"type":"string"}`)}, SigNetwork, true},
+		{"managing webhooks by id", Tool{Name: "remove_webhook", InputSchema: obj(`"webhookId":{"type":"string"}`)}, SigNetwork, false},
+	} {
+		r := Classify(c.tool)
+		if got := r.Has(c.sig); got != c.want {
+			t.Errorf("%s (%s): %s = %v, want %v; %s %+v", c.name, c.tool.Name, c.sig, got, c.want, r.Category, r.Signals)
+		}
+	}
+}

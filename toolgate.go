@@ -77,6 +77,10 @@ const (
 	// KindPin: the tool differs from its pinned definition, or was never
 	// pinned, under pinned: true.
 	KindPin Kind = "pin"
+	// KindPoisoned: the tool's text carries instructions to the model
+	// (tool poisoning), and the configuration's poisoned setting is hide
+	// or deny.
+	KindPoisoned Kind = "poisoned"
 	// KindLimit: a rate limit refused the call (or, on allow, the limits
 	// reserved quota for it).
 	KindLimit Kind = "limit"

@@ -61,6 +61,7 @@ const (
 	NoPolicy        Decision = "no_policy"
 	InvalidArgs     Decision = "invalid_args" // the rule's args schema or the tool's inputSchema
 	PinMismatch     Decision = "pin_mismatch"
+	Poisoned        Decision = "poisoned" // the tool's text carries instructions to the model
 	RateLimited     Decision = "rate_limited"
 	ApprovalPending Decision = "approval_pending" // refused for now; the approval still waits for a human
 	Rejected        Decision = "rejected"         // a human refused, or nobody answered in time
@@ -74,7 +75,7 @@ const (
 )
 
 // Decisions lists every Decision, for validating a query.
-var Decisions = []Decision{Allowed, Approved, Denied, Hidden, NoPolicy, InvalidArgs, PinMismatch, RateLimited, ApprovalPending, Rejected, ShadowDenied, UnknownName, InvalidRequest}
+var Decisions = []Decision{Allowed, Approved, Denied, Hidden, NoPolicy, InvalidArgs, PinMismatch, Poisoned, RateLimited, ApprovalPending, Rejected, ShadowDenied, UnknownName, InvalidRequest}
 
 // DecisionOf names the pipeline's decision d in one word.
 func DecisionOf(d toolgate.Decision) Decision {
@@ -96,6 +97,8 @@ func DecisionOf(d toolgate.Decision) Decision {
 		return InvalidArgs
 	case toolgate.KindPin:
 		return PinMismatch
+	case toolgate.KindPoisoned:
+		return Poisoned
 	case toolgate.KindLimit:
 		return RateLimited
 	case toolgate.KindApproval:

@@ -160,6 +160,11 @@ type Config struct {
 	// tool whose definition differs is flagged, and refused where the
 	// policy says pinned: true.
 	Pins string `json:"pins,omitempty"`
+	// Poisoned is what becomes of a tool whose text carries instructions
+	// to the model (the scanner's injection and unicode signals): "hide"
+	// (the default), "deny" (listed with a neutral note, calls refused) or
+	// "allow".
+	Poisoned string `json:"poisoned"`
 	// Directory configures `toolgate directory serve`.
 	Directory Directory `json:"directory"`
 	// Approvals configures how calls that need a human's approval wait,
@@ -435,6 +440,7 @@ func Default() *Config {
 		Servers:         map[string]*Server{},
 		Policies:        map[string]*PolicySource{},
 		Auth:            DefaultAuth,
+		Poisoned:        "hide",
 		Store:           DefaultStore,
 		Limits:          DefaultLimits,
 		MaxBodyBytes:    DefaultMaxBodyBytes,

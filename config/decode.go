@@ -330,7 +330,7 @@ var (
 		"max_body_bytes", "max_depth", "list_default_denied", "legacy_sse", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
-		"session_idle_timeout", "methods", "pins", "admin_listen", "directory", "approvals", "audit"}
+		"session_idle_timeout", "methods", "pins", "poisoned", "admin_listen", "directory", "approvals", "audit"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker"}
 )
 
@@ -517,6 +517,14 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "pins":
 			if d.str(v, k, &c.Pins) && c.Pins == "" {
 				d.errorf(v, k, "must be the path of a pins file written by toolgate scan --pin")
+			}
+		case "poisoned":
+			if d.str(v, k, &c.Poisoned) {
+				switch c.Poisoned {
+				case "hide", "deny", "allow":
+				default:
+					d.errorf(v, k, "must be hide, deny or allow, not %q", c.Poisoned)
+				}
 			}
 		default:
 			d.unknown(p.key, "", topKeys)

@@ -56,6 +56,11 @@ type Tool struct {
 	InputSchema *policy.Schema
 	// Params are the parameter names the tool's inputSchema declares.
 	Params *Params
+	// Poisoned, when not empty, says why the tool's text was found to
+	// carry instructions to the model: the call is refused (the gateway
+	// sets it only where the configuration's poisoned setting is hide or
+	// deny).
+	Poisoned string
 	// PinProblem says why the tool fails its pin (changed, or never
 	// pinned); empty when it matches its pin.
 	PinProblem string
@@ -220,6 +225,12 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 		return v
 	}
 	shadow := o.Shadow
+	// A poisoned tool is refused whatever the policy allows: its text
+	// was kept from the agent.
+	if tool.Poisoned != "" {
+		v.Decision = deny(policy.RulePoisoned, toolgate.KindPoisoned, tool.Poisoned)
+		return v
+	}
 	// 2. The upstream's parameters and inputSchema.
 	if tool.Params != nil {
 		if ptr, exact := tool.Params.caseVariant(call.Args, ""); ptr != "" {

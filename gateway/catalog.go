@@ -25,16 +25,31 @@ type catalog struct {
 
 // toolInfo is one tool definition as the gateway saw it.
 type toolInfo struct {
-	Server     string         `json:"server"`
-	Report     scan.Report    `json:"report"`
-	Pin        *scan.PinCheck `json:"pin,omitempty"`
-	FirstSeen  time.Time      `json:"first_seen"`
-	LastSeen   time.Time      `json:"last_seen"`
+	Server string         `json:"server"`
+	Report scan.Report    `json:"report"`
+	Pin    *scan.PinCheck `json:"pin,omitempty"`
+	// Poisoned quotes why the tool's text was found to carry
+	// instructions to the model; empty when it was not.
+	Poisoned   string    `json:"poisoned,omitempty"`
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
 	categories []string
 }
 
 func newCatalog(pins *scan.Pins) *catalog {
 	return &catalog{pins: pins, byRaw: map[string]*toolInfo{}, servers: map[string]map[string]*toolInfo{}}
+}
+
+// poisonEvidence is why the scanner found a tool's text poisoned: its
+// injection and unicode signals, with their evidence; "" when clean.
+func poisonEvidence(r scan.Report) string {
+	var parts []string
+	for _, s := range r.Signals {
+		if s.Code == scan.SigInjection || s.Code == scan.SigUnicode {
+			parts = append(parts, s.Label+": "+s.Evidence)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // setPins puts pins in force: every definition is checked against them
@@ -86,6 +101,7 @@ func (c *catalog) observe(server string, raw json.RawMessage) (*toolInfo, []stri
 		_ = json.Unmarshal(raw, &t) // a malformed field leaves it zero; Classify reports it
 		info = &toolInfo{Server: server, Report: scan.Classify(t), FirstSeen: now}
 		info.categories = info.Report.Categories()
+		info.Poisoned = poisonEvidence(info.Report)
 		if pins != nil {
 			pc := pins.Verify(server, t)
 			info.Pin = &pc

@@ -91,6 +91,12 @@ type Options struct {
 	// none. A tool that differs from its pin is logged and flagged, and
 	// refused where the policy says pinned: true.
 	Pins *scan.Pins
+	// Poisoned is what becomes of a tool whose text (name, description,
+	// schema, annotations) carries instructions to the model, as the
+	// scanner finds them (its injection and unicode signals): PoisonedHide
+	// (the default: not listed, calls refused), PoisonedDeny (listed with
+	// its text replaced by a neutral note, calls refused) or PoisonedAllow.
+	Poisoned string
 	// StreamWriteTimeout bounds one write to a client's event stream; a
 	// client that does not take a message within it loses the stream (the
 	// message waits in the session's queue). Default 30s.
@@ -363,6 +369,13 @@ func (g *Gateway) methodServer(method string) int {
 
 // SetPolicy swaps the policy atomically: the next call is checked against it.
 func (g *Gateway) SetPolicy(e *policy.Engine) { g.engine.Store(e) }
+
+// The values of Options.Poisoned.
+const (
+	PoisonedHide  = "hide"
+	PoisonedDeny  = "deny"
+	PoisonedAllow = "allow"
+)
 
 // SetPins puts a new set of pins in force (a pins file rewritten by
 // toolgate scan --pin, accepting changed definitions): every session is

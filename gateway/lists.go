@@ -385,6 +385,17 @@ func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, se
 					continue
 				}
 				it = listed
+				if info.Poisoned != "" {
+					switch s.g.opts.Poisoned {
+					case PoisonedAllow:
+					case PoisonedDeny:
+						it = neutralTool()
+						it["name"], _ = json.Marshal(full)
+					default:
+						s.flood.Warn("poisoned "+full, "a tool's text carries instructions to the model; it is not listed (poisoned: hide)", "server", slot.srv.Name, "tool", name, "evidence", info.Poisoned)
+						continue
+					}
+				}
 			}
 			if full != name {
 				it["name"], _ = json.Marshal(full)
@@ -419,4 +430,14 @@ func (s *session) loadTools(ctx context.Context) {
 	s.mu.Lock()
 	s.toolsComplete = true
 	s.mu.Unlock()
+}
+
+// neutralTool is what a client sees of a poisoned tool under poisoned:
+// deny: its name, a neutral note, and an empty schema; none of the text
+// the upstream wrote.
+func neutralTool() map[string]json.RawMessage {
+	return map[string]json.RawMessage{
+		"description": json.RawMessage(`"[toolgate] This tool's description was withheld: it carries instructions to the model. Calls to it are refused until an administrator reviews it."`),
+		"inputSchema": json.RawMessage(`{"type":"object"}`),
+	}
 }

@@ -399,5 +399,9 @@ func (g *Gateway) enforceTool(t *toolEntry) *enforce.Tool {
 	if t.info.Pin == nil || t.info.Pin.Status != scan.PinUnchanged {
 		et.PinProblem = pinReason(t.info)
 	}
+	if t.info.Poisoned != "" && g.opts.Poisoned != PoisonedAllow {
+		et.Poisoned = "the tool's description carries instructions to the model (tool poisoning), so toolgate withholds it: " +
+			t.info.Poisoned + ". An administrator can review it (toolgate scan) and set poisoned: allow."
+	}
 	return et
 }

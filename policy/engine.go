@@ -21,6 +21,9 @@ const (
 	RuleInputSchema = "(input schema)"
 	// RulePinned names the pin a tool failed under pinned: true.
 	RulePinned = "(pinned)"
+	// RulePoisoned names the refusal of a tool whose text carries
+	// instructions to the model (the configuration's poisoned setting).
+	RulePoisoned = "(poisoned)"
 )
 
 // The kinds of decision the engine makes (see toolgate.Kind).

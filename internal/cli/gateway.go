@@ -125,6 +125,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 	}
 	return gateway.Options{
 		Servers:              servers,
+		Poisoned:             cfg.Poisoned,
 		MaxBodyBytes:         cfg.MaxBodyBytes,
 		MaxDepth:             cfg.MaxDepth,
 		AllowedOrigins:       cfg.AllowedOrigins,

@@ -27,6 +27,7 @@ func TestGatewayOptions(t *testing.T) {
 		SessionQueueBytes:    16 << 20,
 		MaxInflightBytes:     96 << 20,
 		ListPageSize:         1000,
+		Poisoned:             "hide",
 	}
 	with := func(change func(o *gateway.Options)) gateway.Options {
 		o := defaults

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 sampling is tested on purpose
+
 package gateway_test
 
 import (

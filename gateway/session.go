@@ -47,6 +47,7 @@ type session struct {
 	nextSrvReq    int64
 	waiting       map[any]context.CancelFunc // tools/call requests being decided, by client id
 	progressShift map[any]float64            // progress token → progress the gateway sent before forwarding
+	expected      map[upToken]int            // progress tokens of client requests in flight, per upstream
 
 	out       chan []byte  // server→client messages for the standalone stream
 	outBytes  atomic.Int64 // bytes waiting in out
@@ -97,6 +98,12 @@ type inflight struct {
 	up   int
 	upID jsonrpc.ID // the id the upstream knows the request by
 	emit func([]byte) bool
+}
+
+// upToken is a progress token one upstream may report on.
+type upToken struct {
+	up    int
+	token any
 }
 
 type srvReq struct {
@@ -164,6 +171,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		srvTokens:     map[any]int{},
 		waiting:       map[any]context.CancelFunc{},
 		progressShift: map[any]float64{},
+		expected:      map[upToken]int{},
 		out:           make(chan []byte, g.opts.SessionQueue),
 		done:          make(chan struct{}),
 		legacy:        legacy,
@@ -400,7 +408,7 @@ func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request,
 // forwardWithin is forwardCall with a timeout other than the server's own
 // (zero keeps the server's).
 func (s *session) forwardWithin(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) ([]byte, bool) {
-	resp, rerr, st := s.exchange(ctx, up, req, emit, timeout)
+	resp, rerr, st, _ := s.exchange(ctx, up, req, emit, timeout)
 	if rerr != nil {
 		return encodeResponse(req.ID, nil, rerr), st == exFailed
 	}
@@ -422,11 +430,12 @@ const (
 // client, and how it ended (exFailed: the upstream never served the
 // request). The upstream has timeout to answer (zero: the server's
 // timeout); past it, the request is cancelled upstream and the client
-// told why.
-func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) (*jsonrpc.Response, *jsonrpc.Error, exchangeStatus) {
+// told why. cause, for exFailed, is what the client may be told of why
+// (see publicCause), or "".
+func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) (resp *jsonrpc.Response, rerr *jsonrpc.Error, st exchangeStatus, cause string) {
 	slot := s.ups[up]
 	if !slot.ok() {
-		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), exFailed
+		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), exFailed, ""
 	}
 	fromPolicy := timeout > 0
 	if !fromPolicy {
@@ -456,6 +465,7 @@ func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, em
 		}
 		s.mu.Unlock()
 	}()
+	defer s.expectProgress(up, req.Params)()
 	upReq := &jsonrpc.Request{ID: upID, Method: req.Method, Params: req.Params}
 	resp, _, err := slot.conn.call(ctx, upReq, encodeRequest(upID, req.Method, req.Params), func(m message) { s.fromUpstream(up, m, emit) })
 	if err != nil {
@@ -469,17 +479,22 @@ func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, em
 					key = "the tool's timeout in the policy"
 				}
 				s.g.log.Warn("upstream call timed out", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "timeout", timeout)
-				return nil, rpcError(codeUnavailable, fmt.Sprintf("upstream %s did not answer within %s, so the request was cancelled (raise %s to wait longer)", slot.srv.Name, timeout, key)), exTimeout
+				return nil, rpcError(codeUnavailable, fmt.Sprintf("upstream %s did not answer within %s, so the request was cancelled (raise %s to wait longer)", slot.srv.Name, timeout, key)), exTimeout, ""
 			}
-			return nil, rpcError(codeInternal, "request cancelled"), exCancelled
+			return nil, rpcError(codeInternal, "request cancelled"), exCancelled, ""
 		}
 		s.g.log.Error("upstream call failed", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "err", err)
-		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" failed to answer"), exFailed
+		msg := "upstream " + slot.srv.Name + " failed to answer"
+		cause := publicCause(err)
+		if cause != "" {
+			msg = cause
+		}
+		return nil, rpcError(codeUnavailable, msg), exFailed, cause
 	}
 	if resp.Error != nil {
-		return nil, asWireError(resp.Error), exAnswered
+		return nil, asWireError(resp.Error), exAnswered, ""
 	}
-	return resp, nil, exAnswered
+	return resp, nil, exAnswered, ""
 }
 
 func (s *session) cancelUpstream(up int, upID jsonrpc.ID) {
@@ -634,7 +649,10 @@ func (s *session) fromClientResponse(ctx context.Context, r *jsonrpc.Response) {
 func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 	req, ok := m.msg.(*jsonrpc.Request)
 	if !ok {
-		return // a response nobody waits for
+		// A response to no request in flight (an id never sent, or an
+		// answer given already): dropped, never passed on as an answer.
+		s.flood.Debug("unknown response "+s.ups[up].srv.Name, "upstream answered an unknown request", "server", s.ups[up].srv.Name)
+		return
 	}
 	raw := m.raw
 	switch {
@@ -691,6 +709,14 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 		}
 		raw = encodeRequest(jsonrpc.ID{}, req.Method, params)
 	case req.Method == "notifications/progress":
+		if !s.progressExpected(up, req.Params) {
+			// Progress on a token of no request in flight to this upstream:
+			// invented, stale, or another upstream's. The client would take
+			// it for news of a request it made.
+			s.flood.Warn("unexpected progress "+s.ups[up].srv.Name, "dropping upstream progress for a token of no request in flight to it",
+				"server", s.ups[up].srv.Name)
+			return
+		}
 		if shifted, ok := s.shiftProgress(req.Params); ok {
 			raw = encodeRequest(jsonrpc.ID{}, req.Method, shifted)
 		}
@@ -703,6 +729,42 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 		return
 	}
 	s.push(raw)
+}
+
+// expectProgress records that upstream up may report progress on the
+// progress token of a client request's params (if it has one) until the
+// returned function is called.
+func (s *session) expectProgress(up int, params json.RawMessage) func() {
+	tok := progressToken(params)
+	if tok == nil {
+		return func() {}
+	}
+	k := upToken{up: up, token: tokenKey(tok)}
+	s.mu.Lock()
+	if s.expected == nil {
+		s.expected = map[upToken]int{}
+	}
+	s.expected[k]++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		if s.expected[k]--; s.expected[k] <= 0 {
+			delete(s.expected, k)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// progressExpected reports whether a notifications/progress from upstream
+// up is on the token of a client request in flight to it.
+func (s *session) progressExpected(up int, params json.RawMessage) bool {
+	tok := progressTokenOfNotification(params)
+	if tok == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expected[upToken{up: up, token: tokenKey(tok)}] > 0
 }
 
 // shiftProgress adds to the progress (and total) of an upstream's

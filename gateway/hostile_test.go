@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -78,7 +80,35 @@ var (
 
 // replies returns what the server sends for one message, in order. The
 // response to the request itself is among them, wherever the tool puts it.
-func (h *hostile) replies(req *hostileRequest) []string {
+// A flood is made as it is sent, so that the test's memory holds none of it.
+func (h *hostile) replies(req *hostileRequest) iter.Seq[string] {
+	if req.Params.Name == "flood" && req.Method == "tools/call" {
+		return h.flood(req)
+	}
+	return slices.Values(h.reply(req))
+}
+
+// flood sends, interleaved, arguments.logs log messages and
+// arguments.progress progress notifications on a token nobody sent, each
+// padded, then the answer.
+func (h *hostile) flood(req *hostileRequest) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		logs, _ := req.Params.Arguments["logs"].(float64)
+		progress, _ := req.Params.Arguments["progress"].(float64)
+		pad := strings.Repeat("x", 512)
+		for i := 0; i < int(logs) || i < int(progress); i++ {
+			if i < int(logs) && !yield(rpcNote("notifications/message", map[string]any{"level": "info", "data": fmt.Sprintf("flood %d %s", i, pad)})) {
+				return
+			}
+			if i < int(progress) && !yield(rpcNote("notifications/progress", map[string]any{"progressToken": "flood-token", "progress": i, "message": pad})) {
+				return
+			}
+		}
+		yield(toolText(req.ID, "flooded"))
+	}
+}
+
+func (h *hostile) reply(req *hostileRequest) []string {
 	if req.ID == nil {
 		return nil // a notification
 	}
@@ -129,18 +159,6 @@ func (h *hostile) replies(req *hostileRequest) []string {
 			out = append(out, rpcNote("notifications/progress", map[string]any{"progressToken": tok, "progress": 1, "total": 2}))
 		}
 		return append(out, toolText(id, "done"))
-	case "flood":
-		// n log messages and n progress notifications on a token nobody
-		// sent, each padded, then the answer.
-		n, _ := req.Params.Arguments["n"].(float64)
-		pad := strings.Repeat("x", 512)
-		out := make([]string, 0, 2*int(n)+1)
-		for i := range int(n) {
-			out = append(out,
-				rpcNote("notifications/message", map[string]any{"level": "info", "data": fmt.Sprintf("flood %d %s", i, pad)}),
-				rpcNote("notifications/progress", map[string]any{"progressToken": "flood-token", "progress": i, "message": pad}))
-		}
-		return append(out, toolText(id, "flooded"))
 	case "change":
 		// The tool list changes while the call is under way.
 		h.mu.Lock()
@@ -164,7 +182,7 @@ func serveHostileStdio(in io.Reader, out io.Writer) int {
 		if json.Unmarshal(sc.Bytes(), &req) != nil {
 			continue
 		}
-		for _, line := range h.replies(&req) {
+		for line := range h.replies(&req) {
 			w.WriteString(line)
 			w.WriteByte('\n')
 		}
@@ -212,18 +230,28 @@ func hostileHTTP(t *testing.T) string {
 				return
 			}
 		}
-		replies := h.replies(&req)
-		switch len(replies) {
-		case 0:
+		next, stop := iter.Pull(h.replies(&req))
+		defer stop()
+		first, one := next()
+		second, two := next()
+		switch {
+		case !one:
 			w.WriteHeader(http.StatusAccepted)
-		case 1:
+		case !two:
 			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, replies[0])
+			io.WriteString(w, first)
 		default:
 			w.Header().Set("Content-Type", "text/event-stream")
 			bw := bufio.NewWriterSize(w, 64<<10)
-			for _, m := range replies {
-				if _, err := fmt.Fprintf(bw, "event: message\ndata: %s\n\n", m); err != nil {
+			event := func(m string) bool {
+				_, err := fmt.Fprintf(bw, "event: message\ndata: %s\n\n", m)
+				return err == nil
+			}
+			if !event(first) || !event(second) {
+				return
+			}
+			for m, ok := next(); ok; m, ok = next() {
+				if !event(m) {
 					return
 				}
 			}
@@ -292,6 +320,8 @@ func hostileGateway(t *testing.T, bad gateway.Server, logs io.Writer) string {
 		Servers: []gateway.Server{bad, {Name: "good", Prefix: "good_", URL: testpeer.GoEchoServer().StartHTTP(t)}},
 		Policy:  mustLoad(t, allowAll),
 		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// Longer than any test: a flood is logged once.
+		LogFloodInterval: time.Hour,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -429,5 +459,132 @@ func TestHostileUpstreams(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// floodSize is how many notifications of about 600 bytes each (60 MB)
+// the flood test's upstream sends during one call: floodLogs log
+// messages, which the client gets, and the rest progress on a token
+// nobody sent, which it must not. The race detector slows every message
+// tenfold, so under it the flood is smaller (the tests of memory, and of
+// a flooded session that keeps up, are made without it).
+func floodSize() int {
+	if raceEnabled {
+		return 20_000
+	}
+	return 100_000
+}
+
+func floodLogs() int {
+	if raceEnabled {
+		return 2_000
+	}
+	return 30_000
+}
+
+// An upstream that floods a session with notifications during a call
+// neither grows the gateway's memory with the flood nor slows another
+// session on another upstream beyond a generous bound; the call is
+// answered, the dropped progress is logged once per interval, and the
+// flooded session still works.
+func TestHostileUpstreamFlood(t *testing.T) {
+	for _, transport := range []string{"stdio", "http"} {
+		t.Run(transport, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			var logs testpeer.SyncBuffer
+			bad := hostileServer(t, transport)
+			bad.Timeout = 2 * time.Minute // the flood takes its time to reach the client
+			url := hostileGateway(t, bad, &logs)
+			seen := newClientLog()
+			flooded := connect(t, ctx, url, seen.options())
+			other := connect(t, ctx, url, nil)
+
+			runtime.GC()
+			base := heapBytes()
+			var peak atomic.Uint64
+			stopSampling := make(chan struct{})
+			sampled := make(chan struct{})
+			go func() {
+				defer close(sampled)
+				tick := time.NewTicker(5 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stopSampling:
+						return
+					case <-tick.C:
+						if h := heapBytes(); h > peak.Load() {
+							peak.Store(h)
+						}
+					}
+				}
+			}()
+
+			type answer struct {
+				res *mcp.CallToolResult
+				err error
+			}
+			done := make(chan answer, 1)
+			go func() {
+				res, err := flooded.CallTool(ctx, &mcp.CallToolParams{Name: "bad_flood", Arguments: map[string]any{"logs": floodLogs(), "progress": floodSize() - floodLogs()}})
+				done <- answer{res, err}
+			}()
+
+			// The other session calls the other upstream throughout: each
+			// call within a bound that a starved session would miss.
+			const otherBound = 10 * time.Second
+			var a answer
+			calls, slowest := 0, time.Duration(0)
+		loop:
+			for ; calls < 10_000; calls++ {
+				select {
+				case a = <-done:
+					break loop
+				default:
+				}
+				callCtx, cancelCall := context.WithTimeout(ctx, otherBound)
+				start := time.Now()
+				res, err := other.CallTool(callCtx, &mcp.CallToolParams{Name: "good_echo", Arguments: map[string]any{"message": "still here"}})
+				cancelCall()
+				if err != nil || textOf(res) != "still here" {
+					t.Fatalf("the other session's call %d during the flood: %v %+v", calls, err, res)
+				}
+				slowest = max(slowest, time.Since(start))
+				time.Sleep(5 * time.Millisecond) // a steady caller, not a second flood
+			}
+			if a.res == nil && a.err == nil {
+				select {
+				case a = <-done:
+				case <-ctx.Done():
+					t.Fatal("the flooded call was never answered")
+				}
+			}
+			close(stopSampling)
+			<-sampled
+			t.Logf("%d calls of the other session during the flood, the slowest %s; %d log messages reached the flooded client; heap grew by at most %d MiB",
+				calls, slowest, seen.logs.Load(), (peak.Load()-min(base, peak.Load()))>>20)
+			if a.err != nil || a.res.IsError || textOf(a.res) != "flooded" {
+				t.Fatalf("the flooded call: %v %+v", a.err, a.res)
+			}
+			if calls == 0 {
+				t.Error("the other session made no call during the flood")
+			}
+			// The flood is about 60 MB on the wire: a gateway that held it
+			// would grow by that much. The race detector multiplies memory
+			// use, so the bound is checked without it.
+			if grown := peak.Load() - min(base, peak.Load()); !raceEnabled && grown > 40<<20 {
+				t.Errorf("the heap grew by %d MiB during the flood", grown>>20)
+			}
+			if got := seen.progressTokens(); len(got) != 0 {
+				t.Errorf("the client got %d progress notifications on a token it never sent", len(got))
+			}
+			if n := strings.Count(logs.String(), "dropping upstream progress"); n != 1 {
+				t.Errorf("%d log lines about %d dropped progress notifications, want 1 per interval", n, floodSize()-floodLogs())
+			}
+			if res, err := flooded.CallTool(ctx, &mcp.CallToolParams{Name: "bad_ok"}); err != nil || textOf(res) != "ok" {
+				t.Errorf("the flooded session after the flood: %v %+v", err, res)
+			}
+		})
 	}
 }

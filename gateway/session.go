@@ -51,6 +51,7 @@ type session struct {
 
 	out       chan []byte  // server→client messages for the standalone stream
 	outBytes  atomic.Int64 // bytes waiting in out
+	lastRead  atomic.Int64 // unix nanoseconds of the last message a stream took from out
 	listening atomic.Int32
 	done      chan struct{}
 	closeOnce sync.Once
@@ -116,8 +117,18 @@ type srvReqInfo struct {
 	token any // the request's progress token, or nil
 }
 
-// dequeued accounts for a message taken out of the queue.
-func (s *session) dequeued(raw []byte) { s.outBytes.Add(-int64(len(raw))) }
+// dequeued accounts for a message a stream took out of the queue.
+func (s *session) dequeued(raw []byte) {
+	s.outBytes.Add(-int64(len(raw)))
+	s.lastRead.Store(time.Now().UnixNano())
+}
+
+// reading reports whether the session's stream took a message from the
+// queue within StreamWriteTimeout, the bound of one write to it: a client
+// that reads, however slowly, as opposed to one that stopped.
+func (s *session) reading() bool {
+	return time.Since(time.Unix(0, s.lastRead.Load())) < s.g.opts.StreamWriteTimeout
+}
 
 // logID is what logs show of the session: its label, never its id.
 func (s *session) logID() string { return s.label }
@@ -796,10 +807,14 @@ func (s *session) shiftProgress(params json.RawMessage) (json.RawMessage, bool) 
 
 // push delivers a message that belongs to no open request stream: to the
 // standalone stream when one is open, else to the most recent request
-// stream, else it waits in a bounded queue. A client whose open stream lets
-// the queue fill is not reading it: its session is closed, so that it
-// holds no more memory and the others are unaffected. Without an open
-// stream the oldest waiting message is dropped instead.
+// stream, else it waits in a bounded queue. When an open stream's queue is
+// full, push waits for room while the client reads (so that an upstream
+// sending faster than the client reads is slowed to the client's pace, and
+// a flood of notifications costs neither memory nor the session); a
+// client that read nothing for StreamWriteTimeout has stopped reading its
+// stream: its session is closed, so that it holds no more memory and the
+// others are unaffected. Without an open stream the oldest waiting
+// message is dropped instead.
 func (s *session) push(raw []byte) {
 	if s.listening.Load() == 0 {
 		s.mu.Lock()
@@ -819,6 +834,16 @@ func (s *session) push(raw []byte) {
 			}
 		}
 		if s.listening.Load() != 0 {
+			if s.reading() {
+				t := time.NewTimer(time.Millisecond)
+				select {
+				case <-s.done:
+					t.Stop()
+					return
+				case <-t.C:
+				}
+				continue
+			}
 			s.g.log.Warn("closing a session: its client does not read the stream it opened",
 				"session", s.logID(), "queued", len(s.out), "queued_bytes", s.outBytes.Load(), "limit", "session_queue")
 			if s.g.removeSession(s.id) != nil {
@@ -828,7 +853,7 @@ func (s *session) push(raw []byte) {
 		}
 		select {
 		case old := <-s.out:
-			s.dequeued(old)
+			s.outBytes.Add(-int64(len(old))) // dropped, not read
 			s.flood.Warn("queue full", "dropping the oldest server message: the client opened no stream to receive it",
 				"queued", len(s.out), "limit", "session_queue")
 		default:

@@ -436,7 +436,11 @@ func TestHostileUpstreams(t *testing.T) {
 						}
 					}
 				} else if err != nil || res.IsError || textOf(res) != tc.want {
-					t.Fatalf("got %v %+v, want %q", err, res, tc.want)
+					var text string
+					if res != nil {
+						text = textOf(res)
+					}
+					t.Fatalf("got %v %q (isError %v), want %q", err, text, res != nil && res.IsError, tc.want)
 				}
 				if tc.check != nil {
 					tc.check(t, ctx, cs, seen)

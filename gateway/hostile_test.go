@@ -347,13 +347,14 @@ func TestHostileUpstreams(t *testing.T) {
 		want       string // the result's text, for a call that succeeds
 		wantErr    []string
 		wantLog    string
+		raw        bool // also check the answer's bytes on the wire
 		check      func(t *testing.T, ctx context.Context, cs *mcp.ClientSession, seen *clientLog)
 	}{
-		{name: "responses to ids never sent", tool: "unknown_id", want: "real",
+		{name: "responses to ids never sent", tool: "unknown_id", want: "real", raw: true,
 			wantLog: "upstream answered an unknown request"},
-		{name: "duplicate and replayed responses", tool: "duplicate", want: "first",
+		{name: "duplicate and replayed responses", tool: "duplicate", want: "first", raw: true,
 			wantLog: "upstream answered an unknown request"},
-		{name: "progress for an unknown token", tool: "progress", token: "mine", want: "done",
+		{name: "progress for an unknown token", tool: "progress", token: "mine", want: "done", raw: true,
 			wantLog: "progress for a token",
 			check: func(t *testing.T, ctx context.Context, cs *mcp.ClientSession, seen *clientLog) {
 				time.Sleep(200 * time.Millisecond) // a stray notification would have come by now
@@ -444,6 +445,9 @@ func TestHostileUpstreams(t *testing.T) {
 				}
 				if tc.check != nil {
 					tc.check(t, ctx, cs, seen)
+				}
+				if tc.raw {
+					rawAnswerOnce(t, ctx, url, tc.tool)
 				}
 
 				// The session goes on: its next call gets its own answer (not
@@ -590,5 +594,20 @@ func TestHostileUpstreamFlood(t *testing.T) {
 				t.Errorf("the flooded session after the flood: %v %+v", err, res)
 			}
 		})
+	}
+}
+
+// rawAnswerOnce calls tool on a session of its own, asking for an event
+// stream, so that anything the gateway passed on besides the answer would
+// be seen: the stream must hold exactly one answer, the real one, and
+// nothing the upstream made up.
+func rawAnswerOnce(t *testing.T, ctx context.Context, url, tool string) {
+	t.Helper()
+	sid := rawSession(t, ctx, url)
+	sse := map[string]string{"Accept": "text/event-stream, application/json"}
+	post(t, ctx, url, sid, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"bad_ok","arguments":{}}}`, sse)
+	r := post(t, ctx, url, sid, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"bad_`+tool+`","arguments":{},"_meta":{"progressToken":"raw"}}}`, sse)
+	if r.status != http.StatusOK || strings.Count(r.body, `"result"`) != 1 || strings.Contains(r.body, "FORGED") || strings.Contains(r.body, "forged") {
+		t.Errorf("the answer on the wire: HTTP %d\n%s", r.status, r.body)
 	}
 }

@@ -495,12 +495,11 @@ func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, em
 			return nil, rpcError(codeInternal, "request cancelled"), exCancelled, ""
 		}
 		s.g.log.Error("upstream call failed", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "err", err)
-		msg := "upstream " + slot.srv.Name + " failed to answer"
-		cause := publicCause(err)
-		if cause != "" {
-			msg = cause
+		msg, why := "upstream "+slot.srv.Name+" failed to answer", publicCause(err)
+		if why != "" {
+			msg = why
 		}
-		return nil, rpcError(codeUnavailable, msg), exFailed, cause
+		return nil, rpcError(codeUnavailable, msg), exFailed, why
 	}
 	if resp.Error != nil {
 		return nil, asWireError(resp.Error), exAnswered, ""

@@ -174,7 +174,7 @@ func (s *session) forwardRecorded(ctx context.Context, up int, req *jsonrpc.Requ
 		return encodeResponse(req.ID, nil, rpcError(codeUnavailable, "the audit log could not record this request, so it was not forwarded; try again later"))
 	}
 	sent := time.Now()
-	resp, rerr, st := s.exchange(ctx, up, req, emit, 0)
+	resp, rerr, st, _ := s.exchange(ctx, up, req, emit, 0)
 	upstream := time.Since(sent)
 	o, msg, size := outcomeOf(resp, rerr, st)
 	s.auditOutcome(ctx, dec, o, msg, sent.Sub(start), upstream, size)

@@ -141,9 +141,14 @@ func exitError(server string, werr error, tail []string) *ExitError {
 // unavailableResult is the tool result of a call whose server could not
 // serve it (its process stopped, its connection failed): an isError
 // result, so that the agent reads which server is down rather than
-// losing the tool without a word. The cause is logged, not told.
-func unavailableResult(id jsonrpc.ID, server string) []byte {
+// losing the tool without a word. The cause is logged, not told, except
+// for cause: what the client may know of it (an HTTP status and content
+// type, from publicCause), or "".
+func unavailableResult(id jsonrpc.ID, server, cause string) []byte {
 	text := fmt.Sprintf("[UPSTREAM UNAVAILABLE] server %s is unavailable: it stopped or cannot be reached, and did not answer the call. Its tools may work again later; the gateway's log and /readyz say why.", server)
+	if cause != "" {
+		text = fmt.Sprintf("[UPSTREAM UNAVAILABLE] server %s is unavailable: %s. Its tools may work again later; the gateway's log and /readyz say why.", server, cause)
+	}
 	res, _ := json.Marshal(map[string]any{
 		"content": []map[string]string{{"type": "text", "text": text}},
 		"isError": true,

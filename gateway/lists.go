@@ -226,6 +226,9 @@ func (s *session) collect(ctx context.Context, params map[string]json.RawMessage
 // walk reads every page of one upstream's list for the session; messages
 // the upstream sends meanwhile go to the session.
 func (s *session) walk(ctx context.Context, u *upstreamSlot, params map[string]json.RawMessage, emit func([]byte) bool, kind listKind) listing {
+	if meta, ok := params["_meta"]; ok {
+		defer s.expectProgress(u.idx, json.RawMessage(`{"_meta":`+string(meta)+`}`))()
+	}
 	l := walkList(ctx, u, params, kind, func(m message) { s.fromUpstream(u.idx, m, emit) })
 	if l.cause != nil {
 		s.g.log.Error("upstream list failed", "server", u.srv.Name, "session", s.logID(), "method", kind.method, "err", l.cause)

@@ -47,9 +47,11 @@ type session struct {
 	nextSrvReq    int64
 	waiting       map[any]context.CancelFunc // tools/call requests being decided, by client id
 	progressShift map[any]float64            // progress token → progress the gateway sent before forwarding
+	expected      map[upToken]int            // progress tokens of client requests in flight, per upstream
 
 	out       chan []byte  // server→client messages for the standalone stream
 	outBytes  atomic.Int64 // bytes waiting in out
+	lastRead  atomic.Int64 // unix nanoseconds of the last message a stream took from out
 	listening atomic.Int32
 	done      chan struct{}
 	closeOnce sync.Once
@@ -99,6 +101,12 @@ type inflight struct {
 	emit func([]byte) bool
 }
 
+// upToken is a progress token one upstream may report on.
+type upToken struct {
+	up    int
+	token any
+}
+
 type srvReq struct {
 	up int
 	id any
@@ -109,8 +117,18 @@ type srvReqInfo struct {
 	token any // the request's progress token, or nil
 }
 
-// dequeued accounts for a message taken out of the queue.
-func (s *session) dequeued(raw []byte) { s.outBytes.Add(-int64(len(raw))) }
+// dequeued accounts for a message a stream took out of the queue.
+func (s *session) dequeued(raw []byte) {
+	s.outBytes.Add(-int64(len(raw)))
+	s.lastRead.Store(time.Now().UnixNano())
+}
+
+// reading reports whether the session's stream took a message from the
+// queue within StreamWriteTimeout, the bound of one write to it: a client
+// that reads, however slowly, as opposed to one that stopped.
+func (s *session) reading() bool {
+	return time.Since(time.Unix(0, s.lastRead.Load())) < s.g.opts.StreamWriteTimeout
+}
 
 // logID is what logs show of the session: its label, never its id.
 func (s *session) logID() string { return s.label }
@@ -164,6 +182,7 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		srvTokens:     map[any]int{},
 		waiting:       map[any]context.CancelFunc{},
 		progressShift: map[any]float64{},
+		expected:      map[upToken]int{},
 		out:           make(chan []byte, g.opts.SessionQueue),
 		done:          make(chan struct{}),
 		legacy:        legacy,
@@ -400,7 +419,7 @@ func (s *session) forwardCall(ctx context.Context, up int, req *jsonrpc.Request,
 // forwardWithin is forwardCall with a timeout other than the server's own
 // (zero keeps the server's).
 func (s *session) forwardWithin(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) ([]byte, bool) {
-	resp, rerr, st := s.exchange(ctx, up, req, emit, timeout)
+	resp, rerr, st, _ := s.exchange(ctx, up, req, emit, timeout)
 	if rerr != nil {
 		return encodeResponse(req.ID, nil, rerr), st == exFailed
 	}
@@ -422,11 +441,12 @@ const (
 // client, and how it ended (exFailed: the upstream never served the
 // request). The upstream has timeout to answer (zero: the server's
 // timeout); past it, the request is cancelled upstream and the client
-// told why.
-func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) (*jsonrpc.Response, *jsonrpc.Error, exchangeStatus) {
+// told why. cause, for exFailed, is what the client may be told of why
+// (see publicCause), or "".
+func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) (resp *jsonrpc.Response, rerr *jsonrpc.Error, st exchangeStatus, cause string) {
 	slot := s.ups[up]
 	if !slot.ok() {
-		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), exFailed
+		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), exFailed, ""
 	}
 	fromPolicy := timeout > 0
 	if !fromPolicy {
@@ -456,6 +476,7 @@ func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, em
 		}
 		s.mu.Unlock()
 	}()
+	defer s.expectProgress(up, req.Params)()
 	upReq := &jsonrpc.Request{ID: upID, Method: req.Method, Params: req.Params}
 	resp, _, err := slot.conn.call(ctx, upReq, encodeRequest(upID, req.Method, req.Params), func(m message) { s.fromUpstream(up, m, emit) })
 	if err != nil {
@@ -469,17 +490,21 @@ func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, em
 					key = "the tool's timeout in the policy"
 				}
 				s.g.log.Warn("upstream call timed out", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "timeout", timeout)
-				return nil, rpcError(codeUnavailable, fmt.Sprintf("upstream %s did not answer within %s, so the request was cancelled (raise %s to wait longer)", slot.srv.Name, timeout, key)), exTimeout
+				return nil, rpcError(codeUnavailable, fmt.Sprintf("upstream %s did not answer within %s, so the request was cancelled (raise %s to wait longer)", slot.srv.Name, timeout, key)), exTimeout, ""
 			}
-			return nil, rpcError(codeInternal, "request cancelled"), exCancelled
+			return nil, rpcError(codeInternal, "request cancelled"), exCancelled, ""
 		}
 		s.g.log.Error("upstream call failed", "server", slot.srv.Name, "session", s.logID(), "method", req.Method, "err", err)
-		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" failed to answer"), exFailed
+		msg, why := "upstream "+slot.srv.Name+" failed to answer", publicCause(err)
+		if why != "" {
+			msg = why
+		}
+		return nil, rpcError(codeUnavailable, msg), exFailed, why
 	}
 	if resp.Error != nil {
-		return nil, asWireError(resp.Error), exAnswered
+		return nil, asWireError(resp.Error), exAnswered, ""
 	}
-	return resp, nil, exAnswered
+	return resp, nil, exAnswered, ""
 }
 
 func (s *session) cancelUpstream(up int, upID jsonrpc.ID) {
@@ -645,7 +670,10 @@ func (s *session) toolsChanged() {
 func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 	req, ok := m.msg.(*jsonrpc.Request)
 	if !ok {
-		return // a response nobody waits for
+		// A response to no request in flight (an id never sent, or an
+		// answer given already): dropped, never passed on as an answer.
+		s.flood.Debug("unknown response "+s.ups[up].srv.Name, "upstream answered an unknown request", "server", s.ups[up].srv.Name)
+		return
 	}
 	raw := m.raw
 	switch {
@@ -702,6 +730,14 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 		}
 		raw = encodeRequest(jsonrpc.ID{}, req.Method, params)
 	case req.Method == "notifications/progress":
+		if !s.progressExpected(up, req.Params) {
+			// Progress on a token of no request in flight to this upstream:
+			// invented, stale, or another upstream's. The client would take
+			// it for news of a request it made.
+			s.flood.Warn("unexpected progress "+s.ups[up].srv.Name, "dropping upstream progress for a token of no request in flight to it",
+				"server", s.ups[up].srv.Name)
+			return
+		}
 		if shifted, ok := s.shiftProgress(req.Params); ok {
 			raw = encodeRequest(jsonrpc.ID{}, req.Method, shifted)
 		}
@@ -714,6 +750,42 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 		return
 	}
 	s.push(raw)
+}
+
+// expectProgress records that upstream up may report progress on the
+// progress token of a client request's params (if it has one) until the
+// returned function is called.
+func (s *session) expectProgress(up int, params json.RawMessage) func() {
+	tok := progressToken(params)
+	if tok == nil {
+		return func() {}
+	}
+	k := upToken{up: up, token: tokenKey(tok)}
+	s.mu.Lock()
+	if s.expected == nil {
+		s.expected = map[upToken]int{}
+	}
+	s.expected[k]++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		if s.expected[k]--; s.expected[k] <= 0 {
+			delete(s.expected, k)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// progressExpected reports whether a notifications/progress from upstream
+// up is on the token of a client request in flight to it.
+func (s *session) progressExpected(up int, params json.RawMessage) bool {
+	tok := progressTokenOfNotification(params)
+	if tok == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expected[upToken{up: up, token: tokenKey(tok)}] > 0
 }
 
 // shiftProgress adds to the progress (and total) of an upstream's
@@ -745,10 +817,14 @@ func (s *session) shiftProgress(params json.RawMessage) (json.RawMessage, bool) 
 
 // push delivers a message that belongs to no open request stream: to the
 // standalone stream when one is open, else to the most recent request
-// stream, else it waits in a bounded queue. A client whose open stream lets
-// the queue fill is not reading it: its session is closed, so that it
-// holds no more memory and the others are unaffected. Without an open
-// stream the oldest waiting message is dropped instead.
+// stream, else it waits in a bounded queue. When an open stream's queue is
+// full, push waits for room while the client reads (so that an upstream
+// sending faster than the client reads is slowed to the client's pace, and
+// a flood of notifications costs neither memory nor the session); a
+// client that read nothing for StreamWriteTimeout has stopped reading its
+// stream: its session is closed, so that it holds no more memory and the
+// others are unaffected. Without an open stream the oldest waiting
+// message is dropped instead.
 func (s *session) push(raw []byte) {
 	if s.listening.Load() == 0 {
 		s.mu.Lock()
@@ -768,6 +844,16 @@ func (s *session) push(raw []byte) {
 			}
 		}
 		if s.listening.Load() != 0 {
+			if s.reading() {
+				t := time.NewTimer(time.Millisecond)
+				select {
+				case <-s.done:
+					t.Stop()
+					return
+				case <-t.C:
+				}
+				continue
+			}
 			s.g.log.Warn("closing a session: its client does not read the stream it opened",
 				"session", s.logID(), "queued", len(s.out), "queued_bytes", s.outBytes.Load(), "limit", "session_queue")
 			if s.g.removeSession(s.id) != nil {
@@ -777,7 +863,7 @@ func (s *session) push(raw []byte) {
 		}
 		select {
 		case old := <-s.out:
-			s.dequeued(old)
+			s.outBytes.Add(-int64(len(old))) // dropped, not read
 			s.flood.Warn("queue full", "dropping the oldest server message: the client opened no stream to receive it",
 				"queued", len(s.out), "limit", "session_queue")
 		default:

@@ -148,7 +148,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		}
 	}
 	sent := time.Now()
-	resp, rerr, st := s.exchange(ctx, tool.up, req, emit, eng.Timeout(p.Name, call.Categories))
+	resp, rerr, st, cause := s.exchange(ctx, tool.up, req, emit, eng.Timeout(p.Name, call.Categories))
 	upstream := time.Since(sent)
 	if st == exFailed {
 		// The call never reached a working upstream: its quota goes back.
@@ -167,7 +167,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		s.auditOutcome(ctx, dec, o, msg, sent.Sub(start), upstream, size)
 	}
 	if st == exFailed {
-		return unavailableResult(req.ID, slot.srv.Name)
+		return unavailableResult(req.ID, slot.srv.Name, cause)
 	}
 	if rerr != nil {
 		return encodeResponse(req.ID, nil, rerr)

@@ -116,7 +116,7 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 			msg := fmt.Sprintf("upstream %s refused the request (HTTP %d): %s", u.srv.Name, resp.StatusCode, text)
 			return &jsonrpc.Response{ID: req.ID, Error: rpcError(codeInvalidRequest, msg)}, encodeResponse(req.ID, nil, rpcError(codeInvalidRequest, msg)), nil
 		}
-		return nil, nil, fmt.Errorf("upstream %s: HTTP %d", u.srv.Name, resp.StatusCode)
+		return nil, nil, &httpAnswerError{server: u.srv.Name, status: resp.StatusCode, contentType: ct}
 	}
 	switch ct {
 	case "application/json":
@@ -158,7 +158,39 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 			}
 		}
 	}
-	return nil, nil, fmt.Errorf("upstream %s: unexpected content type %q", u.srv.Name, ct)
+	return nil, nil, &httpAnswerError{server: u.srv.Name, status: resp.StatusCode, contentType: ct}
+}
+
+// httpAnswerError is an HTTP upstream's answer that holds no MCP message:
+// a status the transport gives no meaning to (a 5xx), or a content type
+// other than JSON or an event stream (a proxy's or a login page). Its
+// status and content type are safe to tell the client, unlike its body,
+// which may hold anything and is neither told nor logged.
+type httpAnswerError struct {
+	server      string
+	status      int
+	contentType string // the media type, "" when none was given
+}
+
+func (e *httpAnswerError) Error() string {
+	ct := e.contentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	return fmt.Sprintf("upstream %s answered HTTP %d (%s), not an MCP message", e.server, e.status, truncate(ct, 64))
+}
+
+// publicCause is what the client may be told of why an upstream failed to
+// serve a request: an HTTP answer's status and content type, or "" (the
+// cause then goes to the log alone). An open circuit breaker did not try
+// the server: what it last answered is no news of this request.
+func publicCause(err error) string {
+	var open *errCircuitOpen
+	var he *httpAnswerError
+	if errors.As(err, &open) || !errors.As(err, &he) {
+		return ""
+	}
+	return he.Error()
 }
 
 func decodeResponse(body []byte, id jsonrpc.ID) (*jsonrpc.Response, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -283,8 +284,9 @@ func (u *sseUpstream) ended() error {
 }
 
 // post sends one message to the endpoint. A 2xx status means the server
-// took it; its answer, if any, comes on the stream.
-func (u *sseUpstream) post(ctx context.Context, raw []byte) (int, []byte, error) {
+// took it; its answer, if any, comes on the stream. It returns the status,
+// the answer's media type and its body.
+func (u *sseUpstream) post(ctx context.Context, raw []byte) (int, string, []byte, error) {
 	// No POST outlives the session: closing it (its stream) ends them,
 	// including one made from the reader with no deadline of its own.
 	ctx, cancel := context.WithCancel(ctx)
@@ -293,7 +295,7 @@ func (u *sseUpstream) post(ctx context.Context, raw []byte) (int, []byte, error)
 	defer stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.endpoint, bytes.NewReader(raw))
 	if err != nil {
-		return 0, nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
+		return 0, "", nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
 	}
 	for k, v := range u.srv.Headers {
 		req.Header.Set(k, v)
@@ -302,13 +304,14 @@ func (u *sseUpstream) post(ctx context.Context, raw []byte) (int, []byte, error)
 	resp, err := u.client.Do(req)
 	if err != nil {
 		if e := u.ended(); e != nil {
-			return 0, nil, e
+			return 0, "", nil, e
 		}
-		return 0, nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
+		return 0, "", nil, fmt.Errorf("upstream %s: %w", u.srv.Name, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, body, nil
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return resp.StatusCode, ct, body, nil
 }
 
 func (u *sseUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte, related func(message)) (*jsonrpc.Response, []byte, error) {
@@ -326,14 +329,14 @@ func (u *sseUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte
 	}
 	u.pending[key] = p
 	u.mu.Unlock()
-	status, body, err := u.post(ctx, raw)
+	status, ct, body, err := u.post(ctx, raw)
 	if err != nil {
 		u.forget(key)
 		return nil, nil, err
 	}
 	if status/100 != 2 {
 		u.forget(key)
-		return u.refused(req, status, body)
+		return u.refused(req, status, ct, body)
 	}
 	select {
 	case m, ok := <-p.resp:
@@ -349,7 +352,7 @@ func (u *sseUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte
 
 // refused turns a POST the server did not take into the call's outcome:
 // a JSON-RPC error it sent, its words for a 4xx, an error otherwise.
-func (u *sseUpstream) refused(req *jsonrpc.Request, status int, body []byte) (*jsonrpc.Response, []byte, error) {
+func (u *sseUpstream) refused(req *jsonrpc.Request, status int, ct string, body []byte) (*jsonrpc.Response, []byte, error) {
 	if m, e := decodeMessage(body, maxUpstreamDepth); e == nil {
 		if r, ok := m.msg.(*jsonrpc.Response); ok && r.Error != nil {
 			werr := asWireError(r.Error)
@@ -365,7 +368,7 @@ func (u *sseUpstream) refused(req *jsonrpc.Request, status int, body []byte) (*j
 		werr := rpcError(codeInvalidRequest, msg)
 		return &jsonrpc.Response{ID: req.ID, Error: werr}, encodeResponse(req.ID, nil, werr), nil
 	}
-	return nil, nil, fmt.Errorf("upstream %s: HTTP %d from its endpoint", u.srv.Name, status)
+	return nil, nil, &httpAnswerError{server: u.srv.Name, status: status, contentType: ct}
 }
 
 func (u *sseUpstream) forget(key any) {
@@ -378,7 +381,7 @@ func (u *sseUpstream) send(ctx context.Context, raw []byte) error {
 	if e := u.ended(); e != nil {
 		return e
 	}
-	status, _, err := u.post(ctx, raw)
+	status, _, _, err := u.post(ctx, raw)
 	if err != nil {
 		return err
 	}

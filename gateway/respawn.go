@@ -43,7 +43,7 @@ func newRespawn(server string, log *slog.Logger, u *stdioUpstream, start func() 
 	return r
 }
 
-// sessionRespawn makes the process of a client session's slot start again
+// respawn makes the process of a client session's slot start again
 // when it exits, initialized with the client's own params.
 func (s *session) respawn(slot *upstreamSlot, params json.RawMessage, u *stdioUpstream) *respawn {
 	idx := slot.idx

@@ -250,7 +250,7 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
 	if slot.srv.shared() {
 		// A process other sessions use too, initialized by the gateway.
-		c, err := s.g.shared.acquire(ctx, slot.idx, s.ident.Grant, onMessage)
+		c, err := s.g.shared.acquire(ctx, slot.idx, s.ident.Grant, onMessage, false)
 		if err != nil {
 			slot.err = err
 			return

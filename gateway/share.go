@@ -81,8 +81,10 @@ type sharedProc struct {
 // acquire returns a connection to the shared process of server idx for
 // a session of grant (ignored unless the server shares per grant),
 // starting the process when none runs. onMessage gets the server's
-// messages meant for the session.
-func (p *sharePool) acquire(ctx context.Context, idx int, grant string, onMessage func(message)) (*sharedConn, error) {
+// messages meant for the session. probe marks the gateway's own
+// connection, which serves no client: its calls (list, ping) never make
+// a server request its own.
+func (p *sharePool) acquire(ctx context.Context, idx int, grant string, onMessage func(message), probe bool) (*sharedConn, error) {
 	srv := &p.g.opts.Servers[idx]
 	key := shareKey{idx: idx}
 	if srv.Share == ShareGrant {
@@ -105,7 +107,7 @@ func (p *sharePool) acquire(ctx context.Context, idx int, grant string, onMessag
 		p.procs[key] = pr
 		go pr.start()
 	}
-	c := &sharedConn{proc: pr, onMessage: onMessage}
+	c := &sharedConn{proc: pr, onMessage: onMessage, probe: probe}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	pr.users[c] = struct{}{}
 	if pr.idle != nil {
@@ -330,7 +332,7 @@ func (pr *sharedProc) fromUpstream(m message) {
 		var owner *sharedConn
 		n := 0
 		for _, c := range pr.usersNow() {
-			if c.active.Load() > 0 {
+			if !c.probe && c.active.Load() > 0 {
 				owner = c
 				n++
 			}
@@ -363,6 +365,7 @@ func (pr *sharedProc) fromUpstream(m message) {
 type sharedConn struct {
 	proc      *sharedProc
 	onMessage func(message)
+	probe     bool         // the gateway's own: no client behind it
 	active    atomic.Int32 // calls in flight
 
 	ctx       context.Context // cancelled when the session lets go

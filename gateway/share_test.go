@@ -362,3 +362,45 @@ func TestShareOptionRefused(t *testing.T) {
 		t.Errorf("per_session: %v", err)
 	}
 }
+
+// A shared process that exits is started again once, for all of its
+// sessions, which each hear that its tools may have changed.
+func TestSharedProcessRestartsOnce(t *testing.T) {
+	ctx := testContext(t)
+	script, pids := pidScript(t)
+	_, url := newShareGateway(t, gateway.Options{Servers: []gateway.Server{
+		{Name: "echo", Command: []string{script}, Share: gateway.ShareShared, Lazy: true}}})
+	changed := make(chan int, 16)
+	var sessions [2]*mcp.ClientSession
+	for i := range sessions {
+		sessions[i] = connect(t, ctx, url, &mcp.ClientOptions{
+			ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- i },
+		})
+	}
+	first := readPids(t, pids)
+	if len(first) != 1 {
+		t.Fatalf("processes %v, want 1", first)
+	}
+	if err := syscall.Kill(first[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	heard := map[int]bool{}
+	for len(heard) < 2 {
+		select {
+		case i := <-changed:
+			heard[i] = true
+		case <-ctx.Done():
+			t.Fatalf("sessions told of the restart: %v, want both", heard)
+		}
+	}
+	for i, cs := range sessions {
+		msg := fmt.Sprintf("session %d after the restart", i)
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": msg}})
+		if err != nil || textOf(res) != msg {
+			t.Fatalf("session %d: %v %+v", i, err, res)
+		}
+	}
+	if got := readPids(t, pids); len(got) != 2 || !alive(got[1]) {
+		t.Fatalf("processes %v, want the first and one restart, running", got)
+	}
+}

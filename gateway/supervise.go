@@ -279,7 +279,7 @@ func (p *probe) start(ctx context.Context) (upstream, *upstreamSlot, int, error)
 	if p.srv.Share == ShareShared {
 		// The one process every session uses: the probe starts it and
 		// holds it, so that it runs for as long as the gateway does.
-		c, err := g.shared.acquire(sctx, p.idx, "", onMessage)
+		c, err := g.shared.acquire(sctx, p.idx, "", onMessage, true)
 		if err != nil {
 			return nil, nil, 0, err
 		}

@@ -23,6 +23,7 @@ type respawn struct {
 	log    *slog.Logger
 	start  func() (*stdioUpstream, error) // starts and initializes the process
 	back   func()                         // the server is back after an outage
+	gone   func()                         // the process exited; nil: nothing to do
 
 	mu       sync.Mutex
 	cur      *stdioUpstream // nil while the server is down
@@ -36,9 +37,10 @@ type respawn struct {
 var _ upstream = (*respawn)(nil)
 
 // newRespawn wraps u, the running process of server, and watches it:
-// start starts it again, back is called each time it is back.
-func newRespawn(server string, log *slog.Logger, u *stdioUpstream, start func() (*stdioUpstream, error), back func()) *respawn {
-	r := &respawn{server: server, log: log, start: start, back: back, cur: u, stop: make(chan struct{})}
+// start starts it again, back is called each time it is back, gone (when
+// not nil) each time a process has exited, before the next starts.
+func newRespawn(server string, log *slog.Logger, u *stdioUpstream, start func() (*stdioUpstream, error), back, gone func()) *respawn {
+	r := &respawn{server: server, log: log, start: start, back: back, gone: gone, cur: u, stop: make(chan struct{})}
 	go r.watch(u)
 	return r
 }
@@ -67,7 +69,7 @@ func (s *session) respawn(slot *upstreamSlot, params json.RawMessage, u *stdioUp
 		s.fromUpstream(idx, listChangedMessage(), nil)
 	}
 	log := s.g.log.With("server", slot.srv.Name, "session", s.logID())
-	return newRespawn(slot.srv.Name, log, u, start, back)
+	return newRespawn(slot.srv.Name, log, u, start, back, nil)
 }
 
 // listChangedMessage is notifications/tools/list_changed.
@@ -174,6 +176,9 @@ func (r *respawn) watch(u *stdioUpstream) {
 		r.cur, r.down = nil, cause
 		r.mu.Unlock()
 		u.close()
+		if r.gone != nil {
+			r.gone()
+		}
 		if time.Since(startedAt) >= probeStable {
 			failures = 0
 		}

@@ -74,7 +74,8 @@ type sharedProc struct {
 
 	// Under pool.mu.
 	users   map[*sharedConn]struct{}
-	idle    *time.Timer // stops the process once it has had no user for session_idle_timeout
+	asked   map[any]*sharedConn // server requests of the running process → the session asked
+	idle    *time.Timer         // stops the process once it has had no user for session_idle_timeout
 	stopped bool
 }
 
@@ -103,7 +104,8 @@ func (p *sharePool) acquire(ctx context.Context, idx int, grant string, onMessag
 		pr = nil
 	}
 	if pr == nil {
-		pr = &sharedProc{pool: p, key: key, srv: srv, ready: make(chan struct{}), users: map[*sharedConn]struct{}{}}
+		pr = &sharedProc{pool: p, key: key, srv: srv, ready: make(chan struct{}),
+			users: map[*sharedConn]struct{}{}, asked: map[any]*sharedConn{}}
 		p.procs[key] = pr
 		go pr.start()
 	}
@@ -158,6 +160,21 @@ func (p *sharePool) release(c *sharedConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(pr.users, c)
+	var unanswered []any
+	for id, owner := range pr.asked {
+		if owner == c {
+			unanswered = append(unanswered, id)
+			delete(pr.asked, id)
+		}
+	}
+	if len(unanswered) > 0 {
+		// The server waits for answers the session will never give.
+		go func() {
+			for _, id := range unanswered {
+				pr.reply(encodeResponse(rawID(id), nil, rpcError(codeUnavailable, "the client session this request was for has ended")))
+			}
+		}()
+	}
 	if len(pr.users) > 0 || pr.stopped {
 		return
 	}
@@ -224,7 +241,15 @@ func (pr *sharedProc) start() {
 	pr.conn = newRespawn(pr.srv.Name, log, u, func() (*stdioUpstream, error) {
 		u, _, err := pr.launch()
 		return u, err
-	}, pr.back)
+	}, pr.back, pr.gone)
+}
+
+// gone forgets the server requests of a process that exited: an answer
+// to one must not reach the next process, which reuses the ids.
+func (pr *sharedProc) gone() {
+	pr.pool.mu.Lock()
+	clear(pr.asked)
+	pr.pool.mu.Unlock()
 }
 
 // launch starts the process and initializes it as the gateway's own
@@ -344,6 +369,9 @@ func (pr *sharedProc) fromUpstream(m message) {
 				fmt.Sprintf("toolgate shares this server among sessions and cannot tell which one %s is for (%d have a call in flight)", req.Method, n))))
 			return
 		}
+		pr.pool.mu.Lock()
+		pr.asked[idKey(req.ID)] = owner
+		pr.pool.mu.Unlock()
 		owner.onMessage(m)
 	case req.Method == "notifications/tools/list_changed",
 		req.Method == "notifications/resources/list_changed",
@@ -421,10 +449,37 @@ func (c *sharedConn) send(ctx context.Context, raw []byte) error {
 		return errUpstreamClosed
 	}
 	var head struct {
-		Method string `json:"method"`
+		Method string          `json:"method"`
+		ID     json.RawMessage `json:"id"`
 	}
-	if json.Unmarshal(raw, &head) == nil && head.Method == "notifications/roots/list_changed" {
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return fmt.Errorf("upstream %s: %w", c.proc.srv.Name, err)
+	}
+	switch {
+	case head.Method == "notifications/roots/list_changed":
 		return nil // roots are not offered on a shared process
+	case head.Method == "" && head.ID != nil:
+		// An answer to a server request: only the session it was put to
+		// may answer it, once, and only to the process that asked.
+		var id any
+		if err := json.Unmarshal(head.ID, &id); err != nil {
+			return fmt.Errorf("upstream %s: response id: %w", c.proc.srv.Name, err)
+		}
+		rid, err := jsonrpc.MakeID(id)
+		if err != nil {
+			return fmt.Errorf("upstream %s: response id: %w", c.proc.srv.Name, err)
+		}
+		p := c.proc.pool
+		p.mu.Lock()
+		owner := c.proc.asked[idKey(rid)]
+		if owner == c {
+			delete(c.proc.asked, idKey(rid))
+		}
+		p.mu.Unlock()
+		if owner != c {
+			p.g.floodLog.Warn("shared answer "+c.proc.srv.Name, "dropping an answer to a request the shared server did not put to this session", "server", c.proc.srv.Name)
+			return nil
+		}
 	}
 	return c.proc.conn.send(ctx, raw)
 }

@@ -1,10 +1,17 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/toolgate/toolgate/internal/testpeer"
 )
 
 // A call's progress token is replaced by the gateway's own on the way to
@@ -88,5 +95,76 @@ func TestSessionView(t *testing.T) {
 	}
 	if !init.has("logging") {
 		t.Error("the process's own initialize result was changed")
+	}
+}
+
+// Only the session a shared server's request was put to may answer it:
+// another session's answer with the same id is dropped, and the server
+// gets the right one.
+func TestSharedAnswerOnlyFromTheSessionAsked(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	g, err := New(&Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Servers: []Server{
+		{Name: "echo", Command: []string{testpeer.BuildEchoServer(t)}, Share: ShareShared, Lazy: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	asked := make(chan *jsonrpc.Request, 4)
+	a, err := g.shared.acquire(ctx, 0, "", func(m message) {
+		if r, ok := m.msg.(*jsonrpc.Request); ok && r.IsCall() {
+			asked <- r
+		}
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	b, err := g.shared.acquire(ctx, 0, "", func(message) {}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	if a.proc != b.proc {
+		t.Fatal("two connections to a shared server reached two processes")
+	}
+	type result struct {
+		resp *jsonrpc.Response
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		id := intID(a.proc.ids.Add(1))
+		params := json.RawMessage(`{"name":"sample","arguments":{"prompt":"hi"}}`)
+		resp, _, err := a.call(ctx, &jsonrpc.Request{ID: id, Method: "tools/call", Params: params}, encodeRequest(id, "tools/call", params), nil)
+		done <- result{resp, err}
+	}()
+	var req *jsonrpc.Request
+	select {
+	case req = <-asked:
+	case <-ctx.Done():
+		t.Fatal("the server's sampling request never reached the session with the call")
+	}
+	answer := func(text string) []byte {
+		res, _ := json.Marshal(map[string]any{"role": "assistant", "model": "m", "content": map[string]string{"type": "text", "text": text}})
+		return encodeResponse(req.ID, res, nil)
+	}
+	if err := b.send(ctx, answer("from b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.send(ctx, answer("from a")); err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		t.Fatal("the call never returned")
+	}
+	if r.err != nil || r.resp.Error != nil {
+		t.Fatalf("call: %v %+v", r.err, r.resp)
+	}
+	if got := string(r.resp.Result); !strings.Contains(got, "from a") || strings.Contains(got, "from b") {
+		t.Fatalf("the server got %s, want a's answer only", got)
 	}
 }

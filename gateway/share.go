@@ -27,8 +27,8 @@ import (
 //     back, so that progress reaches only the call that asked for it;
 //   - server requests (sampling, elicitation; roots is not advertised) go
 //     to the one session with a call in flight on the process; with none
-//     or several, the server gets a JSON-RPC error; ping is answered by the
-//     gateway;
+//     or several, the server gets a JSON-RPC error; only that session may
+//     answer it (asked); ping is answered by the gateway;
 //   - notifications: the list_changed ones concern the server as a whole
 //     and reach every session using it; notifications/cancelled of a server
 //     request reaches every session, and only the one that holds the

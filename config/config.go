@@ -292,6 +292,16 @@ const (
 	TransportSSE            = "sse"
 )
 
+// Values of a command server's Share.
+const (
+	// SharePerSession: each client session starts its own process.
+	SharePerSession = "per_session"
+	// ShareShared: one process serves every client session.
+	ShareShared = "shared"
+	// SharePerGrant: one process per grant, shared by its sessions.
+	SharePerGrant = "per_grant"
+)
+
 // Server is one upstream MCP server: either a stdio command or a URL
 // (streamable HTTP, or legacy HTTP+SSE), never both.
 type Server struct {
@@ -323,6 +333,10 @@ type Server struct {
 	Timeout Duration `json:"timeout"`
 	// Breaker is an HTTP server's circuit breaker.
 	Breaker Breaker `json:"breaker"`
+	// Share says which client sessions share Command's process:
+	// SharePerSession (the default), ShareShared or SharePerGrant; "" for
+	// a url.
+	Share string `json:"share,omitempty"`
 	// Eager starts the server when the gateway starts, on a connection
 	// of the gateway's own, to list its tools and report its state in
 	// /readyz; false leaves it until a client session needs it.

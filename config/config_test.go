@@ -523,6 +523,12 @@ func TestParseErrors(t *testing.T) {
 			[]string{`4:16: servers.a.transport: must be "streamable-http" or "sse", not "websocket"`}},
 		{"transport not scalar", "servers:\n  a:\n    url: http://x\n    transport: [sse]\n",
 			[]string{`4:16: servers.a.transport: must be "streamable-http" or "sse", not a list`}},
+		{"share on url", "auth: none\nservers:\n  a:\n    url: http://x\n    share: shared\n",
+			[]string{`5:5: servers.a.share: only applies to command servers`}},
+		{"share unknown", "auth: none\nservers:\n  a:\n    command: [x]\n    share: everyone\n",
+			[]string{`5:12: servers.a.share: must be "per_session", "shared" or "per_grant", not "everyone"`}},
+		{"share not scalar", "auth: none\nservers:\n  a:\n    command: [x]\n    share: [shared]\n",
+			[]string{`5:12: servers.a.share: must be "per_session", "shared" or "per_grant", not a list`}},
 		{"legacy_sse not bool", "legacy_sse: yes please\n",
 			[]string{`1:13: legacy_sse: must be true or false`}},
 		{"command empty list", "servers:\n  a: {command: []}\n",
@@ -1005,6 +1011,27 @@ audit:
 				t.Errorf("Parse = %v, want an error containing %q", err, want)
 			}
 		})
+	}
+}
+
+func TestServerShare(t *testing.T) {
+	c, err := Parse([]byte(`auth: none
+servers:
+  plain: {command: [x]}
+  one: {command: [x], share: shared}
+  grants: {command: [x], share: per_grant}
+  isolated: {command: [x], share: per_session}
+  web: {url: http://127.0.0.1:1/mcp}
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"plain": SharePerSession, "one": ShareShared, "grants": SharePerGrant, "isolated": SharePerSession, "web": "",
+	} {
+		if got := c.Servers[name].Share; got != want {
+			t.Errorf("servers.%s.share = %q, want %q", name, got, want)
+		}
 	}
 }
 

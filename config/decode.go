@@ -331,7 +331,7 @@ var (
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
 		"session_idle_timeout", "methods", "pins", "poisoned", "admin_listen", "directory", "approvals", "audit"}
-	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker"}
+	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker", "share"}
 )
 
 // unknown reports a key that is not one of known.
@@ -977,6 +977,16 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 		case "breaker":
 			httpOnly = append(httpOnly, p.key)
 			s.Breaker = d.breaker(v, kp)
+		case "share":
+			stdioOnly = append(stdioOnly, p.key)
+			if sh, ok := d.scalar(v, kp, `"per_session", "shared" or "per_grant"`); ok {
+				switch sh {
+				case SharePerSession, ShareShared, SharePerGrant:
+					s.Share = sh
+				default:
+					d.errorf(v, kp, "must be %q, %q or %q, not %q", SharePerSession, ShareShared, SharePerGrant, sh)
+				}
+			}
 		case "prefix":
 			v = d.deref(v)
 			if isNull(v) {
@@ -1008,6 +1018,9 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 	case cmdNode != nil:
 		for _, k := range httpOnly {
 			d.errorf(k, path+"."+k.Value, "only applies to url servers, and this one has a command")
+		}
+		if s.Share == "" {
+			s.Share = SharePerSession
 		}
 	case urlNode != nil:
 		for _, k := range stdioOnly {

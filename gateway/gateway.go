@@ -178,6 +178,7 @@ type Gateway struct {
 	inflight  *semaphore.Weighted // request bytes being decoded and served
 	floodLog  *floodLog
 
+	shared    *sharePool // the processes several sessions share
 	probes    []*probe   // one per server, in configuration order
 	breakers  []*breaker // one per server; nil for a stdio server
 	startOnce sync.Once
@@ -277,6 +278,15 @@ func New(opts *Options) (*Gateway, error) {
 		default:
 			return nil, fmt.Errorf("server %q: unknown transport %q (want %q or %q)", s.Name, s.Transport, TransportStreamableHTTP, TransportSSE)
 		}
+		switch s.Share {
+		case "", ShareSession:
+		case ShareShared, ShareGrant:
+			if s.URL != "" {
+				return nil, fmt.Errorf("server %q: share %q applies to command servers only", s.Name, s.Share)
+			}
+		default:
+			return nil, fmt.Errorf("server %q: unknown share %q (want %q, %q or %q)", s.Name, s.Share, ShareSession, ShareShared, ShareGrant)
+		}
 		for _, t := range o.Servers[:i] {
 			if s.Prefix != "" && t.Prefix != "" && s.Prefix != t.Prefix &&
 				(strings.HasPrefix(s.Prefix, t.Prefix) || strings.HasPrefix(t.Prefix, s.Prefix)) {
@@ -313,6 +323,7 @@ func New(opts *Options) (*Gateway, error) {
 		stop:      make(chan struct{}),
 		catalog:   newCatalog(o.Pins),
 	}
+	g.shared = newSharePool(g)
 	for i := range g.opts.Servers {
 		g.probes = append(g.probes, newProbe(g, i))
 		var b *breaker
@@ -416,6 +427,7 @@ func (g *Gateway) Close() error {
 	}
 	wg.Wait()
 	g.wg.Wait()
+	g.shared.closeAll()
 	return nil
 }
 

@@ -4,38 +4,86 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
-// respawn is a client session's stdio upstream that is started again, with
-// backoff and jitter, when its process exits: the calls in flight fail at
-// once (the process's stdout ends), the calls during the outage get an
-// unavailable result naming the server, and once the server is back the
-// client is told its tools changed. A server that keeps dying within
-// probeStable of each start is given up after maxProbeFailures.
+// respawn is a stdio upstream that is started again, with backoff and
+// jitter, when its process exits: the calls in flight fail at once (the
+// process's stdout ends), the calls during the outage get an unavailable
+// result naming the server, and once the server is back its users are told
+// (back), so that clients list its tools again. A server that keeps dying
+// within probeStable of each start is given up after maxProbeFailures.
+// It serves a client session's own process and a shared one (share.go).
 type respawn struct {
-	s      *session
-	slot   *upstreamSlot
-	params json.RawMessage // the client's initialize, as the upstreams get it
+	server string
+	log    *slog.Logger
+	start  func() (*stdioUpstream, error) // starts and initializes the process
+	back   func()                         // the server is back after an outage
+	gone   func()                         // the process exited; nil: nothing to do
 
 	mu       sync.Mutex
 	cur      *stdioUpstream // nil while the server is down
 	down     error          // why it is down
 	protocol string
 	closed   bool
+	gaveUp   bool // no more restarts: the server kept failing
 	stop     chan struct{}
 }
 
 var _ upstream = (*respawn)(nil)
 
-// newRespawn wraps u, the running process of slot, and watches it.
-func newRespawn(s *session, slot *upstreamSlot, params json.RawMessage, u *stdioUpstream) *respawn {
-	r := &respawn{s: s, slot: slot, params: params, cur: u, stop: make(chan struct{})}
+// newRespawn wraps u, the running process of server, and watches it:
+// start starts it again, back is called each time it is back, gone (when
+// not nil) each time a process has exited, before the next starts.
+func newRespawn(server string, log *slog.Logger, u *stdioUpstream, start func() (*stdioUpstream, error), back, gone func()) *respawn {
+	r := &respawn{server: server, log: log, start: start, back: back, gone: gone, cur: u, stop: make(chan struct{})}
 	go r.watch(u)
 	return r
+}
+
+// respawn makes the process of a client session's slot start again
+// when it exits, initialized with the client's own params.
+func (s *session) respawn(slot *upstreamSlot, params json.RawMessage, u *stdioUpstream) *respawn {
+	idx := slot.idx
+	start := func() (*stdioUpstream, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), s.g.opts.UpstreamTimeout)
+		defer cancel()
+		log := s.g.log.With("session", s.logID())
+		u, err := startStdioUpstream(ctx, slot.srv, log, s.flood, func(m message) { s.fromUpstream(idx, m, nil) })
+		if err != nil {
+			return nil, err
+		}
+		tmp := &upstreamSlot{idx: idx, srv: slot.srv, conn: u, started: time.Now()}
+		if _, err := handshake(ctx, tmp, params); err != nil {
+			u.close()
+			return nil, err
+		}
+		return u, nil
+	}
+	back := func() {
+		// Its tools may differ: the client lists them again.
+		s.toolsChanged()
+	}
+	log := s.g.log.With("server", slot.srv.Name, "session", s.logID())
+	return newRespawn(slot.srv.Name, log, u, start, back, nil)
+}
+
+// listChangedMessage is notifications/tools/list_changed.
+func listChangedMessage() message {
+	return message{msg: &jsonrpc.Request{Method: "notifications/tools/list_changed"},
+		raw: []byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`)}
+}
+
+// givenUp reports whether the server was given up: it kept failing and is
+// not started again.
+func (r *respawn) givenUp() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gaveUp
 }
 
 // errDown is the error of a call while the server is down.
@@ -57,7 +105,7 @@ func (r *respawn) current() (*stdioUpstream, error) {
 		if r.closed {
 			return nil, errUpstreamClosed
 		}
-		return nil, &errDown{server: r.slot.srv.Name, cause: r.down}
+		return nil, &errDown{server: r.server, cause: r.down}
 	}
 	return r.cur, nil
 }
@@ -105,9 +153,9 @@ func (r *respawn) close() {
 }
 
 // watch waits for u to exit, then starts the server again until it runs
-// or the session ends.
+// or r is closed.
 func (r *respawn) watch(u *stdioUpstream) {
-	log := r.s.g.log.With("server", r.slot.srv.Name, "session", r.s.logID())
+	log := r.log
 	failures := 0
 	for {
 		startedAt := time.Now()
@@ -128,6 +176,9 @@ func (r *respawn) watch(u *stdioUpstream) {
 		r.cur, r.down = nil, cause
 		r.mu.Unlock()
 		u.close()
+		if r.gone != nil {
+			r.gone()
+		}
 		if time.Since(startedAt) >= probeStable {
 			failures = 0
 		}
@@ -136,12 +187,13 @@ func (r *respawn) watch(u *stdioUpstream) {
 			if failures > maxProbeFailures {
 				r.mu.Lock()
 				r.down = fmt.Errorf("%w; gave up after %d failed starts in a row", r.down, maxProbeFailures)
+				r.gaveUp = true
 				r.mu.Unlock()
-				log.Error("a session's upstream keeps failing; not restarting it again for this session", "failures", maxProbeFailures, "err", cause)
+				log.Error("an upstream process keeps failing; not restarting it again", "failures", maxProbeFailures, "err", cause)
 				return
 			}
 			wait := probeBackoff(failures)
-			log.Warn("a session's upstream stopped; restarting it", "err", cause, "in", wait.Round(time.Millisecond), "attempt", failures)
+			log.Warn("an upstream process stopped; restarting it", "err", cause, "in", wait.Round(time.Millisecond), "attempt", failures)
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
@@ -165,30 +217,10 @@ func (r *respawn) watch(u *stdioUpstream) {
 			}
 			r.cur, r.down = nu, nil
 			r.mu.Unlock()
-			log.Info("a session's upstream is back", "attempt", failures)
-			// Its tools may differ: the client lists them again.
-			r.s.toolsChanged()
+			log.Info("an upstream process is back", "attempt", failures)
+			r.back()
 			u = nu
 			break
 		}
 	}
-}
-
-// start starts the server's process and initializes it with the client's
-// parameters, within upstream_timeout.
-func (r *respawn) start() (*stdioUpstream, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.s.g.opts.UpstreamTimeout)
-	defer cancel()
-	log := r.s.g.log.With("session", r.s.logID())
-	idx := r.slot.idx
-	u, err := startStdioUpstream(ctx, r.slot.srv, log, r.s.flood, func(m message) { r.s.fromUpstream(idx, m, nil) })
-	if err != nil {
-		return nil, err
-	}
-	tmp := &upstreamSlot{idx: idx, srv: r.slot.srv, conn: u, started: time.Now()}
-	if _, err := handshake(ctx, tmp, r.params); err != nil {
-		u.close()
-		return nil, err
-	}
-	return u, nil
 }

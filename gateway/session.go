@@ -63,15 +63,24 @@ type upstreamSlot struct {
 	conn    upstream
 	init    *initResult
 	err     error
-	ids     atomic.Int64 // the gateway's request ids on this connection
-	started time.Time    // when connecting began
+	ids     atomic.Int64  // the gateway's request ids on this connection
+	idSrc   *atomic.Int64 // when set, the ids of a connection sessions share
+	started time.Time     // when connecting began
 }
 
 // nextID returns a fresh request id on this upstream connection. Every
 // request an upstream sees carries an id of the gateway's, never a
 // client's, so neither clients nor the gateway's own concurrent calls can
 // collide on one connection.
-func (u *upstreamSlot) nextID() jsonrpc.ID { return intID(u.ids.Add(1)) }
+//
+// On a process several sessions share, the ids come from the process's
+// one counter, so that they are unique across all of its sessions.
+func (u *upstreamSlot) nextID() jsonrpc.ID {
+	if u.idSrc != nil {
+		return intID(u.idSrc.Add(1))
+	}
+	return intID(u.ids.Add(1))
+}
 
 // call sends method and params (canonical JSON) to the upstream under a
 // fresh id and waits for the response.
@@ -258,6 +267,17 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 	}
 	slot.started = time.Now()
 	onMessage := func(m message) { s.fromUpstream(slot.idx, m, nil) }
+	if slot.srv.shared() {
+		// A process other sessions use too, initialized by the gateway.
+		c, err := s.g.shared.acquire(ctx, slot.idx, s.ident.Grant, onMessage, false)
+		if err != nil {
+			slot.err = err
+			return
+		}
+		slot.idSrc = &c.proc.ids
+		slot.conn, slot.init = c, c.proc.init
+		return
+	}
 	log := s.g.log.With("session", s.logID())
 	u, err := s.g.dial(ctx, slot.srv, log, s.flood, onMessage)
 	if err != nil {
@@ -271,7 +291,7 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 	slot.init, slot.err = handshake(ctx, slot, params)
 	if su, ok := u.(*stdioUpstream); ok && slot.err == nil {
 		// From now on, a process that exits is started again.
-		slot.conn = newRespawn(s, slot, params, su)
+		slot.conn = s.respawn(slot, params, su)
 	}
 }
 

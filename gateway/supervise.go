@@ -276,21 +276,33 @@ func (p *probe) start(ctx context.Context) (upstream, *upstreamSlot, int, error)
 	defer cancel()
 	log := g.log.With("probe", true)
 	onMessage := func(m message) { p.fromUpstream(slot, m) }
-	u, err := g.dial(sctx, p.srv, log, g.floodLog, onMessage)
-	if err != nil {
-		return nil, nil, 0, err
+	if p.srv.Share == ShareShared {
+		// The one process every session uses: the probe starts it and
+		// holds it, so that it runs for as long as the gateway does.
+		c, err := g.shared.acquire(sctx, p.idx, "", onMessage, true)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		slot.idSrc = &c.proc.ids
+		slot.conn, slot.init = c, c.proc.init
+	} else {
+		u, err := g.dial(sctx, p.srv, log, g.floodLog, onMessage)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		slot.conn = u
+		params, _ := json.Marshal(map[string]any{
+			"protocolVersion": latestVersion,
+			"capabilities":    map[string]any{},
+			"clientInfo":      map[string]string{"name": "toolgate", "version": g.opts.Version},
+		})
+		init, err := handshake(sctx, slot, params)
+		if err != nil {
+			return slot.conn, slot, 0, err
+		}
+		slot.init = init
 	}
-	slot.conn = u
-	params, _ := json.Marshal(map[string]any{
-		"protocolVersion": latestVersion,
-		"capabilities":    map[string]any{},
-		"clientInfo":      map[string]string{"name": "toolgate", "version": g.opts.Version},
-	})
-	init, err := handshake(sctx, slot, params)
-	if err != nil {
-		return slot.conn, slot, 0, err
-	}
-	slot.init = init
+	init := slot.init
 	if !init.has("tools") {
 		return slot.conn, slot, 0, nil
 	}

@@ -48,7 +48,21 @@ type Server struct {
 	// BreakerFailures turns the breaker off.
 	BreakerFailures int
 	BreakerCooldown time.Duration
+	// Share says which client sessions share a stdio server's process:
+	// ShareSession (or "", the same: each session its own), ShareShared
+	// (one for all) or ShareGrant (one per grant). See share.go.
+	Share string
 }
+
+// Values of Server.Share.
+const (
+	ShareSession = "per_session"
+	ShareShared  = "shared"
+	ShareGrant   = "per_grant"
+)
+
+// shared reports whether the server's process serves several sessions.
+func (s *Server) shared() bool { return s.Share == ShareShared || s.Share == ShareGrant }
 
 // DefaultServerTimeout is the Timeout of a Server that sets none.
 const DefaultServerTimeout = 30 * time.Second

@@ -119,7 +119,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 			Name: name, Prefix: cfg.ToolPrefix(name),
 			Command: s.Command, Env: s.Env, Dir: s.Cwd, InheritEnv: s.InheritEnv,
 			URL: s.URL, Headers: s.Headers, Transport: s.Transport,
-			Timeout: time.Duration(s.Timeout), Lazy: !s.Eager,
+			Timeout: time.Duration(s.Timeout), Lazy: !s.Eager, Share: s.Share,
 			BreakerFailures: failures, BreakerCooldown: time.Duration(s.Breaker.Cooldown),
 		})
 	}

@@ -83,11 +83,23 @@ methods:
 `, with(func(o *gateway.Options) {
 			o.Servers = []gateway.Server{
 				{Name: "local", Prefix: "local_", Command: []string{"node", "server.js"}, Env: map[string]string{"A": "b"},
-					Dir: dir, InheritEnv: true, Timeout: time.Minute, BreakerFailures: 5, BreakerCooldown: 10 * time.Second},
+					Dir: dir, InheritEnv: true, Timeout: time.Minute, BreakerFailures: 5, BreakerCooldown: 10 * time.Second, Share: gateway.ShareSession},
 				{Name: "docs", URL: "http://127.0.0.1:9000/mcp", Headers: map[string]string{"X-Key": "k"}, Transport: config.TransportStreamableHTTP,
 					Timeout: 30 * time.Second, Lazy: true, BreakerFailures: 5, BreakerCooldown: 10 * time.Second},
 			}
 			o.Methods = map[string]string{"vendor/search": "docs", "notifications/vendor/reindex": "local"}
+		})},
+		{"shared processes", `auth: none
+servers:
+  one: {command: [a], share: shared, eager: false}
+  grants: {command: [b], share: per_grant}
+`, with(func(o *gateway.Options) {
+			o.Servers = []gateway.Server{
+				{Name: "one", Prefix: "one_", Command: []string{"a"}, Dir: dir, Timeout: 30 * time.Second, Lazy: true,
+					BreakerFailures: 5, BreakerCooldown: 10 * time.Second, Share: gateway.ShareShared},
+				{Name: "grants", Prefix: "grants_", Command: []string{"b"}, Dir: dir, Timeout: 30 * time.Second,
+					BreakerFailures: 5, BreakerCooldown: 10 * time.Second, Share: gateway.ShareGrant},
+			}
 		})},
 	}
 	for _, tt := range tests {

@@ -51,6 +51,8 @@ type session struct {
 	out       chan []byte  // server→client messages for the standalone stream
 	outBytes  atomic.Int64 // bytes waiting in out
 	listening atomic.Int32
+	replay    *replayLog // the GET stream's recent events; see stream()
+	replayMu  sync.Once
 	done      chan struct{}
 	closeOnce sync.Once
 }
@@ -107,6 +109,12 @@ type srvReq struct {
 type srvReqInfo struct {
 	srvReq
 	token any // the request's progress token, or nil
+}
+
+// stream is the record of the session's GET stream events.
+func (s *session) stream() *replayLog {
+	s.replayMu.Do(func() { s.replay = newReplayLog(s.g.opts.ReplayEvents, s.g.opts.ReplayBytes) })
+	return s.replay
 }
 
 // dequeued accounts for a message taken out of the queue.

@@ -357,3 +357,45 @@ func TestStreamReplayBound(t *testing.T) {
 		})
 	}
 }
+
+// A GET that resumes with an id of the session's stream takes the place of
+// a stream the gateway still holds open (its connection may be dead
+// without the gateway knowing yet); a GET without one, or with an id that
+// names nothing here, still gets 409 while a stream is open.
+func TestResumingGetTakesOverOpenStream(t *testing.T) {
+	g, url, _ := newReplayGateway(t, Options{})
+	sid := initRaw(t, url, "2025-11-25")
+	s := g.session(sid)
+	old := openRawStream(t, url, sid, "")
+	prime := old.next(t, 5*time.Second)
+	s.push(note(1))
+	first := old.next(t, 5*time.Second)
+	tag, _, _ := strings.Cut(prime.id, "-")
+	for _, id := range []string{"", tag + "-999"} {
+		st := openRawStream(t, url, sid, id)
+		if st.resp.StatusCode != http.StatusConflict {
+			t.Fatalf("a second GET with Last-Event-ID %q: HTTP %d, want 409", id, st.resp.StatusCode)
+		}
+	}
+	s.push(note(2)) // written to the old stream, which the client never reads
+	old.next(t, 5*time.Second)
+	st := openRawStream(t, url, sid, first.id)
+	if st.resp.StatusCode != http.StatusOK {
+		t.Fatalf("resuming GET: HTTP %d", st.resp.StatusCode)
+	}
+	if e := st.next(t, 5*time.Second); e.data != string(note(2)) {
+		t.Fatalf("resumed stream began with %+v, want the event after %s", e, first.id)
+	}
+	// The old stream was ended.
+	_ = old.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, old.br); err != nil {
+		t.Fatalf("the replaced stream did not end: %v", err)
+	}
+	if p := st.next(t, 5*time.Second); p.data != "" || p.id == "" {
+		t.Fatalf("after the replay: %+v, want the priming event", p)
+	}
+	s.push(note(3))
+	if e := st.next(t, 5*time.Second); e.data != string(note(3)) {
+		t.Fatalf("live event after the replay: %+v", e)
+	}
+}

@@ -399,3 +399,44 @@ func TestResumingGetTakesOverOpenStream(t *testing.T) {
 		t.Fatalf("live event after the replay: %+v", e)
 	}
 }
+
+// While no stream is open, messages wait in the session queue, within its
+// bound (the oldest go first); a client that resumes gets the ones that
+// waited, numbered after what it saw, and nothing twice.
+func TestStreamDisconnectedQueueBound(t *testing.T) {
+	g, url, _ := newReplayGateway(t, Options{SessionQueue: 4, ReplayEvents: 8})
+	sid := initRaw(t, url, "2025-11-25")
+	s := g.session(sid)
+	st := openRawStream(t, url, sid, "")
+	st.next(t, 5*time.Second) // priming
+	var last sseEvent
+	for i := range 2 {
+		s.push(note(i))
+		last = st.next(t, 5*time.Second)
+	}
+	st.conn.Close()
+	waitNotListening(t, s)
+	for i := 2; i < 12; i++ {
+		s.push(note(i))
+	}
+	st2 := openRawStream(t, url, sid, last.id)
+	if p := st2.next(t, 5*time.Second); p.data != "" {
+		t.Fatalf("first event %+v: nothing was left to replay, want the priming event", p)
+	}
+	_, lastN, _ := strings.Cut(last.id, "-")
+	prev := lastN
+	for i := 8; i < 12; i++ {
+		e := st2.next(t, 5*time.Second)
+		if e.data != string(note(i)) {
+			t.Fatalf("got %s, want the newest %d queued messages in order, from %s", e.data, 4, note(8))
+		}
+		_, n, _ := strings.Cut(e.id, "-")
+		if len(n) < len(prev) || len(n) == len(prev) && n <= prev {
+			t.Fatalf("event id %s does not come after %s", e.id, prev)
+		}
+		prev = n
+	}
+	if e, ok := st2.quiet(t, 300*time.Millisecond); !ok {
+		t.Fatalf("more than the queue's bound: %+v", e)
+	}
+}

@@ -476,7 +476,7 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown or ended session", http.StatusNotFound)
 		return
 	}
-	log := s.stream()
+	rl := s.stream()
 	// A Last-Event-ID this session's stream gave out resumes the stream
 	// after it. Any other (another session's, forged, or one of no stream
 	// of toolgate's) is ignored: the stream starts afresh and replays
@@ -484,7 +484,7 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 	var after uint64
 	resume := false
 	if v := r.Header.Values("Last-Event-ID"); len(v) > 0 {
-		after, resume = log.parse(v[0])
+		after, resume = rl.parse(v[0])
 		if !resume {
 			s.flood.Warn("foreign event id", "ignoring a Last-Event-ID that names no event of this session's stream")
 		}
@@ -498,9 +498,9 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 	defer s.listening.Store(0)
 	rc := http.NewResponseController(w)
 	st := newGetStream(rc)
-	log.attach(st)
+	rl.attach(st)
 	defer func() {
-		log.detach(st)
+		rl.detach(st)
 		st.finish()
 		_ = rc.SetWriteDeadline(time.Time{}) // the connection may serve another request
 	}()
@@ -515,13 +515,13 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if resume {
-		events, lost := log.since(after)
+		events, lost := rl.since(after)
 		if lost {
 			g.log.Warn("a client resumed its stream after events no longer kept: it gets the kept ones",
 				"session", s.logID(), "last_event_id", after, "replayed", len(events), "limit", "stream_replay")
 		}
 		for _, e := range events {
-			if !st.writeDeadline(g.opts.StreamWriteTimeout) || writeEvent(w, log.id(e.seq), e.data) != nil {
+			if !st.writeDeadline(g.opts.StreamWriteTimeout) || writeEvent(w, rl.id(e.seq), e.data) != nil {
 				return
 			}
 		}
@@ -529,7 +529,7 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 	// Priming (SEP-1699) is part of 2025-11-25; clients of older revisions
 	// may take an event with empty data for a broken message.
 	if s.protocol == "2025-11-25" {
-		if !st.writeDeadline(g.opts.StreamWriteTimeout) || writePriming(w, log.id(log.next()), streamRetry) != nil {
+		if !st.writeDeadline(g.opts.StreamWriteTimeout) || writePriming(w, rl.id(rl.next()), streamRetry) != nil {
 			return
 		}
 	}
@@ -548,8 +548,8 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 			s.dequeued(raw)
 			// Numbered and kept before it is written: if the write is lost
 			// with the connection, the client's resumption replays it.
-			seq := log.record(raw)
-			if !st.writeDeadline(g.opts.StreamWriteTimeout) || writeEvent(w, log.id(seq), raw) != nil {
+			seq := rl.record(raw)
+			if !st.writeDeadline(g.opts.StreamWriteTimeout) || writeEvent(w, rl.id(seq), raw) != nil {
 				return
 			}
 		case <-keepAlive.C:

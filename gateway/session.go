@@ -52,7 +52,7 @@ type session struct {
 	outBytes  atomic.Int64 // bytes waiting in out
 	listening atomic.Int32
 	replay    *replayLog // the GET stream's recent events; see stream()
-	replayMu  sync.Once
+	replayOne sync.Once
 	done      chan struct{}
 	closeOnce sync.Once
 }
@@ -113,7 +113,7 @@ type srvReqInfo struct {
 
 // stream is the record of the session's GET stream events.
 func (s *session) stream() *replayLog {
-	s.replayMu.Do(func() { s.replay = newReplayLog(s.g.opts.ReplayEvents, s.g.opts.ReplayBytes) })
+	s.replayOne.Do(func() { s.replay = newReplayLog(s.g.opts.ReplayEvents, s.g.opts.ReplayBytes) })
 	return s.replay
 }
 

@@ -39,6 +39,8 @@ const (
 	DefaultMaxSessionsPerClient = 100
 	DefaultSessionQueue         = 1024
 	DefaultSessionQueueBytes    = 16 << 20 // 16 MiB
+	DefaultStreamReplayEvents   = 256
+	DefaultStreamReplayBytes    = 1 << 20  // 1 MiB
 	DefaultMaxInflightBytes     = 96 << 20 // 96 MiB
 	DefaultSessionIdleTimeout   = Duration(30 * time.Minute)
 	DefaultListPageSize         = 1000
@@ -143,6 +145,11 @@ type Config struct {
 	SessionQueue int `json:"session_queue"`
 	// SessionQueueBytes bounds the bytes of those messages.
 	SessionQueueBytes int64 `json:"session_queue_bytes"`
+	// StreamReplayEvents bounds the events a session's GET stream keeps
+	// after writing them, for a client that resumes with Last-Event-ID.
+	StreamReplayEvents int `json:"stream_replay_events"`
+	// StreamReplayBytes bounds the bytes of those events.
+	StreamReplayBytes int64 `json:"stream_replay_bytes"`
 	// MaxInflightBytes is the memory budget of the requests the HTTP front
 	// serves at once, across all clients (each is charged 16 times its
 	// size). It is at least MaxBodyBytes: when the file
@@ -470,6 +477,8 @@ func Default() *Config {
 		MaxSessionsPerClient: DefaultMaxSessionsPerClient,
 		SessionQueue:         DefaultSessionQueue,
 		SessionQueueBytes:    DefaultSessionQueueBytes,
+		StreamReplayEvents:   DefaultStreamReplayEvents,
+		StreamReplayBytes:    DefaultStreamReplayBytes,
 		MaxInflightBytes:     DefaultMaxInflightBytes,
 		SessionIdleTimeout:   DefaultSessionIdleTimeout,
 		ListPageSize:         DefaultListPageSize,

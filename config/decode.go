@@ -330,6 +330,7 @@ var (
 		"max_body_bytes", "max_depth", "list_default_denied", "legacy_sse", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
+		"stream_replay_events", "stream_replay_bytes",
 		"session_idle_timeout", "methods", "pins", "poisoned", "admin_listen", "directory", "approvals", "audit"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker", "share"}
 )
@@ -496,6 +497,14 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "session_queue_bytes":
 			if n, ok := d.size(v, k); ok {
 				c.SessionQueueBytes = n
+			}
+		case "stream_replay_events":
+			if n, ok := d.integer(v, k, 1, MaxCount); ok {
+				c.StreamReplayEvents = int(n)
+			}
+		case "stream_replay_bytes":
+			if n, ok := d.size(v, k); ok {
+				c.StreamReplayBytes = n
 			}
 		case "max_inflight_bytes":
 			if n, ok := d.size(v, k); ok {

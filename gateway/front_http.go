@@ -476,21 +476,64 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown or ended session", http.StatusNotFound)
 		return
 	}
+	rl := s.stream()
+	// A Last-Event-ID this session's stream gave out resumes the stream
+	// after it. Any other (another session's, forged, or one of no stream
+	// of toolgate's) is ignored: the stream starts afresh and replays
+	// nothing.
+	var after uint64
+	resume := false
+	if v := r.Header.Values("Last-Event-ID"); len(v) > 0 {
+		after, resume = rl.parse(v[0])
+		if !resume {
+			s.flood.Warn("foreign event id", "ignoring a Last-Event-ID that names no event of this session's stream")
+		}
+	}
 	if !s.listening.CompareAndSwap(0, 1) {
-		http.Error(w, "a stream for this session is already open", http.StatusConflict)
-		return
+		if !resume || !g.takeOver(r.Context(), s) {
+			http.Error(w, "a stream for this session is already open", http.StatusConflict)
+			return
+		}
 	}
 	defer s.listening.Store(0)
 	rc := http.NewResponseController(w)
-	defer rc.SetWriteDeadline(time.Time{}) // the connection may serve another request
+	st := newGetStream(rc)
+	rl.attach(st)
+	defer func() {
+		rl.detach(st)
+		st.finish()
+		_ = rc.SetWriteDeadline(time.Time{}) // the connection may serve another request
+	}()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache, no-transform")
 	w.WriteHeader(http.StatusOK)
 	f, _ := w.(http.Flusher)
-	if f != nil {
-		f.Flush()
+	flush := func() {
+		if f != nil {
+			f.Flush()
+		}
 	}
+	if resume {
+		events, lost := rl.since(after)
+		if lost {
+			g.log.Warn("a client resumed its stream after events no longer kept: it gets the kept ones",
+				"session", s.logID(), "last_event_id", after, "replayed", len(events), "limit", "stream_replay")
+		}
+		for _, e := range events {
+			if !st.writeDeadline(g.opts.StreamWriteTimeout) || writeEvent(w, rl.id(e.seq), e.data) != nil {
+				return
+			}
+		}
+	}
+	// Priming (SEP-1699) is part of 2025-11-25; clients of older revisions
+	// may take an event with empty data for a broken message.
+	if s.protocol == "2025-11-25" {
+		if !st.writeDeadline(g.opts.StreamWriteTimeout) || writePriming(w, rl.id(rl.next()), streamRetry) != nil {
+			return
+		}
+	}
+	flush()
 	keepAlive := time.NewTicker(25 * time.Second)
 	defer keepAlive.Stop()
 	for {
@@ -499,20 +542,51 @@ func (g *Gateway) serveGet(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-s.done:
 			return
+		case <-st.stop:
+			return
 		case raw := <-s.out:
 			s.dequeued(raw)
-			_ = rc.SetWriteDeadline(time.Now().Add(g.opts.StreamWriteTimeout))
-			if writeSSE(w, raw) != nil {
+			// Numbered and kept before it is written: if the write is lost
+			// with the connection, the client's resumption replays it.
+			seq := rl.record(raw)
+			if !st.writeDeadline(g.opts.StreamWriteTimeout) || writeEvent(w, rl.id(seq), raw) != nil {
 				return
 			}
 		case <-keepAlive.C:
-			_ = rc.SetWriteDeadline(time.Now().Add(g.opts.StreamWriteTimeout))
+			if !st.writeDeadline(g.opts.StreamWriteTimeout) {
+				return
+			}
 			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
 				return
 			}
 		}
-		if f != nil {
-			f.Flush()
+		flush()
+	}
+}
+
+// takeOver ends the session's open GET stream for a client that resumes
+// it (its connection dropped, and the gateway may not have noticed yet),
+// and reports whether the new stream may take its place.
+func (g *Gateway) takeOver(ctx context.Context, s *session) bool {
+	ctx, cancel := context.WithTimeout(ctx, takeoverWait)
+	defer cancel()
+	for {
+		if old := s.stream().current(); old != nil {
+			old.end()
+			select {
+			case <-old.ended:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if s.listening.CompareAndSwap(0, 1) {
+			return true
+		}
+		// The old handler has not let go yet: wait a moment, bounded by ctx.
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+			return false
 		}
 	}
 }

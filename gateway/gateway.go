@@ -75,6 +75,13 @@ type Options struct {
 	// SessionQueueBytes bounds the bytes of those messages, with the same
 	// rules. Default 16 MiB.
 	SessionQueueBytes int64
+	// ReplayEvents bounds the events a session's GET stream keeps after
+	// writing them, for a client that resumes with Last-Event-ID. Default
+	// DefaultReplayEvents (256).
+	ReplayEvents int
+	// ReplayBytes bounds the bytes of those events. Default
+	// DefaultReplayBytes (1 MiB).
+	ReplayBytes int64
 	// MaxInflightBytes bounds the memory the HTTP front spends on the
 	// requests it is serving, across all clients: each request is charged
 	// decodeFactor (16) times its size, about the most its decoded form can
@@ -99,7 +106,8 @@ type Options struct {
 	Poisoned string
 	// StreamWriteTimeout bounds one write to a client's event stream; a
 	// client that does not take a message within it loses the stream (the
-	// message waits in the session's queue). Default 30s.
+	// message stays in the stream's replay buffer, for the client to
+	// resume with Last-Event-ID). Default 30s.
 	StreamWriteTimeout time.Duration
 	// LogFloodInterval is the least time between two log lines about the
 	// same kind of unwanted traffic from one peer (undecodable upstream
@@ -240,6 +248,12 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	if o.SessionQueueBytes <= 0 {
 		o.SessionQueueBytes = 16 << 20
+	}
+	if o.ReplayEvents <= 0 {
+		o.ReplayEvents = DefaultReplayEvents
+	}
+	if o.ReplayBytes <= 0 {
+		o.ReplayBytes = DefaultReplayBytes
 	}
 	if o.MaxInflightBytes <= 0 {
 		o.MaxInflightBytes = 96 << 20

@@ -53,6 +53,8 @@ type session struct {
 	outBytes  atomic.Int64 // bytes waiting in out
 	lastRead  atomic.Int64 // unix nanoseconds of the last message a stream took from out
 	listening atomic.Int32
+	replay    *replayLog // the GET stream's recent events; see stream()
+	replayOne sync.Once
 	done      chan struct{}
 	closeOnce sync.Once
 }
@@ -124,6 +126,12 @@ type srvReq struct {
 type srvReqInfo struct {
 	srvReq
 	token any // the request's progress token, or nil
+}
+
+// stream is the record of the session's GET stream events.
+func (s *session) stream() *replayLog {
+	s.replayOne.Do(func() { s.replay = newReplayLog(s.g.opts.ReplayEvents, s.g.opts.ReplayBytes) })
+	return s.replay
 }
 
 // dequeued accounts for a message a stream took out of the queue.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 )
 
 // sseReader reads server-sent events from an upstream response body and
@@ -126,11 +127,30 @@ func (s *sseReader) readLine() ([]byte, error) {
 
 // writeSSE writes one event carrying data.
 func writeSSE(w io.Writer, data []byte) error {
+	return writeEvent(w, "", data)
+}
+
+// writeEvent writes one event carrying data, with the event id id when it
+// is not empty. data is one JSON message: it holds no line break.
+func writeEvent(w io.Writer, id string, data []byte) error {
 	var b bytes.Buffer
-	b.Grow(len(data) + 24)
+	b.Grow(len(data) + len(id) + 28)
+	if id != "" {
+		b.WriteString("id: ")
+		b.WriteString(id)
+		b.WriteByte('\n')
+	}
 	b.WriteString("event: message\ndata: ")
 	b.Write(data)
 	b.WriteString("\n\n")
 	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// writePriming writes a priming event (SEP-1699): an event id and empty
+// data, which a client takes as the place to resume from, and the delay it
+// waits before reconnecting.
+func writePriming(w io.Writer, id string, retry time.Duration) error {
+	_, err := fmt.Fprintf(w, "id: %s\nretry: %d\ndata: \n\n", id, retry.Milliseconds())
 	return err
 }

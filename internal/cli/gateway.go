@@ -136,6 +136,8 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 		MaxSessionsPerClient: cfg.MaxSessionsPerClient,
 		SessionQueue:         cfg.SessionQueue,
 		SessionQueueBytes:    cfg.SessionQueueBytes,
+		ReplayEvents:         cfg.StreamReplayEvents,
+		ReplayBytes:          cfg.StreamReplayBytes,
 		MaxInflightBytes:     cfg.MaxInflightBytes,
 		ListPageSize:         cfg.ListPageSize,
 		Methods:              maps.Clone(cfg.Methods),

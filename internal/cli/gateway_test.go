@@ -25,6 +25,8 @@ func TestGatewayOptions(t *testing.T) {
 		MaxSessionsPerClient: 100,
 		SessionQueue:         1024,
 		SessionQueueBytes:    16 << 20,
+		ReplayEvents:         256,
+		ReplayBytes:          1 << 20,
 		MaxInflightBytes:     96 << 20,
 		ListPageSize:         1000,
 		Poisoned:             "hide",
@@ -49,6 +51,8 @@ session_idle_timeout: 2m
 max_sessions: 20
 max_sessions_per_client: 3
 session_queue: 8
+stream_replay_events: 32
+stream_replay_bytes: 64KiB
 list_page_size: 50
 max_inflight_bytes: 2MiB
 allowed_origins: [https://app.example.com]
@@ -60,6 +64,8 @@ allowed_origins: [https://app.example.com]
 			o.MaxSessions = 20
 			o.MaxSessionsPerClient = 3
 			o.SessionQueue = 8
+			o.ReplayEvents = 32
+			o.ReplayBytes = 64 << 10
 			o.ListPageSize = 50
 			o.MaxInflightBytes = 2 << 20
 			o.AllowedOrigins = []string{"https://app.example.com"}

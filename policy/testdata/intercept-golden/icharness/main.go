@@ -490,6 +490,23 @@ func generate(d *polDoc) []Sequence {
 				}
 				seqs = append(seqs, s)
 			}
+			// conditions on another tool's counter: alternate calls
+			// to that tool and this one
+			for ci, c := range r.Conditions {
+				parts := strings.SplitN(c.Path, ".", 3)
+				if len(parts) < 3 || parts[0] != "state" || parts[1] == tn || (tn == "*" && parts[1] == "_global") {
+					continue
+				}
+				other := parts[1]
+				if other == "_global" {
+					other = unlisted
+				}
+				s := Sequence{Name: fmt.Sprintf("%s: rule %d %q, condition %d: %s %s %v, with calls to %s", tn, ri, r.Name, ci, c.Path, c.Op, c.Value, other), Offered: offered}
+				for i := 0; i < 8; i++ {
+					s.Calls = append(s.Calls, Call{Tool: other, Args: base(d, other)}, Call{Tool: target, Args: base(d, target)})
+				}
+				seqs = append(seqs, s)
+			}
 			// counters
 			scope := tn
 			if tn == "*" {

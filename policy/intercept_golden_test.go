@@ -271,3 +271,19 @@ func icgReplay(t *testing.T, name string, e *Engine, s icgSequence, useNumber bo
 	}
 	return texts, known
 }
+
+// For the replay through the real wrap (intercept_wrap_test.go, package
+// policy_test).
+type (
+	ICGEntry    = icgEntry
+	ICGGolden   = icgGolden
+	ICGSequence = icgSequence
+)
+
+var (
+	ICGVariant   = icgVariant
+	ICGKnownCall = icgKnownCall
+	ICGKnownLoad = icgKnownLoad
+)
+
+const ICGDir = goldenDir

@@ -414,3 +414,61 @@ func TestInterceptRequireApproval(t *testing.T) {
 		t.Errorf("converted ApprovalTimeout = %s", got)
 	}
 }
+
+// TestInterceptMergeKeys: Intercept's YAML decoder (yaml.v3) reads merge
+// keys, so an Intercept document may share rules through "<<: *anchor";
+// the mapping's own keys win over merged ones, and earlier merged
+// mappings over later ones. toolgate's own format still refuses "<<".
+func TestInterceptMergeKeys(t *testing.T) {
+	const doc = `version: "1"
+tools:
+  a:
+    rules:
+      - &small
+        name: "small"
+        conditions:
+          - path: args.n
+            op: lte
+            value: 10
+        on_deny: "small only"
+  b:
+    rules:
+      - <<: *small
+        on_deny: "b: small only"
+  c:
+    rules:
+      - <<: [{name: "c", on_deny: "c first"}, *small]
+`
+	e, err := Load([]byte(doc), "merge.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		tool   string
+		n      int
+		reason string // "" when allowed
+	}{
+		{"a", 10, ""},
+		{"a", 11, "small only"},
+		{"b", 5, ""},
+		{"b", 11, "b: small only"},
+		{"c", 11, "c first"},
+	}
+	for _, tt := range tests {
+		d := e.EvaluateState(context.Background(), &toolgate.Call{Tool: tt.tool, Args: map[string]any{"n": tt.n}}, nil).Decision
+		if d.Allowed() != (tt.reason == "") || d.Reason != tt.reason {
+			t.Errorf("%s n=%d: allowed %v %q, want %q", tt.tool, tt.n, d.Allowed(), d.Reason, tt.reason)
+		}
+	}
+	for _, bad := range []string{
+		"version: \"1\"\ntools:\n  t:\n    rules:\n      - <<: 5\n        name: x\n        action: deny\n",
+		"version: \"1\"\ndefault: allow\ntools:\n  a: &b {}\n  t:\n    <<: *b\n",
+	} {
+		if _, err := Load([]byte(bad), "bad.yaml"); err == nil {
+			t.Errorf("loaded:\n%s", bad)
+		}
+	}
+	if _, err := Load([]byte("version: \"1\"\ndefault: allow\ntools:\n  a: &b {}\n  t: *b\n"), "ok.yaml"); err != nil {
+		t.Errorf("toolgate's format without a merge key: %v", err)
+	}
+}

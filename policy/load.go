@@ -45,6 +45,7 @@ func Load(data []byte, name string) (*Engine, error) {
 	c := &compiler{file: name}
 	var e *Engine
 	if isIntercept(root) {
+		c.merge = true
 		e = c.interceptDocument(root)
 	} else {
 		e = c.document(root)
@@ -71,6 +72,9 @@ type compiler struct {
 	counters map[string]*Limit
 	// whens counts the when conditions compiled (see MaxWhens).
 	whens int
+	// merge reads YAML merge keys ("<<: *anchor"), as Intercept's YAML
+	// decoder does; set for Intercept documents only.
+	merge bool
 }
 
 func (c *compiler) errorf(n *yaml.Node, ptr, format string, args ...any) {
@@ -121,8 +125,21 @@ func (c *compiler) fields(n *yaml.Node, ptr string, fn func(key string, k, v *ya
 		return false
 	}
 	seen := make(map[string]bool, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+	pairs, merged := n.Content, 0
+	if c.merge {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if isMergeKey(n.Content[i]) && !mergeable(resolve(n.Content[i+1])) {
+				c.errorf(n.Content[i+1], ptr, "map merge requires map or sequence of maps as the value")
+				return false
+			}
+		}
+		pairs, merged = mergedPairs(n)
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		k, v := resolve(pairs[i]), resolve(pairs[i+1])
+		if i >= len(pairs)-merged && k.Kind == yaml.ScalarNode && seen[k.Value] {
+			continue // a merged key the mapping sets itself
+		}
 		if k.Kind != yaml.ScalarNode {
 			c.errorf(k, ptr, "keys must be strings")
 			continue
@@ -139,6 +156,81 @@ func (c *compiler) fields(n *yaml.Node, ptr string, fn func(key string, k, v *ya
 		}
 	}
 	return true
+}
+
+// isMergeKey reports whether a mapping key is YAML's merge key "<<".
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Tag == "!!merge"
+}
+
+// mergedPairs lists a mapping's keys and values with its merge keys
+// expanded as Intercept's YAML decoder (yaml.v3) reads them: the mapping's
+// own pairs, then those of each merged mapping (an alias, or a list of
+// them, earlier ones first) whose key neither the mapping nor an earlier
+// merged mapping has. merged counts the trailing entries (keys and values)
+// that came from merging.
+// mergeable reports whether v may follow a merge key: a mapping, or a
+// list of mappings.
+func mergeable(v *yaml.Node) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == yaml.SequenceNode {
+		for _, item := range v.Content {
+			if m := resolve(item); m == nil || m.Kind != yaml.MappingNode {
+				return false
+			}
+		}
+		return true
+	}
+	return v.Kind == yaml.MappingNode
+}
+
+func mergedPairs(n *yaml.Node) (pairs []*yaml.Node, merged int) {
+	return mergedPairsDepth(n, 0)
+}
+
+func mergedPairsDepth(n *yaml.Node, depth int) (pairs []*yaml.Node, merged int) {
+	var sources []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if isMergeKey(n.Content[i]) {
+			v := resolve(n.Content[i+1])
+			if v != nil && v.Kind == yaml.SequenceNode {
+				for _, item := range v.Content {
+					sources = append(sources, resolve(item))
+				}
+			} else {
+				sources = append(sources, v)
+			}
+			continue
+		}
+		pairs = append(pairs, n.Content[i], n.Content[i+1])
+	}
+	if len(sources) == 0 {
+		return n.Content, 0
+	}
+	own := len(pairs)
+	have := map[string]bool{}
+	for i := 0; i < own; i += 2 {
+		if k := resolve(pairs[i]); k.Kind == yaml.ScalarNode {
+			have[k.Value] = true
+		}
+	}
+	for _, m := range sources {
+		if m == nil || m.Kind != yaml.MappingNode || depth >= MaxDepth {
+			continue
+		}
+		inner, _ := mergedPairsDepth(m, depth+1) // a merged mapping's own merges
+		for i := 0; i+1 < len(inner); i += 2 {
+			k := resolve(inner[i])
+			if k.Kind != yaml.ScalarNode || have[k.Value] {
+				continue
+			}
+			have[k.Value] = true
+			pairs = append(pairs, inner[i], inner[i+1])
+		}
+	}
+	return pairs, len(pairs) - own
 }
 
 func (c *compiler) str(n *yaml.Node, ptr string) (string, bool) {

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
@@ -43,15 +41,7 @@ type sseUpstream struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed once the stream has ended
 
-	mu      sync.Mutex
-	pending map[any]*ssePending // nil once the stream has ended
-	err     error               // why the stream ended
-}
-
-type ssePending struct {
-	resp    chan message
-	related func(message)
-	token   any // progress token of the call, if any
+	pending *pendingCalls // ended, with why, once the stream has ended
 }
 
 // startSSEUpstream opens the event stream of srv.URL and reads its endpoint
@@ -73,7 +63,7 @@ func startSSEUpstream(ctx context.Context, srv *Server, client *http.Client, log
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	u := &sseUpstream{srv: srv, client: &c, log: log, flood: flood, onMessage: onMessage,
-		ctx: lctx, cancel: cancel, done: make(chan struct{}), pending: map[any]*ssePending{}}
+		ctx: lctx, cancel: cancel, done: make(chan struct{}), pending: newPendingCalls()}
 	// Until the endpoint is known, the start's bound applies to the stream.
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
@@ -211,7 +201,7 @@ func (u *sseUpstream) read(sr *sseReader, body io.ReadCloser) {
 			u.flood.Warn("undecodable "+u.srv.Name, "upstream sent an undecodable event", "server", u.srv.Name, "err", derr.Message)
 			continue
 		}
-		u.dispatch(m)
+		u.pending.dispatch(m, u.srv.Name, u.flood, u.onMessage)
 	}
 	sr.release()
 	body.Close()
@@ -225,63 +215,12 @@ func (u *sseUpstream) read(sr *sseReader, body io.ReadCloser) {
 		err = fmt.Errorf("upstream %s: %w: %w", u.srv.Name, errUpstreamClosed, err)
 	}
 	u.cancel()
-	u.mu.Lock()
-	u.err = err
-	pend := u.pending
-	u.pending = nil
-	u.mu.Unlock()
-	for _, p := range pend {
-		close(p.resp)
-	}
+	u.pending.end(err)
 	close(u.done)
 }
 
-func (u *sseUpstream) dispatch(m message) {
-	switch msg := m.msg.(type) {
-	case *jsonrpc.Response:
-		u.mu.Lock()
-		p := u.pending[idKey(msg.ID)]
-		delete(u.pending, idKey(msg.ID))
-		u.mu.Unlock()
-		if p != nil {
-			p.resp <- m
-		} else {
-			u.flood.Debug("unknown response "+u.srv.Name, "upstream answered an unknown request", "server", u.srv.Name)
-		}
-	case *jsonrpc.Request:
-		// One stream carries every call's messages: progress finds its
-		// call by token; the rest goes to the session.
-		if msg.Method == "notifications/progress" {
-			if p := u.pendingForToken(msg.Params); p != nil && p.related != nil {
-				p.related(m)
-				return
-			}
-		}
-		u.onMessage(m)
-	}
-}
-
-func (u *sseUpstream) pendingForToken(params []byte) *ssePending {
-	tok := progressTokenOfNotification(params)
-	if tok == nil {
-		return nil
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for _, p := range u.pending {
-		if p.token == tok {
-			return p
-		}
-	}
-	return nil
-}
-
 // ended returns why the stream ended, once it has (nil before).
-func (u *sseUpstream) ended() error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.err
-}
+func (u *sseUpstream) ended() error { return u.pending.ended() }
 
 // post sends one message to the endpoint. A 2xx status means the server
 // took it; its answer, if any, comes on the stream. It returns the status,
@@ -315,27 +254,17 @@ func (u *sseUpstream) post(ctx context.Context, raw []byte) (int, string, []byte
 }
 
 func (u *sseUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte, related func(message)) (*jsonrpc.Response, []byte, error) {
-	p := &ssePending{resp: make(chan message, 1), related: related, token: progressToken(req.Params)}
-	key := idKey(req.ID)
-	u.mu.Lock()
-	if u.pending == nil {
-		err := u.err
-		u.mu.Unlock()
+	key, p, err := u.pending.add(req, related)
+	if err != nil {
 		return nil, nil, err
 	}
-	if _, dup := u.pending[key]; dup {
-		u.mu.Unlock()
-		return nil, nil, fmt.Errorf("request id %v is already in flight", req.ID.Raw())
-	}
-	u.pending[key] = p
-	u.mu.Unlock()
 	status, ct, body, err := u.post(ctx, raw)
 	if err != nil {
-		u.forget(key)
+		u.pending.forget(key)
 		return nil, nil, err
 	}
 	if status/100 != 2 {
-		u.forget(key)
+		u.pending.forget(key)
 		return u.refused(req, status, ct, body)
 	}
 	select {
@@ -345,7 +274,7 @@ func (u *sseUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte
 		}
 		return m.msg.(*jsonrpc.Response), m.raw, nil
 	case <-ctx.Done():
-		u.forget(key)
+		u.pending.forget(key)
 		return nil, nil, ctx.Err()
 	}
 }
@@ -371,12 +300,6 @@ func (u *sseUpstream) refused(req *jsonrpc.Request, status int, ct string, body 
 	return nil, nil, &httpAnswerError{server: u.srv.Name, status: status, contentType: ct}
 }
 
-func (u *sseUpstream) forget(key any) {
-	u.mu.Lock()
-	delete(u.pending, key)
-	u.mu.Unlock()
-}
-
 func (u *sseUpstream) send(ctx context.Context, raw []byte) error {
 	if e := u.ended(); e != nil {
 		return e
@@ -397,16 +320,4 @@ func (u *sseUpstream) initialized(string) {}
 func (u *sseUpstream) close() {
 	u.cancel()
 	<-u.done
-}
-
-// progressTokenOfNotification returns the progressToken of a
-// notifications/progress's params, or nil.
-func progressTokenOfNotification(params []byte) any {
-	var p struct {
-		Token any `json:"progressToken"`
-	}
-	if json.Unmarshal(params, &p) != nil {
-		return nil
-	}
-	return p.Token
 }

@@ -32,16 +32,8 @@ type stdioUpstream struct {
 	tail       *stderrTail   // the last stderr lines, for failure reports
 	stderrDone chan struct{} // closed once stderr is read to its end
 
-	mu      sync.Mutex
-	pending map[any]*stdioPending
-	err     error // set once the process is gone
+	pending *pendingCalls // ended, with why, once the process is gone
 	done    chan struct{}
-}
-
-type stdioPending struct {
-	resp    chan message
-	related func(message)
-	token   any // progress token of the call, if any
 }
 
 func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, flood *floodLog, onMessage func(message)) (*stdioUpstream, error) {
@@ -78,7 +70,7 @@ func startStdioUpstream(ctx context.Context, srv *Server, log *slog.Logger, floo
 		cmd: cmd, stdin: stdin,
 		tail:       &stderrTail{mask: newSecretMask(srv)},
 		stderrDone: make(chan struct{}),
-		pending:    make(map[any]*stdioPending),
+		pending:    newPendingCalls(),
 		done:       make(chan struct{}),
 	}
 	go u.logStderr(stderr)
@@ -102,11 +94,7 @@ func (u *stdioUpstream) logStderr(r io.Reader) {
 }
 
 // exited returns why the process ended, once it has (nil before).
-func (u *stdioUpstream) exited() error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.err
-}
+func (u *stdioUpstream) exited() error { return u.pending.ended() }
 
 func (u *stdioUpstream) read(stdout io.Reader) {
 	br := bufio.NewReaderSize(stdout, 64<<10)
@@ -125,7 +113,7 @@ func (u *stdioUpstream) read(stdout io.Reader) {
 			u.flood.Warn("undecodable "+u.srv.Name, "upstream wrote an undecodable line", "server", u.srv.Name, "err", derr.Message)
 			continue
 		}
-		u.dispatch(m)
+		u.pending.dispatch(m, u.srv.Name, u.flood, u.onMessage)
 	}
 	if err != io.EOF {
 		// A line over the bound or a broken pipe: the stream is beyond repair.
@@ -144,55 +132,8 @@ func (u *stdioUpstream) read(stdout io.Reader) {
 	} else {
 		err = fmt.Errorf("upstream %s: %w: %w", u.srv.Name, errUpstreamClosed, err)
 	}
-	u.mu.Lock()
-	u.err = err
-	pend := u.pending
-	u.pending = nil
-	u.mu.Unlock()
-	for _, p := range pend {
-		close(p.resp)
-	}
+	u.pending.end(err)
 	close(u.done)
-}
-
-func (u *stdioUpstream) dispatch(m message) {
-	switch msg := m.msg.(type) {
-	case *jsonrpc.Response:
-		u.mu.Lock()
-		p := u.pending[idKey(msg.ID)]
-		delete(u.pending, idKey(msg.ID))
-		u.mu.Unlock()
-		if p != nil {
-			p.resp <- m
-		} else {
-			u.flood.Debug("unknown response "+u.srv.Name, "upstream answered an unknown request", "server", u.srv.Name)
-		}
-	case *jsonrpc.Request:
-		if msg.Method == "notifications/progress" {
-			if p := u.pendingForToken(msg.Params); p != nil && p.related != nil {
-				p.related(m)
-				return
-			}
-		}
-		u.onMessage(m)
-	}
-}
-
-func (u *stdioUpstream) pendingForToken(params json.RawMessage) *stdioPending {
-	var p struct {
-		Token any `json:"progressToken"`
-	}
-	if json.Unmarshal(params, &p) != nil || p.Token == nil {
-		return nil
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for _, pc := range u.pending {
-		if pc.token == p.Token {
-			return pc
-		}
-	}
-	return nil
 }
 
 func (u *stdioUpstream) write(raw []byte) error {
@@ -227,22 +168,12 @@ func (u *stdioUpstream) writeTimeout() time.Duration {
 }
 
 func (u *stdioUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byte, related func(message)) (*jsonrpc.Response, []byte, error) {
-	p := &stdioPending{resp: make(chan message, 1), related: related, token: progressToken(req.Params)}
-	key := idKey(req.ID)
-	u.mu.Lock()
-	if u.pending == nil {
-		err := u.err
-		u.mu.Unlock()
+	key, p, err := u.pending.add(req, related)
+	if err != nil {
 		return nil, nil, err
 	}
-	if _, dup := u.pending[key]; dup {
-		u.mu.Unlock()
-		return nil, nil, fmt.Errorf("request id %v is already in flight", req.ID.Raw())
-	}
-	u.pending[key] = p
-	u.mu.Unlock()
 	if err := u.write(raw); err != nil {
-		u.forget(key)
+		u.pending.forget(key)
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			// A write to a process that has exited fails (broken pipe)
 			// before its exit is read: wait a moment for the exit, whose
@@ -265,15 +196,9 @@ func (u *stdioUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []by
 		}
 		return m.msg.(*jsonrpc.Response), m.raw, nil
 	case <-ctx.Done():
-		u.forget(key)
+		u.pending.forget(key)
 		return nil, nil, ctx.Err()
 	}
-}
-
-func (u *stdioUpstream) forget(key any) {
-	u.mu.Lock()
-	delete(u.pending, key)
-	u.mu.Unlock()
 }
 
 func (u *stdioUpstream) send(_ context.Context, raw []byte) error { return u.write(raw) }

@@ -88,7 +88,7 @@ type Options struct {
 	Journal *Journal
 	// CommitEvery is how long, with a journal, the Log lets journaled
 	// events gather before it commits them in the primary (fewer, larger
-	// transactions). Default 10ms.
+	// transactions). Default 25ms.
 	CommitEvery time.Duration
 	// Behind bounds, with a journal, the events journaled but not yet
 	// committed in the primary: an append that finds more waits up to 5s
@@ -173,7 +173,7 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 		opts.Now = time.Now
 	}
 	if opts.CommitEvery <= 0 {
-		opts.CommitEvery = 10 * time.Millisecond
+		opts.CommitEvery = 25 * time.Millisecond
 	}
 	if opts.Behind <= 0 {
 		opts.Behind = 65536

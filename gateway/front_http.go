@@ -237,14 +237,8 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer g.inflight.Release(weight)
-	body, err := readBody(w, r, g.opts.MaxBodyBytes)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, encodeErrorNullID(codeInvalidRequest, "request body too large"))
-			return
-		}
-		http.Error(w, "reading body failed", http.StatusBadRequest)
+	body, ok := readBodyOrRefuse(w, r, g.opts.MaxBodyBytes)
+	if !ok {
 		return
 	}
 	if isBatch(body) {
@@ -639,6 +633,23 @@ func clientAddr(r *http.Request) string {
 
 // readBody reads the request body, at most max bytes, in one allocation
 // when the client said how long it is.
+// readBodyOrRefuse reads a request's body, up to max bytes, or answers the
+// request itself: 413 with a JSON-RPC error over the bound, 400 when the
+// body cannot be read. ok is false when it answered.
+func readBodyOrRefuse(w http.ResponseWriter, r *http.Request, max int64) ([]byte, bool) {
+	body, err := readBody(w, r, max)
+	if err == nil {
+		return body, true
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, encodeErrorNullID(codeInvalidRequest, "request body too large"))
+	} else {
+		http.Error(w, "reading body failed", http.StatusBadRequest)
+	}
+	return nil, false
+}
+
 func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
 	rd := http.MaxBytesReader(w, r.Body, max)
 	if n := r.ContentLength; n > 0 && n <= max {

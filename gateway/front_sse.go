@@ -323,15 +323,9 @@ func (g *Gateway) ServeLegacyMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	var once sync.Once
 	release := func() { once.Do(func() { g.inflight.Release(weight) }) }
-	body, err := readBody(w, r, g.opts.MaxBodyBytes)
-	if err != nil {
+	body, ok := readBodyOrRefuse(w, r, g.opts.MaxBodyBytes)
+	if !ok {
 		release()
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, encodeErrorNullID(codeInvalidRequest, "request body too large"))
-			return
-		}
-		http.Error(w, "reading body failed", http.StatusBadRequest)
 		return
 	}
 	if isBatch(body) {

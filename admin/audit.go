@@ -65,20 +65,9 @@ type AuditCounters interface {
 var _ AuditCounters = (*audit.Log)(nil)
 
 // AuditStats is the answer of GET /admin/audit/stats: audit.Stats with
-// sink_errors always present.
+// sink_errors always present ({} when no sink failed).
 type AuditStats struct {
-	// Appended counts the events committed in the primary sink since the
-	// gateway started.
-	Appended uint64 `json:"appended"`
-	// Batches counts the primary's commits (group commit: one per batch).
-	Batches uint64 `json:"batches"`
-	// Failed counts the events the primary failed to commit; their calls
-	// were refused, or, for events nobody waited for, the failure logged.
-	Failed uint64 `json:"failed"`
-	// Journaled, Behind and Failing: see audit.Stats (with the journal).
-	Journaled uint64 `json:"journaled,omitempty"`
-	Behind    int    `json:"behind,omitempty"`
-	Failing   string `json:"failing,omitempty"`
+	audit.Stats
 	// SinkErrors counts, by secondary sink name, the events it failed to
 	// store (or, for an http sink, lost after taking them).
 	SinkErrors map[string]uint64 `json:"sink_errors"`
@@ -91,8 +80,7 @@ func AuditStatsRoutes(c AuditCounters) func(*http.ServeMux) {
 	return func(mux *http.ServeMux) {
 		mux.Handle("GET /admin/audit/stats", Require(Viewer, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			st := c.Stats()
-			v := AuditStats{Appended: st.Appended, Batches: st.Batches, Failed: st.Failed,
-				Journaled: st.Journaled, Behind: st.Behind, Failing: st.Failing, SinkErrors: st.SinkErrors}
+			v := AuditStats{Stats: st, SinkErrors: st.SinkErrors}
 			if v.SinkErrors == nil {
 				v.SinkErrors = map[string]uint64{}
 			}

@@ -163,7 +163,7 @@ func TestAuditStatsAPI(t *testing.T) {
 		t.Fatal("an append to a deleted store succeeded")
 	}
 	code, st, body = get(Viewer)
-	want := AuditStats{Appended: 5, Batches: 5, Failed: 1, SinkErrors: map[string]uint64{"jsonl /var/log/a.jsonl": 2}}
+	want := AuditStats{Stats: audit.Stats{Appended: 5, Batches: 5, Failed: 1}, SinkErrors: map[string]uint64{"jsonl /var/log/a.jsonl": 2}}
 	if code != 200 || st.Appended != want.Appended || st.Batches != want.Batches || st.Failed != want.Failed ||
 		len(st.SinkErrors) != 1 || st.SinkErrors["jsonl /var/log/a.jsonl"] != 2 {
 		t.Fatalf("stats %d %s, want %+v", code, body, want)

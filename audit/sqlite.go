@@ -60,6 +60,22 @@ func NewSQLite(path string, opts *SQLiteOptions) *SQLite {
 	})}
 }
 
+// Open creates the database file if needed, applies the migrations and
+// prepares the statements that write events.
+func (s *SQLite) Open(ctx context.Context) error {
+	if err := s.Store.Open(ctx); err != nil {
+		return err
+	}
+	qs := make([]string, 0, 8)
+	for n := insertChunk; n > 0; n >>= 1 {
+		qs = append(qs, insertSQL(n))
+	}
+	if err := s.PrepareWrites(ctx, qs...); err != nil {
+		return errors.Join(err, s.Close())
+	}
+	return nil
+}
+
 // OpenSQLite creates the database at path if needed, applies the
 // migrations and returns the open sink.
 func OpenSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*SQLite, error) {
@@ -117,16 +133,24 @@ func (s *SQLite) Write(ctx context.Context, batch []Sealed) error {
 			return fmt.Errorf("%w: the store ends at seq %d, the batch starts at %d", ErrHeadMoved, seq, first.Seq)
 		}
 		// Many rows per statement: database/sql's cost per Exec is
-		// larger than SQLite's per row.
+		// larger than SQLite's per row. Chunks are powers of two, so that
+		// eight prepared statements serve every batch and none is parsed
+		// again (a 128-row INSERT costs more to prepare than to run).
 		args := make([]any, 0, insertChunk*9)
-		for start := 0; start < len(batch); start += insertChunk {
-			chunk := batch[start:min(len(batch), start+insertChunk)]
+		for start := 0; start < len(batch); {
+			n := chunkSize(len(batch) - start)
+			chunk := batch[start : start+n]
+			start += n
 			args = args[:0]
 			for _, r := range chunk {
 				e := r.Event
 				args = append(args, int64(e.Seq), e.ID, e.Time.UnixNano(), string(e.Kind), e.Tool, e.Subject, string(e.Decision), r.Hash, r.Body)
 			}
-			if _, err := tx.ExecContext(ctx, insertSQL(len(chunk)), args...); err != nil {
+			st, err := s.WriteStmt(ctx, tx, insertSQL(n))
+			if err == nil {
+				_, err = st.ExecContext(ctx, args...)
+			}
+			if err != nil {
 				return fmt.Errorf("audit: insert seq %d-%d: %w", chunk[0].Event.Seq, chunk[len(chunk)-1].Event.Seq, err)
 			}
 		}
@@ -135,8 +159,18 @@ func (s *SQLite) Write(ctx context.Context, batch []Sealed) error {
 }
 
 // insertChunk is the most rows one INSERT statement carries (9 parameters
-// each, far below SQLite's limit of 32766).
+// each, far below SQLite's limit of 32766); a power of two.
 const insertChunk = 128
+
+// chunkSize is the rows of the next INSERT when n are left: the largest
+// power of two at most n and insertChunk.
+func chunkSize(n int) int {
+	c := insertChunk
+	for c > n {
+		c >>= 1
+	}
+	return c
+}
 
 // insertSQL is the INSERT statement of n rows.
 func insertSQL(n int) string {

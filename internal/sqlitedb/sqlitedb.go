@@ -91,6 +91,8 @@ type DB struct {
 	ckpt     *sql.DB       // runs the background checkpoints; nil without
 	ckptStop chan struct{} // closed by Close to stop them
 	ckptDone chan struct{} // closed when they have stopped
+
+	stmts stmts // the writer's prepared statements (WriteStmt)
 }
 
 // Open creates the database at path if needed, applies the migrations not
@@ -195,7 +197,7 @@ func (db *DB) Close() error {
 			errs = append(errs, db.R.Close())
 		}
 		if db.W != nil {
-			errs = append(errs, db.W.Close())
+			errs = append(errs, db.closeStmts(), db.W.Close())
 		}
 	})
 	return errors.Join(errs...)

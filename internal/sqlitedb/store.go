@@ -60,6 +60,24 @@ func (s *Store) View(ctx context.Context, fn func(*sql.Tx) error) error {
 	return s.db.View(ctx, fn)
 }
 
+// PrepareWrites prepares queries on the writer, for WriteStmt (see
+// DB.PrepareWrites).
+func (s *Store) PrepareWrites(ctx context.Context, queries ...string) error {
+	if s.db == nil {
+		return s.notOpen()
+	}
+	return s.db.PrepareWrites(ctx, queries...)
+}
+
+// WriteStmt returns query's statement bound to tx, a transaction of
+// Update (see DB.WriteStmt).
+func (s *Store) WriteStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if s.db == nil {
+		return nil, s.notOpen()
+	}
+	return s.db.WriteStmt(ctx, tx, query)
+}
+
 // Scanner is a row being read: *sql.Row or *sql.Rows.
 type Scanner interface{ Scan(dest ...any) error }
 

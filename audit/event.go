@@ -388,17 +388,9 @@ func encodePayload(e *Event) ([]byte, error) {
 	if !nestsAtMost(e.Args, MaxArgsDepth) {
 		return nil, fmt.Errorf("audit: encoding event: %w", errTooDeep)
 	}
-	c := *e
-	c.Seq, c.PrevHash, c.Hash = 0, "", ""
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&c); err != nil {
+	b, err := appendPayload(make([]byte, 0, 1024+len(e.Args)), e)
+	if err != nil {
 		return nil, fmt.Errorf("audit: encoding event: %w", err)
-	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if len(b) < 2 || b[len(b)-1] != '}' {
-		return nil, errors.New("audit: encoding event: not an object")
 	}
 	return b, nil
 }

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/toolgate/toolgate/internal/jwtauth"
+	"github.com/toolgate/toolgate/internal/outbound"
 )
 
 // DefaultJWTRefresh is how often the JWKS is fetched again when the file
@@ -121,7 +122,7 @@ func (d *decoder) jwt(key, n *yaml.Node, path string) *JWT {
 		case "jwks_url":
 			if d.str(v, kp, &j.JWKSURL) {
 				urlNode = p.key
-				if err := jwtauth.CheckURL(j.JWKSURL); err != nil {
+				if err := outbound.CheckURL(j.JWKSURL); err != nil {
 					d.errorf(v, kp, "%v", err)
 				}
 			}
@@ -201,7 +202,7 @@ func (d *decoder) checkHTTPURL(n *yaml.Node, path, v, want string, slash bool) {
 		d.errorf(n, path, "%q is not a valid URL (want %s)", v, want)
 		return
 	}
-	if u.Scheme == "http" && !jwtauth.IsLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !outbound.IsLoopbackHost(u.Hostname()) {
 		d.errorf(n, path, "%q must use https (http is allowed for loopback hosts only)", v)
 	}
 }

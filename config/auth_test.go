@@ -83,7 +83,7 @@ func TestJWTErrors(t *testing.T) {
 		{"both key sources", "auth:\n  jwt:\n    issuer: https://a.example\n    audience: x\n    jwks_url: https://a.example/jwks\n    jwks_file: k.json\n",
 			[]string{`9:5: auth.jwt.jwks_file: give jwks_url or jwks_file, not both (jwks_url at line 8)`}},
 		{"plain http jwks", "auth:\n  jwt: {issuer: https://a.example, audience: x, jwks_url: http://a.example/jwks}\n",
-			[]string{`5:59: auth.jwt.jwks_url: "http://a.example/jwks" must use https`}},
+			[]string{`5:59: auth.jwt.jwks_url: http:// is only allowed to a loopback address (127.0.0.1, ::1, localhost), not "a.example": use https://`}},
 		{"issuer not a URL", "auth:\n  jwt: {issuer: my-idp, audience: x, jwks_file: k}\n",
 			[]string{`5:17: auth.jwt.issuer: "my-idp" is not a valid URL`}},
 		{"HS256", "auth:\n  jwt: {" + ok + ", algorithms: [RS256, HS256]}\n",

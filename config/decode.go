@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/toolgate/toolgate/internal/outbound"
 	"github.com/toolgate/toolgate/internal/posdoc"
 	"github.com/toolgate/toolgate/internal/textdist"
 )
@@ -1407,24 +1408,12 @@ func (d *decoder) webhook(key, n *yaml.Node, path string) *Webhook {
 	return w
 }
 
-// webhookURLProblem says why u cannot be a webhook or http sink URL ("" when it can):
-// https://, or http:// to a loopback address only, since the body would
-// otherwise cross the network in the clear; no credentials, no fragment.
-// It is the rule internal/outbound.CheckURL applies, for the approval
-// webhook and for an audit http sink.
+// webhookURLProblem says why u cannot be a webhook or http sink URL ("" when it can),
+// by the rule internal/outbound.CheckURL applies when the approval webhook
+// or an audit http sink is built.
 func webhookURLProblem(u string) string {
-	p, err := url.Parse(u)
-	switch {
-	case err != nil || (p.Scheme != "http" && p.Scheme != "https"):
-		return fmt.Sprintf("%q is not an https:// URL (or http:// to a loopback address)", redactURL(u))
-	case p.Hostname() == "":
-		return fmt.Sprintf("%q has no host", redactURL(u))
-	case p.User != nil:
-		return "must not hold credentials"
-	case p.Fragment != "":
-		return "must not have a #fragment"
-	case p.Scheme == "http" && !isLoopback(net.JoinHostPort(p.Hostname(), "0")):
-		return fmt.Sprintf("http:// is only allowed to a loopback address (127.0.0.1, ::1, localhost), not %q: use https://", p.Hostname())
+	if err := outbound.CheckURL(u); err != nil {
+		return err.Error()
 	}
 	return ""
 }

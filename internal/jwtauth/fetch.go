@@ -4,21 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
 
 	"github.com/toolgate/toolgate"
 )
-
-func parseIP(host string) (net.IP, error) {
-	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-	if ip == nil {
-		return nil, fmt.Errorf("%q is not an IP address", host)
-	}
-	return ip, nil
-}
 
 // readFile reads a JWKS file of at most maxJWKSBytes.
 func readFile(path string) ([]byte, error) {

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +29,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/internal/outbound"
 )
 
 // Bounds and defaults.
@@ -190,7 +190,7 @@ func Check(cfg *Config) error {
 		return errors.New("jwt: policy is required")
 	}
 	if cfg.JWKSURL != "" {
-		if err := CheckURL(cfg.JWKSURL); err != nil {
+		if err := outbound.CheckURL(cfg.JWKSURL); err != nil {
 			return fmt.Errorf("jwt: jwks_url: %w", err)
 		}
 	}
@@ -215,35 +215,6 @@ func CheckAlgorithm(a string) error {
 		return fmt.Errorf("%q is never accepted: tokens must be signed with an asymmetric key (one of %s)", a, strings.Join(names, ", "))
 	}
 	return fmt.Errorf("%q is not a supported signature algorithm (one of %s)", a, strings.Join(names, ", "))
-}
-
-// CheckURL reports whether u may be fetched for keys: an https URL, or an
-// http one whose host is a loopback address or localhost.
-func CheckURL(u string) error {
-	p, err := url.Parse(u)
-	if err != nil || p.Host == "" || p.User != nil || p.Fragment != "" {
-		return fmt.Errorf("%q is not an absolute URL without credentials or fragment", u)
-	}
-	switch p.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if IsLoopbackHost(p.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%q must use https (http is allowed for loopback hosts only)", u)
-	}
-	return fmt.Errorf("%q must be an https URL", u)
-}
-
-// IsLoopbackHost reports whether host (without port) is localhost or a
-// loopback address.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := parseIP(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // Issuer is the issuer tokens must name.

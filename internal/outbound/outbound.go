@@ -25,13 +25,14 @@ import (
 func CheckURL(u string) error {
 	p, err := url.Parse(u)
 	if err != nil {
-		return fmt.Errorf("invalid URL: %w", err)
+		// url's error repeats the whole URL, credentials and all.
+		return errors.New("is not a valid URL")
 	}
 	switch {
 	case p.Scheme != "http" && p.Scheme != "https":
-		return errors.New("must be an https:// URL (or http:// to a loopback address)")
+		return fmt.Errorf("%q is not an https:// URL (or http:// to a loopback address)", p.Redacted())
 	case p.Host == "" || p.Hostname() == "":
-		return errors.New("has no host")
+		return fmt.Errorf("%q has no host", p.Redacted())
 	case p.User != nil:
 		return errors.New("must not hold credentials")
 	case p.Fragment != "":

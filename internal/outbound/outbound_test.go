@@ -21,10 +21,15 @@ func TestCheckURL(t *testing.T) {
 		{"https://u:p@siem.example/", "credentials"},
 		{"https://siem.example/#f", "fragment"},
 		{"https:///x", "no host"},
+		{"https://u:secret@siem.example/%zz", "not a valid URL"},
+		{"ftp://u:secret@siem.example/", "is not an https:// URL"},
 	} {
 		err := CheckURL(tt.url)
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("CheckURL(%q) = %v, want %q", tt.url, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("CheckURL(%q) repeats the password: %v", tt.url, err)
 		}
 	}
 }

@@ -2,27 +2,25 @@ package admin
 
 import (
 	"context"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/internal/tokentable"
 )
 
 // Memory is a Store in memory, for tests: its tokens are gone when the
 // process ends.
 type Memory struct {
-	mu     sync.Mutex
-	byID   map[string]*Token
-	byHash map[toolgate.TokenHash]string
+	t *tokentable.Table[*Token]
 }
 
 var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
-	return &Memory{byID: map[string]*Token{}, byHash: map[toolgate.TokenHash]string{}}
+	return &Memory{t: tokentable.New((*Token).Clone, func(t *Token) tokentable.Key {
+		return tokentable.Key{ID: t.ID, Hash: t.Hash, Created: t.CreatedAt}
+	})}
 }
 
 // Create stores a copy of t.
@@ -30,70 +28,50 @@ func (m *Memory) Create(_ context.Context, t *Token) error {
 	if err := checkNew(t); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.byID[t.ID]; ok {
+	switch idTaken, hashTaken := m.t.Insert(t); {
+	case idTaken:
 		return errExists(t.ID)
-	}
-	if _, ok := m.byHash[t.Hash]; ok {
+	case hashTaken:
 		return errHashTaken()
 	}
-	m.byID[t.ID] = t.Clone()
-	m.byHash[t.Hash] = t.ID
 	return nil
 }
 
 // Get returns the token with id.
 func (m *Memory) Get(_ context.Context, id string) (*Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.byID[id]
+	t, ok := m.t.Get(id)
 	if !ok {
 		return nil, errNotFound(id)
 	}
-	return t.Clone(), nil
+	return t, nil
 }
 
 // ByHash returns the token whose hash is h.
 func (m *Memory) ByHash(_ context.Context, h toolgate.TokenHash) (*Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	id, ok := m.byHash[h]
+	t, ok := m.t.ByHash(h)
 	if !ok {
 		return nil, errNoHash()
 	}
-	return m.byID[id].Clone(), nil
+	return t, nil
 }
 
 // List returns every token, oldest first.
 func (m *Memory) List(context.Context) ([]*Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]*Token, 0, len(m.byID))
-	for _, t := range m.byID {
-		out = append(out, t.Clone())
-	}
-	slices.SortFunc(out, func(a, b *Token) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, nil
+	return m.t.List(), nil
 }
 
 // Revoke marks the token revoked.
 func (m *Memory) Revoke(_ context.Context, id string, at time.Time) (*Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.byID[id]
-	if !ok {
+	t, found, _ := m.t.Update(id, func(t *Token) error {
+		if !t.Revoked {
+			t.Revoked, t.RevokedAt = true, at.UTC()
+		}
+		return nil
+	})
+	if !found {
 		return nil, errNotFound(id)
 	}
-	if !t.Revoked {
-		t.Revoked, t.RevokedAt = true, at.UTC()
-	}
-	return t.Clone(), nil
+	return t, nil
 }
 
 // checkNew checks what every store needs of a new token.

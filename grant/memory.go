@@ -2,28 +2,28 @@ package grant
 
 import (
 	"context"
-	"slices"
-	"strings"
-	"sync"
+	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/internal/tokentable"
 )
 
 // Memory is a GrantStore in memory, for tests and for trying toolgate out:
 // its grants are gone when the process ends.
 type Memory struct {
-	mu     sync.Mutex
-	byID   map[string]*toolgate.Grant
-	byHash map[toolgate.TokenHash]string // token hash → grant id
-	epoch  uint64
+	t     *tokentable.Table[*toolgate.Grant]
+	epoch atomic.Uint64
 }
 
 var _ toolgate.GrantStore = (*Memory)(nil)
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
-	return &Memory{byID: map[string]*toolgate.Grant{}, byHash: map[toolgate.TokenHash]string{}}
+	return &Memory{t: tokentable.New((*toolgate.Grant).Clone, func(g *toolgate.Grant) tokentable.Key {
+		return tokentable.Key{ID: g.ID, Hash: g.TokenHash, Created: g.CreatedAt}
+	})}
 }
 
 // Create stores a copy of g.
@@ -31,71 +31,70 @@ func (m *Memory) Create(_ context.Context, g *toolgate.Grant) error {
 	if err := checkNew(g); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.byID[g.ID]; ok {
+	switch idTaken, hashTaken := m.t.Insert(g); {
+	case idTaken:
 		return errExists(g.ID)
-	}
-	if _, ok := m.byHash[g.TokenHash]; ok {
+	case hashTaken:
 		return errHashTaken()
 	}
-	m.byID[g.ID] = g.Clone()
-	m.byHash[g.TokenHash] = g.ID
 	return nil
 }
 
 // Get returns the grant with id.
 func (m *Memory) Get(_ context.Context, id string) (*toolgate.Grant, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g, ok := m.byID[id]
+	g, ok := m.t.Get(id)
 	if !ok {
 		return nil, errNotFound(id)
 	}
-	return g.Clone(), nil
+	return g, nil
 }
 
 // ByTokenHash returns the grant whose current token has the hash h.
 func (m *Memory) ByTokenHash(_ context.Context, h toolgate.TokenHash) (*toolgate.Grant, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	id, ok := m.byHash[h]
+	g, ok := m.t.ByHash(h)
 	if !ok {
 		return nil, errNoHash()
 	}
-	return m.byID[id].Clone(), nil
+	return g, nil
 }
 
 // List returns every grant, oldest first.
 func (m *Memory) List(context.Context) ([]*toolgate.Grant, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]*toolgate.Grant, 0, len(m.byID))
-	for _, g := range m.byID {
-		out = append(out, g.Clone())
-	}
-	slices.SortFunc(out, func(a, b *toolgate.Grant) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
+	return m.t.List(), nil
+}
+
+// change applies fn to the grant with id and counts a change that can
+// refuse a token.
+func (m *Memory) change(id string, fn func(*toolgate.Grant) error) (*toolgate.Grant, error) {
+	g, found, err := m.t.Update(id, func(g *toolgate.Grant) error {
+		if err := fn(g); err != nil {
+			return err
 		}
-		return strings.Compare(a.ID, b.ID)
+		// Under the table's lock, so that nobody sees the change
+		// before the epoch that announces it (a refused hash makes the
+		// count one too many, which only costs a cache refresh).
+		m.epoch.Add(1)
+		return nil
 	})
-	return out, nil
+	switch {
+	case !found:
+		return nil, errNotFound(id)
+	case errors.Is(err, tokentable.ErrHashTaken):
+		return nil, errHashTaken()
+	case err != nil:
+		return nil, err
+	}
+	return g, nil
 }
 
 // Revoke marks the grant revoked.
 func (m *Memory) Revoke(_ context.Context, id string, at time.Time) (*toolgate.Grant, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g, ok := m.byID[id]
-	if !ok {
-		return nil, errNotFound(id)
-	}
-	if !g.Revoked {
-		g.Revoked, g.RevokedAt = true, at.UTC()
-	}
-	m.epoch++
-	return g.Clone(), nil
+	return m.change(id, func(g *toolgate.Grant) error {
+		if !g.Revoked {
+			g.Revoked, g.RevokedAt = true, at.UTC()
+		}
+		return nil
+	})
 }
 
 // Rotate replaces the grant's token hash.
@@ -103,23 +102,13 @@ func (m *Memory) Rotate(_ context.Context, id string, h toolgate.TokenHash, at t
 	if h.IsZero() {
 		return nil, errZeroHash()
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g, ok := m.byID[id]
-	if !ok {
-		return nil, errNotFound(id)
-	}
-	if g.Revoked {
-		return nil, errRevoked(id)
-	}
-	if _, ok := m.byHash[h]; ok {
-		return nil, errHashTaken()
-	}
-	delete(m.byHash, g.TokenHash)
-	g.TokenHash, g.RotatedAt = h, at.UTC()
-	m.byHash[h] = id
-	m.epoch++
-	return g.Clone(), nil
+	return m.change(id, func(g *toolgate.Grant) error {
+		if g.Revoked {
+			return errRevoked(id)
+		}
+		g.TokenHash, g.RotatedAt = h, at.UTC()
+		return nil
+	})
 }
 
 // SetPolicy makes policy the grant's policy.
@@ -127,37 +116,30 @@ func (m *Memory) SetPolicy(_ context.Context, id, policy string) (*toolgate.Gran
 	if err := checkText("policy", policy, MaxPolicyLen); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g, ok := m.byID[id]
-	if !ok {
-		return nil, errNotFound(id)
-	}
-	if g.Revoked {
-		return nil, errRevoked(id)
-	}
-	g.Policy = policy
-	m.epoch++
-	return g.Clone(), nil
+	return m.change(id, func(g *toolgate.Grant) error {
+		if g.Revoked {
+			return errRevoked(id)
+		}
+		g.Policy = policy
+		return nil
+	})
 }
 
 // Epoch returns the count of changes that can refuse a token.
 func (m *Memory) Epoch(context.Context) (uint64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.epoch, nil
+	return m.epoch.Load(), nil
 }
 
 // Touch records a use of the grant at at, unless a later one is recorded.
 func (m *Memory) Touch(_ context.Context, id string, at time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g, ok := m.byID[id]
-	if !ok {
+	_, found, _ := m.t.Update(id, func(g *toolgate.Grant) error {
+		if at.After(g.LastUsedAt) {
+			g.LastUsedAt = at.UTC()
+		}
+		return nil
+	})
+	if !found {
 		return errNotFound(id)
-	}
-	if at.After(g.LastUsedAt) {
-		g.LastUsedAt = at.UTC()
 	}
 	return nil
 }

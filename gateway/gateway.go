@@ -193,7 +193,8 @@ type Gateway struct {
 
 	mu        sync.Mutex
 	sessions  map[string]*session
-	perClient map[string]int // sessions per client address
+	stateless map[string]*session // the sessions of 2026-07-28 requests, by statelessKey
+	perClient map[string]int      // sessions per client address
 	// legacy are the streams of the legacy SSE front, by sessionId; those
 	// not initialized yet hold places among the sessions: legacyPending in
 	// all, legacyPer per client address.
@@ -493,6 +494,7 @@ func (g *Gateway) removeSession(id string) *session {
 
 func (g *Gateway) forgetLocked(s *session) {
 	delete(g.sessions, s.id)
+	g.forgetStatelessLocked(s)
 	if g.perClient[s.client]--; g.perClient[s.client] <= 0 {
 		delete(g.perClient, s.client)
 	}

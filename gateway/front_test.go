@@ -184,7 +184,7 @@ func TestVersionNegotiation(t *testing.T) {
 	}
 	// A client of 2026-07-28 probing with server/discover learns that this
 	// upstream is served on older revisions only, and initializes.
-	r = post(t, ctx, url, "", discoverBody, map[string]string{"Mcp-Protocol-Version": "2026-07-28"})
+	r = post(t, ctx, url, "", discoverBody, modernHeaders("server/discover", ""))
 	if r.status != 200 || !strings.Contains(r.body, `"supportedVersions":["2025-11-25","2025-06-18","2025-03-26"]`) {
 		t.Errorf("server/discover: %d %s", r.status, r.body)
 	}

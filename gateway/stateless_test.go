@@ -32,3 +32,12 @@ func TestStatelessClientModernUpstream(t *testing.T) {
 }
 
 var _ = context.Background
+
+// modernHeaders are the HTTP headers of a 2026-07-28 request.
+func modernHeaders(method, name string) map[string]string {
+	h := map[string]string{"Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": method}
+	if name != "" {
+		h["Mcp-Name"] = name
+	}
+	return h
+}

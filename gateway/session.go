@@ -426,15 +426,15 @@ func (s *session) request(ctx context.Context, req *jsonrpc.Request, emit func([
 	case "ping":
 		return encodeResponse(req.ID, json.RawMessage(`{}`), nil)
 	case "tools/list":
-		return s.list(ctx, req, emit, listToolsKind)
+		return s.cacheHints(req.ID, s.list(ctx, req, emit, listToolsKind))
 	case "tools/call":
 		return s.callTool(ctx, req, emit)
 	case "prompts/list":
-		return s.list(ctx, req, emit, listPrompts)
+		return s.cacheHints(req.ID, s.list(ctx, req, emit, listPrompts))
 	case "resources/list":
-		return s.list(ctx, req, emit, listResources)
+		return s.cacheHints(req.ID, s.list(ctx, req, emit, listResources))
 	case "resources/templates/list":
-		return s.list(ctx, req, emit, listTemplates)
+		return s.cacheHints(req.ID, s.list(ctx, req, emit, listTemplates))
 	case "prompts/get":
 		return s.routeByName(ctx, req, emit, "prompts")
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":

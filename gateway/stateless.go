@@ -624,3 +624,29 @@ func upstreamHeaders(ctx context.Context) http.Header {
 	h, _ := ctx.Value(upstreamHeadersKey{}).(http.Header)
 	return h
 }
+
+// cacheHints adds to a list answer of a stateless session what
+// 2026-07-28 asks of every list result: resultType, and the caching hints
+// ttlMs and cacheScope. The gateway's lists are merged from several
+// servers, filtered by the grant's policy and change with a policy reload,
+// so they are fresh for no time (ttlMs 0) and belong to the grant that
+// asked (cacheScope private), whatever the upstreams said of theirs.
+func (s *session) cacheHints(id jsonrpc.ID, resp []byte) []byte {
+	if !s.stateless {
+		return resp
+	}
+	var m struct {
+		Result map[string]json.RawMessage `json:"result"`
+	}
+	if json.Unmarshal(resp, &m) != nil || m.Result == nil {
+		return resp
+	}
+	m.Result["resultType"] = json.RawMessage(`"complete"`)
+	m.Result["ttlMs"] = json.RawMessage(`0`)
+	m.Result["cacheScope"] = json.RawMessage(`"private"`)
+	out, err := json.Marshal(m.Result)
+	if err != nil {
+		return resp
+	}
+	return encodeResponse(id, out, nil)
+}

@@ -344,3 +344,28 @@ func TestStatelessInputRoundCountsOnce(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// A 2026-07-28 request in front of an upstream of an older revision: the
+// gateway initializes the upstream on 2025-11-25 with the request's
+// capabilities and clientInfo, forwards the request without the
+// revision's _meta, and refuses the upstream's own requests to the
+// client (this revision has none), so the call fails instead of hanging.
+func TestStatelessClientOlderUpstream(t *testing.T) {
+	echo := testpeer.GoEchoServer()
+	_, url := newGateway(t, allowAll, gateway.Server{Name: "echo", URL: echo.StartHTTP(t)})
+	env := &statelessEnv{url: url, echo: echo}
+	r := env.call(t, "", "server/discover", nil, nil)
+	if !strings.Contains(r.body, `"supportedVersions":["2025-11-25","2025-06-18","2025-03-26"]`) {
+		t.Errorf("server/discover: %s", r.body)
+	}
+	// The go-sdk server refuses a request whose _meta names a revision
+	// other than its session's (-32020): echo answering shows the
+	// gateway took the revision's _meta out.
+	if text, isErr := statelessToolText(t, env.call(t, "", "tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"message": "hi"}}, nil)); isErr || text != "hi" {
+		t.Errorf("echo: %q %v", text, isErr)
+	}
+	r = env.call(t, "", "tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "p"}}, nil)
+	if strings.Contains(r.body, "sampling/createMessage") || !strings.Contains(r.body, "error") {
+		t.Errorf("sample: %d %s", r.status, r.body)
+	}
+}

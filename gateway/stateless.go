@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
@@ -251,6 +252,11 @@ func (g *Gateway) serveStateless(w http.ResponseWriter, r *http.Request, m messa
 	sse := accepts(r, "text/event-stream")
 	st := &postStream{w: w, sse: sse, preferSSE: sse && prefersSSE(r), timeout: g.opts.StreamWriteTimeout}
 	defer st.clearDeadline()
+	if req.Method == "subscriptions/listen" {
+		s.touch()
+		st.finish(s.listen(r.Context(), req, st.emit))
+		return
+	}
 	resp = s.handle(r.Context(), m, st.emit)
 	if st.status = statelessStatus(resp); st.status != http.StatusOK {
 		st.preferSSE = false // the error goes with its status, as JSON
@@ -649,4 +655,105 @@ func (s *session) cacheHints(id jsonrpc.ID, resp []byte) []byte {
 		return resp
 	}
 	return encodeResponse(id, out, nil)
+}
+
+// maxListen bounds one subscriptions/listen request; the client listens
+// again after it.
+const maxListen = time.Hour
+
+// listenParams is what subscriptions/listen asks for.
+type listenParams struct {
+	Notifications struct {
+		ToolsListChanged     bool `json:"toolsListChanged"`
+		PromptsListChanged   bool `json:"promptsListChanged"`
+		ResourcesListChanged bool `json:"resourcesListChanged"`
+	} `json:"notifications"`
+}
+
+// listenMethods maps the notifications subscriptions/listen can ask for
+// to the capability that offers them.
+var listenMethods = map[string]string{
+	"notifications/tools/list_changed":     "tools",
+	"notifications/prompts/list_changed":   "prompts",
+	"notifications/resources/list_changed": "resources",
+}
+
+// listen serves subscriptions/listen, the one stream of 2026-07-28 for
+// notifications of no request: it acknowledges what the gateway honours
+// (the list_changed notifications of the capabilities the session offers;
+// no resource subscriptions, which the gateway does not offer on this
+// revision), opens the same subscription on every upstream of that
+// revision, and passes on their list_changed notifications of the kinds
+// asked for, tagged with this request's id, until the client goes away or
+// maxListen passes. It needs an SSE answer: without one it ends at once.
+func (s *session) listen(ctx context.Context, req *jsonrpc.Request, emit func([]byte) bool) []byte {
+	var p listenParams
+	if err := json.Unmarshal(req.Params, &p); err != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "subscriptions/listen: notifications must be an object of booleans"))
+	}
+	caps := s.capabilities()
+	offers := func(capability string) bool {
+		c, _ := caps[capability].(map[string]any)
+		lc, _ := c["listChanged"].(bool)
+		return lc
+	}
+	honored := map[string]bool{}
+	want := map[string]bool{}
+	for method, asked := range map[string]bool{
+		"notifications/tools/list_changed":     p.Notifications.ToolsListChanged,
+		"notifications/prompts/list_changed":   p.Notifications.PromptsListChanged,
+		"notifications/resources/list_changed": p.Notifications.ResourcesListChanged,
+	} {
+		if capability := listenMethods[method]; asked && offers(capability) {
+			honored[capability+"ListChanged"] = true
+			want[method] = true
+		}
+	}
+	subID := req.ID.Raw()
+	tag := map[string]any{"io.modelcontextprotocol/subscriptionId": subID}
+	ack, err := json.Marshal(map[string]any{"notifications": honored, "_meta": tag})
+	if err != nil {
+		return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
+	}
+	result, _ := json.Marshal(map[string]any{"resultType": "complete", "_meta": tag})
+	if emit == nil || !emit(encodeRequest(jsonrpc.ID{}, "notifications/subscriptions/acknowledged", ack)) || len(want) == 0 {
+		return encodeResponse(req.ID, result, nil)
+	}
+	ctx, cancel := context.WithTimeout(ctx, maxListen)
+	defer cancel()
+	s.busy.Add(1) // a session listened to does not idle out
+	defer s.busy.Add(-1)
+	var mu sync.Mutex
+	pass := func(raw []byte) bool {
+		m, derr := decodeMessage(raw, maxUpstreamDepth)
+		if derr != nil {
+			return true
+		}
+		n, ok := m.msg.(*jsonrpc.Request)
+		if !ok || n.IsCall() || !want[n.Method] {
+			return true // the upstream's own acknowledgement, or not asked for
+		}
+		params, _ := json.Marshal(map[string]any{"_meta": tag})
+		mu.Lock()
+		defer mu.Unlock()
+		return emit(encodeRequest(jsonrpc.ID{}, n.Method, params))
+	}
+	var wg sync.WaitGroup
+	for i, u := range s.ups {
+		if !u.ok() || u.init.ProtocolVersion != modernVersion {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _, _ = s.exchange(ctx, i, req, pass, maxListen)
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.done:
+		cancel()
+	}
+	wg.Wait()
+	return encodeResponse(req.ID, result, nil)
 }

@@ -27,8 +27,9 @@ import (
 //   - A retry must carry such a state, signed by this key, unexpired, for
 //     the same grant and tool, and not used before (on this gateway
 //     process); otherwise it is refused with -32602 and goes nowhere.
-//   - The retry is judged by the pipeline like any call (its arguments are
-//     what is judged and what is forwarded), except that it reserves no
+//   - The retry must carry the first call's arguments. It is judged by the
+//     pipeline like any call (its arguments are what is judged and what is
+//     forwarded), except that it reserves no
 //     rate-limit quota and no counter: the first call counted for both
 //     (toolgate.Call.Continues). Its audit decision names the first call's
 //     decision in continues.
@@ -48,6 +49,7 @@ type requestState struct {
 	Grant    string `json:"g,omitempty"` // the grant that made it
 	Tool     string `json:"t"`           // the tool, as the client names it
 	Upstream string `json:"u,omitempty"` // the upstream's own requestState
+	Args     string `json:"a"`           // digest of the arguments (argsDigest)
 	Nonce    string `json:"n"`
 	Expires  int64  `json:"e"` // unix seconds
 }
@@ -97,9 +99,18 @@ func (g *Gateway) wrapState(st requestState) string {
 	return requestStatePrefix + base64.RawURLEncoding.EncodeToString(payload) + "." + g.signState(payload)
 }
 
-// unwrapState checks a retry's requestState for the grant and tool; the
-// error is what the client is told.
-func (g *Gateway) unwrapState(raw, grant, tool string) (*requestState, *jsonrpc.Error) {
+// argsDigest names a call's arguments: a retry must carry the arguments
+// of the call that asked for input, or one counted call would open the
+// way to uncounted calls with other arguments.
+func argsDigest(args map[string]any) string {
+	b, _ := json.Marshal(args) // map keys sorted: one spelling per value
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// unwrapState checks a retry's requestState for the grant, tool and
+// arguments; the error is what the client is told.
+func (g *Gateway) unwrapState(raw, grant, tool string, args map[string]any) (*requestState, *jsonrpc.Error) {
 	bad := func(why string) *jsonrpc.Error {
 		return rpcError(codeInvalidParams, "tools/call: requestState "+why+"; call the tool again without inputResponses and requestState")
 	}
@@ -125,6 +136,8 @@ func (g *Gateway) unwrapState(raw, grant, tool string) (*requestState, *jsonrpc.
 		return nil, bad("has expired")
 	case st.Grant != grant || st.Tool != tool:
 		return nil, bad("belongs to another call")
+	case st.Args != argsDigest(args):
+		return nil, bad("belongs to a call with other arguments")
 	case !g.usedStates.use(st.Nonce, exp):
 		return nil, bad("was used already")
 	}

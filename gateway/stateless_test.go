@@ -291,8 +291,13 @@ func TestStatelessInputRoundCountsOnce(t *testing.T) {
 		{"not the gateway's", env.tokA, "sample", "opaque", "was not issued by toolgate"},
 		{"another tool", env.tokA, "echo", state, "belongs to another call"},
 		{"another grant", env.tokB, "sample", state, "belongs to another call"},
+		{"other arguments", env.tokA, "sample", state, "belongs to a call with other arguments"},
 	} {
-		r := env.call(t, tc.token, "tools/call", map[string]any{"name": tc.tool, "arguments": map[string]any{"prompt": "p", "message": "m"}, "inputResponses": answers, "requestState": tc.state}, nil)
+		args := map[string]any{"prompt": "p", "message": "m"}
+		if tc.tool == "sample" && tc.name != "other arguments" {
+			args = map[string]any{"prompt": "p"}
+		}
+		r := env.call(t, tc.token, "tools/call", map[string]any{"name": tc.tool, "arguments": args, "inputResponses": answers, "requestState": tc.state}, nil)
 		if r.status != 400 || !strings.Contains(r.body, tc.want) {
 			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
 		}

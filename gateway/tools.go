@@ -78,7 +78,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 	// gateway's requestState: checked before anything is judged.
 	var cont *requestState
 	if raw, ok := retryState(req.Params); ok && s.stateless {
-		st, rerr := s.g.unwrapState(raw, s.ident.Grant, p.Name)
+		st, rerr := s.g.unwrapState(raw, s.ident.Grant, p.Name, p.Arguments)
 		if rerr != nil {
 			s.auditRefusal(ctx, req, audit.InvalidRequest, p.Name, p.Arguments, rerr.Message)
 			return encodeResponse(req.ID, nil, rerr)
@@ -217,7 +217,7 @@ func (s *session) linkInputRound(result json.RawMessage, upState string, call *t
 	if call.Identity != nil {
 		grant = call.Identity.Grant
 	}
-	r["requestState"], _ = json.Marshal(s.g.wrapState(requestState{First: first, Grant: grant, Tool: call.Tool, Upstream: upState}))
+	r["requestState"], _ = json.Marshal(s.g.wrapState(requestState{First: first, Grant: grant, Tool: call.Tool, Upstream: upState, Args: argsDigest(call.Args)}))
 	out, err := json.Marshal(r)
 	if err != nil {
 		return result

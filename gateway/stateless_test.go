@@ -374,3 +374,44 @@ func TestStatelessClientOlderUpstream(t *testing.T) {
 		t.Errorf("sample: %d %s", r.status, r.body)
 	}
 }
+
+// Two replicas with one request_state_key: the retry of an input round
+// may reach either, and counts once on both.
+func TestStatelessInputRoundOnAnotherReplica(t *testing.T) {
+	echo := testpeer.GoEchoServer()
+	upstream := echo.StartStatelessHTTP(t)
+	key := []byte(strings.Repeat("s", 32))
+	replica := func() *statelessEnv {
+		eng, err := policy.Load([]byte(statelessPolicy), "p.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw, err := gateway.New(&gateway.Options{Servers: []gateway.Server{{Name: "echo", URL: upstream}},
+			Policy: eng, Logger: quietLogger(), RequestStateKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, url := newGatewayFrom(t, gw)
+		return &statelessEnv{url: url, echo: echo}
+	}
+	one, two := replica(), replica()
+	first := one.call(t, "", "tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "p"}}, nil)
+	var res struct {
+		Result struct {
+			RequestState string `json:"requestState"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(sseData(first.body)), &res); err != nil || res.Result.RequestState == "" {
+		t.Fatalf("first round: %s", first.body)
+	}
+	answers := map[string]any{"sample": map[string]any{"role": "assistant", "model": "m", "content": map[string]any{"type": "text", "text": "pong"}}}
+	done := two.call(t, "", "tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "p"}, "inputResponses": answers, "requestState": res.Result.RequestState}, nil)
+	if text, isErr := statelessToolText(t, done); isErr || text != "pong" {
+		t.Fatalf("the retry on the other replica: %q %v", text, isErr)
+	}
+	// The retry spent none of the second replica's quota (one per hour).
+	r := two.call(t, "", "tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "q"}}, nil)
+	if strings.Contains(r.body, "rate limit") {
+		t.Errorf("the retry counted on the second replica: %s", r.body)
+	}
+}

@@ -134,6 +134,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 		SessionIdleTimeout:   time.Duration(cfg.SessionIdleTimeout),
 		MaxSessions:          cfg.MaxSessions,
 		MaxSessionsPerClient: cfg.MaxSessionsPerClient,
+		RequestStateKey:      []byte(cfg.RequestStateKey),
 		SessionQueue:         cfg.SessionQueue,
 		SessionQueueBytes:    cfg.SessionQueueBytes,
 		ReplayEvents:         cfg.StreamReplayEvents,

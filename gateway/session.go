@@ -303,6 +303,9 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 		}
 		slot.idSrc = &c.proc.ids
 		slot.conn, slot.init = c, c.proc.init
+		if s.stateless {
+			slot.conn = &olderUpstream{upstream: slot.conn}
+		}
 		return
 	}
 	log := s.g.log.With("session", s.logID())

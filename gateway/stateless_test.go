@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -347,7 +348,6 @@ func TestStatelessInputRoundCountsOnce(t *testing.T) {
 		}
 		t.Fatal("the retry's decision does not name the first call's")
 	}
-	_ = http.StatusOK
 }
 
 // A 2026-07-28 request in front of an upstream of an older revision: the
@@ -413,5 +413,51 @@ func TestStatelessInputRoundOnAnotherReplica(t *testing.T) {
 	r := two.call(t, "", "tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "q"}}, nil)
 	if strings.Contains(r.body, "rate limit") {
 		t.Errorf("the retry counted on the second replica: %s", r.body)
+	}
+}
+
+// Mcp-Param-* headers (parameters a tool marks with x-mcp-header) must say
+// what the arguments say; the upstream gets headers made from the
+// arguments it is sent, and its own check (the go-sdk validates them)
+// accepts them.
+func TestStatelessParamHeaders(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	srv := mcp.NewServer(&mcp.Implementation{Name: "regions", Version: "1"}, nil)
+	srv.AddTool(&mcp.Tool{Name: "where", InputSchema: map[string]any{"type": "object", "properties": map[string]any{
+		"region": map[string]any{"type": "string", "x-mcp-header": "Region"}}}},
+		func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			mu.Lock()
+			calls = append(calls, string(req.Params.Arguments))
+			mu.Unlock()
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
+		})
+	up := serveHandler(t, mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Stateless: true}))
+	_, url := newGateway(t, allowAll, gateway.Server{Name: "regions", URL: up})
+	env := &statelessEnv{url: url}
+	for _, tc := range []struct {
+		name   string
+		region string
+		header string // "" leaves it out
+		status int
+	}{
+		{"matching", "eu-west", "eu-west", 200},
+		{"Base64", "zürich", "=?base64?" + "esO8cmljaA==" + "?=", 200},
+		{"mismatch", "eu-west", "us-east", 400},
+		{"missing", "eu-west", "", 400},
+	} {
+		r := env.call(t, "", "tools/call", map[string]any{"name": "where", "arguments": map[string]any{"region": tc.region}}, func(h map[string]string) {
+			if tc.header != "" {
+				h["Mcp-Param-Region"] = tc.header
+			}
+		})
+		if r.status != tc.status {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 {
+		t.Errorf("the upstream executed %q, want the two matching calls", calls)
 	}
 }

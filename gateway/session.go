@@ -33,6 +33,7 @@ type session struct {
 	// carry no Mcp-Session-Id; no client names it (see stateless.go).
 	stateless bool
 	meta      requestMeta // what the requests of a stateless session declare
+	key       string      // its statelessKey, once it serves requests
 
 	used   atomic.Int64 // unix nanoseconds of the last request
 	busy   atomic.Int32 // requests in progress

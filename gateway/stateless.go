@@ -347,20 +347,16 @@ func (g *Gateway) statelessSession(r *http.Request, meta requestMeta) (*session,
 		old.touch()
 		return old, nil, nil
 	}
+	s.key = key
 	g.stateless[key] = s
 	g.mu.Unlock()
 	return s, nil, nil
 }
 
-// forgetStateless drops s from the stateless sessions (it ended).
+// forgetStatelessLocked drops s from the stateless sessions (it ended).
 func (g *Gateway) forgetStatelessLocked(s *session) {
-	if !s.stateless {
-		return
-	}
-	for k, v := range g.stateless {
-		if v == s {
-			delete(g.stateless, k)
-		}
+	if s.stateless && g.stateless[s.key] == s {
+		delete(g.stateless, s.key)
 	}
 }
 

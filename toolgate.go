@@ -43,6 +43,11 @@ type Call struct {
 	Identity *Identity
 	// Session is the gateway's session id for the caller.
 	Session string
+	// Continues is set on the retry of a call that asked the client for
+	// input (protocol 2026-07-28): the id of the first call's decision.
+	// The first call reserved the rate-limit quota and the counters; the
+	// retry is judged like any call but reserves neither again.
+	Continues string
 }
 
 // Action is what a decision tells the gateway to do with a call.

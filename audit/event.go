@@ -153,6 +153,10 @@ type Event struct {
 	Instance string `json:"instance,omitempty"`
 	// Ref is, on an outcome event, the id of its decision event.
 	Ref string `json:"ref,omitempty"`
+	// Continues is, on the decision of a call that retries one that asked
+	// the client for input (protocol 2026-07-28), the id of the first
+	// call's decision event: the retry is the same call, counted once.
+	Continues string `json:"continues,omitempty"`
 
 	// RequestID is the JSON-RPC id of the client's request, as JSON.
 	RequestID string `json:"request_id,omitempty"`

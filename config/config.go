@@ -140,6 +140,11 @@ type Config struct {
 	// MaxSessionsPerClient bounds the sessions one client address (the
 	// HTTP peer's IP) may hold at once.
 	MaxSessionsPerClient int `json:"max_sessions_per_client"`
+	// RequestStateKey signs the requestState the gateway gives a client of
+	// protocol 2026-07-28 whose tool call asks for input, so that its retry
+	// counts as the same call; replicas behind one load balancer share it.
+	// Empty: a random key per process.
+	RequestStateKey string `json:"request_state_key,omitempty"`
 	// SessionQueue bounds the server→client messages waiting for one
 	// session's client; a session whose client lets it fill is closed.
 	SessionQueue int `json:"session_queue"`

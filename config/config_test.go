@@ -1069,3 +1069,32 @@ func TestServerTransport(t *testing.T) {
 		})
 	}
 }
+
+// request_state_key is a secret of at least 32 characters, from the
+// environment like any other.
+func TestParseRequestStateKey(t *testing.T) {
+	t.Setenv("REV_STATE_KEY", strings.Repeat("k", 32))
+	for _, tc := range []struct {
+		name, doc, want, err string
+	}{
+		{"absent", "", "", ""},
+		{"from the environment", "request_state_key: ${REV_STATE_KEY}\n", strings.Repeat("k", 32), ""},
+		{"too short", "request_state_key: short\n", "", "at least 32 characters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte("servers: {a: {url: http://127.0.0.1:9/mcp}}\nauth: none\n"+tc.doc), "toolgate.yaml")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.RequestStateKey != tc.want {
+				t.Errorf("key = %q, want %q", c.RequestStateKey, tc.want)
+			}
+		})
+	}
+}

@@ -331,7 +331,7 @@ var (
 	topKeys = []string{"listen", "servers", "policies", "auth", "store", "limits", "allowed_origins", "allowed_hosts",
 		"max_body_bytes", "max_depth", "list_default_denied", "legacy_sse", "upstream_timeout",
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
-		"max_sessions", "max_sessions_per_client", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
+		"max_sessions", "max_sessions_per_client", "request_state_key", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
 		"stream_replay_events", "stream_replay_bytes",
 		"session_idle_timeout", "methods", "pins", "poisoned", "admin_listen", "directory", "approvals", "audit"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker", "share"}
@@ -471,6 +471,10 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		case "max_sessions_per_client":
 			if n, ok := d.integer(v, k, 1, MaxCount); ok {
 				c.MaxSessionsPerClient = int(n)
+			}
+		case "request_state_key":
+			if d.str(v, k, &c.RequestStateKey) && len(c.RequestStateKey) < 32 {
+				d.errorf(v, k, "must be at least 32 characters (a random secret, e.g. ${TOOLGATE_STATE_KEY})")
 			}
 		case "session_queue":
 			if n, ok := d.integer(v, k, 1, MaxCount); ok {

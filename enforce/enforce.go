@@ -260,6 +260,12 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 	// The enforced limits first, all or none; then the shadowed ones, all
 	// or none, unless a shadowed check already refused.
 	enforced, shadowed := splitLimits(o.Limits)
+	countersEnforced, countersShadowed := splitCounters(o.Counters)
+	if call.Continues != "" {
+		// The retry of a call that asked for input: the first call
+		// counted, once, for the limits and the counters.
+		enforced, shadowed, countersEnforced, countersShadowed = nil, nil, nil, nil
+	}
 	if len(enforced) > 0 {
 		ld, err := policy.Enforce(ctx, p.Limiter, call, enforced)
 		if err != nil {
@@ -290,7 +296,6 @@ func (p *Pipeline) Check(ctx context.Context, eng *policy.Engine, call *toolgate
 	// after its rules (which may read them) passed, and the value
 	// counters (increment_from) of toolgate's format; reserved the same
 	// way, the enforced ones all or none, then the shadowed ones.
-	countersEnforced, countersShadowed := splitCounters(o.Counters)
 	if len(countersEnforced) > 0 {
 		held, cd, err := policy.ReserveCounters(ctx, p.Counters, countersEnforced)
 		if err != nil {

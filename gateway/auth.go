@@ -192,7 +192,7 @@ func bearer(r *http.Request) (string, bool) {
 // session opened with one grant is unknown to every other.
 func (g *Gateway) sessionFor(r *http.Request, sid string) *session {
 	s := g.session(sid)
-	if s == nil {
+	if s == nil || s.stateless {
 		return nil
 	}
 	if c := callerOf(r); c != nil && s.ident.Grant != c.grant.ID {

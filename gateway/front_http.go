@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -252,6 +253,10 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := m.msg
 	sid := r.Header.Get("Mcp-Session-Id")
+	if req, ok := msg.(*jsonrpc.Request); ok && sid == "" && isStatelessRequest(r, req) {
+		g.serveStateless(w, r, m, req)
+		return
+	}
 	if req, ok := msg.(*jsonrpc.Request); ok && sid == "" {
 		switch req.Method {
 		case "initialize":
@@ -301,6 +306,7 @@ type postStream struct {
 	preferSSE bool                     // ... and prefers it to application/json
 	started   bool
 	finished  bool
+	status    int // of a plain JSON answer; 0: 200
 }
 
 // start writes the headers of an SSE answer.
@@ -370,7 +376,7 @@ func (p *postStream) finish(resp []byte) {
 	}
 	h := p.w.Header()
 	h.Set("Content-Type", "application/json")
-	p.w.WriteHeader(http.StatusOK)
+	p.w.WriteHeader(cmp.Or(p.status, http.StatusOK))
 	_, _ = p.w.Write(resp)
 }
 

@@ -182,11 +182,15 @@ func TestVersionNegotiation(t *testing.T) {
 	if !strings.Contains(r.body, `"protocolVersion":"2025-11-25"`) {
 		t.Errorf("unknown version not answered with 2025-11-25: %s", r.body)
 	}
-	r = post(t, ctx, url, "", `{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}`, map[string]string{"Mcp-Protocol-Version": "2026-07-28"})
-	if r.status != 200 || rpcErrorCode(t, r.body) != -32601 {
+	// A client of 2026-07-28 probing with server/discover learns that this
+	// upstream is served on older revisions only, and initializes.
+	r = post(t, ctx, url, "", discoverBody, modernHeaders("server/discover", ""))
+	if r.status != 200 || !strings.Contains(r.body, `"supportedVersions":["2025-11-25","2025-06-18","2025-03-26"]`) {
 		t.Errorf("server/discover: %d %s", r.status, r.body)
 	}
 }
+
+const discoverBody = `{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
 
 func newGatewayFrom(t *testing.T, gw *gateway.Gateway) (*gateway.Gateway, string) {
 	t.Helper()

@@ -160,6 +160,11 @@ type Options struct {
 	// AuditArgs says how the audit log records a call's arguments;
 	// default audit.DefaultArgsMode (redacted).
 	AuditArgs audit.ArgsMode
+	// RequestStateKey signs the requestState the gateway gives a client
+	// whose tool call asks for input (protocol 2026-07-28, mrtr.go), so
+	// that the retry is known as the same call. Replicas that serve the
+	// same clients share it; nil means a random key of this process.
+	RequestStateKey []byte
 }
 
 // Defaults of the approval options.
@@ -191,9 +196,13 @@ type Gateway struct {
 	breakers  []*breaker // one per server; nil for a stdio server
 	startOnce sync.Once
 
+	stateKey   []byte     // signs the requestStates of input rounds (mrtr.go)
+	usedStates usedStates // requestStates a retry used
+
 	mu        sync.Mutex
 	sessions  map[string]*session
-	perClient map[string]int // sessions per client address
+	stateless map[string]*session // the sessions of 2026-07-28 requests, by statelessKey
+	perClient map[string]int      // sessions per client address
 	// legacy are the streams of the legacy SSE front, by sessionId; those
 	// not initialized yet hold places among the sessions: legacyPending in
 	// all, legacyPer per client address.
@@ -218,6 +227,11 @@ func New(opts *Options) (*Gateway, error) {
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 4 << 20
+	}
+	stateKey := o.RequestStateKey
+	if len(stateKey) == 0 {
+		stateKey = make([]byte, 32)
+		_, _ = rand.Read(stateKey)
 	}
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = 64
@@ -324,6 +338,7 @@ func New(opts *Options) (*Gateway, error) {
 		}
 	}
 	g := &Gateway{
+		stateKey:  stateKey,
 		opts:      o,
 		log:       o.Logger,
 		limiter:   o.Limiter,
@@ -493,6 +508,7 @@ func (g *Gateway) removeSession(id string) *session {
 
 func (g *Gateway) forgetLocked(s *session) {
 	delete(g.sessions, s.id)
+	g.forgetStatelessLocked(s)
 	if g.perClient[s.client]--; g.perClient[s.client] <= 0 {
 		delete(g.perClient, s.client)
 	}

@@ -29,6 +29,11 @@ type session struct {
 	ident     *toolgate.Identity
 	protocol  string
 	ups       []*upstreamSlot
+	// stateless: the session serves requests of protocol 2026-07-28, which
+	// carry no Mcp-Session-Id; no client names it (see stateless.go).
+	stateless bool
+	meta      requestMeta // what the requests of a stateless session declare
+	key       string      // its statelessKey, once it serves requests
 
 	used   atomic.Int64 // unix nanoseconds of the last request
 	busy   atomic.Int32 // requests in progress
@@ -165,6 +170,14 @@ type initializeParams struct {
 // legacy, when not nil, is the legacy SSE stream the session is for: it
 // holds the session's place among the bounds until the session takes it.
 func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller, endpoint string, legacy *legacyConn) (*session, []byte, error) {
+	return g.openSession(ctx, req, client, who, endpoint, legacy, nil)
+}
+
+// openSession is newSession; a non-nil stateless opens the session that
+// serves the requests of protocol 2026-07-28 with that _meta, which have no
+// handshake (stateless.go): req is then an initialize the gateway made of
+// the _meta.
+func (g *Gateway) openSession(ctx context.Context, req *jsonrpc.Request, client string, who *caller, endpoint string, legacy *legacyConn, stateless *requestMeta) (*session, []byte, error) {
 	var p initializeParams
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(req.Params, &params); err != nil || params == nil {
@@ -174,7 +187,10 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		return nil, encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "initialize: protocolVersion must be a string")), nil
 	}
 	version := p.ProtocolVersion
-	if !versionSupported(version) && !(legacy != nil && version == legacyVersion) {
+	switch {
+	case stateless != nil:
+		version = modernVersion
+	case !versionSupported(version) && !(legacy != nil && version == legacyVersion):
 		version = latestVersion
 	}
 	params["protocolVersion"], _ = json.Marshal(version)
@@ -203,6 +219,10 @@ func (g *Gateway) newSession(ctx context.Context, req *jsonrpc.Request, client s
 		out:           make(chan []byte, g.opts.SessionQueue),
 		done:          make(chan struct{}),
 		legacy:        legacy,
+		stateless:     stateless != nil,
+	}
+	if stateless != nil {
+		s.meta = *stateless
 	}
 	if who != nil {
 		// The session belongs to the grant that opened it.
@@ -284,6 +304,9 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 		}
 		slot.idSrc = &c.proc.ids
 		slot.conn, slot.init = c, c.proc.init
+		if s.stateless {
+			slot.conn = &olderUpstream{upstream: slot.conn}
+		}
 		return
 	}
 	log := s.g.log.With("session", s.logID())
@@ -296,10 +319,24 @@ func (s *session) connect(ctx context.Context, slot *upstreamSlot, params json.R
 		u = &guarded{upstream: u, b: b}
 	}
 	slot.conn = u
+	if s.stateless {
+		init, err := discoverUpstream(ctx, s, slot)
+		if err == nil {
+			slot.init = init
+			return
+		}
+		// An upstream of an older revision: initialized on the latest of
+		// those, with the capabilities and clientInfo of the request.
+		log.Debug("upstream initialized on an older revision", "server", slot.srv.Name, "why", err)
+		params = withProtocolVersion(params, latestVersion)
+	}
 	slot.init, slot.err = handshake(ctx, slot, params)
 	if su, ok := u.(*stdioUpstream); ok && slot.err == nil {
 		// From now on, a process that exits is started again.
 		slot.conn = s.respawn(slot, params, su)
+	}
+	if s.stateless && slot.err == nil {
+		slot.conn = &olderUpstream{upstream: slot.conn}
 	}
 }
 
@@ -393,15 +430,15 @@ func (s *session) request(ctx context.Context, req *jsonrpc.Request, emit func([
 	case "ping":
 		return encodeResponse(req.ID, json.RawMessage(`{}`), nil)
 	case "tools/list":
-		return s.list(ctx, req, emit, listToolsKind)
+		return s.cacheHints(req.ID, s.list(ctx, req, emit, listToolsKind))
 	case "tools/call":
 		return s.callTool(ctx, req, emit)
 	case "prompts/list":
-		return s.list(ctx, req, emit, listPrompts)
+		return s.cacheHints(req.ID, s.list(ctx, req, emit, listPrompts))
 	case "resources/list":
-		return s.list(ctx, req, emit, listResources)
+		return s.cacheHints(req.ID, s.list(ctx, req, emit, listResources))
 	case "resources/templates/list":
-		return s.list(ctx, req, emit, listTemplates)
+		return s.cacheHints(req.ID, s.list(ctx, req, emit, listTemplates))
 	case "prompts/get":
 		return s.routeByName(ctx, req, emit, "prompts")
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":
@@ -705,6 +742,13 @@ func (s *session) fromUpstream(up int, m message, emit func([]byte) bool) {
 	}
 	raw := m.raw
 	switch {
+	case req.IsCall() && s.stateless:
+		// Protocol 2026-07-28 has no server requests: a server asks for
+		// input inside its result instead. An older upstream's request
+		// cannot reach the client.
+		s.flood.Warn("stateless server request", "refusing an upstream request: the client speaks protocol "+modernVersion+", which takes no server requests", "server", s.ups[up].srv.Name, "method", req.Method)
+		_ = s.ups[up].conn.send(context.Background(), encodeResponse(req.ID, nil, rpcError(codeMethodNotFound, "the client reached toolgate with protocol "+modernVersion+", which takes no server requests ("+req.Method+"); ask for input in the tool result instead")))
+		return
 	case req.IsCall():
 		s.mu.Lock()
 		waiting := len(s.srvReqs)
@@ -854,6 +898,13 @@ func (s *session) shiftProgress(params json.RawMessage) (json.RawMessage, bool) 
 // others are unaffected. Without an open stream the oldest waiting
 // message is dropped instead.
 func (s *session) push(raw []byte) {
+	if s.stateless {
+		// No stream reaches the client outside of its requests, and the
+		// session serves every request of its key: a message of no
+		// request is dropped, never given to another request's answer.
+		s.flood.Debug("stateless drop", "dropping a server message of no request: a client of protocol "+modernVersion+" has no stream for it")
+		return
+	}
 	if s.listening.Load() == 0 {
 		s.mu.Lock()
 		fl := s.lastInflight
@@ -900,4 +951,18 @@ func (s *session) push(raw []byte) {
 			return
 		}
 	}
+}
+
+// withProtocolVersion returns initialize params with protocolVersion v.
+func withProtocolVersion(params json.RawMessage, v string) json.RawMessage {
+	var p map[string]json.RawMessage
+	if json.Unmarshal(params, &p) != nil || p == nil {
+		return params
+	}
+	p["protocolVersion"], _ = json.Marshal(v)
+	out, err := json.Marshal(p)
+	if err != nil {
+		return params
+	}
+	return out
 }

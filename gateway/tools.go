@@ -74,6 +74,17 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 		Identity:   s.ident,
 		Session:    s.label,
 	}
+	// The retry of a call that asked for input (mrtr.go) carries the
+	// gateway's requestState: checked before anything is judged.
+	var cont *requestState
+	if raw, ok := retryState(req.Params); ok && s.stateless {
+		st, rerr := s.g.unwrapState(raw, s.ident.Grant, p.Name, p.Arguments)
+		if rerr != nil {
+			s.auditRefusal(ctx, req, audit.InvalidRequest, p.Name, p.Arguments, rerr.Message)
+			return encodeResponse(req.ID, nil, rerr)
+		}
+		cont, call.Continues = st, st.First
+	}
 	eng := s.g.policyFor(s.ident) // one policy decides the call and bounds its wait
 	// While the call may wait for a human, the client's progress token
 	// gets progress from the gateway, and a notifications/cancelled for
@@ -111,6 +122,7 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 	var dec *audit.Event
 	if s.g.opts.Audit != nil {
 		dec = s.decisionEvent(req, call, eng, d)
+		dec.Continues = call.Continues
 		if err := s.g.opts.Audit.Append(ctx, dec); err != nil {
 			s.g.log.Error("recording the decision in the audit log failed", "session", s.logID(), "tool", p.Name, "allowed", d.Allowed(), "err", err)
 			if d.Allowed() {
@@ -147,6 +159,15 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 			return encodeResponse(req.ID, nil, rpcError(codeInternal, "internal error"))
 		}
 	}
+	if cont != nil {
+		// The upstream gets its own requestState back.
+		params, err := withRequestState(req.Params, cont.Upstream)
+		if err != nil {
+			s.auditOutcome(ctx, dec, audit.OutcomeNotForwarded, "params must be an object", time.Since(start), 0, 0)
+			return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "tools/call: params must be an object"))
+		}
+		req = &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: params}
+	}
 	sent := time.Now()
 	resp, rerr, st, cause := s.exchange(ctx, tool.up, req, emit, eng.Timeout(p.Name, call.Categories))
 	upstream := time.Since(sent)
@@ -172,7 +193,36 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 	if rerr != nil {
 		return encodeResponse(req.ID, nil, rerr)
 	}
+	if upState, ok := inputRequired(resp.Result); ok && s.stateless {
+		return encodeResponse(req.ID, s.linkInputRound(resp.Result, upState, call, dec), nil)
+	}
 	return encodeResponse(req.ID, resp.Result, nil)
+}
+
+// linkInputRound replaces the upstream's requestState in a result that
+// asks for input with the gateway's (mrtr.go), which names the first call.
+func (s *session) linkInputRound(result json.RawMessage, upState string, call *toolgate.Call, dec *audit.Event) json.RawMessage {
+	first := call.Continues
+	if first == "" && dec != nil {
+		first = dec.ID
+	}
+	if first == "" {
+		first = newSessionID() // no audit log: a link all the same
+	}
+	var r map[string]json.RawMessage
+	if json.Unmarshal(result, &r) != nil {
+		return result
+	}
+	grant := ""
+	if call.Identity != nil {
+		grant = call.Identity.Grant
+	}
+	r["requestState"], _ = json.Marshal(s.g.wrapState(requestState{First: first, Grant: grant, Tool: call.Tool, Upstream: upState, Args: argsDigest(call.Args)}))
+	out, err := json.Marshal(r)
+	if err != nil {
+		return result
+	}
+	return out
 }
 
 // auditOutcome records what became of the call whose decision event is

@@ -66,6 +66,9 @@ func (u *httpUpstream) newRequest(ctx context.Context, method string, body []byt
 		req.Header.Set("Mcp-Protocol-Version", u.protocol)
 	}
 	u.mu.Unlock()
+	for k, v := range upstreamHeaders(ctx) {
+		req.Header[k] = v
+	}
 	return req, nil
 }
 
@@ -231,6 +234,15 @@ func (u *httpUpstream) initialized(protocol string) {
 	u.protocol = protocol
 	u.mu.Unlock()
 	go u.listen()
+}
+
+// modern marks the connection as one on protocol 2026-07-28, which has no
+// standalone GET stream: every message of the server comes with the
+// answer of the request it belongs to.
+func (u *httpUpstream) modern() {
+	u.mu.Lock()
+	u.protocol = modernVersion
+	u.mu.Unlock()
 }
 
 // listen keeps the standalone GET stream open and hands what arrives on it

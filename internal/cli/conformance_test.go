@@ -198,3 +198,55 @@ policies:
 		t.Error(l)
 	}
 }
+
+// The conformance suite's pre-release line (0.2.0-alpha, the npm alias
+// conformance-next) on protocol revision 2026-07-28: server/discover,
+// stateless requests, the revision's HTTP headers, input-required results.
+// The go-sdk's reference server runs stateless (the only mode in which it
+// speaks 2026-07-28); the comparison is the one of TestConformance.
+func TestConformanceNext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	testpeer.Node22(t)
+	upstream := testpeer.ConformanceStatelessServer(t, ctx)
+
+	run := func(name, url string) testpeer.ConformanceResults {
+		t.Helper()
+		runCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		defer cancel()
+		start := time.Now()
+		res, out, err := testpeer.RunConformanceNext(t, runCtx, url)
+		if err != nil {
+			t.Fatalf("conformance %s: %v\n%s", name, err, out)
+		}
+		t.Logf("conformance %s: %d scenarios in %v", name, len(res), time.Since(start).Round(time.Millisecond))
+		if t.Failed() {
+			t.Logf("suite output %s:\n%s", name, out)
+		}
+		return res
+	}
+	direct := run("direct", upstream)
+	if len(direct) < 35 { // 0.2.0-alpha.12 has 40 scenarios for 2026-07-28
+		t.Fatalf("only %d scenarios ran direct: %v", len(direct), direct)
+	}
+
+	addr := freeAddr(t)
+	dir := writeFiles(t, map[string]string{"toolgate.yaml": fmt.Sprintf(`listen: %s
+admin_listen: off
+auth: none
+store: sqlite://toolgate.db
+servers:
+  conformance:
+    url: %s
+policies:
+  default: {version: "1", default: allow}
+`, addr, upstream)})
+	startServe(t, filepath.Join(dir, "toolgate.yaml"), addr)
+	through := run("through toolgate", "http://"+addr+"/mcp")
+
+	rows, lost := compareConformance(direct, through)
+	t.Logf("conformance 2026-07-28, direct and through toolgate:\n%s", conformanceTable(rows))
+	for _, l := range lost {
+		t.Error(l)
+	}
+}

@@ -134,6 +134,7 @@ func gatewayOptions(cfg *config.Config) gateway.Options {
 		SessionIdleTimeout:   time.Duration(cfg.SessionIdleTimeout),
 		MaxSessions:          cfg.MaxSessions,
 		MaxSessionsPerClient: cfg.MaxSessionsPerClient,
+		RequestStateKey:      stateKey(cfg.RequestStateKey),
 		SessionQueue:         cfg.SessionQueue,
 		SessionQueueBytes:    cfg.SessionQueueBytes,
 		ReplayEvents:         cfg.StreamReplayEvents,
@@ -630,4 +631,13 @@ func (rt *gatewayRuntime) watchPins(ctx context.Context, interval time.Duration)
 		rt.gw.SetPins(p)
 		rt.log.Info("pins reloaded", "path", rt.pinsPath)
 	}
+}
+
+// stateKey is the request_state_key as bytes; nil when none is set (the
+// gateway then makes a random one).
+func stateKey(key string) []byte {
+	if key == "" {
+		return nil
+	}
+	return []byte(key)
 }

@@ -25,6 +25,9 @@ const ConformanceServerPackage = "github.com/modelcontextprotocol/go-sdk/conform
 
 const (
 	conformancePkg = "@modelcontextprotocol/conformance"
+	// conformanceNextPkg is the npm alias (package.json) of the suite's
+	// pre-release line that covers protocol revision 2026-07-28.
+	conformanceNextPkg = "conformance-next"
 	// node22Pkg is the npm package that carries the Node 22 binary the
 	// suite needs (its engines field says node >= 22; the rest of the npm
 	// peers run on the system node).
@@ -83,21 +86,22 @@ func Node22(t testing.TB) string {
 	return ""
 }
 
-// conformanceScript returns the suite's entry point in node_modules.
-func conformanceScript(t testing.TB) string {
+// conformanceScript returns the entry point in node_modules of the suite
+// installed as pkg.
+func conformanceScript(t testing.TB, pkg string) string {
 	t.Helper()
-	dir := filepath.Join(RepoRoot(t), "node_modules", filepath.FromSlash(conformancePkg))
+	dir := filepath.Join(RepoRoot(t), "node_modules", filepath.FromSlash(pkg))
 	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
 	if err != nil {
-		missingPeers(t, conformancePkg+" is not installed")
+		missingPeers(t, pkg+" is not installed")
 	}
-	var pkg struct {
+	var manifest struct {
 		Bin map[string]string `json:"bin"`
 	}
-	if err := json.Unmarshal(data, &pkg); err != nil || pkg.Bin["conformance"] == "" {
-		t.Fatalf("testpeer: %s/package.json: no conformance bin entry (%v)", conformancePkg, err)
+	if err := json.Unmarshal(data, &manifest); err != nil || manifest.Bin["conformance"] == "" {
+		t.Fatalf("testpeer: %s/package.json: no conformance bin entry (%v)", pkg, err)
 	}
-	return filepath.Join(dir, filepath.FromSlash(pkg.Bin["conformance"]))
+	return filepath.Join(dir, filepath.FromSlash(manifest.Bin["conformance"]))
 }
 
 // ConformanceServer builds the go-sdk's reference conformance server
@@ -109,10 +113,24 @@ func conformanceScript(t testing.TB) string {
 // test fails.
 func ConformanceServer(t testing.TB, ctx context.Context) string {
 	t.Helper()
+	return conformanceServer(t, ctx, false)
+}
+
+// ConformanceStatelessServer is [ConformanceServer] in the server's
+// stateless streamable-HTTP mode (its default), the only mode in which it
+// accepts protocol revision 2026-07-28; it still answers initialize for
+// older revisions.
+func ConformanceStatelessServer(t testing.TB, ctx context.Context) string {
+	t.Helper()
+	return conformanceServer(t, ctx, true)
+}
+
+func conformanceServer(t testing.TB, ctx context.Context, stateless bool) string {
+	t.Helper()
 	bin := build(t, ConformanceServerPackage, "conformance-server")
 	return startOnFreePort(t, ctx, "the conformance server", func(port int) *exec.Cmd {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		return exec.CommandContext(ctx, bin, "-http="+addr, "-stateless=false")
+		return exec.CommandContext(ctx, bin, "-http="+addr, "-stateless="+strconv.FormatBool(stateless))
 	})
 }
 
@@ -139,8 +157,22 @@ var resultDir = regexp.MustCompile(`^server-(.+)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\
 // no results at all, or results that cannot be read, are.
 func RunConformance(t testing.TB, ctx context.Context, url string, args ...string) (ConformanceResults, string, error) {
 	t.Helper()
+	return runConformance(t, ctx, conformancePkg, url, args...)
+}
+
+// RunConformanceNext is [RunConformance] with the suite's pre-release line
+// (the npm alias conformance-next), limited to the scenarios of protocol
+// revision 2026-07-28 (--spec-version 2026-07-28: those that apply to that
+// revision; extensions and scenarios of older revisions only are left out).
+func RunConformanceNext(t testing.TB, ctx context.Context, url string, args ...string) (ConformanceResults, string, error) {
+	t.Helper()
+	return runConformance(t, ctx, conformanceNextPkg, url, append([]string{"--spec-version", "2026-07-28"}, args...)...)
+}
+
+func runConformance(t testing.TB, ctx context.Context, pkg, url string, args ...string) (ConformanceResults, string, error) {
+	t.Helper()
 	node := Node22(t)
-	script := conformanceScript(t)
+	script := conformanceScript(t, pkg)
 	dir := t.TempDir()
 	outDir := filepath.Join(dir, "results")
 	argv := append([]string{script, "server", "--url", url, "--suite", "all", "--output-dir", outDir}, args...)

@@ -49,6 +49,7 @@ type EchoServer struct {
 	mu        sync.Mutex
 	calls     map[string]int
 	executed  []ExecutedCall
+	received  []ReceivedCall
 	cancelled int
 	hook      func(name string)
 }
@@ -59,6 +60,16 @@ type EchoServer struct {
 type ExecutedCall struct {
 	Name      string
 	Arguments json.RawMessage
+}
+
+// ReceivedCall is one tools/call as it reached the server, retries of a
+// multi round-trip call included: the tool name, the arguments, and what
+// a retry carries (the client's inputResponses and the requestState).
+type ReceivedCall struct {
+	Name           string
+	Arguments      json.RawMessage
+	InputResponses bool   // the call carried inputResponses
+	RequestState   string // the requestState it carried, if any
 }
 
 // GoEchoServer returns a new echo server with fresh counters.
@@ -124,6 +135,14 @@ func (s *EchoServer) Executed() []ExecutedCall {
 	return append([]ExecutedCall(nil), s.executed...)
 }
 
+// Received returns every tools/call that reached the server, in order,
+// retries carrying inputResponses included.
+func (s *EchoServer) Received() []ReceivedCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]ReceivedCall(nil), s.received...)
+}
+
 // Cancellations reports how many slow calls ended because their context was
 // cancelled (the client cancelled, or the session went away).
 func (s *EchoServer) Cancellations() int {
@@ -142,6 +161,12 @@ func (s *EchoServer) OnCall(f func(name string)) {
 
 func (s *EchoServer) countCalls(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && method == "tools/call" {
+			s.mu.Lock()
+			s.received = append(s.received, ReceivedCall{Name: p.Name, Arguments: append(json.RawMessage(nil), p.Arguments...),
+				InputResponses: p.InputResponses != nil, RequestState: p.RequestState})
+			s.mu.Unlock()
+		}
 		if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && method == "tools/call" && p.InputResponses == nil {
 			s.mu.Lock()
 			s.calls[p.Name]++

@@ -125,11 +125,9 @@ func (l *Log) journal(batch []*pending) error {
 // committed in the primary (with a journal; without one, Append already
 // waits for that, and Sync only waits for enqueued events to be written).
 func (l *Log) Sync(ctx context.Context) error {
-	if l.opts.Journal == nil {
-		l.flushQueued()
-		return nil
+	if err := l.flushEnqueued(ctx); err != nil || l.opts.Journal == nil {
+		return err
 	}
-	l.flushQueued()
 	b := &l.behind
 	b.mu.Lock()
 	target := b.handed
@@ -144,6 +142,29 @@ func (l *Log) Sync(ctx context.Context) error {
 		b.mu.Lock()
 	}
 	b.mu.Unlock()
+	return nil
+}
+
+// flushEnqueued writes the events enqueued before it was called: those
+// queued and held, and one the writer goroutine has just taken from the
+// queue and not yet held (it is written by the writer, or by the next
+// flush).
+func (l *Log) flushEnqueued(ctx context.Context) error {
+	target := l.enqueued.Load()
+	l.flushQueued()
+	if l.written.Load() >= target {
+		return nil
+	}
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for l.written.Load() < target {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("audit: waiting for enqueued events to be written: %w", ctx.Err())
+		}
+		l.flushQueued()
+	}
 	return nil
 }
 

@@ -135,6 +135,10 @@ type Log struct {
 	held []*pending // events the writer goroutine took, for the next batch
 
 	appended, batches, failed, journaled atomic.Uint64
+	// enqueued counts the events Enqueue accepted, written those of them a
+	// batch write has dealt with (written or failed): Sync waits for the
+	// second to reach the first.
+	enqueued, written atomic.Uint64
 	sinkErrs                             []atomic.Uint64 // by secondary
 
 	behind behind // with a journal: the events the primary has yet to commit
@@ -269,7 +273,11 @@ func (l *Log) Enqueue(ctx context.Context, e *Event) error {
 	if err != nil {
 		return err
 	}
-	return l.enqueue(ctx, p)
+	if err := l.enqueue(ctx, p); err != nil {
+		return err
+	}
+	l.enqueued.Add(1)
+	return nil
 }
 
 func (l *Log) enqueue(ctx context.Context, p *pending) error {
@@ -431,15 +439,20 @@ func (l *Log) flush() {
 
 // answer tells the appenders of batch, but own, how writing it went.
 func (l *Log) answer(batch []*pending, own *pending, err error) {
+	var enqueued uint64
 	for _, p := range batch {
 		switch {
 		case p == own:
 		case p.done != nil:
 			p.done <- err
-		case err != nil:
-			l.log.Error("an audit event could not be written", "id", p.e.ID, "kind", p.e.Kind, "err", err)
+		default:
+			enqueued++
+			if err != nil {
+				l.log.Error("an audit event could not be written", "id", p.e.ID, "kind", p.e.Kind, "err", err)
+			}
 		}
 	}
+	l.written.Add(enqueued)
 }
 
 // write stores a batch the appenders handed over: with a journal, in the

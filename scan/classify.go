@@ -221,6 +221,12 @@ type classifier struct {
 	in, out, annv    any
 	inOK, outOK, aOK bool
 	buf              []byte
+	// self and others: the tool's server and the tools of the other
+	// servers of a merged list, whose names its texts may not use
+	// (Shadowing, CheckItem); onlyRefs checks for those names alone.
+	self     string
+	others   Others
+	onlyRefs bool
 }
 
 func newClassifier(t *Tool) *classifier {

@@ -136,6 +136,9 @@ type Report struct {
 
 	// guards are the args rules Recommend writes (not encoded).
 	guards []guard
+	// props are the input schema's properties, for the arguments
+	// Recommend redacts (not encoded).
+	props []prop
 }
 
 // Categories returns the report's categories as toolgate.Call.Categories
@@ -553,6 +556,7 @@ func (c *classifier) report() Report {
 		Problems:     c.problems,
 		Signals:      []Signal{},
 		guards:       c.guards,
+		props:        c.props,
 	}
 	for _, s := range signalOrder {
 		ev, ok := c.ev[s.code]

@@ -36,6 +36,7 @@ type scanFlags struct {
 	name      string
 	output    string
 	policyOut string
+	policyFmt string
 	diff      string
 	pin       string
 	checkPins string
@@ -55,7 +56,8 @@ Which servers: every server of the configuration (--config), one of them
 (--server NAME), a server given on the spot (--command "node server.js" or
 --url http://host/mcp), or a saved tools/list result (--file tools.json).
 
---policy-out writes a recommended policy; --diff shows which tools an
+--policy-out writes a recommended policy (--policy-format json or yaml, for
+Intercept); --diff shows which tools an
 existing policy leaves to its default; --pin records each tool's definition
 hash and --check-pins reports tools whose definition changed since (exit 5).`,
 		Args: cobra.NoArgs,
@@ -72,6 +74,7 @@ hash and --check-pins reports tools whose definition changed since (exit 5).`,
 	fl.StringVar(&f.name, "name", "", "server name for --command, --url or --file (default: command, url, or the file's \"server\")")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or markdown")
 	fl.StringVar(&f.policyOut, "policy-out", "", "write the recommended policy to this file")
+	fl.StringVar(&f.policyFmt, "policy-format", "", `format of --policy-out: json (toolgate's) or yaml (Intercept's; what it cannot express is listed in comments); default: yaml for a .yaml or .yml file, json otherwise`)
 	fl.StringVar(&f.diff, "diff", "", "show which tools this existing policy file leaves uncovered")
 	fl.StringVar(&f.pin, "pin", "", "record the tools' definition pins in this file")
 	fl.StringVar(&f.checkPins, "check-pins", "", "compare the tools with the pins in this file; exit 5 when any changed")
@@ -154,7 +157,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	res := scan.NewResult(results)
 
 	if f.policyOut != "" {
-		doc, err := scan.Recommend(results)
+		doc, err := recommendIn(results, f.policyFmt, f.policyOut)
 		if err != nil {
 			return fmt.Errorf("scan: %w", err)
 		}

@@ -518,3 +518,41 @@ func readsNear(lead string) bool {
 	}
 	return false
 }
+
+// CrossCheck looks, across the servers of one scan, for tools whose texts
+// call another server's tools (Shadowing), as a gateway merging them would
+// list them: each such tool gets the injection signal and critical risk.
+// tools[i] are the definitions of servers[i]'s reports, in order.
+func CrossCheck(servers []ServerResult, tools [][]Tool) {
+	if len(servers) < 2 || len(tools) != len(servers) {
+		return
+	}
+	others := Others{}
+	for i, sr := range servers {
+		names := make([]string, 0, len(tools[i]))
+		for _, t := range tools[i] {
+			names = append(names, t.Name)
+		}
+		others.Add(sr.Name, sr.Prefix, names)
+	}
+	for i := range servers {
+		sr := &servers[i]
+		for j := range sr.Tools {
+			if j >= len(tools[i]) {
+				break
+			}
+			sig := Shadowing(tools[i][j], sr.Name, others)
+			if sig == nil {
+				continue
+			}
+			r := &sr.Tools[j]
+			if s := r.Signal(SigInjection); s != nil {
+				s.Evidence += "; " + sig.Evidence
+			} else {
+				r.Signals = append([]Signal{*sig}, r.Signals...)
+			}
+			r.Risk, r.RiskRule = risk(r)
+			r.Explanation += " It calls another server's tool: " + sig.Evidence + "."
+		}
+	}
+}

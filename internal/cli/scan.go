@@ -129,6 +129,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 
 	newPins := scan.NewPins()
 	var results []scan.ServerResult
+	var listed [][]scan.Tool // each result's definitions, for scan.CrossCheck
 	failed := 0
 	for _, tg := range targets {
 		tools, name, err := a.listTarget(ctx, tg, timeout)
@@ -141,6 +142,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 			sr := scan.Scan(tg.name, tg.source, nil)
 			sr.Prefix, sr.Error = tg.prefix, err.Error()
 			results = append(results, sr)
+			listed = append(listed, nil)
 			continue
 		}
 		sr := scan.Scan(tg.name, tg.source, tools)
@@ -153,7 +155,9 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		}
 		newPins.Add(tg.name, tools...)
 		results = append(results, sr)
+		listed = append(listed, tools)
 	}
+	scan.CrossCheck(results, listed)
 	res := scan.NewResult(results)
 
 	if f.policyOut != "" {

@@ -197,6 +197,7 @@ func (s *session) collect(ctx context.Context, params map[string]json.RawMessage
 	} else {
 		others = s.g.knownOthers()
 	}
+	fp := othersPrint(others)
 	var firstErr *jsonrpc.Error
 	failed, complete := 0, true
 	// One after the other, in configuration order, so that a name two
@@ -216,7 +217,7 @@ func (s *session) collect(ctx context.Context, params map[string]json.RawMessage
 			complete = false
 			s.flood.Warn("list bound "+u.srv.Name, "upstream list cut short", "server", u.srv.Name, "method", kind.method, "bound", l.truncated, "kept", len(l.items))
 		}
-		items = append(items, s.rewriteItems(u.idx, l.items, kind, seen, others)...)
+		items = append(items, s.rewriteItems(u.idx, l.items, kind, seen, others, fp)...)
 	}
 	if len(cands) > 0 && failed == len(cands) {
 		return nil, firstErr
@@ -351,7 +352,7 @@ func cancelRequest(u *upstreamSlot, id jsonrpc.ID) {
 // in seen (listed twice, or by a server configured earlier) is left out.
 // others names the tools of every upstream, which a server's texts may
 // not steer the model to (poison.go).
-func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, seen map[string]bool, others scan.Others) []json.RawMessage {
+func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, seen map[string]bool, others scan.Others, fp uint64) []json.RawMessage {
 	slot := s.ups[up]
 	eng := s.g.policyFor(s.ident)
 	kept := make([]json.RawMessage, 0, len(raws))
@@ -398,7 +399,7 @@ func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, se
 						"tool", full, "kept", s.ups[prev.up].srv.Name, "dropped", slot.srv.Name)
 					continue
 				}
-				poisoned := s.toolPoison(slot.srv.Name, raw, info, others)
+				poisoned := s.toolPoison(slot.srv.Name, raw, info, others, fp)
 				s.tools[full] = &toolEntry{up: up, name: name, schema: it["inputSchema"], info: info, poisoned: poisoned}
 				s.mu.Unlock()
 				if eng == nil || !eng.Listed(full, info.categories) {

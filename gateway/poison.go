@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"hash/fnv"
+	"sort"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -78,7 +80,47 @@ func (g *Gateway) knownOthers() scan.Others {
 // toolPoison is why a listed tool is poisoned: the catalog's
 // classification (its injection and unicode signals), the fields the
 // classifier does not read, and names of other servers' tools it calls.
-func (s *session) toolPoison(server string, raw json.RawMessage, info *toolInfo, others scan.Others) string {
+//
+// The answer depends on the definition and on the other servers' tools:
+// it is cached in info for the fingerprint fp of others (othersPrint).
+func (s *session) toolPoison(server string, raw json.RawMessage, info *toolInfo, others scan.Others, fp uint64) string {
+	c := s.g.catalog
+	c.mu.Lock()
+	if info.poisonSet && info.poisonFP == fp {
+		ev := info.poison
+		c.mu.Unlock()
+		return ev
+	}
+	c.mu.Unlock()
+	ev := toolPoisonOf(server, raw, info, others)
+	c.mu.Lock()
+	info.poison, info.poisonFP, info.poisonSet = ev, fp, true
+	c.mu.Unlock()
+	return ev
+}
+
+// othersPrint fingerprints others: the same tools of the same servers
+// give the same value.
+func othersPrint(others scan.Others) uint64 {
+	if len(others) == 0 {
+		return 0
+	}
+	keys := make([]string, 0, len(others))
+	for k := range others {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := fnv.New64a()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write([]byte(others[k]))
+		h.Write([]byte{0})
+	}
+	return h.Sum64() | 1 // never 0, the fingerprint of no other tools
+}
+
+func toolPoisonOf(server string, raw json.RawMessage, info *toolInfo, others scan.Others) string {
 	parts := []string{}
 	if info.Poisoned != "" {
 		parts = append(parts, info.Poisoned)

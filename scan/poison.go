@@ -123,9 +123,8 @@ var toolFields = map[string]bool{"name": true, "title": true, "description": tru
 // server in others, whose tools it may not name (nil: no such check).
 func CheckItem(kind, server string, raw json.RawMessage, others Others) ItemReport {
 	c := newItemChecker(server, others)
-	v, err := decodeJSON(raw)
-	m, ok := v.(map[string]any)
-	if err != nil || !ok {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil || fields == nil {
 		return c.itemReport(kind, "")
 	}
 	// Resources are named by URI (what a client reads them by), templates
@@ -135,27 +134,30 @@ func CheckItem(kind, server string, raw json.RawMessage, others Others) ItemRepo
 		if kind == "prompt" || kind == "tool" {
 			k = "name"
 		}
-		if name, _ = m[k].(string); name != "" {
+		if json.Unmarshal(fields[k], &name) == nil && name != "" {
 			break
 		}
 	}
 	root := &place{key: strings.ReplaceAll(kind, " ", "-") + ":" + quoteName(name)}
 	budget, nodes := maxTextTotal, 0
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		if kind != "tool" || !toolFields[k] {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if kind == "tool" && toolFields[k] {
+		c.text(&place{parent: root, key: k, isKey: true}, k, &budget)
+		v, err := decodeJSON(fields[k])
+		if err != nil {
 			continue
 		}
-		c.text(&place{parent: root, key: k, isKey: true}, k, &budget)
-		c.walkNamed(m[k], &place{parent: root, key: k}, 1, &budget, &nodes)
-	}
-	if d, ok := m["description"].(string); ok && kind != "tool" {
-		if n := utf8.RuneCountInString(d); n > longTextRunes {
-			c.add(SigLongText, "description-length", fmt.Sprintf("%s: description is %d characters", root.String(), n))
+		c.walkNamed(v, &place{parent: root, key: k}, 1, &budget, &nodes)
+		if d, ok := v.(string); ok && k == "description" {
+			if n := utf8.RuneCountInString(d); n > longTextRunes {
+				c.add(SigLongText, "description-length", fmt.Sprintf("%s: description is %d characters", root.String(), n))
+			}
 		}
 	}
 	return c.itemReport(kind, name)

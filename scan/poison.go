@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -555,6 +556,25 @@ func CrossCheck(servers []ServerResult, tools [][]Tool) {
 			}
 			r.Risk, r.RiskRule = risk(r)
 			r.Explanation += " It calls another server's tool: " + sig.Evidence + "."
+		}
+	}
+}
+
+// writeItems writes a line per signal of the server's items: "poisoned:"
+// for the injection and unicode signals (what the gateway withholds),
+// "note:" for the others.
+func writeItems(w io.Writer, sr ServerResult) {
+	for _, it := range sr.Items {
+		for _, s := range it.Signals {
+			tag := "note"
+			if s.Code == SigInjection || s.Code == SigUnicode {
+				tag = "poisoned"
+			}
+			what := it.Kind
+			if it.Name != "" {
+				what += " " + quoteShort(it.Name, 80)
+			}
+			fmt.Fprintf(w, "%s: %s %s: %s (%s): %s\n", tag, cell(sr.Name), what, s.Label, s.Code, cell(s.Evidence))
 		}
 	}
 }

@@ -114,8 +114,8 @@ func othersPrint(others scan.Others) uint64 {
 	for _, k := range keys {
 		h.Write([]byte(k))
 		h.Write([]byte{0})
-		h.Write([]byte(others[k]))
-		h.Write([]byte{0})
+		h.Write([]byte(strings.Join(others[k], "\x00")))
+		h.Write([]byte{1})
 	}
 	return h.Sum64() | 1 // never 0, the fingerprint of no other tools
 }

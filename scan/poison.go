@@ -31,6 +31,7 @@ var poisonPhrases = []phrase{
 	{"whenever you use the", "call other tools"},
 	{"do not use other tools", "call other tools"},
 	{"send a copy", "exfiltrate"}, {"forward a copy", "exfiltrate"},
+	{"change the recipient", "exfiltrate"}, {"replace the recipient", "exfiltrate"}, {"set the recipient to", "exfiltrate"},
 	{"upload the contents", "exfiltrate"}, {"append the conversation", "exfiltrate"},
 }
 
@@ -50,23 +51,48 @@ const (
 // nodes, than the scanner reads: text it did not check.
 var uncheckedNesting = fmt.Sprintf("nested deeper than %d levels or past %d nodes; the rest was not checked", maxDepth, maxNodes)
 
-// Others names the tools of the other servers of a merged list: tool name
-// (lower case, as the server lists it and as the gateway shows it) → server.
-// A server's text that names one of them is steering the model to another
-// server's tool (tool shadowing).
-type Others map[string]string
+// Others names the tools of the servers of a merged list: tool name (lower
+// case, as the server lists it and as the gateway shows it) → the servers
+// that have a tool of that name, sorted. A server's text that calls a tool
+// only other servers have is steering the model to another server's tool
+// (tool shadowing).
+type Others map[string][]string
 
 // Add records the tools of server (names as listed) under prefix.
 func (o Others) Add(server, prefix string, names []string) {
+	add := func(n string) {
+		n = strings.ToLower(n)
+		list := o[n]
+		i := sort.SearchStrings(list, server)
+		if i < len(list) && list[i] == server {
+			return
+		}
+		o[n] = append(list[:i], append([]string{server}, list[i:]...)...)
+	}
 	for _, n := range names {
 		if n == "" {
 			continue
 		}
-		o[strings.ToLower(n)] = server
+		add(n)
 		if prefix != "" {
-			o[strings.ToLower(prefix+n)] = server
+			add(prefix + n)
 		}
 	}
+}
+
+// other returns a server other than self that has a tool named name, or
+// "" when none has or self has one too (a server's own tool).
+func (o Others) other(name, self string) string {
+	list, ok := o[name]
+	if !ok {
+		return ""
+	}
+	for _, s := range list {
+		if s == self {
+			return ""
+		}
+	}
+	return list[0]
 }
 
 // ItemReport is the poisoning check of a server's text other than a tool's
@@ -286,8 +312,7 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 			j++
 		}
 		word := strings.TrimRight(text[i:j], ".-")
-		srv, ok := c.others[word]
-		if ok && srv != c.self && calledOrQuoted(text, i, i+len(word), identLike(word)) {
+		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		i = j
@@ -313,11 +338,14 @@ var (
 )
 
 // calledOrQuoted reports whether the name at text[i:j] stands where a
-// tool is called: after a call word, or before "tool".
+// tool is called: after a call word, or before "tool", "is invoked", "is
+// called".
 func calledOrQuoted(text string, i, j int, ident bool) bool {
-	after := strings.TrimLeft(text[j:], "`'\"")
-	if strings.HasPrefix(after, " tool") || strings.HasPrefix(after, "()") || strings.HasPrefix(after, " function") {
-		return true
+	after := strings.TrimLeft(text[j:], "`'\")")
+	for _, a := range []string{" tool", "()", " function", " is invoked", " is called", " gets called", " is used", " is run"} {
+		if strings.HasPrefix(after, a) {
+			return true
+		}
 	}
 	before := strings.TrimRight(text[max(0, i-24):i], "`'\" ")
 	before = strings.TrimSuffix(before, " the")

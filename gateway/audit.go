@@ -199,8 +199,11 @@ func (s *session) auditRefusal(ctx context.Context, req *jsonrpc.Request, decisi
 	}
 	e := s.decisionEvent(req, call, s.g.policyFor(s.ident), toolgate.Decision{Action: toolgate.Deny, Reason: reason})
 	e.Decision = decision
-	if req.Method == "prompts/get" {
+	switch req.Method {
+	case "prompts/get":
 		e.Prompt = name
+	case "resources/read", "resources/subscribe":
+		e.Resource = name
 	}
 	if args == nil {
 		e.ArgsMode, e.Args = "", nil

@@ -34,6 +34,11 @@ type toolInfo struct {
 	FirstSeen  time.Time `json:"first_seen"`
 	LastSeen   time.Time `json:"last_seen"`
 	categories []string
+	// poison caches toolPoison's answer for the merged list whose other
+	// tools have the fingerprint poisonFP (guarded by the catalog's mu).
+	poison    string
+	poisonFP  uint64
+	poisonSet bool
 }
 
 func newCatalog(pins *scan.Pins) *catalog {

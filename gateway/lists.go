@@ -191,6 +191,13 @@ func (s *session) collect(ctx context.Context, params map[string]json.RawMessage
 	wg.Wait()
 	var items []json.RawMessage
 	seen := map[string]bool{} // names listed so far
+	var others scan.Others
+	if kind.method == "tools/list" {
+		others = s.othersOf(cands, got)
+	} else {
+		others = s.g.knownOthers()
+	}
+	fp := othersPrint(others)
 	var firstErr *jsonrpc.Error
 	failed, complete := 0, true
 	// One after the other, in configuration order, so that a name two
@@ -210,7 +217,7 @@ func (s *session) collect(ctx context.Context, params map[string]json.RawMessage
 			complete = false
 			s.flood.Warn("list bound "+u.srv.Name, "upstream list cut short", "server", u.srv.Name, "method", kind.method, "bound", l.truncated, "kept", len(l.items))
 		}
-		items = append(items, s.rewriteItems(u.idx, l.items, kind, seen)...)
+		items = append(items, s.rewriteItems(u.idx, l.items, kind, seen, others, fp)...)
 	}
 	if len(cands) > 0 && failed == len(cands) {
 		return nil, firstErr
@@ -218,6 +225,14 @@ func (s *session) collect(ctx context.Context, params map[string]json.RawMessage
 	if kind.method == "tools/list" && complete {
 		s.mu.Lock()
 		s.toolsComplete = true
+		s.mu.Unlock()
+	}
+	if noun := map[string]string{"prompts/list": "prompt", "resources/list": "resource"}[kind.method]; noun != "" {
+		s.mu.Lock()
+		if s.listedItems == nil {
+			s.listedItems = map[string]bool{}
+		}
+		s.listedItems[noun] = true
 		s.mu.Unlock()
 	}
 	return items, nil
@@ -335,7 +350,9 @@ func cancelRequest(u *upstreamSlot, id jsonrpc.ID) {
 // rewriteItems prefixes the items of one upstream's list, leaves out tools
 // the policy does not list, and records what routing needs. A name already
 // in seen (listed twice, or by a server configured earlier) is left out.
-func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, seen map[string]bool) []json.RawMessage {
+// others names the tools of every upstream, which a server's texts may
+// not steer the model to (poison.go).
+func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, seen map[string]bool, others scan.Others, fp uint64) []json.RawMessage {
 	slot := s.ups[up]
 	eng := s.g.policyFor(s.ident)
 	kept := make([]json.RawMessage, 0, len(raws))
@@ -382,26 +399,40 @@ func (s *session) rewriteItems(up int, raws []json.RawMessage, kind listKind, se
 						"tool", full, "kept", s.ups[prev.up].srv.Name, "dropped", slot.srv.Name)
 					continue
 				}
-				s.tools[full] = &toolEntry{up: up, name: name, schema: it["inputSchema"], info: info}
+				poisoned := s.toolPoison(slot.srv.Name, raw, info, others, fp)
+				s.tools[full] = &toolEntry{up: up, name: name, schema: it["inputSchema"], info: info, poisoned: poisoned}
 				s.mu.Unlock()
 				if eng == nil || !eng.Listed(full, info.categories) {
 					continue
 				}
 				it = listed
-				if info.Poisoned != "" {
+				if poisoned != "" {
 					switch s.g.opts.Poisoned {
 					case PoisonedAllow:
+						s.flood.Warn("poisoned "+full, "a tool's text carries instructions to the model; listed (poisoned: allow)", "server", slot.srv.Name, "tool", name, "evidence", poisoned)
 					case PoisonedDeny:
+						s.flood.Warn("poisoned "+full, "a tool's text carries instructions to the model; listed with a neutral note (poisoned: deny)", "server", slot.srv.Name, "tool", name, "evidence", poisoned)
 						it = neutralTool()
 						it["name"], _ = json.Marshal(full)
 					default:
-						s.flood.Warn("poisoned "+full, "a tool's text carries instructions to the model; it is not listed (poisoned: hide)", "server", slot.srv.Name, "tool", name, "evidence", info.Poisoned)
+						s.flood.Warn("poisoned "+full, "a tool's text carries instructions to the model; it is not listed (poisoned: hide)", "server", slot.srv.Name, "tool", name, "evidence", poisoned)
 						continue
 					}
+				}
+			} else {
+				var ok bool
+				if it, ok = s.screenItem(slot, kind, full, it, raw, others); !ok {
+					continue
 				}
 			}
 			if full != name {
 				it["name"], _ = json.Marshal(full)
+			}
+		}
+		if kind.method != "tools/list" && !kind.prefixed {
+			var ok bool
+			if it, ok = s.screenItem(slot, kind, "", it, raw, others); !ok {
+				continue
 			}
 		}
 		if kind.uriKey != "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/scan"
 )
 
 // session is one client session and its upstream sessions.
@@ -44,6 +45,8 @@ type session struct {
 	toolsComplete bool
 	resources     map[string]int           // resource URI → upstream index
 	lists         map[string]*listSnapshot // list method → the latest listing longer than a page
+	poisonedItems map[string]string        // "prompt:<name>", "resource:<uri>" → why it is withheld (poison.go)
+	listedItems   map[string]bool          // "prompt", "resource": listed in this session
 	inflight      map[any]*inflight
 	lastInflight  *inflight
 	srvReqs       map[any]srvReqInfo // gateway id → upstream request
@@ -109,6 +112,9 @@ type toolEntry struct {
 	name   string // the upstream's own name
 	schema json.RawMessage
 	info   *toolInfo // classification and pin status; never nil
+	// poisoned says why the tool's text was found to carry instructions
+	// to the model, in this session's merged list (see toolPoison).
+	poisoned string
 }
 
 type inflight struct {
@@ -376,12 +382,20 @@ func (s *session) capabilities() map[string]any {
 
 func (s *session) instructions() string {
 	var parts []string
+	var others scan.Others
 	for _, u := range s.ups {
 		if u.ok() && u.init.Instructions != "" {
-			if len(s.ups) == 1 {
-				return u.init.Instructions
+			if others == nil {
+				others = s.g.knownOthers()
 			}
-			parts = append(parts, u.srv.Name+": "+u.init.Instructions)
+			text := s.screenInstructions(u, others)
+			if text == "" {
+				continue
+			}
+			if len(s.ups) == 1 {
+				return text
+			}
+			parts = append(parts, u.srv.Name+": "+text)
 		}
 	}
 	return strings.Join(parts, "\n\n")

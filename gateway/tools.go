@@ -105,6 +105,9 @@ func (s *session) callTool(ctx context.Context, req *jsonrpc.Request, emit func(
 	s.mu.Unlock()
 	stopWaiting()
 	d := v.Decision
+	if d.Kind == toolgate.KindPoisoned {
+		s.logPoisonedCall(tool)
+	}
 	if n := h.sent.Load(); n > 0 && h.token != nil {
 		// The upstream's own progress on the token comes after the
 		// gateway's: shift it so that the values keep increasing.
@@ -296,6 +299,11 @@ func (s *session) routeByName(ctx context.Context, req *jsonrpc.Request, emit fu
 		s.auditRefusal(ctx, req, audit.UnknownName, name, args, msg)
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, msg))
 	}
+	if capability == "prompts" {
+		if resp := s.refusePoisoned(ctx, req, emit, "prompt:"+name, name, args); resp != nil {
+			return resp
+		}
+	}
 	if local != name {
 		params["name"], _ = json.Marshal(local)
 		nreq, err := withParams(req, params)
@@ -347,6 +355,11 @@ func (s *session) routeByURI(ctx context.Context, req *jsonrpc.Request, emit fun
 	}
 	if json.Unmarshal(req.Params, &p) != nil {
 		return encodeResponse(req.ID, nil, rpcError(codeInvalidParams, "params.uri must be a string"))
+	}
+	if req.Method != "resources/unsubscribe" {
+		if resp := s.refusePoisoned(ctx, req, emit, "resource:"+p.URI, p.URI, nil); resp != nil {
+			return resp
+		}
 	}
 	up := s.upForURI(p.URI)
 	if req.Method == "resources/read" {
@@ -449,9 +462,14 @@ func (g *Gateway) enforceTool(t *toolEntry) *enforce.Tool {
 	if t.info.Pin == nil || t.info.Pin.Status != scan.PinUnchanged {
 		et.PinProblem = pinReason(t.info)
 	}
-	if t.info.Poisoned != "" && g.opts.Poisoned != PoisonedAllow {
-		et.Poisoned = "the tool's description carries instructions to the model (tool poisoning), so toolgate withholds it: " +
-			t.info.Poisoned + ". An administrator can review it (toolgate scan) and set poisoned: allow."
+	poisoned := t.poisoned
+	if poisoned == "" {
+		poisoned = t.info.Poisoned
+	}
+	if poisoned != "" && g.opts.Poisoned != PoisonedAllow {
+		// The evidence quotes the poisoned text: it goes to the log
+		// (logPoisonedCall), never to the agent.
+		et.Poisoned = poisonRefusal("tool")
 	}
 	return et
 }

@@ -136,6 +136,9 @@ type Report struct {
 
 	// guards are the args rules Recommend writes (not encoded).
 	guards []guard
+	// props are the input schema's properties, for the arguments
+	// Recommend redacts (not encoded).
+	props []prop
 }
 
 // Categories returns the report's categories as toolgate.Call.Categories
@@ -221,6 +224,12 @@ type classifier struct {
 	in, out, annv    any
 	inOK, outOK, aOK bool
 	buf              []byte
+	// self and others: the tool's server and the tools of the other
+	// servers of a merged list, whose names its texts may not use
+	// (Shadowing, CheckItem); onlyRefs checks for those names alone.
+	self     string
+	others   Others
+	onlyRefs bool
 }
 
 func newClassifier(t *Tool) *classifier {
@@ -547,6 +556,7 @@ func (c *classifier) report() Report {
 		Problems:     c.problems,
 		Signals:      []Signal{},
 		guards:       c.guards,
+		props:        c.props,
 	}
 	for _, s := range signalOrder {
 		ev, ok := c.ev[s.code]

@@ -31,6 +31,7 @@ type recRule struct {
 	Action      string         `json:"action,omitempty"`
 	Limits      []recLimit     `json:"limits,omitempty"`
 	Args        map[string]any `json:"args,omitempty"`
+	Redact      []string       `json:"redact,omitempty"`
 	OnDeny      string         `json:"on_deny,omitempty"`
 }
 
@@ -65,7 +66,9 @@ func PolicyKey(prefix, name string) string {
 //
 //   - "default": "deny";
 //   - Read tools allowed, 120 calls per minute per grant;
-//   - Write tools allowed, 30 calls per minute per grant;
+//   - Write tools allowed, 30 calls per minute per grant; those that send
+//     messages or handle personal data (signals messaging, pii) 10, with
+//     their personal data and message content redacted (recommend_redact.go);
 //   - Destructive and Financial tools "action": "approve": a human decides
 //     each call (the args rules below still apply first);
 //   - tools whose text carries instructions to the model or hidden
@@ -77,7 +80,7 @@ func PolicyKey(prefix, name string) string {
 // Output is deterministic: keys sorted, two-space indents.
 func Recommend(servers []ServerResult) ([]byte, error) {
 	p := recPolicy{Version: "1", Default: "deny",
-		Description: "Recommended by toolgate scan: Read 120/min and Write 30/min per grant; Destructive and Financial need a human's approval; everything else denied.",
+		Description: "Recommended by toolgate scan: Read 120/min and Write 30/min per grant (messaging and personal-data writes 10/min, their personal data and message content redacted in the audit log); Destructive and Financial need a human's approval; poisoned tools denied; everything else denied.",
 		Tools:       map[string]*recRule{}}
 	counters := map[string]bool{}
 	for _, sr := range servers {
@@ -116,11 +119,12 @@ func recommendRule(r *Report, name string, counters map[string]bool) *recRule {
 	case Read:
 		rule.Limits = []recLimit{{Counter: counter(name, counters), Window: "minute", Max: ReadPerMinute, Scope: "grant"}}
 	default:
-		rule.Limits = []recLimit{{Counter: counter(name, counters), Window: "minute", Max: WritePerMinute, Scope: "grant"}}
+		rule.Limits = []recLimit{{Counter: counter(name, counters), Window: "minute", Max: writeLimit(r), Scope: "grant"}}
 	}
 	if args := argsRules(r); args != nil {
 		rule.Args = args
 	}
+	rule.Redact = redactPointers(r)
 	return rule
 }
 

@@ -68,6 +68,7 @@ func WriteTable(w io.Writer, r *Result, color bool) error {
 				fmt.Fprintf(w, "uncovered: %s (%s, %s risk) falls to %s\n", cell(c.Tool), c.Category.Title(), c.Risk, c.Rule)
 			}
 		}
+		writeItems(w, sr)
 	}
 	s := r.Summary
 	_, err := fmt.Fprintf(w, "%d tools: %d read, %d write, %d destructive, %d financial; %d problems\n",
@@ -125,6 +126,14 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 			b.WriteString("\n### Problems\n\n")
 			for _, p := range sr.Problems {
 				fmt.Fprintf(&b, "- %s\n", mdCell(p.String()))
+			}
+		}
+		if len(sr.Items) > 0 {
+			b.WriteString("\n### Instructions, prompts and resources\n\n")
+			for _, it := range sr.Items {
+				for _, sig := range it.Signals {
+					fmt.Fprintf(&b, "- %s %s — **%s** (%s): %s\n", it.Kind, mdCell(it.Name), mdCell(sig.Label), sig.Code, mdCell(sig.Evidence))
+				}
 			}
 		}
 	}

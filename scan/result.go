@@ -33,6 +33,11 @@ type ServerResult struct {
 	Tools    []Report   `json:"tools"`
 	Pins     []PinCheck `json:"pins,omitempty"`
 	Coverage []Coverage `json:"coverage,omitempty"`
+	// Items are the server's instructions, prompts, resources and
+	// resource templates in which the poisoning checks found something
+	// (CheckInstructions, CheckItem); only those, and only for live
+	// servers.
+	Items []ItemReport `json:"items,omitempty"`
 }
 
 // Summary counts the tools of a Result.

@@ -395,7 +395,9 @@ func TestRecommend(t *testing.T) {
 	if err := json.Unmarshal(doc, &p); err != nil {
 		t.Fatal(err)
 	}
-	if l := p.Tools["UpdateUser"].Limits; len(l) != 1 || l[0].Counter != "updateuser_rate" || l[0].Max != 30 {
+	// UpdateUser writes personal data (signal pii): harder than the
+	// seed's 30 a minute for other writes.
+	if l := p.Tools["UpdateUser"].Limits; len(l) != 1 || l[0].Counter != "updateuser_rate" || l[0].Max != SensitivePerMinute {
 		t.Errorf("UpdateUser limits %+v", l)
 	}
 	if l := p.Tools["update_user"].Limits; len(l) != 1 || l[0].Counter != "update_user_rate" {

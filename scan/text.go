@@ -56,8 +56,11 @@ var injectionPhrases = []phrase{
 // hidden names an invisible or direction-changing character, or "".
 func hidden(r rune) string {
 	switch {
-	case r >= 0x200B && r <= 0x200F, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x00AD, r == 0x180E:
+	case r >= 0x200B && r <= 0x200F, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x00AD, r == 0x180E,
+		r == 0x034F, r == 0x17B4, r == 0x17B5, r >= 0xFFF9 && r <= 0xFFFB:
 		return "zero-width"
+	case r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0:
+		return "invisible filler"
 	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x061C:
 		return "bidi control"
 	case r >= 0xE0000 && r <= 0xE007F:
@@ -105,7 +108,12 @@ func (c *classifier) texts() {
 }
 
 func (c *classifier) walkStrings(v any, where *place, depth int, budget, nodes *int) {
-	if depth > maxDepth || *nodes > maxNodes || *budget <= 0 {
+	if depth > maxDepth || *nodes > maxNodes {
+		c.add(SigInjection, "text-unchecked", uncheckedNesting)
+		return
+	}
+	if *budget <= 0 {
+		c.text(where, " ", budget) // records that the rest was not checked
 		return
 	}
 	*nodes++
@@ -164,10 +172,15 @@ func (p *place) String() string {
 // text checks one string for hidden characters, whitespace padding and
 // injection phrases. It reads at most maxTextScan bytes of it.
 func (c *classifier) text(where *place, s string, budget *int) {
-	if s == "" || *budget <= 0 {
+	if s == "" {
+		return
+	}
+	if *budget <= 0 {
+		c.add(SigInjection, "text-unchecked", fmt.Sprintf("texts past the %d bytes the scanner reads were not checked", maxTextTotal))
 		return
 	}
 	if len(s) > maxTextScan {
+		c.add(SigInjection, "text-unchecked", fmt.Sprintf("%s: %d bytes, past the %d the scanner reads; the rest was not checked", where.String(), len(s), maxTextScan))
 		s = s[:maxTextScan]
 	}
 	*budget -= len(s)
@@ -179,6 +192,7 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		space  int
 		spaceN int
 		lastSp bool
+		prev   rune
 	)
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -187,9 +201,14 @@ func (c *classifier) text(where *place, s string, budget *int) {
 			i++
 			continue
 		}
+		k := ""
 		if r >= 0x20 && r < 0x7F {
 			// printable ASCII: the common case
-		} else if k := hidden(r); k != "" {
+		} else if k = hidden(r); k == "" && r >= 0xFE00 && r <= 0xFE0F && !emojiVS(prev) {
+			k = "variation selector"
+		}
+		prev = r
+		if k != "" {
 			if kinds == nil {
 				kinds, first = map[string]int{}, map[string]int{}
 			}
@@ -240,6 +259,11 @@ func (c *classifier) text(where *place, s string, budget *int) {
 			c.add(SigUnicode, "hidden-character", ev)
 		}
 	}
+	if c.onlyRefs {
+		c.buf = norm
+		c.crossRefs(where, norm)
+		return
+	}
 	if spaceN >= longSpaceRun {
 		c.add(SigLongText, "whitespace-padding", fmt.Sprintf("%s: run of %d whitespace characters", where.String(), spaceN))
 	}
@@ -248,15 +272,20 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		norm = append(norm, strings.ToLower(tagTxt.String())...)
 	}
 	c.buf = norm
+	c.crossRefs(where, norm)
+	c.exfilTarget(where, norm)
 	for _, m := range matchPhrases(norm) {
-		p := injectionPhrases[m.phrase]
+		p := allPhrases[m.phrase]
+		if exemptMatch(norm, m.at, p) {
+			continue
+		}
 		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where.String(), p.kind, excerpt(string(norm), m.at, len(p.text))))
 	}
 	if !bytes.Contains(norm, []byte(".env")) {
 		return
 	}
 	text := string(norm)
-	if i := dotEnv(text); i >= 0 {
+	if i := dotEnv(text); i >= 0 && readsNear(text[max(0, i-60):i]) {
 		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where.String(), excerpt(text, i, 4)))
 	}
 }
@@ -322,9 +351,12 @@ type phraseIndex struct {
 
 var phrases = buildPhraseIndex()
 
+// allPhrases are the phrases matched: injectionPhrases, then poisonPhrases.
+var allPhrases = append(append([]phrase{}, injectionPhrases...), poisonPhrases...)
+
 func buildPhraseIndex() *phraseIndex {
 	ix := &phraseIndex{buckets: map[uint16][]int{}}
-	for i, p := range injectionPhrases {
+	for i, p := range allPhrases {
 		k := uint16(p.text[0])<<8 | uint16(p.text[1])
 		ix.has[k] = true
 		ix.buckets[k] = append(ix.buckets[k], i)
@@ -344,7 +376,7 @@ func matchPhrases(text []byte) []phraseMatch {
 			continue
 		}
 		for _, pi := range phrases.buckets[k] {
-			if bytes.HasPrefix(text[i:], []byte(injectionPhrases[pi].text)) {
+			if bytes.HasPrefix(text[i:], []byte(allPhrases[pi].text)) {
 				if found == nil {
 					found = map[int]int{}
 				}
@@ -358,7 +390,7 @@ func matchPhrases(text []byte) []phraseMatch {
 		return nil
 	}
 	out := make([]phraseMatch, 0, len(found))
-	for pi := range injectionPhrases {
+	for pi := range allPhrases {
 		if at, ok := found[pi]; ok {
 			out = append(out, phraseMatch{pi, at})
 		}

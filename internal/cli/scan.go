@@ -36,6 +36,7 @@ type scanFlags struct {
 	name      string
 	output    string
 	policyOut string
+	policyFmt string
 	diff      string
 	pin       string
 	checkPins string
@@ -55,7 +56,8 @@ Which servers: every server of the configuration (--config), one of them
 (--server NAME), a server given on the spot (--command "node server.js" or
 --url http://host/mcp), or a saved tools/list result (--file tools.json).
 
---policy-out writes a recommended policy; --diff shows which tools an
+--policy-out writes a recommended policy (--policy-format json or yaml, for
+Intercept); --diff shows which tools an
 existing policy leaves to its default; --pin records each tool's definition
 hash and --check-pins reports tools whose definition changed since (exit 5).`,
 		Args: cobra.NoArgs,
@@ -72,6 +74,7 @@ hash and --check-pins reports tools whose definition changed since (exit 5).`,
 	fl.StringVar(&f.name, "name", "", "server name for --command, --url or --file (default: command, url, or the file's \"server\")")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or markdown")
 	fl.StringVar(&f.policyOut, "policy-out", "", "write the recommended policy to this file")
+	fl.StringVar(&f.policyFmt, "policy-format", "", `format of --policy-out: json (toolgate's) or yaml (Intercept's; what it cannot express is listed in comments); default: yaml for a .yaml or .yml file, json otherwise`)
 	fl.StringVar(&f.diff, "diff", "", "show which tools this existing policy file leaves uncovered")
 	fl.StringVar(&f.pin, "pin", "", "record the tools' definition pins in this file")
 	fl.StringVar(&f.checkPins, "check-pins", "", "compare the tools with the pins in this file; exit 5 when any changed")
@@ -126,9 +129,10 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 
 	newPins := scan.NewPins()
 	var results []scan.ServerResult
+	var listed [][]scan.Tool // each result's definitions, for scan.CrossCheck
 	failed := 0
 	for _, tg := range targets {
-		tools, name, err := a.listTarget(ctx, tg, timeout)
+		tools, items, name, err := a.listTarget(ctx, tg, timeout)
 		if name != "" {
 			tg.name = name
 		}
@@ -138,10 +142,11 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 			sr := scan.Scan(tg.name, tg.source, nil)
 			sr.Prefix, sr.Error = tg.prefix, err.Error()
 			results = append(results, sr)
+			listed = append(listed, nil)
 			continue
 		}
 		sr := scan.Scan(tg.name, tg.source, tools)
-		sr.Prefix = tg.prefix
+		sr.Prefix, sr.Items = tg.prefix, items
 		if pins != nil {
 			sr.Pins = pins.Check(tg.name, tools)
 		}
@@ -150,11 +155,13 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		}
 		newPins.Add(tg.name, tools...)
 		results = append(results, sr)
+		listed = append(listed, tools)
 	}
+	scan.CrossCheck(results, listed)
 	res := scan.NewResult(results)
 
 	if f.policyOut != "" {
-		doc, err := scan.Recommend(results)
+		doc, err := recommendIn(results, f.policyFmt, f.policyOut)
 		if err != nil {
 			return fmt.Errorf("scan: %w", err)
 		}
@@ -302,27 +309,34 @@ func scanOr(s, d string) string {
 }
 
 // listTarget returns a target's tools, and the server name a file gives.
-func (a *app) listTarget(ctx context.Context, tg scanTarget, timeout time.Duration) ([]scan.Tool, string, error) {
+func (a *app) listTarget(ctx context.Context, tg scanTarget, timeout time.Duration) ([]scan.Tool, []scan.ItemReport, string, error) {
 	if tg.file != "" {
 		data, err := os.ReadFile(tg.file)
 		if err != nil {
-			return nil, "", fmt.Errorf("read tool list: %w", err)
+			return nil, nil, "", fmt.Errorf("read tool list: %w", err)
 		}
 		list, err := scan.ParseToolList(data)
 		if err != nil {
-			return nil, scanOr(tg.name, tg.file), fmt.Errorf("%s: %w", tg.file, err)
+			return nil, nil, scanOr(tg.name, tg.file), fmt.Errorf("%s: %w", tg.file, err)
 		}
-		return list.Tools, scanOr(tg.name, scanOr(list.Server, "file")), nil
+		return list.Tools, nil, scanOr(tg.name, scanOr(list.Server, "file")), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tools, err := scanListServer(ctx, tg.server)
-	return tools, "", err
+	tools, items, err := scanList(ctx, tg.server, tg.name, true)
+	return tools, items, "", err
 }
 
 // scanListServer connects to an MCP server with the go-sdk client and lists
 // every page of its tools.
 func scanListServer(ctx context.Context, s *config.Server) ([]scan.Tool, error) {
+	tools, _, err := scanList(ctx, s, "", false)
+	return tools, err
+}
+
+// scanList lists a server's tools and, with items, checks its
+// instructions, prompts and resources for poisoning (scanItems).
+func scanList(ctx context.Context, s *config.Server, name string, items bool) ([]scan.Tool, []scan.ItemReport, error) {
 	var transport mcp.Transport
 	var stderr bytes.Buffer
 	switch {
@@ -336,30 +350,33 @@ func scanListServer(ctx context.Context, s *config.Server) ([]scan.Tool, error) 
 		transport = &mcp.StreamableClientTransport{Endpoint: s.URL, MaxRetries: -1, DisableStandaloneSSE: true,
 			HTTPClient: &http.Client{Transport: scanHeaderTransport{headers: s.Headers, base: http.DefaultTransport}}}
 	default:
-		return nil, errors.New("server has neither command nor url")
+		return nil, nil, errors.New("server has neither command nor url")
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "toolgate-scan", Version: shortVersion()}, nil)
 	cs, err := client.Connect(ctx, transport, nil)
 	if err != nil {
-		return nil, scanWithStderr(fmt.Errorf("connect: %w", err), &stderr)
+		return nil, nil, scanWithStderr(fmt.Errorf("connect: %w", err), &stderr)
 	}
 	defer cs.Close()
 	var tools []scan.Tool
 	for t, err := range cs.Tools(ctx, nil) {
 		if err != nil {
-			return nil, scanWithStderr(fmt.Errorf("tools/list: %w", err), &stderr)
+			return nil, nil, scanWithStderr(fmt.Errorf("tools/list: %w", err), &stderr)
 		}
 		raw, err := json.Marshal(t)
 		if err != nil {
-			return nil, fmt.Errorf("tools/list: encode %q: %w", t.Name, err)
+			return nil, nil, fmt.Errorf("tools/list: encode %q: %w", t.Name, err)
 		}
 		var st scan.Tool
 		if err := json.Unmarshal(raw, &st); err != nil {
-			return nil, fmt.Errorf("tools/list: decode %q: %w", t.Name, err)
+			return nil, nil, fmt.Errorf("tools/list: decode %q: %w", t.Name, err)
 		}
 		tools = append(tools, st)
 	}
-	return tools, nil
+	if !items {
+		return tools, nil, nil
+	}
+	return tools, scanItems(ctx, cs, name), nil
 }
 
 func scanWithStderr(err error, stderr *bytes.Buffer) error {

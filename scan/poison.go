@@ -1,0 +1,608 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// poisonPhrases are further instructions to the model, matched like
+// injectionPhrases: markup that hides text from the person reading the
+// description, and instructions that steer the model to or away from other
+// tools (tool shadowing).
+var poisonPhrases = []phrase{
+	{"<!--", "hide text"}, {"display:none", "hide text"}, {"display: none", "hide text"},
+	{"visibility:hidden", "hide text"}, {"visibility: hidden", "hide text"},
+	{"font-size:0", "hide text"}, {"font-size: 0", "hide text"}, {"opacity:0;", "hide text"},
+	{"color:transparent", "hide text"}, {"<hidden>", "hide text"}, {"<secret>", "hide text"},
+	{"[//]: #", "hide text"}, {"<system_prompt>", "override"}, {"<assistant>", "override"},
+	{"system override", "override"}, {"ignore the user", "override"}, {"override the user", "override"},
+	{"before using any tool", "call other tools"}, {"before using any other", "call other tools"},
+	{"before calling any", "call other tools"}, {"before you use any", "call other tools"},
+	{"before responding to the user", "call other tools"}, {"also call ", "call other tools"},
+	{"rather than using the", "call other tools"}, {"instead of calling", "call other tools"},
+	{"always use this tool", "call other tools"}, {"use this tool instead", "call other tools"},
+	{"prefer this tool over", "call other tools"}, {"must be called before", "call other tools"},
+	{"must be called first", "call other tools"}, {"never use the", "call other tools"},
+	{"whenever you use the", "call other tools"},
+	{"do not use other tools", "call other tools"},
+	{"send a copy", "exfiltrate"}, {"forward a copy", "exfiltrate"},
+	{"change the recipient", "exfiltrate"}, {"replace the recipient", "exfiltrate"}, {"set the recipient to", "exfiltrate"},
+	{"upload the contents", "exfiltrate"}, {"append the conversation", "exfiltrate"},
+}
+
+// Poison families, as ItemReport and the poisoning corpus name them.
+const (
+	FamilyOverride  = "override"
+	FamilySecrecy   = "secrecy"
+	FamilySecrets   = "read secrets"
+	FamilyShadowing = "call other tools"
+	FamilyExfil     = "exfiltrate"
+	FamilyUnicode   = "hidden unicode"
+	FamilyMarkup    = "hide text"
+	FamilyLong      = "too long to check"
+)
+
+// uncheckedNesting is the evidence of JSON nested deeper, or with more
+// nodes, than the scanner reads: text it did not check.
+var uncheckedNesting = fmt.Sprintf("nested deeper than %d levels or past %d nodes; the rest was not checked", maxDepth, maxNodes)
+
+// Others names the tools of the servers of a merged list: tool name (lower
+// case, as the server lists it and as the gateway shows it) → the servers
+// that have a tool of that name, sorted. A server's text that calls a tool
+// only other servers have is steering the model to another server's tool
+// (tool shadowing).
+type Others map[string][]string
+
+// Add records the tools of server (names as listed) under prefix.
+func (o Others) Add(server, prefix string, names []string) {
+	add := func(n string) {
+		n = strings.ToLower(n)
+		list := o[n]
+		i := sort.SearchStrings(list, server)
+		if i < len(list) && list[i] == server {
+			return
+		}
+		o[n] = append(list[:i], append([]string{server}, list[i:]...)...)
+	}
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		add(n)
+		if prefix != "" {
+			add(prefix + n)
+		}
+	}
+}
+
+// other returns a server other than self that has a tool named name, or
+// "" when none has or self has one too (a server's own tool).
+func (o Others) other(name, self string) string {
+	list, ok := o[name]
+	if !ok {
+		return ""
+	}
+	for _, s := range list {
+		if s == self {
+			return ""
+		}
+	}
+	return list[0]
+}
+
+// ItemReport is the poisoning check of a server's text other than a tool's
+// schemas: its initialize instructions, a prompt, a resource or a resource
+// template — or, for a tool, the fields Classify does not read.
+type ItemReport struct {
+	// Kind is "instructions", "prompt", "resource", "resource template"
+	// or "tool".
+	Kind string `json:"kind"`
+	// Name is the item's name: a resource's URI, a template's URI
+	// template, a prompt's or a tool's name.
+	Name string `json:"name,omitempty"`
+	// Signals are the injection, unicode and long-text signals found.
+	Signals []Signal `json:"signals"`
+}
+
+// Poisoned says why the item is poisoned (its injection and unicode
+// evidence), or "" when it is not.
+func (r *ItemReport) Poisoned() string { return PoisonEvidence(r.Signals) }
+
+// PoisonEvidence joins the injection and unicode signals among signals,
+// with their evidence: why a text is poisoned, or "" when it is not.
+func PoisonEvidence(signals []Signal) string {
+	var parts []string
+	for _, s := range signals {
+		if s.Code == SigInjection || s.Code == SigUnicode {
+			parts = append(parts, s.Label+": "+s.Evidence)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// CheckInstructions checks a server's initialize instructions. others may
+// be nil.
+func CheckInstructions(server, text string, others Others) ItemReport {
+	c := newItemChecker(server, others)
+	budget := maxTextTotal
+	c.text(&place{key: "instructions"}, text, &budget)
+	if n := utf8.RuneCountInString(text); n > longTextRunes {
+		c.add(SigLongText, "description-length", fmt.Sprintf("instructions are %d characters", n))
+	}
+	return c.itemReport("instructions", "")
+}
+
+// toolFields are the fields of a tool Classify reads.
+var toolFields = map[string]bool{"name": true, "title": true, "description": true, "inputSchema": true, "outputSchema": true, "annotations": true}
+
+// CheckItem checks every string (and key) of a list item as the server
+// sent it, at any depth: kind is "prompt", "resource", "resource
+// template" or "tool" (for a tool, only the fields Classify does not read:
+// _meta, icons, anything a server adds). Where evidence was found is named
+// from the item ("prompt:summarize/arguments/style/description"); array
+// elements that have a name are named by it; a resource is named by its
+// URI, a template by its URI template. server names the item's
+// server in others, whose tools it may not name (nil: no such check).
+func CheckItem(kind, server string, raw json.RawMessage, others Others) ItemReport {
+	c := newItemChecker(server, others)
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil || fields == nil {
+		return c.itemReport(kind, "")
+	}
+	// Resources are named by URI (what a client reads them by), templates
+	// by their URI template, prompts and tools by name.
+	var name string
+	for _, k := range []string{"uri", "uriTemplate", "name"} {
+		if kind == "prompt" || kind == "tool" {
+			k = "name"
+		}
+		if json.Unmarshal(fields[k], &name) == nil && name != "" {
+			break
+		}
+	}
+	root := &place{key: strings.ReplaceAll(kind, " ", "-") + ":" + quoteName(name)}
+	budget, nodes := maxTextTotal, 0
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		if kind != "tool" || !toolFields[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		c.text(&place{parent: root, key: k, isKey: true}, k, &budget)
+		v, err := decodeJSON(fields[k])
+		if err != nil {
+			continue
+		}
+		c.walkNamed(v, &place{parent: root, key: k}, 1, &budget, &nodes)
+		if d, ok := v.(string); ok && k == "description" {
+			if n := utf8.RuneCountInString(d); n > longTextRunes {
+				c.add(SigLongText, "description-length", fmt.Sprintf("%s: description is %d characters", root.String(), n))
+			}
+		}
+	}
+	return c.itemReport(kind, name)
+}
+
+// quoteName keeps a name readable in a place: invisible characters escaped,
+// at most 80 bytes.
+func quoteName(s string) string {
+	q := quoteShort(s, 80)
+	if len(q) >= 2 && q[0] == '"' && q[len(q)-1] == '"' {
+		return q[1 : len(q)-1]
+	}
+	return q
+}
+
+func newItemChecker(server string, others Others) *classifier {
+	c := newClassifier(&Tool{})
+	c.self, c.others = server, others
+	return c
+}
+
+// walkNamed walks like walkStrings, naming the elements of an array that
+// have a "name" by it.
+func (c *classifier) walkNamed(v any, where *place, depth int, budget, nodes *int) {
+	if depth > maxDepth || *nodes > maxNodes {
+		c.add(SigInjection, "text-unchecked", uncheckedNesting)
+		return
+	}
+	*nodes++
+	switch v := v.(type) {
+	case string:
+		c.text(where, v, budget)
+	case []any:
+		for i, x := range v {
+			p := &place{parent: where, index: i, elem: true}
+			if m, ok := x.(map[string]any); ok {
+				if n, ok := m["name"].(string); ok && n != "" {
+					p = &place{parent: where, key: quoteName(n)}
+				}
+			}
+			c.walkNamed(x, p, depth+1, budget, nodes)
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			c.text(&place{parent: where, key: k, isKey: true}, k, budget)
+			c.walkNamed(v[k], &place{parent: where, key: k}, depth+1, budget, nodes)
+		}
+	}
+}
+
+func (c *classifier) itemReport(kind, name string) ItemReport {
+	r := ItemReport{Kind: kind, Name: name, Signals: []Signal{}}
+	for _, s := range signalOrder {
+		ev, ok := c.ev[s.code]
+		if !ok {
+			continue
+		}
+		e := strings.Join(ev[:min(len(ev), maxEvidence)], "; ")
+		if len(ev) > maxEvidence {
+			e += fmt.Sprintf("; +%d more", len(ev)-maxEvidence)
+		}
+		r.Signals = append(r.Signals, Signal{Code: s.code, Label: s.label, Evidence: e, Rule: c.rules[s.code]})
+	}
+	return r
+}
+
+// Shadowing checks a tool's texts (name, title, description, schemas,
+// annotations) for names of other servers' tools: a tool that tells the
+// model to call, or not to call, a tool of another server is shadowing
+// it. It returns the injection signal, or nil.
+func Shadowing(t Tool, server string, others Others) *Signal {
+	if len(others) == 0 {
+		return nil
+	}
+	c := newItemChecker(server, others)
+	c.t = &t
+	c.onlyRefs = true
+	budget := maxTextTotal
+	c.text(&place{key: "title"}, t.Title, &budget)
+	c.text(&place{key: "description"}, t.Description, &budget)
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"inputSchema", t.InputSchema}, {"outputSchema", t.OutputSchema}, {"annotations", t.Annotations}} {
+		if len(f.raw) == 0 {
+			continue
+		}
+		if v, err := decodeJSON(f.raw); err == nil {
+			n := 0
+			c.walkStrings(v, &place{key: f.name}, 0, &budget, &n)
+		}
+	}
+	r := c.itemReport("tool", t.Name)
+	for i := range r.Signals {
+		if r.Signals[i].Code == SigInjection {
+			return &r.Signals[i]
+		}
+	}
+	return nil
+}
+
+// crossRefs reports the names of other servers' tools that a (normalised)
+// text names. A name that reads as an identifier (send_email, sendEmail,
+// get-secrets) or a plain word (search, fetch) counts
+// only after a call word ("call search", "instead of search") or before
+// "tool"; an identifier after the weaker "use", "before", "than" too. A
+// name merely mentioned ("type": "send_email") is not an instruction.
+func (c *classifier) crossRefs(where *place, norm []byte) {
+	if len(c.others) == 0 {
+		return
+	}
+	text := string(norm)
+	for i := 0; i < len(text); {
+		if !isNameByte(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isNameByte(text[j]) {
+			j++
+		}
+		word := strings.TrimRight(text[i:j], ".-")
+		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) {
+			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
+		}
+		i = j
+	}
+}
+
+func isNameByte(b byte) bool {
+	return isWordByte(b) || b == '-' || b == '.' || b == '/' || b == ':'
+}
+
+// identLike: a name only a tool would have (send_email, get-secrets,
+// s3.put), not a word of prose.
+func identLike(w string) bool {
+	return strings.ContainsAny(w, "_-.:/0123456789")
+}
+
+// Words before a tool's name that make the text an instruction to call it
+// (or not to): strong ones for any name, weak ones only for names that read
+// as identifiers ("use search" is prose, "use send_email" is not).
+var (
+	strongCallWords = []string{"call", "calls", "calling", "invoke", "invoking", "trigger", "execute", "run", "instead of", "rather than", "in place of"}
+	weakCallWords   = []string{"use", "using", "before", "after", "than", "with", "not use", "never use"}
+)
+
+// calledOrQuoted reports whether the name at text[i:j] stands where a
+// tool is called: after a call word, or before "tool", "is invoked", "is
+// called".
+func calledOrQuoted(text string, i, j int, ident bool) bool {
+	after := strings.TrimLeft(text[j:], "`'\")")
+	for _, a := range []string{" tool", "()", " function", " is invoked", " is called", " gets called", " is used", " is run"} {
+		if strings.HasPrefix(after, a) {
+			return true
+		}
+	}
+	before := strings.TrimRight(text[max(0, i-24):i], "`'\" ")
+	before = strings.TrimSuffix(before, " the")
+	before = strings.TrimSuffix(before, " first")
+	words := strongCallWords
+	if ident {
+		words = append(append([]string{}, strongCallWords...), weakCallWords...)
+	}
+	for _, v := range words {
+		if strings.HasSuffix(before, v) && (len(before) == len(v) || !isWordByte(before[len(before)-len(v)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// exfilTarget finds an address or URL the text tells the model to send
+// something to ("forward a copy to audit@attacker.tld"), or that a
+// recipient's or an endpoint's default names: a place data would leave to
+// without the user choosing it.
+func (c *classifier) exfilTarget(where *place, norm []byte) {
+	if bytes.IndexByte(norm, '@') < 0 && !bytes.Contains(norm, []byte("http")) {
+		return
+	}
+	text := string(norm)
+	inDefault := where.key == "default" || where.key == "const"
+	for off := 0; off < len(text); {
+		i, n := nextTarget(text, off)
+		if i < 0 {
+			return
+		}
+		off = i + n
+		target := text[i : i+n]
+		if exampleHost(target) {
+			continue
+		}
+		if !exfilContext(text[max(0, i-80):i]) && !(inDefault && recipientKey(where.parent)) {
+			continue
+		}
+		c.add(SigInjection, "exfiltration-target", fmt.Sprintf("%s asks the model to exfiltrate to %q: %q", where.String(), clip(target, 80), excerpt(text, i, n)))
+	}
+}
+
+// exfilVerbs send data somewhere.
+var exfilVerbs = []string{"send", "sends", "forward", "forwards", "post", "upload", "deliver", "submit", "exfiltrate", "copy", "report", "mail", "email", "bcc", "cc", "leak", "transmit", "beacon"}
+
+// exfilContext reports whether the text before an address tells the model
+// to send something there: "to", "bcc" or "cc" right before it and a
+// sending verb shortly before — not an example ("e.g.", "such as").
+func exfilContext(lead string) bool {
+	near := strings.TrimRight(lead, "`'\"<:( ")
+	if !(strings.HasSuffix(near, " to") || strings.HasSuffix(near, "bcc") || strings.HasSuffix(near, " cc")) {
+		return false
+	}
+	for _, ex := range []string{"e.g.", "for example", "such as", "example:", "i.e."} {
+		if strings.Contains(lead, ex) {
+			return false
+		}
+	}
+	for _, w := range strings.FieldsFunc(lead, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }) {
+		for _, v := range exfilVerbs {
+			if w == v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// recipientKey: the place is a property where a message or a request
+// goes (to, cc, bcc, recipient, webhook, endpoint, callback).
+func recipientKey(p *place) bool {
+	if p == nil {
+		return false
+	}
+	switch strings.ToLower(p.key) {
+	case "to", "cc", "bcc", "recipient", "recipients", "reply_to", "replyto", "webhook", "webhook_url", "endpoint", "callback", "callback_url", "forward_to":
+		return true
+	}
+	return false
+}
+
+// nextTarget finds the next e-mail address or http(s) URL in text from
+// off: its start and length, or -1.
+func nextTarget(text string, off int) (int, int) {
+	for off < len(text) {
+		h := strings.Index(text[off:], "http")
+		at := strings.IndexByte(text[off:], '@')
+		if h < 0 && at < 0 {
+			return -1, 0
+		}
+		if h >= 0 && (at < 0 || h < at) {
+			k := off + h
+			if strings.HasPrefix(text[k:], "http://") || strings.HasPrefix(text[k:], "https://") {
+				e := k
+				for e < len(text) && !strings.ContainsRune(" \"')>`", rune(text[e])) {
+					e++
+				}
+				return k, e - k
+			}
+			off = k + 4
+			continue
+		}
+		k := off + at
+		off = k + 1
+		if k == 0 || !isWordByte(text[k-1]) {
+			continue
+		}
+		s := k
+		for s > 0 && (isWordByte(text[s-1]) || text[s-1] == '.' || text[s-1] == '-' || text[s-1] == '+') {
+			s--
+		}
+		e := k + 1
+		for e < len(text) && (isWordByte(text[e]) || text[e] == '.' || text[e] == '-') {
+			e++
+		}
+		if dom := strings.TrimRight(text[k+1:e], "."); strings.Contains(dom, ".") {
+			return s, k + 1 + len(dom) - s
+		}
+	}
+	return -1, 0
+}
+
+// exampleHost: documentation addresses (RFC 2606, loopback), never a
+// place data leaves to.
+func exampleHost(t string) bool {
+	host := t
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+		if j := strings.IndexAny(host, "/?#"); j >= 0 {
+			host = host[:j]
+		}
+		if j := strings.LastIndexByte(host, ':'); j >= 0 {
+			host = host[:j]
+		}
+	} else if j := strings.LastIndexByte(host, '@'); j >= 0 {
+		host = host[j+1:]
+	}
+	host = strings.TrimSuffix(host, ".")
+	for _, d := range []string{"example.com", "example.org", "example.net", "localhost", "127.0.0.1"} {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	for _, tld := range []string{".example", ".test", ".invalid", ".localhost"} {
+		if strings.HasSuffix(host, tld) {
+			return true
+		}
+	}
+	return false
+}
+
+// emojiVS reports whether a variation selector U+FE00–FE0F after prev is
+// the ordinary emoji or text presentation of a symbol (☀️, 1️⃣); after a
+// letter, a space or another selector it smuggles data.
+func emojiVS(prev rune) bool {
+	switch {
+	case prev == 0:
+		return false
+	case prev >= '0' && prev <= '9', prev == '#', prev == '*':
+		return true // keycaps
+	case prev < 0x80:
+		return false
+	case prev >= 0xFE00 && prev <= 0xFE0F:
+		return false
+	}
+	return true
+}
+
+// exemptMatch reports whether a phrase matched at text[at:] says something
+// harmless: "before using this tool, you must double-check with the user"
+// involves the user rather than another tool; "<!--[if mso]>" is an
+// Outlook conditional that e-mail HTML documentation names.
+func exemptMatch(text []byte, at int, p phrase) bool {
+	rest := string(text[at+len(p.text) : min(len(text), at+len(p.text)+60)])
+	switch {
+	case p.kind == FamilyShadowing:
+		if dot := strings.IndexAny(rest, ".;"); dot >= 0 {
+			rest = rest[:dot]
+		}
+		for _, w := range []string{"with the user", "ask the user", "the user confirm", "user's confirmation", "user confirmation", "user approval", "confirm with"} {
+			if strings.Contains(rest, w) {
+				return true
+			}
+		}
+	case p.text == "<!--":
+		return strings.HasPrefix(rest, "[if")
+	}
+	return false
+}
+
+// readsNear reports whether the text before a secret file's name asks to
+// read or send it (".env" in a list of files a search looks for does
+// not).
+func readsNear(lead string) bool {
+	for _, w := range strings.FieldsFunc(lead, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }) {
+		switch w {
+		case "read", "reads", "cat", "open", "contents", "content", "pass", "send", "include", "attach", "upload", "copy", "print", "dump", "paste", "sidenote":
+			return true
+		}
+	}
+	return false
+}
+
+// CrossCheck looks, across the servers of one scan, for tools whose texts
+// call another server's tools (Shadowing), as a gateway merging them would
+// list them: each such tool gets the injection signal and critical risk.
+// tools[i] are the definitions of servers[i]'s reports, in order.
+func CrossCheck(servers []ServerResult, tools [][]Tool) {
+	if len(servers) < 2 || len(tools) != len(servers) {
+		return
+	}
+	others := Others{}
+	for i, sr := range servers {
+		names := make([]string, 0, len(tools[i]))
+		for _, t := range tools[i] {
+			names = append(names, t.Name)
+		}
+		others.Add(sr.Name, sr.Prefix, names)
+	}
+	for i := range servers {
+		sr := &servers[i]
+		for j := range sr.Tools {
+			if j >= len(tools[i]) {
+				break
+			}
+			sig := Shadowing(tools[i][j], sr.Name, others)
+			if sig == nil {
+				continue
+			}
+			r := &sr.Tools[j]
+			if s := r.Signal(SigInjection); s != nil {
+				s.Evidence += "; " + sig.Evidence
+			} else {
+				r.Signals = append([]Signal{*sig}, r.Signals...)
+			}
+			r.Risk, r.RiskRule = risk(r)
+			r.Explanation += " It calls another server's tool: " + sig.Evidence + "."
+		}
+	}
+}
+
+// writeItems writes a line per signal of the server's items: "poisoned:"
+// for the injection and unicode signals (what the gateway withholds),
+// "note:" for the others.
+func writeItems(w io.Writer, sr ServerResult) {
+	for _, it := range sr.Items {
+		for _, s := range it.Signals {
+			tag := "note"
+			if s.Code == SigInjection || s.Code == SigUnicode {
+				tag = "poisoned"
+			}
+			what := it.Kind
+			if it.Name != "" {
+				what += " " + quoteShort(it.Name, 80)
+			}
+			fmt.Fprintf(w, "%s: %s %s: %s (%s): %s\n", tag, cell(sr.Name), what, s.Label, s.Code, cell(s.Evidence))
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package scan
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/toolgate/toolgate"
+	"github.com/toolgate/toolgate/policy"
+)
+
+// corpusResults scans the 23 servers of the corpus, each under its name
+// as prefix, as a gateway with default prefixes would show them.
+func corpusResults(t *testing.T) []ServerResult {
+	t.Helper()
+	names, lists := corpusLists(t)
+	var out []ServerResult
+	for _, n := range names {
+		sr := Scan(n, "file", lists[n].Tools)
+		sr.Prefix = n + "_"
+		out = append(out, sr)
+	}
+	return out
+}
+
+// The recommended policy for the whole corpus follows the signals, in
+// toolgate's JSON, through the real loader: Read 120/min; Write 30/min;
+// messaging and personal-data writes 10/min with their sensitive
+// arguments redacted in the audit log; Destructive and Financial approve;
+// poisoned tools denied.
+func TestRecommendFollowsSignals(t *testing.T) {
+	res := corpusResults(t)
+	doc, err := Recommend(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := policy.Load(doc, "recommended.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Tools map[string]struct {
+			Action string   `json:"action"`
+			Redact []string `json:"redact"`
+			Limits []struct {
+				Max   int    `json:"max"`
+				Scope string `json:"scope"`
+			} `json:"limits"`
+		} `json:"tools"`
+	}
+	if err := json.Unmarshal(doc, &p); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, sr := range res {
+		for i := range sr.Tools {
+			r := &sr.Tools[i]
+			name := sr.Prefix + r.Name
+			rule, ok := p.Tools[PolicyKey(sr.Prefix, r.Name)]
+			if !ok {
+				t.Errorf("%s: no rule", name)
+				continue
+			}
+			sensitive := r.Has(SigMessaging) || r.Has(SigPII)
+			var want, got int
+			if len(rule.Limits) > 0 {
+				got = rule.Limits[0].Max
+			}
+			switch {
+			case r.Has(SigInjection) || r.Has(SigUnicode):
+				if rule.Action != "deny" {
+					t.Errorf("%s: poisoned, action %q", name, rule.Action)
+				}
+				counts["poisoned"]++
+				continue
+			case r.Category == Destructive || r.Category == Financial:
+				if rule.Action != "approve" {
+					t.Errorf("%s: %s, action %q", name, r.Category, rule.Action)
+				}
+				counts["approve"]++
+			case r.Category == Read:
+				want = ReadPerMinute
+				counts["read"]++
+			case sensitive:
+				want = SensitivePerMinute
+				counts["sensitive write"]++
+			default:
+				want = WritePerMinute
+				counts["write"]++
+			}
+			if want != 0 && got != want {
+				t.Errorf("%s (%s, %v): limit %d, want %d", name, r.Category, sensitive, got, want)
+			}
+			if len(rule.Redact) > 0 {
+				counts["redacted"]++
+				if r.Category == Read || !sensitive {
+					t.Errorf("%s: redacts %v without writing personal data or messages", name, rule.Redact)
+				}
+				rd := e.Redactor(name, r.Categories())
+				if rd == nil || len(rd.Pointers()) != len(rule.Redact) {
+					t.Errorf("%s: the loaded policy does not redact %v", name, rule.Redact)
+				}
+			}
+		}
+	}
+	t.Logf("corpus recommendation: %v", counts)
+	if counts["redacted"] == 0 || counts["sensitive write"] == 0 || counts["approve"] == 0 {
+		t.Errorf("counts %v", counts)
+	}
+	// resend's send-email: 10 a minute, recipients and content redacted in
+	// what the audit log records.
+	name := "resend-mcp_send-email"
+	rule := p.Tools[name]
+	for _, ptr := range []string{"/to", "/subject", "/html", "/cc", "/bcc"} {
+		if !hasString(rule.Redact, ptr) {
+			t.Errorf("%s: redact %v lacks %s", name, rule.Redact, ptr)
+		}
+	}
+	rd := e.Redactor(name, []string{"write"})
+	masked := string(rd.Args(map[string]any{"to": "ada@example.org", "subject": "hi", "html": "<p>secret plans</p>", "from": "me@example.org"}))
+	if strings.Contains(masked, "ada@example.org") || strings.Contains(masked, "secret plans") {
+		t.Errorf("audit args not redacted: %s", masked)
+	}
+	d, _ := e.Decide(&toolgate.Call{Tool: name, Categories: []string{"write"}, Args: map[string]any{}, Identity: toolgate.Anonymous()})
+	if !d.Allowed() {
+		t.Errorf("%s: %+v", name, d)
+	}
+}
+
+func hasString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// The same recommendation in Intercept's YAML loads through the real
+// loader, keeps approve and deny, counts its limits globally, and says in
+// comments what Intercept cannot express (redaction, args schemas).
+func TestRecommendIntercept(t *testing.T) {
+	res := corpusResults(t)
+	doc, err := RecommendIntercept(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := policy.Load(doc, "recommended.yaml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	text := string(doc)
+	for _, want := range []string{"# Recommended by toolgate scan", "redaction has no Intercept equivalent", "require_approval", "rate_limit"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the YAML lacks %q", want)
+		}
+	}
+	call := func(tool, cat string) toolgate.Decision {
+		d, _ := e.Decide(&toolgate.Call{Tool: tool, Categories: []string{cat}, Args: map[string]any{}, RawArgs: json.RawMessage(`{}`), Identity: toolgate.Anonymous()})
+		return d
+	}
+	if d := call("server-github_get_issue", "read"); !d.Allowed() {
+		t.Errorf("a Read tool: %+v", d)
+	}
+	if d := call("server-github_delete_file", "destructive"); d.Allowed() {
+		t.Errorf("a Destructive tool allowed without approval: %+v", d)
+	}
+	if d := call("nobody_unknown", "write"); d.Allowed() {
+		t.Errorf("an unknown tool: %+v", d)
+	}
+}

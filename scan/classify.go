@@ -284,7 +284,21 @@ func (c *classifier) readSchema() {
 	}
 }
 
+// decodeJSON decodes a schema or the annotations as json.Decoder does with
+// UseNumber, in one pass over the bytes; encoding/json itself reads what
+// the one pass does not handle, and says what is wrong.
 func decodeJSON(raw json.RawMessage) (any, error) {
+	if !utf8.Valid(raw) {
+		return nil, fmt.Errorf("not valid UTF-8")
+	}
+	if v, ok := fastDecode(raw); ok {
+		return v, nil
+	}
+	return decodeJSONStd(raw)
+}
+
+// decodeJSONStd is decodeJSON by encoding/json alone.
+func decodeJSONStd(raw json.RawMessage) (any, error) {
 	if !utf8.Valid(raw) {
 		return nil, fmt.Errorf("not valid UTF-8")
 	}

@@ -129,9 +129,39 @@ func FuzzFastJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameParse(t, data)
 		sameDecode(t, data)
+		sameTokens(t, string(data))
 		tool := Tool{Name: string(data), Title: string(data), Description: string(data)}
 		if c, s := canonicalTool(tool, nil, nil, nil), canonicalToolStd(tool, nil, nil, nil); string(c) != string(s) {
 			t.Fatalf("canonical form of %q:\n got %s\nwant %s", data, c, s)
 		}
 	})
+}
+
+// sameTokens checks the ASCII splitting of names against the general one.
+func sameTokens(t *testing.T, s string) {
+	t.Helper()
+	for _, max := range []int{0, 1, 3, 16, 32} {
+		if got, ok := asciiTokens(s, max); ok && !reflect.DeepEqual(got, runeTokens(s, max)) {
+			t.Fatalf("tokens(%q, %d) = %q, want %q", s, max, got, runeTokens(s, max))
+		}
+	}
+}
+
+func TestASCIITokens(t *testing.T) {
+	for _, s := range []string{"", "getUserId", "gzip-file-as-resource", "UpdateUser", "HTTPServer", "API-post-search", "a1B2c3",
+		"ABC", "aBC", "ABCdef", "x__y", "max_tokens", "ID", "userIDs", "v2Token", "A", "-", "__A__b", "getURLForID",
+		"1stPlace", "skip_password_checks", "a b\tc", strings.Repeat("aB", 3000)} {
+		sameTokens(t, s)
+	}
+	for _, tool := range corpusTools(t) {
+		sameTokens(t, tool.Name)
+		props, _ := decodeJSON(tool.InputSchema)
+		if m, ok := props.(map[string]any); ok {
+			if p, ok := m["properties"].(map[string]any); ok {
+				for k := range p {
+					sameTokens(t, k)
+				}
+			}
+		}
+	}
 }

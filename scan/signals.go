@@ -242,7 +242,7 @@ func (c *classifier) signals() {
 	}
 
 	// Properties.
-	c.properties(q)
+	c.properties(q, desc)
 
 	// Description phrases, in the description's lead.
 	if p, ok := anyPhrase(lead, authPhrase); ok {
@@ -323,7 +323,7 @@ func paymentMethod(toks []string) bool {
 // Has reports whether a signal has been found so far.
 func (c *classifier) Has(code string) bool { _, ok := c.ev[code]; return ok }
 
-func (c *classifier) properties(q func(string) string) {
+func (c *classifier) properties(q func(string) string, toolText string) {
 	total := len(c.props)
 	if c.top >= paramsHigh {
 		c.label[SigParams] = fmt.Sprintf("High parameter count (%d properties)", c.top)
@@ -352,28 +352,35 @@ func (c *classifier) properties(q func(string) string) {
 			}
 		}
 	}
-	toolText := strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText))
 	for i := range c.props {
 		p := &c.props[i]
-		ev := "property " + q(p.path)
+		// The evidence and the lower-cased description are made only
+		// for the few properties that need them.
+		ev := func() string { return "property " + q(p.path) }
 		toks, joined := p.toks, p.joined
-		pdesc := strings.ToLower(clip(p.desc, 1024))
+		lowDesc, lowered := "", false
+		pdesc := func() string {
+			if !lowered {
+				lowDesc, lowered = strings.ToLower(clip(p.desc, 1024)), true
+			}
+			return lowDesc
+		}
 		ref := isRef(p)
 
 		// auth
 		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && p.typ != "boolean" {
-			c.add(SigAuth, "property-name", ev)
+			c.add(SigAuth, "property-name", ev())
 		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" {
-			c.add(SigAuth, "property-name", ev)
+			c.add(SigAuth, "property-name", ev())
 		} else if p.format == "password" {
-			c.add(SigAuth, "property-format", ev+` has format "password"`)
+			c.add(SigAuth, "property-format", ev()+` has format "password"`)
 		}
 		if len(toks) > 0 && (toks[0] == "skip" || toks[0] == "bypass" || toks[0] == "disable") && p.typ == "boolean" {
 			if _, ok := anyWord(toks[1:], set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")); ok {
 				// TLS checks guard the connection, not credentials: the
 				// policy still pins them off, without the auth signal.
 				if _, tls := anyWord(toks[1:], set("tls", "ssl", "certificate", "certificates", "cert")); !tls {
-					c.add(SigAuth, "property-name", ev+" turns off a safety check")
+					c.add(SigAuth, "property-name", ev()+" turns off a safety check")
 				}
 				if p.depth == 1 {
 					c.guards = append(c.guards, guard{p.name, map[string]any{"const": false}})
@@ -383,23 +390,23 @@ func (c *classifier) properties(q func(string) string) {
 		// pii
 		if p.typ != "boolean" {
 			if _, ok := anyWord(toks, piiWords); ok && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
-				c.add(SigPII, "property-name", ev)
+				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok {
-				c.add(SigPII, "property-name", ev)
+				c.add(SigPII, "property-name", ev())
 			} else if piiFormat[p.format] {
-				c.add(SigPII, "property-format", ev+" has format "+q(p.format))
+				c.add(SigPII, "property-format", ev()+" has format "+q(p.format))
 			} else if piiNames[joined] || joined == "to" && p.depth == 1 && sib != "" {
-				c.add(SigPII, "property-name", ev+" (addresses of people)")
+				c.add(SigPII, "property-name", ev()+" (addresses of people)")
 			}
 		}
 		// exec
 		if execNames[joined] && (p.typ == "string" || p.typ == "") {
-			c.add(SigExec, "property-name", ev)
+			c.add(SigExec, "property-name", ev())
 		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
-			if h, ok := anyPhrase(pdesc, execHints); ok {
-				c.add(SigExec, "property-name", ev+" described as "+q(strings.TrimSpace(h)))
+			if h, ok := anyPhrase(pdesc(), execHints); ok {
+				c.add(SigExec, "property-name", ev()+" described as "+q(strings.TrimSpace(h)))
 			} else if h, ok := anyPhrase(toolText, execHints); ok {
-				c.add(SigExec, "property-name", ev+" of a tool that mentions "+q(strings.TrimSpace(h)))
+				c.add(SigExec, "property-name", ev()+" of a tool that mentions "+q(strings.TrimSpace(h)))
 			}
 		}
 		// network
@@ -411,54 +418,55 @@ func (c *classifier) properties(q func(string) string) {
 		switch {
 		case p.depth > 1 || asset:
 		case netFormats[p.format]:
-			c.add(SigNetwork, "property-format", ev+" has format "+q(p.format))
+			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
 		case str && !p.enum && (netNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "url" || toks[len(toks)-1] == "uri")):
-			c.add(SigNetwork, "property-name", ev)
+			c.add(SigNetwork, "property-name", ev())
 		}
 		// fs
 		returnPath := len(toks) > 1 && toks[len(toks)-2] == "return" // an email header
 		pathList := p.typ == "array" && (joined == "paths" || joined == "files" || joined == "filenames" || joined == "filepaths")
 		if (str || pathList) && !remote && !returnPath && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
-			c.add(SigFS, "property-name", ev)
+			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
 		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" || joined == "to" && p.depth == 1 && hasTo && sib != "" {
 			if c.category != Read {
+				e := ev()
 				if joined == "to" {
-					ev += " next to " + q(sib)
+					e += " next to " + q(sib)
 				}
-				c.add(SigMessaging, "property-name", ev)
+				c.add(SigMessaging, "property-name", e)
 			}
 		}
 		// bulk
 		if p.typ == "array" && len(toks) > 0 && bulkPlurals[toks[len(toks)-1]] && !contains(toks, "backup") && !contains(toks, "recovery") {
-			c.add(SigBulk, "property-type", ev+" is an array")
+			c.add(SigBulk, "property-type", ev()+" is an array")
 		}
 		// money
 		if moneyNames[joined] && !ref && !c.readVerb {
-			c.add(SigMoney, "property-name", ev)
+			c.add(SigMoney, "property-name", ev())
 		}
 		// admin
 		if adminNames[joined] || len(toks) > 1 && adminNames[toks[len(toks)-1]] && toks[len(toks)-1] != "owner" {
-			c.add(SigAdmin, "property-name", ev)
+			c.add(SigAdmin, "property-name", ev())
 		}
 		// body: see docs/scanner.md, "The body signal".
 		switch {
 		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content"):
-			c.add(SigBody, "body-string", ev+" is free text named like markup")
+			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc, "html") || hasWord(pdesc, "markdown")):
-			c.add(SigBody, "body-string", ev+" is a string described as HTML or a template")
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
+			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
 			if w, ok := anyWord(toks, bodyExposed); ok {
-				c.add(SigBody, "body-object", ev+" is a free-form object, "+q(w)+" (shown to a frontend)")
+				c.add(SigBody, "body-object", ev()+" is a free-form object, "+q(w)+" (shown to a frontend)")
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
-			} else if w, ok := anyWord(words(pdesc, 64, 1024), bodyExposed); ok {
-				c.add(SigBody, "body-object", ev+" is a free-form object described as "+q(w))
+			} else if w, ok := anyWord(words(pdesc(), 64, 1024), bodyExposed); ok {
+				c.add(SigBody, "body-object", ev()+" is a free-form object described as "+q(w))
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
 			} else if w, ok := anyWord(c.nameToks, bodyExposedTool); ok && p.depth == 1 {
-				c.add(SigBody, "body-object", ev+" is a free-form object of a "+q(w)+" tool")
+				c.add(SigBody, "body-object", ev()+" is a free-form object of a "+q(w)+" tool")
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
 			}
 		}
@@ -467,6 +475,10 @@ func (c *classifier) properties(q func(string) string) {
 
 // hasWord reports whether text holds w as a whole word.
 func hasWord(text, w string) bool {
+	if !strings.Contains(text, w) {
+		// text is lower-case: without w in it, no word of it is w.
+		return false
+	}
 	_, ok := anyWord(words(text, 256, 1024), set(w))
 	return ok
 }

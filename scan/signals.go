@@ -41,7 +41,9 @@ var (
 	execWords  = set("exec", "execute", "eval", "shell", "bash", "terminal", "command", "commands", "script", "scripts", "sql", "python", "javascript", "repl", "powershell", "sandbox")
 	execPhrase = []string{"execute arbitrary", "arbitrary code", "shell command", "run a command", "runs a command", "run commands", "execute code", "executes code", "execute javascript", "execute python", "execute sql", "run sql", "runs sql", "execute a script", "run a script"}
 
-	netNames   = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server")
+	netNames = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server",
+		// a connection string names the host to connect to
+		"connectionstring", "connectionuri", "connectionurl", "dsn")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
 	netWords   = set("http", "https", "url", "scrape", "curl", "browse", "download")
 	netPhrase  = []string{"any url", "arbitrary url", "http request", "web page", "webpage", "fetches the url", "fetch a url", "download from"}
@@ -90,6 +92,8 @@ var (
 	// assetWords name URLs of things shown to people, not fetched.
 	assetWords  = set("image", "logo", "icon", "avatar", "photo", "picture", "thumbnail", "favicon", "cover")
 	remoteNames = set("repo", "repository", "owner", "bucket", "project", "projectid", "branch")
+	// fileParents hold files: a path inside one is a file's path.
+	fileParents = set("file", "files", "attachment", "attachments", "document", "documents", "upload", "uploads")
 )
 
 // maxSignalText is how much of a description the signal phrases read
@@ -338,6 +342,14 @@ func (c *classifier) properties(q func(string) string, toolText string) {
 			remote = true
 		}
 	}
+	// A file sent in the call as base64 is named, not read from disk: its
+	// file and filename are not paths.
+	inline := false
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && p.typ == "string" && containsFoldASCII(p.desc, "base64") {
+			inline = true
+		}
+	}
 	hasTo := false
 	sib := ""
 	for i := range c.props {
@@ -425,7 +437,12 @@ func (c *classifier) properties(q func(string) string, toolText string) {
 		// fs
 		returnPath := len(toks) > 1 && toks[len(toks)-2] == "return" // an email header
 		pathList := p.typ == "array" && (joined == "paths" || joined == "files" || joined == "filenames" || joined == "filepaths")
-		if (str || pathList) && !remote && !returnPath && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+		// A path nested in another object is a field of a document
+		// (an index's fields[].path) unless that object is a file
+		// (attachments[].path).
+		fileLevel := p.depth == 1 || fileParents[lastWord(parentName(p.path))]
+		named := inline && (joined == "file" || joined == "filename" || joined == "files" || joined == "filenames")
+		if fileLevel && !named && (str || pathList) && !remote && !returnPath && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -471,6 +488,50 @@ func (c *classifier) properties(q func(string) string, toolText string) {
 			}
 		}
 	}
+}
+
+// containsFoldASCII reports whether s holds the lower-case ASCII word w in
+// any case, without copying s.
+func containsFoldASCII(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for ; j < len(w); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// parentName is the name of the property that holds the property at
+// path ("attachments" for "attachments[].path"), or "".
+func parentName(path string) string {
+	i := strings.LastIndexByte(path, '.')
+	if i < 0 {
+		return ""
+	}
+	parent := strings.TrimSuffix(path[:i], "[]")
+	if j := strings.LastIndexByte(parent, '.'); j >= 0 {
+		parent = parent[j+1:]
+	}
+	return strings.TrimSuffix(parent, "[]")
+}
+
+// lastWord is the last word of a property name.
+func lastWord(name string) string {
+	toks := tokens(name, 16)
+	if len(toks) == 0 {
+		return ""
+	}
+	return toks[len(toks)-1]
 }
 
 // hasWord reports whether text holds w as a whole word.

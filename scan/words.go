@@ -51,7 +51,7 @@ var verbs = map[string]verbClass{
 	"deactivate": verbWrite, "activate": verbWrite, "compress": verbWrite, "gzip": verbWrite, "zip": verbWrite,
 	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
-	"connect": verbWrite, "disconnect": verbWrite, "share": verbWrite, "broadcast": verbWrite,
+	"share": verbWrite, "broadcast": verbWrite,
 	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
@@ -59,6 +59,9 @@ var verbs = map[string]verbClass{
 	"call": verbWeakWrite, "request": verbWeakWrite, "handle": verbWeakWrite, "do": verbWeakWrite,
 	// open a node, generate a link, capture a snapshot: as often reads as writes
 	"open": verbWeakWrite, "generate": verbWeakWrite, "capture": verbWeakWrite,
+	// a connection of the server's own to a database or an editor: state of
+	// the session, not data
+	"connect": verbWeakWrite, "disconnect": verbWeakWrite,
 	// destructive
 	"delete": verbDestructive, "remove": verbDestructive, "destroy": verbDestructive, "drop": verbDestructive,
 	"purge": verbDestructive, "wipe": verbDestructive, "erase": verbDestructive, "truncate": verbDestructive,

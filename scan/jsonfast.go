@@ -411,11 +411,16 @@ func fastDecode(raw []byte) (any, bool) {
 	return r.value()
 }
 
-// appendCanonical appends v (as decoded by decodeJSON) in the form
-// encoding/json's Encoder gives it with SetEscapeHTML(false): object keys
-// sorted, no insignificant space, numbers as written. It reports false for
-// a value it does not know, for the caller to fall back.
-func appendCanonical(dst []byte, v any) ([]byte, bool) {
+// canonWriter writes values decoded by decodeJSON in the form
+// encoding/json's Encoder gives them with SetEscapeHTML(false): object
+// keys sorted, no insignificant space, numbers as written. It keeps one
+// buffer for the sorted keys of every object it writes, used as a stack:
+// an object's keys sit above its parent's.
+type canonWriter struct{ keys []string }
+
+// append appends v, or reports false for a value it does not know, for
+// the caller to fall back.
+func (w *canonWriter) append(dst []byte, v any) ([]byte, bool) {
 	switch v := v.(type) {
 	case nil:
 		return append(dst, "null"...), true
@@ -438,13 +443,21 @@ func appendCanonical(dst []byte, v any) ([]byte, bool) {
 				dst = append(dst, ',')
 			}
 			var ok bool
-			if dst, ok = appendCanonical(dst, x); !ok {
+			if dst, ok = w.append(dst, x); !ok {
 				return dst, false
 			}
 		}
 		return append(dst, ']'), true
 	case map[string]any:
-		keys := sortedKeys(v)
+		start := len(w.keys)
+		for k := range v {
+			w.keys = append(w.keys, k)
+		}
+		// Values written below push their keys above these; the slice
+		// keeps reading these even if the buffer grows.
+		keys := w.keys[start:]
+		slices.Sort(keys)
+		defer func() { w.keys = w.keys[:start] }()
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
@@ -453,7 +466,7 @@ func appendCanonical(dst []byte, v any) ([]byte, bool) {
 			dst = appendJSONString(dst, k)
 			dst = append(dst, ':')
 			var ok bool
-			if dst, ok = appendCanonical(dst, v[k]); !ok {
+			if dst, ok = w.append(dst, v[k]); !ok {
 				return dst, false
 			}
 		}
@@ -521,16 +534,6 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
-}
-
-// sortedKeys returns m's keys in byte order, as encoding/json writes them.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // peek returns the byte at r.i, or 0 at the end.

@@ -74,6 +74,7 @@ func canonicalTool(t Tool, in, out, ann any) []byte {
 		b = append(b, `,"description":`...)
 		b = appendJSONString(b, t.Description)
 	}
+	var w canonWriter
 	for _, f := range [...]struct {
 		key string
 		v   any
@@ -83,7 +84,7 @@ func canonicalTool(t Tool, in, out, ann any) []byte {
 		}
 		var ok bool
 		b = append(b, f.key...)
-		if b, ok = appendCanonical(b, f.v); !ok {
+		if b, ok = w.append(b, f.v); !ok {
 			return canonicalToolStd(t, in, out, ann)
 		}
 	}

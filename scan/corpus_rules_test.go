@@ -80,6 +80,9 @@ func TestSignalRules(t *testing.T) {
 		{"a webhook endpoint", Tool{Name: "create_webhook", InputSchema: obj(`"endpoint":{"type":"string"}`)}, SigNetwork, true},
 		{"managing webhooks by id", Tool{Name: "remove_webhook", InputSchema: obj(`"webhookId":{"type":"string"}`)}, SigNetwork, false},
 		{"a connection string", Tool{Name: "connect", InputSchema: obj(`"connectionString":{"type":"string"}`)}, SigNetwork, true},
+		{"an element of a live page", Tool{Name: "browser_type", InputSchema: obj(`"element":{"type":"string"},"text":{"type":"string"}`)}, SigNetwork, true},
+		{"a CSS selector of a page", Tool{Name: "click", InputSchema: obj(`"selector":{"type":"string"}`)}, SigNetwork, true},
+		{"an element a reading tool looks at", Tool{Name: "browser_take_screenshot", InputSchema: obj(`"element":{"type":"string"}`), Annotations: ro}, SigNetwork, false},
 		// fs, after the corpus grew
 		{"a field path inside an index definition", Tool{Name: "create_index", InputSchema: obj(`"definition":{"type":"array","items":{"type":"object","properties":{"fields":{"type":"array","items":{"type":"object","properties":{"path":{"type":"string"}}}}}}}`)}, SigFS, false},
 		{"a path inside attachments", Tool{Name: "send_mail", InputSchema: obj(`"attachments":{"type":"array","items":{"type":"object","properties":{"path":{"type":"string"}}}}`)}, SigFS, true},

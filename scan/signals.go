@@ -44,6 +44,8 @@ var (
 	netNames = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server",
 		// a connection string names the host to connect to
 		"connectionstring", "connectionuri", "connectionurl", "dsn")
+	// pageNames are elements of a web page a browser tool acts on.
+	pageNames  = set("element", "selector", "cssselector", "xpath")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
 	netWords   = set("http", "https", "url", "scrape", "curl", "browse", "download")
 	netPhrase  = []string{"any url", "arbitrary url", "http request", "web page", "webpage", "fetches the url", "fetch a url", "download from"}
@@ -433,6 +435,10 @@ func (c *classifier) properties(q func(string) string, toolText string) {
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
 		case str && !p.enum && (netNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "url" || toks[len(toks)-1] == "uri")):
 			c.add(SigNetwork, "property-name", ev())
+		case str && !p.enum && c.category != Read && (pageNames[joined] || len(toks) > 1 && toks[len(toks)-1] == "element"):
+			// An element or CSS selector of a page: the tool drives a
+			// browser on whatever site it was navigated to.
+			c.add(SigNetwork, "property-name", ev()+" (an element of a live page)")
 		}
 		// fs
 		returnPath := len(toks) > 1 && toks[len(toks)-2] == "return" // an email header

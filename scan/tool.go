@@ -117,7 +117,7 @@ func decodeTool(raw json.RawMessage, i int) (Tool, []Problem) {
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return t, []Problem{{Index: i, Message: "not a JSON object: " + err.Error()}}
 	}
-	var f toolFields
+	var f rawToolFields
 	for k, v := range fields {
 		if p := f.field(k); p != nil {
 			*p = v
@@ -126,13 +126,13 @@ func decodeTool(raw json.RawMessage, i int) (Tool, []Problem) {
 	return f.tool(i)
 }
 
-// toolFields are the raw values of the fields of a tool object that the
+// rawToolFields are the raw values of the fields of a tool object that the
 // scanner reads (nil when absent).
-type toolFields struct {
+type rawToolFields struct {
 	name, title, description, inputSchema, outputSchema, annotations json.RawMessage
 }
 
-func (f *toolFields) field(key string) *json.RawMessage {
+func (f *rawToolFields) field(key string) *json.RawMessage {
 	switch key {
 	case "name":
 		return &f.name
@@ -151,7 +151,7 @@ func (f *toolFields) field(key string) *json.RawMessage {
 }
 
 // tool reads the fields leniently: each on its own.
-func (f *toolFields) tool(i int) (Tool, []Problem) {
+func (f *rawToolFields) tool(i int) (Tool, []Problem) {
 	var t Tool
 	var probs []Problem
 	str := func(key string, v json.RawMessage, dst *string) {
@@ -302,7 +302,7 @@ func parseToolListFast(data []byte) (*ToolList, bool) {
 		return list, true
 	}
 	for i := 0; ; i++ {
-		var f toolFields
+		var f rawToolFields
 		if r.peek() != '{' {
 			return nil, false
 		}

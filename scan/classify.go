@@ -293,7 +293,21 @@ func (c *classifier) readSchema() {
 	}
 }
 
+// decodeJSON decodes a schema or the annotations as json.Decoder does with
+// UseNumber, in one pass over the bytes; encoding/json itself reads what
+// the one pass does not handle, and says what is wrong.
 func decodeJSON(raw json.RawMessage) (any, error) {
+	if !utf8.Valid(raw) {
+		return nil, fmt.Errorf("not valid UTF-8")
+	}
+	if v, ok := fastDecode(raw); ok {
+		return v, nil
+	}
+	return decodeJSONStd(raw)
+}
+
+// decodeJSONStd is decodeJSON by encoding/json alone.
+func decodeJSONStd(raw json.RawMessage) (any, error) {
 	if !utf8.Valid(raw) {
 		return nil, fmt.Errorf("not valid UTF-8")
 	}
@@ -454,6 +468,10 @@ var verbRank = map[verbClass]int{verbRead: 1, verbWeakWrite: 2, verbWrite: 3, ve
 // endingVerbs end a session or process: with destructiveHint, destructive.
 var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "quit", "kill")
 
+// overwriteSwitches start the name of a boolean that lets a tool destroy
+// what is in its way.
+var overwriteSwitches = set("drop", "overwrite", "replace", "delete", "purge", "wipe", "truncate")
+
 // dataNouns are what "drop" destroys.
 var dataNouns = set("table", "tables", "database", "databases", "db", "index", "indexes", "collection", "collections",
 	"schema", "schemas", "column", "columns", "view", "views", "bucket", "buckets", "queue", "queues", "keyspace", "partition")
@@ -473,6 +491,13 @@ func (c *classifier) dropsData() bool {
 func (c *classifier) endsOrOverwrites() bool {
 	if c.verbSource == "name" && endingVerbs[c.verb] {
 		return true
+	}
+	// A switch to drop or overwrite what is in the way ("dropTarget",
+	// "overwrite") makes the annotation's claim concrete.
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && p.typ == "boolean" && len(p.toks) > 0 && overwriteSwitches[p.toks[0]] {
+			return true
+		}
 	}
 	return says(strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText)), "overwrite")
 }

@@ -79,9 +79,23 @@ func TestSignalRules(t *testing.T) {
 		{"a URL to fetch", Tool{Name: "fetch", InputSchema: obj(`"url":{"type":"string","format":"uri"}`)}, SigNetwork, true},
 		{"a webhook endpoint", Tool{Name: "create_webhook", InputSchema: obj(`"endpoint":{"type":"string"}`)}, SigNetwork, true},
 		{"managing webhooks by id", Tool{Name: "remove_webhook", InputSchema: obj(`"webhookId":{"type":"string"}`)}, SigNetwork, false},
+		{"a connection string", Tool{Name: "connect", InputSchema: obj(`"connectionString":{"type":"string"}`)}, SigNetwork, true},
+		{"an element of a live page", Tool{Name: "browser_type", InputSchema: obj(`"element":{"type":"string"},"text":{"type":"string"}`)}, SigNetwork, true},
+		{"a CSS selector of a page", Tool{Name: "click", InputSchema: obj(`"selector":{"type":"string"}`)}, SigNetwork, true},
+		{"an element a reading tool looks at", Tool{Name: "browser_take_screenshot", InputSchema: obj(`"element":{"type":"string"}`), Annotations: ro}, SigNetwork, false},
+		// fs, after the corpus grew
+		{"a field path inside an index definition", Tool{Name: "create_index", InputSchema: obj(`"definition":{"type":"array","items":{"type":"object","properties":{"fields":{"type":"array","items":{"type":"object","properties":{"path":{"type":"string"}}}}}}}`)}, SigFS, false},
+		{"a path inside attachments", Tool{Name: "send_mail", InputSchema: obj(`"attachments":{"type":"array","items":{"type":"object","properties":{"path":{"type":"string"}}}}`)}, SigFS, true},
+		{"a file sent as base64", Tool{Name: "upload_attachment", InputSchema: obj(`"file":{"type":"string","description":"Raw base64-encoded file content"},"filename":{"type":"string"}`)}, SigFS, false},
+		// read, mismatch and destructive, after the corpus grew
+		{"connect annotated read-only is a read", Tool{Name: "connect", Annotations: ro}, "read", true},
+		{"connect annotated read-only is no mismatch", Tool{Name: "disconnect", Annotations: ro}, SigMismatch, false},
+		{"connect without annotations writes", Tool{Name: "connect-to-editor"}, "read", false},
+		{"a rename that may drop its target", Tool{Name: "rename_collection", InputSchema: obj(`"newName":{"type":"string"},"dropTarget":{"type":"boolean"}`), Annotations: json.RawMessage(`{"destructiveHint":true}`)}, "destructive", true},
+		{"a rename without such a switch", Tool{Name: "rename_collection", InputSchema: obj(`"newName":{"type":"string"}`), Annotations: json.RawMessage(`{"destructiveHint":true}`)}, "destructive", false},
 	} {
 		r := Classify(c.tool)
-		if got := r.Has(c.sig); got != c.want {
+		if got := corpusPredict(&r, c.sig); got != c.want {
 			t.Errorf("%s (%s): %s = %v, want %v; %s %+v", c.name, c.tool.Name, c.sig, got, c.want, r.Category, r.Signals)
 		}
 	}

@@ -59,7 +59,40 @@ func (c *classifier) pin() string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
+// canonicalTool writes the pinned fields in the form canonicalToolStd
+// (encoding/json) gives them, without reflection; canonicalToolStd writes
+// values it does not know.
 func canonicalTool(t Tool, in, out, ann any) []byte {
+	b := make([]byte, 0, 256+len(t.Description)+len(t.InputSchema)+len(t.OutputSchema)+len(t.Annotations))
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, t.Name)
+	if t.Title != "" {
+		b = append(b, `,"title":`...)
+		b = appendJSONString(b, t.Title)
+	}
+	if t.Description != "" {
+		b = append(b, `,"description":`...)
+		b = appendJSONString(b, t.Description)
+	}
+	var w canonWriter
+	for _, f := range [...]struct {
+		key string
+		v   any
+	}{{`,"inputSchema":`, in}, {`,"outputSchema":`, out}, {`,"annotations":`, ann}} {
+		if f.v == nil {
+			continue
+		}
+		var ok bool
+		b = append(b, f.key...)
+		if b, ok = w.append(b, f.v); !ok {
+			return canonicalToolStd(t, in, out, ann)
+		}
+	}
+	return append(b, '}')
+}
+
+// canonicalToolStd is canonicalTool by encoding/json.
+func canonicalToolStd(t Tool, in, out, ann any) []byte {
 	p := pinned{Name: t.Name, Title: t.Title, Description: t.Description, InputSchema: in, OutputSchema: out, Annotations: ann}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

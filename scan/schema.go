@@ -36,6 +36,7 @@ type walker struct {
 	problems []string
 	refs     map[string]bool
 	capped   bool
+	names    []string // sorted property names of the objects being walked
 }
 
 func (w *walker) problem(msg string) {
@@ -111,11 +112,16 @@ func (w *walker) object(v any, path string, depth int) {
 		}
 	}
 	if props, ok := s["properties"].(map[string]any); ok {
-		names := make([]string, 0, len(props))
+		// w.names is a stack: the properties of nested objects are
+		// sorted above these, which this slice keeps reading even if the
+		// buffer grows.
+		start := len(w.names)
 		for name := range props {
-			names = append(names, name)
+			w.names = append(w.names, name)
 		}
+		names := w.names[start:]
 		sort.Strings(names)
+		defer func() { w.names = w.names[:start] }()
 		for _, name := range names {
 			if w.nodes >= maxNodes {
 				if !w.capped {

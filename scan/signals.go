@@ -41,7 +41,11 @@ var (
 	execWords  = set("exec", "execute", "eval", "shell", "bash", "terminal", "command", "commands", "script", "scripts", "sql", "python", "javascript", "repl", "powershell", "sandbox")
 	execPhrase = []string{"execute arbitrary", "arbitrary code", "shell command", "run a command", "runs a command", "run commands", "execute code", "executes code", "execute javascript", "execute python", "execute sql", "run sql", "runs sql", "execute a script", "run a script"}
 
-	netNames   = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server")
+	netNames = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server",
+		// a connection string names the host to connect to
+		"connectionstring", "connectionuri", "connectionurl", "dsn")
+	// pageNames are elements of a web page a browser tool acts on.
+	pageNames  = set("element", "selector", "cssselector", "xpath")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
 	netWords   = set("http", "https", "url", "scrape", "curl", "browse", "download")
 	netPhrase  = []string{"any url", "arbitrary url", "http request", "web page", "webpage", "fetches the url", "fetch a url", "download from"}
@@ -90,6 +94,8 @@ var (
 	// assetWords name URLs of things shown to people, not fetched.
 	assetWords  = set("image", "logo", "icon", "avatar", "photo", "picture", "thumbnail", "favicon", "cover")
 	remoteNames = set("repo", "repository", "owner", "bucket", "project", "projectid", "branch")
+	// fileParents hold files: a path inside one is a file's path.
+	fileParents = set("file", "files", "attachment", "attachments", "document", "documents", "upload", "uploads")
 )
 
 // maxSignalText is how much of a description the signal phrases read
@@ -242,7 +248,7 @@ func (c *classifier) signals() {
 	}
 
 	// Properties.
-	c.properties(q)
+	c.properties(q, desc)
 
 	// Description phrases, in the description's lead.
 	if p, ok := anyPhrase(lead, authPhrase); ok {
@@ -323,7 +329,7 @@ func paymentMethod(toks []string) bool {
 // Has reports whether a signal has been found so far.
 func (c *classifier) Has(code string) bool { _, ok := c.ev[code]; return ok }
 
-func (c *classifier) properties(q func(string) string) {
+func (c *classifier) properties(q func(string) string, toolText string) {
 	total := len(c.props)
 	if c.top >= paramsHigh {
 		c.label[SigParams] = fmt.Sprintf("High parameter count (%d properties)", c.top)
@@ -336,6 +342,14 @@ func (c *classifier) properties(q func(string) string) {
 	for i := range c.props {
 		if c.props[i].depth == 1 && remoteNames[c.props[i].joined] {
 			remote = true
+		}
+	}
+	// A file sent in the call as base64 is named, not read from disk: its
+	// file and filename are not paths.
+	inline := false
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && p.typ == "string" && containsFoldASCII(p.desc, "base64") {
+			inline = true
 		}
 	}
 	hasTo := false
@@ -352,28 +366,35 @@ func (c *classifier) properties(q func(string) string) {
 			}
 		}
 	}
-	toolText := strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText))
 	for i := range c.props {
 		p := &c.props[i]
-		ev := "property " + q(p.path)
+		// The evidence and the lower-cased description are made only
+		// for the few properties that need them.
+		ev := func() string { return "property " + q(p.path) }
 		toks, joined := p.toks, p.joined
-		pdesc := strings.ToLower(clip(p.desc, 1024))
+		lowDesc, lowered := "", false
+		pdesc := func() string {
+			if !lowered {
+				lowDesc, lowered = strings.ToLower(clip(p.desc, 1024)), true
+			}
+			return lowDesc
+		}
 		ref := isRef(p)
 
 		// auth
 		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && p.typ != "boolean" {
-			c.add(SigAuth, "property-name", ev)
+			c.add(SigAuth, "property-name", ev())
 		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" {
-			c.add(SigAuth, "property-name", ev)
+			c.add(SigAuth, "property-name", ev())
 		} else if p.format == "password" {
-			c.add(SigAuth, "property-format", ev+` has format "password"`)
+			c.add(SigAuth, "property-format", ev()+` has format "password"`)
 		}
 		if len(toks) > 0 && (toks[0] == "skip" || toks[0] == "bypass" || toks[0] == "disable") && p.typ == "boolean" {
 			if _, ok := anyWord(toks[1:], set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")); ok {
 				// TLS checks guard the connection, not credentials: the
 				// policy still pins them off, without the auth signal.
 				if _, tls := anyWord(toks[1:], set("tls", "ssl", "certificate", "certificates", "cert")); !tls {
-					c.add(SigAuth, "property-name", ev+" turns off a safety check")
+					c.add(SigAuth, "property-name", ev()+" turns off a safety check")
 				}
 				if p.depth == 1 {
 					c.guards = append(c.guards, guard{p.name, map[string]any{"const": false}})
@@ -383,23 +404,23 @@ func (c *classifier) properties(q func(string) string) {
 		// pii
 		if p.typ != "boolean" {
 			if _, ok := anyWord(toks, piiWords); ok && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
-				c.add(SigPII, "property-name", ev)
+				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok {
-				c.add(SigPII, "property-name", ev)
+				c.add(SigPII, "property-name", ev())
 			} else if piiFormat[p.format] {
-				c.add(SigPII, "property-format", ev+" has format "+q(p.format))
+				c.add(SigPII, "property-format", ev()+" has format "+q(p.format))
 			} else if piiNames[joined] || joined == "to" && p.depth == 1 && sib != "" {
-				c.add(SigPII, "property-name", ev+" (addresses of people)")
+				c.add(SigPII, "property-name", ev()+" (addresses of people)")
 			}
 		}
 		// exec
 		if execNames[joined] && (p.typ == "string" || p.typ == "") {
-			c.add(SigExec, "property-name", ev)
+			c.add(SigExec, "property-name", ev())
 		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
-			if h, ok := anyPhrase(pdesc, execHints); ok {
-				c.add(SigExec, "property-name", ev+" described as "+q(strings.TrimSpace(h)))
+			if h, ok := anyPhrase(pdesc(), execHints); ok {
+				c.add(SigExec, "property-name", ev()+" described as "+q(strings.TrimSpace(h)))
 			} else if h, ok := anyPhrase(toolText, execHints); ok {
-				c.add(SigExec, "property-name", ev+" of a tool that mentions "+q(strings.TrimSpace(h)))
+				c.add(SigExec, "property-name", ev()+" of a tool that mentions "+q(strings.TrimSpace(h)))
 			}
 		}
 		// network
@@ -411,62 +432,120 @@ func (c *classifier) properties(q func(string) string) {
 		switch {
 		case p.depth > 1 || asset:
 		case netFormats[p.format]:
-			c.add(SigNetwork, "property-format", ev+" has format "+q(p.format))
+			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
 		case str && !p.enum && (netNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "url" || toks[len(toks)-1] == "uri")):
-			c.add(SigNetwork, "property-name", ev)
+			c.add(SigNetwork, "property-name", ev())
+		case str && !p.enum && c.category != Read && (pageNames[joined] || len(toks) > 1 && toks[len(toks)-1] == "element"):
+			// An element or CSS selector of a page: the tool drives a
+			// browser on whatever site it was navigated to.
+			c.add(SigNetwork, "property-name", ev()+" (an element of a live page)")
 		}
 		// fs
 		returnPath := len(toks) > 1 && toks[len(toks)-2] == "return" // an email header
 		pathList := p.typ == "array" && (joined == "paths" || joined == "files" || joined == "filenames" || joined == "filepaths")
-		if (str || pathList) && !remote && !returnPath && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
-			c.add(SigFS, "property-name", ev)
+		// A path nested in another object is a field of a document
+		// (an index's fields[].path) unless that object is a file
+		// (attachments[].path).
+		fileLevel := p.depth == 1 || fileParents[lastWord(parentName(p.path))]
+		named := inline && (joined == "file" || joined == "filename" || joined == "files" || joined == "filenames")
+		if fileLevel && !named && (str || pathList) && !remote && !returnPath && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
 		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" || joined == "to" && p.depth == 1 && hasTo && sib != "" {
 			if c.category != Read {
+				e := ev()
 				if joined == "to" {
-					ev += " next to " + q(sib)
+					e += " next to " + q(sib)
 				}
-				c.add(SigMessaging, "property-name", ev)
+				c.add(SigMessaging, "property-name", e)
 			}
 		}
 		// bulk
 		if p.typ == "array" && len(toks) > 0 && bulkPlurals[toks[len(toks)-1]] && !contains(toks, "backup") && !contains(toks, "recovery") {
-			c.add(SigBulk, "property-type", ev+" is an array")
+			c.add(SigBulk, "property-type", ev()+" is an array")
 		}
 		// money
 		if moneyNames[joined] && !ref && !c.readVerb {
-			c.add(SigMoney, "property-name", ev)
+			c.add(SigMoney, "property-name", ev())
 		}
 		// admin
 		if adminNames[joined] || len(toks) > 1 && adminNames[toks[len(toks)-1]] && toks[len(toks)-1] != "owner" {
-			c.add(SigAdmin, "property-name", ev)
+			c.add(SigAdmin, "property-name", ev())
 		}
 		// body: see docs/scanner.md, "The body signal".
 		switch {
 		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content"):
-			c.add(SigBody, "body-string", ev+" is free text named like markup")
+			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc, "html") || hasWord(pdesc, "markdown")):
-			c.add(SigBody, "body-string", ev+" is a string described as HTML or a template")
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
+			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
 			if w, ok := anyWord(toks, bodyExposed); ok {
-				c.add(SigBody, "body-object", ev+" is a free-form object, "+q(w)+" (shown to a frontend)")
+				c.add(SigBody, "body-object", ev()+" is a free-form object, "+q(w)+" (shown to a frontend)")
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
-			} else if w, ok := anyWord(words(pdesc, 64, 1024), bodyExposed); ok {
-				c.add(SigBody, "body-object", ev+" is a free-form object described as "+q(w))
+			} else if w, ok := anyWord(words(pdesc(), 64, 1024), bodyExposed); ok {
+				c.add(SigBody, "body-object", ev()+" is a free-form object described as "+q(w))
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
 			} else if w, ok := anyWord(c.nameToks, bodyExposedTool); ok && p.depth == 1 {
-				c.add(SigBody, "body-object", ev+" is a free-form object of a "+q(w)+" tool")
+				c.add(SigBody, "body-object", ev()+" is a free-form object of a "+q(w)+" tool")
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
 			}
 		}
 	}
 }
 
+// containsFoldASCII reports whether s holds the lower-case ASCII word w in
+// any case, without copying s.
+func containsFoldASCII(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for ; j < len(w); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// parentName is the name of the property that holds the property at
+// path ("attachments" for "attachments[].path"), or "".
+func parentName(path string) string {
+	i := strings.LastIndexByte(path, '.')
+	if i < 0 {
+		return ""
+	}
+	parent := strings.TrimSuffix(path[:i], "[]")
+	if j := strings.LastIndexByte(parent, '.'); j >= 0 {
+		parent = parent[j+1:]
+	}
+	return strings.TrimSuffix(parent, "[]")
+}
+
+// lastWord is the last word of a property name.
+func lastWord(name string) string {
+	toks := tokens(name, 16)
+	if len(toks) == 0 {
+		return ""
+	}
+	return toks[len(toks)-1]
+}
+
 // hasWord reports whether text holds w as a whole word.
 func hasWord(text, w string) bool {
+	if !strings.Contains(text, w) {
+		// text is lower-case: without w in it, no word of it is w.
+		return false
+	}
 	_, ok := anyWord(words(text, 256, 1024), set(w))
 	return ok
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -61,6 +62,16 @@ type ToolList struct {
 // tool array, is an error.
 func ParseToolList(data []byte) (*ToolList, error) {
 	data = bytes.TrimSpace(data)
+	if list, ok := parseToolListFast(data); ok {
+		return list, nil
+	}
+	return parseToolListStd(data)
+}
+
+// parseToolListStd is ParseToolList by encoding/json: it reads what
+// parseToolListFast leaves to it and words the errors.
+func parseToolListStd(data []byte) (*ToolList, error) {
+	data = bytes.TrimSpace(data)
 	list := &ToolList{}
 	var arr []json.RawMessage
 	if len(data) > 0 && data[0] == '[' {
@@ -106,22 +117,63 @@ func decodeTool(raw json.RawMessage, i int) (Tool, []Problem) {
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return t, []Problem{{Index: i, Message: "not a JSON object: " + err.Error()}}
 	}
+	var f rawToolFields
+	for k, v := range fields {
+		if p := f.field(k); p != nil {
+			*p = v
+		}
+	}
+	return f.tool(i)
+}
+
+// rawToolFields are the raw values of the fields of a tool object that the
+// scanner reads (nil when absent).
+type rawToolFields struct {
+	name, title, description, inputSchema, outputSchema, annotations json.RawMessage
+}
+
+func (f *rawToolFields) field(key string) *json.RawMessage {
+	switch key {
+	case "name":
+		return &f.name
+	case "title":
+		return &f.title
+	case "description":
+		return &f.description
+	case "inputSchema":
+		return &f.inputSchema
+	case "outputSchema":
+		return &f.outputSchema
+	case "annotations":
+		return &f.annotations
+	}
+	return nil
+}
+
+// tool reads the fields leniently: each on its own.
+func (f *rawToolFields) tool(i int) (Tool, []Problem) {
+	var t Tool
 	var probs []Problem
-	str := func(key string, dst *string) {
-		v, ok := fields[key]
-		if !ok || string(v) == "null" {
+	str := func(key string, v json.RawMessage, dst *string) {
+		if v == nil || string(v) == "null" {
 			return
+		}
+		if len(v) > 0 && v[0] == '"' {
+			r := jsonReader{b: v}
+			if s, ok := r.str(); ok && r.i == len(v) {
+				*dst = s
+				return
+			}
 		}
 		if err := json.Unmarshal(v, dst); err != nil {
 			probs = append(probs, Problem{Index: i, Message: strconv.Quote(key) + " is not a string"})
 		}
 	}
-	str("name", &t.Name)
-	str("title", &t.Title)
-	str("description", &t.Description)
-	obj := func(key string, dst *json.RawMessage) {
-		v, ok := fields[key]
-		if !ok || string(v) == "null" {
+	str("name", f.name, &t.Name)
+	str("title", f.title, &t.Title)
+	str("description", f.description, &t.Description)
+	obj := func(key string, v json.RawMessage, dst *json.RawMessage) {
+		if v == nil || string(v) == "null" {
 			return
 		}
 		if len(v) == 0 || v[0] != '{' {
@@ -129,9 +181,9 @@ func decodeTool(raw json.RawMessage, i int) (Tool, []Problem) {
 		}
 		*dst = v
 	}
-	obj("inputSchema", &t.InputSchema)
-	obj("outputSchema", &t.OutputSchema)
-	obj("annotations", &t.Annotations)
+	obj("inputSchema", f.inputSchema, &t.InputSchema)
+	obj("outputSchema", f.outputSchema, &t.OutputSchema)
+	obj("annotations", f.annotations, &t.Annotations)
 	for j := range probs {
 		probs[j].Tool = t.Name
 	}
@@ -158,4 +210,130 @@ func CheckNames(tools []Tool) []Problem {
 		seen[t.Name] = i
 	}
 	return probs
+}
+
+// parseToolListFast is ParseToolList in one pass over the bytes, for
+// documents of the usual shapes. It reports false, for parseToolListStd
+// to read the document again, on anything else: invalid JSON, a "tools"
+// that is not an array, an element that is not an object, top-level keys
+// that encoding/json would match to a field ignoring case.
+func parseToolListFast(data []byte) (*ToolList, bool) {
+	// The tools keep slices of the document; a copy of it makes them
+	// independent of the caller's buffer, as encoding/json's copies did.
+	data = bytes.Clone(data)
+	r := jsonReader{b: data}
+	list := &ToolList{}
+	var tools [2]int // the tools array: start and end offsets
+	found := false
+	switch {
+	case len(data) > 0 && data[0] == '[':
+		tools, found = [2]int{0, len(data)}, true
+		if !r.skip() {
+			return nil, false
+		}
+	case len(data) > 0 && data[0] == '{':
+		var direct, nested [2]int
+		hasDirect, hasNested, seenResult := false, false, false
+		ok := r.object(func(key string) bool {
+			switch key {
+			case "server":
+				if r.peek() == 'n' {
+					return r.lit("null")
+				}
+				s, ok := r.str()
+				list.Server = s
+				return ok
+			case "tools":
+				start := r.i
+				if r.peek() != '[' || !r.skip() {
+					return false
+				}
+				direct, hasDirect = [2]int{start, r.i}, true
+				return true
+			case "result":
+				if r.peek() == 'n' {
+					hasNested = false
+					return r.lit("null")
+				}
+				if seenResult {
+					// encoding/json decodes a second result object
+					// into the first: left to it.
+					return false
+				}
+				seenResult = true
+				return r.object(func(key string) bool {
+					if key != "tools" {
+						return !strings.EqualFold(key, "tools") && r.skip()
+					}
+					start := r.i
+					if r.peek() != '[' || !r.skip() {
+						return false
+					}
+					nested, hasNested = [2]int{start, r.i}, true
+					return true
+				})
+			}
+			for _, k := range [...]string{"server", "tools", "result"} {
+				if strings.EqualFold(key, k) {
+					return false
+				}
+			}
+			return r.skip()
+		})
+		if !ok {
+			return nil, false
+		}
+		switch {
+		case hasDirect:
+			tools, found = direct, true
+		case hasNested:
+			tools, found = nested, true
+		}
+	}
+	r.space()
+	if !found || r.i != len(data) {
+		return nil, false
+	}
+	r = jsonReader{b: data[:tools[1]], i: tools[0]}
+	r.i++ // '['
+	r.space()
+	if r.peek() == ']' {
+		list.Problems = CheckNames(list.Tools)
+		return list, true
+	}
+	for i := 0; ; i++ {
+		var f rawToolFields
+		if r.peek() != '{' {
+			return nil, false
+		}
+		ok := r.object(func(key string) bool {
+			r.space()
+			start := r.i
+			if !r.skip() {
+				return false
+			}
+			if p := f.field(key); p != nil {
+				*p = json.RawMessage(data[start:r.i:r.i])
+			}
+			return true
+		})
+		if !ok {
+			return nil, false
+		}
+		t, probs := f.tool(i)
+		list.Tools = append(list.Tools, t)
+		list.Problems = append(list.Problems, probs...)
+		r.space()
+		if r.peek() == ',' {
+			r.i++
+			r.space()
+			continue
+		}
+		if r.peek() != ']' {
+			return nil, false
+		}
+		break
+	}
+	list.Problems = append(list.Problems, CheckNames(list.Tools)...)
+	return list, true
 }

@@ -51,7 +51,7 @@ var verbs = map[string]verbClass{
 	"deactivate": verbWrite, "activate": verbWrite, "compress": verbWrite, "gzip": verbWrite, "zip": verbWrite,
 	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
-	"connect": verbWrite, "disconnect": verbWrite, "share": verbWrite, "broadcast": verbWrite,
+	"share": verbWrite, "broadcast": verbWrite,
 	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
@@ -59,6 +59,9 @@ var verbs = map[string]verbClass{
 	"call": verbWeakWrite, "request": verbWeakWrite, "handle": verbWeakWrite, "do": verbWeakWrite,
 	// open a node, generate a link, capture a snapshot: as often reads as writes
 	"open": verbWeakWrite, "generate": verbWeakWrite, "capture": verbWeakWrite,
+	// a connection of the server's own to a database or an editor: state of
+	// the session, not data
+	"connect": verbWeakWrite, "disconnect": verbWeakWrite,
 	// destructive
 	"delete": verbDestructive, "remove": verbDestructive, "destroy": verbDestructive, "drop": verbDestructive,
 	"purge": verbDestructive, "wipe": verbDestructive, "erase": verbDestructive, "truncate": verbDestructive,
@@ -87,6 +90,14 @@ var moneyNouns = set("payment", "payments", "charge", "charges", "refund", "refu
 // "UpdateUser" → update user; "HTTPServer" → http server. At most max
 // words are returned.
 func tokens(s string, max int) []string {
+	if toks, ok := asciiTokens(s, max); ok {
+		return toks
+	}
+	return runeTokens(s, max)
+}
+
+// runeTokens is tokens for any text.
+func runeTokens(s string, max int) []string {
 	var out []string
 	var b strings.Builder
 	flush := func() {
@@ -179,4 +190,76 @@ func words(s string, max, limit int) []string {
 		i += size
 	}
 	return out
+}
+
+// asciiTokens is tokens for the usual name, printable ASCII of at most
+// 4096 bytes, without the conversion to runes: words already lower-case
+// are slices of s. It reports false for any other s.
+func asciiTokens(s string, max int) ([]string, bool) {
+	if len(s) > 4096 {
+		return nil, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7F {
+			return nil, false
+		}
+	}
+	kind := func(i int) byte { // 'u'pper, 'l'ower, 'd'igit, or 0
+		if i < 0 || i >= len(s) {
+			return 0
+		}
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z':
+			return 'u'
+		case c >= 'a' && c <= 'z':
+			return 'l'
+		case c >= '0' && c <= '9':
+			return 'd'
+		}
+		return 0
+	}
+	var out []string
+	start := -1
+	flush := func(end int) {
+		if start >= 0 && len(out) < max {
+			out = append(out, lowerASCII(s[start:end]))
+		}
+		start = -1
+	}
+	for i := 0; i < len(s) && len(out) < max; i++ {
+		switch k := kind(i); k {
+		case 'u':
+			prev := kind(i - 1)
+			if prev == 'l' || prev == 'd' || prev == 'u' && kind(i+1) == 'l' {
+				flush(i)
+			}
+			if start < 0 {
+				start = i
+			}
+		case 'l', 'd':
+			if start < 0 {
+				start = i
+			}
+		default:
+			flush(i)
+		}
+	}
+	flush(len(s))
+	return out, true
+}
+
+// lowerASCII lower-cases ASCII w, allocating only when it has capitals.
+func lowerASCII(w string) string {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(w)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return w
 }

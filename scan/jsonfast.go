@@ -1,0 +1,591 @@
+package scan
+
+import (
+	"encoding/json"
+	"slices"
+	"unicode/utf8"
+)
+
+// The scanner reads every tool of a list, and most of its time went into
+// encoding/json: the list was scanned once per nesting level (document,
+// tools array, tool object, field) and each schema once more to decode
+// it. The readers below go over the bytes once. They accept exactly what
+// encoding/json accepts and give the same values; on anything they do not
+// handle (bad syntax, lone surrogate escapes, invalid UTF-8 in a string,
+// nesting deeper than encoding/json allows) they report failure and the
+// caller falls back to encoding/json, so that errors and odd inputs are
+// handled as before, message for message.
+
+// maxJSONDepth is encoding/json's nesting limit.
+const maxJSONDepth = 10000
+
+// jsonReader reads one JSON document held in b.
+type jsonReader struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+func (r *jsonReader) space() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// value decodes the value at r.i as encoding/json decodes into an
+// interface{} with UseNumber: map[string]any, []any, string, json.Number,
+// bool or nil.
+func (r *jsonReader) value() (any, bool) {
+	r.space()
+	if r.i >= len(r.b) {
+		return nil, false
+	}
+	switch c := r.b[r.i]; c {
+	case '{':
+		if r.depth++; r.depth > maxJSONDepth {
+			return nil, false
+		}
+		r.i++
+		m := map[string]any{}
+		r.space()
+		if r.i < len(r.b) && r.b[r.i] == '}' {
+			r.i++
+			r.depth--
+			return m, true
+		}
+		for {
+			r.space()
+			k, ok := r.str()
+			if !ok {
+				return nil, false
+			}
+			r.space()
+			if r.i >= len(r.b) || r.b[r.i] != ':' {
+				return nil, false
+			}
+			r.i++
+			v, ok := r.value()
+			if !ok {
+				return nil, false
+			}
+			m[k] = v
+			r.space()
+			if r.i >= len(r.b) {
+				return nil, false
+			}
+			if r.b[r.i] == ',' {
+				r.i++
+				continue
+			}
+			if r.b[r.i] != '}' {
+				return nil, false
+			}
+			r.i++
+			r.depth--
+			return m, true
+		}
+	case '[':
+		if r.depth++; r.depth > maxJSONDepth {
+			return nil, false
+		}
+		r.i++
+		a := []any{}
+		r.space()
+		if r.i < len(r.b) && r.b[r.i] == ']' {
+			r.i++
+			r.depth--
+			return a, true
+		}
+		for {
+			v, ok := r.value()
+			if !ok {
+				return nil, false
+			}
+			a = append(a, v)
+			r.space()
+			if r.i >= len(r.b) {
+				return nil, false
+			}
+			if r.b[r.i] == ',' {
+				r.i++
+				continue
+			}
+			if r.b[r.i] != ']' {
+				return nil, false
+			}
+			r.i++
+			r.depth--
+			return a, true
+		}
+	case '"':
+		s, ok := r.str()
+		return s, ok
+	case 't':
+		return true, r.lit("true")
+	case 'f':
+		return false, r.lit("false")
+	case 'n':
+		return nil, r.lit("null")
+	default:
+		if c == '-' || c >= '0' && c <= '9' {
+			start := r.i
+			if !r.number() {
+				return nil, false
+			}
+			return json.Number(r.b[start:r.i]), true
+		}
+	}
+	return nil, false
+}
+
+// skip checks the value at r.i and steps over it.
+func (r *jsonReader) skip() bool {
+	r.space()
+	if r.i >= len(r.b) {
+		return false
+	}
+	switch c := r.b[r.i]; c {
+	case '{', '[':
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
+		if r.depth++; r.depth > maxJSONDepth {
+			return false
+		}
+		r.i++
+		r.space()
+		if r.i < len(r.b) && r.b[r.i] == end {
+			r.i++
+			r.depth--
+			return true
+		}
+		for {
+			if c == '{' {
+				r.space()
+				if !r.skipStr() {
+					return false
+				}
+				r.space()
+				if r.i >= len(r.b) || r.b[r.i] != ':' {
+					return false
+				}
+				r.i++
+			}
+			if !r.skip() {
+				return false
+			}
+			r.space()
+			if r.i >= len(r.b) {
+				return false
+			}
+			if r.b[r.i] == ',' {
+				r.i++
+				continue
+			}
+			if r.b[r.i] != end {
+				return false
+			}
+			r.i++
+			r.depth--
+			return true
+		}
+	case '"':
+		return r.skipStr()
+	case 't':
+		return r.lit("true")
+	case 'f':
+		return r.lit("false")
+	case 'n':
+		return r.lit("null")
+	}
+	return r.number()
+}
+
+func (r *jsonReader) lit(s string) bool {
+	if len(r.b)-r.i < len(s) || string(r.b[r.i:r.i+len(s)]) != s {
+		return false
+	}
+	r.i += len(s)
+	return true
+}
+
+// number steps over a number of RFC 8259's grammar.
+func (r *jsonReader) number() bool {
+	b, i := r.b, r.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	r.i = i
+	return true
+}
+
+// skipStr steps over a string, checking its escapes and that it has no
+// raw control character, without decoding it.
+func (r *jsonReader) skipStr() bool {
+	b := r.b
+	if r.i >= len(b) || b[r.i] != '"' {
+		return false
+	}
+	for i := r.i + 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			r.i = i + 1
+			return true
+		case c == '\\':
+			i++
+			if i >= len(b) {
+				return false
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(b)-i < 5 || !isHex4(b[i+1:i+5]) {
+					return false
+				}
+				i += 4
+			default:
+				return false
+			}
+		case c < 0x20:
+			return false
+		}
+	}
+	return false
+}
+
+// str decodes the string at r.i. Strings with escapes are decoded here
+// too, but a surrogate escape or invalid UTF-8 (which encoding/json
+// replaces with U+FFFD) makes it fail, for the caller to fall back.
+func (r *jsonReader) str() (string, bool) {
+	b := r.b
+	if r.i >= len(b) || b[r.i] != '"' {
+		return "", false
+	}
+	start := r.i + 1
+	i := start
+	for i < len(b) {
+		c := b[i]
+		if c == '"' {
+			r.i = i + 1
+			return string(b[start:i]), true
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		if c >= utf8.RuneSelf {
+			_, size := utf8.DecodeRune(b[i:])
+			if size == 1 {
+				return "", false
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	if i >= len(b) || b[i] != '\\' {
+		return "", false
+	}
+	out := make([]byte, 0, i-start+16)
+	out = append(out, b[start:i]...)
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			r.i = i + 1
+			return string(out), true
+		case c < 0x20:
+			return "", false
+		case c == '\\':
+			i++
+			if i >= len(b) {
+				return "", false
+			}
+			switch b[i] {
+			case '"', '\\', '/':
+				out = append(out, b[i])
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				if len(b)-i < 5 || !isHex4(b[i+1:i+5]) {
+					return "", false
+				}
+				rr := hex4(b[i+1 : i+5])
+				if rr >= 0xD800 && rr < 0xE000 {
+					return "", false
+				}
+				out = utf8.AppendRune(out, rr)
+				i += 4
+			default:
+				return "", false
+			}
+			i++
+		case c >= utf8.RuneSelf:
+			_, size := utf8.DecodeRune(b[i:])
+			if size == 1 {
+				return "", false
+			}
+			out = append(out, b[i:i+size]...)
+			i += size
+		default:
+			out = append(out, c)
+			i++
+		}
+	}
+	return "", false
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b[:4] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		default:
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
+}
+
+// fastDecode is decodeJSON's reading of raw (already known to be valid
+// UTF-8): the first value, what follows it ignored, as json.Decoder does.
+func fastDecode(raw []byte) (any, bool) {
+	r := jsonReader{b: raw}
+	return r.value()
+}
+
+// canonWriter writes values decoded by decodeJSON in the form
+// encoding/json's Encoder gives them with SetEscapeHTML(false): object
+// keys sorted, no insignificant space, numbers as written. It keeps one
+// buffer for the sorted keys of every object it writes, used as a stack:
+// an object's keys sit above its parent's.
+type canonWriter struct{ keys []string }
+
+// append appends v, or reports false for a value it does not know, for
+// the caller to fall back.
+func (w *canonWriter) append(dst []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, "null"...), true
+	case bool:
+		if v {
+			return append(dst, "true"...), true
+		}
+		return append(dst, "false"...), true
+	case string:
+		return appendJSONString(dst, v), true
+	case json.Number:
+		if v == "" || !validNumber(string(v)) {
+			return dst, false
+		}
+		return append(dst, v...), true
+	case []any:
+		dst = append(dst, '[')
+		for i, x := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = w.append(dst, x); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	case map[string]any:
+		start := len(w.keys)
+		for k := range v {
+			w.keys = append(w.keys, k)
+		}
+		// Values written below push their keys above these; the slice
+		// keeps reading these even if the buffer grows.
+		keys := w.keys[start:]
+		slices.Sort(keys)
+		defer func() { w.keys = w.keys[:start] }()
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, k)
+			dst = append(dst, ':')
+			var ok bool
+			if dst, ok = w.append(dst, v[k]); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, '}'), true
+	}
+	return dst, false
+}
+
+func validNumber(s string) bool {
+	r := jsonReader{b: []byte(s)}
+	return r.number() && r.i == len(s)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s as encoding/json does without HTML escaping:
+// invalid UTF-8 becomes \ufffd, U+2028 and U+2029 are escaped.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// peek returns the byte at r.i, or 0 at the end.
+func (r *jsonReader) peek() byte {
+	if r.i >= len(r.b) {
+		return 0
+	}
+	return r.b[r.i]
+}
+
+// object reads the object at r.i, calling member with each key when r.i is
+// at the value (leading space skipped); member reads or skips the value.
+func (r *jsonReader) object(member func(key string) bool) bool {
+	r.space()
+	if r.peek() != '{' {
+		return false
+	}
+	if r.depth++; r.depth > maxJSONDepth {
+		return false
+	}
+	r.i++
+	r.space()
+	if r.peek() == '}' {
+		r.i++
+		r.depth--
+		return true
+	}
+	for {
+		r.space()
+		k, ok := r.str()
+		if !ok {
+			return false
+		}
+		r.space()
+		if r.peek() != ':' {
+			return false
+		}
+		r.i++
+		r.space()
+		if !member(k) {
+			return false
+		}
+		r.space()
+		switch r.peek() {
+		case ',':
+			r.i++
+		case '}':
+			r.i++
+			r.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}

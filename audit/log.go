@@ -139,7 +139,7 @@ type Log struct {
 	// batch write has dealt with (written or failed): Sync waits for the
 	// second to reach the first.
 	enqueued, written atomic.Uint64
-	sinkErrs                             []atomic.Uint64 // by secondary
+	sinkErrs          []atomic.Uint64 // by secondary
 
 	behind behind // with a journal: the events the primary has yet to commit
 }

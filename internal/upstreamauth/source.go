@@ -229,6 +229,13 @@ func (s *Source) renewLocked(ctx context.Context, c *Challenge) error {
 			return nil
 		}
 		s.log().Warn("upstream token refresh failed", "server", s.Server, "err", err)
+		var oe *OAuthError
+		if !errors.As(err, &oe) && s.cur.RefreshToken != "" {
+			// The authorization server could not be asked (unreachable,
+			// a 5xx): the refresh token may still be good, so the next
+			// request tries again rather than asking for a login.
+			return fmt.Errorf("upstream %s: refreshing its token: %w", s.Server, err)
+		}
 		if s.Machine == nil {
 			s.cur = nil
 			return &LoginNeededError{Server: s.Server, Reason: "refreshing the token failed: " + err.Error()}

@@ -266,3 +266,39 @@ func TestParseChallenge(t *testing.T) {
 		})
 	}
 }
+
+// A refresh the authorization server refuses needs a login; one that
+// could not reach it is tried again later, the stored token kept.
+func TestRefreshFailures(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	srv := oauthtest.Start(t, oauthtest.Options{TokenTTL: 10 * time.Minute, Now: clk.now})
+	ctx := ctxFor(t)
+	tok, err := upstreamauth.Login(ctx, upstreamauth.LoginOptions{Server: "notes", ServerURL: srv.ResourceURL, OpenURL: oauthtest.Follow, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		tokenEndpoint string
+		refresh       string
+		loginNeeded   bool
+	}{
+		{"unreachable", "http://127.0.0.1:1/token", tok.RefreshToken, false},
+		{"refused", tok.TokenEndpoint, "rt-unknown", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := *tok
+			bad.TokenEndpoint, bad.RefreshToken = tt.tokenEndpoint, tt.refresh
+			vault := newVault(t)
+			vault.Save(ctx, &bad)
+			now := func() time.Time { return clk.now().Add(time.Hour) } // expired
+			src := &upstreamauth.Source{Server: "notes", ServerURL: srv.ResourceURL, Vault: vault, Now: now}
+			_, err := src.Token(ctx)
+			var ln *upstreamauth.LoginNeededError
+			if err == nil || errors.As(err, &ln) != tt.loginNeeded {
+				t.Errorf("err = %v, login needed: want %v", err, tt.loginNeeded)
+			}
+		})
+	}
+}

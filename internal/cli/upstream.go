@@ -57,6 +57,11 @@ func (a *app) openVault(ctx context.Context, cfg *config.Config) (*upstreamauth.
 	if err != nil {
 		return nil, nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
 	}
+	if cfg.OAuthKeyFile != "" {
+		if fi, err := os.Stat(cfg.OAuthKeyFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			a.log.Warn("the oauth key file is readable by others than its owner: chmod 600 it", "file", cfg.OAuthKeyFile, "mode", fi.Mode().Perm().String())
+		}
+	}
 	st, err := upstreamsqlite.Open(ctx, cfg.StorePath(), a.log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: opening the upstream tokens in %s: %w", cfg.File, cfg.StorePath(), err)

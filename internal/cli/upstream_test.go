@@ -247,7 +247,7 @@ func TestUpstreamOAuthClientCredentials(t *testing.T) {
 		t.Errorf("%d client_credentials requests", n)
 	}
 	code, out, _ := run(t, "upstream", "status", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "gateway-bot") && !strings.Contains(out, "logged in to") {
+	if code != 0 || !strings.Contains(out, "client_credentials") || !strings.Contains(out, "logged in to "+srv.AS.URL) {
 		t.Errorf("status: %d %q", code, out)
 	}
 }

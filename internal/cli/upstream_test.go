@@ -130,6 +130,14 @@ func TestUpstreamOAuthLoginServeRefresh(t *testing.T) {
 		t.Errorf("status after login: %d %q", code, out)
 	}
 
+	// scan and check --live list the server with the stored token too.
+	if c, o, e := run(t, "scan", "--server", "notes", "--config", cfg); c != 0 || !strings.Contains(o, "whoami") {
+		t.Errorf("scan: %d %q %q", c, o, e)
+	}
+	if c, o, e := run(t, "check", "--live", "--config", cfg); c != 0 {
+		t.Errorf("check --live: %d %q %q", c, o, e)
+	}
+
 	serveOut, stop := startServe(t, cfg, addr)
 	readyz(t, addr, `"ready"`)
 	// The client sends a bearer token of its own: it must not reach the

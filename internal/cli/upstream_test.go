@@ -104,7 +104,7 @@ func TestUpstreamOAuthLoginServeRefresh(t *testing.T) {
 
 	// Without a token, serve says what to do.
 	_, stop := startServe(t, cfg, addr)
-	body := readyz(t, addr, `"failed"`)
+	body := readyz(t, addr, `"state":"failed"`)
 	t.Logf("/readyz without a token: %s", body)
 	if !strings.Contains(body, "toolgate upstream login notes") {
 		t.Errorf("/readyz does not say a login is needed: %s", body)
@@ -139,7 +139,7 @@ func TestUpstreamOAuthLoginServeRefresh(t *testing.T) {
 	}
 
 	serveOut, stop := startServe(t, cfg, addr)
-	readyz(t, addr, `"ready"`)
+	readyz(t, addr, `"state":"ready"`)
 	// The client sends a bearer token of its own: it must not reach the
 	// upstream.
 	hc := &http.Client{Transport: &headerTransport{base: http.DefaultTransport, h: http.Header{"Authorization": {"Bearer client-own-token"}}}}
@@ -237,7 +237,7 @@ func TestUpstreamOAuthClientCredentials(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	_, stop := startServe(t, cfg, addr)
-	readyz(t, addr, `"ready"`)
+	readyz(t, addr, `"state":"ready"`)
 	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
 	if err != nil {
@@ -274,5 +274,37 @@ func TestUpstreamOAuthNeedsKey(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, "oauth_key_file") || !strings.Contains(errOut, "TOOLGATE_OAUTH_KEY") {
 			t.Errorf("%v: %d %q", args, code, errOut)
 		}
+	}
+}
+
+// A login made while serve runs is used without a restart.
+func TestUpstreamOAuthLoginWhileServing(t *testing.T) {
+	srv := oauthtest.Start(t, oauthtest.Options{})
+	addr := freeAddr(t)
+	cfg, _ := oauthConfig(t, addr, srv.ResourceURL, "{}")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, stop := startServe(t, cfg, addr)
+	readyz(t, addr, `"state":"failed"`)
+	w := &followWriter{ctx: ctx, errs: make(chan error, 1)}
+	var lerr testpeer.SyncBuffer
+	if c := Main(ctx, []string{"upstream", "login", "notes", "--no-browser", "--config", cfg}, strings.NewReader(""), w, &lerr); c != 0 {
+		t.Fatalf("login exited %d: %s\n%s", c, w.String(), lerr.String())
+	}
+	body := readyz(t, addr, `"state":"ready"`)
+	t.Logf("/readyz after the login: %s", body)
+	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
+	if err != nil || res.IsError || textContent(res) != "hello from notes" {
+		t.Fatalf("whoami: %v %+v", err, res)
+	}
+	cs.Close()
+	if c, e := stop(); c != 0 {
+		t.Fatalf("serve exited %d: %s", c, e)
 	}
 }

@@ -228,6 +228,22 @@ func (s *Source) renewLocked(ctx context.Context, c *Challenge) error {
 			s.cur = t
 			return nil
 		}
+		// Another process sharing the store (a second gateway, a scan)
+		// may have refreshed first, spending the refresh token: its
+		// token is the one to use.
+		if stored, lerr := s.Vault.Load(ctx, s.Server); lerr == nil && stored.RefreshToken != s.cur.RefreshToken && covers(stored.Resource, s.ServerURL) {
+			s.cur = stored
+			if stored.Expiry.IsZero() || s.now().Add(refreshBefore).Before(stored.Expiry) {
+				return nil
+			}
+			if t, err2 := Refresh(ctx, s.hc(), stored, s.now()); err2 == nil {
+				if err := s.Vault.Save(ctx, t); err != nil {
+					return fmt.Errorf("upstream %s: saving its token: %w", s.Server, err)
+				}
+				s.cur = t
+				return nil
+			}
+		}
 		s.log().Warn("upstream token refresh failed", "server", s.Server, "err", err)
 		var oe *OAuthError
 		if !errors.As(err, &oe) && s.cur.RefreshToken != "" {

@@ -302,3 +302,37 @@ func TestRefreshFailures(t *testing.T) {
 		})
 	}
 }
+
+// Two processes share the store: the one that refreshes second finds its
+// refresh token spent, and takes the token the first one stored.
+func TestRefreshRaceBetweenProcesses(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	srv := oauthtest.Start(t, oauthtest.Options{TokenTTL: 10 * time.Minute, Now: clk.now})
+	ctx := ctxFor(t)
+	tok, err := upstreamauth.Login(ctx, upstreamauth.LoginOptions{Server: "notes", ServerURL: srv.ResourceURL, OpenURL: oauthtest.Follow, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := newVault(t)
+	vault.Save(ctx, tok)
+	a := &upstreamauth.Source{Server: "notes", ServerURL: srv.ResourceURL, Vault: vault, Now: clk.now}
+	b := &upstreamauth.Source{Server: "notes", ServerURL: srv.ResourceURL, Vault: vault, Now: clk.now}
+	if _, err := a.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(9*time.Minute + 30*time.Second) // both want to refresh
+	ta, err := a.Token(ctx)
+	if err != nil {
+		t.Fatalf("first refresh: %v", err)
+	}
+	tb, err := b.Token(ctx)
+	if err != nil {
+		t.Fatalf("second process: %v", err)
+	}
+	if ta != tb {
+		t.Errorf("the second process uses another token than the one stored")
+	}
+}

@@ -127,7 +127,7 @@ func parseTokenResponse(b []byte) (*tokenResponse, error) {
 		return nil, err
 	}
 	if t.Error != "" {
-		return nil, &OAuthError{Code: t.Error, Description: truncate(t.Description(), 200)}
+		return nil, &OAuthError{Code: t.Error, Description: truncate(t.ErrorDescription, 200)}
 	}
 	if t.AccessToken == "" {
 		return nil, errors.New("token response holds no access_token")
@@ -140,9 +140,6 @@ func parseTokenResponse(b []byte) (*tokenResponse, error) {
 	}
 	return &t, nil
 }
-
-// Description is the error's description.
-func (t *tokenResponse) Description() string { return t.ErrorDescription }
 
 // OAuthError is an authorization server's error answer.
 type OAuthError struct {

@@ -172,6 +172,10 @@ type Config struct {
 	// tool whose definition differs is flagged, and refused where the
 	// policy says pinned: true.
 	Pins string `json:"pins,omitempty"`
+	// OAuthKeyFile is the file holding the key that seals upstream OAuth
+	// tokens in the store, resolved against the file's directory; "" to
+	// take it from the environment variable TOOLGATE_OAUTH_KEY.
+	OAuthKeyFile string `json:"oauth_key_file,omitempty"`
 	// Poisoned is what becomes of a tool whose text carries instructions
 	// to the model (the scanner's injection and unicode signals): "hide"
 	// (the default), "deny" (listed with a neutral note, calls refused) or
@@ -349,12 +353,48 @@ type Server struct {
 	// SharePerSession (the default), ShareShared or SharePerGrant; "" for
 	// a url.
 	Share string `json:"share,omitempty"`
+	// OAuth, when set, has toolgate obtain the server's bearer tokens
+	// from its OAuth authorization server (toolgate upstream login).
+	OAuth *OAuth `json:"oauth,omitempty"`
 	// Eager starts the server when the gateway starts, on a connection
 	// of the gateway's own, to list its tools and report its state in
 	// /readyz; false leaves it until a client session needs it.
 	Eager bool `json:"eager"`
 	// Line and Column locate the server's name in the file.
 	Line, Column int `json:"-"`
+}
+
+// Grants an OAuth server may use.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantClientCredentials = "client_credentials"
+)
+
+// OAuth is how toolgate obtains an HTTP server's tokens. It may hold a
+// client secret: do not log it.
+type OAuth struct {
+	// Grant is GrantAuthorizationCode (a person logs in once with
+	// toolgate upstream login) or GrantClientCredentials (toolgate asks
+	// for tokens by itself).
+	Grant string `json:"grant"`
+	// ClientID is a pre-registered client; "" registers one dynamically
+	// (or uses ClientMetadataURL).
+	ClientID string `json:"client_id,omitempty"`
+	// ClientSecret is its secret, from client_secret (use ${NAME}) or
+	// client_secret_env; ClientSecretFile, resolved against the file's
+	// directory, is read when the secret is needed.
+	ClientSecret     string `json:"-"`
+	ClientSecretEnv  string `json:"client_secret_env,omitempty"`
+	ClientSecretFile string `json:"client_secret_file,omitempty"`
+	// ClientMetadataURL is toolgate's client ID metadata document, used
+	// as client id by authorization servers that accept them.
+	ClientMetadataURL string `json:"client_metadata_url,omitempty"`
+	// Scopes, when set, are requested instead of the ones the server
+	// asks for.
+	Scopes []string `json:"scopes,omitempty"`
+	// RedirectPort is the loopback port of the login's redirect
+	// listener; 0 picks a free one.
+	RedirectPort int `json:"redirect_port,omitempty"`
 }
 
 // Breaker is an HTTP server's circuit breaker: after Failures failed

@@ -333,8 +333,9 @@ var (
 		"read_header_timeout", "read_timeout", "idle_timeout", "max_header_bytes",
 		"max_sessions", "max_sessions_per_client", "request_state_key", "session_queue", "list_page_size", "session_queue_bytes", "max_inflight_bytes",
 		"stream_replay_events", "stream_replay_bytes",
-		"session_idle_timeout", "methods", "pins", "poisoned", "admin_listen", "directory", "approvals", "audit"}
-	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker", "share"}
+		"session_idle_timeout", "methods", "pins", "poisoned", "admin_listen", "directory", "approvals", "audit", "oauth_key_file"}
+	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker", "share", "oauth"}
+	oauthKeys  = []string{"grant", "client_id", "client_secret", "client_secret_env", "client_secret_file", "client_metadata_url", "scopes", "redirect_port"}
 )
 
 // unknown reports a key that is not one of known.
@@ -513,6 +514,10 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 			d.approvals(c, v, k)
 		case "audit":
 			d.audit(c, v, k)
+		case "oauth_key_file":
+			if d.str(v, k, &c.OAuthKeyFile) && c.OAuthKeyFile == "" {
+				d.errorf(v, k, "must be the path of a file holding the key that seals upstream tokens")
+			}
 		case "pins":
 			if d.str(v, k, &c.Pins) && c.Pins == "" {
 				d.errorf(v, k, "must be the path of a pins file written by toolgate scan --pin")
@@ -554,7 +559,13 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 	}
 	d.routeMethods(c, methods)
 	d.checkJWT(c)
+	if c.OAuthKeyFile != "" {
+		c.OAuthKeyFile = c.resolve(c.OAuthKeyFile)
+	}
 	for _, s := range c.Servers {
+		if s.OAuth != nil && s.OAuth.ClientSecretFile != "" {
+			s.OAuth.ClientSecretFile = c.resolve(s.OAuth.ClientSecretFile)
+		}
 		if len(s.Command) > 0 {
 			if s.Cwd == "" {
 				s.Cwd = c.Dir()
@@ -911,7 +922,7 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 	if !ok {
 		return s, nil
 	}
-	var cmdNode, urlNode, prefixNode *yaml.Node
+	var cmdNode, urlNode, prefixNode, oauthNode, authHeader *yaml.Node
 	var stdioOnly, httpOnly []*yaml.Node
 	typo := false // an unknown key looked like command or url
 	for _, p := range ps {
@@ -969,6 +980,17 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 		case "headers":
 			httpOnly = append(httpOnly, p.key)
 			s.Headers = d.headers(v, kp, "the gateway", "content-type", "content-length", "mcp-session-id", "mcp-protocol-version")
+			if hv := d.deref(v); hv.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(hv.Content); i += 2 {
+					if strings.EqualFold(hv.Content[i].Value, "authorization") {
+						authHeader = hv.Content[i]
+					}
+				}
+			}
+		case "oauth":
+			httpOnly = append(httpOnly, p.key)
+			oauthNode = p.key
+			s.OAuth = d.oauth(p.key, v, kp)
 		case "timeout":
 			if t, ok := d.duration(v, kp); ok {
 				s.Timeout = t
@@ -1028,8 +1050,115 @@ func (d *decoder) server(key, n *yaml.Node, path string) (*Server, *yaml.Node) {
 		if s.Transport == "" {
 			s.Transport = TransportStreamableHTTP
 		}
+		if oauthNode != nil && s.OAuth != nil {
+			if s.Transport == TransportSSE {
+				d.errorf(oauthNode, path+".oauth", "applies to streamable-HTTP servers only, and this one has transport: sse")
+			}
+			if authHeader != nil {
+				d.errorf(authHeader, path+".headers", "sets Authorization, which oauth sets: remove one of them")
+			}
+		}
 	}
 	return s, prefixNode
+}
+
+// oauth reads a server's oauth settings.
+func (d *decoder) oauth(key, n *yaml.Node, path string) *OAuth {
+	n = d.deref(n)
+	o := &OAuth{Grant: GrantAuthorizationCode}
+	if isNull(n) {
+		return o
+	}
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return nil
+	}
+	var secretNode, idNode *yaml.Node
+	setSecret := func(k *yaml.Node) bool {
+		if secretNode != nil {
+			d.errorf(k, path+"."+k.Value, "set one of client_secret, client_secret_env and client_secret_file")
+			return false
+		}
+		secretNode = k
+		return true
+	}
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		switch p.key.Value {
+		case "grant":
+			if g, ok := d.scalar(p.val, kp, `"authorization_code" or "client_credentials"`); ok {
+				switch g {
+				case GrantAuthorizationCode, GrantClientCredentials:
+					o.Grant = g
+				default:
+					d.errorf(p.val, kp, "must be %q or %q, not %q", GrantAuthorizationCode, GrantClientCredentials, g)
+				}
+			}
+		case "client_id":
+			if d.str(p.val, kp, &o.ClientID) {
+				idNode = p.val
+				if o.ClientID == "" {
+					d.errorf(p.val, kp, "must not be empty")
+				}
+			}
+		case "client_secret":
+			if setSecret(p.key) && d.str(p.val, kp, &o.ClientSecret) && o.ClientSecret == "" {
+				d.errorf(p.val, kp, "must not be empty (write client_secret: ${NAME} to take it from the environment)")
+			}
+		case "client_secret_env":
+			if !setSecret(p.key) || !d.str(p.val, kp, &o.ClientSecretEnv) {
+				continue
+			}
+			if !envRE.MatchString(o.ClientSecretEnv) {
+				d.errorf(p.val, kp, "%q is not an environment variable name", o.ClientSecretEnv)
+				continue
+			}
+			v, set := d.lookup(o.ClientSecretEnv)
+			switch {
+			case !set:
+				d.errorf(p.val, kp, "environment variable %s is not set", o.ClientSecretEnv)
+			case v == "":
+				d.errorf(p.val, kp, "environment variable %s is empty", o.ClientSecretEnv)
+			default:
+				o.ClientSecret = v
+			}
+		case "client_secret_file":
+			if setSecret(p.key) && d.str(p.val, kp, &o.ClientSecretFile) && o.ClientSecretFile == "" {
+				d.errorf(p.val, kp, "must be the path of a file holding the client secret")
+			}
+		case "client_metadata_url":
+			if d.str(p.val, kp, &o.ClientMetadataURL) {
+				if u, err := url.Parse(o.ClientMetadataURL); err != nil || u.Scheme != "https" || u.Host == "" || u.Path == "" || u.Path == "/" {
+					d.errorf(p.val, kp, "must be an https:// URL with a path (the client ID metadata document), not %q", redactURL(o.ClientMetadataURL))
+				}
+			}
+		case "scopes":
+			o.Scopes = d.strList(p.val, kp, "a scope")
+			for i, sc := range o.Scopes {
+				if strings.ContainsAny(sc, " \t\"\\") {
+					d.errorf(p.val, fmt.Sprintf("%s[%d]", kp, i), "scope %q may not hold spaces, quotes or backslashes", sc)
+				}
+			}
+		case "redirect_port":
+			if v, ok := d.integer(p.val, kp, 0, 65535); ok {
+				o.RedirectPort = int(v)
+			}
+		default:
+			d.unknown(p.key, path, oauthKeys)
+		}
+	}
+	if o.Grant == GrantClientCredentials {
+		if idNode == nil {
+			d.errorf(key, path, "grant: client_credentials needs a client_id")
+		}
+		if secretNode == nil {
+			d.errorf(key, path, "grant: client_credentials needs a secret: client_secret_env, client_secret_file or client_secret: ${NAME}")
+		}
+	}
+	if secretNode != nil && idNode == nil {
+		d.errorf(secretNode, path, "a client secret needs its client_id")
+	}
+	return o
 }
 
 // command decodes a command: a list of strings, or one string split at

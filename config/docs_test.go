@@ -15,6 +15,7 @@ func TestDocsExamples(t *testing.T) {
 	t.Setenv("CLERK_SECRET_KEY", "sk_test_example")
 	t.Setenv("DOCS_TOKEN", "example-token")
 	t.Setenv("POSTGRES_PASSWORD", "example")
+	t.Setenv("BILLING_CLIENT_SECRET", "example-secret")
 	all, err := filepath.Glob("../docs/examples/config/*")
 	if err != nil {
 		t.Fatal(err)

@@ -525,7 +525,12 @@ const (
 func (s *session) exchange(ctx context.Context, up int, req *jsonrpc.Request, emit func([]byte) bool, timeout time.Duration) (resp *jsonrpc.Response, rerr *jsonrpc.Error, st exchangeStatus, cause string) {
 	slot := s.ups[up]
 	if !slot.ok() {
-		return nil, rpcError(codeUnavailable, "upstream "+slot.srv.Name+" is unavailable"), exFailed, ""
+		why := publicCause(slot.err)
+		msg := "upstream " + slot.srv.Name + " is unavailable"
+		if why != "" {
+			msg = why
+		}
+		return nil, rpcError(codeUnavailable, msg), exFailed, why
 	}
 	fromPolicy := timeout > 0
 	if !fromPolicy {

@@ -3,12 +3,15 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/toolgate/toolgate/internal/upstreamauth"
 )
 
 // UpstreamState is what the gateway knows of an upstream server's own
@@ -73,6 +76,20 @@ const (
 // probeBackoff is the wait before the nth retry (n ≥ 1): exponential,
 // capped, with jitter in [d/2, d] so that many gateways restarted together
 // do not retry in step.
+// probeFailed counts one more failed start after failures, and says
+// whether the gateway gives up. An upstream that waits for an operator's
+// toolgate upstream login is never given up: it is tried again at the
+// longest backoff, so that a login made while the gateway runs is taken
+// up without a restart.
+func probeFailed(failures int, err error) (int, bool) {
+	failures++
+	var login *upstreamauth.LoginNeededError
+	if failures >= maxProbeFailures && errors.As(err, &login) {
+		return maxProbeFailures - 1, false
+	}
+	return failures, failures >= maxProbeFailures
+}
+
 func probeBackoff(n int) time.Duration {
 	d := probeBackoffBase << min(n-1, 16)
 	d = min(d, probeBackoffMax)
@@ -242,8 +259,9 @@ func (p *probe) run() {
 			conn.close()
 		}
 		reason := p.mask.apply(err.Error())
-		failures++
-		if failures >= maxProbeFailures {
+		var giveUp bool
+		failures, giveUp = probeFailed(failures, err)
+		if giveUp {
 			p.set(func(st *UpstreamStatus) {
 				st.State, st.Reason, st.NextAttempt = StateFailed, reason, nil
 			})

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/toolgate/toolgate/internal/upstreamauth"
 )
 
 // Server describes one upstream MCP server.
@@ -48,6 +51,11 @@ type Server struct {
 	// BreakerFailures turns the breaker off.
 	BreakerFailures int
 	BreakerCooldown time.Duration
+	// Credentials, when set, gives the bearer token of a streamable-HTTP
+	// server that requires OAuth: it is sent on the requests to URL only
+	// (never on a redirect elsewhere), renewed when the server refuses it,
+	// and never shown to a client.
+	Credentials upstreamauth.Credentials
 	// Share says which client sessions share a stdio server's process:
 	// ShareSession (or "", the same: each session its own), ShareShared
 	// (one for all) or ShareGrant (one per grant). See share.go.
@@ -143,6 +151,14 @@ func (g *Gateway) dial(ctx context.Context, srv *Server, log *slog.Logger, flood
 	switch {
 	case srv.URL != "" && srv.Transport == TransportSSE:
 		return startSSEUpstream(ctx, srv, g.client, log, flood, onMessage)
+	case srv.URL != "" && srv.Credentials != nil:
+		base := g.client.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		client := &http.Client{Transport: &upstreamauth.Transport{Base: base, ServerURL: srv.URL, Credentials: srv.Credentials},
+			CheckRedirect: g.client.CheckRedirect, Jar: g.client.Jar, Timeout: g.client.Timeout}
+		return newHTTPUpstream(srv, client, log, flood, onMessage), nil
 	case srv.URL != "":
 		return newHTTPUpstream(srv, g.client, log, flood, onMessage), nil
 	}

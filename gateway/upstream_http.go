@@ -99,6 +99,14 @@ func (u *httpUpstream) call(ctx context.Context, req *jsonrpc.Request, raw []byt
 	defer resp.Body.Close()
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK {
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			// The upstream refused toolgate's credentials: its challenge
+			// and body speak of toolgate's tokens, not the client's, and
+			// are neither told nor logged.
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+			msg := fmt.Sprintf("upstream %s refused toolgate's credentials (HTTP %d); an operator may need to configure its oauth and run `toolgate upstream login %s`", u.srv.Name, resp.StatusCode, u.srv.Name)
+			return &jsonrpc.Response{ID: req.ID, Error: rpcError(codeInvalidRequest, msg)}, encodeResponse(req.ID, nil, rpcError(codeInvalidRequest, msg)), nil
+		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if m, e := decodeMessage(body, maxUpstreamDepth); e == nil {
 			if r, ok := m.msg.(*jsonrpc.Response); ok && r.Error != nil {
@@ -190,10 +198,21 @@ func (e *httpAnswerError) Error() string {
 func publicCause(err error) string {
 	var open *errCircuitOpen
 	var he *httpAnswerError
-	if errors.As(err, &open) || !errors.As(err, &he) {
+	var pub publicError
+	switch {
+	case errors.As(err, &pub):
+		return pub.PublicMessage()
+	case errors.As(err, &open) || !errors.As(err, &he):
 		return ""
 	}
 	return he.Error()
+}
+
+// publicError is an error whose PublicMessage a client may read, such as
+// an OAuth upstream's need for a login.
+type publicError interface {
+	error
+	PublicMessage() string
 }
 
 func decodeResponse(body []byte, id jsonrpc.ID) (*jsonrpc.Response, error) {

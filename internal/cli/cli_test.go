@@ -193,6 +193,7 @@ func TestDocsExamples(t *testing.T) {
 	t.Setenv("CLERK_SECRET_KEY", "sk_test_example")
 	t.Setenv("DOCS_TOKEN", "example-token")
 	t.Setenv("POSTGRES_PASSWORD", "example")
+	t.Setenv("BILLING_CLIENT_SECRET", "example-secret")
 	files, err := exampleConfigs()
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples: %v", err)
@@ -202,6 +203,21 @@ func TestDocsExamples(t *testing.T) {
 	refused := map[string]string{"replicas.yaml": "only sqlite:// is available in this build"}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			if filepath.Base(f) == "oauth.yaml" {
+				// The key that seals upstream tokens, which the example
+				// names beside it.
+				tmp := t.TempDir()
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for name, content := range map[string][]byte{"oauth.yaml": data, "oauth.key": []byte(strings.Repeat("ab", 32) + "\n"), "readonly.policy.yaml": mustRead(t, filepath.Join(filepath.Dir(f), "readonly.policy.yaml"))} {
+					if err := os.WriteFile(filepath.Join(tmp, name), content, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+				f = filepath.Join(tmp, "oauth.yaml")
+			}
 			code, out, errOut := run(t, "check", "--config", f)
 			if want, ok := refused[filepath.Base(f)]; ok {
 				if code == 0 || !strings.Contains(errOut, want) {
@@ -214,4 +230,13 @@ func TestDocsExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

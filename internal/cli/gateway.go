@@ -23,6 +23,7 @@ import (
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/grant"
 	"github.com/toolgate/toolgate/internal/jwtauth"
+	"github.com/toolgate/toolgate/internal/upstreamauth"
 	limitsqlite "github.com/toolgate/toolgate/limit/sqlite"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
@@ -35,16 +36,18 @@ type gatewayRuntime struct {
 	gw       *gateway.Gateway
 	policies []*gateway.PolicyFile // the policy files to keep current
 	byName   map[string]*gateway.PolicyFile
-	inline   []string              // the names of the policies written in the configuration
-	store    *approval.SQLite      // pending approvals
-	hook     *webhook.Sender       // approvals.webhook, or nil
-	grants   *grant.SQLite         // with auth: grants
-	verifier *grant.Verifier       // checks grant tokens, with auth: grants
-	counters *limitsqlite.Counters // Intercept-format counters, in the store
-	pinsPath string                // the pins file, watched for changes; "" when none
-	audit    *audit.Log            // nil when the audit log is off
-	auditDB  *audit.SQLite         // the sqlite sink, for queries; nil when none
-	log      *slog.Logger
+	inline   []string         // the names of the policies written in the configuration
+	store    *approval.SQLite // pending approvals
+	// closeTokens closes the store of the upstreams' OAuth tokens.
+	closeTokens func()
+	hook        *webhook.Sender       // approvals.webhook, or nil
+	grants      *grant.SQLite         // with auth: grants
+	verifier    *grant.Verifier       // checks grant tokens, with auth: grants
+	counters    *limitsqlite.Counters // Intercept-format counters, in the store
+	pinsPath    string                // the pins file, watched for changes; "" when none
+	audit       *audit.Log            // nil when the audit log is off
+	auditDB     *audit.SQLite         // the sqlite sink, for queries; nil when none
+	log         *slog.Logger
 }
 
 // Verified grant tokens are trusted again for up to verifiedFor without a
@@ -72,6 +75,9 @@ func (rt *gatewayRuntime) close() {
 		cancel()
 	}
 	rt.store.Close()
+	if rt.closeTokens != nil {
+		rt.closeTokens()
+	}
 	if rt.grants != nil {
 		rt.grants.Close()
 	}
@@ -154,6 +160,24 @@ func runnable(cfg *config.Config, front string) error {
 	}
 	if cfg.Limits != "memory" {
 		return toolgate.Errorf(toolgate.Invalid, "%s: limits %q: only the in-memory limiter is available in this build", cfg.File, cfg.Limits)
+	}
+	keyChecked := false
+	for _, name := range cfg.ServerNames {
+		o := cfg.Servers[name].OAuth
+		if o == nil {
+			continue
+		}
+		if !keyChecked {
+			if _, err := upstreamauth.LoadKey(cfg.OAuthKeyFile, os.Getenv); err != nil {
+				return toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth: %v", cfg.File, name, err)
+			}
+			keyChecked = true
+		}
+		if o.ClientSecretFile != "" {
+			if err := readableSecret(o.ClientSecretFile); err != nil {
+				return toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.client_secret_file: %v", cfg.File, name, err)
+			}
+		}
 	}
 	if front == "stdio" && cfg.Audit.Enabled {
 		for i, s := range cfg.Audit.Sinks {
@@ -284,7 +308,22 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 	}
 	opts.Logger = a.log
 	opts.Version = shortVersion()
-	gw, err := gateway.New(&opts)
+	creds, closeTokens, err := a.upstreamCredentials(context.Background(), cfg)
+	if err == nil {
+		for i := range opts.Servers {
+			if c, ok := creds[opts.Servers[i].Name]; ok {
+				opts.Servers[i].Credentials = c
+			}
+		}
+	}
+	var gw *gateway.Gateway
+	if err == nil {
+		gw, err = gateway.New(&opts)
+		if err != nil {
+			closeTokens()
+			err = toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
+		}
+	}
 	if err != nil {
 		if alog != nil {
 			alog.Close()
@@ -297,12 +336,12 @@ func (a *app) newRuntime(cfg *config.Config, front string) (*gatewayRuntime, err
 			grants.Close()
 		}
 		counters.Close()
-		return nil, toolgate.Errorf(toolgate.Invalid, "%s: %v", cfg.File, err)
+		return nil, err
 	}
 	if warner != nil {
 		warner.gw = gw // before StartUpstreams, the first caller of OnUpstreamState
 	}
-	rt := &gatewayRuntime{pinsPath: pinsPathOf(cfg), cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier, counters: counters, audit: alog, auditDB: adb, log: a.log}
+	rt := &gatewayRuntime{pinsPath: pinsPathOf(cfg), cfg: cfg, gw: gw, store: approvals, hook: hook, grants: grants, verifier: verifier, counters: counters, audit: alog, auditDB: adb, log: a.log, closeTokens: closeTokens}
 	popts := &policy.Options{ListDefaultDenied: cfg.ListDefaultDenied}
 	if cfg.Auth != "none" {
 		// Every named policy is loaded: each grant (and auth.jwt) names

@@ -409,7 +409,7 @@ func (a *app) initScan(ctx context.Context, f *initFlags, label string, e *clien
 		}
 	}()
 	sctx, cancel := context.WithTimeout(ctx, timeout)
-	tools, err := scanListServer(sctx, &config.Server{Command: e.Argv(), Env: e.Env, Cwd: e.Cwd, InheritEnv: true})
+	tools, err := scanListServer(sctx, &config.Server{Command: e.Argv(), Env: e.Env, Cwd: e.Cwd, InheritEnv: true}, nil)
 	timedOut := errors.Is(sctx.Err(), context.DeadlineExceeded)
 	cancel()
 	close(done)

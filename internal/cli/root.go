@@ -102,7 +102,7 @@ reaches the server.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &toolgate.Error{Code: toolgate.Invalid, Message: err.Error()}
 	})
-	root.AddCommand(newCheckCmd(a), newVersionCmd(a), newServeCmd(a), newStdioCmd(a), newWrapCmd(a), newCallCmd(a), newApprovalsCmd(a), newDemoCmd(a), newScanCmd(a), newDirectoryCmd(a), newGrantCmd(a), newAdminCmd(a), newPolicyCmd(a), newAuditCmd(a), newInitCmd(a))
+	root.AddCommand(newCheckCmd(a), newVersionCmd(a), newServeCmd(a), newStdioCmd(a), newWrapCmd(a), newCallCmd(a), newApprovalsCmd(a), newDemoCmd(a), newScanCmd(a), newDirectoryCmd(a), newGrantCmd(a), newAdminCmd(a), newPolicyCmd(a), newAuditCmd(a), newInitCmd(a), newUpstreamCmd(a))
 	rootWrap(a, root)
 	return root
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/toolgate/toolgate/audit"
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/internal/upstreamauth"
 	"github.com/toolgate/toolgate/policy"
 	"github.com/toolgate/toolgate/scan"
 )
@@ -87,6 +88,9 @@ type scanTarget struct {
 	name, source, prefix string
 	server               *config.Server
 	file                 string
+	// creds are the stored OAuth tokens of a configured server with
+	// oauth settings; nil otherwise.
+	creds upstreamauth.Credentials
 }
 
 func (a *app) scan(ctx context.Context, f *scanFlags) error {
@@ -107,10 +111,11 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if len(f.headers) > 0 && f.url == "" {
 		return toolgate.Errorf(toolgate.Invalid, "--header needs --url")
 	}
-	targets, timeout, err := a.scanTargets(f)
+	targets, timeout, closeTokens, err := a.scanTargets(ctx, f)
 	if err != nil {
 		return err
 	}
+	defer closeTokens()
 	if f.timeout > 0 {
 		timeout = f.timeout
 	}
@@ -256,31 +261,32 @@ func recordPins(ctx context.Context, rec *changeRecorder, old, pins *scan.Pins) 
 
 // scanTargets turns the flags into servers to scan, with the timeout of
 // the configuration when one is read.
-func (a *app) scanTargets(f *scanFlags) ([]scanTarget, time.Duration, error) {
-	timeout := time.Duration(config.DefaultUpstreamTimeout)
+func (a *app) scanTargets(ctx context.Context, f *scanFlags) (targets []scanTarget, timeout time.Duration, closeTokens func(), err error) {
+	noop := func() {}
+	timeout = time.Duration(config.DefaultUpstreamTimeout)
 	switch {
 	case f.file != "":
-		return []scanTarget{{name: f.name, source: "file", file: f.file}}, timeout, nil
+		return []scanTarget{{name: f.name, source: "file", file: f.file}}, timeout, noop, nil
 	case f.command != "":
 		argv, err := scanSplitCommand(f.command)
 		if err != nil {
-			return nil, 0, toolgate.Errorf(toolgate.Invalid, "--command: %v", err)
+			return nil, 0, nil, toolgate.Errorf(toolgate.Invalid, "--command: %v", err)
 		}
-		return []scanTarget{{name: scanOr(f.name, "command"), source: "command", server: &config.Server{Command: argv}}}, timeout, nil
+		return []scanTarget{{name: scanOr(f.name, "command"), source: "command", server: &config.Server{Command: argv}}}, timeout, noop, nil
 	case f.url != "":
 		h := map[string]string{}
 		for _, kv := range f.headers {
 			k, v, ok := strings.Cut(kv, ":")
 			if !ok || strings.TrimSpace(k) == "" {
-				return nil, 0, toolgate.Errorf(toolgate.Invalid, "--header %q: want \"Name: value\"", kv)
+				return nil, 0, nil, toolgate.Errorf(toolgate.Invalid, "--header %q: want \"Name: value\"", kv)
 			}
 			h[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
-		return []scanTarget{{name: scanOr(f.name, "url"), source: "url", server: &config.Server{URL: f.url, Headers: h}}}, timeout, nil
+		return []scanTarget{{name: scanOr(f.name, "url"), source: "url", server: &config.Server{URL: f.url, Headers: h}}}, timeout, noop, nil
 	}
 	c, err := config.Load(a.configPath)
 	if err != nil {
-		return nil, 0, toolgate.Errorf(toolgate.Invalid, "%v", err)
+		return nil, 0, nil, toolgate.Errorf(toolgate.Invalid, "%v", err)
 	}
 	if c.UpstreamTimeout > 0 {
 		timeout = time.Duration(c.UpstreamTimeout)
@@ -293,12 +299,24 @@ func (a *app) scanTargets(f *scanFlags) ([]scanTarget, time.Duration, error) {
 		out = append(out, scanTarget{name: name, source: "config", prefix: c.ToolPrefix(name), server: c.Servers[name]})
 	}
 	if f.server != "" && len(out) == 0 {
-		return nil, 0, toolgate.Errorf(toolgate.NotFound, "no server %q in %s", f.server, c.File)
+		return nil, 0, nil, toolgate.Errorf(toolgate.NotFound, "no server %q in %s", f.server, c.File)
 	}
 	if len(out) == 0 {
-		return nil, 0, toolgate.Errorf(toolgate.Invalid, "%s names no servers; give --command, --url or --file", c.File)
+		return nil, 0, nil, toolgate.Errorf(toolgate.Invalid, "%s names no servers; give --command, --url or --file", c.File)
 	}
-	return out, timeout, nil
+	closeTokens = noop
+	if slices.ContainsFunc(out, func(tg scanTarget) bool { return tg.server.OAuth != nil }) {
+		// Servers behind OAuth are listed with their stored tokens.
+		creds, closeCreds, err := a.upstreamCredentials(ctx, c)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		for i := range out {
+			out[i].creds = creds[out[i].name]
+		}
+		closeTokens = closeCreds
+	}
+	return out, timeout, closeTokens, nil
 }
 
 func scanOr(s, d string) string {
@@ -323,20 +341,21 @@ func (a *app) listTarget(ctx context.Context, tg scanTarget, timeout time.Durati
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tools, items, err := scanList(ctx, tg.server, tg.name, true)
+	tools, items, err := scanList(ctx, tg.server, tg.creds, tg.name, true)
 	return tools, items, "", err
 }
 
 // scanListServer connects to an MCP server with the go-sdk client and lists
 // every page of its tools.
-func scanListServer(ctx context.Context, s *config.Server) ([]scan.Tool, error) {
-	tools, _, err := scanList(ctx, s, "", false)
+// creds, when not nil, are the server's OAuth tokens.
+func scanListServer(ctx context.Context, s *config.Server, creds upstreamauth.Credentials) ([]scan.Tool, error) {
+	tools, _, err := scanList(ctx, s, creds, "", false)
 	return tools, err
 }
 
 // scanList lists a server's tools and, with items, checks its
 // instructions, prompts and resources for poisoning (scanItems).
-func scanList(ctx context.Context, s *config.Server, name string, items bool) ([]scan.Tool, []scan.ItemReport, error) {
+func scanList(ctx context.Context, s *config.Server, creds upstreamauth.Credentials, name string, items bool) ([]scan.Tool, []scan.ItemReport, error) {
 	var transport mcp.Transport
 	var stderr bytes.Buffer
 	switch {
@@ -347,8 +366,12 @@ func scanList(ctx context.Context, s *config.Server, name string, items bool) ([
 		cmd.Stderr = &scanLimitedWriter{w: &stderr, n: 4096}
 		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}
 	case s.URL != "":
+		var base http.RoundTripper = http.DefaultTransport
+		if creds != nil {
+			base = &upstreamauth.Transport{ServerURL: s.URL, Credentials: creds}
+		}
 		transport = &mcp.StreamableClientTransport{Endpoint: s.URL, MaxRetries: -1, DisableStandaloneSSE: true,
-			HTTPClient: &http.Client{Transport: scanHeaderTransport{headers: s.Headers, base: http.DefaultTransport}}}
+			HTTPClient: &http.Client{Transport: scanHeaderTransport{headers: s.Headers, base: base}}}
 	default:
 		return nil, nil, errors.New("server has neither command nor url")
 	}

@@ -65,10 +65,16 @@ func (a *app) checkLive(ctx context.Context, c *config.Config, timeout time.Dura
 			timeout = time.Duration(c.UpstreamTimeout)
 		}
 	}
+	// Servers behind OAuth are listed with their stored tokens.
+	creds, closeCreds, err := a.upstreamCredentials(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	defer closeCreds()
 	var tools []policy.KnownTool
 	for _, name := range c.ServerNames {
 		lctx, cancel := context.WithTimeout(ctx, timeout)
-		list, err := scanListServer(lctx, c.Servers[name])
+		list, err := scanListServer(lctx, c.Servers[name], creds[name])
 		cancel()
 		if err != nil {
 			fmt.Fprintf(a.stderr, "%s:%d:%d: servers.%s: could not list its tools: %v\n", c.File, c.Servers[name].Line, c.Servers[name].Column, name, err)

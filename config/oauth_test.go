@@ -1,0 +1,129 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestServerOAuth(t *testing.T) {
+	t.Setenv("TG_OAUTH_SECRET", "s3cret-value")
+	t.Setenv("TG_OAUTH_EMPTY", "")
+	tests := []struct {
+		name, yaml string
+		want       *OAuth // nil: no oauth
+		errs       []string
+	}{
+		{"none", "servers:\n  h: {url: http://127.0.0.1:1/mcp}\n", nil, nil},
+		{"empty mapping is authorization code with dynamic registration", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {}\n",
+			&OAuth{Grant: GrantAuthorizationCode}, nil},
+		{"null is the same", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth:\n",
+			&OAuth{Grant: GrantAuthorizationCode}, nil},
+		{"client credentials from env", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: client_credentials, client_id: bot, client_secret_env: TG_OAUTH_SECRET, scopes: [read, write], redirect_port: 8765}\n",
+			&OAuth{Grant: GrantClientCredentials, ClientID: "bot", ClientSecret: "s3cret-value", ClientSecretEnv: "TG_OAUTH_SECRET", Scopes: []string{"read", "write"}, RedirectPort: 8765}, nil},
+		{"secret by reference", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, client_secret: \"${TG_OAUTH_SECRET}\"}\n",
+			&OAuth{Grant: GrantAuthorizationCode, ClientID: "app", ClientSecret: "s3cret-value"}, nil},
+		{"bad grant", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: password}\n", nil,
+			[]string{`5:20: servers.h.oauth.grant: must be "authorization_code" or "client_credentials", not "password"`}},
+		{"client credentials without id nor secret", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: client_credentials}\n", nil,
+			[]string{`5:5: servers.h.oauth: grant: client_credentials needs a client_id`, `needs a secret`}},
+		{"unset env", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: a, client_secret_env: TG_OAUTH_UNSET_X}\n", nil,
+			[]string{`servers.h.oauth.client_secret_env: environment variable TG_OAUTH_UNSET_X is not set`}},
+		{"empty env", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: a, client_secret_env: TG_OAUTH_EMPTY}\n", nil,
+			[]string{`environment variable TG_OAUTH_EMPTY is empty`}},
+		{"two secrets", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: a, client_secret_env: TG_OAUTH_SECRET, client_secret_file: s.txt}\n", nil,
+			[]string{`set one of client_secret, client_secret_env and client_secret_file`}},
+		{"secret without id", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_secret_env: TG_OAUTH_SECRET}\n", nil,
+			[]string{`servers.h.oauth: a client secret needs its client_id`}},
+		{"unknown key", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {scope: [a]}\n", nil,
+			[]string{`servers.h.oauth: unknown key "scope" (did you mean "scopes"?)`}},
+		{"scope with a space", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {scopes: [\"a b\"]}\n", nil,
+			[]string{`scope "a b" may not hold spaces`}},
+		{"port out of range", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {redirect_port: 70000}\n", nil,
+			[]string{`servers.h.oauth.redirect_port`}},
+		{"metadata url must be https", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_metadata_url: http://x/c.json}\n", nil,
+			[]string{`must be an https:// URL with a path`}},
+		{"command server", "servers:\n  h:\n    command: [x]\n    oauth: {}\n", nil,
+			[]string{`5:5: servers.h.oauth: only applies to url servers`}},
+		{"sse server", "servers:\n  h:\n    url: http://127.0.0.1:1/sse\n    transport: sse\n    oauth: {}\n", nil,
+			[]string{`6:5: servers.h.oauth: applies to streamable-HTTP servers only`}},
+		{"authorization header too", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    headers: {Authorization: Bearer x}\n    oauth: {}\n", nil,
+			[]string{`5:15: servers.h.headers: sets Authorization, which oauth sets`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte("auth: none\n"+tt.yaml), "t.yaml")
+			if len(tt.errs) > 0 {
+				if err == nil {
+					t.Fatalf("no error, want %q", tt.errs)
+				}
+				for _, want := range tt.errs {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error\n%v\nlacks %q", err, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.Servers["h"].OAuth
+			if (got == nil) != (tt.want == nil) {
+				t.Fatalf("oauth = %+v, want %+v", got, tt.want)
+			}
+			if got == nil {
+				return
+			}
+			if got.Grant != tt.want.Grant || got.ClientID != tt.want.ClientID || got.ClientSecret != tt.want.ClientSecret ||
+				strings.Join(got.Scopes, " ") != strings.Join(tt.want.Scopes, " ") || got.RedirectPort != tt.want.RedirectPort {
+				t.Errorf("oauth = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOAuthPathsResolved(t *testing.T) {
+	c, err := Parse([]byte("auth: none\noauth_key_file: keys/oauth.key\nservers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: a, client_secret_file: secret.txt}\n"), "/etc/toolgate/toolgate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.FromSlash("/etc/toolgate/keys/oauth.key"); c.OAuthKeyFile != want {
+		t.Errorf("oauth_key_file = %q, want %q", c.OAuthKeyFile, want)
+	}
+	if want := filepath.FromSlash("/etc/toolgate/secret.txt"); c.Servers["h"].OAuth.ClientSecretFile != want {
+		t.Errorf("client_secret_file = %q, want %q", c.Servers["h"].OAuth.ClientSecretFile, want)
+	}
+}
+
+// TestDocsOAuthExample parses the oauth example of docs/config.md, which
+// is also docs/examples/config/oauth.yaml.
+func TestDocsOAuthExample(t *testing.T) {
+	t.Setenv("BILLING_CLIENT_SECRET", "example-secret")
+	data, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "<!-- example:oauth-config -->\n```yaml\n")
+	if !ok {
+		t.Fatal("no example:oauth-config block")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	file, err := os.ReadFile("../docs/examples/config/oauth.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(file), block) {
+		t.Error("docs/examples/config/oauth.yaml differs from the example in docs/config.md")
+	}
+	c, err := Parse([]byte(block), "/etc/toolgate/toolgate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Servers["billing"].OAuth; o == nil || o.Grant != GrantClientCredentials || o.ClientSecret != "example-secret" {
+		t.Errorf("billing's oauth: %+v", o)
+	}
+	if o := c.Servers["notes"].OAuth; o == nil || o.Grant != GrantAuthorizationCode || len(o.Scopes) != 2 {
+		t.Errorf("notes' oauth: %+v", o)
+	}
+}

@@ -339,11 +339,17 @@ var (
 
 // calledOrQuoted reports whether the name at text[i:j] stands where a
 // tool is called: after a call word, or before "tool", "is invoked", "is
-// called".
+// called". A plain word needs more than an identifier: "count()" and
+// "aggregate functions" are SQL, "find tools" is prose, while "the find
+// tool" and "find is called" still name the tool.
 func calledOrQuoted(text string, i, j int, ident bool) bool {
 	after := strings.TrimLeft(text[j:], "`'\")")
-	for _, a := range []string{" tool", "()", " function", " is invoked", " is called", " gets called", " is used", " is run"} {
-		if strings.HasPrefix(after, a) {
+	afters := []string{" tool", " is invoked", " is called", " gets called"}
+	if ident {
+		afters = append(afters, "()", " function", " is used", " is run")
+	}
+	for _, a := range afters {
+		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) {
 			return true
 		}
 	}

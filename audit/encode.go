@@ -27,6 +27,7 @@ func appendPayload(b []byte, e *Event) ([]byte, error) {
 	b = appendField(b, "kind", string(e.Kind), false)
 	b = appendField(b, "instance", e.Instance, true)
 	b = appendField(b, "ref", e.Ref, true)
+	b = appendField(b, "continues", e.Continues, true)
 	b = appendField(b, "request_id", e.RequestID, true)
 	b = appendField(b, "session", e.Session, true)
 	b = appendField(b, "grant", e.Grant, true)

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,34 @@ func checkPayload(t *testing.T, e *Event) {
 	}
 }
 
+// everyField is an event with every field set, by reflection, so that a
+// field added to Event and forgotten by appendPayload fails the test.
+func everyField(t *testing.T) *Event {
+	t.Helper()
+	e := &Event{}
+	v := reflect.ValueOf(e).Elem()
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch {
+		case f.Type() == reflect.TypeFor[time.Time]():
+			f.Set(reflect.ValueOf(time.Date(2026, 12, 2, 15, 4, 5, 6, time.UTC)))
+		case f.Type() == reflect.TypeFor[json.RawMessage]():
+			f.Set(reflect.ValueOf(json.RawMessage(`{"k": [1, "<v>"]}`)))
+		case f.Kind() == reflect.String:
+			f.SetString(name + " <&> \u00e9")
+		case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+			f.SetInt(int64(i + 1))
+		case f.Kind() == reflect.Uint64:
+			f.SetUint(uint64(i + 1))
+		case f.Kind() == reflect.Map:
+			f.Set(reflect.ValueOf(map[string]string{name: "x", "a": "y"}))
+		default:
+			t.Fatalf("Event.%s has a type (%s) this test does not fill: teach it, and appendPayload", name, f.Type())
+		}
+	}
+	return e
+}
+
 func TestPayloadEncoding(t *testing.T) {
 	full := &Event{Version: 1, ID: "0190abcdef01", Time: time.Date(2026, 12, 2, 15, 4, 5, 123456789, time.UTC),
 		Kind: KindDecision, Instance: "gw", Ref: "r", RequestID: `"abc"`, Session: "s-1", Grant: "g",
@@ -47,6 +76,7 @@ func TestPayloadEncoding(t *testing.T) {
 	cases := map[string]*Event{
 		"empty":       {},
 		"full":        full,
+		"every field": everyField(t),
 		"zero time":   {Kind: KindOutcome, Time: time.Time{}},
 		"local time":  {Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))},
 		"year 10000":  {Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},

@@ -65,7 +65,7 @@ func TestConformanceClientAuth(t *testing.T) {
 		{scenario: "auth/offline-access-scope"},
 		{scenario: "auth/offline-access-not-supported"},
 		{scenario: "auth/client-credentials-basic"},
-		{scenario: "auth/client-credentials-jwt", skip: "private_key_jwt client authentication is not implemented"},
+		{scenario: "auth/client-credentials-jwt"},
 		{scenario: "auth/cross-app-access-complete-flow", skip: "cross-app access (token exchange with an IdP) is not implemented"},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package upstreamauth
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParseDocuments feeds hostile bytes to every parser of what an
@@ -57,6 +58,27 @@ func FuzzParseChallenge(f *testing.F) {
 		}
 		if len(c.Scope) > len(h) || len(c.ResourceMetadata) > len(h) {
 			t.Fatalf("values longer than the header: %+v", c)
+		}
+	})
+}
+
+// FuzzParseClientKey feeds hostile bytes to the private key parser: it
+// may not panic, and a key it accepts signs.
+func FuzzParseClientKey(f *testing.F) {
+	for _, s := range []string{
+		"", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+		"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n",
+		"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" + strings.Repeat("-----BEGIN CERTIFICATE-----\n\n-----END CERTIFICATE-----\n", 20),
+	} {
+		f.Add([]byte(s), "")
+	}
+	f.Fuzz(func(t *testing.T, b []byte, alg string) {
+		k, err := ParseClientKey(b, "", alg)
+		if err != nil {
+			return
+		}
+		if _, err := k.Assertion("c", "https://as", time.Unix(1e9, 0)); err != nil {
+			t.Fatalf("an accepted key does not sign: %v", err)
 		}
 	})
 }

@@ -38,6 +38,14 @@ type LoginOptions struct {
 	// dynamically.
 	ClientID, ClientSecret string
 	ClientMetadataURL      string
+	// Key, when set, authenticates the client at the token endpoint
+	// with private_key_jwt (a signed assertion) instead of a secret.
+	Key *ClientKey
+	// AuthMethod, when set, is the token endpoint authentication of a
+	// pre-registered client (client_secret_basic, client_secret_post or
+	// private_key_jwt); otherwise it is chosen from the authorization
+	// server's metadata.
+	AuthMethod string
 	// Scopes, when set, are requested instead of those discovered.
 	Scopes []string
 	// RedirectPort is the loopback port of the redirect listener; 0
@@ -97,15 +105,18 @@ func Login(ctx context.Context, o LoginOptions) (*Token, error) {
 		t.Grant = GrantAuthorizationCode
 	}
 	if t.Grant == GrantClientCredentials {
-		if o.ClientID == "" {
-			return nil, errors.New("the client_credentials grant needs a client_id and client_secret")
+		if o.ClientID == "" || o.ClientSecret == "" && o.Key == nil {
+			return nil, errors.New("the client_credentials grant needs a client_id and a client_secret or private key")
 		}
-		cl := Client{ID: o.ClientID, Secret: o.ClientSecret, AuthMethod: pickAuthMethod(d.Server.TokenEndpointAuthMethodsSupported, o.ClientSecret != "")}
+		cl, err := preRegistered(d, o)
+		if err != nil {
+			return nil, err
+		}
 		form := url.Values{"grant_type": {GrantClientCredentials}, "resource": {d.Resource}}
 		if len(scopes) > 0 {
 			form.Set("scope", strings.Join(scopes, " "))
 		}
-		r, err := tokenRequest(ctx, hc, d.Server.TokenEndpoint, cl, form)
+		r, err := tokenRequest(ctx, hc, d.Server.TokenEndpoint, cl, form, now())
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +202,7 @@ func Login(ctx context.Context, o LoginOptions) (*Token, error) {
 		"code_verifier": {verifier},
 		"resource":      {d.Resource},
 	}
-	r, err := tokenRequest(ctx, hc, d.Server.TokenEndpoint, cl, form)
+	r, err := tokenRequest(ctx, hc, d.Server.TokenEndpoint, cl, form, now())
 	if err != nil {
 		return nil, err
 	}
@@ -245,11 +256,29 @@ func pickAuthMethod(supported []string, hasSecret bool) string {
 	return "client_secret_basic"
 }
 
+// preRegistered is the configured client, authenticating as configured
+// or as the authorization server's metadata suggests.
+func preRegistered(d *Discovery, o LoginOptions) (Client, error) {
+	cl := Client{ID: o.ClientID, Secret: o.ClientSecret, AuthMethod: o.AuthMethod, Audience: d.Issuer}
+	switch {
+	case o.Key != nil:
+		cl.AuthMethod, cl.Key, cl.Secret = "private_key_jwt", o.Key, ""
+		if s := d.Server.TokenEndpointAuthSigningAlgValuesSupported; len(s) > 0 && !slices.Contains(s, o.Key.Alg) {
+			return Client{}, fmt.Errorf("the authorization server %s accepts client assertions signed with %v, not %s", d.Issuer, s, o.Key.Alg)
+		}
+	case cl.AuthMethod == "private_key_jwt":
+		return Client{}, errors.New("private_key_jwt needs the client's private key (oauth.private_key_file)")
+	case cl.AuthMethod == "":
+		cl.AuthMethod = pickAuthMethod(d.Server.TokenEndpointAuthMethodsSupported, o.ClientSecret != "")
+	}
+	return cl, nil
+}
+
 // register returns the client to authorize as: the pre-registered one,
 // the client ID metadata document's URL, or a dynamically registered one.
 func register(ctx context.Context, hc *http.Client, m *ServerMetadata, o LoginOptions, redirect string) (Client, error) {
 	if o.ClientID != "" {
-		return Client{ID: o.ClientID, Secret: o.ClientSecret, AuthMethod: pickAuthMethod(m.TokenEndpointAuthMethodsSupported, o.ClientSecret != "")}, nil
+		return preRegistered(&Discovery{Issuer: m.Issuer, Server: m}, o)
 	}
 	if o.ClientMetadataURL != "" && m.ClientIDMetadataDocumentSupported {
 		return Client{ID: o.ClientMetadataURL, AuthMethod: "none"}, nil

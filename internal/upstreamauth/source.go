@@ -137,8 +137,11 @@ type Source struct {
 	// Machine, when set, obtains a token with no person involved (the
 	// client credentials grant).
 	Machine *LoginOptions
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Key signs the client assertions of a client authenticating with
+	// private_key_jwt; Machine.Key when nil.
+	Key    *ClientKey
+	Now    func() time.Time
+	Logger *slog.Logger
 
 	mu  sync.Mutex
 	cur *Token
@@ -156,6 +159,13 @@ func (s *Source) log() *slog.Logger {
 		return s.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+func (s *Source) key() *ClientKey {
+	if s.Key == nil && s.Machine != nil {
+		return s.Machine.Key
+	}
+	return s.Key
 }
 
 func (s *Source) hc() *http.Client {
@@ -219,7 +229,7 @@ func (s *Source) machineLocked(ctx context.Context, c *Challenge) error {
 // for a machine).
 func (s *Source) renewLocked(ctx context.Context, c *Challenge) error {
 	if c == nil {
-		t, err := Refresh(ctx, s.hc(), s.cur, s.now())
+		t, err := RefreshWithKey(ctx, s.hc(), s.cur, s.key(), s.now())
 		if err == nil {
 			if err := s.Vault.Save(ctx, t); err != nil {
 				return fmt.Errorf("upstream %s: saving its token: %w", s.Server, err)
@@ -236,7 +246,7 @@ func (s *Source) renewLocked(ctx context.Context, c *Challenge) error {
 			if stored.Expiry.IsZero() || s.now().Add(refreshBefore).Before(stored.Expiry) {
 				return nil
 			}
-			if t, err2 := Refresh(ctx, s.hc(), stored, s.now()); err2 == nil {
+			if t, err2 := RefreshWithKey(ctx, s.hc(), stored, s.key(), s.now()); err2 == nil {
 				if err := s.Vault.Save(ctx, t); err != nil {
 					return fmt.Errorf("upstream %s: saving its token: %w", s.Server, err)
 				}

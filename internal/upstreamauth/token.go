@@ -47,18 +47,34 @@ type Token struct {
 type Client struct {
 	ID     string
 	Secret string
-	// AuthMethod is client_secret_basic, client_secret_post or none.
+	// AuthMethod is client_secret_basic, client_secret_post,
+	// private_key_jwt or none.
 	AuthMethod string
+	// Key signs the client assertions of private_key_jwt, whose audience
+	// is Audience (the authorization server's issuer).
+	Key      *ClientKey
+	Audience string
 }
 
 // tokenRequest posts form to the token endpoint, authenticating as cl,
-// and reads the answer.
-func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, cl Client, form url.Values) (*tokenResponse, error) {
+// and reads the answer; now dates a client assertion.
+func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, cl Client, form url.Values, now time.Time) (*tokenResponse, error) {
 	switch cl.AuthMethod {
 	case "client_secret_post":
 		form.Set("client_id", cl.ID)
 		form.Set("client_secret", cl.Secret)
 	case "client_secret_basic":
+	case "private_key_jwt":
+		if cl.Key == nil {
+			return nil, errors.New("private_key_jwt needs the client's private key (oauth.private_key_file)")
+		}
+		a, err := cl.Key.Assertion(cl.ID, cl.Audience, now)
+		if err != nil {
+			return nil, err
+		}
+		form.Set("client_id", cl.ID)
+		form.Set("client_assertion_type", AssertionType)
+		form.Set("client_assertion", a)
 	default:
 		form.Set("client_id", cl.ID)
 	}
@@ -110,15 +126,24 @@ func (t *Token) apply(r *tokenResponse, now time.Time) {
 	t.Obtained = now
 }
 
-// client is the token's client.
-func (t *Token) client() Client {
-	return Client{ID: t.ClientID, Secret: t.ClientSecret, AuthMethod: t.AuthMethod}
+// client is the token's client; key signs its assertions when it
+// authenticates with private_key_jwt (the key is never stored with the
+// token).
+func (t *Token) client(key *ClientKey) Client {
+	return Client{ID: t.ClientID, Secret: t.ClientSecret, AuthMethod: t.AuthMethod, Key: key, Audience: t.Issuer}
 }
 
 // Refresh renews t: with its refresh token, or, for client credentials,
 // by asking again. The resource parameter binds the new token to the
-// same server.
+// same server. A client authenticating with private_key_jwt needs
+// RefreshWithKey.
 func Refresh(ctx context.Context, hc *http.Client, t *Token, now time.Time) (*Token, error) {
+	return RefreshWithKey(ctx, hc, t, nil, now)
+}
+
+// RefreshWithKey is Refresh for a client that signs its token requests
+// with key (private_key_jwt); key may be nil for any other client.
+func RefreshWithKey(ctx context.Context, hc *http.Client, t *Token, key *ClientKey, now time.Time) (*Token, error) {
 	n := *t
 	form := url.Values{"resource": {t.Resource}}
 	switch {
@@ -133,7 +158,7 @@ func Refresh(ctx context.Context, hc *http.Client, t *Token, now time.Time) (*To
 	default:
 		return nil, errors.New("the token has expired and there is no refresh token")
 	}
-	r, err := tokenRequest(ctx, hc, t.TokenEndpoint, t.client(), form)
+	r, err := tokenRequest(ctx, hc, t.TokenEndpoint, t.client(key), form, now)
 	if err != nil {
 		return nil, err
 	}

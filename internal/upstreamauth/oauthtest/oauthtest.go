@@ -7,10 +7,12 @@ package oauthtest
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -29,6 +33,9 @@ type Options struct {
 	TokenTTL time.Duration
 	// Clients are pre-registered clients: id → secret.
 	Clients map[string]string
+	// ClientKeys are pre-registered clients authenticating with
+	// private_key_jwt: id → public key (*ecdsa.PublicKey, *rsa.PublicKey).
+	ClientKeys map[string]crypto.PublicKey
 	// Scopes are the resource's scopes_supported.
 	Scopes []string
 	// Now is the authorization server's clock; time.Now when nil.
@@ -62,6 +69,10 @@ type Server struct {
 	seen []string
 	// grants counts the token requests by grant type.
 	grants map[string]int
+	// jtis are the client assertion ids seen, refused when replayed.
+	jtis map[string]bool
+	// assertions are the client assertions received.
+	assertions []string
 }
 
 // Start runs both servers until the test ends.
@@ -73,7 +84,7 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{opts: o, registered: map[string][]string{}, codes: map[string]code{}, access: map[string]issued{}, refresh: map[string]issued{}, grants: map[string]int{}}
+	s := &Server{opts: o, registered: map[string][]string{}, codes: map[string]code{}, access: map[string]issued{}, refresh: map[string]issued{}, grants: map[string]int{}, jtis: map[string]bool{}}
 	s.AS = httptest.NewServer(s.asHandler())
 	t.Cleanup(s.AS.Close)
 	mcpSrv := mcp.NewServer(&mcp.Implementation{Name: "notes", Version: "1"}, nil)
@@ -161,14 +172,15 @@ func (s *Server) asHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
-			"issuer":                                s.AS.URL,
-			"authorization_endpoint":                s.AS.URL + "/authorize",
-			"token_endpoint":                        s.AS.URL + "/token",
-			"registration_endpoint":                 s.AS.URL + "/register",
-			"response_types_supported":              []string{"code"},
-			"grant_types_supported":                 []string{"authorization_code", "refresh_token", "client_credentials"},
-			"code_challenge_methods_supported":      []string{"S256"},
-			"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "none"},
+			"issuer":                                           s.AS.URL,
+			"authorization_endpoint":                           s.AS.URL + "/authorize",
+			"token_endpoint":                                   s.AS.URL + "/token",
+			"registration_endpoint":                            s.AS.URL + "/register",
+			"response_types_supported":                         []string{"code"},
+			"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials"},
+			"code_challenge_methods_supported":                 []string{"S256"},
+			"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "private_key_jwt", "none"},
+			"token_endpoint_auth_signing_alg_values_supported": []string{"ES256", "ES384", "RS256", "PS256"},
 		})
 	})
 	mux.HandleFunc("POST /register", func(w http.ResponseWriter, r *http.Request) {
@@ -190,6 +202,8 @@ func (s *Server) asHandler() http.Handler {
 		s.mu.Lock()
 		uris, dyn := s.registered[q.Get("client_id")]
 		_, pre := s.opts.Clients[q.Get("client_id")]
+		_, keyed := s.opts.ClientKeys[q.Get("client_id")]
+		pre = pre || keyed
 		s.mu.Unlock()
 		redirect := q.Get("redirect_uri")
 		switch {
@@ -243,6 +257,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if f.Get("client_assertion_type") != "" || f.Get("client_assertion") != "" {
+		id, err := s.verifyAssertion(f)
+		if err != nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": err.Error()})
+			return
+		}
+		client = id
+	}
 	var grant issued
 	switch gt := f.Get("grant_type"); gt {
 	case "authorization_code":
@@ -264,7 +286,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		delete(s.refresh, f.Get("refresh_token")) // rotated
 		grant = old
 	case "client_credentials":
-		if _, known := s.opts.Clients[client]; !known || f.Get("resource") != s.ResourceURL {
+		_, known := s.opts.Clients[client]
+		_, keyed := s.opts.ClientKeys[client]
+		if !known && !keyed || f.Get("resource") != s.ResourceURL {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 			return
 		}
@@ -284,6 +308,59 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		resp["refresh_token"] = rt
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// Assertions returns the client assertions the token endpoint received.
+func (s *Server) Assertions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.assertions)
+}
+
+// verifyAssertion checks a private_key_jwt client assertion (RFC 7523):
+// signed by the client's registered key with an asymmetric algorithm,
+// iss and sub the client id, aud the issuer, unexpired, living at most
+// five minutes, its jti never seen before. It returns the client id.
+func (s *Server) verifyAssertion(f url.Values) (string, error) {
+	if f.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+		return "", errors.New("unknown client_assertion_type")
+	}
+	raw := f.Get("client_assertion")
+	s.assertions = append(s.assertions, raw)
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512, jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512})
+	if err != nil {
+		return "", errors.New("the assertion does not parse")
+	}
+	var unverified jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
+		return "", errors.New("the assertion has no claims")
+	}
+	key, ok := s.opts.ClientKeys[unverified.Issuer]
+	if !ok {
+		return "", errors.New("unknown client")
+	}
+	var c jwt.Claims
+	if err := tok.Claims(key, &c); err != nil {
+		return "", errors.New("bad signature")
+	}
+	now := s.opts.Now()
+	switch {
+	case c.Subject != c.Issuer:
+		return "", errors.New("sub is not the client id")
+	case f.Get("client_id") != "" && f.Get("client_id") != c.Issuer:
+		return "", errors.New("client_id is not the assertion's")
+	case c.Expiry == nil || c.IssuedAt == nil || c.ID == "":
+		return "", errors.New("exp, iat and jti are required")
+	case c.Expiry.Time().Sub(c.IssuedAt.Time()) > 5*time.Minute:
+		return "", errors.New("the assertion lives longer than five minutes")
+	case s.jtis[c.ID]:
+		return "", errors.New("the assertion was replayed")
+	}
+	if err := c.ValidateWithLeeway(jwt.Expected{AnyAudience: jwt.Audience{s.AS.URL}, Time: now}, 30*time.Second); err != nil {
+		return "", err
+	}
+	s.jtis[c.ID] = true
+	return c.Issuer, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

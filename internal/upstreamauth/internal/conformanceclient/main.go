@@ -36,6 +36,10 @@ type scenarioContext struct {
 	Name         string `json:"name"`
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
+	// PrivateKeyPEM and SigningAlgorithm are the private_key_jwt
+	// client's key.
+	PrivateKeyPEM    string `json:"private_key_pem"`
+	SigningAlgorithm string `json:"signing_algorithm"`
 }
 
 // follow gets authURL and follows its redirects, the last of which is the
@@ -85,6 +89,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	if strings.Contains(scenario, "client-credentials") {
 		login.Grant = upstreamauth.GrantClientCredentials
+	}
+	if sc.PrivateKeyPEM != "" {
+		k, err := upstreamauth.ParseClientKey([]byte(sc.PrivateKeyPEM), "", sc.SigningAlgorithm)
+		if err != nil {
+			return fmt.Errorf("private_key_pem: %w", err)
+		}
+		login.Key = k
 	}
 	src := &upstreamauth.Source{
 		Server: "conformance", ServerURL: serverURL,

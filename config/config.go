@@ -395,6 +395,30 @@ type OAuth struct {
 	// RedirectPort is the loopback port of the login's redirect
 	// listener; 0 picks a free one.
 	RedirectPort int `json:"redirect_port,omitempty"`
+	// TokenEndpointAuth forces how the client authenticates at the token
+	// endpoint: client_secret_basic, client_secret_post or
+	// private_key_jwt; "" chooses from the authorization server's
+	// metadata (private_key_jwt when PrivateKeyFile is set).
+	TokenEndpointAuth string `json:"token_endpoint_auth,omitempty"`
+	// PrivateKeyFile, resolved against the file's directory, is the PEM
+	// private key that signs private_key_jwt client assertions; KeyID is
+	// their kid header and SigningAlg their algorithm ("" for the key's
+	// default: ES256 for P-256, RS256 for RSA).
+	PrivateKeyFile string `json:"private_key_file,omitempty"`
+	KeyID          string `json:"key_id,omitempty"`
+	SigningAlg     string `json:"signing_alg,omitempty"`
+}
+
+// Token endpoint authentication methods of oauth.token_endpoint_auth.
+const (
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+	AuthPrivateKeyJWT     = "private_key_jwt"
+)
+
+// SigningAlgs returns the algorithms oauth.signing_alg may name.
+func SigningAlgs() []string {
+	return []string{"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
 }
 
 // Breaker is an HTTP server's circuit breaker: after Failures failed

@@ -335,7 +335,8 @@ var (
 		"stream_replay_events", "stream_replay_bytes",
 		"session_idle_timeout", "methods", "pins", "poisoned", "admin_listen", "directory", "approvals", "audit", "oauth_key_file"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker", "share", "oauth"}
-	oauthKeys  = []string{"grant", "client_id", "client_secret", "client_secret_env", "client_secret_file", "client_metadata_url", "scopes", "redirect_port"}
+	oauthKeys  = []string{"grant", "client_id", "client_secret", "client_secret_env", "client_secret_file", "client_metadata_url", "scopes", "redirect_port",
+		"token_endpoint_auth", "private_key_file", "key_id", "signing_alg"}
 )
 
 // unknown reports a key that is not one of known.
@@ -565,6 +566,9 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 	for _, s := range c.Servers {
 		if s.OAuth != nil && s.OAuth.ClientSecretFile != "" {
 			s.OAuth.ClientSecretFile = c.resolve(s.OAuth.ClientSecretFile)
+		}
+		if s.OAuth != nil && s.OAuth.PrivateKeyFile != "" {
+			s.OAuth.PrivateKeyFile = c.resolve(s.OAuth.PrivateKeyFile)
 		}
 		if len(s.Command) > 0 {
 			if s.Cwd == "" {
@@ -1073,7 +1077,7 @@ func (d *decoder) oauth(key, n *yaml.Node, path string) *OAuth {
 	if !ok {
 		return nil
 	}
-	var secretNode, idNode *yaml.Node
+	var secretNode, idNode, authNode, keyNode, keyOptNode *yaml.Node
 	setSecret := func(k *yaml.Node) bool {
 		if secretNode != nil {
 			d.errorf(k, path+"."+k.Value, "set one of client_secret, client_secret_env and client_secret_file")
@@ -1143,20 +1147,71 @@ func (d *decoder) oauth(key, n *yaml.Node, path string) *OAuth {
 			if v, ok := d.integer(p.val, kp, 0, 65535); ok {
 				o.RedirectPort = int(v)
 			}
+		case "token_endpoint_auth":
+			if m, ok := d.scalar(p.val, kp, `"client_secret_basic", "client_secret_post" or "private_key_jwt"`); ok {
+				switch m {
+				case AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT:
+					o.TokenEndpointAuth, authNode = m, p.val
+				default:
+					d.errorf(p.val, kp, "must be %q, %q or %q, not %q", AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, m)
+				}
+			}
+		case "private_key_file":
+			if d.str(p.val, kp, &o.PrivateKeyFile) {
+				keyNode = p.key
+				if o.PrivateKeyFile == "" {
+					d.errorf(p.val, kp, "must be the path of a PEM file holding the client's private key")
+				}
+			}
+		case "key_id":
+			if d.str(p.val, kp, &o.KeyID) {
+				keyOptNode = p.key
+				if o.KeyID == "" {
+					d.errorf(p.val, kp, "must not be empty")
+				}
+			}
+		case "signing_alg":
+			if a, ok := d.scalar(p.val, kp, "a JWS algorithm"); ok {
+				keyOptNode = p.key
+				if !slices.Contains(SigningAlgs(), a) {
+					d.errorf(p.val, kp, "must be one of %s, not %q", strings.Join(SigningAlgs(), ", "), a)
+				} else {
+					o.SigningAlg = a
+				}
+			}
 		default:
 			d.unknown(p.key, path, oauthKeys)
 		}
+	}
+	if keyNode != nil && o.TokenEndpointAuth == "" {
+		o.TokenEndpointAuth = AuthPrivateKeyJWT
+	}
+	switch {
+	case o.TokenEndpointAuth == AuthPrivateKeyJWT && keyNode == nil:
+		d.errorf(authNode, path+".token_endpoint_auth", "private_key_jwt needs private_key_file (the PEM private key that signs the client assertions)")
+	case o.TokenEndpointAuth == AuthPrivateKeyJWT && secretNode != nil:
+		d.errorf(secretNode, path, "private_key_jwt authenticates with the private key: remove the client secret")
+	case o.TokenEndpointAuth != "" && o.TokenEndpointAuth != AuthPrivateKeyJWT && keyNode != nil:
+		d.errorf(keyNode, path, "private_key_file is for token_endpoint_auth: private_key_jwt, not %s", o.TokenEndpointAuth)
+	case o.TokenEndpointAuth != "" && o.TokenEndpointAuth != AuthPrivateKeyJWT && secretNode == nil:
+		d.errorf(authNode, path+".token_endpoint_auth", "%s needs a client secret: client_secret_env, client_secret_file or client_secret: ${NAME}", o.TokenEndpointAuth)
+	}
+	if keyOptNode != nil && keyNode == nil {
+		d.errorf(keyOptNode, path, "%s needs private_key_file", keyOptNode.Value)
 	}
 	if o.Grant == GrantClientCredentials {
 		if idNode == nil {
 			d.errorf(key, path, "grant: client_credentials needs a client_id")
 		}
-		if secretNode == nil {
-			d.errorf(key, path, "grant: client_credentials needs a secret: client_secret_env, client_secret_file or client_secret: ${NAME}")
+		if secretNode == nil && keyNode == nil {
+			d.errorf(key, path, "grant: client_credentials needs a secret (client_secret_env, client_secret_file or client_secret: ${NAME}) or a private_key_file")
 		}
 	}
 	if secretNode != nil && idNode == nil {
 		d.errorf(secretNode, path, "a client secret needs its client_id")
+	}
+	if keyNode != nil && idNode == nil {
+		d.errorf(keyNode, path, "a private key needs its client_id")
 	}
 	return o
 }

@@ -24,6 +24,30 @@ func TestServerOAuth(t *testing.T) {
 			&OAuth{Grant: GrantClientCredentials, ClientID: "bot", ClientSecret: "s3cret-value", ClientSecretEnv: "TG_OAUTH_SECRET", Scopes: []string{"read", "write"}, RedirectPort: 8765}, nil},
 		{"secret by reference", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, client_secret: \"${TG_OAUTH_SECRET}\"}\n",
 			&OAuth{Grant: GrantAuthorizationCode, ClientID: "app", ClientSecret: "s3cret-value"}, nil},
+		{"private key implies private_key_jwt", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: client_credentials, client_id: bot, private_key_file: bot.pem, key_id: k1, signing_alg: ES256}\n",
+			&OAuth{Grant: GrantClientCredentials, ClientID: "bot", TokenEndpointAuth: AuthPrivateKeyJWT, PrivateKeyFile: "bot.pem", KeyID: "k1", SigningAlg: "ES256"}, nil},
+		{"explicit private_key_jwt", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, token_endpoint_auth: private_key_jwt, private_key_file: app.pem}\n",
+			&OAuth{Grant: GrantAuthorizationCode, ClientID: "app", TokenEndpointAuth: AuthPrivateKeyJWT, PrivateKeyFile: "app.pem"}, nil},
+		{"forced client_secret_post", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, client_secret_env: TG_OAUTH_SECRET, token_endpoint_auth: client_secret_post}\n",
+			&OAuth{Grant: GrantAuthorizationCode, ClientID: "app", ClientSecret: "s3cret-value", TokenEndpointAuth: AuthClientSecretPost}, nil},
+		{"private_key_jwt without a key", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, token_endpoint_auth: private_key_jwt}\n", nil,
+			[]string{`5:50: servers.h.oauth.token_endpoint_auth: private_key_jwt needs private_key_file`}},
+		{"unknown auth method", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, token_endpoint_auth: tls_client_auth}\n", nil,
+			[]string{`5:50: servers.h.oauth.token_endpoint_auth: must be "client_secret_basic", "client_secret_post" or "private_key_jwt", not "tls_client_auth"`}},
+		{"key and secret", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, client_secret_env: TG_OAUTH_SECRET, private_key_file: app.pem}\n", nil,
+			[]string{`servers.h.oauth: private_key_jwt authenticates with the private key: remove the client secret`}},
+		{"key with client_secret_basic", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, token_endpoint_auth: client_secret_basic, private_key_file: app.pem}\n", nil,
+			[]string{`5:71: servers.h.oauth: private_key_file is for token_endpoint_auth: private_key_jwt, not client_secret_basic`}},
+		{"secret method without secret", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, token_endpoint_auth: client_secret_basic}\n", nil,
+			[]string{`5:50: servers.h.oauth.token_endpoint_auth: client_secret_basic needs a client secret`}},
+		{"key without id", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {private_key_file: app.pem}\n", nil,
+			[]string{`5:13: servers.h.oauth: a private key needs its client_id`}},
+		{"key id without key", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, client_secret_env: TG_OAUTH_SECRET, key_id: k1}\n", nil,
+			[]string{`servers.h.oauth: key_id needs private_key_file`}},
+		{"bad signing alg", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: app, private_key_file: app.pem, signing_alg: HS256}\n", nil,
+			[]string{`5:69: servers.h.oauth.signing_alg: must be one of ES256, ES384, ES512, RS256, RS384, RS512, PS256, PS384, PS512, not "HS256"`}},
+		{"client credentials with a key and no secret", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: client_credentials}\n", nil,
+			[]string{`or a private_key_file`}},
 		{"bad grant", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: password}\n", nil,
 			[]string{`5:20: servers.h.oauth.grant: must be "authorization_code" or "client_credentials", not "password"`}},
 		{"client credentials without id nor secret", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: client_credentials}\n", nil,
@@ -76,7 +100,9 @@ func TestServerOAuth(t *testing.T) {
 				return
 			}
 			if got.Grant != tt.want.Grant || got.ClientID != tt.want.ClientID || got.ClientSecret != tt.want.ClientSecret ||
-				strings.Join(got.Scopes, " ") != strings.Join(tt.want.Scopes, " ") || got.RedirectPort != tt.want.RedirectPort {
+				strings.Join(got.Scopes, " ") != strings.Join(tt.want.Scopes, " ") || got.RedirectPort != tt.want.RedirectPort ||
+				got.TokenEndpointAuth != tt.want.TokenEndpointAuth || filepath.Base(got.PrivateKeyFile) != filepath.Base(tt.want.PrivateKeyFile) ||
+				got.KeyID != tt.want.KeyID || got.SigningAlg != tt.want.SigningAlg {
 				t.Errorf("oauth = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -84,7 +110,7 @@ func TestServerOAuth(t *testing.T) {
 }
 
 func TestOAuthPathsResolved(t *testing.T) {
-	c, err := Parse([]byte("auth: none\noauth_key_file: keys/oauth.key\nservers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: a, client_secret_file: secret.txt}\n"), "/etc/toolgate/toolgate.yaml")
+	c, err := Parse([]byte("auth: none\noauth_key_file: keys/oauth.key\nservers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: a, client_secret_file: secret.txt}\n  k:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: a, private_key_file: keys/a.pem}\n"), "/etc/toolgate/toolgate.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +119,9 @@ func TestOAuthPathsResolved(t *testing.T) {
 	}
 	if want := filepath.FromSlash("/etc/toolgate/secret.txt"); c.Servers["h"].OAuth.ClientSecretFile != want {
 		t.Errorf("client_secret_file = %q, want %q", c.Servers["h"].OAuth.ClientSecretFile, want)
+	}
+	if want := filepath.FromSlash("/etc/toolgate/keys/a.pem"); c.Servers["k"].OAuth.PrivateKeyFile != want {
+		t.Errorf("private_key_file = %q, want %q", c.Servers["k"].OAuth.PrivateKeyFile, want)
 	}
 }
 

@@ -178,6 +178,11 @@ func runnable(cfg *config.Config, front string) error {
 				return toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.client_secret_file: %v", cfg.File, name, err)
 			}
 		}
+		if o.PrivateKeyFile != "" {
+			if _, err := upstreamauth.LoadClientKey(o.PrivateKeyFile, o.KeyID, o.SigningAlg); err != nil {
+				return toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.private_key_file: %v", cfg.File, name, err)
+			}
+		}
 	}
 	if front == "stdio" && cfg.Audit.Enabled {
 		for i, s := range cfg.Audit.Sinks {

@@ -81,9 +81,20 @@ func (a *app) loginOptions(cfg *config.Config, name string) (upstreamauth.LoginO
 			return upstreamauth.LoginOptions{}, toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.client_secret_file: %v", cfg.File, name, err)
 		}
 	}
+	var key *upstreamauth.ClientKey
+	if o.PrivateKeyFile != "" {
+		var err error
+		if key, err = upstreamauth.LoadClientKey(o.PrivateKeyFile, o.KeyID, o.SigningAlg); err != nil {
+			return upstreamauth.LoginOptions{}, toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.private_key_file: %v", cfg.File, name, err)
+		}
+		if fi, err := os.Stat(o.PrivateKeyFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			a.log.Warn("an oauth private key file is readable by others than its owner: chmod 600 it", "server", name, "file", o.PrivateKeyFile, "mode", fi.Mode().Perm().String())
+		}
+	}
 	return upstreamauth.LoginOptions{
 		Server: name, ServerURL: s.URL, Grant: o.Grant,
 		ClientID: o.ClientID, ClientSecret: secret, ClientMetadataURL: o.ClientMetadataURL,
+		Key: key, AuthMethod: o.TokenEndpointAuth,
 		Scopes: o.Scopes, RedirectPort: o.RedirectPort,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		Logger:     a.log,
@@ -112,13 +123,16 @@ func (a *app) upstreamCredentials(ctx context.Context, cfg *config.Config) (map[
 	for _, name := range names {
 		src := &upstreamauth.Source{Server: name, ServerURL: cfg.Servers[name].URL, Vault: vault, Logger: a.log, Now: a.now,
 			HTTPClient: &http.Client{Timeout: 30 * time.Second}}
-		if cfg.Servers[name].OAuth.Grant == config.GrantClientCredentials {
+		if oc := cfg.Servers[name].OAuth; oc.Grant == config.GrantClientCredentials || oc.PrivateKeyFile != "" {
 			o, err := a.loginOptions(cfg, name)
 			if err != nil {
 				closeVault()
 				return nil, nil, err
 			}
-			src.Machine = &o
+			if oc.Grant == config.GrantClientCredentials {
+				src.Machine = &o
+			}
+			src.Key = o.Key
 		}
 		out[name] = src
 	}

@@ -2,8 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -306,5 +311,68 @@ func TestUpstreamOAuthLoginWhileServing(t *testing.T) {
 	cs.Close()
 	if c, e := stop(); c != 0 {
 		t.Fatalf("serve exited %d: %s", c, e)
+	}
+}
+
+// A machine's upstream authenticating with a private key: serve signs a
+// client assertion for each token request, and neither the key nor an
+// assertion nor a token reaches its output; check refuses a file that
+// holds no usable key without quoting it.
+func TestUpstreamOAuthPrivateKeyJWT(t *testing.T) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	srv := oauthtest.Start(t, oauthtest.Options{ClientKeys: map[string]crypto.PublicKey{"gateway-bot": k.Public()}})
+	addr := freeAddr(t)
+	cfg, dir := oauthConfig(t, addr, srv.ResourceURL, "{grant: client_credentials, client_id: gateway-bot, private_key_file: bot.pem, key_id: bot-1}")
+	if err := os.WriteFile(filepath.Join(dir, "bot.pem"), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, "check", "--config", cfg); code != 0 {
+		t.Fatalf("check: %d %s %s", code, out, errOut)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, stop := startServe(t, cfg, addr)
+	readyz(t, addr, `"state":"ready"`)
+	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
+	if err != nil || res.IsError || textContent(res) != "hello from notes" {
+		t.Fatalf("whoami: %v %+v", err, res)
+	}
+	cs.Close()
+	code, errOut := stop()
+	if code != 0 {
+		t.Fatalf("serve exited %d: %s", code, errOut)
+	}
+	if n := srv.Grants("client_credentials"); n < 1 || len(srv.Assertions()) < 1 {
+		t.Fatalf("%d client_credentials requests, %d assertions", n, len(srv.Assertions()))
+	}
+	all := out.String() + errOut
+	secrets := append([]string{base64.StdEncoding.EncodeToString(der)[:40]}, srv.Assertions()...)
+	secrets = append(secrets, srv.AccessTokens()...)
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Errorf("serve's output holds a secret (%.12s…)", s)
+		}
+	}
+	// A key file holding something else is refused, without quoting it.
+	bad := "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END PRIVATE KEY-----\n"
+	if err := os.WriteFile(filepath.Join(dir, "bot.pem"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = run(t, "check", "--config", cfg)
+	if code == 0 || !strings.Contains(errOut, "servers.notes.oauth.private_key_file") || strings.Contains(errOut, "c2VjcmV0") {
+		t.Errorf("check with a bad key: %d %q", code, errOut)
 	}
 }

@@ -66,7 +66,7 @@ func TestConformanceClientAuth(t *testing.T) {
 		{scenario: "auth/offline-access-not-supported"},
 		{scenario: "auth/client-credentials-basic"},
 		{scenario: "auth/client-credentials-jwt"},
-		{scenario: "auth/cross-app-access-complete-flow", skip: "cross-app access (token exchange with an IdP) is not implemented"},
+		{scenario: "auth/cross-app-access-complete-flow"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimPrefix(tt.scenario, "auth/"), func(t *testing.T) {

@@ -17,12 +17,16 @@ func FuzzParseDocuments(f *testing.F) {
 		`{"error":"invalid_grant","error_description":"no"}`,
 		`{"token_endpoint":"javascript:alert(1)"}`,
 		`{"access_token":"x","token_type":"mac"}`,
+		`{"access_token":"j","issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","token_type":"N_A"}`,
 		`[]`, `null`, `{"expires_in":-1,"access_token":"a"}`,
 		strings.Repeat(`[`, 10000),
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if jag, err := parseExchangeResponse(b); err == nil && jag == "" {
+			t.Fatal("accepted an exchange answer without a token")
+		}
 		if m, err := ParseResourceMetadata(b); err == nil {
 			if checkURL(m.Resource, "r") != nil || len(m.AuthorizationServers) == 0 {
 				t.Fatalf("accepted %+v", m)

@@ -29,9 +29,11 @@ type LoginOptions struct {
 	ServerURL string
 	// HTTPClient makes every request; http.DefaultClient when nil.
 	HTTPClient *http.Client
-	// Grant is GrantAuthorizationCode (the default) or
-	// GrantClientCredentials.
+	// Grant is GrantAuthorizationCode (the default),
+	// GrantClientCredentials or GrantCrossApp.
 	Grant string
+	// IdP is the identity provider of GrantCrossApp.
+	IdP *IdP
 	// ClientID and ClientSecret are a pre-registered client; without
 	// ClientID toolgate uses ClientMetadataURL when the authorization
 	// server accepts client ID metadata documents, else registers
@@ -117,6 +119,16 @@ func Login(ctx context.Context, o LoginOptions) (*Token, error) {
 			form.Set("scope", strings.Join(scopes, " "))
 		}
 		r, err := tokenRequest(ctx, hc, d.Server.TokenEndpoint, cl, form, now())
+		if err != nil {
+			return nil, err
+		}
+		t.ClientID, t.ClientSecret, t.AuthMethod = cl.ID, cl.Secret, cl.AuthMethod
+		t.Scope = strings.Join(scopes, " ")
+		t.apply(r, now())
+		return t, nil
+	}
+	if t.Grant == GrantCrossApp {
+		r, cl, err := crossApp(ctx, hc, o, d, scopes, now())
 		if err != nil {
 			return nil, err
 		}

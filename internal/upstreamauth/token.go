@@ -22,6 +22,9 @@ import (
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantClientCredentials = "client_credentials"
+	// GrantCrossApp is cross-app access: a token for an ID-JAG the
+	// enterprise IdP issues in exchange for the user's ID token.
+	GrantCrossApp = "cross_app_access"
 )
 
 // Token is everything kept of one server's authorization: the tokens, and
@@ -59,6 +62,28 @@ type Client struct {
 // tokenRequest posts form to the token endpoint, authenticating as cl,
 // and reads the answer; now dates a client assertion.
 func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, cl Client, form url.Values, now time.Time) (*tokenResponse, error) {
+	status, body, err := postToken(ctx, hc, endpoint, cl, form, now)
+	if err != nil {
+		return nil, err
+	}
+	t, perr := parseTokenResponse(body)
+	if status != http.StatusOK {
+		var oe *OAuthError
+		if errors.As(perr, &oe) {
+			return nil, fmt.Errorf("token endpoint: %w", oe)
+		}
+		return nil, fmt.Errorf("token endpoint answered HTTP %d", status)
+	}
+	if perr != nil {
+		return nil, fmt.Errorf("token endpoint: %w", perr)
+	}
+	return t, nil
+}
+
+// postToken posts form to a token endpoint, authenticating as cl (no
+// authentication for a client without an id), and returns the status
+// and at most MaxDocument+1 bytes of the answer.
+func postToken(ctx context.Context, hc *http.Client, endpoint string, cl Client, form url.Values, now time.Time) (int, []byte, error) {
 	switch cl.AuthMethod {
 	case "client_secret_post":
 		form.Set("client_id", cl.ID)
@@ -66,21 +91,23 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, cl Clie
 	case "client_secret_basic":
 	case "private_key_jwt":
 		if cl.Key == nil {
-			return nil, errors.New("private_key_jwt needs the client's private key (oauth.private_key_file)")
+			return 0, nil, errors.New("private_key_jwt needs the client's private key (oauth.private_key_file)")
 		}
 		a, err := cl.Key.Assertion(cl.ID, cl.Audience, now)
 		if err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 		form.Set("client_id", cl.ID)
 		form.Set("client_assertion_type", AssertionType)
 		form.Set("client_assertion", a)
 	default:
-		form.Set("client_id", cl.ID)
+		if cl.ID != "" {
+			form.Set("client_id", cl.ID)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -89,25 +116,14 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, cl Clie
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("token endpoint: %w", err)
+		return 0, nil, fmt.Errorf("token endpoint: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxDocument+1))
 	if err != nil {
-		return nil, fmt.Errorf("token endpoint: %w", err)
+		return 0, nil, fmt.Errorf("token endpoint: %w", err)
 	}
-	t, perr := parseTokenResponse(body)
-	if resp.StatusCode != http.StatusOK {
-		var oe *OAuthError
-		if errors.As(perr, &oe) {
-			return nil, fmt.Errorf("token endpoint: %w", oe)
-		}
-		return nil, fmt.Errorf("token endpoint answered HTTP %d", resp.StatusCode)
-	}
-	if perr != nil {
-		return nil, fmt.Errorf("token endpoint: %w", perr)
-	}
-	return t, nil
+	return resp.StatusCode, body, nil
 }
 
 // apply puts a token response into t.

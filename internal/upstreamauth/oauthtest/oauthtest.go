@@ -36,6 +36,9 @@ type Options struct {
 	// ClientKeys are pre-registered clients authenticating with
 	// private_key_jwt: id → public key (*ecdsa.PublicKey, *rsa.PublicKey).
 	ClientKeys map[string]crypto.PublicKey
+	// IdP, when set, is trusted for the JWT bearer grant of cross-app
+	// access: the ID-JAGs it signs are exchanged for access tokens.
+	IdP *IdP
 	// Scopes are the resource's scopes_supported.
 	Scopes []string
 	// Now is the authorization server's clock; time.Now when nil.
@@ -246,6 +249,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	client := f.Get("client_id")
+	authenticated := false
 	if id, secret, ok := r.BasicAuth(); ok {
 		id, _ = url.QueryUnescape(id)
 		secret, _ = url.QueryUnescape(secret)
@@ -253,7 +257,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 			return
 		}
-		client = id
+		client, authenticated = id, true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -263,7 +267,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": err.Error()})
 			return
 		}
-		client = id
+		client, authenticated = id, true
 	}
 	var grant issued
 	switch gt := f.Get("grant_type"); gt {
@@ -293,6 +297,21 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		grant = issued{client: client, scope: f.Get("scope"), resource: f.Get("resource")}
+	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
+		if s.opts.IdP == nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
+			return
+		}
+		if !authenticated {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+			return
+		}
+		c, err := s.verifyJAG(f.Get("assertion"), client)
+		if err != nil || f.Get("resource") != "" && f.Get("resource") != s.ResourceURL {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+			return
+		}
+		grant = issued{client: client, scope: c.Scope, resource: c.Resource}
 	default:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
 		return
@@ -302,7 +321,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	at := "at-" + random()
 	s.access[at] = grant
 	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int(s.opts.TokenTTL / time.Second), "scope": grant.scope}
-	if f.Get("grant_type") != "client_credentials" {
+	if gt := f.Get("grant_type"); gt != "client_credentials" && gt != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
 		rt := "rt-" + random()
 		s.refresh[rt] = grant
 		resp["refresh_token"] = rt

@@ -40,6 +40,10 @@ type scenarioContext struct {
 	// client's key.
 	PrivateKeyPEM    string `json:"private_key_pem"`
 	SigningAlgorithm string `json:"signing_algorithm"`
+	// The cross-app access scenario's IdP and the user's ID token.
+	IdPClientID      string `json:"idp_client_id"`
+	IdPIDToken       string `json:"idp_id_token"`
+	IdPTokenEndpoint string `json:"idp_token_endpoint"`
 }
 
 // follow gets authURL and follows its redirects, the last of which is the
@@ -89,6 +93,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	if strings.Contains(scenario, "client-credentials") {
 		login.Grant = upstreamauth.GrantClientCredentials
+	}
+	if sc.IdPTokenEndpoint != "" {
+		login.Grant = upstreamauth.GrantCrossApp
+		login.IdP = &upstreamauth.IdP{TokenEndpoint: sc.IdPTokenEndpoint, ClientID: sc.IdPClientID,
+			IDToken: func(context.Context) (string, error) { return sc.IdPIDToken, nil }}
 	}
 	if sc.PrivateKeyPEM != "" {
 		k, err := upstreamauth.ParseClientKey([]byte(sc.PrivateKeyPEM), "", sc.SigningAlgorithm)

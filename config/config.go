@@ -368,6 +368,10 @@ type Server struct {
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantClientCredentials = "client_credentials"
+	// GrantCrossApp is cross-app access: toolgate exchanges a user's ID
+	// token at the enterprise IdP for an ID-JAG, and the ID-JAG for a
+	// token at the server's authorization server.
+	GrantCrossApp = "cross_app_access"
 )
 
 // OAuth is how toolgate obtains an HTTP server's tokens. It may hold a
@@ -407,6 +411,27 @@ type OAuth struct {
 	PrivateKeyFile string `json:"private_key_file,omitempty"`
 	KeyID          string `json:"key_id,omitempty"`
 	SigningAlg     string `json:"signing_alg,omitempty"`
+	// IdP is the enterprise identity provider of GrantCrossApp.
+	IdP *OAuthIdP `json:"idp,omitempty"`
+}
+
+// OAuthIdP is the identity provider of cross-app access: where the ID
+// token is exchanged, as which client, and where the ID token is. The ID
+// token is a credential: do not log it.
+type OAuthIdP struct {
+	// TokenEndpoint is the IdP's token endpoint (RFC 8693 token
+	// exchange).
+	TokenEndpoint string `json:"token_endpoint"`
+	// ClientID is toolgate's client at the IdP, "" for none; its secret
+	// comes as the server's own client secret does.
+	ClientID         string `json:"client_id,omitempty"`
+	ClientSecret     string `json:"-"`
+	ClientSecretEnv  string `json:"client_secret_env,omitempty"`
+	ClientSecretFile string `json:"client_secret_file,omitempty"`
+	// IDTokenFile (resolved against the file's directory) or IDTokenEnv
+	// holds the user's ID token, read for each exchange.
+	IDTokenFile string `json:"id_token_file,omitempty"`
+	IDTokenEnv  string `json:"id_token_env,omitempty"`
 }
 
 // Token endpoint authentication methods of oauth.token_endpoint_auth.

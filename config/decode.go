@@ -336,7 +336,8 @@ var (
 		"session_idle_timeout", "methods", "pins", "poisoned", "admin_listen", "directory", "approvals", "audit", "oauth_key_file"}
 	serverKeys = []string{"command", "env", "inherit_env", "cwd", "url", "transport", "headers", "prefix", "timeout", "eager", "breaker", "share", "oauth"}
 	oauthKeys  = []string{"grant", "client_id", "client_secret", "client_secret_env", "client_secret_file", "client_metadata_url", "scopes", "redirect_port",
-		"token_endpoint_auth", "private_key_file", "key_id", "signing_alg"}
+		"token_endpoint_auth", "private_key_file", "key_id", "signing_alg", "idp"}
+	idpKeys = []string{"token_endpoint", "client_id", "client_secret", "client_secret_env", "client_secret_file", "id_token_file", "id_token_env"}
 )
 
 // unknown reports a key that is not one of known.
@@ -569,6 +570,14 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		}
 		if s.OAuth != nil && s.OAuth.PrivateKeyFile != "" {
 			s.OAuth.PrivateKeyFile = c.resolve(s.OAuth.PrivateKeyFile)
+		}
+		if s.OAuth != nil && s.OAuth.IdP != nil {
+			if f := s.OAuth.IdP.ClientSecretFile; f != "" {
+				s.OAuth.IdP.ClientSecretFile = c.resolve(f)
+			}
+			if f := s.OAuth.IdP.IDTokenFile; f != "" {
+				s.OAuth.IdP.IDTokenFile = c.resolve(f)
+			}
 		}
 		if len(s.Command) > 0 {
 			if s.Cwd == "" {
@@ -1077,7 +1086,7 @@ func (d *decoder) oauth(key, n *yaml.Node, path string) *OAuth {
 	if !ok {
 		return nil
 	}
-	var secretNode, idNode, authNode, keyNode, keyOptNode *yaml.Node
+	var secretNode, idNode, authNode, keyNode, keyOptNode, idpNode *yaml.Node
 	setSecret := func(k *yaml.Node) bool {
 		if secretNode != nil {
 			d.errorf(k, path+"."+k.Value, "set one of client_secret, client_secret_env and client_secret_file")
@@ -1090,14 +1099,17 @@ func (d *decoder) oauth(key, n *yaml.Node, path string) *OAuth {
 		kp := path + "." + p.key.Value
 		switch p.key.Value {
 		case "grant":
-			if g, ok := d.scalar(p.val, kp, `"authorization_code" or "client_credentials"`); ok {
+			if g, ok := d.scalar(p.val, kp, `"authorization_code", "client_credentials" or "cross_app_access"`); ok {
 				switch g {
-				case GrantAuthorizationCode, GrantClientCredentials:
+				case GrantAuthorizationCode, GrantClientCredentials, GrantCrossApp:
 					o.Grant = g
 				default:
-					d.errorf(p.val, kp, "must be %q or %q, not %q", GrantAuthorizationCode, GrantClientCredentials, g)
+					d.errorf(p.val, kp, "must be %q, %q or %q, not %q", GrantAuthorizationCode, GrantClientCredentials, GrantCrossApp, g)
 				}
 			}
+		case "idp":
+			idpNode = p.key
+			o.IdP = d.oauthIdP(p.key, p.val, kp)
 		case "client_id":
 			if d.str(p.val, kp, &o.ClientID) {
 				idNode = p.val
@@ -1199,13 +1211,19 @@ func (d *decoder) oauth(key, n *yaml.Node, path string) *OAuth {
 	if keyOptNode != nil && keyNode == nil {
 		d.errorf(keyOptNode, path, "%s needs private_key_file", keyOptNode.Value)
 	}
-	if o.Grant == GrantClientCredentials {
+	if o.Grant == GrantClientCredentials || o.Grant == GrantCrossApp {
 		if idNode == nil {
-			d.errorf(key, path, "grant: client_credentials needs a client_id")
+			d.errorf(key, path, "grant: %s needs a client_id", o.Grant)
 		}
 		if secretNode == nil && keyNode == nil {
-			d.errorf(key, path, "grant: client_credentials needs a secret (client_secret_env, client_secret_file or client_secret: ${NAME}) or a private_key_file")
+			d.errorf(key, path, "grant: %s needs a secret (client_secret_env, client_secret_file or client_secret: ${NAME}) or a private_key_file", o.Grant)
 		}
+	}
+	switch {
+	case o.Grant == GrantCrossApp && idpNode == nil:
+		d.errorf(key, path, "grant: cross_app_access needs idp (the identity provider's token_endpoint and the ID token's id_token_file or id_token_env)")
+	case o.Grant != GrantCrossApp && idpNode != nil:
+		d.errorf(idpNode, path+".idp", "is for grant: cross_app_access only")
 	}
 	if secretNode != nil && idNode == nil {
 		d.errorf(secretNode, path, "a client secret needs its client_id")
@@ -1214,6 +1232,98 @@ func (d *decoder) oauth(key, n *yaml.Node, path string) *OAuth {
 		d.errorf(keyNode, path, "a private key needs its client_id")
 	}
 	return o
+}
+
+// oauthIdP reads the identity provider of cross-app access.
+func (d *decoder) oauthIdP(key, n *yaml.Node, path string) *OAuthIdP {
+	ps, ok := d.mapping(n, path)
+	if !ok {
+		return nil
+	}
+	o := &OAuthIdP{}
+	var secretNode, idNode, endpointNode, tokenNode *yaml.Node
+	setOne := func(node **yaml.Node, k *yaml.Node, names string) bool {
+		if *node != nil {
+			d.errorf(k, path+"."+k.Value, "set one of %s", names)
+			return false
+		}
+		*node = k
+		return true
+	}
+	const secrets, tokens = "client_secret, client_secret_env and client_secret_file", "id_token_file and id_token_env"
+	for _, p := range ps {
+		kp := path + "." + p.key.Value
+		switch p.key.Value {
+		case "token_endpoint":
+			if d.str(p.val, kp, &o.TokenEndpoint) {
+				endpointNode = p.val
+				if u, err := url.Parse(o.TokenEndpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+					d.errorf(p.val, kp, "must be the IdP's http(s) token endpoint URL, not %q", redactURL(o.TokenEndpoint))
+				}
+			}
+		case "client_id":
+			if d.str(p.val, kp, &o.ClientID) {
+				idNode = p.val
+				if o.ClientID == "" {
+					d.errorf(p.val, kp, "must not be empty")
+				}
+			}
+		case "client_secret":
+			if setOne(&secretNode, p.key, secrets) && d.str(p.val, kp, &o.ClientSecret) && o.ClientSecret == "" {
+				d.errorf(p.val, kp, "must not be empty (write client_secret: ${NAME} to take it from the environment)")
+			}
+		case "client_secret_env":
+			if setOne(&secretNode, p.key, secrets) && d.str(p.val, kp, &o.ClientSecretEnv) {
+				if v, ok := d.secretEnv(p.val, kp, o.ClientSecretEnv); ok {
+					o.ClientSecret = v
+				}
+			}
+		case "client_secret_file":
+			if setOne(&secretNode, p.key, secrets) && d.str(p.val, kp, &o.ClientSecretFile) && o.ClientSecretFile == "" {
+				d.errorf(p.val, kp, "must be the path of a file holding the client secret")
+			}
+		case "id_token_file":
+			if setOne(&tokenNode, p.key, tokens) && d.str(p.val, kp, &o.IDTokenFile) && o.IDTokenFile == "" {
+				d.errorf(p.val, kp, "must be the path of a file holding the ID token")
+			}
+		case "id_token_env":
+			// Only checked here: the token is read for each exchange.
+			if setOne(&tokenNode, p.key, tokens) && d.str(p.val, kp, &o.IDTokenEnv) {
+				d.secretEnv(p.val, kp, o.IDTokenEnv)
+			}
+		default:
+			d.unknown(p.key, path, idpKeys)
+		}
+	}
+	if endpointNode == nil {
+		d.errorf(key, path, "needs token_endpoint, the IdP's token endpoint")
+	}
+	if tokenNode == nil {
+		d.errorf(key, path, "needs the ID token: id_token_file or id_token_env")
+	}
+	if secretNode != nil && idNode == nil {
+		d.errorf(secretNode, path, "a client secret needs its client_id")
+	}
+	return o
+}
+
+// secretEnv checks that name is an environment variable name, set and
+// not empty, and returns its value.
+func (d *decoder) secretEnv(n *yaml.Node, path, name string) (string, bool) {
+	if !envRE.MatchString(name) {
+		d.errorf(n, path, "%q is not an environment variable name", name)
+		return "", false
+	}
+	v, set := d.lookup(name)
+	switch {
+	case !set:
+		d.errorf(n, path, "environment variable %s is not set", name)
+	case v == "":
+		d.errorf(n, path, "environment variable %s is empty", name)
+	default:
+		return v, true
+	}
+	return "", false
 }
 
 // command decodes a command: a list of strings, or one string split at

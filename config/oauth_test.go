@@ -49,7 +49,25 @@ func TestServerOAuth(t *testing.T) {
 		{"client credentials with a key and no secret", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: client_credentials}\n", nil,
 			[]string{`or a private_key_file`}},
 		{"bad grant", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: password}\n", nil,
-			[]string{`5:20: servers.h.oauth.grant: must be "authorization_code" or "client_credentials", not "password"`}},
+			[]string{`5:20: servers.h.oauth.grant: must be "authorization_code", "client_credentials" or "cross_app_access", not "password"`}},
+		{"cross-app access", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth:\n      grant: cross_app_access\n      client_id: app\n      client_secret_env: TG_OAUTH_SECRET\n      idp: {token_endpoint: https://idp.example.com/token, client_id: tg, client_secret_env: TG_OAUTH_SECRET, id_token_file: id.jwt}\n",
+			&OAuth{Grant: GrantCrossApp, ClientID: "app", ClientSecret: "s3cret-value",
+				IdP: &OAuthIdP{TokenEndpoint: "https://idp.example.com/token", ClientID: "tg", ClientSecret: "s3cret-value", IDTokenFile: "id.jwt"}}, nil},
+		{"cross-app access, ID token from env", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth:\n      grant: cross_app_access\n      client_id: app\n      client_secret_env: TG_OAUTH_SECRET\n      idp: {token_endpoint: https://idp.example.com/token, id_token_env: TG_OAUTH_SECRET}\n",
+			&OAuth{Grant: GrantCrossApp, ClientID: "app", ClientSecret: "s3cret-value",
+				IdP: &OAuthIdP{TokenEndpoint: "https://idp.example.com/token", IDTokenEnv: "TG_OAUTH_SECRET"}}, nil},
+		{"cross-app access without idp", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: cross_app_access, client_id: app, client_secret_env: TG_OAUTH_SECRET}\n", nil,
+			[]string{`5:5: servers.h.oauth: grant: cross_app_access needs idp`}},
+		{"idp without cross-app access", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {idp: {token_endpoint: https://idp/t, id_token_file: x}}\n", nil,
+			[]string{`5:13: servers.h.oauth.idp: is for grant: cross_app_access only`}},
+		{"idp incomplete", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: cross_app_access, client_id: app, client_secret_env: TG_OAUTH_SECRET, idp: {client_secret: x}}\n", nil,
+			[]string{`servers.h.oauth.idp: needs token_endpoint`, `servers.h.oauth.idp: needs the ID token: id_token_file or id_token_env`, `servers.h.oauth.idp: a client secret needs its client_id`}},
+		{"idp bad endpoint and two tokens", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: cross_app_access, client_id: app, client_secret_env: TG_OAUTH_SECRET, idp: {token_endpoint: \"ftp://x\", id_token_file: a, id_token_env: TG_OAUTH_SECRET}}\n", nil,
+			[]string{`servers.h.oauth.idp.token_endpoint: must be the IdP's http(s) token endpoint URL, not "ftp://x"`, `servers.h.oauth.idp.id_token_env: set one of id_token_file and id_token_env`}},
+		{"idp token env unset", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: cross_app_access, client_id: app, client_secret_env: TG_OAUTH_SECRET, idp: {token_endpoint: https://idp/t, id_token_env: TG_OAUTH_UNSET_X}}\n", nil,
+			[]string{`servers.h.oauth.idp.id_token_env: environment variable TG_OAUTH_UNSET_X is not set`}},
+		{"cross-app access without client", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: cross_app_access, idp: {token_endpoint: https://idp/t, id_token_file: x}}\n", nil,
+			[]string{`grant: cross_app_access needs a client_id`, `grant: cross_app_access needs a secret`}},
 		{"client credentials without id nor secret", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {grant: client_credentials}\n", nil,
 			[]string{`5:5: servers.h.oauth: grant: client_credentials needs a client_id`, `needs a secret`}},
 		{"unset env", "servers:\n  h:\n    url: http://127.0.0.1:1/mcp\n    oauth: {client_id: a, client_secret_env: TG_OAUTH_UNSET_X}\n", nil,
@@ -102,7 +120,11 @@ func TestServerOAuth(t *testing.T) {
 			if got.Grant != tt.want.Grant || got.ClientID != tt.want.ClientID || got.ClientSecret != tt.want.ClientSecret ||
 				strings.Join(got.Scopes, " ") != strings.Join(tt.want.Scopes, " ") || got.RedirectPort != tt.want.RedirectPort ||
 				got.TokenEndpointAuth != tt.want.TokenEndpointAuth || filepath.Base(got.PrivateKeyFile) != filepath.Base(tt.want.PrivateKeyFile) ||
-				got.KeyID != tt.want.KeyID || got.SigningAlg != tt.want.SigningAlg {
+				got.KeyID != tt.want.KeyID || got.SigningAlg != tt.want.SigningAlg || (got.IdP == nil) != (tt.want.IdP == nil) {
+				t.Errorf("oauth = %+v, want %+v", got, tt.want)
+			}
+			if g, w := got.IdP, tt.want.IdP; g != nil && w != nil && (g.TokenEndpoint != w.TokenEndpoint || g.ClientID != w.ClientID || g.ClientSecret != w.ClientSecret ||
+				filepath.Base(g.IDTokenFile) != filepath.Base(w.IDTokenFile) || g.IDTokenEnv != w.IDTokenEnv) {
 				t.Errorf("oauth = %+v, want %+v", got, tt.want)
 			}
 		})

@@ -178,6 +178,11 @@ func runnable(cfg *config.Config, front string) error {
 				return toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.client_secret_file: %v", cfg.File, name, err)
 			}
 		}
+		if o.IdP != nil && o.IdP.ClientSecretFile != "" {
+			if err := readableSecret(o.IdP.ClientSecretFile); err != nil {
+				return toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.idp.client_secret_file: %v", cfg.File, name, err)
+			}
+		}
 		if o.PrivateKeyFile != "" {
 			if _, err := upstreamauth.LoadClientKey(o.PrivateKeyFile, o.KeyID, o.SigningAlg); err != nil {
 				return toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.private_key_file: %v", cfg.File, name, err)

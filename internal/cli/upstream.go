@@ -91,8 +91,15 @@ func (a *app) loginOptions(cfg *config.Config, name string) (upstreamauth.LoginO
 			a.log.Warn("an oauth private key file is readable by others than its owner: chmod 600 it", "server", name, "file", o.PrivateKeyFile, "mode", fi.Mode().Perm().String())
 		}
 	}
+	var idp *upstreamauth.IdP
+	if o.IdP != nil {
+		var err error
+		if idp, err = loginIdP(o.IdP); err != nil {
+			return upstreamauth.LoginOptions{}, toolgate.Errorf(toolgate.Invalid, "%s: servers.%s.oauth.idp.client_secret_file: %v", cfg.File, name, err)
+		}
+	}
 	return upstreamauth.LoginOptions{
-		Server: name, ServerURL: s.URL, Grant: o.Grant,
+		Server: name, ServerURL: s.URL, Grant: o.Grant, IdP: idp,
 		ClientID: o.ClientID, ClientSecret: secret, ClientMetadataURL: o.ClientMetadataURL,
 		Key: key, AuthMethod: o.TokenEndpointAuth,
 		Scopes: o.Scopes, RedirectPort: o.RedirectPort,
@@ -100,6 +107,59 @@ func (a *app) loginOptions(cfg *config.Config, name string) (upstreamauth.LoginO
 		Logger:     a.log,
 		Now:        a.now,
 	}, nil
+}
+
+// machineGrant says whether grant obtains tokens with no person
+// involved, so that serve asks for them by itself.
+func machineGrant(grant string) bool {
+	return grant == config.GrantClientCredentials || grant == config.GrantCrossApp
+}
+
+// loginIdP is the identity provider of cross-app access; its client
+// secret file is read here, the ID token for each exchange.
+func loginIdP(c *config.OAuthIdP) (*upstreamauth.IdP, error) {
+	idp := &upstreamauth.IdP{TokenEndpoint: c.TokenEndpoint, ClientID: c.ClientID, ClientSecret: c.ClientSecret}
+	if c.ClientSecretFile != "" {
+		secret, err := readSecret(c.ClientSecretFile)
+		if err != nil {
+			return nil, err
+		}
+		idp.ClientSecret = secret
+	}
+	file, env := c.IDTokenFile, c.IDTokenEnv
+	idp.IDToken = func(context.Context) (string, error) {
+		if env != "" {
+			v := strings.TrimSpace(os.Getenv(env))
+			if v == "" {
+				return "", fmt.Errorf("environment variable %s is empty", env)
+			}
+			return v, nil
+		}
+		return readIDToken(file)
+	}
+	return idp, nil
+}
+
+// readIDToken reads the ID token in file, at most
+// upstreamauth.MaxIDToken bytes. Errors never quote it.
+func readIDToken(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, upstreamauth.MaxIDToken+1))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", file, err)
+	}
+	if len(b) > upstreamauth.MaxIDToken {
+		return "", fmt.Errorf("%s is larger than %d bytes", file, upstreamauth.MaxIDToken)
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", file)
+	}
+	return v, nil
 }
 
 // upstreamCredentials gives every oauth server of cfg a token source over
@@ -123,13 +183,13 @@ func (a *app) upstreamCredentials(ctx context.Context, cfg *config.Config) (map[
 	for _, name := range names {
 		src := &upstreamauth.Source{Server: name, ServerURL: cfg.Servers[name].URL, Vault: vault, Logger: a.log, Now: a.now,
 			HTTPClient: &http.Client{Timeout: 30 * time.Second}}
-		if oc := cfg.Servers[name].OAuth; oc.Grant == config.GrantClientCredentials || oc.PrivateKeyFile != "" {
+		if oc := cfg.Servers[name].OAuth; machineGrant(oc.Grant) || oc.PrivateKeyFile != "" {
 			o, err := a.loginOptions(cfg, name)
 			if err != nil {
 				closeVault()
 				return nil, nil, err
 			}
-			if oc.Grant == config.GrantClientCredentials {
+			if machineGrant(oc.Grant) {
 				src.Machine = &o
 			}
 			src.Key = o.Key
@@ -309,13 +369,13 @@ func newUpstreamStatusCmd(a *app) *cobra.Command {
 				default:
 					t, err := vault.Load(ctx, n)
 					switch {
-					case errors.Is(err, upstreamauth.ErrNoToken) && grant == config.GrantClientCredentials:
+					case errors.Is(err, upstreamauth.ErrNoToken) && machineGrant(grant):
 						state = "no token yet; serve obtains one"
 					case errors.Is(err, upstreamauth.ErrNoToken):
 						state = "not logged in: run toolgate upstream login " + n
 					case err != nil:
 						state = err.Error()
-					case !t.Expiry.IsZero() && now.After(t.Expiry) && t.RefreshToken == "" && grant != config.GrantClientCredentials:
+					case !t.Expiry.IsZero() && now.After(t.Expiry) && t.RefreshToken == "" && !machineGrant(grant):
 						state = "token expired: run toolgate upstream login " + n
 					default:
 						state = "logged in to " + t.Issuer + describeExpiry(t, now)

@@ -376,3 +376,65 @@ func TestUpstreamOAuthPrivateKeyJWT(t *testing.T) {
 		t.Errorf("check with a bad key: %d %q", code, errOut)
 	}
 }
+
+// Cross-app access: serve exchanges the ID token in a file at the IdP
+// for an ID-JAG, and the ID-JAG for a token, by itself; neither the ID
+// token, the ID-JAG, the secrets nor the token reaches its output.
+func TestUpstreamOAuthCrossApp(t *testing.T) {
+	idp := oauthtest.StartIdP(t, "toolgate-at-idp", "idp-secret-value", "gateway-app")
+	srv := oauthtest.Start(t, oauthtest.Options{IdP: idp, Clients: map[string]string{"gateway-app": "app-secret-value"}})
+	addr := freeAddr(t)
+	cfg, dir := oauthConfig(t, addr, srv.ResourceURL, fmt.Sprintf("{grant: cross_app_access, client_id: gateway-app, client_secret_file: app.secret, "+
+		"idp: {token_endpoint: %q, client_id: toolgate-at-idp, client_secret_file: idp.secret, id_token_file: id.jwt}}", idp.URL+"/token"))
+	idToken := idp.IDToken("alice@example.com", time.Hour)
+	for name, v := range map[string]string{"app.secret": "app-secret-value\n", "idp.secret": "idp-secret-value\n", "id.jwt": idToken + "\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, stop := startServe(t, cfg, addr)
+	readyz(t, addr, `"state":"ready"`)
+	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
+	if err != nil || res.IsError || textContent(res) != "hello from notes" {
+		t.Fatalf("whoami: %v %+v", err, res)
+	}
+	cs.Close()
+	code, errOut := stop()
+	if code != 0 {
+		t.Fatalf("serve exited %d: %s", code, errOut)
+	}
+	if n := srv.Grants("urn:ietf:params:oauth:grant-type:jwt-bearer"); n < 1 || len(idp.Exchanges()) < 1 {
+		t.Fatalf("%d JWT bearer grants, %d exchanges", n, len(idp.Exchanges()))
+	}
+	all := out.String() + errOut
+	secrets := append(append([]string{idToken, "idp-secret-value", "app-secret-value"}, idp.JAGs()...), srv.AccessTokens()...)
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Errorf("serve's output holds a secret (%.12s…)", s)
+		}
+	}
+	code, stdout, _ := run(t, "upstream", "status", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "cross_app_access") || !strings.Contains(stdout, "logged in to "+srv.AS.URL) {
+		t.Errorf("status: %d %q", code, stdout)
+	}
+	// An empty ID token file: the login says so, without a secret.
+	if err := os.WriteFile(filepath.Join(dir, "id.jwt"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut = run(t, "upstream", "login", "notes", "--config", cfg)
+	if code == 0 || !strings.Contains(errOut, "id.jwt is empty") {
+		t.Errorf("login with an empty ID token: %d %q %q", code, stdout, errOut)
+	}
+	for _, s := range secrets {
+		if strings.Contains(stdout+errOut, s) {
+			t.Errorf("login's output holds a secret (%.12s…)", s)
+		}
+	}
+}

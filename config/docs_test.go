@@ -16,6 +16,7 @@ func TestDocsExamples(t *testing.T) {
 	t.Setenv("DOCS_TOKEN", "example-token")
 	t.Setenv("POSTGRES_PASSWORD", "example")
 	t.Setenv("BILLING_CLIENT_SECRET", "example-secret")
+	t.Setenv("WIKI_CLIENT_SECRET", "example-secret")
 	all, err := filepath.Glob("../docs/examples/config/*")
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +131,8 @@ func TestDocsEveryKey(t *testing.T) {
 		{"approvals.webhook", webhookKeys, "| `%s` |"},
 		{"audit", auditKeys, "| `%s` |"},
 		{"audit.sinks", auditSinkKeys, "| `%s` |"},
+		{"oauth", oauthKeys, "| `%s` |"},
+		{"oauth.idp", idpKeys, "`%s`"},
 	} {
 		for _, k := range tt.keys {
 			if !strings.Contains(doc, fmt.Sprintf(tt.form, k)) {

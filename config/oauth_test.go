@@ -151,6 +151,7 @@ func TestOAuthPathsResolved(t *testing.T) {
 // is also docs/examples/config/oauth.yaml.
 func TestDocsOAuthExample(t *testing.T) {
 	t.Setenv("BILLING_CLIENT_SECRET", "example-secret")
+	t.Setenv("WIKI_CLIENT_SECRET", "example-secret")
 	data, err := os.ReadFile("../docs/config.md")
 	if err != nil {
 		t.Fatal(err)
@@ -176,5 +177,11 @@ func TestDocsOAuthExample(t *testing.T) {
 	}
 	if o := c.Servers["notes"].OAuth; o == nil || o.Grant != GrantAuthorizationCode || len(o.Scopes) != 2 {
 		t.Errorf("notes' oauth: %+v", o)
+	}
+	if o := c.Servers["crm"].OAuth; o == nil || o.TokenEndpointAuth != AuthPrivateKeyJWT || o.PrivateKeyFile != filepath.FromSlash("/etc/toolgate/keys/crm-client.pem") || o.KeyID == "" {
+		t.Errorf("crm's oauth: %+v", o)
+	}
+	if o := c.Servers["wiki"].OAuth; o == nil || o.Grant != GrantCrossApp || o.IdP == nil || o.IdP.IDTokenFile != "/run/toolgate/id-token" {
+		t.Errorf("wiki's oauth: %+v", o)
 	}
 }

@@ -3,6 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,6 +199,7 @@ func TestDocsExamples(t *testing.T) {
 	t.Setenv("DOCS_TOKEN", "example-token")
 	t.Setenv("POSTGRES_PASSWORD", "example")
 	t.Setenv("BILLING_CLIENT_SECRET", "example-secret")
+	t.Setenv("WIKI_CLIENT_SECRET", "example-secret")
 	files, err := exampleConfigs()
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples: %v", err)
@@ -215,6 +221,21 @@ func TestDocsExamples(t *testing.T) {
 					if err := os.WriteFile(filepath.Join(tmp, name), content, 0o600); err != nil {
 						t.Fatal(err)
 					}
+				}
+				// and the private key of its private_key_jwt client.
+				k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+				if err != nil {
+					t.Fatal(err)
+				}
+				der, err := x509.MarshalPKCS8PrivateKey(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(filepath.Join(tmp, "keys"), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(tmp, "keys", "crm-client.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+					t.Fatal(err)
 				}
 				f = filepath.Join(tmp, "oauth.yaml")
 			}

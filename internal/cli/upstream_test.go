@@ -314,6 +314,21 @@ func TestUpstreamOAuthLoginWhileServing(t *testing.T) {
 	}
 }
 
+// withAuditFile adds a jsonl audit sink, audit.jsonl beside cfg, and
+// returns its path.
+func withAuditFile(t *testing.T, cfg string) string {
+	t.Helper()
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("audit:\n  sinks:\n    - {type: jsonl, path: audit.jsonl}\n"); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(filepath.Dir(cfg), "audit.jsonl")
+}
+
 // A machine's upstream authenticating with a private key: serve signs a
 // client assertion for each token request, and neither the key nor an
 // assertion nor a token reaches its output; check refuses a file that
@@ -334,6 +349,7 @@ func TestUpstreamOAuthPrivateKeyJWT(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "bot.pem"), keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	auditFile := withAuditFile(t, cfg)
 	if code, out, errOut := run(t, "check", "--config", cfg); code != 0 {
 		t.Fatalf("check: %d %s %s", code, out, errOut)
 	}
@@ -358,7 +374,11 @@ func TestUpstreamOAuthPrivateKeyJWT(t *testing.T) {
 	if n := srv.Grants("client_credentials"); n < 1 || len(srv.Assertions()) < 1 {
 		t.Fatalf("%d client_credentials requests, %d assertions", n, len(srv.Assertions()))
 	}
-	all := out.String() + errOut
+	audit, err := os.ReadFile(auditFile)
+	if err != nil || !strings.Contains(string(audit), "whoami") {
+		t.Fatalf("audit log: %v %s", err, audit)
+	}
+	all := out.String() + errOut + string(audit)
 	secrets := append([]string{base64.StdEncoding.EncodeToString(der)[:40]}, srv.Assertions()...)
 	secrets = append(secrets, srv.AccessTokens()...)
 	for _, s := range secrets {
@@ -392,6 +412,7 @@ func TestUpstreamOAuthCrossApp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	auditFile := withAuditFile(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, stop := startServe(t, cfg, addr)
@@ -410,10 +431,14 @@ func TestUpstreamOAuthCrossApp(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("serve exited %d: %s", code, errOut)
 	}
+	audit, err := os.ReadFile(auditFile)
+	if err != nil || !strings.Contains(string(audit), "whoami") {
+		t.Fatalf("audit log: %v %s", err, audit)
+	}
 	if n := srv.Grants("urn:ietf:params:oauth:grant-type:jwt-bearer"); n < 1 || len(idp.Exchanges()) < 1 {
 		t.Fatalf("%d JWT bearer grants, %d exchanges", n, len(idp.Exchanges()))
 	}
-	all := out.String() + errOut
+	all := out.String() + errOut + string(audit)
 	secrets := append(append([]string{idToken, "idp-secret-value", "app-secret-value"}, idp.JAGs()...), srv.AccessTokens()...)
 	for _, s := range secrets {
 		if strings.Contains(all, s) {

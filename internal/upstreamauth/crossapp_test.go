@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,32 @@ func TestCrossAppAccessRefusals(t *testing.T) {
 			}
 			assertNoSecrets(t, err.Error(), append(append([]string{good, "app-secret-value"}, idp.Exchanges()...), idp.JAGs()...))
 		})
+	}
+}
+
+// TestTokenEndpointRedirectNotFollowed: an IdP token endpoint that
+// redirects does not get the ID token sent on to the redirect's target.
+func TestTokenEndpointRedirectNotFollowed(t *testing.T) {
+	idp := oauthtest.StartIdP(t, "toolgate-at-idp", "", "gateway-app")
+	srv := oauthtest.Start(t, oauthtest.Options{IdP: idp, Clients: map[string]string{"gateway-app": "app-secret-value"}})
+	var got []string
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		got = append(got, r.PostForm.Get("subject_token"))
+	}))
+	t.Cleanup(elsewhere.Close)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/token", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirector.Close)
+	idToken := idp.IDToken("alice", time.Hour)
+	_, err := upstreamauth.Login(ctxFor(t), upstreamauth.LoginOptions{Server: "notes", ServerURL: srv.ResourceURL, Grant: upstreamauth.GrantCrossApp,
+		ClientID: "gateway-app", ClientSecret: "app-secret-value",
+		IdP: &upstreamauth.IdP{TokenEndpoint: redirector.URL + "/token", IDToken: func(context.Context) (string, error) { return idToken, nil }}})
+	if err == nil || !strings.Contains(err.Error(), "HTTP 307") {
+		t.Fatalf("err %v, want the 307 reported", err)
+	}
+	if len(got) != 0 {
+		t.Fatal("the ID token followed the redirect")
 	}
 }

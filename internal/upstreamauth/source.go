@@ -228,6 +228,10 @@ func (s *Source) machineLocked(ctx context.Context, c *Challenge) error {
 // renewLocked refreshes the current token (or, failing that, asks again
 // for a machine).
 func (s *Source) renewLocked(ctx context.Context, c *Challenge) error {
+	if c == nil && s.Machine != nil && s.cur.RefreshToken == "" && s.cur.Grant == GrantCrossApp {
+		// Nothing to refresh with: the exchange runs again.
+		return s.machineLocked(ctx, nil)
+	}
 	if c == nil {
 		t, err := RefreshWithKey(ctx, s.hc(), s.cur, s.key(), s.now())
 		if err == nil {

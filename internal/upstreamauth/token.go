@@ -114,7 +114,11 @@ func postToken(ctx context.Context, hc *http.Client, endpoint string, cl Client,
 	if cl.AuthMethod == "client_secret_basic" {
 		req.SetBasicAuth(url.QueryEscape(cl.ID), url.QueryEscape(cl.Secret))
 	}
-	resp, err := hc.Do(req)
+	// A token endpoint is not followed elsewhere: a redirect would carry
+	// the form (a secret, a code, an ID token) to another server.
+	nc := *hc
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := nc.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("token endpoint: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+
+	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // appendPayload appends the JSON of e without seq, prev_hash and hash:
@@ -103,25 +105,5 @@ func appendInt(b []byte, name string, n int64) []byte {
 }
 
 // appendString appends s as a JSON string, escaped as encoding/json
-// escapes it with HTML escaping off. Printable ASCII is copied; anything
-// else goes through encoding/json itself, so the rules (control
-// characters, invalid UTF-8, U+2028 and U+2029) stay exactly its own.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return appendEscaped(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-func appendEscaped(b []byte, s string) []byte {
-	buf := bytes.NewBuffer(b)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	out := buf.Bytes()
-	return out[:len(out)-1] // Encode's newline
-}
+// escapes it with HTML escaping off.
+func appendString(b []byte, s string) []byte { return canonjson.AppendGoString(b, s) }

@@ -8,7 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // Marker replaces every masked value.
@@ -220,7 +221,7 @@ type encoder struct {
 	err error
 }
 
-func (e *encoder) marker() { e.buf = appendString(e.buf, Marker) }
+func (e *encoder) marker() { e.buf = canonjson.AppendGoString(e.buf, Marker) }
 
 func (e *encoder) value(v any, t *trie, depth int) {
 	e.nodes--
@@ -236,7 +237,7 @@ func (e *encoder) value(v any, t *trie, depth int) {
 			e.marker()
 			return
 		}
-		e.buf = appendString(e.buf, v)
+		e.buf = canonjson.AppendGoString(e.buf, v)
 	case bool:
 		e.buf = strconv.AppendBool(e.buf, v)
 	case float64:
@@ -297,7 +298,7 @@ func (e *encoder) object(v map[string]any, t *trie, depth int) {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, k)
+		e.buf = canonjson.AppendGoString(e.buf, k)
 		e.buf = append(e.buf, ':')
 		c := t.child(k)
 		if (c != nil && c.mask) || IsSecretKey(k) {
@@ -347,61 +348,6 @@ func generic(v any) (any, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-const hex = "0123456789abcdef"
-
-// appendString appends s as a JSON string, as encoding/json does without
-// HTML escaping: invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // validNumber reports whether s is a JSON number.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // The scanner reads every tool of a list, and most of its time went into
@@ -430,7 +432,7 @@ func (w *canonWriter) append(dst []byte, v any) ([]byte, bool) {
 		}
 		return append(dst, "false"...), true
 	case string:
-		return appendJSONString(dst, v), true
+		return canonjson.AppendGoString(dst, v), true
 	case json.Number:
 		if v == "" || !validNumber(string(v)) {
 			return dst, false
@@ -463,7 +465,7 @@ func (w *canonWriter) append(dst []byte, v any) ([]byte, bool) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, k)
+			dst = canonjson.AppendGoString(dst, k)
 			dst = append(dst, ':')
 			var ok bool
 			if dst, ok = w.append(dst, v[k]); !ok {
@@ -478,62 +480,6 @@ func (w *canonWriter) append(dst []byte, v any) ([]byte, bool) {
 func validNumber(s string) bool {
 	r := jsonReader{b: []byte(s)}
 	return r.number() && r.i == len(s)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString quotes s as encoding/json does without HTML escaping:
-// invalid UTF-8 becomes \ufffd, U+2028 and U+2029 are escaped.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // peek returns the byte at r.i, or 0 at the end.

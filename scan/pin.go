@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // pinned is the part of a tool a pin covers, in canonical form.
@@ -65,14 +67,14 @@ func (c *classifier) pin() string {
 func canonicalTool(t Tool, in, out, ann any) []byte {
 	b := make([]byte, 0, 256+len(t.Description)+len(t.InputSchema)+len(t.OutputSchema)+len(t.Annotations))
 	b = append(b, `{"name":`...)
-	b = appendJSONString(b, t.Name)
+	b = canonjson.AppendGoString(b, t.Name)
 	if t.Title != "" {
 		b = append(b, `,"title":`...)
-		b = appendJSONString(b, t.Title)
+		b = canonjson.AppendGoString(b, t.Title)
 	}
 	if t.Description != "" {
 		b = append(b, `,"description":`...)
-		b = appendJSONString(b, t.Description)
+		b = canonjson.AppendGoString(b, t.Description)
 	}
 	var w canonWriter
 	for _, f := range [...]struct {

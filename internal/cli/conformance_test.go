@@ -157,46 +157,8 @@ func TestConformance(t *testing.T) {
 	defer cancel()
 	testpeer.Node22(t) // skip early, before building anything, without the peers
 	upstream := testpeer.ConformanceServer(t, ctx)
-
-	run := func(name, url string) testpeer.ConformanceResults {
-		t.Helper()
-		runCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		defer cancel()
-		start := time.Now()
-		res, out, err := testpeer.RunConformance(t, runCtx, url)
-		if err != nil {
-			t.Fatalf("conformance %s: %v\n%s", name, err, out)
-		}
-		t.Logf("conformance %s: %d scenarios in %v", name, len(res), time.Since(start).Round(time.Millisecond))
-		if t.Failed() {
-			t.Logf("suite output %s:\n%s", name, out)
-		}
-		return res
-	}
-	direct := run("direct", upstream)
-	if len(direct) < 30 { // 0.1.16 has 32 server scenarios
-		t.Fatalf("only %d scenarios ran direct: %v", len(direct), direct)
-	}
-
-	addr := freeAddr(t)
-	dir := writeFiles(t, map[string]string{"toolgate.yaml": fmt.Sprintf(`listen: %s
-admin_listen: off
-auth: none
-store: sqlite://toolgate.db
-servers:
-  conformance:
-    url: %s
-policies:
-  default: {version: "1", default: allow}
-`, addr, upstream)})
-	startServe(t, filepath.Join(dir, "toolgate.yaml"), addr)
-	through := run("through toolgate", "http://"+addr+"/mcp")
-
-	rows, lost := compareConformance(direct, through)
-	t.Logf("conformance, direct and through toolgate:\n%s", conformanceTable(rows))
-	for _, l := range lost {
-		t.Error(l)
-	}
+	// 0.1.16 has 32 server scenarios.
+	conformanceThrough(t, ctx, upstream, testpeer.RunConformance, 30, "conformance")
 }
 
 // The conformance suite's pre-release line (0.2.0-alpha, the npm alias
@@ -209,24 +171,34 @@ func TestConformanceNext(t *testing.T) {
 	defer cancel()
 	testpeer.Node22(t)
 	upstream := testpeer.ConformanceStatelessServer(t, ctx)
+	// 0.2.0-alpha.12 has 40 scenarios for 2026-07-28.
+	conformanceThrough(t, ctx, upstream, testpeer.RunConformanceNext, 35, "conformance 2026-07-28")
+}
 
+// conformanceThrough runs a conformance suite (suite) against upstream,
+// then against toolgate serve fronting it, and fails for every check that
+// passed direct and not through toolgate, and for fewer than min
+// scenarios run direct.
+func conformanceThrough(t *testing.T, ctx context.Context, upstream string,
+	suite func(testing.TB, context.Context, string, ...string) (testpeer.ConformanceResults, string, error), min int, label string) {
+	t.Helper()
 	run := func(name, url string) testpeer.ConformanceResults {
 		t.Helper()
 		runCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
 		defer cancel()
 		start := time.Now()
-		res, out, err := testpeer.RunConformanceNext(t, runCtx, url)
+		res, out, err := suite(t, runCtx, url)
 		if err != nil {
-			t.Fatalf("conformance %s: %v\n%s", name, err, out)
+			t.Fatalf("%s %s: %v\n%s", label, name, err, out)
 		}
-		t.Logf("conformance %s: %d scenarios in %v", name, len(res), time.Since(start).Round(time.Millisecond))
+		t.Logf("%s %s: %d scenarios in %v", label, name, len(res), time.Since(start).Round(time.Millisecond))
 		if t.Failed() {
 			t.Logf("suite output %s:\n%s", name, out)
 		}
 		return res
 	}
 	direct := run("direct", upstream)
-	if len(direct) < 35 { // 0.2.0-alpha.12 has 40 scenarios for 2026-07-28
+	if len(direct) < min {
 		t.Fatalf("only %d scenarios ran direct: %v", len(direct), direct)
 	}
 
@@ -245,7 +217,7 @@ policies:
 	through := run("through toolgate", "http://"+addr+"/mcp")
 
 	rows, lost := compareConformance(direct, through)
-	t.Logf("conformance 2026-07-28, direct and through toolgate:\n%s", conformanceTable(rows))
+	t.Logf("%s, direct and through toolgate:\n%s", label, conformanceTable(rows))
 	for _, l := range lost {
 		t.Error(l)
 	}

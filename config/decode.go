@@ -1125,17 +1125,7 @@ func (d *decoder) oauth(key, n *yaml.Node, path string) *OAuth {
 			if !setSecret(p.key) || !d.str(p.val, kp, &o.ClientSecretEnv) {
 				continue
 			}
-			if !envRE.MatchString(o.ClientSecretEnv) {
-				d.errorf(p.val, kp, "%q is not an environment variable name", o.ClientSecretEnv)
-				continue
-			}
-			v, set := d.lookup(o.ClientSecretEnv)
-			switch {
-			case !set:
-				d.errorf(p.val, kp, "environment variable %s is not set", o.ClientSecretEnv)
-			case v == "":
-				d.errorf(p.val, kp, "environment variable %s is empty", o.ClientSecretEnv)
-			default:
+			if v, ok := d.secretEnv(p.val, kp, o.ClientSecretEnv); ok {
 				o.ClientSecret = v
 			}
 		case "client_secret_file":

@@ -243,16 +243,7 @@ func TestUpstreamOAuthClientCredentials(t *testing.T) {
 	defer cancel()
 	_, stop := startServe(t, cfg, addr)
 	readyz(t, addr, `"state":"ready"`)
-	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
-	if err != nil || res.IsError || textContent(res) != "hello from notes" {
-		t.Fatalf("whoami: %v %+v", err, res)
-	}
-	cs.Close()
+	callNotesWhoami(t, ctx, addr)
 	if c, e := stop(); c != 0 {
 		t.Fatalf("serve exited %d: %s", c, e)
 	}
@@ -298,6 +289,16 @@ func TestUpstreamOAuthLoginWhileServing(t *testing.T) {
 	}
 	body := readyz(t, addr, `"state":"ready"`)
 	t.Logf("/readyz after the login: %s", body)
+	callNotesWhoami(t, ctx, addr)
+	if c, e := stop(); c != 0 {
+		t.Fatalf("serve exited %d: %s", c, e)
+	}
+}
+
+// callNotesWhoami connects to serve at addr as an MCP client and calls the
+// notes server's whoami, which must answer "hello from notes".
+func callNotesWhoami(t *testing.T, ctx context.Context, addr string) {
+	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
 	if err != nil {
@@ -307,10 +308,6 @@ func TestUpstreamOAuthLoginWhileServing(t *testing.T) {
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
 	if err != nil || res.IsError || textContent(res) != "hello from notes" {
 		t.Fatalf("whoami: %v %+v", err, res)
-	}
-	cs.Close()
-	if c, e := stop(); c != 0 {
-		t.Fatalf("serve exited %d: %s", c, e)
 	}
 }
 
@@ -357,16 +354,7 @@ func TestUpstreamOAuthPrivateKeyJWT(t *testing.T) {
 	defer cancel()
 	out, stop := startServe(t, cfg, addr)
 	readyz(t, addr, `"state":"ready"`)
-	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
-	if err != nil || res.IsError || textContent(res) != "hello from notes" {
-		t.Fatalf("whoami: %v %+v", err, res)
-	}
-	cs.Close()
+	callNotesWhoami(t, ctx, addr)
 	code, errOut := stop()
 	if code != 0 {
 		t.Fatalf("serve exited %d: %s", code, errOut)
@@ -417,16 +405,7 @@ func TestUpstreamOAuthCrossApp(t *testing.T) {
 	defer cancel()
 	out, stop := startServe(t, cfg, addr)
 	readyz(t, addr, `"state":"ready"`)
-	client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
-	if err != nil || res.IsError || textContent(res) != "hello from notes" {
-		t.Fatalf("whoami: %v %+v", err, res)
-	}
-	cs.Close()
+	callNotesWhoami(t, ctx, addr)
 	code, errOut := stop()
 	if code != 0 {
 		t.Fatalf("serve exited %d: %s", code, errOut)

@@ -622,3 +622,75 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+// TestEnqueueLingers: an enqueued event waits for the next Append to carry
+// it, is written on its own when none comes within the linger, and
+// events enqueued beyond the queue's size are not lost.
+func TestEnqueueLingers(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		linger     time.Duration
+		queue      int
+		enqueued   int
+		thenAppend bool
+	}{
+		{name: "alone, written after the linger", linger: 5 * time.Millisecond, enqueued: 1},
+		{name: "carried by the next append", linger: time.Hour, enqueued: 3, thenAppend: true},
+		{name: "more than the queue holds", linger: time.Hour, queue: 4, enqueued: 100},
+		{name: "no linger", linger: -1, enqueued: 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openSQLite(t, filepath.Join(t.TempDir(), "store.db"))
+			l, err := audit.Open(ctx, audit.Options{Primary: s, Instance: "test", Linger: tc.linger, Queue: tc.queue,
+				Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			for i := 0; i < tc.enqueued; i++ {
+				if err := l.Enqueue(ctx, decision(fmt.Sprint("e", i), i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := tc.enqueued
+			if tc.thenAppend {
+				if err := l.Append(ctx, decision("last", 0)); err != nil {
+					t.Fatal(err)
+				}
+				want++
+			}
+			if tc.linger == time.Hour && tc.queue == 0 {
+				// Nothing waited for the linger: the append wrote them all.
+				if got := l.Stats().Appended; got != uint64(want) {
+					t.Fatalf("%d events committed, want %d", got, want)
+				}
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for tc.linger < time.Hour && l.Stats().Appended < uint64(want) && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if tc.linger > 0 && tc.linger < time.Hour {
+				// Written by the linger's timer, not by Sync.
+				if got := l.Stats().Appended; got != uint64(want) {
+					t.Fatalf("%d events committed after the linger, want %d", got, want)
+				}
+			}
+			if err := l.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			evs, err := s.Query(ctx, audit.Filter{Oldest: true, Limit: audit.MaxLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != want {
+				t.Fatalf("%d events stored, want %d", len(evs), want)
+			}
+			for i := 0; i < tc.enqueued; i++ {
+				if evs[i].Tool != fmt.Sprint("e", i) {
+					t.Fatalf("event %d is %q: out of order", i, evs[i].Tool)
+				}
+			}
+		})
+	}
+}

@@ -19,12 +19,16 @@ type behind struct {
 	gaveUp  bool          // the committer left a batch in the journal at Close; its goroutine's own
 	changed chan struct{} // closed and replaced when settled or failure change
 	kick    chan struct{} // wakes the committer; capacity 1
+	// hurry ends the committer's wait for a batch to gather: someone
+	// waits for the events behind (Sync); capacity 1.
+	hurry   chan struct{}
 	stopped chan struct{} // closed when the committer has returned
 }
 
 func (b *behind) init() {
 	b.changed = make(chan struct{})
 	b.kick = make(chan struct{}, 1)
+	b.hurry = make(chan struct{}, 1)
 	b.stopped = make(chan struct{})
 }
 
@@ -46,6 +50,10 @@ func (b *behind) close() {
 	b.closing = true
 	b.mu.Unlock()
 	b.wake()
+	select {
+	case b.hurry <- struct{}{}:
+	default:
+	}
 }
 
 func (b *behind) state() (int, string) {
@@ -87,18 +95,24 @@ func (l *Log) journal(batch []*pending) error {
 	}
 	l.journaled.Add(uint64(len(batch)))
 	for _, p := range batch {
-		// The committer seals a copy: the appender may read its event
-		// once Append returns.
-		c := *p.e
-		p.e, p.seg = &c, seg
+		p.seg = seg
+		if p.appended {
+			// The committer seals a copy: the appender may read its
+			// event once Append returns (an enqueuer may not).
+			c := *p.e
+			p.e = &c
+		}
 	}
 	// Journaled events are always handed over (they must reach the
 	// primary), but an append that finds the primary too far behind
 	// waits for it, then fails: the gateway refuses the call.
-	deadline := time.NewTimer(behindWait)
-	defer deadline.Stop()
+	var deadline *time.Timer
 	b.mu.Lock()
 	for len(b.events) >= l.opts.Behind && !b.closing {
+		if deadline == nil {
+			deadline = time.NewTimer(behindWait)
+			defer deadline.Stop()
+		}
 		ch := b.changed
 		b.mu.Unlock()
 		select {
@@ -131,6 +145,12 @@ func (l *Log) Sync(ctx context.Context) error {
 	b := &l.behind
 	b.mu.Lock()
 	target := b.handed
+	if b.settled < target {
+		select {
+		case b.hurry <- struct{}{}:
+		default:
+		}
+	}
 	for b.settled < target {
 		ch := b.changed
 		b.mu.Unlock()
@@ -146,9 +166,8 @@ func (l *Log) Sync(ctx context.Context) error {
 }
 
 // flushEnqueued writes the events enqueued before it was called: those
-// queued and held, and one the writer goroutine has just taken from the
-// queue and not yet held (it is written by the writer, or by the next
-// flush).
+// held, and waits for those another writer has just taken (an Append's
+// batch, the linger's) to be written.
 func (l *Log) flushEnqueued(ctx context.Context) error {
 	target := l.enqueued.Load()
 	l.flushQueued()
@@ -168,8 +187,7 @@ func (l *Log) flushEnqueued(ctx context.Context) error {
 	return nil
 }
 
-// flushQueued writes what the appenders queued (events enqueued and held
-// by the writer goroutine's linger).
+// flushQueued writes what the appenders queued and Enqueue held.
 func (l *Log) flushQueued() {
 	l.mu.RLock()
 	closed := l.closed
@@ -201,7 +219,11 @@ func (l *Log) committer() {
 		if len(b.events) < l.opts.MaxBatch && !b.closing {
 			b.mu.Unlock()
 			linger.Reset(l.opts.CommitEvery)
-			<-linger.C
+			select {
+			case <-linger.C:
+			case <-b.hurry:
+				linger.Stop()
+			}
 			b.mu.Lock()
 		}
 		n := min(len(b.events), l.opts.MaxBatch)

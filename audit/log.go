@@ -64,15 +64,18 @@ type Options struct {
 	Secondaries []Secondary
 	// Instance is put in every event that names none.
 	Instance string
-	// Queue bounds the events waiting for the writer; an Append that
-	// finds it full waits, up to its context. Default 8192.
+	// Queue bounds the events waiting to be written: an Append that finds
+	// Queue others waiting for the writer waits, up to its context; an
+	// Enqueue that finds Queue events held writes them itself. Default
+	// 8192.
 	Queue int
 	// MaxBatch bounds the events written in one transaction. Default 1024.
 	MaxBatch int
-	// Linger is how long a batch made only of Enqueued events (nobody
-	// waits for them: call outcomes) may wait for an Appended one to join
-	// it, so that a call's outcome and the next call's decision share one
-	// commit instead of two. Default 2ms; negative: no wait.
+	// Linger is how long Enqueued events (nobody waits for them: call
+	// outcomes) may wait for an Appended one to carry them in its batch,
+	// so that a call's outcome and the next call's decision share one
+	// write instead of two; when none comes, they are written on their
+	// own. Default 20ms; negative: no wait.
 	Linger time.Duration
 	// Logger receives sink failures; default slog.Default().
 	Logger *slog.Logger
@@ -88,7 +91,9 @@ type Options struct {
 	Journal *Journal
 	// CommitEvery is how long, with a journal, the Log lets journaled
 	// events gather before it commits them in the primary (fewer, larger
-	// transactions). Default 25ms.
+	// transactions: a row costs less in a large one), unless MaxBatch of
+	// them wait, Sync (or a read through ReadAfter) waits for them, or the
+	// Log closes. Default 200ms.
 	CommitEvery time.Duration
 	// Behind bounds, with a journal, the events journaled but not yet
 	// committed in the primary: an append that finds more waits up to 5s
@@ -132,7 +137,14 @@ type Log struct {
 	head string
 
 	hmu  sync.Mutex
-	held []*pending // events the writer goroutine took, for the next batch
+	held []*pending // events waiting for the next batch (see Enqueue)
+	// lingering: the linger timer is armed for the events held; guarded
+	// by hmu.
+	lingering bool
+	linger    *time.Timer
+	// appending counts the Appends in progress: one that writes its own
+	// batch yields first only when others may join it.
+	appending atomic.Int32
 
 	appended, batches, failed, journaled atomic.Uint64
 	// enqueued counts the events Enqueue accepted, written those of them a
@@ -147,8 +159,11 @@ type Log struct {
 type pending struct {
 	e       *Event
 	payload []byte
-	done    chan error // nil: nobody waits (Enqueue)
+	done    chan error // nil: nobody waits (Enqueue), or it writes its own batch
 	seg     *segment   // the journal segment holding it
+	// appended: by Append, whose caller may read the event once it
+	// returns; Enqueue's may not.
+	appended bool
 }
 
 var donePool = sync.Pool{New: func() any { return make(chan error, 1) }}
@@ -168,7 +183,7 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 		opts.MaxBatch = 1024
 	}
 	if opts.Linger == 0 {
-		opts.Linger = 2 * time.Millisecond
+		opts.Linger = 20 * time.Millisecond
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -177,7 +192,7 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 		opts.Now = time.Now
 	}
 	if opts.CommitEvery <= 0 {
-		opts.CommitEvery = 25 * time.Millisecond
+		opts.CommitEvery = 200 * time.Millisecond
 	}
 	if opts.Behind <= 0 {
 		opts.Behind = 65536
@@ -197,6 +212,8 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 		l.behind.init()
 		go l.committer()
 	}
+	l.linger = time.AfterFunc(time.Hour, l.lingered)
+	l.linger.Stop()
 	go l.writer()
 	return l, nil
 }
@@ -229,10 +246,13 @@ func (l *Log) prepare(e *Event) (*pending, error) {
 // When the queue is full it waits, up to ctx. An error means the event may
 // or may not be in the log: the caller must act as if it were not.
 func (l *Log) Append(ctx context.Context, e *Event) error {
+	l.appending.Add(1)
+	defer l.appending.Add(-1)
 	p, err := l.prepare(e)
 	if err != nil {
 		return err
 	}
+	p.appended = true
 	// Nobody writing: write it here, with whatever waits, rather than
 	// hand it to the writer goroutine and wait to be woken (two goroutine
 	// switches, each a scheduling delay on a busy machine).
@@ -244,7 +264,12 @@ func (l *Log) Append(ctx context.Context, e *Event) error {
 			l.wmu.Unlock()
 			return ErrClosed
 		}
-		runtime.Gosched() // as the writer does: appenders ready to run join
+		if l.appending.Load() > 1 {
+			// Other appenders are on their way: let those ready to run
+			// queue their events first, so that they join this batch. Alone,
+			// yielding would only delay the call.
+			runtime.Gosched()
+		}
 		batch := l.take(p)
 		err := l.write(batch)
 		l.wmu.Unlock()
@@ -266,18 +291,53 @@ func (l *Log) Append(ctx context.Context, e *Event) error {
 }
 
 // Enqueue adds e to the log without waiting for it to be written: it
-// returns once e is queued (waiting, up to ctx, while the queue is full).
-// A failure to write it later is logged and counted.
-func (l *Log) Enqueue(ctx context.Context, e *Event) error {
+// returns once e is held for the next batch. A failure to write it later
+// is logged and counted. The caller must not change e afterwards.
+//
+// The event waits, for Options.Linger at most, for the next Append to
+// write it in its batch, so that a call's outcome and the next call's
+// decision share one write; only when none comes in that time is it
+// written on its own. Nothing is woken for it meanwhile. When Queue events
+// are held already, Enqueue writes them itself before it returns. Events
+// one goroutine enqueues are written in that order.
+func (l *Log) Enqueue(_ context.Context, e *Event) error {
 	p, err := l.prepare(e)
 	if err != nil {
 		return err
 	}
-	if err := l.enqueue(ctx, p); err != nil {
-		return err
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return ErrClosed
 	}
+	l.hmu.Lock()
+	l.held = append(l.held, p)
+	full := len(l.held) >= l.opts.Queue
+	arm := !l.lingering && !full
+	l.lingering = l.lingering || arm
+	l.hmu.Unlock()
 	l.enqueued.Add(1)
+	l.mu.RUnlock()
+	if full {
+		// Written here, in the order held. (After Close nothing is held:
+		// Close's last flush took what was.)
+		l.flush()
+	} else if arm {
+		l.linger.Reset(max(l.opts.Linger, 0))
+	}
 	return nil
+}
+
+// lingered runs when the linger timer fires: events Enqueue held that no
+// Append took meanwhile are written now.
+func (l *Log) lingered() {
+	l.hmu.Lock()
+	l.lingering = false
+	n := len(l.held)
+	l.hmu.Unlock()
+	if n > 0 {
+		l.flushQueued()
+	}
 }
 
 func (l *Log) enqueue(ctx context.Context, p *pending) error {
@@ -310,6 +370,7 @@ func (l *Log) Close() error {
 	l.closed = true
 	close(l.queue)
 	l.mu.Unlock()
+	l.linger.Stop()
 	<-l.done
 	l.wmu.Lock() // an appender writing its own batch finishes first
 	defer l.wmu.Unlock()
@@ -347,14 +408,11 @@ func (l *Log) Stats() Stats {
 	return s
 }
 
-// writer is the goroutine that writes what appenders hand over: a batch of
-// events nobody waits for (outcomes) after Options.Linger, or at once when
-// an Appended event comes. One batch is written at a time (wmu), by this
+// writer is the goroutine that writes the events of the appenders that
+// found another writing: one batch is written at a time (wmu), by this
 // goroutine or by an appender that found nobody writing (see Append).
 func (l *Log) writer() {
 	defer close(l.done)
-	t := time.NewTimer(time.Hour)
-	t.Stop()
 	for {
 		p, ok := <-l.queue
 		if !ok {
@@ -362,35 +420,15 @@ func (l *Log) writer() {
 			return
 		}
 		l.hold(p)
-		if p.done == nil && l.opts.Linger > 0 {
-			t.Reset(l.opts.Linger)
-		wait:
-			for {
-				select {
-				case q, ok := <-l.queue:
-					if !ok {
-						break wait
-					}
-					l.hold(q)
-					if q.done != nil {
-						break wait
-					}
-				case <-t.C:
-					break wait
-				}
-			}
-			t.Stop()
-		} else {
-			// Let appenders that are ready to run (those the last batch
-			// woke, say) queue their events first, so that they join this
-			// batch: at low load there are none and this costs nothing.
-			runtime.Gosched()
-		}
+		// Let appenders that are ready to run (those the last batch woke,
+		// say) queue their events first, so that they join this batch: at
+		// low load there are none and this costs nothing.
+		runtime.Gosched()
 		l.flush()
 	}
 }
 
-// hold keeps p for the next batch.
+// hold keeps p, taken from the queue, for the next batch.
 func (l *Log) hold(p *pending) {
 	l.hmu.Lock()
 	l.held = append(l.held, p)

@@ -224,6 +224,10 @@ type classifier struct {
 	in, out, annv    any
 	inOK, outOK, aOK bool
 	buf              []byte
+	// keys and places are buffers of the walk over every string of the
+	// schemas (walkStrings).
+	keys   []string
+	places []place
 	// self and others: the tool's server and the tools of the other
 	// servers of a merged list, whose names its texts may not use
 	// (Shadowing, CheckItem); onlyRefs checks for those names alone.

@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,19 +123,35 @@ func (c *classifier) walkStrings(v any, where *place, depth int, budget, nodes *
 		c.text(where, v, budget)
 	case []any:
 		for i, x := range v {
-			c.walkStrings(x, &place{parent: where, index: i, elem: true}, depth+1, budget, nodes)
+			c.walkStrings(x, c.newPlace(place{parent: where, index: i, elem: true}), depth+1, budget, nodes)
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(v))
+		// c.keys is a stack: the keys of nested objects are sorted above
+		// these, which this slice keeps reading even if the buffer grows.
+		start := len(c.keys)
 		for k := range v {
-			keys = append(keys, k)
+			c.keys = append(c.keys, k)
 		}
-		sort.Strings(keys)
+		keys := c.keys[start:]
+		slices.Sort(keys)
 		for _, k := range keys {
-			c.text(&place{parent: where, key: k, isKey: true}, k, budget)
-			c.walkStrings(v[k], &place{parent: where, key: k}, depth+1, budget, nodes)
+			kp := place{parent: where, key: k, isKey: true}
+			c.text(&kp, k, budget)
+			c.walkStrings(v[k], c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes)
 		}
+		c.keys = c.keys[:start]
 	}
+}
+
+// newPlace returns a place that can be a parent of others, from blocks
+// that are never reallocated: the walk of a schema allocated one place per
+// string.
+func (c *classifier) newPlace(p place) *place {
+	if len(c.places) == cap(c.places) {
+		c.places = make([]place, 0, min(max(2*cap(c.places), 32), 512))
+	}
+	c.places = append(c.places, p)
+	return &c.places[len(c.places)-1]
 }
 
 // place names where a text sits ("inputSchema/properties/x"); the name is

@@ -201,11 +201,112 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		s = s[:maxTextScan]
 	}
 	*budget -= len(s)
+	var tn textNorm
+	norm, ascii := normASCII(c.buf[:0], s, &tn)
+	if !ascii {
+		normRunes(c.buf[:0], s, &tn)
+		norm = tn.norm
+	}
+	spaceN := tn.spaceN
+	for _, i := range tn.invalid {
+		c.add(SigUnicode, "invalid-utf8", fmt.Sprintf("%s: invalid UTF-8 at byte %d", where.String(), i))
+	}
+	if len(tn.kinds) > 0 {
+		names := make([]string, 0, len(tn.kinds))
+		for k := range tn.kinds {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			ev := fmt.Sprintf("%s: %d %s character(s), first at byte %d", where.String(), tn.kinds[k], k, tn.first[k])
+			if k == "tag" && tn.tagTxt.Len() > 0 {
+				ev += fmt.Sprintf(" spelling %q", clip(tn.tagTxt.String(), 80))
+			}
+			c.add(SigUnicode, "hidden-character", ev)
+		}
+	}
+	if c.onlyRefs {
+		c.buf = norm
+		c.crossRefs(where, norm)
+		return
+	}
+	if spaceN >= longSpaceRun {
+		c.add(SigLongText, "whitespace-padding", fmt.Sprintf("%s: run of %d whitespace characters", where.String(), spaceN))
+	}
+	if tn.tagTxt.Len() > 0 {
+		norm = append(norm, ' ')
+		norm = append(norm, strings.ToLower(tn.tagTxt.String())...)
+	}
+	c.buf = norm
+	c.crossRefs(where, norm)
+	c.exfilTarget(where, norm)
+	for _, m := range matchPhrases(norm) {
+		p := allPhrases[m.phrase]
+		if exemptMatch(norm, m.at, p) {
+			continue
+		}
+		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where.String(), p.kind, excerpt(string(norm), m.at, len(p.text))))
+	}
+	if !bytes.Contains(norm, []byte(".env")) {
+		return
+	}
+	text := string(norm)
+	if i := dotEnv(text); i >= 0 && readsNear(text[max(0, i-60):i]) {
+		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where.String(), excerpt(text, i, 4)))
+	}
+}
+
+// textNorm is a text as the checks read it: lower-case, whitespace runs
+// collapsed to one space, invisible characters taken out; and what was
+// found on the way.
+type textNorm struct {
+	norm   []byte
+	spaceN int // the longest run of whitespace
+	// invalid are the offsets of bytes that are not UTF-8.
+	invalid []int
+	// kinds counts the hidden characters of each kind, first is the
+	// offset of the first of each; tagTxt is what tag characters spell.
+	kinds, first map[string]int
+	tagTxt       strings.Builder
+}
+
+// normASCII is normRunes for a text of printable ASCII, tabs and line
+// breaks, the usual text, byte by byte. It reports false, having read only
+// part of s, for any other text; otherwise it returns dst with the
+// normalised text appended and sets tn.spaceN.
+func normASCII(dst []byte, s string, tn *textNorm) ([]byte, bool) {
+	space, spaceN, lastSp := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ', c == '\t', c == '\n', c == '\r':
+			space++
+			if space > spaceN {
+				spaceN = space
+			}
+			if !lastSp {
+				dst = append(dst, ' ')
+			}
+			lastSp = true
+		case c > ' ' && c < 0x7F:
+			space = 0
+			lastSp = false
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+		default:
+			return dst, false
+		}
+	}
+	tn.spaceN = spaceN
+	return dst, true
+}
+
+// normRunes normalises any text, rune by rune, into tn, its text appended
+// to dst.
+func normRunes(dst []byte, s string, tn *textNorm) {
 	var (
-		norm   = c.buf[:0]
-		kinds  map[string]int
-		first  map[string]int
-		tagTxt strings.Builder
+		norm   = dst
 		space  int
 		spaceN int
 		lastSp bool
@@ -214,7 +315,7 @@ func (c *classifier) text(where *place, s string, budget *int) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			c.add(SigUnicode, "invalid-utf8", fmt.Sprintf("%s: invalid UTF-8 at byte %d", where.String(), i))
+			tn.invalid = append(tn.invalid, i)
 			i++
 			continue
 		}
@@ -226,15 +327,15 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		}
 		prev = r
 		if k != "" {
-			if kinds == nil {
-				kinds, first = map[string]int{}, map[string]int{}
+			if tn.kinds == nil {
+				tn.kinds, tn.first = map[string]int{}, map[string]int{}
 			}
-			if kinds[k] == 0 {
-				first[k] = i
+			if tn.kinds[k] == 0 {
+				tn.first[k] = i
 			}
-			kinds[k]++
+			tn.kinds[k]++
 			if k == "tag" && r >= 0xE0020 && r <= 0xE007E {
-				tagTxt.WriteRune(r - 0xE0000)
+				tn.tagTxt.WriteRune(r - 0xE0000)
 			}
 			i += size
 			continue
@@ -262,49 +363,7 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		}
 		i += size
 	}
-	if len(kinds) > 0 {
-		names := make([]string, 0, len(kinds))
-		for k := range kinds {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			ev := fmt.Sprintf("%s: %d %s character(s), first at byte %d", where.String(), kinds[k], k, first[k])
-			if k == "tag" && tagTxt.Len() > 0 {
-				ev += fmt.Sprintf(" spelling %q", clip(tagTxt.String(), 80))
-			}
-			c.add(SigUnicode, "hidden-character", ev)
-		}
-	}
-	if c.onlyRefs {
-		c.buf = norm
-		c.crossRefs(where, norm)
-		return
-	}
-	if spaceN >= longSpaceRun {
-		c.add(SigLongText, "whitespace-padding", fmt.Sprintf("%s: run of %d whitespace characters", where.String(), spaceN))
-	}
-	if tagTxt.Len() > 0 {
-		norm = append(norm, ' ')
-		norm = append(norm, strings.ToLower(tagTxt.String())...)
-	}
-	c.buf = norm
-	c.crossRefs(where, norm)
-	c.exfilTarget(where, norm)
-	for _, m := range matchPhrases(norm) {
-		p := allPhrases[m.phrase]
-		if exemptMatch(norm, m.at, p) {
-			continue
-		}
-		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where.String(), p.kind, excerpt(string(norm), m.at, len(p.text))))
-	}
-	if !bytes.Contains(norm, []byte(".env")) {
-		return
-	}
-	text := string(norm)
-	if i := dotEnv(text); i >= 0 && readsNear(text[max(0, i-60):i]) {
-		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where.String(), excerpt(text, i, 4)))
-	}
+	tn.norm, tn.spaceN = norm, spaceN
 }
 
 // dotEnv finds ".env" as a file name (not "process.env.X" or ".environment").

@@ -1,0 +1,110 @@
+package scan
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// fixtureTools returns the tools of every tool list of the corpus, the
+// poisoning set and the fixtures.
+func fixtureTools(t *testing.T) []Tool {
+	t.Helper()
+	var files []string
+	for _, g := range []string{"testdata/corpus/*.json", "testdata/toollists/*.json", "testdata/poisoning/*.json", "../../shared/fixtures/toollists/*.json"} {
+		m, err := filepath.Glob(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	var tools []Tool
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, err := ParseToolList(data); err == nil {
+			tools = append(tools, l.Tools...)
+		}
+	}
+	if len(tools) < 400 {
+		t.Fatalf("only %d tools read", len(tools))
+	}
+	return tools
+}
+
+// fixtureTexts returns every text the text checks read in the fixture
+// tools: names, titles, descriptions, and every string and key of their
+// schemas and annotations.
+func fixtureTexts(t *testing.T) []string {
+	t.Helper()
+	var texts []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			texts = append(texts, v)
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			for k, x := range v {
+				texts = append(texts, k)
+				walk(x)
+			}
+		}
+	}
+	for _, tool := range fixtureTools(t) {
+		texts = append(texts, tool.Name, tool.Title, tool.Description)
+		for _, raw := range [][]byte{tool.InputSchema, tool.OutputSchema, tool.Annotations} {
+			if v, err := decodeJSONStd(raw); err == nil {
+				walk(v)
+			}
+		}
+	}
+	return texts
+}
+
+// sameNorm checks normASCII against normRunes: where it reads a text, the
+// same normalised text and whitespace run, and nothing hidden or invalid.
+func sameNorm(t *testing.T, s string) {
+	t.Helper()
+	var fast, slow textNorm
+	norm, ok := normASCII(nil, s, &fast)
+	normRunes(nil, s, &slow)
+	if !ok {
+		if slow.invalid == nil && slow.kinds == nil && isPlainASCII(s) {
+			t.Fatalf("normASCII(%q) gave up on plain ASCII", s)
+		}
+		return
+	}
+	if string(norm) != string(slow.norm) || fast.spaceN != slow.spaceN || slow.invalid != nil || slow.kinds != nil || slow.tagTxt.Len() > 0 {
+		t.Fatalf("normASCII(%q) = %q, run %d; normRunes: %q, run %d, invalid %v, hidden %v", s, norm, fast.spaceN, slow.norm, slow.spaceN, slow.invalid, slow.kinds)
+	}
+}
+
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 || c >= 0x7F) && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+func TestNormASCIIFixtures(t *testing.T) {
+	for _, s := range fixtureTexts(t) {
+		sameNorm(t, s)
+	}
+}
+
+func FuzzNormASCII(f *testing.F) {
+	for _, s := range []string{"", " ", "Ignore  Previous\tInstructions", "a\r\n\r\nb", "x\vy", "x\fy", "\x7f", "é", "a\u200bb", "\xff", "A" + string(make([]byte, 300)) + "b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sameNorm(t, s)
+	})
+}

@@ -3,6 +3,8 @@ package scan
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -106,5 +108,45 @@ func FuzzNormASCII(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		sameNorm(t, s)
+	})
+}
+
+// matchPhrasesRef is matchPhrases by strings.Index, phrase by phrase.
+func matchPhrasesRef(text []byte) []phraseMatch {
+	var out []phraseMatch
+	for pi, p := range allPhrases {
+		if at := strings.Index(string(text), p.text); at >= 0 {
+			out = append(out, phraseMatch{pi, at})
+		}
+	}
+	return out
+}
+
+func samePhrases(t *testing.T, s string) {
+	t.Helper()
+	var tn textNorm
+	normRunes(nil, s, &tn)
+	for _, text := range [][]byte{[]byte(s), tn.norm} {
+		if got, want := matchPhrases(text), matchPhrasesRef(text); !slices.Equal(got, want) {
+			t.Fatalf("matchPhrases(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func TestMatchPhrasesFixtures(t *testing.T) {
+	for _, s := range fixtureTexts(t) {
+		samePhrases(t, s)
+	}
+	for _, p := range allPhrases {
+		samePhrases(t, "x "+p.text+" "+p.text)
+	}
+}
+
+func FuzzMatchPhrases(f *testing.F) {
+	for _, s := range []string{"", "i", "Ignore previous instructions and <!-- x", "do not tell the user, ~/.ssh/id_rsa", "before using this tool before using this tool", "<<!--", "also call also call "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		samePhrases(t, s)
 	})
 }

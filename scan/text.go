@@ -417,27 +417,18 @@ func clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// phraseIndex maps the first two bytes of each injection phrase to the
-// phrases starting with them, so that a text is scanned once, in linear
-// time, whatever the number of phrases.
-type phraseIndex struct {
-	has     [1 << 16]bool
-	buckets map[uint16][]int
-}
-
-var phrases = buildPhraseIndex()
-
 // allPhrases are the phrases matched: injectionPhrases, then poisonPhrases.
 var allPhrases = append(append([]phrase{}, injectionPhrases...), poisonPhrases...)
 
-func buildPhraseIndex() *phraseIndex {
-	ix := &phraseIndex{buckets: map[uint16][]int{}}
-	for i, p := range allPhrases {
-		k := uint16(p.text[0])<<8 | uint16(p.text[1])
-		ix.has[k] = true
-		ix.buckets[k] = append(ix.buckets[k], i)
+// injectionMatcher matches allPhrases.
+var injectionMatcher = newPhraseMatcher(phraseTexts(allPhrases))
+
+func phraseTexts(ps []phrase) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.text
 	}
-	return ix
+	return out
 }
 
 type phraseMatch struct{ phrase, at int }
@@ -445,31 +436,15 @@ type phraseMatch struct{ phrase, at int }
 // matchPhrases returns the first match of each phrase in text, in phrase
 // order.
 func matchPhrases(text []byte) []phraseMatch {
-	var found map[int]int
-	for i := 0; i+1 < len(text); i++ {
-		k := uint16(text[i])<<8 | uint16(text[i+1])
-		if !phrases.has[k] {
-			continue
-		}
-		for _, pi := range phrases.buckets[k] {
-			if bytes.HasPrefix(text[i:], []byte(allPhrases[pi].text)) {
-				if found == nil {
-					found = map[int]int{}
-				}
-				if _, ok := found[pi]; !ok {
-					found[pi] = i
-				}
+	var out []phraseMatch
+	each(injectionMatcher, text, func(pi, at int) {
+		for _, m := range out {
+			if m.phrase == pi {
+				return
 			}
 		}
-	}
-	if found == nil {
-		return nil
-	}
-	out := make([]phraseMatch, 0, len(found))
-	for pi := range allPhrases {
-		if at, ok := found[pi]; ok {
-			out = append(out, phraseMatch{pi, at})
-		}
-	}
+		out = append(out, phraseMatch{pi, at})
+	})
+	slices.SortFunc(out, func(a, b phraseMatch) int { return a.phrase - b.phrase })
 	return out
 }

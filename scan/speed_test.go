@@ -150,3 +150,58 @@ func FuzzMatchPhrases(f *testing.F) {
 		samePhrases(t, s)
 	})
 }
+
+// signalLists are the lists of signalMatcher, by index.
+var signalLists = [][]string{authPhrase, piiPhrase, execPhrase, netPhrase, fsPhrase, msgPhrase,
+	bulkPhrase, adminPhrase, irrevPhrase, moneyPhrase, execHints}
+
+// sameSignalPhrases checks the phrase hits of signalMatcher against
+// anyPhrase and saysAny, list by list.
+func sameSignalPhrases(t *testing.T, text string) {
+	t.Helper()
+	h := hits(signalMatcher, text)
+	for k, list := range signalLists {
+		gp, gok := h.first(k)
+		wp, wok := anyPhrase(text, list)
+		if gp != wp || gok != wok {
+			t.Fatalf("list %d over %q: %q %v, anyPhrase %q %v", k, text, gp, gok, wp, wok)
+		}
+		gp, gok = h.says(text, k)
+		wp, wok = saysAny(text, list)
+		if gp != wp || gok != wok {
+			t.Fatalf("list %d over %q: says %q %v, saysAny %q %v", k, text, gp, gok, wp, wok)
+		}
+	}
+}
+
+func TestSignalPhrasesFixtures(t *testing.T) {
+	if len(signalLists) != len(signalMatcher.lists)-1 || phrExecHints != len(signalLists)-1 {
+		t.Fatal("signalLists and signalMatcher differ")
+	}
+	for _, m := range []*phraseMatcher{signalMatcher, injectionMatcher} {
+		if len(m.groups) > 255 {
+			t.Fatalf("%d byte pairs: the bucket table holds 255", len(m.groups))
+		}
+	}
+	for _, s := range fixtureTexts(t) {
+		sameSignalPhrases(t, s)
+		sameSignalPhrases(t, strings.ToLower(s))
+		sameSignalPhrases(t, strings.ToLower(clip(descriptionBody(s), maxSignalText)))
+		sameSignalPhrases(t, strings.ToLower(descriptionLead(s)))
+	}
+	for _, list := range signalLists {
+		for _, p := range list {
+			sameSignalPhrases(t, "x "+p+" "+p)
+			sameSignalPhrases(t, "never "+p)
+		}
+	}
+}
+
+func FuzzSignalPhrases(f *testing.F) {
+	for _, s := range []string{"", "p", "charge the card, permanently; in bulk", "never run a command; run sql", "does not execute code but runs sql", "the file at the url"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sameSignalPhrases(t, s)
+	})
+}

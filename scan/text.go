@@ -275,32 +275,50 @@ type textNorm struct {
 // part of s, for any other text; otherwise it returns dst with the
 // normalised text appended and sets tn.spaceN.
 func normASCII(dst []byte, s string, tn *textNorm) ([]byte, bool) {
+	n := len(dst)
+	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	j := n
 	space, spaceN, lastSp := 0, 0, false
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == ' ', c == '\t', c == '\n', c == '\r':
+		switch c := asciiClass[s[i]]; c {
+		case 0:
+			return dst[:j], false
+		case ' ':
 			space++
 			if space > spaceN {
 				spaceN = space
 			}
 			if !lastSp {
-				dst = append(dst, ' ')
+				dst[j] = ' '
+				j++
 			}
 			lastSp = true
-		case c > ' ' && c < 0x7F:
+		default:
 			space = 0
 			lastSp = false
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			dst = append(dst, c)
-		default:
-			return dst, false
+			dst[j] = c
+			j++
 		}
 	}
 	tn.spaceN = spaceN
-	return dst, true
+	return dst[:j], true
 }
+
+// asciiClass maps the bytes normASCII reads to what it writes: a space
+// for whitespace, the lower-case letter for a capital, the byte itself
+// for the rest of printable ASCII; 0 for any other byte.
+var asciiClass = func() (t [256]byte) {
+	for c := 0x21; c < 0x7F; c++ {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	for _, c := range " \t\n\r" {
+		t[c] = ' '
+	}
+	return t
+}()
 
 // normRunes normalises any text, rune by rune, into tn, its text appended
 // to dst.

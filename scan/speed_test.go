@@ -205,3 +205,20 @@ func FuzzSignalPhrases(f *testing.F) {
 		sameSignalPhrases(t, s)
 	})
 }
+
+// TestPhraseMatcherShort checks the matcher of phrases shorter than four
+// bytes (without the four-byte filter) against strings.Index.
+func TestPhraseMatcherShort(t *testing.T) {
+	lists := [][]string{{"ab", "the", "ab c"}, {"in", "ing", "e "}}
+	m := newPhraseMatcher(lists...)
+	for _, s := range append(fixtureTexts(t), "ab", "xab c", "a", "") {
+		h := hits(m, s)
+		for k, list := range lists {
+			gp, gok := h.first(k)
+			wp, wok := anyPhrase(s, list)
+			if gp != wp || gok != wok {
+				t.Fatalf("list %d over %q: %q %v, anyPhrase %q %v", k, s, gp, gok, wp, wok)
+			}
+		}
+	}
+}

@@ -126,6 +126,9 @@ func (r *jsonReader) value() (any, bool) {
 		}
 	case '"':
 		s, ok := r.str()
+		if v, interned := internAny(s); interned {
+			return v, ok
+		}
 		return s, ok
 	case 't':
 		return true, r.lit("true")
@@ -306,6 +309,9 @@ func (r *jsonReader) str() (string, bool) {
 		c := b[i]
 		if c == '"' {
 			r.i = i + 1
+			if s, ok := internStr(b[start:i]); ok {
+				return s, true
+			}
 			return string(b[start:i]), true
 		}
 		if c == '\\' || c < 0x20 {

@@ -175,7 +175,13 @@ const (
 // of the definition are listed in Report.Problems and the tool is
 // classified from what could be read.
 func Classify(t Tool) Report {
-	c := newClassifier(&t)
+	return classify(&t, &scratch{})
+}
+
+func classify(t *Tool, s *scratch) Report {
+	s.places = s.places[:0]
+	c := newClassifier(t)
+	c.scratch = s
 	c.run()
 	return c.report()
 }
@@ -183,10 +189,26 @@ func Classify(t Tool) Report {
 // ClassifyAll classifies every tool of a list, in order.
 func ClassifyAll(tools []Tool) []Report {
 	out := make([]Report, len(tools))
+	s := &scratch{}
 	for i := range tools {
-		out[i] = Classify(tools[i])
+		out[i] = classify(&tools[i], s)
 	}
 	return out
+}
+
+// scratch holds the buffers a classifier needs while it works on a tool,
+// which the tools of a list share: nothing in them outlives the
+// classification of one tool.
+type scratch struct {
+	// buf is the normalised text of the text checks.
+	buf []byte
+	// keys and places are buffers of the walk over every string of the
+	// schemas (walkStrings).
+	keys   []string
+	places []place
+	// canon is the canonical form pin hashes, written by canonW.
+	canon  []byte
+	canonW canonWriter
 }
 
 // annotations holds the hints of a tool's annotations; nil means absent.
@@ -223,11 +245,7 @@ type classifier struct {
 	// whether each was valid JSON.
 	in, out, annv    any
 	inOK, outOK, aOK bool
-	buf              []byte
-	// keys and places are buffers of the walk over every string of the
-	// schemas (walkStrings).
-	keys   []string
-	places []place
+	*scratch
 	// self and others: the tool's server and the tools of the other
 	// servers of a merged list, whose names its texts may not use
 	// (Shadowing, CheckItem); onlyRefs checks for those names alone.
@@ -237,7 +255,7 @@ type classifier struct {
 }
 
 func newClassifier(t *Tool) *classifier {
-	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}}
+	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}, scratch: &scratch{}}
 }
 
 func (c *classifier) add(code, rule, evidence string) {

@@ -56,8 +56,9 @@ func (c *classifier) pin() string {
 		}
 		return canonicalRaw(raw)
 	}
-	sum := sha256.Sum256(canonicalTool(*c.t, field(c.t.InputSchema, c.in, c.inOK),
-		field(c.t.OutputSchema, c.out, c.outOK), field(c.t.Annotations, c.annv, c.aOK)))
+	c.canon = appendCanonicalTool(c.canon[:0], &c.canonW, c.t, field(c.t.InputSchema, c.in, c.inOK),
+		field(c.t.OutputSchema, c.out, c.outOK), field(c.t.Annotations, c.annv, c.aOK))
+	sum := sha256.Sum256(c.canon)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
@@ -66,7 +67,12 @@ func (c *classifier) pin() string {
 // values it does not know.
 func canonicalTool(t Tool, in, out, ann any) []byte {
 	b := make([]byte, 0, 256+len(t.Description)+len(t.InputSchema)+len(t.OutputSchema)+len(t.Annotations))
-	b = append(b, `{"name":`...)
+	return appendCanonicalTool(b, &canonWriter{}, &t, in, out, ann)
+}
+
+// appendCanonicalTool is canonicalTool appending to dst, with w's buffer.
+func appendCanonicalTool(dst []byte, w *canonWriter, t *Tool, in, out, ann any) []byte {
+	b := append(dst, `{"name":`...)
 	b = canonjson.AppendGoString(b, t.Name)
 	if t.Title != "" {
 		b = append(b, `,"title":`...)
@@ -76,7 +82,6 @@ func canonicalTool(t Tool, in, out, ann any) []byte {
 		b = append(b, `,"description":`...)
 		b = canonjson.AppendGoString(b, t.Description)
 	}
-	var w canonWriter
 	for _, f := range [...]struct {
 		key string
 		v   any
@@ -87,7 +92,7 @@ func canonicalTool(t Tool, in, out, ann any) []byte {
 		var ok bool
 		b = append(b, f.key...)
 		if b, ok = w.append(b, f.v); !ok {
-			return canonicalToolStd(t, in, out, ann)
+			return append(dst, canonicalToolStd(*t, in, out, ann)...)
 		}
 	}
 	return append(b, '}')

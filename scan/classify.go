@@ -684,38 +684,48 @@ var riskMeaning = map[Risk]string{
 
 // explain writes the report's one sentence.
 func (c *classifier) explain(r *Report) string {
+	// Written piece by piece: fmt took a tenth of the time of a report.
 	var b strings.Builder
+	w := func(parts ...string) {
+		for _, p := range parts {
+			b.WriteString(p)
+		}
+	}
 	name := quoteShort(c.t.Name, 60)
 	desc := firstSentence(descriptionBody(c.t.Description))
+	meaning := categoryMeaning[r.Category]
 	switch {
 	case strings.HasPrefix(r.CategoryRule, "annotation:"):
-		fmt.Fprintf(&b, "Tool name '%s' and its annotations (%s) indicate %s", name, strings.TrimPrefix(r.CategoryRule, "annotation:"), categoryMeaning[r.Category])
+		w("Tool name '", name, "' and its annotations (", strings.TrimPrefix(r.CategoryRule, "annotation:"), ") indicate ", meaning)
 	case c.verbSource == "name" && desc != "":
-		fmt.Fprintf(&b, "Tool name '%s' (verb '%s') and description '%s' indicate %s", name, c.verb, desc, categoryMeaning[r.Category])
+		w("Tool name '", name, "' (verb '", c.verb, "') and description '", desc, "' indicate ", meaning)
 	case c.verbSource == "name":
-		fmt.Fprintf(&b, "Tool name '%s' (verb '%s') indicates %s", name, c.verb, categoryMeaning[r.Category])
+		w("Tool name '", name, "' (verb '", c.verb, "') indicates ", meaning)
 	case c.verbSource == "description":
-		fmt.Fprintf(&b, "Description '%s' of tool '%s' (verb '%s') indicates %s", desc, name, c.verb, categoryMeaning[r.Category])
+		w("Description '", desc, "' of tool '", name, "' (verb '", c.verb, "') indicates ", meaning)
 	default:
-		fmt.Fprintf(&b, "Nothing in tool '%s' says what it does, so it is assumed to modify data", name)
+		w("Nothing in tool '", name, "' says what it does, so it is assumed to modify data")
 	}
 	if strings.HasPrefix(r.CategoryRule, "name-noun:") || r.CategoryRule == "property:amount" {
 		b.WriteString(" involving money")
 	}
-	fmt.Fprintf(&b, "; %s", riskMeaning[r.Risk])
+	w("; ", riskMeaning[r.Risk])
 	if !strings.HasPrefix(r.RiskRule, "category:") {
 		sig := strings.TrimPrefix(r.RiskRule, "signal:")
 		if i := strings.IndexByte(sig, ' '); i >= 0 {
 			sig = sig[:i]
 		}
-		fmt.Fprintf(&b, " because of the %s signal", sig)
+		w(" because of the ", sig, " signal")
 	}
 	if len(r.Signals) > 0 {
-		codes := make([]string, len(r.Signals))
+		b.WriteString(" (signals: ")
 		for i, s := range r.Signals {
-			codes[i] = s.Code
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(s.Code)
 		}
-		fmt.Fprintf(&b, " (signals: %s)", strings.Join(codes, ", "))
+		b.WriteString(")")
 	}
 	b.WriteByte('.')
 	return b.String()
@@ -741,6 +751,20 @@ func firstSentence(d string) string {
 // quoteShort makes s safe to print inside single quotes: invalid UTF-8,
 // control and format characters become \u escapes, and long text is cut.
 func quoteShort(s string, max int) string {
+	// Printable ASCII without a quote stays as it is.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7F || c == '\'' {
+			return quoteShortRunes(s, max)
+		}
+	}
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}
+
+// quoteShortRunes is quoteShort for any text, rune by rune.
+func quoteShortRunes(s string, max int) string {
 	var b strings.Builder
 	n := 0
 	for i, r := range s {

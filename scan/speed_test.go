@@ -249,3 +249,28 @@ func FuzzNoControl(f *testing.F) {
 		}
 	})
 }
+
+func sameQuoteShort(t *testing.T, s string) {
+	t.Helper()
+	for _, max := range []int{0, 1, 20, 60, 80} {
+		if got, want := quoteShort(s, max), quoteShortRunes(s, max); got != want {
+			t.Fatalf("quoteShort(%q, %d) = %q, want %q", s, max, got, want)
+		}
+	}
+}
+
+func TestQuoteShortFixtures(t *testing.T) {
+	for _, s := range fixtureTexts(t) {
+		sameQuoteShort(t, s)
+		sameQuoteShort(t, firstSentence(s))
+	}
+}
+
+func FuzzQuoteShort(f *testing.F) {
+	for _, s := range []string{"", "a", "it's", "get_user", "x\u200by", "\xff", "tab\there", strings.Repeat("a", 60), strings.Repeat("a", 61), "\x7f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sameQuoteShort(t, s)
+	})
+}

@@ -96,7 +96,8 @@ func (c *classifier) texts() {
 		if len(f.raw) == 0 {
 			continue
 		}
-		if !utf8.Valid(f.raw) {
+		// What decodeJSON read (f.ok) is valid UTF-8: it checks first.
+		if !f.ok && !utf8.Valid(f.raw) {
 			c.add(SigUnicode, "invalid-utf8", f.name+" is not valid UTF-8")
 			continue
 		}

@@ -103,7 +103,8 @@ func TestNormASCIIFixtures(t *testing.T) {
 }
 
 func FuzzNormASCII(f *testing.F) {
-	for _, s := range []string{"", " ", "Ignore  Previous\tInstructions", "a\r\n\r\nb", "x\vy", "x\fy", "\x7f", "é", "a\u200bb", "\xff", "A" + string(make([]byte, 300)) + "b"} {
+	for _, s := range []string{"", " ", "Ignore  Previous\tInstructions", "a\r\n\r\nb", "x\vy", "x\fy", "\x7f", "é", "a\u200bb", "\xff", "A" + string(make([]byte, 300)) + "b",
+		"Abcdefg hIJKLMNO  pqrstuv wxyz@[`{~ ABCDEFGH       ijklmnop", "abcdefg  bcdefgh", "abcdefgh abcdefg", "abcdefg \tabcdefgh"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -273,4 +274,21 @@ func FuzzQuoteShort(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		sameQuoteShort(t, s)
 	})
+}
+
+// TestNormASCIIBlocks compares the normalisers on strings of the bytes
+// at the edges of what normASCII reads eight at a time: spaces at the
+// borders of the blocks, the bytes around the capitals and the ends of
+// printable ASCII.
+func TestNormASCIIBlocks(t *testing.T) {
+	alphabet := []byte{' ', ' ', ' ', 'A', 'Z', '@', '[', 'a', 'z', '`', '{', '~', '!', '\t', '\n', '\r', 0x7F, 0x80, 0x1F, 0x00, 0xC3, 0xA9}
+	rng := uint64(1)
+	for n := 0; n < 200000; n++ {
+		b := make([]byte, n%40)
+		for i := range b {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			b[i] = alphabet[(rng>>33)%uint64(len(alphabet))]
+		}
+		sameNorm(t, string(b))
+	}
 }

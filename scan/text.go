@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -281,6 +282,30 @@ func normASCII(dst []byte, s string, tn *textNorm) ([]byte, bool) {
 	j := n
 	space, spaceN, lastSp := 0, 0, false
 	for i := 0; i < len(s); i++ {
+		// Eight bytes at a time while they are printable ASCII with no
+		// two spaces in a row (nor a space after one).
+		for i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			lw, sp, ok := lowerPlain8(w)
+			if !ok || sp&(sp<<8|boolU64(lastSp)<<7) != 0 {
+				break
+			}
+			binary.LittleEndian.PutUint64(dst[j:], lw)
+			j += 8
+			i += 8
+			if sp != 0 {
+				spaceN = max(spaceN, 1)
+			}
+			lastSp = sp>>56 != 0
+			space = 0
+			if lastSp {
+				space = 1
+			}
+		}
+		if i >= len(s) {
+			break
+		}
 		switch c := asciiClass[s[i]]; c {
 		case 0:
 			return dst[:j], false
@@ -303,6 +328,32 @@ func normASCII(dst []byte, s string, tn *textNorm) ([]byte, bool) {
 	}
 	tn.spaceN = spaceN
 	return dst[:j], true
+}
+
+// lowerPlain8 lower-cases eight bytes of printable ASCII: w with its
+// capitals lower-cased, the high bit of each byte that is a space set in
+// sp; ok is false when w holds any other byte.
+func lowerPlain8(w uint64) (lw, sp uint64, ok bool) {
+	const ones, highs uint64 = 0x0101010101010101, 0x8080808080808080
+	// A byte below 0x20 borrows or keeps its high bit clear in ^w; a byte
+	// from 0x7F up has it set in w+1, or is followed by the carry of a
+	// byte that has it.
+	if (w-0x20*ones)&^w&highs != 0 || (w+ones|w)&highs != 0 {
+		return 0, 0, false
+	}
+	// Every byte is now 0x20-0x7E: adding to one does not carry.
+	upper := (w + (0x80-'A')*ones) &^ (w + (0x80-'Z'-1)*ones) & highs
+	x := w ^ 0x20*ones // spaces become zero bytes
+	sp = ^((x &^ highs) + ^highs*1 | x) & highs
+	return w + upper>>2, sp, true
+}
+
+// boolU64 is 1 for true.
+func boolU64(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // asciiClass maps the bytes normASCII reads to what it writes: a space

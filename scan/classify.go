@@ -206,9 +206,11 @@ type scratch struct {
 	// schemas (walkStrings).
 	keys   []string
 	places []place
-	// canon is the canonical form pin hashes, written by canonW.
-	canon  []byte
-	canonW canonWriter
+	// canon is the canonical form pin hashes, written by canonW; texts
+	// writes it and sets canonOK when it could.
+	canon   []byte
+	canonW  canonWriter
+	canonOK bool
 }
 
 // annotations holds the hints of a tool's annotations; nil means absent.

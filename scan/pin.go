@@ -50,6 +50,11 @@ func Canonical(t Tool) []byte {
 
 // pin is Pin with the schemas the classifier decoded already.
 func (c *classifier) pin() string {
+	if c.canonOK {
+		// written by texts
+		sum := sha256.Sum256(c.canon)
+		return "sha256:" + hex.EncodeToString(sum[:])
+	}
 	field := func(raw []byte, v any, ok bool) any {
 		if ok {
 			return v
@@ -72,16 +77,7 @@ func canonicalTool(t Tool, in, out, ann any) []byte {
 
 // appendCanonicalTool is canonicalTool appending to dst, with w's buffer.
 func appendCanonicalTool(dst []byte, w *canonWriter, t *Tool, in, out, ann any) []byte {
-	b := append(dst, `{"name":`...)
-	b = canonjson.AppendGoString(b, t.Name)
-	if t.Title != "" {
-		b = append(b, `,"title":`...)
-		b = canonjson.AppendGoString(b, t.Title)
-	}
-	if t.Description != "" {
-		b = append(b, `,"description":`...)
-		b = canonjson.AppendGoString(b, t.Description)
-	}
+	b := appendCanonicalHeader(dst, t)
 	for _, f := range [...]struct {
 		key string
 		v   any
@@ -96,6 +92,23 @@ func appendCanonicalTool(dst []byte, w *canonWriter, t *Tool, in, out, ann any) 
 		}
 	}
 	return append(b, '}')
+}
+
+// appendCanonicalHeader appends the canonical form's name, title and
+// description: all but the closing brace when the tool has no schema and
+// no annotations.
+func appendCanonicalHeader(b []byte, t *Tool) []byte {
+	b = append(b, `{"name":`...)
+	b = canonjson.AppendGoString(b, t.Name)
+	if t.Title != "" {
+		b = append(b, `,"title":`...)
+		b = canonjson.AppendGoString(b, t.Title)
+	}
+	if t.Description != "" {
+		b = append(b, `,"description":`...)
+		b = canonjson.AppendGoString(b, t.Description)
+	}
+	return b
 }
 
 // canonicalToolStd is canonicalTool by encoding/json.

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -291,4 +292,59 @@ func TestNormASCIIBlocks(t *testing.T) {
 		}
 		sameNorm(t, string(b))
 	}
+}
+
+// samePin checks the pin Classify writes while it walks the schemas
+// against Pin's, which writes the canonical form on its own.
+func samePin(t *testing.T, tool Tool) {
+	t.Helper()
+	if got, want := Classify(tool).Pin, Pin(tool); got != want {
+		t.Fatalf("%q: Classify's pin %s, Pin %s\n%s", tool.Name, got, want, Canonical(tool))
+	}
+}
+
+func TestPinWalkFixtures(t *testing.T) {
+	for _, tool := range fixtureTools(t) {
+		samePin(t, tool)
+	}
+	deep := strings.Repeat(`{"a":[`, 80) + `"x",1,true,null` + strings.Repeat(`]}`, 80)
+	many := `{"properties":{"p":{"type":"string","enum":["a","b"]}`
+	var b strings.Builder
+	b.WriteString(`{"properties":{`)
+	for i := 0; i < 12000; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"p` + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + `_` + strings.Repeat("y", i/26%5) + `":{"type":"string","enum":["a",1.5e3]}`)
+	}
+	b.WriteString(`}}`)
+	big := `{"a":"` + strings.Repeat("long text ", 70000) + `","b":{"c":"d","e":[1,2,{"f":"g"}]}}`
+	for _, s := range []string{`null`, `{}`, `[]`, `"x"`, `1`, `{"a":null}`, `{"a":1e5,"b":-0.0}`, "{\"a\":\"\xff\"}", `{"a":`, deep, many + `}}`, b.String(), big} {
+		for _, tool := range []Tool{
+			{Name: "t", InputSchema: json.RawMessage(s)},
+			{Name: "t", Title: "T", Description: "d", OutputSchema: json.RawMessage(s), Annotations: json.RawMessage(`{"readOnlyHint":true}`)},
+			{Name: "t", InputSchema: json.RawMessage(`{"type":"object"}`), OutputSchema: json.RawMessage(s), Annotations: json.RawMessage(s)},
+			{Name: "t", InputSchema: json.RawMessage(big), Annotations: json.RawMessage(s)},
+		} {
+			samePin(t, tool)
+		}
+	}
+}
+
+func FuzzPinWalk(f *testing.F) {
+	f.Add("a", "b", `{"type":"object","properties":{"x":{"type":"string"}}}`, `{"readOnlyHint":false}`)
+	f.Add("", "", "", "")
+	f.Add("x", "y", `null`, `[1,{"a":null}]`)
+	f.Add("x", "y", "{\"a\":\"\xff\"}", `{"a":1}{`)
+	f.Fuzz(func(t *testing.T, name, desc, schema, ann string) {
+		tool := Tool{Name: name, Description: desc}
+		if schema != "" {
+			tool.InputSchema = json.RawMessage(schema)
+			tool.OutputSchema = json.RawMessage(schema)
+		}
+		if ann != "" {
+			tool.Annotations = json.RawMessage(ann)
+		}
+		samePin(t, tool)
+	})
 }

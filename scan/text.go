@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // phrase is a piece of text that, in a tool's description or schema, is an
@@ -79,8 +81,11 @@ func hidden(r rune) string {
 
 // texts runs the text checks (injection, unicode, long-text) over the
 // title, the description and every string (keys too) in the schemas and
-// annotations.
+// annotations. On the way, it writes the tool's canonical form for pin:
+// both read every object's keys in sorted order.
 func (c *classifier) texts() {
+	c.canon = appendCanonicalHeader(c.canon[:0], c.t)
+	c.canonOK = true
 	budget := maxTextTotal
 	c.text(&place{key: "name"}, c.t.Name, &budget)
 	c.text(&place{key: "title"}, c.t.Title, &budget)
@@ -97,35 +102,62 @@ func (c *classifier) texts() {
 		if len(f.raw) == 0 {
 			continue
 		}
-		// What decodeJSON read (f.ok) is valid UTF-8: it checks first.
-		if !f.ok && !utf8.Valid(f.raw) {
-			c.add(SigUnicode, "invalid-utf8", f.name+" is not valid UTF-8")
-			continue
-		}
 		if !f.ok {
+			// pin writes what could not be read its own way.
+			c.canonOK = false
+			// What decodeJSON read (f.ok) is valid UTF-8: it checks first.
+			if !utf8.Valid(f.raw) {
+				c.add(SigUnicode, "invalid-utf8", f.name+" is not valid UTF-8")
+			}
 			continue
 		}
 		n := 0
-		c.walkStrings(f.v, &place{key: f.name}, 0, &budget, &n)
+		if f.v != nil {
+			c.canon = append(c.canon, `,"`...)
+			c.canon = append(c.canon, f.name...)
+			c.canon = append(c.canon, `":`...)
+		}
+		c.walk(f.v, &place{key: f.name}, 0, &budget, &n, f.v != nil)
 	}
+	c.canon = append(c.canon, '}')
 }
 
 func (c *classifier) walkStrings(v any, where *place, depth int, budget, nodes *int) {
+	c.walk(v, where, depth, budget, nodes, false)
+}
+
+// walk is walkStrings, appending v's canonical form to c.canon when canon
+// is set (c.canonOK is cleared if canonWriter cannot write it).
+func (c *classifier) walk(v any, where *place, depth int, budget, nodes *int, canon bool) {
 	if depth > maxDepth || *nodes > maxNodes {
 		c.add(SigInjection, "text-unchecked", uncheckedNesting)
+		c.appendCanon(v, canon)
 		return
 	}
 	if *budget <= 0 {
 		c.text(where, " ", budget) // records that the rest was not checked
+		c.appendCanon(v, canon)
 		return
 	}
 	*nodes++
 	switch v := v.(type) {
 	case string:
 		c.text(where, v, budget)
+		if canon {
+			c.canon = canonjson.AppendGoString(c.canon, v)
+		}
 	case []any:
+		if canon {
+			c.canon = append(c.canon, '[')
+		}
 		for i, x := range v {
-			c.walkStrings(x, c.newPlace(place{parent: where, index: i, elem: true}), depth+1, budget, nodes)
+			if canon && i > 0 {
+				c.canon = append(c.canon, ',')
+			}
+			c.walk(x, c.newPlace(place{parent: where, index: i, elem: true}), depth+1, budget, nodes, canon)
+		}
+		if canon {
+			c.canon = append(c.canon, ']')
 		}
 	case map[string]any:
 		// c.keys is a stack: the keys of nested objects are sorted above
@@ -136,12 +168,38 @@ func (c *classifier) walkStrings(v any, where *place, depth int, budget, nodes *
 		}
 		keys := c.keys[start:]
 		slices.Sort(keys)
-		for _, k := range keys {
+		if canon {
+			c.canon = append(c.canon, '{')
+		}
+		for i, k := range keys {
 			kp := place{parent: where, key: k, isKey: true}
 			c.text(&kp, k, budget)
-			c.walkStrings(v[k], c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes)
+			if canon {
+				if i > 0 {
+					c.canon = append(c.canon, ',')
+				}
+				c.canon = canonjson.AppendGoString(c.canon, k)
+				c.canon = append(c.canon, ':')
+			}
+			c.walk(v[k], c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes, canon)
+		}
+		if canon {
+			c.canon = append(c.canon, '}')
 		}
 		c.keys = c.keys[:start]
+	default:
+		c.appendCanon(v, canon)
+	}
+}
+
+// appendCanon appends v's canonical form to c.canon when canon is set.
+func (c *classifier) appendCanon(v any, canon bool) {
+	if !canon {
+		return
+	}
+	var ok bool
+	if c.canon, ok = c.canonW.append(c.canon, v); !ok {
+		c.canonOK = false
 	}
 }
 

@@ -254,6 +254,9 @@ type classifier struct {
 	self     string
 	others   Others
 	onlyRefs bool
+	// descLower is signalText, once made.
+	descLower   string
+	descLowered bool
 }
 
 func newClassifier(t *Tool) *classifier {
@@ -523,7 +526,7 @@ func (c *classifier) endsOrOverwrites() bool {
 			return true
 		}
 	}
-	return says(strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText)), "overwrite")
+	return says(c.signalText(), "overwrite")
 }
 
 // negations before a phrase turn it round: "never overwrite".
@@ -547,6 +550,15 @@ func says(text, phrase string) bool {
 		}
 		from = i + len(phrase)
 	}
+}
+
+// signalText is the description as the signal rules read it: lower-case,
+// at most maxSignalText bytes of it. It is made once.
+func (c *classifier) signalText() string {
+	if !c.descLowered {
+		c.descLower, c.descLowered = strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText)), true
+	}
+	return c.descLower
 }
 
 // movesMoney: an amount property next to a currency or a money word.

@@ -175,7 +175,7 @@ func nameHead(toks []string) []string {
 // input schema's properties.
 func (c *classifier) signals() {
 	name := c.nameToks
-	desc := strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText))
+	desc := c.signalText()
 	lead := strings.ToLower(descriptionLead(c.t.Description))
 	// The phrase lists are matched in one pass over the lead, and over
 	// the description when a rule reads it.

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,9 +75,17 @@ func fixtureTexts(t *testing.T) []string {
 // same normalised text and whitespace run, and nothing hidden or invalid.
 func sameNorm(t *testing.T, s string) {
 	t.Helper()
-	var fast, slow textNorm
+	var fast, slow, mixed textNorm
 	norm, ok := normASCII(nil, s, &fast)
 	normRunes(nil, s, &slow)
+	// normText: normASCII, then normRunes from where it stops.
+	mnorm := normText(nil, s, &mixed)
+	if string(mnorm) != string(slow.norm) || mixed.spaceN != slow.spaceN || !slices.Equal(mixed.invalid, slow.invalid) ||
+		!maps.Equal(mixed.kinds, slow.kinds) || !maps.Equal(mixed.first, slow.first) || mixed.tagTxt.String() != slow.tagTxt.String() {
+		t.Fatalf("normText(%q) = %q, run %d, invalid %v, hidden %v %v %q; normRunes: %q, run %d, invalid %v, hidden %v %v %q", s,
+			mnorm, mixed.spaceN, mixed.invalid, mixed.kinds, mixed.first, mixed.tagTxt.String(),
+			slow.norm, slow.spaceN, slow.invalid, slow.kinds, slow.first, slow.tagTxt.String())
+	}
 	if !ok {
 		if slow.invalid == nil && slow.kinds == nil && isPlainASCII(s) {
 			t.Fatalf("normASCII(%q) gave up on plain ASCII", s)
@@ -105,7 +114,7 @@ func TestNormASCIIFixtures(t *testing.T) {
 
 func FuzzNormASCII(f *testing.F) {
 	for _, s := range []string{"", " ", "Ignore  Previous\tInstructions", "a\r\n\r\nb", "x\vy", "x\fy", "\x7f", "é", "a\u200bb", "\xff", "A" + string(make([]byte, 300)) + "b",
-		"Abcdefg hIJKLMNO  pqrstuv wxyz@[`{~ ABCDEFGH       ijklmnop", "abcdefg  bcdefgh", "abcdefgh abcdefg", "abcdefg \tabcdefgh"} {
+		"Abcdefg hIJKLMNO  pqrstuv wxyz@[`{~ ABCDEFGH       ijklmnop", "abcdefg  bcdefgh", "abcdefgh abcdefg", "abcdefg \tabcdefgh", "abc  \u00a0\u00a0 def", "x\u200b\u200b yz", "1\ufe0f a\ufe0f", "Hello World—Again  é", "ab\xffcd \U000E0041\U000E0042"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

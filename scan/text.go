@@ -262,11 +262,7 @@ func (c *classifier) text(where *place, s string, budget *int) {
 	}
 	*budget -= len(s)
 	var tn textNorm
-	norm, ascii := normASCII(c.buf[:0], s, &tn)
-	if !ascii {
-		normRunes(c.buf[:0], s, &tn)
-		norm = tn.norm
-	}
+	norm := normText(c.buf[:0], s, &tn)
 	spaceN := tn.spaceN
 	for _, i := range tn.invalid {
 		c.add(SigUnicode, "invalid-utf8", fmt.Sprintf("%s: invalid UTF-8 at byte %d", where.String(), i))
@@ -335,11 +331,40 @@ type textNorm struct {
 // part of s, for any other text; otherwise it returns dst with the
 // normalised text appended and sets tn.spaceN.
 func normASCII(dst []byte, s string, tn *textNorm) ([]byte, bool) {
+	dst, i, st := asciiPrefix(dst, s)
+	tn.spaceN = st.spaceN
+	return dst, i == len(s)
+}
+
+// normState is where normRunes is in a text.
+type normState struct {
+	space, spaceN int  // the whitespace run, the longest one
+	lastSp        bool // the last byte written is the space of a run
+	prev          rune // the last rune
+}
+
+// normText is normRunes, reading byte by byte (normASCII) up to the first
+// byte that is not printable ASCII, a tab or a line break.
+func normText(dst []byte, s string, tn *textNorm) []byte {
+	dst, i, st := asciiPrefix(dst, s)
+	if i == len(s) {
+		tn.spaceN = st.spaceN
+		return dst
+	}
+	normRunesFrom(dst, s, i, st, tn)
+	return tn.norm
+}
+
+// asciiPrefix normalises s as normASCII does up to its first byte that is
+// not printable ASCII, a tab or a line break, s[i]: it returns dst with
+// s[:i] normalised appended, i, and where normRunes would be at s[i].
+func asciiPrefix(dst []byte, s string) ([]byte, int, normState) {
 	n := len(dst)
 	dst = slices.Grow(dst, len(s))[:n+len(s)]
 	j := n
 	space, spaceN, lastSp := 0, 0, false
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i < len(s); i++ {
 		// Eight bytes at a time while they are printable ASCII with no
 		// two spaces in a row (nor a space after one).
 		for i+8 <= len(s) {
@@ -366,7 +391,7 @@ func normASCII(dst []byte, s string, tn *textNorm) ([]byte, bool) {
 		}
 		switch c := asciiClass[s[i]]; c {
 		case 0:
-			return dst[:j], false
+			return dst[:j], i, asciiState(s, i, space, spaceN, lastSp)
 		case ' ':
 			space++
 			if space > spaceN {
@@ -384,8 +409,15 @@ func normASCII(dst []byte, s string, tn *textNorm) ([]byte, bool) {
 			j++
 		}
 	}
-	tn.spaceN = spaceN
-	return dst[:j], true
+	return dst[:j], i, asciiState(s, i, space, spaceN, lastSp)
+}
+
+func asciiState(s string, i, space, spaceN int, lastSp bool) normState {
+	st := normState{space: space, spaceN: spaceN, lastSp: lastSp}
+	if i > 0 {
+		st.prev = rune(s[i-1])
+	}
+	return st
 }
 
 // lowerPlain8 lower-cases eight bytes of printable ASCII: w with its
@@ -433,14 +465,19 @@ var asciiClass = func() (t [256]byte) {
 // normRunes normalises any text, rune by rune, into tn, its text appended
 // to dst.
 func normRunes(dst []byte, s string, tn *textNorm) {
+	normRunesFrom(dst, s, 0, normState{}, tn)
+}
+
+// normRunesFrom is normRunes from s[from:], where it is in st.
+func normRunesFrom(dst []byte, s string, from int, st normState, tn *textNorm) {
 	var (
 		norm   = dst
-		space  int
-		spaceN int
-		lastSp bool
-		prev   rune
+		space  = st.space
+		spaceN = st.spaceN
+		lastSp = st.lastSp
+		prev   = st.prev
 	)
-	for i := 0; i < len(s); {
+	for i := from; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			tn.invalid = append(tn.invalid, i)

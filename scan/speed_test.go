@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -355,5 +356,65 @@ func FuzzPinWalk(f *testing.F) {
 			tool.Annotations = json.RawMessage(ann)
 		}
 		samePin(t, tool)
+	})
+}
+
+// viewSchemaRef is viewSchema by one lookup per member.
+func viewSchemaRef(s map[string]any) schemaView {
+	var v schemaView
+	v.typ, v.format, v.desc, v.items = s["type"], s["format"], s["description"], s["items"]
+	_, v.hasMaxLength = s["maxLength"]
+	_, v.hasConst = s["const"]
+	_, v.hasEnum = s["enum"]
+	_, v.hasProps = s["properties"]
+	v.ap, v.hasAP = s["additionalProperties"]
+	_, v.hasRef = s["$ref"]
+	_, v.hasAnyOf = s["anyOf"]
+	_, v.hasAllOf = s["allOf"]
+	_, v.hasOneOf = s["oneOf"]
+	return v
+}
+
+// sameViews checks viewSchema against viewSchemaRef on every object of v.
+func sameViews(t *testing.T, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case []any:
+		for _, x := range v {
+			sameViews(t, x)
+		}
+	case map[string]any:
+		if got, want := viewSchema(v), viewSchemaRef(v); !reflect.DeepEqual(got, want) {
+			t.Fatalf("viewSchema(%v) = %+v, want %+v", v, got, want)
+		}
+		for _, x := range v {
+			sameViews(t, x)
+		}
+	}
+}
+
+func TestViewSchemaFixtures(t *testing.T) {
+	for _, tool := range fixtureTools(t) {
+		for _, raw := range [][]byte{tool.InputSchema, tool.OutputSchema, tool.Annotations} {
+			if v, err := decodeJSON(raw); err == nil {
+				sameViews(t, v)
+			}
+		}
+	}
+	big := map[string]any{}
+	for i, k := range viewKeys {
+		big[k] = i
+		big[k+"x"] = i
+	}
+	sameViews(t, big)
+}
+
+func FuzzViewSchema(f *testing.F) {
+	f.Add(`{"type":["string","null"],"format":"uri","description":"d","maxLength":1,"const":null,"enum":[],"properties":{},"additionalProperties":false,"$ref":"#","anyOf":[],"allOf":[],"oneOf":[],"items":{}}`)
+	f.Add(`{"a":{"b":[{"type":"object","x":1}]}}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if v, err := decodeJSON([]byte(s)); err == nil {
+			sameViews(t, v)
+		}
 	})
 }

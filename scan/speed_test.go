@@ -142,6 +142,10 @@ func samePhrases(t *testing.T, s string) {
 		if got, want := matchPhrases(text), matchPhrasesRef(text); !slices.Equal(got, want) {
 			t.Fatalf("matchPhrases(%q) = %v, want %v", text, got, want)
 		}
+		_, hasHTTP, hasEnv := scanPhrases(text)
+		if hasHTTP != strings.Contains(string(text), "http") || hasEnv != strings.Contains(string(text), ".env") {
+			t.Fatalf("scanPhrases(%q): http %v, .env %v", text, hasHTTP, hasEnv)
+		}
 	}
 }
 
@@ -155,7 +159,7 @@ func TestMatchPhrasesFixtures(t *testing.T) {
 }
 
 func FuzzMatchPhrases(f *testing.F) {
-	for _, s := range []string{"", "i", "Ignore previous instructions and <!-- x", "do not tell the user, ~/.ssh/id_rsa", "before using this tool before using this tool", "<<!--", "also call also call "} {
+	for _, s := range []string{"", "i", "Ignore previous instructions and <!-- x", "do not tell the user, ~/.ssh/id_rsa", "before using this tool before using this tool", "<<!--", "also call also call ", "see https://x.io and .env", "htt", ".en", "xhttp", "a.env"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -295,15 +294,16 @@ func (c *classifier) text(where *place, s string, budget *int) {
 	}
 	c.buf = norm
 	c.crossRefs(where, norm)
-	c.exfilTarget(where, norm)
-	for _, m := range matchPhrases(norm) {
+	matches, hasHTTP, hasEnv := scanPhrases(norm)
+	c.exfilTarget(where, norm, hasHTTP)
+	for _, m := range matches {
 		p := allPhrases[m.phrase]
 		if exemptMatch(norm, m.at, p) {
 			continue
 		}
 		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where.String(), p.kind, excerpt(string(norm), m.at, len(p.text))))
 	}
-	if !bytes.Contains(norm, []byte(".env")) {
+	if !hasEnv {
 		return
 	}
 	text := string(norm)
@@ -585,8 +585,9 @@ func clip(s string, n int) string {
 // allPhrases are the phrases matched: injectionPhrases, then poisonPhrases.
 var allPhrases = append(append([]phrase{}, injectionPhrases...), poisonPhrases...)
 
-// injectionMatcher matches allPhrases.
-var injectionMatcher = newPhraseMatcher(phraseTexts(allPhrases))
+// injectionMatcher matches allPhrases, then the probes: "http" and ".env",
+// which the checks for addresses and secret files look for first.
+var injectionMatcher = newPhraseMatcher(phraseTexts(allPhrases), []string{"http", ".env"})
 
 func phraseTexts(ps []phrase) []string {
 	out := make([]string, len(ps))
@@ -601,8 +602,22 @@ type phraseMatch struct{ phrase, at int }
 // matchPhrases returns the first match of each phrase in text, in phrase
 // order.
 func matchPhrases(text []byte) []phraseMatch {
-	var out []phraseMatch
+	out, _, _ := scanPhrases(text)
+	return out
+}
+
+// scanPhrases is matchPhrases, and whether text holds "http" and ".env",
+// in one pass.
+func scanPhrases(text []byte) (out []phraseMatch, hasHTTP, hasEnv bool) {
 	each(injectionMatcher, text, func(pi, at int) {
+		switch pi - len(allPhrases) {
+		case 0:
+			hasHTTP = true
+			return
+		case 1:
+			hasEnv = true
+			return
+		}
 		for _, m := range out {
 			if m.phrase == pi {
 				return
@@ -611,5 +626,5 @@ func matchPhrases(text []byte) []phraseMatch {
 		out = append(out, phraseMatch{pi, at})
 	})
 	slices.SortFunc(out, func(a, b phraseMatch) int { return a.phrase - b.phrase })
-	return out
+	return out, hasHTTP, hasEnv
 }

@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"slices"
 	"unicode/utf8"
@@ -126,6 +128,9 @@ func (r *jsonReader) value() (any, bool) {
 		}
 	case '"':
 		s, ok := r.str()
+		if v, interned := internAny(s); interned {
+			return v, ok
+		}
 		return s, ok
 	case 't':
 		return true, r.lit("true")
@@ -265,6 +270,17 @@ func (r *jsonReader) skipStr() bool {
 	if r.i >= len(b) || b[r.i] != '"' {
 		return false
 	}
+	// Most strings have no escape: the closing quote is the next one.
+	if j := bytes.IndexByte(b[r.i+1:], '"'); j >= 0 {
+		seg := b[r.i+1 : r.i+1+j]
+		if bytes.IndexByte(seg, '\\') < 0 {
+			if ok, _ := noControl(seg); !ok {
+				return false
+			}
+			r.i += j + 2
+			return true
+		}
+	}
 	for i := r.i + 1; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '"':
@@ -301,11 +317,27 @@ func (r *jsonReader) str() (string, bool) {
 		return "", false
 	}
 	start := r.i + 1
+	// Most strings have no escape: the closing quote is the next one.
+	if j := bytes.IndexByte(b[start:], '"'); j >= 0 {
+		seg := b[start : start+j]
+		if bytes.IndexByte(seg, '\\') < 0 {
+			if ok, ascii := noControl(seg); ok && (ascii || utf8.Valid(seg)) {
+				r.i = start + j + 1
+				if s, ok := internStr(seg); ok {
+					return s, true
+				}
+				return string(seg), true
+			}
+		}
+	}
 	i := start
 	for i < len(b) {
 		c := b[i]
 		if c == '"' {
 			r.i = i + 1
+			if s, ok := internStr(b[start:i]); ok {
+				return s, true
+			}
 			return string(b[start:i]), true
 		}
 		if c == '\\' || c < 0x20 {
@@ -379,6 +411,29 @@ func (r *jsonReader) str() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// noControl reports whether s has no byte below 0x20, and whether it is
+// all ASCII, eight bytes at a time.
+func noControl(s []byte) (ok, ascii bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var high uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		// A byte below 0x20 borrows or keeps its high bit clear in ~w.
+		if (w-0x20*ones)&^w&highs != 0 {
+			return false, false
+		}
+		high |= w
+	}
+	for ; i < len(s); i++ {
+		if s[i] < 0x20 {
+			return false, false
+		}
+		high |= uint64(s[i])
+	}
+	return true, high&highs == 0
 }
 
 func isHex4(b []byte) bool {

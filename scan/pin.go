@@ -50,14 +50,20 @@ func Canonical(t Tool) []byte {
 
 // pin is Pin with the schemas the classifier decoded already.
 func (c *classifier) pin() string {
+	if c.canonOK {
+		// written by texts
+		sum := sha256.Sum256(c.canon)
+		return "sha256:" + hex.EncodeToString(sum[:])
+	}
 	field := func(raw []byte, v any, ok bool) any {
 		if ok {
 			return v
 		}
 		return canonicalRaw(raw)
 	}
-	sum := sha256.Sum256(canonicalTool(*c.t, field(c.t.InputSchema, c.in, c.inOK),
-		field(c.t.OutputSchema, c.out, c.outOK), field(c.t.Annotations, c.annv, c.aOK)))
+	c.canon = appendCanonicalTool(c.canon[:0], &c.canonW, c.t, field(c.t.InputSchema, c.in, c.inOK),
+		field(c.t.OutputSchema, c.out, c.outOK), field(c.t.Annotations, c.annv, c.aOK))
+	sum := sha256.Sum256(c.canon)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
@@ -66,17 +72,12 @@ func (c *classifier) pin() string {
 // values it does not know.
 func canonicalTool(t Tool, in, out, ann any) []byte {
 	b := make([]byte, 0, 256+len(t.Description)+len(t.InputSchema)+len(t.OutputSchema)+len(t.Annotations))
-	b = append(b, `{"name":`...)
-	b = canonjson.AppendGoString(b, t.Name)
-	if t.Title != "" {
-		b = append(b, `,"title":`...)
-		b = canonjson.AppendGoString(b, t.Title)
-	}
-	if t.Description != "" {
-		b = append(b, `,"description":`...)
-		b = canonjson.AppendGoString(b, t.Description)
-	}
-	var w canonWriter
+	return appendCanonicalTool(b, &canonWriter{}, &t, in, out, ann)
+}
+
+// appendCanonicalTool is canonicalTool appending to dst, with w's buffer.
+func appendCanonicalTool(dst []byte, w *canonWriter, t *Tool, in, out, ann any) []byte {
+	b := appendCanonicalHeader(dst, t)
 	for _, f := range [...]struct {
 		key string
 		v   any
@@ -87,10 +88,27 @@ func canonicalTool(t Tool, in, out, ann any) []byte {
 		var ok bool
 		b = append(b, f.key...)
 		if b, ok = w.append(b, f.v); !ok {
-			return canonicalToolStd(t, in, out, ann)
+			return append(dst, canonicalToolStd(*t, in, out, ann)...)
 		}
 	}
 	return append(b, '}')
+}
+
+// appendCanonicalHeader appends the canonical form's name, title and
+// description: all but the closing brace when the tool has no schema and
+// no annotations.
+func appendCanonicalHeader(b []byte, t *Tool) []byte {
+	b = append(b, `{"name":`...)
+	b = canonjson.AppendGoString(b, t.Name)
+	if t.Title != "" {
+		b = append(b, `,"title":`...)
+		b = canonjson.AppendGoString(b, t.Title)
+	}
+	if t.Description != "" {
+		b = append(b, `,"description":`...)
+		b = canonjson.AppendGoString(b, t.Description)
+	}
+	return b
 }
 
 // canonicalToolStd is canonicalTool by encoding/json.

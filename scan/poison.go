@@ -372,8 +372,9 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 // something to ("forward a copy to audit@attacker.tld"), or that a
 // recipient's or an endpoint's default names: a place data would leave to
 // without the user choosing it.
-func (c *classifier) exfilTarget(where *place, norm []byte) {
-	if bytes.IndexByte(norm, '@') < 0 && !bytes.Contains(norm, []byte("http")) {
+// hasHTTP is whether norm holds "http".
+func (c *classifier) exfilTarget(where *place, norm []byte, hasHTTP bool) {
+	if !hasHTTP && bytes.IndexByte(norm, '@') < 0 {
 		return
 	}
 	text := string(norm)

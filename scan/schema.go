@@ -167,19 +167,19 @@ func (w *walker) property(name string, v any, parent string, depth int) {
 			s = nil
 		}
 	}
+	var sv schemaView
 	if s != nil {
-		p.typ = typeOf(s)
-		p.format, _ = s["format"].(string)
-		p.desc, _ = s["description"].(string)
-		_, p.maxLength = s["maxLength"]
-		_, p.isConst = s["const"]
-		_, p.enum = s["enum"]
+		sv = viewSchema(s)
+		p.typ = typeOfValue(sv.typ)
+		p.format, _ = sv.format.(string)
+		p.desc, _ = sv.desc.(string)
+		p.maxLength, p.isConst, p.enum = sv.hasMaxLength, sv.hasConst, sv.hasEnum
 		if p.typ == "object" || p.typ == "" {
-			_, hasProps := s["properties"]
-			ap, hasAP := s["additionalProperties"]
+			hasProps := sv.hasProps
+			ap, hasAP := sv.ap, sv.hasAP
 			forbidden := hasAP && ap == false
-			_, hasRef := s["$ref"]
-			_, hasComb := s["anyOf"]
+			hasRef := sv.hasRef
+			hasComb := sv.hasAnyOf
 			if !hasProps && !forbidden && !hasRef && !hasComb && p.typ == "object" {
 				p.freeForm = true
 			}
@@ -196,20 +196,78 @@ func (w *walker) property(name string, v any, parent string, depth int) {
 	}
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).
-	_, hasProps := s["properties"]
-	_, hasAll := s["allOf"]
-	_, hasAny := s["anyOf"]
-	_, hasOne := s["oneOf"]
-	if hasProps || hasAll || hasAny || hasOne {
+	if sv.hasProps || sv.hasAllOf || sv.hasAnyOf || sv.hasOneOf {
 		w.object(s, path, depth)
 	}
-	if items, ok := s["items"].(map[string]any); ok {
+	if items, ok := sv.items.(map[string]any); ok {
 		w.object(items, path+"[]", depth+1)
 	}
 }
 
-func typeOf(s map[string]any) string {
-	switch t := s["type"].(type) {
+// schemaView holds the members of a property's schema that the walker
+// reads (nil and false when absent).
+type schemaView struct {
+	typ, format, desc, ap, items                     any
+	hasMaxLength, hasConst, hasEnum, hasProps, hasAP bool
+	hasRef, hasAnyOf, hasAllOf, hasOneOf             bool
+}
+
+// viewKeys are the members schemaView holds.
+var viewKeys = [...]string{"type", "format", "description", "maxLength", "const", "enum", "properties",
+	"additionalProperties", "$ref", "anyOf", "allOf", "oneOf", "items"}
+
+// viewSchema reads the members of s the walker needs: for the usual small
+// schema, in one pass over it rather than a lookup per member.
+func viewSchema(s map[string]any) schemaView {
+	var v schemaView
+	set := func(k string, x any) {
+		switch k {
+		case "type":
+			v.typ = x
+		case "format":
+			v.format = x
+		case "description":
+			v.desc = x
+		case "maxLength":
+			v.hasMaxLength = true
+		case "const":
+			v.hasConst = true
+		case "enum":
+			v.hasEnum = true
+		case "properties":
+			v.hasProps = true
+		case "additionalProperties":
+			v.ap, v.hasAP = x, true
+		case "$ref":
+			v.hasRef = true
+		case "anyOf":
+			v.hasAnyOf = true
+		case "allOf":
+			v.hasAllOf = true
+		case "oneOf":
+			v.hasOneOf = true
+		case "items":
+			v.items = x
+		}
+	}
+	if len(s) <= len(viewKeys) {
+		for k, x := range s {
+			set(k, x)
+		}
+		return v
+	}
+	for _, k := range viewKeys {
+		if x, ok := s[k]; ok {
+			set(k, x)
+		}
+	}
+	return v
+}
+
+// typeOfValue is the type a schema's "type" member (v) names: "" when it
+// is absent, or names several types besides null.
+func typeOfValue(v any) string {
+	switch t := v.(type) {
 	case string:
 		return t
 	case []any:

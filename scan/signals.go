@@ -175,8 +175,19 @@ func nameHead(toks []string) []string {
 // input schema's properties.
 func (c *classifier) signals() {
 	name := c.nameToks
-	desc := strings.ToLower(clip(descriptionBody(c.t.Description), maxSignalText))
+	desc := c.signalText()
 	lead := strings.ToLower(descriptionLead(c.t.Description))
+	// The phrase lists are matched in one pass over the lead, and over
+	// the description when a rule reads it.
+	leadHits := hits(signalMatcher, lead)
+	var descHits phraseHits
+	descRead := false
+	inDesc := func(k int) (string, bool) {
+		if !descRead {
+			descHits, descRead = hits(signalMatcher, desc), true
+		}
+		return descHits.first(k)
+	}
 	q := func(s string) string { return fmt.Sprintf("%q", clip(s, 60)) }
 
 	// Name words.
@@ -248,47 +259,47 @@ func (c *classifier) signals() {
 	}
 
 	// Properties.
-	c.properties(q, desc)
+	c.properties(q, inDesc)
 
 	// Description phrases, in the description's lead.
-	if p, ok := anyPhrase(lead, authPhrase); ok {
+	if p, ok := leadHits.first(phrAuth); ok {
 		c.add(SigAuth, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := anyPhrase(lead, piiPhrase); ok {
+	if p, ok := leadHits.first(phrPII); ok {
 		c.add(SigPII, "description-phrase", "description mentions "+q(p))
 	}
 	// A reading tool that runs code shows it in its inputs; its text
 	// mentioning commands is documentation ("blocked shell commands").
-	if p, ok := saysAny(lead, execPhrase); ok && c.category != Read {
+	if p, ok := leadHits.says(lead, phrExec); ok && c.category != Read {
 		c.add(SigExec, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := anyPhrase(lead, netPhrase); ok {
+	if p, ok := leadHits.first(phrNet); ok {
 		c.add(SigNetwork, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := anyPhrase(lead, fsPhrase); ok {
+	if p, ok := leadHits.first(phrFS); ok {
 		c.add(SigFS, "description-phrase", "description mentions "+q(p))
 	}
 	if c.category != Read {
 		if c.notifyAddress != "" && strings.Contains(desc, "notification") {
 			c.add(SigMessaging, "property-name", "property "+q(c.notifyAddress)+" and description mentions \"notification\"")
 		}
-		if p, ok := anyPhrase(lead, msgPhrase); ok {
+		if p, ok := leadHits.first(phrMsg); ok {
 			c.add(SigMessaging, "description-phrase", "description mentions "+q(p))
 		}
-		if p, ok := anyPhrase(desc, bulkPhrase); ok {
+		if p, ok := inDesc(phrBulk); ok {
 			c.add(SigBulk, "description-phrase", "description mentions "+q(p))
 		}
-		if p, ok := anyPhrase(desc, adminPhrase); ok && c.Has(SigAdmin) {
+		if p, ok := inDesc(phrAdmin); ok && c.Has(SigAdmin) {
 			c.add(SigAdmin, "description-phrase", "description mentions "+q(p))
 		}
 	}
 	if c.category == Destructive || c.category == Financial {
-		if p, ok := anyPhrase(desc, irrevPhrase); ok {
+		if p, ok := inDesc(phrIrrev); ok {
 			c.add(SigIrreversible, "description-phrase", "description says "+q(p))
 		}
 	}
 	if c.category == Financial || c.category == Write {
-		if p, ok := anyPhrase(desc, moneyPhrase); ok && (c.category == Financial || c.Has(SigMoney)) {
+		if p, ok := inDesc(phrMoney); ok && (c.category == Financial || c.Has(SigMoney)) {
 			c.add(SigMoney, "description-phrase", "description mentions "+q(p))
 		}
 	}
@@ -304,6 +315,25 @@ func (c *classifier) signals() {
 		c.add(SigNetwork, "annotation", "annotation openWorldHint: true")
 	}
 }
+
+// The phrase lists of signalMatcher, by index.
+const (
+	phrAuth = iota
+	phrPII
+	phrExec
+	phrNet
+	phrFS
+	phrMsg
+	phrBulk
+	phrAdmin
+	phrIrrev
+	phrMoney
+	phrExecHints
+)
+
+// signalMatcher matches the phrase lists of the signal rules.
+var signalMatcher = newPhraseMatcher(authPhrase, piiPhrase, execPhrase, netPhrase, fsPhrase, msgPhrase,
+	bulkPhrase, adminPhrase, irrevPhrase, moneyPhrase, execHints)
 
 // saysAny is anyPhrase for phrases that a negation before them turns
 // round ("without starting a shell command").
@@ -329,7 +359,7 @@ func paymentMethod(toks []string) bool {
 // Has reports whether a signal has been found so far.
 func (c *classifier) Has(code string) bool { _, ok := c.ev[code]; return ok }
 
-func (c *classifier) properties(q func(string) string, toolText string) {
+func (c *classifier) properties(q func(string) string, inDesc func(list int) (string, bool)) {
 	total := len(c.props)
 	if c.top >= paramsHigh {
 		c.label[SigParams] = fmt.Sprintf("High parameter count (%d properties)", c.top)
@@ -419,7 +449,7 @@ func (c *classifier) properties(q func(string) string, toolText string) {
 		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
 			if h, ok := anyPhrase(pdesc(), execHints); ok {
 				c.add(SigExec, "property-name", ev()+" described as "+q(strings.TrimSpace(h)))
-			} else if h, ok := anyPhrase(toolText, execHints); ok {
+			} else if h, ok := inDesc(phrExecHints); ok {
 				c.add(SigExec, "property-name", ev()+" of a tool that mentions "+q(strings.TrimSpace(h)))
 			}
 		}

@@ -1,13 +1,16 @@
 package scan
 
 import (
-	"bytes"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // phrase is a piece of text that, in a tool's description or schema, is an
@@ -77,8 +80,11 @@ func hidden(r rune) string {
 
 // texts runs the text checks (injection, unicode, long-text) over the
 // title, the description and every string (keys too) in the schemas and
-// annotations.
+// annotations. On the way, it writes the tool's canonical form for pin:
+// both read every object's keys in sorted order.
 func (c *classifier) texts() {
+	c.canon = appendCanonicalHeader(c.canon[:0], c.t)
+	c.canonOK = true
 	budget := maxTextTotal
 	c.text(&place{key: "name"}, c.t.Name, &budget)
 	c.text(&place{key: "title"}, c.t.Title, &budget)
@@ -95,46 +101,116 @@ func (c *classifier) texts() {
 		if len(f.raw) == 0 {
 			continue
 		}
-		if !utf8.Valid(f.raw) {
-			c.add(SigUnicode, "invalid-utf8", f.name+" is not valid UTF-8")
-			continue
-		}
 		if !f.ok {
+			// pin writes what could not be read its own way.
+			c.canonOK = false
+			// What decodeJSON read (f.ok) is valid UTF-8: it checks first.
+			if !utf8.Valid(f.raw) {
+				c.add(SigUnicode, "invalid-utf8", f.name+" is not valid UTF-8")
+			}
 			continue
 		}
 		n := 0
-		c.walkStrings(f.v, &place{key: f.name}, 0, &budget, &n)
+		if f.v != nil {
+			c.canon = append(c.canon, `,"`...)
+			c.canon = append(c.canon, f.name...)
+			c.canon = append(c.canon, `":`...)
+		}
+		c.walk(f.v, &place{key: f.name}, 0, &budget, &n, f.v != nil)
 	}
+	c.canon = append(c.canon, '}')
 }
 
 func (c *classifier) walkStrings(v any, where *place, depth int, budget, nodes *int) {
+	c.walk(v, where, depth, budget, nodes, false)
+}
+
+// walk is walkStrings, appending v's canonical form to c.canon when canon
+// is set (c.canonOK is cleared if canonWriter cannot write it).
+func (c *classifier) walk(v any, where *place, depth int, budget, nodes *int, canon bool) {
 	if depth > maxDepth || *nodes > maxNodes {
 		c.add(SigInjection, "text-unchecked", uncheckedNesting)
+		c.appendCanon(v, canon)
 		return
 	}
 	if *budget <= 0 {
 		c.text(where, " ", budget) // records that the rest was not checked
+		c.appendCanon(v, canon)
 		return
 	}
 	*nodes++
 	switch v := v.(type) {
 	case string:
 		c.text(where, v, budget)
+		if canon {
+			c.canon = canonjson.AppendGoString(c.canon, v)
+		}
 	case []any:
+		if canon {
+			c.canon = append(c.canon, '[')
+		}
 		for i, x := range v {
-			c.walkStrings(x, &place{parent: where, index: i, elem: true}, depth+1, budget, nodes)
+			if canon && i > 0 {
+				c.canon = append(c.canon, ',')
+			}
+			c.walk(x, c.newPlace(place{parent: where, index: i, elem: true}), depth+1, budget, nodes, canon)
+		}
+		if canon {
+			c.canon = append(c.canon, ']')
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(v))
+		// c.keys is a stack: the keys of nested objects are sorted above
+		// these, which this slice keeps reading even if the buffer grows.
+		start := len(c.keys)
 		for k := range v {
-			keys = append(keys, k)
+			c.keys = append(c.keys, k)
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			c.text(&place{parent: where, key: k, isKey: true}, k, budget)
-			c.walkStrings(v[k], &place{parent: where, key: k}, depth+1, budget, nodes)
+		keys := c.keys[start:]
+		slices.Sort(keys)
+		if canon {
+			c.canon = append(c.canon, '{')
 		}
+		for i, k := range keys {
+			kp := place{parent: where, key: k, isKey: true}
+			c.text(&kp, k, budget)
+			if canon {
+				if i > 0 {
+					c.canon = append(c.canon, ',')
+				}
+				c.canon = canonjson.AppendGoString(c.canon, k)
+				c.canon = append(c.canon, ':')
+			}
+			c.walk(v[k], c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes, canon)
+		}
+		if canon {
+			c.canon = append(c.canon, '}')
+		}
+		c.keys = c.keys[:start]
+	default:
+		c.appendCanon(v, canon)
 	}
+}
+
+// appendCanon appends v's canonical form to c.canon when canon is set.
+func (c *classifier) appendCanon(v any, canon bool) {
+	if !canon {
+		return
+	}
+	var ok bool
+	if c.canon, ok = c.canonW.append(c.canon, v); !ok {
+		c.canonOK = false
+	}
+}
+
+// newPlace returns a place that can be a parent of others, from blocks
+// that are never reallocated: the walk of a schema allocated one place per
+// string.
+func (c *classifier) newPlace(p place) *place {
+	if len(c.places) == cap(c.places) {
+		c.places = make([]place, 0, min(max(2*cap(c.places), 32), 512))
+	}
+	c.places = append(c.places, p)
+	return &c.places[len(c.places)-1]
 }
 
 // place names where a text sits ("inputSchema/properties/x"); the name is
@@ -184,20 +260,227 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		s = s[:maxTextScan]
 	}
 	*budget -= len(s)
+	var tn textNorm
+	norm := normText(c.buf[:0], s, &tn)
+	spaceN := tn.spaceN
+	for _, i := range tn.invalid {
+		c.add(SigUnicode, "invalid-utf8", fmt.Sprintf("%s: invalid UTF-8 at byte %d", where.String(), i))
+	}
+	if len(tn.kinds) > 0 {
+		names := make([]string, 0, len(tn.kinds))
+		for k := range tn.kinds {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			ev := fmt.Sprintf("%s: %d %s character(s), first at byte %d", where.String(), tn.kinds[k], k, tn.first[k])
+			if k == "tag" && tn.tagTxt.Len() > 0 {
+				ev += fmt.Sprintf(" spelling %q", clip(tn.tagTxt.String(), 80))
+			}
+			c.add(SigUnicode, "hidden-character", ev)
+		}
+	}
+	if c.onlyRefs {
+		c.buf = norm
+		c.crossRefs(where, norm)
+		return
+	}
+	if spaceN >= longSpaceRun {
+		c.add(SigLongText, "whitespace-padding", fmt.Sprintf("%s: run of %d whitespace characters", where.String(), spaceN))
+	}
+	if tn.tagTxt.Len() > 0 {
+		norm = append(norm, ' ')
+		norm = append(norm, strings.ToLower(tn.tagTxt.String())...)
+	}
+	c.buf = norm
+	c.crossRefs(where, norm)
+	matches, hasHTTP, hasEnv := scanPhrases(norm)
+	c.exfilTarget(where, norm, hasHTTP)
+	for _, m := range matches {
+		p := allPhrases[m.phrase]
+		if exemptMatch(norm, m.at, p) {
+			continue
+		}
+		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where.String(), p.kind, excerpt(string(norm), m.at, len(p.text))))
+	}
+	if !hasEnv {
+		return
+	}
+	text := string(norm)
+	if i := dotEnv(text); i >= 0 && readsNear(text[max(0, i-60):i]) {
+		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where.String(), excerpt(text, i, 4)))
+	}
+}
+
+// textNorm is a text as the checks read it: lower-case, whitespace runs
+// collapsed to one space, invisible characters taken out; and what was
+// found on the way.
+type textNorm struct {
+	norm   []byte
+	spaceN int // the longest run of whitespace
+	// invalid are the offsets of bytes that are not UTF-8.
+	invalid []int
+	// kinds counts the hidden characters of each kind, first is the
+	// offset of the first of each; tagTxt is what tag characters spell.
+	kinds, first map[string]int
+	tagTxt       strings.Builder
+}
+
+// normASCII is normRunes for a text of printable ASCII, tabs and line
+// breaks, the usual text, byte by byte. It reports false, having read only
+// part of s, for any other text; otherwise it returns dst with the
+// normalised text appended and sets tn.spaceN.
+func normASCII(dst []byte, s string, tn *textNorm) ([]byte, bool) {
+	dst, i, st := asciiPrefix(dst, s)
+	tn.spaceN = st.spaceN
+	return dst, i == len(s)
+}
+
+// normState is where normRunes is in a text.
+type normState struct {
+	space, spaceN int  // the whitespace run, the longest one
+	lastSp        bool // the last byte written is the space of a run
+	prev          rune // the last rune
+}
+
+// normText is normRunes, reading byte by byte (normASCII) up to the first
+// byte that is not printable ASCII, a tab or a line break.
+func normText(dst []byte, s string, tn *textNorm) []byte {
+	dst, i, st := asciiPrefix(dst, s)
+	if i == len(s) {
+		tn.spaceN = st.spaceN
+		return dst
+	}
+	normRunesFrom(dst, s, i, st, tn)
+	return tn.norm
+}
+
+// asciiPrefix normalises s as normASCII does up to its first byte that is
+// not printable ASCII, a tab or a line break, s[i]: it returns dst with
+// s[:i] normalised appended, i, and where normRunes would be at s[i].
+func asciiPrefix(dst []byte, s string) ([]byte, int, normState) {
+	n := len(dst)
+	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	j := n
+	space, spaceN, lastSp := 0, 0, false
+	i := 0
+	for ; i < len(s); i++ {
+		// Eight bytes at a time while they are printable ASCII with no
+		// two spaces in a row (nor a space after one).
+		for i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			lw, sp, ok := lowerPlain8(w)
+			if !ok || sp&(sp<<8|boolU64(lastSp)<<7) != 0 {
+				break
+			}
+			binary.LittleEndian.PutUint64(dst[j:], lw)
+			j += 8
+			i += 8
+			if sp != 0 {
+				spaceN = max(spaceN, 1)
+			}
+			lastSp = sp>>56 != 0
+			space = 0
+			if lastSp {
+				space = 1
+			}
+		}
+		if i >= len(s) {
+			break
+		}
+		switch c := asciiClass[s[i]]; c {
+		case 0:
+			return dst[:j], i, asciiState(s, i, space, spaceN, lastSp)
+		case ' ':
+			space++
+			if space > spaceN {
+				spaceN = space
+			}
+			if !lastSp {
+				dst[j] = ' '
+				j++
+			}
+			lastSp = true
+		default:
+			space = 0
+			lastSp = false
+			dst[j] = c
+			j++
+		}
+	}
+	return dst[:j], i, asciiState(s, i, space, spaceN, lastSp)
+}
+
+func asciiState(s string, i, space, spaceN int, lastSp bool) normState {
+	st := normState{space: space, spaceN: spaceN, lastSp: lastSp}
+	if i > 0 {
+		st.prev = rune(s[i-1])
+	}
+	return st
+}
+
+// lowerPlain8 lower-cases eight bytes of printable ASCII: w with its
+// capitals lower-cased, the high bit of each byte that is a space set in
+// sp; ok is false when w holds any other byte.
+func lowerPlain8(w uint64) (lw, sp uint64, ok bool) {
+	const ones, highs uint64 = 0x0101010101010101, 0x8080808080808080
+	// A byte below 0x20 borrows or keeps its high bit clear in ^w; a byte
+	// from 0x7F up has it set in w+1, or is followed by the carry of a
+	// byte that has it.
+	if (w-0x20*ones)&^w&highs != 0 || (w+ones|w)&highs != 0 {
+		return 0, 0, false
+	}
+	// Every byte is now 0x20-0x7E: adding to one does not carry.
+	upper := (w + (0x80-'A')*ones) &^ (w + (0x80-'Z'-1)*ones) & highs
+	x := w ^ 0x20*ones // spaces become zero bytes
+	sp = ^((x &^ highs) + ^highs*1 | x) & highs
+	return w + upper>>2, sp, true
+}
+
+// boolU64 is 1 for true.
+func boolU64(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// asciiClass maps the bytes normASCII reads to what it writes: a space
+// for whitespace, the lower-case letter for a capital, the byte itself
+// for the rest of printable ASCII; 0 for any other byte.
+var asciiClass = func() (t [256]byte) {
+	for c := 0x21; c < 0x7F; c++ {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	for _, c := range " \t\n\r" {
+		t[c] = ' '
+	}
+	return t
+}()
+
+// normRunes normalises any text, rune by rune, into tn, its text appended
+// to dst.
+func normRunes(dst []byte, s string, tn *textNorm) {
+	normRunesFrom(dst, s, 0, normState{}, tn)
+}
+
+// normRunesFrom is normRunes from s[from:], where it is in st.
+func normRunesFrom(dst []byte, s string, from int, st normState, tn *textNorm) {
 	var (
-		norm   = c.buf[:0]
-		kinds  map[string]int
-		first  map[string]int
-		tagTxt strings.Builder
-		space  int
-		spaceN int
-		lastSp bool
-		prev   rune
+		norm   = dst
+		space  = st.space
+		spaceN = st.spaceN
+		lastSp = st.lastSp
+		prev   = st.prev
 	)
-	for i := 0; i < len(s); {
+	for i := from; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			c.add(SigUnicode, "invalid-utf8", fmt.Sprintf("%s: invalid UTF-8 at byte %d", where.String(), i))
+			tn.invalid = append(tn.invalid, i)
 			i++
 			continue
 		}
@@ -209,15 +492,15 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		}
 		prev = r
 		if k != "" {
-			if kinds == nil {
-				kinds, first = map[string]int{}, map[string]int{}
+			if tn.kinds == nil {
+				tn.kinds, tn.first = map[string]int{}, map[string]int{}
 			}
-			if kinds[k] == 0 {
-				first[k] = i
+			if tn.kinds[k] == 0 {
+				tn.first[k] = i
 			}
-			kinds[k]++
+			tn.kinds[k]++
 			if k == "tag" && r >= 0xE0020 && r <= 0xE007E {
-				tagTxt.WriteRune(r - 0xE0000)
+				tn.tagTxt.WriteRune(r - 0xE0000)
 			}
 			i += size
 			continue
@@ -245,49 +528,7 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		}
 		i += size
 	}
-	if len(kinds) > 0 {
-		names := make([]string, 0, len(kinds))
-		for k := range kinds {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			ev := fmt.Sprintf("%s: %d %s character(s), first at byte %d", where.String(), kinds[k], k, first[k])
-			if k == "tag" && tagTxt.Len() > 0 {
-				ev += fmt.Sprintf(" spelling %q", clip(tagTxt.String(), 80))
-			}
-			c.add(SigUnicode, "hidden-character", ev)
-		}
-	}
-	if c.onlyRefs {
-		c.buf = norm
-		c.crossRefs(where, norm)
-		return
-	}
-	if spaceN >= longSpaceRun {
-		c.add(SigLongText, "whitespace-padding", fmt.Sprintf("%s: run of %d whitespace characters", where.String(), spaceN))
-	}
-	if tagTxt.Len() > 0 {
-		norm = append(norm, ' ')
-		norm = append(norm, strings.ToLower(tagTxt.String())...)
-	}
-	c.buf = norm
-	c.crossRefs(where, norm)
-	c.exfilTarget(where, norm)
-	for _, m := range matchPhrases(norm) {
-		p := allPhrases[m.phrase]
-		if exemptMatch(norm, m.at, p) {
-			continue
-		}
-		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where.String(), p.kind, excerpt(string(norm), m.at, len(p.text))))
-	}
-	if !bytes.Contains(norm, []byte(".env")) {
-		return
-	}
-	text := string(norm)
-	if i := dotEnv(text); i >= 0 && readsNear(text[max(0, i-60):i]) {
-		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where.String(), excerpt(text, i, 4)))
-	}
+	tn.norm, tn.spaceN = norm, spaceN
 }
 
 // dotEnv finds ".env" as a file name (not "process.env.X" or ".environment").
@@ -341,27 +582,19 @@ func clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// phraseIndex maps the first two bytes of each injection phrase to the
-// phrases starting with them, so that a text is scanned once, in linear
-// time, whatever the number of phrases.
-type phraseIndex struct {
-	has     [1 << 16]bool
-	buckets map[uint16][]int
-}
-
-var phrases = buildPhraseIndex()
-
 // allPhrases are the phrases matched: injectionPhrases, then poisonPhrases.
 var allPhrases = append(append([]phrase{}, injectionPhrases...), poisonPhrases...)
 
-func buildPhraseIndex() *phraseIndex {
-	ix := &phraseIndex{buckets: map[uint16][]int{}}
-	for i, p := range allPhrases {
-		k := uint16(p.text[0])<<8 | uint16(p.text[1])
-		ix.has[k] = true
-		ix.buckets[k] = append(ix.buckets[k], i)
+// injectionMatcher matches allPhrases, then the probes: "http" and ".env",
+// which the checks for addresses and secret files look for first.
+var injectionMatcher = newPhraseMatcher(phraseTexts(allPhrases), []string{"http", ".env"})
+
+func phraseTexts(ps []phrase) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.text
 	}
-	return ix
+	return out
 }
 
 type phraseMatch struct{ phrase, at int }
@@ -369,31 +602,29 @@ type phraseMatch struct{ phrase, at int }
 // matchPhrases returns the first match of each phrase in text, in phrase
 // order.
 func matchPhrases(text []byte) []phraseMatch {
-	var found map[int]int
-	for i := 0; i+1 < len(text); i++ {
-		k := uint16(text[i])<<8 | uint16(text[i+1])
-		if !phrases.has[k] {
-			continue
+	out, _, _ := scanPhrases(text)
+	return out
+}
+
+// scanPhrases is matchPhrases, and whether text holds "http" and ".env",
+// in one pass.
+func scanPhrases(text []byte) (out []phraseMatch, hasHTTP, hasEnv bool) {
+	each(injectionMatcher, text, func(pi, at int) {
+		switch pi - len(allPhrases) {
+		case 0:
+			hasHTTP = true
+			return
+		case 1:
+			hasEnv = true
+			return
 		}
-		for _, pi := range phrases.buckets[k] {
-			if bytes.HasPrefix(text[i:], []byte(allPhrases[pi].text)) {
-				if found == nil {
-					found = map[int]int{}
-				}
-				if _, ok := found[pi]; !ok {
-					found[pi] = i
-				}
+		for _, m := range out {
+			if m.phrase == pi {
+				return
 			}
 		}
-	}
-	if found == nil {
-		return nil
-	}
-	out := make([]phraseMatch, 0, len(found))
-	for pi := range allPhrases {
-		if at, ok := found[pi]; ok {
-			out = append(out, phraseMatch{pi, at})
-		}
-	}
-	return out
+		out = append(out, phraseMatch{pi, at})
+	})
+	slices.SortFunc(out, func(a, b phraseMatch) int { return a.phrase - b.phrase })
+	return out, hasHTTP, hasEnv
 }

@@ -223,16 +223,21 @@ func parseToolListFast(data []byte) (*ToolList, bool) {
 	data = bytes.Clone(data)
 	r := jsonReader{b: data}
 	list := &ToolList{}
-	var tools [2]int // the tools array: start and end offsets
+	// The tools arrays are read where they are met, in the one pass; the
+	// one encoding/json would keep is chosen at the end.
+	var tools []Tool
+	var probs []Problem
 	found := false
 	switch {
 	case len(data) > 0 && data[0] == '[':
-		tools, found = [2]int{0, len(data)}, true
-		if !r.skip() {
+		var ok bool
+		if tools, probs, ok = readTools(&r, data); !ok {
 			return nil, false
 		}
+		found = true
 	case len(data) > 0 && data[0] == '{':
-		var direct, nested [2]int
+		var direct, nested []Tool
+		var directProbs, nestedProbs []Problem
 		hasDirect, hasNested, seenResult := false, false, false
 		ok := r.object(func(key string) bool {
 			switch key {
@@ -244,12 +249,10 @@ func parseToolListFast(data []byte) (*ToolList, bool) {
 				list.Server = s
 				return ok
 			case "tools":
-				start := r.i
-				if r.peek() != '[' || !r.skip() {
-					return false
-				}
-				direct, hasDirect = [2]int{start, r.i}, true
-				return true
+				var ok bool
+				direct, directProbs, ok = readTools(&r, data)
+				hasDirect = true
+				return ok
 			case "result":
 				if r.peek() == 'n' {
 					hasNested = false
@@ -265,12 +268,10 @@ func parseToolListFast(data []byte) (*ToolList, bool) {
 					if key != "tools" {
 						return !strings.EqualFold(key, "tools") && r.skip()
 					}
-					start := r.i
-					if r.peek() != '[' || !r.skip() {
-						return false
-					}
-					nested, hasNested = [2]int{start, r.i}, true
-					return true
+					var ok bool
+					nested, nestedProbs, ok = readTools(&r, data)
+					hasNested = true
+					return ok
 				})
 			}
 			for _, k := range [...]string{"server", "tools", "result"} {
@@ -285,26 +286,47 @@ func parseToolListFast(data []byte) (*ToolList, bool) {
 		}
 		switch {
 		case hasDirect:
-			tools, found = direct, true
+			tools, probs, found = direct, directProbs, true
 		case hasNested:
-			tools, found = nested, true
+			tools, probs, found = nested, nestedProbs, true
 		}
 	}
 	r.space()
 	if !found || r.i != len(data) {
 		return nil, false
 	}
-	r = jsonReader{b: data[:tools[1]], i: tools[0]}
+	list.Tools = tools
+	list.Problems = append(probs, CheckNames(tools)...)
+	if len(list.Problems) == 0 {
+		list.Problems = nil
+	}
+	return list, true
+}
+
+// readTools reads the tools array at r.i (leading space skipped), each
+// tool leniently, and steps over it; it reports false on anything
+// parseToolListFast leaves to encoding/json.
+func readTools(r *jsonReader, data []byte) ([]Tool, []Problem, bool) {
+	if r.peek() != '[' {
+		return nil, nil, false
+	}
+	if r.depth++; r.depth > maxJSONDepth {
+		return nil, nil, false
+	}
 	r.i++ // '['
 	r.space()
 	if r.peek() == ']' {
-		list.Problems = CheckNames(list.Tools)
-		return list, true
+		r.i++
+		r.depth--
+		return nil, nil, true
 	}
+	var tools []Tool
+	var probs []Problem
 	for i := 0; ; i++ {
 		var f rawToolFields
+		r.space()
 		if r.peek() != '{' {
-			return nil, false
+			return nil, nil, false
 		}
 		ok := r.object(func(key string) bool {
 			r.space()
@@ -318,22 +340,21 @@ func parseToolListFast(data []byte) (*ToolList, bool) {
 			return true
 		})
 		if !ok {
-			return nil, false
+			return nil, nil, false
 		}
-		t, probs := f.tool(i)
-		list.Tools = append(list.Tools, t)
-		list.Problems = append(list.Problems, probs...)
+		t, tp := f.tool(i)
+		tools = append(tools, t)
+		probs = append(probs, tp...)
 		r.space()
 		if r.peek() == ',' {
 			r.i++
-			r.space()
 			continue
 		}
 		if r.peek() != ']' {
-			return nil, false
+			return nil, nil, false
 		}
-		break
+		r.i++
+		r.depth--
+		return tools, probs, true
 	}
-	list.Problems = append(list.Problems, CheckNames(list.Tools)...)
-	return list, true
 }

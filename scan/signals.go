@@ -20,17 +20,22 @@ var (
 	// personNouns, as the object of a tool's name, are records of people.
 	personNouns = set("user", "users", "contact", "contacts", "customer", "customers", "member", "members", "person", "people",
 		"profile", "profiles", "address", "addresses", "recipient", "recipients", "subscriber", "subscribers", "employee", "employees",
-		"patient", "patients", "lead", "leads")
+		"patient", "patients", "lead", "leads", "collaborator", "collaborators", "attendee", "attendees", "participant", "participants")
+	// personKinds, named by a property that picks the kind of record a
+	// tool works on ("objectType": contacts, companies, deals), are people.
+	personKinds = []string{"contacts", "users", "customers", "leads", "members", "people"}
+	// kindNames pick the kind of record a generic tool works on.
+	kindNames = set("objecttype", "objecttypes", "object", "objectname", "entitytype", "entity", "resourcetype")
 	// mailNouns, as the object of a reading tool's name, are messages
 	// with their senders' and recipients' addresses.
 	mailNouns = set("email", "emails", "mail", "mails")
 	// headTrailers stand after the noun they describe: "user_details".
-	headTrailers = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records")
+	headTrailers = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records", "stats", "statistics")
 	// piiNames carry people's addresses: recipients and reply-to headers.
 	piiNames = set("cc", "bcc", "recipient", "recipients", "replyto", "sender")
 	// piiNamePairs, in a tool's name, are payment instruments of people.
 	piiNamePairs = [][2]string{{"payment", "method"}, {"payment", "methods"}, {"credit", "card"}, {"bank", "account"}}
-	piiPhrase    = []string{"email address", "phone number", "date of birth", "personal data", "personal information", "home address", "social security", "first name", "last name"}
+	piiPhrase    = []string{"email address", "phone number", "date of birth", "personal data", "personal information", "home address", "social security", "first name", "last name", "attendees"}
 	piiFormat    = set("email", "idn-email", "phone")
 
 	execNames = set("command", "cmd", "shell", "sql", "sourcecode", "program", "bash", "powershell", "javascript", "python", "eval")
@@ -59,7 +64,7 @@ var (
 	msgNouns  = set("email", "emails", "sms", "message", "messages", "notification", "notifications", "invitation", "invitations", "invite", "invites", "mail", "tweet", "chat", "dm")
 	// sentNouns are sent by a dispatch verb, but created as drafts:
 	// "send_broadcast" messages people, "create_broadcast" does not.
-	sentNouns = set("broadcast", "broadcasts", "newsletter", "newsletters", "campaign", "campaigns")
+	sentNouns = set("broadcast", "broadcasts", "newsletter", "newsletters", "campaign", "campaigns", "draft", "drafts")
 	msgNames  = set("recipient", "recipients", "cc", "bcc", "notify", "sendemail", "notifyuser", "sendnotification", "sendinvite")
 	// dispatchVerbs send whatever their object is ("send_event", "post_page"):
 	// they message people only when the name says a message is sent.
@@ -67,7 +72,7 @@ var (
 	// createVerbs make the object of the name: "create_invitation" sends one.
 	createVerbs = set("create", "new", "add", "compose", "publish", "submit", "schedule", "queue", "deliver", "dispatch")
 	// msgSiblings, next to a top-level "to", make it a recipient.
-	msgSiblings = set("subject", "cc", "bcc", "text", "html", "body", "message", "content")
+	msgSiblings = set("subject", "cc", "bcc", "text", "html", "body", "message", "content", "template")
 	msgPhrase   = []string{"send an email", "sends an email", "receive an email", "will receive an email", "send a message", "sends a message", "send an sms", "is notified", "are notified", "email notification", "send invitation", "sends an invitation"}
 
 	bulkWords   = set("bulk", "batch", "mass", "all", "many", "multiple", "import", "purge", "sync")
@@ -199,10 +204,12 @@ func (c *classifier) signals() {
 	if w, ok := anyWord(name, execWords); ok {
 		c.add(SigExec, "name-word", "name word "+q(w))
 	}
-	if w, ok := anyWord(name, netWords); ok {
+	head := nameHead(name)
+	// Downloading a message's or a card's attachment reads the service's
+	// own store, not a place the caller picks.
+	if w, ok := anyWord(name, netWords); ok && !(w == "download" && anyIn(head, fileParents)) {
 		c.add(SigNetwork, "name-word", "name word "+q(w))
 	}
-	head := nameHead(name)
 	if c.category != Read {
 		nameVerb := ""
 		if c.verbSource == "name" {
@@ -382,6 +389,13 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			inline = true
 		}
 	}
+	// A tool whose name's object is records ("list_objects") works on
+	// the records themselves, not on their schema ("list_properties").
+	recordsTool := anyIn(nameHead(c.nameToks), set("object", "objects", "record", "records", "entity", "entities"))
+	// A folder path of a mailbox is on the mail server.
+	_, mailbox := anyWord(c.nameToks, set("mailbox", "mailboxes"))
+	// A draft is stored, not sent: its recipients message no one yet.
+	draft := contains(c.nameToks, "draft") || contains(c.nameToks, "drafts")
 	hasTo := false
 	sib := ""
 	for i := range c.props {
@@ -412,7 +426,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && p.typ != "boolean" {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && p.typ != "boolean" {
 			c.add(SigAuth, "property-name", ev())
 		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" {
 			c.add(SigAuth, "property-name", ev())
@@ -432,6 +446,11 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			}
 		}
 		// pii
+		if kindNames[joined] && p.depth == 1 && recordsTool {
+			if k, ok := kindOfPeople(pdesc()); ok {
+				c.add(SigPII, "property-name", ev()+" picks records of "+q(k))
+			}
+		}
 		if p.typ != "boolean" {
 			if _, ok := anyWord(toks, piiWords); ok && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
@@ -478,12 +497,12 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// (attachments[].path).
 		fileLevel := p.depth == 1 || fileParents[lastWord(parentName(p.path))]
 		named := inline && (joined == "file" || joined == "filename" || joined == "files" || joined == "filenames")
-		if fileLevel && !named && (str || pathList) && !remote && !returnPath && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+		if fileLevel && !named && (str || pathList) && !remote && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
 		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" || joined == "to" && p.depth == 1 && hasTo && sib != "" {
-			if c.category != Read {
+			if c.category != Read && !draft {
 				e := ev()
 				if joined == "to" {
 					e += " next to " + q(sib)
@@ -505,7 +524,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// body: see docs/scanner.md, "The body signal".
 		switch {
-		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content"):
+		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
@@ -608,4 +627,55 @@ func (c *classifier) guard(p *prop, schema map[string]any) {
 	if p.depth == 1 {
 		c.guards = append(c.guards, guard{p.name, schema})
 	}
+}
+
+// anyIn reports whether any of toks is in ws.
+func anyIn(toks []string, ws map[string]bool) bool {
+	_, ok := anyWord(toks, ws)
+	return ok
+}
+
+// pageToken: "page_token", "next_token" and the like page through
+// results; they are not credentials.
+func pageToken(w string, toks []string) bool {
+	if w != "token" && w != "tokens" {
+		return false
+	}
+	_, ok := anyWord(toks, set("page", "next", "continuation", "pagination", "cursor", "prev", "previous"))
+	return ok
+}
+
+// apiPath: a path described as an API endpoint's is a URL path on the
+// service, not a file on the server's disk.
+func apiPath(p *prop, pdesc func() string) bool {
+	if p.joined != "path" {
+		return false
+	}
+	d := pdesc()
+	return strings.Contains(d, "api endpoint") || strings.Contains(d, "endpoint path") || strings.Contains(d, "api path")
+}
+
+// plainOrCode: a body described as plain text (an SMS) or as code (a
+// class's body) is not markup rendered for someone.
+func plainOrCode(d string) bool {
+	if _, ok := anyPhrase(d, []string{"plain text", "text content", "the text of"}); ok {
+		return true
+	}
+	for _, w := range []string{"code", "class", "function", "trigger", "script"} {
+		if hasWord(d, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// kindOfPeople reports whether a property that picks a kind of record
+// can pick people: its description names contacts, users or customers.
+func kindOfPeople(d string) (string, bool) {
+	for _, k := range personKinds {
+		if hasWord(d, k) {
+			return k, true
+		}
+	}
+	return "", false
 }

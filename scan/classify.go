@@ -460,6 +460,16 @@ func (c *classifier) categorize() {
 	if cat == "" {
 		cat, rule = Write, "default:write"
 	}
+	// A tool that does one of several things ("action": mark_read, move,
+	// delete) is as dangerous as the worst of them.
+	if cat == Write {
+		for i := range c.props {
+			if p := &c.props[i]; p.enumEnds != "" && actionNames[p.joined] {
+				cat, rule = Destructive, "property-enum:"+p.name+"="+clip(p.enumEnds, 40)
+				break
+			}
+		}
+	}
 	c.category, c.categoryRule = cat, rule
 }
 
@@ -491,6 +501,9 @@ func listWords(s string, max, limit int) ([]string, []bool) {
 
 // verbRank orders verb classes by the harm a tool can do.
 var verbRank = map[verbClass]int{verbRead: 1, verbWeakWrite: 2, verbWrite: 3, verbFinancial: 4, verbDestructive: 5}
+
+// actionNames pick what a tool that does several things does.
+var actionNames = set("action", "actions", "operation", "op", "command", "cmd", "mode")
 
 // endingVerbs end a session or process: with destructiveHint, destructive.
 var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "quit", "kill")

@@ -24,6 +24,9 @@ type prop struct {
 	isConst   bool
 	// enum reports whether the value is one of a listed set.
 	enum bool
+	// enumEnds is the first listed value that deletes or ends something
+	// ("delete", "remove_all"), or "".
+	enumEnds string
 }
 
 // walker collects the properties of a schema, following local $refs once
@@ -174,6 +177,9 @@ func (w *walker) property(name string, v any, parent string, depth int) {
 		p.format, _ = sv.format.(string)
 		p.desc, _ = sv.desc.(string)
 		p.maxLength, p.isConst, p.enum = sv.hasMaxLength, sv.hasConst, sv.hasEnum
+		if vals, ok := sv.enum.([]any); ok && depth == 1 {
+			p.enumEnds = endingValue(vals)
+		}
 		if p.typ == "object" || p.typ == "" {
 			hasProps := sv.hasProps
 			ap, hasAP := sv.ap, sv.hasAP
@@ -207,7 +213,7 @@ func (w *walker) property(name string, v any, parent string, depth int) {
 // schemaView holds the members of a property's schema that the walker
 // reads (nil and false when absent).
 type schemaView struct {
-	typ, format, desc, ap, items                     any
+	typ, format, desc, ap, items, enum               any
 	hasMaxLength, hasConst, hasEnum, hasProps, hasAP bool
 	hasRef, hasAnyOf, hasAllOf, hasOneOf             bool
 }
@@ -233,7 +239,7 @@ func viewSchema(s map[string]any) schemaView {
 		case "const":
 			v.hasConst = true
 		case "enum":
-			v.hasEnum = true
+			v.enum, v.hasEnum = x, true
 		case "properties":
 			v.hasProps = true
 		case "additionalProperties":
@@ -293,4 +299,22 @@ func canonical(v any) []byte {
 		return nil
 	}
 	return b
+}
+
+// endingVerbsEnum delete data or end processes. Revoking a permission
+// or blocking a user is an access change, not lost data.
+var endingVerbsEnum = set("delete", "remove", "destroy", "drop", "purge", "wipe", "erase", "truncate", "clear",
+	"prune", "kill", "terminate", "cancel", "rm", "del", "uninstall", "discard", "flush")
+
+// endingValue is the first of an enum's values whose first word deletes
+// data or ends a process ("delete", "remove_all"), or "".
+func endingValue(vals []any) string {
+	for _, v := range vals {
+		if s, ok := v.(string); ok && len(s) <= 64 {
+			if toks := tokens(s, 2); len(toks) > 0 && endingVerbsEnum[toks[0]] {
+				return s
+			}
+		}
+	}
+	return ""
 }

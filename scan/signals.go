@@ -49,6 +49,9 @@ var (
 	netNames = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server",
 		// a connection string names the host to connect to
 		"connectionstring", "connectionuri", "connectionurl", "dsn")
+	// netLast end a property name that is an address to call
+	// ("status_callback", "redirect_uri").
+	netLast = set("url", "uri", "callback", "webhook")
 	// pageNames are elements of a web page a browser tool acts on.
 	pageNames  = set("element", "selector", "cssselector", "xpath")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
@@ -249,6 +252,10 @@ func (c *classifier) signals() {
 	}
 	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) {
 		c.add(SigMoney, "name-word", "name word "+q(w))
+	}
+	// An email sent, replied to or forwarded carries its addresses.
+	if w, ok := anyWord(name, mailNouns); ok && c.Has(SigMessaging) {
+		c.add(SigPII, "name-word", "name word "+q(w)+" of a tool that sends it (an email message)")
 	}
 	if w, ok := hasPair(name, piiNamePairs); ok {
 		c.add(SigPII, "name-word", "name words "+q(w)+" (a person's payment details)")
@@ -460,6 +467,8 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 				c.add(SigPII, "property-format", ev()+" has format "+q(p.format))
 			} else if piiNames[joined] || joined == "to" && p.depth == 1 && sib != "" {
 				c.add(SigPII, "property-name", ev()+" (addresses of people)")
+			} else if (joined == "to" || joined == "from") && p.depth == 1 && (hasWord(pdesc(), "recipient") || hasWord(pdesc(), "sender")) {
+				c.add(SigPII, "property-name", ev()+" described as a recipient or sender")
 			}
 		}
 		// exec
@@ -482,7 +491,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case p.depth > 1 || asset:
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
-		case str && !p.enum && (netNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "url" || toks[len(toks)-1] == "uri")):
+		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]]):
 			c.add(SigNetwork, "property-name", ev())
 		case str && !p.enum && c.category != Read && (pageNames[joined] || len(toks) > 1 && toks[len(toks)-1] == "element"):
 			// An element or CSS selector of a page: the tool drives a

@@ -369,7 +369,7 @@ func viewSchemaRef(s map[string]any) schemaView {
 	v.typ, v.format, v.desc, v.items = s["type"], s["format"], s["description"], s["items"]
 	_, v.hasMaxLength = s["maxLength"]
 	_, v.hasConst = s["const"]
-	_, v.hasEnum = s["enum"]
+	v.enum, v.hasEnum = s["enum"]
 	_, v.hasProps = s["properties"]
 	v.ap, v.hasAP = s["additionalProperties"]
 	_, v.hasRef = s["$ref"]

@@ -52,6 +52,12 @@ var (
 	// netLast end a property name that is an address to call
 	// ("status_callback", "redirect_uri").
 	netLast = set("url", "uri", "callback", "webhook")
+	// browserWords name a tool that drives a browser; pageActions are
+	// what such a tool does on a page.
+	browserWords = set("browser", "puppeteer", "playwright")
+	pageActions  = set("navigate", "goto", "click", "press", "fill", "type", "drag", "drop", "select", "upload", "dialog", "submit", "evaluate", "run", "scroll", "back", "forward")
+	// netDescs describe a string property as an address to call.
+	netDescs = []string{"endpoint url", "webhook url", "callback url", "webhook endpoint", "url to call", "url to send"}
 	// pageNames are elements of a web page a browser tool acts on.
 	pageNames  = set("element", "selector", "cssselector", "xpath")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
@@ -208,6 +214,13 @@ func (c *classifier) signals() {
 		c.add(SigExec, "name-word", "name word "+q(w))
 	}
 	head := nameHead(name)
+	// A browser tool that clicks, types or navigates acts on whatever site
+	// its page was sent to.
+	if c.category != Read && anyIn(name, browserWords) {
+		if w, ok := anyWord(name, pageActions); ok {
+			c.add(SigNetwork, "name-word", "name words \"browser\" and "+q(w)+" (acts on a live page)")
+		}
+	}
 	// Downloading a message's or a card's attachment reads the service's
 	// own store, not a place the caller picks.
 	if w, ok := anyWord(name, netWords); ok && !(w == "download" && anyIn(head, fileParents)) {
@@ -474,6 +487,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// exec
 		if execNames[joined] && (p.typ == "string" || p.typ == "") {
 			c.add(SigExec, "property-name", ev())
+		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
+			// "whereClause", "having_clause": query language the caller writes.
+			c.add(SigExec, "property-name", ev()+" is a query clause")
 		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
 			if h, ok := anyPhrase(pdesc(), execHints); ok {
 				c.add(SigExec, "property-name", ev()+" described as "+q(strings.TrimSpace(h)))
@@ -493,6 +509,8 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
 		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]]):
 			c.add(SigNetwork, "property-name", ev())
+		case str && !p.enum && p.depth == 1 && c.category != Read && saysURL(pdesc()):
+			c.add(SigNetwork, "property-description", ev()+" described as an endpoint URL")
 		case str && !p.enum && c.category != Read && (pageNames[joined] || len(toks) > 1 && toks[len(toks)-1] == "element"):
 			// An element or CSS selector of a page: the tool drives a
 			// browser on whatever site it was navigated to.
@@ -687,4 +705,11 @@ func kindOfPeople(d string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// saysURL: a property described as an endpoint URL ("Webhook endpoint
+// URL or email address") is where the tool sends traffic.
+func saysURL(d string) bool {
+	_, ok := anyPhrase(d, netDescs)
+	return ok
 }

@@ -470,6 +470,15 @@ func (c *classifier) categorize() {
 			}
 		}
 	}
+	// A write that takes the full body of what it writes replaces it.
+	if cat == Write && !c.readVerb {
+		for i := range c.props {
+			if p := &c.props[i]; p.depth == 1 && (p.typ == "string" || p.typ == "") && wholeContent(p.desc) {
+				cat, rule = Destructive, "property-description:"+p.name+" is the whole content"
+				break
+			}
+		}
+	}
 	c.category, c.categoryRule = cat, rule
 }
 
@@ -821,4 +830,19 @@ func boolp(v any) *bool {
 		return nil
 	}
 	return &b
+}
+
+// wholeContent: a description that says the value is all of what is
+// written ("Full body of the Apex class", "the entire file content").
+func wholeContent(d string) bool {
+	if len(d) > 1024 {
+		d = d[:1024]
+	}
+	d = strings.ToLower(d)
+	for _, p := range []string{"full body", "full content", "entire content", "whole content", "complete content", "entire file", "full file content", "replaces the content"} {
+		if strings.Contains(d, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -301,13 +301,15 @@ func canonical(v any) []byte {
 	return b
 }
 
-// endingVerbsEnum delete data or end processes. Revoking a permission
-// or blocking a user is an access change, not lost data.
+// endingVerbsEnum delete data, end processes or replace whole contents
+// (a write "mode" of "rewrite"). Revoking a permission or blocking a user
+// is an access change, not lost data.
 var endingVerbsEnum = set("delete", "remove", "destroy", "drop", "purge", "wipe", "erase", "truncate", "clear",
-	"prune", "kill", "terminate", "cancel", "rm", "del", "uninstall", "discard", "flush")
+	"prune", "kill", "terminate", "cancel", "rm", "del", "uninstall", "discard", "flush", "rewrite", "overwrite", "replace")
 
 // endingValue is the first of an enum's values whose first word deletes
-// data or ends a process ("delete", "remove_all"), or "".
+// data, ends a process or replaces a whole content ("delete",
+// "remove_all", "rewrite"), or "".
 func endingValue(vals []any) string {
 	for _, v := range vals {
 		if s, ok := v.(string); ok && len(s) <= 64 {

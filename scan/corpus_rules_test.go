@@ -78,6 +78,8 @@ func TestSignalRules(t *testing.T) {
 		{"a proxy mode", Tool{Name: "parse", InputSchema: obj(`"proxy":{"type":"string","enum":["basic","stealth"]}`)}, SigNetwork, false},
 		{"a URL to fetch", Tool{Name: "fetch", InputSchema: obj(`"url":{"type":"string","format":"uri"}`)}, SigNetwork, true},
 		{"a webhook endpoint", Tool{Name: "create_webhook", InputSchema: obj(`"endpoint":{"type":"string"}`)}, SigNetwork, true},
+		{"a list of URLs to fetch", Tool{Name: "extract", InputSchema: obj(`"urls":{"type":"array","items":{"type":"string"}}`)}, SigNetwork, true},
+		{"a list of image URLs", Tool{Name: "create_product", InputSchema: obj(`"imageUrls":{"type":"array","items":{"type":"string"}}`)}, SigNetwork, false},
 		{"managing webhooks by id", Tool{Name: "remove_webhook", InputSchema: obj(`"webhookId":{"type":"string"}`)}, SigNetwork, false},
 		{"a connection string", Tool{Name: "connect", InputSchema: obj(`"connectionString":{"type":"string"}`)}, SigNetwork, true},
 		{"an element of a live page", Tool{Name: "browser_type", InputSchema: obj(`"element":{"type":"string"},"text":{"type":"string"}`)}, SigNetwork, true},

@@ -52,6 +52,8 @@ var (
 	// netLast end a property name that is an address to call
 	// ("status_callback", "redirect_uri").
 	netLast = set("url", "uri", "callback", "webhook")
+	// netLists name arrays of addresses the tool calls or fetches.
+	netLists = set("urls", "uris", "endpoints", "webhooks", "hosts", "hostnames")
 	// browserWords name a tool that drives a browser; pageActions are
 	// what such a tool does on a page.
 	browserWords = set("browser", "puppeteer", "playwright")
@@ -509,6 +511,8 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
 		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]]):
 			c.add(SigNetwork, "property-name", ev())
+		case p.typ == "array" && netLists[joined]:
+			c.add(SigNetwork, "property-name", ev()+" is a list of addresses")
 		case str && !p.enum && p.depth == 1 && c.category != Read && saysURL(pdesc()):
 			c.add(SigNetwork, "property-description", ev()+" described as an endpoint URL")
 		case str && !p.enum && c.category != Read && (pageNames[joined] || len(toks) > 1 && toks[len(toks)-1] == "element"):

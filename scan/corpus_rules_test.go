@@ -69,6 +69,8 @@ func TestSignalRules(t *testing.T) {
 		{"a path in a repository", Tool{Name: "get_file_contents", InputSchema: obj(`"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string"}`)}, SigFS, false},
 		{"a path on disk", Tool{Name: "read_file", InputSchema: obj(`"path":{"type":"string"}`)}, SigFS, true},
 		{"a list of paths", Tool{Name: "read_multiple_files", InputSchema: obj(`"paths":{"type":"array","items":{"type":"string"}}`)}, SigFS, true},
+		{"files and directories moved by source and destination", Tool{Name: "move_file", Description: "Move or rename files and directories.", InputSchema: obj(`"source":{"type":"string"},"destination":{"type":"string"}`)}, SigFS, true},
+		{"a file or directory of a repository", Tool{Name: "get_file_contents", Description: "Get the contents of a file or directory from a GitHub repository"}, SigFS, false},
 		{"an email return path", Tool{Name: "create_domain", InputSchema: obj(`"customReturnPath":{"type":"string"}`)}, SigFS, false},
 		{"a file in the name alone", Tool{Name: "gzip-file-as-resource"}, SigFS, false},
 		// network

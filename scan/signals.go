@@ -68,7 +68,7 @@ var (
 
 	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "cwd", "glob", "filenames", "workdir", "workingdirectory")
 	fsWords  = set("file", "files", "directory", "directories", "dir", "folder", "folders", "path", "fs", "filesystem", "disk")
-	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at"}
+	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at", "files and directories", "allowed directories"}
 
 	msgVerbs  = set("send", "email", "notify", "message", "reply", "forward", "invite", "sms", "broadcast", "text", "post", "dm", "tweet", "mail")
 	msgVerbs2 = set("broadcast")

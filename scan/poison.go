@@ -541,17 +541,51 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	case p.text == "<!--":
 		return strings.HasPrefix(rest, "[if")
 	}
+	if p.kind == FamilyShadowing && inferArgument(text[:at]) {
+		return true
+	}
+	return false
+}
+
+// inferArgument reports whether the sentence that ends at a phrase like
+// "before calling this tool" tells the model where to find an argument's
+// value ("Infer this from the project's config before calling this
+// tool"), which steers it to no other tool; secret files it names are
+// caught on their own.
+func inferArgument(before []byte) bool {
+	from := max(0, len(before)-120)
+	s := string(before[from:])
+	whole := from == 0 // s starts where the text does
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s, whole = s[i+1:], true
+	}
+	for _, w := range []string{"infer ", "determine "} {
+		i := strings.LastIndex(s, w)
+		if i >= 0 && (i == 0 && whole || strings.HasSuffix(strings.TrimRight(s[:i], " "), ".")) {
+			return true
+		}
+	}
 	return false
 }
 
 // readsNear reports whether the text before a secret file's name asks to
 // read or send it (".env" in a list of files a search looks for does
-// not).
+// not, nor does "do not read, open or echo any .env file": a negation
+// covers the verbs right after it, joined by "or" or "and", and nothing
+// past another word).
 func readsNear(lead string) bool {
+	negated := false
 	for _, w := range strings.FieldsFunc(lead, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }) {
-		switch w {
+		switch strings.ToLower(w) {
 		case "read", "reads", "cat", "open", "contents", "content", "pass", "send", "include", "attach", "upload", "copy", "print", "dump", "paste", "sidenote":
-			return true
+			if !negated {
+				return true
+			}
+		case "not", "never", "t": // "don't" splits into "don" and "t"
+			negated = true
+		case "or", "and", "nor":
+		default:
+			negated = false
 		}
 	}
 	return false

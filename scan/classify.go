@@ -428,6 +428,11 @@ func (c *classifier) categorize() {
 		cat, rule = Read, "annotation:readOnlyHint"
 	case ro != nil && *ro:
 		c.add(SigMismatch, "annotation", fmt.Sprintf("readOnlyHint: true but %s verb %q", c.verbSource, c.verb))
+	case destr != nil && *destr && cat == Read && c.leadSaysWrite():
+		// A getter annotated destructive whose description says it also
+		// changes something ("… and updates them on the application"):
+		// the annotation and the description agree, the verb undersells.
+		cat, rule = Write, "annotation:destructiveHint"
 	case destr != nil && *destr && cat == Read:
 		// A search annotated destructive: the annotation is wrong, or
 		// the tool does more than its verb says. Either way, look.
@@ -533,6 +538,18 @@ func (c *classifier) dropsData() bool {
 	}
 	_, ok := anyWord(words(descriptionBody(c.t.Description), 16, 512), dataNouns)
 	return ok
+}
+
+// leadSaysWrite reports whether the description's lead says, not negated,
+// that the tool changes something.
+func (c *classifier) leadSaysWrite() bool {
+	lead := strings.ToLower(descriptionLead(c.t.Description))
+	for _, w := range []string{" updates ", " writes ", " modifies ", " saves ", " creates ", " deletes "} {
+		if says(lead, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // endsOrOverwrites: the name's verb ends a session or process, or the

@@ -11,16 +11,21 @@ import (
 var (
 	authWords = set("password", "passwords", "passwd", "passphrase", "secret", "secrets", "token", "tokens",
 		"apikey", "credential", "credentials", "totp", "otp", "mfa", "2fa", "ssh", "cookie", "cookies",
-		"bearer", "jwt", "privatekey", "env", "environment", "hasher", "digest", "oauth", "saml", "sso")
-	authPairs  = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}}
-	authPhrase = []string{"password", "secret", "credential", "api key", "access token", "environment variable", "private key", "two-factor", "totp"}
+		"bearer", "jwt", "privatekey", "env", "hasher", "digest", "oauth", "saml", "sso")
+	authPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}, {"environment", "variable"}, {"environment", "variables"}, {"environment", "vars"}}
+	// settingWords end the name of a setting of a credential, not the
+	// credential ("token_lifetime", "jwt_configuration").
+	settingWords = set("lifetime", "ttl", "expiry", "expiration", "rotation", "type", "length", "algorithm", "alg", "method", "policy", "configuration", "config", "settings", "leeway")
+	authPhrase   = []string{"password", "secret", "credential", "api key", "access token", "environment variable", "private key", "two-factor", "totp"}
 
 	piiWords = set("email", "emails", "phone", "mobile", "birth", "birthday", "birthdate", "dob", "ssn", "passport", "gender", "surname", "username", "address", "postal", "zip", "nationality", "ethnicity", "salary")
 	piiPairs = [][2]string{{"first", "name"}, {"last", "name"}, {"full", "name"}, {"given", "name"}, {"family", "name"}, {"ip", "address"}, {"date", "birth"}, {"social", "security"}}
 	// personNouns, as the object of a tool's name, are records of people.
 	personNouns = set("user", "users", "contact", "contacts", "customer", "customers", "member", "members", "person", "people",
 		"profile", "profiles", "address", "addresses", "recipient", "recipients", "subscriber", "subscribers", "employee", "employees",
-		"patient", "patients", "lead", "leads", "collaborator", "collaborators", "attendee", "attendees", "participant", "participants")
+		"patient", "patients", "lead", "leads", "collaborator", "collaborators", "attendee", "attendees", "participant", "participants",
+		// a shop's order or checkout holds its buyer's name, address and email
+		"order", "orders", "checkout", "checkouts")
 	// personKinds, named by a property that picks the kind of record a
 	// tool works on ("objectType": contacts, companies, deals), are people.
 	personKinds = []string{"contacts", "users", "customers", "leads", "members", "people"}
@@ -93,16 +98,22 @@ var (
 	irrevVerbs  = set("delete", "destroy", "purge", "drop", "wipe", "erase", "truncate", "overwrite", "rm", "del")
 	irrevPhrase = []string{"permanently", "irreversib", "cannot be undone", "can't be undone", "cannot be recovered", "can't be recovered", "cannot be un-", "deleted forever", "cannot be restored"}
 
-	moneyNames  = set("amount", "currency", "price", "cost", "fee", "iban", "bic", "swift", "cardnumber", "cvc", "cvv", "accountnumber", "routingnumber", "balance", "payment", "paymentmethod", "amountcents", "unitamount", "total")
+	moneyNames = set("amount", "currency", "price", "cost", "fee", "iban", "bic", "swift", "cardnumber", "cvc", "cvv", "accountnumber", "routingnumber", "balance", "payment", "paymentmethod", "amountcents", "unitamount", "total")
+	// moneyLast end the name of an amount ("lineAmount", "unitPrice").
+	moneyLast = set("amount", "price", "cost", "fee", "total")
+	// limitWords start the name of a cap, not an amount ("MaxPrice").
+	limitWords = set("max", "min", "maximum", "minimum")
+	// offerNouns are documents that offer a price and bill no one.
+	offerNouns  = set("quote", "quotes", "estimate", "estimates", "proposal", "proposals")
 	moneyPhrase = []string{"charge the", "charges the", "payment", "refund", "transfer funds", "transfers funds", "send money", "payout", "credit card", "bank account"}
 
 	adminWords  = set("role", "roles", "permission", "permissions", "privilege", "privileges", "admin", "admins", "administrator", "acl", "acls", "membership", "memberships", "superuser", "sudo", "rbac", "policy", "policies", "owner", "ownership")
 	adminNames  = set("role", "roles", "permission", "permissions", "privilege", "privileges", "isadmin", "admin", "superuser", "acl", "accesslevel", "scopes", "grants", "owner")
 	adminPhrase = []string{"permission", "administrator", "admin access", "privilege", "role"}
 
-	bodyNames   = set("body", "html", "htmlbody", "template", "markdown", "markup", "css", "htmlcontent", "bodyhtml", "richtext", "svg", "emailbody", "messagebody", "templatebody")
+	bodyNames   = set("body", "html", "htmlbody", "template", "markdown", "markup", "htmlcontent", "bodyhtml", "richtext", "svg", "emailbody", "messagebody", "templatebody")
 	bodyFormats = set("html", "text/html", "markdown", "text/markdown", "template")
-	bodyExposed = set("public", "unsafe", "frontend", "client", "rendered", "render", "display", "displayed", "html", "template", "browser")
+	bodyExposed = set("public", "unsafe", "frontend", "rendered", "render", "display", "displayed", "html", "template", "browser")
 	// bodyExposedTool, in a tool's name, say its free-form objects are shown.
 	bodyExposedTool = set("frontend", "rendered", "render", "display", "displayed", "html")
 	// remoteNames: a path next to one of these is in a remote store, not
@@ -177,6 +188,14 @@ func descriptionLead(d string) string {
 // nameHead is the object of a tool's name: its last word, or the one before
 // a trailer ("get_user_details" → user).
 func nameHead(toks []string) []string {
+	// A word after "by" groups the object, it is not the object:
+	// "list_receivables_by_contact".
+	for i := 2; i < len(toks)-1; i++ {
+		if toks[i] == "by" {
+			toks = toks[:i]
+			break
+		}
+	}
 	if len(toks) == 0 {
 		return nil
 	}
@@ -385,6 +404,26 @@ func paymentMethod(toks []string) bool {
 	return false
 }
 
+// credentialSettings reports whether a property named for a credential
+// configures it rather than carrying it: an object of settings
+// ("refresh_token": {"rotation_type", "token_lifetime"}), whose members
+// are judged on their own, or a setting of one ("token_lifetime",
+// "jwt_configuration").
+func (c *classifier) credentialSettings(p *prop) bool {
+	if settingWords[p.toks[len(p.toks)-1]] {
+		return true
+	}
+	if p.typ == "object" {
+		return true
+	}
+	for i := range c.props {
+		if q := &c.props[i]; q.depth == p.depth+1 && len(q.path) > len(p.path) && q.path[len(p.path)] == '.' && strings.HasPrefix(q.path, p.path) {
+			return true
+		}
+	}
+	return false
+}
+
 // Has reports whether a signal has been found so far.
 func (c *classifier) Has(code string) bool { _, ok := c.ev[code]; return ok }
 
@@ -418,6 +457,11 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	_, mailbox := anyWord(c.nameToks, set("mailbox", "mailboxes"))
 	// A draft is stored, not sent: its recipients message no one yet.
 	draft := contains(c.nameToks, "draft") || contains(c.nameToks, "drafts")
+	// A tool that saves its inputs to a file ("save_credentials_to_file")
+	// writes the URLs it is given; it does not call them.
+	toFile := (c.verb == "save" || c.verb == "write" || c.verb == "export") && anyIn(c.nameToks, fsWords)
+	// Amounts in a quote or an estimate bill no one.
+	offerOnly := anyIn(nameHead(c.nameToks), offerNouns)
 	hasTo := false
 	sib := ""
 	for i := range c.props {
@@ -448,7 +492,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && p.typ != "boolean" {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && p.typ != "boolean" && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
 		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" {
 			c.add(SigAuth, "property-name", ev())
@@ -474,7 +518,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			}
 		}
 		if p.typ != "boolean" {
-			if _, ok := anyWord(toks, piiWords); ok && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
+			if _, ok := anyWord(toks, piiWords); ok && !(p.typ == "object" && settingsDesc(pdesc())) && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok {
 				c.add(SigPII, "property-name", ev())
@@ -506,16 +550,16 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// fetched by their browsers. Neither is where the tool goes.
 		_, asset := anyWord(toks, assetWords)
 		switch {
-		case p.depth > 1 || asset:
+		case p.depth > 1 || asset || toFile:
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
-		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]]):
+		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]]) && !linkTo(pdesc()):
 			c.add(SigNetwork, "property-name", ev())
 		case p.typ == "array" && netLists[joined]:
 			c.add(SigNetwork, "property-name", ev()+" is a list of addresses")
 		case str && !p.enum && p.depth == 1 && c.category != Read && saysURL(pdesc()):
 			c.add(SigNetwork, "property-description", ev()+" described as an endpoint URL")
-		case str && !p.enum && c.category != Read && (pageNames[joined] || len(toks) > 1 && toks[len(toks)-1] == "element"):
+		case str && !p.enum && c.category != Read && !contains(c.nameToks, "hover") && (pageNames[joined] || len(toks) > 1 && toks[len(toks)-1] == "element"):
 			// An element or CSS selector of a page: the tool drives a
 			// browser on whatever site it was navigated to.
 			c.add(SigNetwork, "property-name", ev()+" (an element of a live page)")
@@ -546,7 +590,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			c.add(SigBulk, "property-type", ev()+" is an array")
 		}
 		// money
-		if moneyNames[joined] && !ref && !c.readVerb {
+		if (moneyNames[joined] || len(toks) > 1 && moneyLast[toks[len(toks)-1]] && !limitWords[toks[0]]) && !ref && !c.readVerb && !offerOnly {
 			c.add(SigMoney, "property-name", ev())
 		}
 		// admin
@@ -555,7 +599,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// body: see docs/scanner.md, "The body signal".
 		switch {
-		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()):
+		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
@@ -713,7 +757,39 @@ func kindOfPeople(d string) (string, bool) {
 
 // saysURL: a property described as an endpoint URL ("Webhook endpoint
 // URL or email address") is where the tool sends traffic.
-func saysURL(d string) bool {
-	_, ok := anyPhrase(d, netDescs)
+// settingsDesc reports whether a property is described as configuration
+// ("mobile": "Mobile app configuration settings").
+func settingsDesc(d string) bool {
+	return hasWord(d, "configuration") || hasWord(d, "settings")
+}
+
+// forModel reports whether a property is a prompt for a model
+// ("instruction.template"): it is read by a model, not rendered for people.
+func forModel(p *prop, desc string) bool {
+	if w := lastWord(parentName(p.path)); w == "instruction" || w == "instructions" || w == "prompt" || w == "prompts" {
+		return true
+	}
+	return hasWord(desc, "prompt") || hasWord(desc, "llm")
+}
+
+// linkTo reports whether a property's description calls its URL a link to
+// a document or record, which is stored with the data, not fetched.
+func linkTo(d string) bool {
+	_, ok := anyPhrase(d, []string{"link to a ", "link to the ", "link to an "})
 	return ok
+}
+
+func saysURL(d string) bool {
+	for _, p := range netDescs {
+		i := strings.Index(d, p)
+		if i < 0 {
+			continue
+		}
+		// "the code from the callback URL" is a part read out of a
+		// URL, not an address.
+		if before := d[max(0, i-40):i]; !strings.Contains(before, "from ") && !strings.Contains(before, " in the ") {
+			return true
+		}
+	}
+	return false
 }

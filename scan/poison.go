@@ -544,6 +544,25 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.kind == FamilyShadowing && inferArgument(text[:at]) {
 		return true
 	}
+	if p.text == "you must call" && callsThisBefore(rest) {
+		return true
+	}
+	return false
+}
+
+// callsThisBefore reports whether the words after "you must call" order
+// this tool before one named tool ("you must call this before calling the
+// make_api_request tool"): a workflow between tools, not a steer to any
+// tool. A named tool of another server behind the same gateway is caught
+// by the cross-server check (crossRefs) whatever this says.
+func callsThisBefore(rest string) bool {
+	r := strings.TrimSpace(rest)
+	for _, p := range []string{"this before calling the ", "this before calling ", "this tool before calling the ", "this tool before calling "} {
+		if after, ok := strings.CutPrefix(r, p); ok {
+			name, _, _ := strings.Cut(after, " ")
+			return identLike(strings.TrimRight(name, ".,;:"))
+		}
+	}
 	return false
 }
 

@@ -28,12 +28,22 @@ func corpusLists(t *testing.T) ([]string, map[string]*ToolList) {
 	return names, lists
 }
 
-// TestCorpusPoison: no tool of the 23 real servers is poisoned, alone or
-// with all 23 merged behind one gateway (each server's texts checked
-// against the other 22 servers' tool names, prefixed and not). The corpus
-// has no poisoned tool, so every flag is a false positive; the bar is
-// precision ≥ 0.9 on the poisoning set (TestPoisoningSet) and no flag
-// here.
+// corpusCrossServer are the corpus's tools whose text, with every server
+// merged behind one gateway, does steer the model to another server's
+// tool: the cross-server check must flag them, and nothing else may.
+var corpusCrossServer = map[string]string{
+	// "Use search_messages for complex date ranges": the mail server has
+	// no such tool (its search tools are search_by_*); merged, the only
+	// search_messages is teams-mcp's, which the text sends the model to.
+	"mcp-mail-server/search_since_date": "search_messages",
+}
+
+// TestCorpusPoison: no tool of the corpus's real servers is poisoned,
+// alone or with all merged behind one gateway (each server's texts checked
+// against the other servers' tool names, prefixed and not), except the
+// cross-server references of corpusCrossServer, which must be flagged. The
+// corpus has no poisoned tool; the bar is precision ≥ 0.9 on the poisoning
+// set (TestPoisoningSet) and no other flag here.
 func TestCorpusPoison(t *testing.T) {
 	names, lists := corpusLists(t)
 	others := Others{}
@@ -53,7 +63,14 @@ func TestCorpusPoison(t *testing.T) {
 			if e := PoisonEvidence(r.Signals); e != "" {
 				why = append(why, e)
 			}
-			if s := Shadowing(tl, n, others); s != nil {
+			s := Shadowing(tl, n, others)
+			if want, ok := corpusCrossServer[n+"/"+tl.Name]; ok {
+				if s == nil || !strings.Contains(s.Evidence, want) {
+					t.Errorf("%s/%s: want the cross-server reference to %q flagged, got %v", n, tl.Name, want, s)
+				}
+				s = nil
+			}
+			if s != nil {
 				why = append(why, "shadowing: "+s.Evidence)
 			}
 			raw, _ := json.Marshal(tl)

@@ -359,7 +359,21 @@ func shortErr(err error) string {
 // the annotations and the money evidence, in that order.
 func (c *classifier) categorize() {
 	class := verbNone
+	// A name that ends in the one who acts ("deploy_services_reader",
+	// "project_updater") says what it does there.
+	if n := len(c.nameToks); n > 1 {
+		if w, ok := agentNouns[c.nameToks[n-1]]; ok {
+			class, c.verb, c.verbSource = verbs[w], w, "name"
+		}
+	}
 	for i, w := range c.nameToks {
+		if class != verbNone {
+			break
+		}
+		// "pods_log": a log at the end of a name is the object.
+		if i > 0 && i == len(c.nameToks)-1 && (w == "log" || w == "logs") {
+			break
+		}
 		if v, ok := verbs[w]; ok {
 			class, c.verb, c.verbSource = v, w, "name"
 			// Names generated from an HTTP API start with the method,
@@ -375,10 +389,14 @@ func (c *classifier) categorize() {
 			break
 		}
 	}
-	if class == verbNone {
+	// "manage" says the tool does several things; the description may
+	// list them ("Create, list, get, update, or remove …"), and the worst
+	// of them counts.
+	if class == verbNone || c.verb == "manage" {
+		nameClass := class
 		ws, listed := listWords(descriptionBody(c.t.Description), 12, 512)
 		for i, w := range ws {
-			if v, s := lookupStem(w); v != verbNone {
+			if v, s := lookupStem(w); v != verbNone && s != "manage" {
 				class, c.verb, c.verbSource = v, s, "description"
 				// "List, create, close, or select a tab": a list of
 				// verbs is as dangerous as the worst of them. Only a
@@ -397,6 +415,10 @@ func (c *classifier) categorize() {
 				}
 				break
 			}
+		}
+		if nameClass != verbNone && verbRank[class] < verbRank[nameClass] {
+			// "Manage the schema: get info, create tables": at least a write.
+			class, c.verb, c.verbSource = nameClass, "manage", "name"
 		}
 	}
 	if c.verb == "drop" && !c.dropsData() {
@@ -469,8 +491,18 @@ func (c *classifier) categorize() {
 	// delete) is as dangerous as the worst of them.
 	if cat == Write {
 		for i := range c.props {
-			if p := &c.props[i]; p.enumEnds != "" && actionNames[p.joined] {
+			if p := &c.props[i]; p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) {
 				cat, rule = Destructive, "property-enum:"+p.name+"="+clip(p.enumEnds, 40)
+				break
+			}
+		}
+	}
+	// A switch that empties or drops what is there first
+	// ("truncateFirst", "dropTarget") lets the tool destroy it.
+	if cat == Write && !c.readVerb {
+		for i := range c.props {
+			if p := &c.props[i]; p.depth == 1 && p.typ == "boolean" && len(p.toks) > 0 && emptySwitches[p.toks[0]] {
+				cat, rule = Destructive, "property-switch:"+p.name
 				break
 			}
 		}
@@ -524,6 +556,15 @@ var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "
 
 // overwriteSwitches start the name of a boolean that lets a tool destroy
 // what is in its way.
+// emptySwitches start the name of a boolean that empties or drops what a
+// tool writes into before it writes: with it set, the tool destroys.
+var emptySwitches = set("truncate", "purge", "wipe", "drop")
+
+// agentNouns, ending a tool's name, name what it does: the verb they come
+// from.
+var agentNouns = map[string]string{"reader": "read", "viewer": "view", "getter": "get", "lister": "list",
+	"updater": "update", "writer": "write", "creator": "create", "deleter": "delete", "remover": "remove"}
+
 var overwriteSwitches = set("drop", "overwrite", "replace", "delete", "purge", "wipe", "truncate")
 
 // dataNouns are what "drop" destroys.

@@ -146,6 +146,21 @@ func TestSignalRules(t *testing.T) {
 		{"an action that revokes access", Tool{Name: "manage_permissions", InputSchema: obj(`"operation":{"type":"string","enum":["grant","revoke"]}`)}, "destructive", false},
 		{"a write mode that rewrites", Tool{Name: "write_file", InputSchema: obj(`"mode":{"type":"string","enum":["rewrite","append"]}`)}, "destructive", true},
 		{"a write of the full body", Tool{Name: "write_class", InputSchema: obj(`"body":{"type":"string","description":"Full body of the class"}`)}, "destructive", true},
+		// fifth round, from the fourth addition's tuning servers
+		{"a reader reads", Tool{Name: "deploy_services_reader", Annotations: ro}, "read", true},
+		{"a reader annotated read-only is no mismatch", Tool{Name: "deploy_services_reader", Annotations: ro}, SigMismatch, false},
+		{"an updater writes", Tool{Name: "project_services_updater"}, "read", false},
+		{"a pod's log is the object", Tool{Name: "pods_log", Annotations: ro}, SigMismatch, false},
+		{"a user read through a reader", Tool{Name: "user_services_reader", Annotations: ro}, SigPII, true},
+		{"a nested action that can delete", Tool{Name: "manage_forms", InputSchema: obj(`"params":{"type":"object","properties":{"action":{"type":"string","enum":["get-submissions","delete-submission"]}}}`)}, "destructive", true},
+		{"column operations that can drop", Tool{Name: "manage_schema", InputSchema: obj(`"operations":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string","enum":["add","alter","drop"]}}}}`)}, "destructive", true},
+		{"a type enum of something else", Tool{Name: "manage_schema", InputSchema: obj(`"columns":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string","enum":["text","drop"]}}}}`)}, "destructive", false},
+		{"a switch that truncates first", Tool{Name: "import_table_data", InputSchema: obj(`"tableName":{"type":"string"},"truncateFirst":{"type":"boolean"}`)}, "destructive", true},
+		{"a database's users are roles", Tool{Name: "pg_manage_users"}, SigPII, false},
+		{"an email thread", Tool{Name: "get_thread", Description: "Reconstruct a full email conversation thread."}, SigPII, true},
+		{"a chat thread", Tool{Name: "get_thread", Description: "Returns the replies of a channel thread."}, SigPII, false},
+		{"a target connection string", Tool{Name: "copy_between_databases", InputSchema: obj(`"targetConnectionString":{"type":"string"}`)}, SigNetwork, true},
+		{"an enum of SQL command kinds", Tool{Name: "create_policy", InputSchema: obj(`"command":{"type":"string","enum":["ALL","SELECT","INSERT"]}`)}, SigExec, false},
 	} {
 		r := Classify(c.tool)
 		if got := corpusPredict(&r, c.sig); got != c.want {

@@ -177,7 +177,7 @@ func (w *walker) property(name string, v any, parent string, depth int) {
 		p.format, _ = sv.format.(string)
 		p.desc, _ = sv.desc.(string)
 		p.maxLength, p.isConst, p.enum = sv.hasMaxLength, sv.hasConst, sv.hasEnum
-		if vals, ok := sv.enum.([]any); ok && depth == 1 {
+		if vals, ok := sv.enum.([]any); ok {
 			p.enumEnds = endingValue(vals)
 		}
 		if p.typ == "object" || p.typ == "" {

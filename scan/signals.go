@@ -35,7 +35,11 @@ var (
 	// with their senders' and recipients' addresses.
 	mailNouns = set("email", "emails", "mail", "mails")
 	// headTrailers stand after the noun they describe: "user_details".
-	headTrailers = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records", "stats", "statistics")
+	// threadNouns hold messages: emails, when the description says so.
+	threadNouns = set("thread", "threads", "conversation", "conversations", "message", "messages")
+	// databaseWords, in a tool's name, make its users a database's roles.
+	databaseWords = set("pg", "postgres", "postgresql", "mysql", "mariadb", "sql", "db", "database", "mongo", "mongodb", "redis")
+	headTrailers  = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records", "stats", "statistics")
 	// piiNames carry people's addresses: recipients and reply-to headers.
 	piiNames = set("cc", "bcc", "recipient", "recipients", "replyto", "sender")
 	// piiNamePairs, in a tool's name, are payment instruments of people.
@@ -196,6 +200,11 @@ func nameHead(toks []string) []string {
 			break
 		}
 	}
+	// "user_services_reader": the one who acts and the services it goes
+	// through stand after the object.
+	for len(toks) > 1 && (agentNouns[toks[len(toks)-1]] != "" || toks[len(toks)-1] == "services" || toks[len(toks)-1] == "service") {
+		toks = toks[:len(toks)-1]
+	}
 	if len(toks) == 0 {
 		return nil
 	}
@@ -294,10 +303,12 @@ func (c *classifier) signals() {
 	if w, ok := hasPair(name, piiNamePairs); ok {
 		c.add(SigPII, "name-word", "name words "+q(w)+" (a person's payment details)")
 	}
-	if w, ok := anyWord(head, personNouns); ok {
+	if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
 	} else if w, ok := anyWord(head, mailNouns); ok && c.category == Read {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
+	} else if w, ok := anyWord(head, threadNouns); ok && c.category == Read && (hasWord(lead, "email") || hasWord(lead, "emails")) {
+		c.add(SigPII, "name-word", "name word "+q(w)+" of emails (messages with their addresses)")
 	}
 
 	// Annotations: see the end for openWorldHint.
@@ -531,7 +542,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			}
 		}
 		// exec
-		if execNames[joined] && (p.typ == "string" || p.typ == "") {
+		if execNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
 			c.add(SigExec, "property-name", ev())
 		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
 			// "whereClause", "having_clause": query language the caller writes.
@@ -553,7 +564,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case p.depth > 1 || asset || toFile:
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
-		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]]) && !linkTo(pdesc()):
+		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]] || connString(toks)) && !linkTo(pdesc()):
 			c.add(SigNetwork, "property-name", ev())
 		case p.typ == "array" && netLists[joined]:
 			c.add(SigNetwork, "property-name", ev()+" is a list of addresses")
@@ -757,6 +768,13 @@ func kindOfPeople(d string) (string, bool) {
 
 // saysURL: a property described as an endpoint URL ("Webhook endpoint
 // URL or email address") is where the tool sends traffic.
+// connString reports whether a name ends in a connection string or URL
+// ("targetConnectionString"): the host the tool connects to.
+func connString(toks []string) bool {
+	n := len(toks)
+	return n > 2 && toks[n-2] == "connection" && (toks[n-1] == "string" || toks[n-1] == "uri" || toks[n-1] == "url")
+}
+
 // settingsDesc reports whether a property is described as configuration
 // ("mobile": "Mobile app configuration settings").
 func settingsDesc(d string) bool {

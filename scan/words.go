@@ -46,7 +46,7 @@ var verbs = map[string]verbClass{
 	"email": verbWrite, "message": verbWrite, "reply": verbWrite, "comment": verbWrite, "forward": verbWrite,
 	"make": verbWrite, "build": verbWrite, "new": verbWrite,
 	"close": verbWrite, "lock": verbWrite, "unlock": verbWrite, "restore": verbWrite, "apply": verbWrite,
-	"store": verbWrite, "record": verbWrite, "log": verbWrite, "append": verbWrite, "sign": verbWrite,
+	"manage": verbWrite, "store": verbWrite, "record": verbWrite, "log": verbWrite, "append": verbWrite, "sign": verbWrite,
 	"suspend": verbWrite, "impersonate": verbWrite, "verify_domain": verbWrite, "archive": verbWrite,
 	"deactivate": verbWrite, "activate": verbWrite, "compress": verbWrite, "gzip": verbWrite, "zip": verbWrite,
 	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,

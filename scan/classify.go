@@ -473,7 +473,7 @@ func (c *classifier) categorize() {
 	// A read verb the annotations raised to Write (preview_prices,
 	// readOnlyHint: false) computes what money would do; it moves none.
 	c.readVerb = class == verbRead
-	if cat == Write && !c.readVerb {
+	if cat == Write && !c.readVerb && !paymentMethod(c.nameToks) {
 		for _, w := range c.nameToks {
 			if moneyNouns[w] {
 				cat, rule = Financial, "name-noun:"+w

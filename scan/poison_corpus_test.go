@@ -20,7 +20,7 @@ func corpusLists(t *testing.T) ([]string, map[string]*ToolList) {
 	if err := json.Unmarshal(data, &lab); err != nil {
 		t.Fatalf("labels.json: %v", err)
 	}
-	names := append(append([]string{}, lab.Parts.Tune...), lab.Parts.Holdout...)
+	names := append(append(append([]string{}, lab.Parts.Tune...), lab.Parts.Dev...), lab.Parts.Holdout...)
 	lists := map[string]*ToolList{}
 	for _, n := range names {
 		lists[n] = loadList(t, filepath.Join(dir, n+".json"))

@@ -25,7 +25,8 @@ var (
 		"profile", "profiles", "address", "addresses", "recipient", "recipients", "subscriber", "subscribers", "employee", "employees",
 		"patient", "patients", "lead", "leads", "collaborator", "collaborators", "attendee", "attendees", "participant", "participants",
 		// a shop's order or checkout holds its buyer's name, address and email
-		"order", "orders", "checkout", "checkouts")
+		"order", "orders", "checkout", "checkouts",
+		"persons", "sender", "senders")
 	// personKinds, named by a property that picks the kind of record a
 	// tool works on ("objectType": contacts, companies, deals), are people.
 	personKinds = []string{"contacts", "users", "customers", "leads", "members", "people"}
@@ -35,8 +36,17 @@ var (
 	// with their senders' and recipients' addresses.
 	mailNouns = set("email", "emails", "mail", "mails")
 	// headTrailers stand after the noun they describe: "user_details".
+	forwardWords = set("forwarding", "autoforwarding")
+	// aggregateWords make a tool on people's records return sums
+	// ("reports_customers"), not the records.
+	aggregateWords = set("report", "reports", "analytics", "count")
+	// composedWords make an email a composed one (an automation's, a
+	// campaign's), not a message with a person's addresses.
+	composedWords = set("automation", "automations", "campaign", "campaigns", "template", "templates")
 	// threadNouns hold messages: emails, when the description says so.
-	threadNouns = set("thread", "threads", "conversation", "conversations", "message", "messages")
+	threadNouns = set("thread", "threads", "conversation", "conversations", "message", "messages", "draft", "drafts")
+	// mailWords say a tool works on email.
+	mailWords = set("email", "emails", "mail", "mailbox", "mailboxes", "inbox", "gmail", "imap", "smtp")
 	// databaseWords, in a tool's name, make its users a database's roles.
 	databaseWords = set("pg", "postgres", "postgresql", "mysql", "mariadb", "sql", "db", "database", "mongo", "mongodb", "redis")
 	headTrailers  = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records", "stats", "statistics")
@@ -81,7 +91,7 @@ var (
 
 	msgVerbs  = set("send", "email", "notify", "message", "reply", "forward", "invite", "sms", "broadcast", "text", "post", "dm", "tweet", "mail")
 	msgVerbs2 = set("broadcast")
-	msgNouns  = set("email", "emails", "sms", "message", "messages", "notification", "notifications", "invitation", "invitations", "invite", "invites", "mail", "tweet", "chat", "dm")
+	msgNouns  = set("email", "emails", "sms", "message", "messages", "notification", "notifications", "invitation", "invitations", "invite", "invites", "mail", "tweet", "dm")
 	// sentNouns are sent by a dispatch verb, but created as drafts:
 	// "send_broadcast" messages people, "create_broadcast" does not.
 	sentNouns = set("broadcast", "broadcasts", "newsletter", "newsletters", "campaign", "campaigns", "draft", "drafts")
@@ -117,13 +127,15 @@ var (
 
 	bodyNames   = set("body", "html", "htmlbody", "template", "markdown", "markup", "htmlcontent", "bodyhtml", "richtext", "svg", "emailbody", "messagebody", "templatebody")
 	bodyFormats = set("html", "text/html", "markdown", "text/markdown", "template")
-	bodyExposed = set("public", "unsafe", "frontend", "rendered", "render", "display", "displayed", "html", "template", "browser")
+	bodyExposed = set("public", "unsafe", "frontend", "rendered", "render", "display", "displayed", "html", "template")
 	// bodyExposedTool, in a tool's name, say its free-form objects are shown.
 	bodyExposedTool = set("frontend", "rendered", "render", "display", "displayed", "html")
 	// remoteNames: a path next to one of these is in a remote store, not
 	// on the server's disk.
 	// assetWords name URLs of things shown to people, not fetched.
-	assetWords  = set("image", "logo", "icon", "avatar", "photo", "picture", "thumbnail", "favicon", "cover")
+	assetWords = set("image", "logo", "icon", "avatar", "photo", "picture", "thumbnail", "favicon", "cover", "tracking",
+		// a service's own regional endpoint, not one the caller picks
+		"region")
 	remoteNames = set("repo", "repository", "owner", "bucket", "project", "projectid", "branch")
 	// fileParents hold files: a path inside one is a file's path.
 	fileParents = set("file", "files", "attachment", "attachments", "document", "documents", "upload", "uploads")
@@ -189,6 +201,20 @@ func descriptionLead(d string) string {
 	return clip(d, 512)
 }
 
+// lastVerb reports whether a name puts its verb last ("orders_list"): the
+// last word is a verb and none before it is.
+func lastVerb(toks []string) bool {
+	if _, ok := verbs[toks[len(toks)-1]]; !ok {
+		return false
+	}
+	for _, w := range toks[:len(toks)-1] {
+		if _, ok := verbs[w]; ok {
+			return false
+		}
+	}
+	return true
+}
+
 // nameHead is the object of a tool's name: its last word, or the one before
 // a trailer ("get_user_details" → user).
 func nameHead(toks []string) []string {
@@ -201,8 +227,13 @@ func nameHead(toks []string) []string {
 		}
 	}
 	// "user_services_reader": the one who acts and the services it goes
-	// through stand after the object.
-	for len(toks) > 1 && (agentNouns[toks[len(toks)-1]] != "" || toks[len(toks)-1] == "services" || toks[len(toks)-1] == "service") {
+	// through stand after the object; so does the verb of a name that
+	// puts it last ("woo_orders_list", "pods_log").
+	for len(toks) > 1 {
+		w := toks[len(toks)-1]
+		if agentNouns[w] == "" && w != "services" && w != "service" && !lastVerb(toks) {
+			break
+		}
 		toks = toks[:len(toks)-1]
 	}
 	if len(toks) == 0 {
@@ -274,6 +305,11 @@ func (c *classifier) signals() {
 		case headNoun && c.category == Write && (nameVerb == "" || createVerbs[nameVerb]):
 			c.add(SigMessaging, "name-word", "name word "+q(h))
 		}
+		if w, ok := anyWord(name, forwardWords); ok && !c.Has(SigMessaging) {
+			// Forwarding sends every message to an address: set up once,
+			// it messages someone from then on.
+			c.add(SigMessaging, "name-word", "name word "+q(w)+" (sends messages on to an address)")
+		}
 		if w, ok := anyWord(name, bulkWords); ok {
 			c.add(SigBulk, "name-word", "name word "+q(w))
 		}
@@ -303,11 +339,11 @@ func (c *classifier) signals() {
 	if w, ok := hasPair(name, piiNamePairs); ok {
 		c.add(SigPII, "name-word", "name words "+q(w)+" (a person's payment details)")
 	}
-	if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) {
+	if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
-	} else if w, ok := anyWord(head, mailNouns); ok && c.category == Read {
+	} else if w, ok := anyWord(head, mailNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
-	} else if w, ok := anyWord(head, threadNouns); ok && c.category == Read && (hasWord(lead, "email") || hasWord(lead, "emails")) {
+	} else if w, ok := anyWord(head, threadNouns); ok && c.category == Read && c.mailish(lead) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" of emails (messages with their addresses)")
 	}
 
@@ -321,7 +357,9 @@ func (c *classifier) signals() {
 	c.properties(q, inDesc)
 
 	// Description phrases, in the description's lead.
-	if p, ok := leadHits.first(phrAuth); ok {
+	// A reading tool that mentions credentials describes how it
+	// connects ("checks the API key"); it does not handle any.
+	if p, ok := leadHits.first(phrAuth); ok && c.category != Read {
 		c.add(SigAuth, "description-phrase", "description mentions "+q(p))
 	}
 	if p, ok := leadHits.first(phrPII); ok {
@@ -405,10 +443,16 @@ func saysAny(text string, phrases []string) (string, bool) {
 	return "", false
 }
 
+// notMoneyAfter follow a money noun that names no movement of money.
+var notMoneyAfter = set("method", "methods", "gateway", "gateways", "group", "groups")
+
 // paymentMethod: a "payment method" is an instrument, not a movement.
 func paymentMethod(toks []string) bool {
 	for i, w := range toks {
-		if (w == "payment" || w == "card") && i+1 < len(toks) && (toks[i+1] == "method" || toks[i+1] == "methods") {
+		// a payment method, a payment gateway, a discount group:
+		// instruments, configuration and groupings, not a movement of
+		// money
+		if (moneyNouns[w] || w == "card") && i+1 < len(toks) && notMoneyAfter[toks[i+1]] {
 			return true
 		}
 	}
@@ -577,13 +621,14 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// fs
 		returnPath := len(toks) > 1 && toks[len(toks)-2] == "return" // an email header
-		pathList := p.typ == "array" && (joined == "paths" || joined == "files" || joined == "filenames" || joined == "filepaths")
+		pathList := p.typ == "array" && (joined == "paths" || joined == "files" || joined == "filenames" || joined == "filepaths" ||
+			joined == "attachments" && (hasWord(pdesc(), "path") || hasWord(pdesc(), "paths")))
 		// A path nested in another object is a field of a document
 		// (an index's fields[].path) unless that object is a file
 		// (attachments[].path).
 		fileLevel := p.depth == 1 || fileParents[lastWord(parentName(p.path))]
 		named := inline && (joined == "file" || joined == "filename" || joined == "files" || joined == "filenames")
-		if fileLevel && !named && (str || pathList) && !remote && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+		if fileLevel && !named && (str || pathList) && !remote && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -610,10 +655,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// body: see docs/scanner.md, "The body signal".
 		switch {
-		case (p.typ == "string" || p.typ == "") && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
+		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format" && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
 			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
@@ -623,7 +668,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			} else if w, ok := anyWord(words(pdesc(), 64, 1024), bodyExposed); ok {
 				c.add(SigBody, "body-object", ev()+" is a free-form object described as "+q(w))
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
-			} else if w, ok := anyWord(c.nameToks, bodyExposedTool); ok && p.depth == 1 {
+			} else if w, ok := anyWord(c.nameToks, bodyExposedTool); ok && p.depth == 1 && c.category != Read {
 				c.add(SigBody, "body-object", ev()+" is a free-form object of a "+q(w)+" tool")
 				c.guard(p, map[string]any{"maxProperties": BodyMaxProps})
 			}
@@ -768,6 +813,30 @@ func kindOfPeople(d string) (string, bool) {
 
 // saysURL: a property described as an endpoint URL ("Webhook endpoint
 // URL or email address") is where the tool sends traffic.
+// mailish reports whether a tool works on email: its description's lead
+// or one of its top-level properties (a mailbox, a Gmail query) says so.
+func (c *classifier) mailish(lead string) bool {
+	for w := range mailWords {
+		if hasWord(lead, w) {
+			return true
+		}
+	}
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 {
+			if _, ok := anyWord(p.toks, mailWords); ok {
+				return true
+			}
+			d := strings.ToLower(clip(p.desc, 256))
+			for w := range mailWords {
+				if hasWord(d, w) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // connString reports whether a name ends in a connection string or URL
 // ("targetConnectionString"): the host the tool connects to.
 func connString(toks []string) bool {

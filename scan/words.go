@@ -31,6 +31,7 @@ var verbs = map[string]verbClass{
 	"analyze": verbRead, "compare": verbRead, "calculate": verbRead, "estimate": verbRead, "return": verbRead,
 	"load": verbRead, "scan": verbRead, "watch": verbRead, "poll": verbRead, "ping": verbRead,
 	"resolve": verbRead, "render": verbRead, "diff": verbRead, "status": verbRead, "demonstrate": verbRead,
+	"screenshot": verbRead, "discover": verbRead,
 	"crawl": verbRead, "scrape": verbRead, "parse": verbRead, "extract": verbRead, "research": verbRead,
 	// write
 	"create": verbWrite, "update": verbWrite, "set": verbWrite, "add": verbWrite, "put": verbWrite,
@@ -39,6 +40,7 @@ var verbs = map[string]verbClass{
 	"enable": verbWrite, "disable": verbWrite, "assign": verbWrite, "unassign": verbWrite, "rename": verbWrite,
 	"move": verbWrite, "copy": verbWrite, "merge": verbWrite, "publish": verbWrite, "approve": verbWrite,
 	"submit": verbWrite, "schedule": verbWrite, "import": verbWrite, "replace": verbWrite, "upsert": verbWrite,
+	"trash": verbWrite, "untrash": verbWrite, "draft": verbWrite,
 	"register": verbWrite, "reset": verbWrite, "change": verbWrite, "configure": verbWrite, "attach": verbWrite,
 	"link": verbWrite, "tag": verbWrite, "label": verbWrite, "mark": verbWrite, "grant": verbWrite,
 	"promote": verbWrite, "demote": verbWrite, "execute": verbWrite, "exec": verbWrite, "eval": verbWrite,
@@ -79,11 +81,13 @@ var verbs = map[string]verbClass{
 }
 
 // moneyNouns in a tool name make a writing tool Financial; in property
-// names and descriptions they are the "money" signal.
+// names and descriptions they are the "money" signal. "card" is not among
+// them: a card alone is a board's (Trello) or a layout's; a credit card is
+// "credit".
 var moneyNouns = set("payment", "payments", "charge", "charges", "refund", "refunds", "payout", "payouts",
 	"invoice", "invoices", "transfer", "transfers", "subscription", "subscriptions", "balance", "funds",
-	"price", "prices", "amount", "currency", "wallet", "card", "iban", "bank", "billing", "checkout",
-	"crypto", "token_amount", "coupon", "credit", "credits", "fee", "fees", "tax", "salary", "wire")
+	"price", "prices", "amount", "currency", "wallet", "iban", "bank", "billing", "checkout",
+	"crypto", "token_amount", "coupon", "coupons", "discount", "discounts", "credit", "credits", "fee", "fees", "tax", "salary", "wire")
 
 // tokens splits an identifier into lower-case words: "getUserId" →
 // get user id; "gzip-file-as-resource" → gzip file as resource;

@@ -491,11 +491,38 @@ func (c *classifier) categorize() {
 	// delete) is as dangerous as the worst of them.
 	if cat == Write {
 		for i := range c.props {
-			if p := &c.props[i]; p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) {
+			p := &c.props[i]
+			if p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) {
 				cat, rule = Destructive, "property-enum:"+p.name+"="+clip(p.enumEnds, 40)
 				break
 			}
+			// An action without an enum whose description lists its
+			// values ("e.g., 'create', 'list', 'remove'").
+			if p.depth == 1 && !p.enum && actionNames[p.joined] && (p.typ == "string" || p.typ == "") {
+				if v := endingValue(quotedValues(p.desc)); v != "" {
+					cat, rule = Destructive, "property-description:"+p.name+" lists "+clip(v, 40)
+					break
+				}
+			}
 		}
+	}
+	// A batch call with a list to delete ("delete": [ids]) deletes.
+	if cat == Write {
+		for i := range c.props {
+			if p := &c.props[i]; p.depth == 1 && (p.joined == "delete" || p.joined == "remove" || p.joined == "destroy") && p.typ != "boolean" {
+				cat, rule = Destructive, "property-name:"+p.name
+				break
+			}
+		}
+	}
+	// Clearing a cache loses nothing that is not made again.
+	if cat == Destructive && c.verbSource == "name" && anyIn(c.nameToks, cacheNouns) {
+		cat, rule = Write, "name-noun:cache"
+	}
+	// Stopping or restarting containers, services or processes ends what
+	// runs there (stopping a search does not).
+	if cat == Write && (c.verb == "stop" || c.verb == "restart") && c.stopsRunning() {
+		cat, rule = Destructive, "name-verb:"+c.verb+" (ends running processes)"
 	}
 	// A switch that empties or drops what is there first
 	// ("truncateFirst", "dropTarget") lets the tool destroy it.
@@ -556,6 +583,48 @@ var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "
 
 // overwriteSwitches start the name of a boolean that lets a tool destroy
 // what is in its way.
+// quotedValues returns the words a description quotes ('create',
+// "remove"), at most 16.
+func quotedValues(d string) []any {
+	var out []any
+	for i := 0; i < len(d) && len(out) < 16; i++ {
+		q := d[i]
+		if q != '\'' && q != '"' && q != '`' {
+			continue
+		}
+		j := strings.IndexByte(d[i+1:], q)
+		if j < 0 {
+			break
+		}
+		if j > 0 && j <= 32 {
+			out = append(out, d[i+1:i+1+j])
+		}
+		i += j + 1
+	}
+	return out
+}
+
+// cacheNouns name what is made again when lost.
+var cacheNouns = set("cache", "caches")
+
+// runningNouns are things that run: stopping them ends processes.
+var runningNouns = set("container", "containers", "service", "services", "process", "processes", "instance", "instances",
+	"server", "servers", "pod", "pods", "vm", "vms", "machine", "machines", "node", "nodes", "cluster", "clusters", "docker")
+
+// stopsRunning reports whether a tool's name or a top-level property names
+// something that runs.
+func (c *classifier) stopsRunning() bool {
+	if anyIn(c.nameToks, runningNouns) {
+		return true
+	}
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && anyIn(p.toks, runningNouns) {
+			return true
+		}
+	}
+	return false
+}
+
 // emptySwitches start the name of a boolean that empties or drops what a
 // tool writes into before it writes: with it set, the tool destroys.
 var emptySwitches = set("truncate", "purge", "wipe", "drop")

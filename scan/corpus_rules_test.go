@@ -187,6 +187,20 @@ func TestSignalRules(t *testing.T) {
 		{"a shipment's tracking URL", Tool{Name: "create_fulfillment", InputSchema: obj(`"tracking_url":{"type":"string"}`)}, SigNetwork, false},
 		{"a screenshot reads the page", Tool{Name: "puppeteer_screenshot", InputSchema: obj(`"selector":{"type":"string"}`)}, SigNetwork, false},
 		{"attachments described as file paths", Tool{Name: "send_email", InputSchema: obj(`"attachments":{"type":"array","items":{"type":"string"},"description":"List of file paths to attach"}`)}, SigFS, true},
+		{"stopping containers ends processes", Tool{Name: "docker-stop", InputSchema: obj(`"containers":{"type":"array","items":{"type":"string"}}`)}, "destructive", true},
+		{"stopping a search does not", Tool{Name: "stop_search", InputSchema: obj(`"sessionId":{"type":"string"}`)}, "destructive", false},
+		{"cleaning up removes", Tool{Name: "docker-clean"}, "destructive", true},
+		{"logging out ends a session", Tool{Name: "docker-logout"}, "destructive", true},
+		{"an action whose description lists remove", Tool{Name: "docker-network", InputSchema: obj(`"action":{"type":"string","description":"Action to perform (e.g., 'create', 'list', 'remove')"}`)}, "destructive", true},
+		{"a compose command that can go down", Tool{Name: "compose", InputSchema: obj(`"command":{"type":"string","enum":["up","down"]}`)}, "destructive", true},
+		{"a batch call with a list to delete", Tool{Name: "products_batch_update", InputSchema: obj(`"update":{"type":"array","items":{"type":"object"}},"delete":{"type":"array","items":{"type":"integer"}}`)}, "destructive", true},
+		{"clearing a cache", Tool{Name: "wp_cache_clear"}, "destructive", false},
+		{"a filter that forwards mail", Tool{Name: "create_filter", InputSchema: obj(`"action":{"type":"object","properties":{"forward":{"type":"string"}}}`)}, SigMessaging, true},
+		{"deleting a forwarding address sends nothing", Tool{Name: "delete_forwarding_address", InputSchema: obj(`"forwardingEmail":{"type":"string"}`)}, SigMessaging, false},
+		{"executing a service's tool is not code", Tool{Name: "execute_sentry_tool"}, SigExec, false},
+		{"an issue's URL names a record", Tool{Name: "update_issue", InputSchema: obj(`"issueUrl":{"type":"string","format":"uri"}`)}, SigNetwork, false},
+		{"confirming an order moves no money", Tool{Name: "confirm_order", InputSchema: obj(`"orderId":{"type":"string"}`)}, SigMoney, false},
+		{"the directory a command runs in", Tool{Name: "run", InputSchema: obj(`"command":{"type":"string"},"cwd":{"type":"string"}`)}, SigFS, false},
 	} {
 		r := Classify(c.tool)
 		if got := corpusPredict(&r, c.sig); got != c.want {

@@ -304,7 +304,7 @@ func canonical(v any) []byte {
 // endingVerbsEnum delete data, end processes or replace whole contents
 // (a write "mode" of "rewrite"). Revoking a permission or blocking a user
 // is an access change, not lost data.
-var endingVerbsEnum = set("delete", "remove", "destroy", "drop", "purge", "wipe", "erase", "truncate", "clear",
+var endingVerbsEnum = set("delete", "remove", "destroy", "drop", "purge", "wipe", "erase", "truncate", "clear", "clean", "stop", "down",
 	"prune", "kill", "terminate", "cancel", "rm", "del", "uninstall", "discard", "flush", "rewrite", "overwrite", "replace")
 
 // endingValue is the first of an enum's values whose first word deletes

@@ -37,6 +37,12 @@ var (
 	mailNouns = set("email", "emails", "mail", "mails")
 	// headTrailers stand after the noun they describe: "user_details".
 	forwardWords = set("forwarding", "autoforwarding")
+	// operationNouns, as the object of an executing name, are the
+	// service's own operations.
+	operationNouns = set("tool", "tools", "action", "actions", "operation", "operations")
+	// recordURLs start the name of a URL that identifies one of the
+	// service's records ("issueUrl"), not a place the tool goes.
+	recordURLs = set("issue", "ticket", "record", "event", "project", "resource")
 	// aggregateWords make a tool on people's records return sums
 	// ("reports_customers"), not the records.
 	aggregateWords = set("report", "reports", "analytics", "count")
@@ -85,7 +91,7 @@ var (
 	netWords   = set("http", "https", "url", "scrape", "curl", "browse", "download")
 	netPhrase  = []string{"any url", "arbitrary url", "http request", "web page", "webpage", "fetches the url", "fetch a url", "download from"}
 
-	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "cwd", "glob", "filenames", "workdir", "workingdirectory")
+	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "glob", "filenames", "workdir", "workingdirectory")
 	fsWords  = set("file", "files", "directory", "directories", "dir", "folder", "folders", "path", "fs", "filesystem", "disk")
 	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at", "files and directories", "allowed directories"}
 
@@ -265,16 +271,17 @@ func (c *classifier) signals() {
 	}
 	q := func(s string) string { return fmt.Sprintf("%q", clip(s, 60)) }
 
+	head := nameHead(name)
 	// Name words.
 	if w, ok := anyWord(name, authWords); ok {
 		c.add(SigAuth, "name-word", "name word "+q(w))
 	} else if w, ok := hasPair(name, authPairs); ok {
 		c.add(SigAuth, "name-word", "name words "+q(w))
 	}
-	if w, ok := anyWord(name, execWords); ok {
+	// "execute_sentry_tool" runs one of the service's operations, not code.
+	if w, ok := anyWord(name, execWords); ok && !anyIn(head, operationNouns) {
 		c.add(SigExec, "name-word", "name word "+q(w))
 	}
-	head := nameHead(name)
 	// A browser tool that clicks, types or navigates acts on whatever site
 	// its page was sent to.
 	if c.category != Read && anyIn(name, browserWords) {
@@ -305,7 +312,7 @@ func (c *classifier) signals() {
 		case headNoun && c.category == Write && (nameVerb == "" || createVerbs[nameVerb]):
 			c.add(SigMessaging, "name-word", "name word "+q(h))
 		}
-		if w, ok := anyWord(name, forwardWords); ok && !c.Has(SigMessaging) {
+		if w, ok := anyWord(name, forwardWords); ok && !c.Has(SigMessaging) && c.category == Write {
 			// Forwarding sends every message to an address: set up once,
 			// it messages someone from then on.
 			c.add(SigMessaging, "name-word", "name word "+q(w)+" (sends messages on to an address)")
@@ -606,6 +613,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		_, asset := anyWord(toks, assetWords)
 		switch {
 		case p.depth > 1 || asset || toFile:
+		case len(toks) > 1 && recordURLs[toks[0]]:
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
 		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]] || connString(toks)) && !linkTo(pdesc()):
@@ -632,6 +640,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
+		if (joined == "forward" || joined == "forwardto") && p.typ == "string" && c.category != Read {
+			c.add(SigMessaging, "property-name", ev()+" (forwards mail to an address)")
+		}
 		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" || joined == "to" && p.depth == 1 && hasTo && sib != "" {
 			if c.category != Read && !draft {
 				e := ev()

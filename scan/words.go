@@ -40,7 +40,7 @@ var verbs = map[string]verbClass{
 	"enable": verbWrite, "disable": verbWrite, "assign": verbWrite, "unassign": verbWrite, "rename": verbWrite,
 	"move": verbWrite, "copy": verbWrite, "merge": verbWrite, "publish": verbWrite, "approve": verbWrite,
 	"submit": verbWrite, "schedule": verbWrite, "import": verbWrite, "replace": verbWrite, "upsert": verbWrite,
-	"trash": verbWrite, "untrash": verbWrite, "draft": verbWrite,
+	"confirm": verbWrite, "trash": verbWrite, "untrash": verbWrite, "draft": verbWrite,
 	"register": verbWrite, "reset": verbWrite, "change": verbWrite, "configure": verbWrite, "attach": verbWrite,
 	"link": verbWrite, "tag": verbWrite, "label": verbWrite, "mark": verbWrite, "grant": verbWrite,
 	"promote": verbWrite, "demote": verbWrite, "execute": verbWrite, "exec": verbWrite, "eval": verbWrite,
@@ -57,7 +57,7 @@ var verbs = map[string]verbClass{
 	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
-	"stop": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,
+	"stop": verbWeakWrite, "restart": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,
 	"call": verbWeakWrite, "request": verbWeakWrite, "handle": verbWeakWrite, "do": verbWeakWrite,
 	// open a node, generate a link, capture a snapshot: as often reads as writes
 	"open": verbWeakWrite, "generate": verbWeakWrite, "capture": verbWeakWrite,
@@ -72,6 +72,8 @@ var verbs = map[string]verbClass{
 	"discard": verbDestructive, "expire": verbDestructive, "evict": verbDestructive, "kick": verbDestructive,
 	"overwrite": verbDestructive, "rm": verbDestructive, "del": verbDestructive, "flush": verbDestructive,
 	"reject": verbDestructive, "block": verbDestructive,
+	// cleaning up removes what it finds; logging out ends a session
+	"clean": verbDestructive, "logout": verbDestructive, "signout": verbDestructive, "cleanup": verbDestructive, "prune": verbDestructive,
 	// financial
 	"charge": verbFinancial, "pay": verbFinancial, "refund": verbFinancial, "payout": verbFinancial,
 	"transfer": verbFinancial, "purchase": verbFinancial, "buy": verbFinancial, "sell": verbFinancial,

@@ -201,6 +201,8 @@ func TestSignalRules(t *testing.T) {
 		{"an issue's URL names a record", Tool{Name: "update_issue", InputSchema: obj(`"issueUrl":{"type":"string","format":"uri"}`)}, SigNetwork, false},
 		{"confirming an order moves no money", Tool{Name: "confirm_order", InputSchema: obj(`"orderId":{"type":"string"}`)}, SigMoney, false},
 		{"the directory a command runs in", Tool{Name: "run", InputSchema: obj(`"command":{"type":"string"},"cwd":{"type":"string"}`)}, SigFS, false},
+		{"a generic search that lists people", Tool{Name: "search", Description: "Search companies, people, lists and tasks."}, SigPII, true},
+		{"a specific reader that mentions customers", Tool{Name: "get_dashboard_stats", Description: "Returns revenue, orders and customers this month."}, SigPII, false},
 	} {
 		r := Classify(c.tool)
 		if got := corpusPredict(&r, c.sig); got != c.want {

@@ -37,6 +37,9 @@ var (
 	mailNouns = set("email", "emails", "mail", "mails")
 	// headTrailers stand after the noun they describe: "user_details".
 	forwardWords = set("forwarding", "autoforwarding")
+	// genericHeads are the objects of tools that read any kind of record.
+	genericHeads = set("record", "records", "entry", "entries", "item", "items", "object", "objects", "result", "results",
+		"search", "fetch", "get", "query", "find")
 	// operationNouns, as the object of an executing name, are the
 	// service's own operations.
 	operationNouns = set("tool", "tools", "action", "actions", "operation", "operations")
@@ -352,6 +355,10 @@ func (c *classifier) signals() {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
 	} else if w, ok := anyWord(head, threadNouns); ok && c.category == Read && c.mailish(lead) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" of emails (messages with their addresses)")
+	} else if w, ok := leadPeople(lead); ok && c.category == Read && (len(head) == 0 || anyIn(head, genericHeads)) {
+		// A generic reader of records ("search", "get_list_entries")
+		// whose description lists people among them.
+		c.add(SigPII, "description-phrase", "description names "+q(w)+" among what it returns (records of people)")
 	}
 
 	// Annotations: see the end for openWorldHint.
@@ -824,6 +831,17 @@ func kindOfPeople(d string) (string, bool) {
 
 // saysURL: a property described as an endpoint URL ("Webhook endpoint
 // URL or email address") is where the tool sends traffic.
+// leadPeople finds a word for people ("people", "contacts") in a
+// description's lead, listed among what a reading tool returns.
+func leadPeople(lead string) (string, bool) {
+	for _, w := range []string{"people", "persons", "contacts", "customers"} {
+		if hasWord(lead, w) {
+			return w, true
+		}
+	}
+	return "", false
+}
+
 // mailish reports whether a tool works on email: its description's lead
 // or one of its top-level properties (a mailbox, a Gmail query) says so.
 func (c *classifier) mailish(lead string) bool {

@@ -87,7 +87,8 @@ var (
 	browserWords = set("browser", "puppeteer", "playwright")
 	pageActions  = set("navigate", "goto", "click", "press", "fill", "type", "drag", "drop", "select", "upload", "dialog", "submit", "evaluate", "run", "scroll", "back", "forward")
 	// netDescs describe a string property as an address to call.
-	netDescs = []string{"endpoint url", "webhook url", "callback url", "webhook endpoint", "url to call", "url to send"}
+	netDescs = []string{"endpoint url", "webhook url", "callback url", "webhook endpoint", "url to call", "url to send",
+		"repository url", "registry url", "server url", "url to fetch", "url to download"}
 	// pageNames are elements of a web page a browser tool acts on.
 	pageNames  = set("element", "selector", "cssselector", "xpath")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")

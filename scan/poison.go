@@ -354,7 +354,12 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 		}
 	}
 	before := strings.TrimRight(text[max(0, i-24):i], "`'\" ")
-	before = strings.TrimSuffix(before, " the")
+	// "call the send_email": an article before an identifier still
+	// calls it; before a plain word it makes a noun phrase ("execute
+	// the query", "instead of the status callback").
+	if ident {
+		before = strings.TrimSuffix(before, " the")
+	}
 	before = strings.TrimSuffix(before, " first")
 	words := strongCallWords
 	if ident {

@@ -36,6 +36,10 @@ var corpusCrossServer = map[string]string{
 	// no such tool (its search tools are search_by_*); merged, the only
 	// search_messages is teams-mcp's, which the text sends the model to.
 	"mcp-mail-server/search_since_date": "search_messages",
+	// "… or the events product (use list-events)": Resend's tools are
+	// manage-events and send-event; merged, the only list-events is
+	// google-calendar-mcp's.
+	"resend-mcp/list-webhook-events": "list-events",
 }
 
 // TestCorpusPoison: no tool of the corpus's real servers is poisoned,

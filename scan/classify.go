@@ -202,15 +202,13 @@ func ClassifyAll(tools []Tool) []Report {
 type scratch struct {
 	// buf is the normalised text of the text checks.
 	buf []byte
-	// keys and places are buffers of the walk over every string of the
-	// schemas (walkStrings).
-	keys   []string
+	// places is a buffer of the walk over every string of the schemas
+	// (walkStrings).
 	places []place
-	// canon is the canonical form pin hashes, written by canonW; texts
-	// writes it and sets canonOK when it could.
-	canon   []byte
-	canonW  canonWriter
-	canonOK bool
+	// canon is the canonical form pin hashes, written by texts.
+	canon []byte
+	// tree holds the tool's schemas and annotations, decoded.
+	tree jsonTree
 }
 
 // annotations holds the hints of a tool's annotations; nil means absent.
@@ -243,9 +241,9 @@ type classifier struct {
 	// readVerb: the verb reads, whatever the annotations made the category.
 	readVerb bool
 	guards   []guard
-	// decoded schemas and annotations (nil when absent or not JSON), and
-	// whether each was valid JSON.
-	in, out, annv    any
+	// decoded schemas and annotations: their nodes in the tree (-1 when
+	// absent or not JSON), and whether each was valid JSON.
+	in, out, annv    int32
 	inOK, outOK, aOK bool
 	*scratch
 	// self and others: the tool's server and the tools of the other
@@ -260,7 +258,8 @@ type classifier struct {
 }
 
 func newClassifier(t *Tool) *classifier {
-	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}, scratch: &scratch{}}
+	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}, scratch: &scratch{},
+		in: -1, out: -1, annv: -1}
 }
 
 func (c *classifier) add(code, rule, evidence string) {
@@ -278,14 +277,16 @@ func (c *classifier) add(code, rule, evidence string) {
 func (c *classifier) run() {
 	t := c.t
 	c.nameToks = tokens(t.Name, 32)
+	c.tree.reset()
 	if len(t.Annotations) > 0 {
-		v, err := decodeJSON(t.Annotations)
+		v, err := c.tree.parse(t.Annotations)
 		c.annv, c.aOK = v, err == nil
 		if err != nil {
 			c.problems = append(c.problems, "annotations: "+shortErr(err))
-		} else if m, ok := v.(map[string]any); ok {
-			c.ann = annotations{ReadOnly: boolp(m["readOnlyHint"]), Destructive: boolp(m["destructiveHint"]),
-				Idempotent: boolp(m["idempotentHint"]), OpenWorld: boolp(m["openWorldHint"])}
+		} else if c.tree.kindOf(v) == treeObject {
+			tr := &c.tree
+			c.ann = annotations{ReadOnly: tr.boolp(tr.member(v, "readOnlyHint")), Destructive: tr.boolp(tr.member(v, "destructiveHint")),
+				Idempotent: tr.boolp(tr.member(v, "idempotentHint")), OpenWorld: tr.boolp(tr.member(v, "openWorldHint"))}
 		} else {
 			c.problems = append(c.problems, "annotations is not an object")
 		}
@@ -300,19 +301,19 @@ func (c *classifier) run() {
 // schemas and annotations for the text checks.
 func (c *classifier) readSchema() {
 	if len(c.t.InputSchema) > 0 {
-		root, err := decodeJSON(c.t.InputSchema)
+		root, err := c.tree.parse(c.t.InputSchema)
 		c.in, c.inOK = root, err == nil
 		if err != nil {
 			c.problems = append(c.problems, "inputSchema: "+shortErr(err))
 		} else {
-			w := &walker{root: root}
+			w := &walker{t: &c.tree, root: root}
 			w.object(root, "", 0)
 			c.props, c.top = w.props, w.top
 			c.problems = append(c.problems, w.problems...)
 		}
 	}
 	if len(c.t.OutputSchema) > 0 {
-		v, err := decodeJSON(c.t.OutputSchema)
+		v, err := c.tree.parse(c.t.OutputSchema)
 		c.out, c.outOK = v, err == nil
 		if err != nil {
 			c.problems = append(c.problems, "outputSchema: "+shortErr(err))
@@ -824,9 +825,14 @@ func quoteShortRunes(s string, max int) string {
 	return b.String()
 }
 
-func boolp(v any) *bool {
-	b, ok := v.(bool)
-	if !ok {
+// boolp is node n's value when it is a boolean, else nil.
+func (t *jsonTree) boolp(n int32) *bool {
+	var b bool
+	switch t.kindOf(n) {
+	case treeTrue:
+		b = true
+	case treeFalse:
+	default:
 		return nil
 	}
 	return &b

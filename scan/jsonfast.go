@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"slices"
 	"unicode/utf8"
-
-	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // The scanner reads every tool of a list, and most of its time went into
@@ -466,75 +463,6 @@ func hex4(b []byte) rune {
 func fastDecode(raw []byte) (any, bool) {
 	r := jsonReader{b: raw}
 	return r.value()
-}
-
-// canonWriter writes values decoded by decodeJSON in the form
-// encoding/json's Encoder gives them with SetEscapeHTML(false): object
-// keys sorted, no insignificant space, numbers as written. It keeps one
-// buffer for the sorted keys of every object it writes, used as a stack:
-// an object's keys sit above its parent's.
-type canonWriter struct{ keys []string }
-
-// append appends v, or reports false for a value it does not know, for
-// the caller to fall back.
-func (w *canonWriter) append(dst []byte, v any) ([]byte, bool) {
-	switch v := v.(type) {
-	case nil:
-		return append(dst, "null"...), true
-	case bool:
-		if v {
-			return append(dst, "true"...), true
-		}
-		return append(dst, "false"...), true
-	case string:
-		return canonjson.AppendGoString(dst, v), true
-	case json.Number:
-		if v == "" || !validNumber(string(v)) {
-			return dst, false
-		}
-		return append(dst, v...), true
-	case []any:
-		dst = append(dst, '[')
-		for i, x := range v {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var ok bool
-			if dst, ok = w.append(dst, x); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, ']'), true
-	case map[string]any:
-		start := len(w.keys)
-		for k := range v {
-			w.keys = append(w.keys, k)
-		}
-		// Values written below push their keys above these; the slice
-		// keeps reading these even if the buffer grows.
-		keys := w.keys[start:]
-		slices.Sort(keys)
-		defer func() { w.keys = w.keys[:start] }()
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = canonjson.AppendGoString(dst, k)
-			dst = append(dst, ':')
-			var ok bool
-			if dst, ok = w.append(dst, v[k]); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, '}'), true
-	}
-	return dst, false
-}
-
-func validNumber(s string) bool {
-	r := jsonReader{b: []byte(s)}
-	return r.number() && r.i == len(s)
 }
 
 // peek returns the byte at r.i, or 0 at the end.

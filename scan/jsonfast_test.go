@@ -39,7 +39,7 @@ func sameDecode(t *testing.T, raw []byte) {
 	if gerr != nil {
 		return
 	}
-	if c, s := canonicalTool(tool, got, nil, nil), canonicalToolStd(tool, want, nil, nil); string(c) != string(s) {
+	if c, s := Canonical(tool), canonicalToolStd(tool, want, nil, nil); string(c) != string(s) {
 		t.Fatalf("canonical form of %.80q:\n got %s\nwant %s", raw, c, s)
 	}
 }
@@ -135,7 +135,7 @@ func FuzzFastJSON(f *testing.F) {
 		sameDecode(t, data)
 		sameTokens(t, string(data))
 		tool := Tool{Name: string(data), Title: string(data), Description: string(data)}
-		if c, s := canonicalTool(tool, nil, nil, nil), canonicalToolStd(tool, nil, nil, nil); string(c) != string(s) {
+		if c, s := Canonical(tool), canonicalToolStd(tool, nil, nil, nil); string(c) != string(s) {
 			t.Fatalf("canonical form of %q:\n got %s\nwant %s", data, c, s)
 		}
 	})

@@ -84,7 +84,6 @@ func hidden(r rune) string {
 // both read every object's keys in sorted order.
 func (c *classifier) texts() {
 	c.canon = appendCanonicalHeader(c.canon[:0], c.t)
-	c.canonOK = true
 	budget := maxTextTotal
 	c.text(&place{key: "name"}, c.t.Name, &budget)
 	c.text(&place{key: "title"}, c.t.Title, &budget)
@@ -95,39 +94,41 @@ func (c *classifier) texts() {
 	for _, f := range []struct {
 		name string
 		raw  []byte
-		v    any
+		v    int32
 		ok   bool
 	}{{"inputSchema", c.t.InputSchema, c.in, c.inOK}, {"outputSchema", c.t.OutputSchema, c.out, c.outOK}, {"annotations", c.t.Annotations, c.annv, c.aOK}} {
 		if len(f.raw) == 0 {
 			continue
 		}
 		if !f.ok {
-			// pin writes what could not be read its own way.
-			c.canonOK = false
-			// What decodeJSON read (f.ok) is valid UTF-8: it checks first.
+			// The canonical form keeps what is not JSON as a string.
+			c.canon = appendCanonicalField(c.canon, f.name, nil, -1, f.raw)
+			// What the tree read (f.ok) is valid UTF-8: it checks first.
 			if !utf8.Valid(f.raw) {
 				c.add(SigUnicode, "invalid-utf8", f.name+" is not valid UTF-8")
 			}
 			continue
 		}
 		n := 0
-		if f.v != nil {
+		canon := c.tree.kindOf(f.v) != treeNull
+		if canon {
 			c.canon = append(c.canon, `,"`...)
 			c.canon = append(c.canon, f.name...)
 			c.canon = append(c.canon, `":`...)
 		}
-		c.walk(f.v, &place{key: f.name}, 0, &budget, &n, f.v != nil)
+		c.walk(f.v, &place{key: f.name}, 0, &budget, &n, canon)
 	}
 	c.canon = append(c.canon, '}')
 }
 
-func (c *classifier) walkStrings(v any, where *place, depth int, budget, nodes *int) {
+func (c *classifier) walkStrings(v int32, where *place, depth int, budget, nodes *int) {
 	c.walk(v, where, depth, budget, nodes, false)
 }
 
-// walk is walkStrings, appending v's canonical form to c.canon when canon
-// is set (c.canonOK is cleared if canonWriter cannot write it).
-func (c *classifier) walk(v any, where *place, depth int, budget, nodes *int, canon bool) {
+// walk is walkStrings over node v of c.tree, appending v's canonical form
+// to c.canon when canon is set.
+func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, canon bool) {
+	t := &c.tree
 	if depth > maxDepth || *nodes > maxNodes {
 		c.add(SigInjection, "text-unchecked", uncheckedNesting)
 		c.appendCanon(v, canon)
@@ -139,17 +140,17 @@ func (c *classifier) walk(v any, where *place, depth int, budget, nodes *int, ca
 		return
 	}
 	*nodes++
-	switch v := v.(type) {
-	case string:
-		c.text(where, v, budget)
+	switch nd := &t.nodes[v]; nd.kind {
+	case treeString:
+		c.text(where, nd.str, budget)
 		if canon {
-			c.canon = canonjson.AppendGoString(c.canon, v)
+			c.canon = canonjson.AppendGoString(c.canon, nd.str)
 		}
-	case []any:
+	case treeArray:
 		if canon {
 			c.canon = append(c.canon, '[')
 		}
-		for i, x := range v {
+		for i, x := range t.children(v) {
 			if canon && i > 0 {
 				c.canon = append(c.canon, ',')
 			}
@@ -158,19 +159,13 @@ func (c *classifier) walk(v any, where *place, depth int, budget, nodes *int, ca
 		if canon {
 			c.canon = append(c.canon, ']')
 		}
-	case map[string]any:
-		// c.keys is a stack: the keys of nested objects are sorted above
-		// these, which this slice keeps reading even if the buffer grows.
-		start := len(c.keys)
-		for k := range v {
-			c.keys = append(c.keys, k)
-		}
-		keys := c.keys[start:]
-		slices.Sort(keys)
+	case treeObject:
+		// The members are in key order.
 		if canon {
 			c.canon = append(c.canon, '{')
 		}
-		for i, k := range keys {
+		for i, x := range t.children(v) {
+			k := t.nodes[x].key
 			kp := place{parent: where, key: k, isKey: true}
 			c.text(&kp, k, budget)
 			if canon {
@@ -180,25 +175,21 @@ func (c *classifier) walk(v any, where *place, depth int, budget, nodes *int, ca
 				c.canon = canonjson.AppendGoString(c.canon, k)
 				c.canon = append(c.canon, ':')
 			}
-			c.walk(v[k], c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes, canon)
+			c.walk(x, c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes, canon)
 		}
 		if canon {
 			c.canon = append(c.canon, '}')
 		}
-		c.keys = c.keys[:start]
 	default:
 		c.appendCanon(v, canon)
 	}
 }
 
-// appendCanon appends v's canonical form to c.canon when canon is set.
-func (c *classifier) appendCanon(v any, canon bool) {
-	if !canon {
-		return
-	}
-	var ok bool
-	if c.canon, ok = c.canonW.append(c.canon, v); !ok {
-		c.canonOK = false
+// appendCanon appends node v's canonical form to c.canon when canon is
+// set.
+func (c *classifier) appendCanon(v int32, canon bool) {
+	if canon {
+		c.canon = c.tree.appendCanon(c.canon, v)
 	}
 }
 

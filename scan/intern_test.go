@@ -51,3 +51,33 @@ func FuzzIntern(f *testing.F) {
 		}
 	})
 }
+
+// TestInternClean checks that the text checks find nothing in the words
+// textOf skips, wherever they are, and that it counts them.
+func TestInternClean(t *testing.T) {
+	n := 0
+	for i, w := range internWords {
+		if !internClean[i] {
+			continue
+		}
+		n++
+		for _, where := range []*place{{key: "description"}, {key: "default", parent: &place{key: "to"}}, {key: "const", parent: &place{key: "recipient"}},
+			{key: w, isKey: true, parent: &place{key: "properties"}}, {index: 3, elem: true, parent: &place{key: "enum"}}} {
+			c := newClassifier(&Tool{})
+			budget := 100
+			c.text(where, w, &budget)
+			if len(c.ev) > 0 || budget != 100-len(w) {
+				t.Fatalf("text(%s, %q): %v, budget %d", where, w, c.ev, budget)
+			}
+			c = newClassifier(&Tool{})
+			budget2 := 100
+			c.textOf(where, w, &budget2)
+			if len(c.ev) > 0 || budget2 != budget {
+				t.Fatalf("textOf(%s, %q): %v, budget %d", where, w, c.ev, budget2)
+			}
+		}
+	}
+	if n < 40 {
+		t.Fatalf("only %d clean words", n)
+	}
+}

@@ -142,7 +142,7 @@ func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, 
 	*nodes++
 	switch nd := &t.nodes[v]; nd.kind {
 	case treeString:
-		c.text(where, nd.str, budget)
+		c.textOf(where, nd.str, budget)
 		if canon {
 			c.canon = canonjson.AppendGoString(c.canon, nd.str)
 		}
@@ -167,7 +167,7 @@ func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, 
 		for i, x := range t.children(v) {
 			k := t.nodes[x].key
 			kp := place{parent: where, key: k, isKey: true}
-			c.text(&kp, k, budget)
+			c.textOf(&kp, k, budget)
 			if canon {
 				if i > 0 {
 					c.canon = append(c.canon, ',')
@@ -184,6 +184,40 @@ func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, 
 		c.appendCanon(v, canon)
 	}
 }
+
+// textOf is text for the texts of schemas, most of which are a few
+// usual words (internWords): for those in which the checks find nothing
+// (internClean), it only counts them against the budget, unless the
+// names of other servers' tools are looked for.
+func (c *classifier) textOf(where *place, s string, budget *int) {
+	if *budget > 0 && len(c.others) == 0 {
+		if i := internIndex(s); i >= 0 && internClean[i] {
+			*budget -= len(s)
+			return
+		}
+	}
+	c.text(where, s, budget)
+}
+
+// internClean tells the usual words in which the text checks find
+// nothing, wherever they are: letters, digits and "$#_-" only (nothing
+// hidden, no space, no address), and no phrase, "http" or ".env".
+var internClean = func() (clean [len(internWords)]bool) {
+	for i, w := range internWords {
+		ok := true
+		for j := 0; j < len(w); j++ {
+			if c := w[j]; !isWordByte(c) && c != '$' && c != '#' && c != '-' {
+				ok = false
+			}
+		}
+		if ok {
+			matches, hasHTTP, hasEnv := scanPhrases([]byte(strings.ToLower(w)))
+			ok = len(matches) == 0 && !hasHTTP && !hasEnv
+		}
+		clean[i] = ok
+	}
+	return clean
+}()
 
 // appendCanon appends node v's canonical form to c.canon when canon is
 // set.

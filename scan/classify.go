@@ -209,6 +209,8 @@ type scratch struct {
 	canon []byte
 	// tree holds the tool's schemas and annotations, decoded.
 	tree jsonTree
+	// propBuf is where the walker collects the properties.
+	propBuf []prop
 }
 
 // annotations holds the hints of a tool's annotations; nil means absent.
@@ -306,9 +308,15 @@ func (c *classifier) readSchema() {
 		if err != nil {
 			c.problems = append(c.problems, "inputSchema: "+shortErr(err))
 		} else {
-			w := &walker{t: &c.tree, root: root}
+			// The walker appends to a buffer the tools share; the report
+			// keeps a copy of its size.
+			w := &walker{t: &c.tree, root: root, props: c.propBuf[:0]}
 			w.object(root, "", 0)
-			c.props, c.top = w.props, w.top
+			if len(w.props) > 0 {
+				c.props = append([]prop(nil), w.props...)
+			}
+			c.propBuf = w.props
+			c.top = w.top
 			c.problems = append(c.problems, w.problems...)
 		}
 	}

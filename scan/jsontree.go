@@ -41,10 +41,19 @@ type treeNode struct {
 	// str is a string's value, or a number as written.
 	str  string
 	kind treeKind
+	// plain marks a key (plainKey) or a string (plainStr) of printable
+	// ASCII but quote and backslash: its canonical form is itself quoted.
+	plain uint8
 	// kids and n locate an array's elements, or an object's members in
 	// key order, in the tree's kids: kids[kids : kids+n].
 	kids, n int32
 }
+
+// The bits of treeNode.plain.
+const (
+	plainStr uint8 = 1 << iota
+	plainKey
+)
 
 // jsonTree holds decoded JSON values as nodes; a value is the index of its
 // node.
@@ -202,9 +211,10 @@ func (p *treeParser) value() (int32, bool) {
 		}
 		for {
 			var key string
+			var plain uint8
 			if kind == treeObject {
 				r.space()
-				k, ok := p.str()
+				k, ascii, ok := p.str()
 				if !ok {
 					return -1, false
 				}
@@ -214,12 +224,16 @@ func (p *treeParser) value() (int32, bool) {
 				}
 				r.i++
 				key = k
+				if ascii {
+					plain = plainKey
+				}
 			}
 			v, ok := p.value()
 			if !ok {
 				return -1, false
 			}
 			t.nodes[v].key = key
+			t.nodes[v].plain |= plain
 			t.stack = append(t.stack, v)
 			r.space()
 			if r.i >= len(r.b) {
@@ -238,8 +252,12 @@ func (p *treeParser) value() (int32, bool) {
 			return at, true
 		}
 	case '"':
-		s, ok := p.str()
-		return t.add(treeNode{kind: treeString, str: s}), ok
+		s, ascii, ok := p.str()
+		n := treeNode{kind: treeString, str: s}
+		if ascii {
+			n.plain = plainStr
+		}
+		return t.add(n), ok
 	case 't':
 		return t.add(treeNode{kind: treeTrue}), r.lit("true")
 	case 'f':
@@ -259,12 +277,13 @@ func (p *treeParser) value() (int32, bool) {
 }
 
 // str reads the string at r.i: a substring of the input when it has no
-// escape, else as jsonReader.str decodes it.
-func (p *treeParser) str() (string, bool) {
+// escape, else as jsonReader.str decodes it. ascii reports a substring of
+// printable ASCII, which has no quote or backslash.
+func (p *treeParser) str() (s string, ascii, ok bool) {
 	r := &p.r
 	b := r.b
 	if r.i >= len(b) || b[r.i] != '"' {
-		return "", false
+		return "", false, false
 	}
 	start := r.i + 1
 	if j := bytes.IndexByte(b[start:], '"'); j >= 0 {
@@ -272,14 +291,16 @@ func (p *treeParser) str() (string, bool) {
 		if bytes.IndexByte(seg, '\\') < 0 {
 			// The input is valid UTF-8, and so is what lies between
 			// two quotes.
-			if ok, _ := noControl(seg); !ok {
-				return "", false
+			ok, ascii := noControl(seg)
+			if !ok {
+				return "", false, false
 			}
 			r.i = start + j + 1
-			return p.s[start : start+j], true
+			return p.s[start : start+j], ascii, true
 		}
 	}
-	return r.str()
+	s, ok = r.str()
+	return s, false, ok
 }
 
 // fromAny adds a value decoded by decodeJSONStd to the tree.
@@ -332,7 +353,7 @@ func (t *jsonTree) appendCanon(dst []byte, n int32) []byte {
 	case treeNumber:
 		return append(dst, nd.str...)
 	case treeString:
-		return canonjson.AppendGoString(dst, nd.str)
+		return appendCanonStr(dst, nd.str, nd.plain&plainStr != 0)
 	case treeArray:
 		dst = append(dst, '[')
 		for i, k := range t.children(n) {
@@ -348,7 +369,7 @@ func (t *jsonTree) appendCanon(dst []byte, n int32) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = canonjson.AppendGoString(dst, t.nodes[k].key)
+		dst = appendCanonStr(dst, t.nodes[k].key, t.nodes[k].plain&plainKey != 0)
 		dst = append(dst, ':')
 		dst = t.appendCanon(dst, k)
 	}
@@ -385,4 +406,15 @@ func (t *jsonTree) toAny(n int32) any {
 		return m
 	}
 	return nil
+}
+
+// appendCanonStr appends s as a JSON string in canonical form: as it is,
+// quoted, when plain (printable ASCII but quote and backslash).
+func appendCanonStr(dst []byte, s string, plain bool) []byte {
+	if !plain {
+		return canonjson.AppendGoString(dst, s)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }

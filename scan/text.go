@@ -9,8 +9,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // phrase is a piece of text that, in a tool's description or schema, is an
@@ -144,7 +142,7 @@ func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, 
 	case treeString:
 		c.textOf(where, nd.str, budget)
 		if canon {
-			c.canon = canonjson.AppendGoString(c.canon, nd.str)
+			c.canon = appendCanonStr(c.canon, nd.str, nd.plain&plainStr != 0)
 		}
 	case treeArray:
 		if canon {
@@ -172,7 +170,7 @@ func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, 
 				if i > 0 {
 					c.canon = append(c.canon, ',')
 				}
-				c.canon = canonjson.AppendGoString(c.canon, k)
+				c.canon = appendCanonStr(c.canon, k, t.nodes[x].plain&plainKey != 0)
 				c.canon = append(c.canon, ':')
 			}
 			c.walk(x, c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes, canon)

@@ -180,8 +180,7 @@ func Classify(t Tool) Report {
 
 func classify(t *Tool, s *scratch) Report {
 	s.places = s.places[:0]
-	c := newClassifier(t)
-	c.scratch = s
+	c := newClassifierIn(t, s)
 	c.run()
 	return c.report()
 }
@@ -260,7 +259,12 @@ type classifier struct {
 }
 
 func newClassifier(t *Tool) *classifier {
-	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}, scratch: &scratch{},
+	return newClassifierIn(t, &scratch{})
+}
+
+// newClassifierIn is newClassifier working in s.
+func newClassifierIn(t *Tool, s *scratch) *classifier {
+	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}, scratch: s,
 		in: -1, out: -1, annv: -1}
 }
 

@@ -86,8 +86,11 @@ func (c *classifier) texts() {
 	c.text(&place{key: "name"}, c.t.Name, &budget)
 	c.text(&place{key: "title"}, c.t.Title, &budget)
 	c.text(&place{key: "description"}, c.t.Description, &budget)
-	if n := utf8.RuneCountInString(c.t.Description); n > longTextRunes {
-		c.add(SigLongText, "description-length", fmt.Sprintf("description is %d characters", n))
+	// A text has no more runes than bytes: only a long one is counted.
+	if len(c.t.Description) > longTextRunes {
+		if n := utf8.RuneCountInString(c.t.Description); n > longTextRunes {
+			c.add(SigLongText, "description-length", fmt.Sprintf("description is %d characters", n))
+		}
 	}
 	for _, f := range []struct {
 		name string

@@ -155,7 +155,7 @@ func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, 
 			if canon && i > 0 {
 				c.canon = append(c.canon, ',')
 			}
-			c.walk(x, c.newPlace(place{parent: where, index: i, elem: true}), depth+1, budget, nodes, canon)
+			c.walk(x, c.childPlace(x, place{parent: where, index: i, elem: true}), depth+1, budget, nodes, canon)
 		}
 		if canon {
 			c.canon = append(c.canon, ']')
@@ -176,7 +176,7 @@ func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, 
 				c.canon = appendCanonStr(c.canon, k, t.nodes[x].plain&plainKey != 0)
 				c.canon = append(c.canon, ':')
 			}
-			c.walk(x, c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes, canon)
+			c.walk(x, c.childPlace(x, place{parent: where, key: k}), depth+1, budget, nodes, canon)
 		}
 		if canon {
 			c.canon = append(c.canon, '}')
@@ -226,6 +226,16 @@ func (c *classifier) appendCanon(v int32, canon bool) {
 	if canon {
 		c.canon = c.tree.appendCanon(c.canon, v)
 	}
+}
+
+// childPlace is newPlace(p) for node x, a child of p.parent, when the walk
+// may name it: a string, or a value that holds others. The walk never
+// names a number, a boolean or null, which get p.parent.
+func (c *classifier) childPlace(x int32, p place) *place {
+	if k := c.tree.nodes[x].kind; k != treeString && k != treeArray && k != treeObject {
+		return p.parent
+	}
+	return c.newPlace(p)
 }
 
 // newPlace returns a place that can be a parent of others, from blocks

@@ -269,11 +269,7 @@ func (r *jsonReader) skipStr() bool {
 	}
 	// Most strings have no escape: the closing quote is the next one.
 	if j := bytes.IndexByte(b[r.i+1:], '"'); j >= 0 {
-		seg := b[r.i+1 : r.i+1+j]
-		if bytes.IndexByte(seg, '\\') < 0 {
-			if ok, _ := noControl(seg); !ok {
-				return false
-			}
+		if ok, _ := plainSeg(b[r.i+1 : r.i+1+j]); ok {
 			r.i += j + 2
 			return true
 		}
@@ -317,18 +313,20 @@ func (r *jsonReader) str() (string, bool) {
 	// Most strings have no escape: the closing quote is the next one.
 	if j := bytes.IndexByte(b[start:], '"'); j >= 0 {
 		seg := b[start : start+j]
-		if bytes.IndexByte(seg, '\\') < 0 {
-			if ok, ascii := noControl(seg); ok && (ascii || utf8.Valid(seg)) {
-				r.i = start + j + 1
-				if s, ok := internStr(seg); ok {
-					return s, true
-				}
-				return string(seg), true
+		if ok, ascii := plainSeg(seg); ok && (ascii || utf8.Valid(seg)) {
+			r.i = start + j + 1
+			if s, ok := internStr(seg); ok {
+				return s, true
 			}
+			return string(seg), true
 		}
 	}
 	i := start
 	for i < len(b) {
+		i = plainRun(b, i)
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		if c == '"' {
 			r.i = i + 1
@@ -340,15 +338,12 @@ func (r *jsonReader) str() (string, bool) {
 		if c == '\\' || c < 0x20 {
 			break
 		}
-		if c >= utf8.RuneSelf {
-			_, size := utf8.DecodeRune(b[i:])
-			if size == 1 {
-				return "", false
-			}
-			i += size
-			continue
+		// c >= utf8.RuneSelf
+		_, size := utf8.DecodeRune(b[i:])
+		if size == 1 {
+			return "", false
 		}
-		i++
+		i += size
 	}
 	if i >= len(b) || b[i] != '\\' {
 		return "", false
@@ -356,6 +351,12 @@ func (r *jsonReader) str() (string, bool) {
 	out := make([]byte, 0, i-start+16)
 	out = append(out, b[start:i]...)
 	for i < len(b) {
+		if j := plainRun(b, i); j > i {
+			out = append(out, b[i:j]...)
+			if i = j; i >= len(b) {
+				break
+			}
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -402,12 +403,58 @@ func (r *jsonReader) str() (string, bool) {
 			}
 			out = append(out, b[i:i+size]...)
 			i += size
-		default:
-			out = append(out, c)
-			i++
 		}
 	}
 	return "", false
+}
+
+// plainRun returns the index of the first byte of b from i on that is not
+// printable ASCII, or is a quote or a backslash (len(b) if none),
+// stepping over eight bytes at a time.
+func plainRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// As in plainSeg; a byte from 0x80 up has its high bit set.
+		q, bs := w^'"'*ones, w^'\\'*ones
+		if (w-0x20*ones)&^w&highs != 0 || (q-ones)&^q&highs != 0 || (bs-ones)&^bs&highs != 0 || w&highs != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(b) {
+		if c := b[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			break
+		}
+		i++
+	}
+	return i
+}
+
+// plainSeg reports whether s has no backslash and no byte below 0x20 (a
+// string's content that needs no decoding), and whether it is all ASCII,
+// eight bytes at a time.
+func plainSeg(s []byte) (ok, ascii bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var high uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		// A byte below 0x20 borrows or keeps its high bit clear in ~w; a
+		// backslash is a zero byte of w^'\\'*ones.
+		bs := w ^ '\\'*ones
+		if (w-0x20*ones)&^w&highs != 0 || (bs-ones)&^bs&highs != 0 {
+			return false, false
+		}
+		high |= w
+	}
+	for ; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == '\\' {
+			return false, false
+		}
+		high |= uint64(s[i])
+	}
+	return true, high&highs == 0
 }
 
 // noControl reports whether s has no byte below 0x20, and whether it is

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -168,4 +169,53 @@ func TestASCIITokens(t *testing.T) {
 			}
 		}
 	}
+}
+
+// plainSegRef is plainSeg by the two tests it replaces.
+func plainSegRef(s []byte) (ok, ascii bool) {
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return false, false
+	}
+	return noControlRef(s)
+}
+
+func TestPlainSeg(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", `abcdefg\`, `\abcdefgh`, "abcdefgh\\ijk", "abcdefgh\x1fijk", "\\\\\\\\\\\\\\\\", "é\\", "ééééé", "\x7f\x80 abcdefgh"} {
+		samePlainSeg(t, []byte(s))
+	}
+	for c := 0; c < 256; c++ {
+		for _, at := range []int{0, 3, 7, 8, 13, 15} {
+			b := []byte("abcdefghijklmnop")
+			b[at] = byte(c)
+			samePlainSeg(t, b)
+		}
+	}
+}
+
+func samePlainSeg(t *testing.T, s []byte) {
+	t.Helper()
+	for i := 0; i <= len(s); i++ {
+		want := i
+		for want < len(s) && s[want] >= 0x20 && s[want] < 0x80 && s[want] != '"' && s[want] != '\\' {
+			want++
+		}
+		if got := plainRun(s, i); got != want {
+			t.Fatalf("plainRun(%q, %d) = %d, want %d", s, i, got, want)
+		}
+	}
+	gok, gascii := plainSeg(s)
+	wok, wascii := plainSegRef(s)
+	if gok != wok || gascii != wascii {
+		t.Fatalf("plainSeg(%q) = %v %v, want %v %v", s, gok, gascii, wok, wascii)
+	}
+}
+
+// FuzzPlainSeg holds plainSeg and plainRun to the byte-by-byte tests.
+func FuzzPlainSeg(f *testing.F) {
+	for _, s := range []string{"", "abcdefgh", `abcdefg\`, "abcdefg\x1f", "\\n", "é\\u0000", "abcdefghé\\", "\x7f\x80\x1f\x20abcdefghijklmnop"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		samePlainSeg(t, s)
+	})
 }

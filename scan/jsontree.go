@@ -287,14 +287,9 @@ func (p *treeParser) str() (s string, ascii, ok bool) {
 	}
 	start := r.i + 1
 	if j := bytes.IndexByte(b[start:], '"'); j >= 0 {
-		seg := b[start : start+j]
-		if bytes.IndexByte(seg, '\\') < 0 {
-			// The input is valid UTF-8, and so is what lies between
-			// two quotes.
-			ok, ascii := noControl(seg)
-			if !ok {
-				return "", false, false
-			}
+		// The input is valid UTF-8, and so is what lies between two
+		// quotes.
+		if ok, ascii := plainSeg(b[start : start+j]); ok {
 			r.i = start + j + 1
 			return p.s[start : start+j], ascii, true
 		}

@@ -160,15 +160,18 @@ var errNotUTF8 = errors.New("not valid UTF-8")
 // one-pass reader (fastDecode) takes; encoding/json reads the rest, and
 // says what is wrong.
 func (t *jsonTree) parse(raw []byte) (int32, error) {
-	if !utf8.Valid(raw) {
-		return -1, errNotUTF8
-	}
 	nodes, kids := len(t.nodes), len(t.kids)
 	p := treeParser{r: jsonReader{b: raw}, s: string(raw), t: t}
-	if n, ok := p.value(); ok {
+	// The reader checks the UTF-8 of the strings it reads (the rest of
+	// what it reads is ASCII), and what follows the value is checked
+	// here: all of raw is, as decodeJSON checks it first.
+	if n, ok := p.value(); ok && utf8.Valid(raw[p.r.i:]) {
 		return n, nil
 	}
 	t.nodes, t.kids, t.stack = t.nodes[:nodes], t.kids[:kids], t.stack[:0]
+	if !utf8.Valid(raw) {
+		return -1, errNotUTF8
+	}
 	v, err := decodeJSONStd(raw)
 	if err != nil {
 		return -1, err
@@ -176,7 +179,7 @@ func (t *jsonTree) parse(raw []byte) (int32, error) {
 	return t.fromAny(v), nil
 }
 
-// treeParser reads JSON into a tree. The input is valid UTF-8.
+// treeParser reads JSON into a tree.
 type treeParser struct {
 	r jsonReader
 	s string // r.b as a string, of which strings are substrings
@@ -287,9 +290,7 @@ func (p *treeParser) str() (s string, ascii, ok bool) {
 	}
 	start := r.i + 1
 	if j := bytes.IndexByte(b[start:], '"'); j >= 0 {
-		// The input is valid UTF-8, and so is what lies between two
-		// quotes.
-		if ok, ascii := plainSeg(b[start : start+j]); ok {
+		if ok, ascii := plainSeg(b[start : start+j]); ok && (ascii || utf8.Valid(b[start:start+j])) {
 			r.i = start + j + 1
 			return p.s[start : start+j], ascii, true
 		}

@@ -330,7 +330,7 @@ func treeEdges() []string {
 	many.WriteString(`}}`)
 	return []string{
 		``, ` `, `null`, `{}`, `[]`, `"x"`, `1`, `true`, `false`, `{"a":null}`, `{"a":1e5,"b":-0.0,"c":1E+2,"d":0.5e-3}`,
-		"{\"a\":\"\xff\"}", "{\"\xff\":1}", `{"a":`, `{"a":1}{`, `{"a":1} x`, ` {"a":1}`, `{"a":1,}`, `[1,]`, `{"a" 1}`, `[1 2]`,
+		"{\"a\":\"\xff\"}", "{\"\xff\":1}", "{\"a\":1}\xff", "{\"a\":1} \xc3", "\"\xff\"", "{\"a\":\"x\\n\xff\"}", "{\"a\":\"\xe2\x80\"}", "[\"é\",\"\xed\xa0\x80\"]", `{"a":`, `{"a":1}{`, `{"a":1} x`, ` {"a":1}`, `{"a":1,}`, `[1,]`, `{"a" 1}`, `[1 2]`,
 		deep(10), deep(63), deep(64), deep(65), deep(5000), deep(10001), strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
 		`{"type":"object","type":"string"}`, `{"properties":{"a":{"type":"string"},"a":{"type":"integer"}}}`,
 		`{"properties":{"a":1},"properties":{"b":{"type":"string"}}}`, `{"b":1,"a":2,"b":3,"a":{"x":1},"c":4,"a":5}`,

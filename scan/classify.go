@@ -210,6 +210,10 @@ type scratch struct {
 	tree jsonTree
 	// propBuf is where the walker collects the properties.
 	propBuf []prop
+	// ev, rules and label are the classifier's maps (which the report
+	// copies what it needs from).
+	ev           map[string][]string
+	rules, label map[string]string
 }
 
 // annotations holds the hints of a tool's annotations; nil means absent.
@@ -262,10 +266,17 @@ func newClassifier(t *Tool) *classifier {
 	return newClassifierIn(t, &scratch{})
 }
 
-// newClassifierIn is newClassifier working in s.
+// newClassifierIn is newClassifier working in s, whose maps it empties
+// and uses.
 func newClassifierIn(t *Tool, s *scratch) *classifier {
-	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}, scratch: s,
-		in: -1, out: -1, annv: -1}
+	if s.ev == nil {
+		s.ev, s.rules, s.label = map[string][]string{}, map[string]string{}, map[string]string{}
+	} else {
+		clear(s.ev)
+		clear(s.rules)
+		clear(s.label)
+	}
+	return &classifier{t: t, ev: s.ev, rules: s.rules, label: s.label, scratch: s, in: -1, out: -1, annv: -1}
 }
 
 func (c *classifier) add(code, rule, evidence string) {

@@ -754,6 +754,9 @@ func (c *classifier) explain(r *Report) string {
 	name := quoteShort(c.t.Name, 60)
 	desc := firstSentence(descriptionBody(c.t.Description))
 	meaning := categoryMeaning[r.Category]
+	// Room for the usual sentence, which otherwise grows the buffer
+	// several times.
+	b.Grow(160 + len(name) + len(desc) + 8*len(r.Signals))
 	switch {
 	case strings.HasPrefix(r.CategoryRule, "annotation:"):
 		w("Tool name '", name, "' and its annotations (", strings.TrimPrefix(r.CategoryRule, "annotation:"), ") indicate ", meaning)

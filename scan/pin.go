@@ -64,10 +64,13 @@ func Canonical(t Tool) []byte {
 	return append(b, '}')
 }
 
-// pin is Pin of the canonical form texts wrote.
+// pin is Pin of the canonical form texts wrote, made in one allocation.
 func (c *classifier) pin() string {
 	sum := sha256.Sum256(c.canon)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	var b [len("sha256:") + 2*sha256.Size]byte
+	copy(b[:], "sha256:")
+	hex.Encode(b[len("sha256:"):], sum[:])
+	return string(b[:])
 }
 
 // appendCanonicalField appends a schema or the annotations to a canonical

@@ -275,6 +275,9 @@ func (r *jsonReader) skipStr() bool {
 		}
 	}
 	for i := r.i + 1; i < len(b); i++ {
+		if i = skipRun(b, i); i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			r.i = i + 1
@@ -406,6 +409,29 @@ func (r *jsonReader) str() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// skipRun returns the index of the first quote, backslash or byte below
+// 0x20 in b from i on (len(b) if none), stepping over eight bytes at a
+// time.
+func skipRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// As in plainSeg: exact tests, whatever the bytes from 0x80 up.
+		q, bs := w^'"'*ones, w^'\\'*ones
+		if (w-0x20*ones)&^w&highs != 0 || (q-ones)&^q&highs != 0 || (bs-ones)&^bs&highs != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(b) {
+		if c := b[i]; c < 0x20 || c == '"' || c == '\\' {
+			break
+		}
+		i++
+	}
+	return i
 }
 
 // plainRun returns the index of the first byte of b from i on that is not

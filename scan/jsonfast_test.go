@@ -202,6 +202,13 @@ func samePlainSeg(t *testing.T, s []byte) {
 		if got := plainRun(s, i); got != want {
 			t.Fatalf("plainRun(%q, %d) = %d, want %d", s, i, got, want)
 		}
+		want = i
+		for want < len(s) && s[want] >= 0x20 && s[want] != '"' && s[want] != '\\' {
+			want++
+		}
+		if got := skipRun(s, i); got != want {
+			t.Fatalf("skipRun(%q, %d) = %d, want %d", s, i, got, want)
+		}
 	}
 	gok, gascii := plainSeg(s)
 	wok, wascii := plainSegRef(s)
@@ -210,7 +217,8 @@ func samePlainSeg(t *testing.T, s []byte) {
 	}
 }
 
-// FuzzPlainSeg holds plainSeg and plainRun to the byte-by-byte tests.
+// FuzzPlainSeg holds plainSeg, plainRun and skipRun to the byte-by-byte
+// tests.
 func FuzzPlainSeg(f *testing.F) {
 	for _, s := range []string{"", "abcdefgh", `abcdefg\`, "abcdefg\x1f", "\\n", "é\\u0000", "abcdefghé\\", "\x7f\x80\x1f\x20abcdefghijklmnop"} {
 		f.Add([]byte(s))

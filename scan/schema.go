@@ -102,15 +102,33 @@ func (w *walker) object(v int32, path string, depth int) {
 	if !ok {
 		return
 	}
-	if ref, ok := t.strOf(t.member(s, "$ref")); ok && w.refs[ref] {
+	// The members read here, in one pass.
+	ref, typ, props, allOf, anyOf, oneOf := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
+	for _, x := range t.children(s) {
+		switch t.nodes[x].key {
+		case "$ref":
+			ref = x
+		case "type":
+			typ = x
+		case "properties":
+			props = x
+		case "allOf":
+			allOf = x
+		case "anyOf":
+			anyOf = x
+		case "oneOf":
+			oneOf = x
+		}
+	}
+	if ref, ok := t.strOf(ref); ok && w.refs[ref] {
 		defer delete(w.refs, ref)
 	}
 	if depth == 0 {
-		if typ, ok := t.strOf(t.member(s, "type")); ok && typ != "object" {
+		if typ, ok := t.strOf(typ); ok && typ != "object" {
 			w.problem("inputSchema: type is " + quoteShort(typ, 20) + ", not object")
 		}
 	}
-	if props := t.member(s, "properties"); t.kindOf(props) == treeObject {
+	if t.kindOf(props) == treeObject {
 		// The members are in key order.
 		for _, k := range t.children(props) {
 			if w.nodes >= maxNodes {
@@ -129,8 +147,8 @@ func (w *walker) object(v int32, path string, depth int) {
 	} else if props >= 0 && t.kindOf(props) != treeNull {
 		w.problem("inputSchema: properties is not an object")
 	}
-	for _, key := range []string{"allOf", "anyOf", "oneOf"} {
-		if list := t.member(s, key); t.kindOf(list) == treeArray {
+	for _, list := range [...]int32{allOf, anyOf, oneOf} {
+		if t.kindOf(list) == treeArray {
 			for _, sub := range t.children(list) {
 				w.object(sub, path, depth+1)
 			}

@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
@@ -267,15 +266,8 @@ func (r *jsonReader) skipStr() bool {
 	if r.i >= len(b) || b[r.i] != '"' {
 		return false
 	}
-	// Most strings have no escape: the closing quote is the next one.
-	if j := bytes.IndexByte(b[r.i+1:], '"'); j >= 0 {
-		if ok, _ := plainSeg(b[r.i+1 : r.i+1+j]); ok {
-			r.i += j + 2
-			return true
-		}
-	}
 	for i := r.i + 1; i < len(b); i++ {
-		if i = skipRun(b, i); i >= len(b) {
+		if i, _ = strRun(b, i); i >= len(b) {
 			break
 		}
 		switch c := b[i]; {
@@ -314,10 +306,9 @@ func (r *jsonReader) str() (string, bool) {
 	}
 	start := r.i + 1
 	// Most strings have no escape: the closing quote is the next one.
-	if j := bytes.IndexByte(b[start:], '"'); j >= 0 {
-		seg := b[start : start+j]
-		if ok, ascii := plainSeg(seg); ok && (ascii || utf8.Valid(seg)) {
-			r.i = start + j + 1
+	if j, ascii := strRun(b, start); j < len(b) && b[j] == '"' {
+		if seg := b[start:j]; ascii || utf8.Valid(seg) {
+			r.i = j + 1
 			if s, ok := internStr(seg); ok {
 				return s, true
 			}
@@ -411,27 +402,34 @@ func (r *jsonReader) str() (string, bool) {
 	return "", false
 }
 
-// skipRun returns the index of the first quote, backslash or byte below
-// 0x20 in b from i on (len(b) if none), stepping over eight bytes at a
-// time.
-func skipRun(b []byte, i int) int {
+// strRun returns the index of the first quote, backslash or byte below
+// 0x20 in b from i on (len(b) if none), and whether the bytes before it
+// are all ASCII, stepping over eight bytes at a time: in a string, the end
+// of what needs no decoding.
+func strRun(b []byte, i int) (int, bool) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var high uint64
 	for i+8 <= len(b) {
 		w := binary.LittleEndian.Uint64(b[i:])
-		// As in plainSeg: exact tests, whatever the bytes from 0x80 up.
+		// A byte below 0x20 borrows or keeps its high bit clear in ^w;
+		// a quote or a backslash is a zero byte of w^c*ones. The tests
+		// are exact, whatever the bytes from 0x80 up.
 		q, bs := w^'"'*ones, w^'\\'*ones
 		if (w-0x20*ones)&^w&highs != 0 || (q-ones)&^q&highs != 0 || (bs-ones)&^bs&highs != 0 {
 			break
 		}
+		high |= w
 		i += 8
 	}
 	for i < len(b) {
-		if c := b[i]; c < 0x20 || c == '"' || c == '\\' {
+		c := b[i]
+		if c < 0x20 || c == '"' || c == '\\' {
 			break
 		}
+		high |= uint64(c)
 		i++
 	}
-	return i
+	return i, high&highs == 0
 }
 
 // plainRun returns the index of the first byte of b from i on that is not
@@ -441,7 +439,7 @@ func plainRun(b []byte, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for i+8 <= len(b) {
 		w := binary.LittleEndian.Uint64(b[i:])
-		// As in plainSeg; a byte from 0x80 up has its high bit set.
+		// As in strRun; a byte from 0x80 up has its high bit set.
 		q, bs := w^'"'*ones, w^'\\'*ones
 		if (w-0x20*ones)&^w&highs != 0 || (q-ones)&^q&highs != 0 || (bs-ones)&^bs&highs != 0 || w&highs != 0 {
 			break
@@ -455,55 +453,6 @@ func plainRun(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// plainSeg reports whether s has no backslash and no byte below 0x20 (a
-// string's content that needs no decoding), and whether it is all ASCII,
-// eight bytes at a time.
-func plainSeg(s []byte) (ok, ascii bool) {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	var high uint64
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := binary.LittleEndian.Uint64(s[i:])
-		// A byte below 0x20 borrows or keeps its high bit clear in ~w; a
-		// backslash is a zero byte of w^'\\'*ones.
-		bs := w ^ '\\'*ones
-		if (w-0x20*ones)&^w&highs != 0 || (bs-ones)&^bs&highs != 0 {
-			return false, false
-		}
-		high |= w
-	}
-	for ; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == '\\' {
-			return false, false
-		}
-		high |= uint64(s[i])
-	}
-	return true, high&highs == 0
-}
-
-// noControl reports whether s has no byte below 0x20, and whether it is
-// all ASCII, eight bytes at a time.
-func noControl(s []byte) (ok, ascii bool) {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	var high uint64
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := binary.LittleEndian.Uint64(s[i:])
-		// A byte below 0x20 borrows or keeps its high bit clear in ~w.
-		if (w-0x20*ones)&^w&highs != 0 {
-			return false, false
-		}
-		high |= w
-	}
-	for ; i < len(s); i++ {
-		if s[i] < 0x20 {
-			return false, false
-		}
-		high |= uint64(s[i])
-	}
-	return true, high&highs == 0
 }
 
 func isHex4(b []byte) bool {

@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -171,28 +170,23 @@ func TestASCIITokens(t *testing.T) {
 	}
 }
 
-// plainSegRef is plainSeg by the two tests it replaces.
-func plainSegRef(s []byte) (ok, ascii bool) {
-	if bytes.IndexByte(s, '\\') >= 0 {
-		return false, false
-	}
-	return noControlRef(s)
-}
-
-func TestPlainSeg(t *testing.T) {
-	for _, s := range []string{"", "a", "abcdefgh", `abcdefg\`, `\abcdefgh`, "abcdefgh\\ijk", "abcdefgh\x1fijk", "\\\\\\\\\\\\\\\\", "é\\", "ééééé", "\x7f\x80 abcdefgh"} {
-		samePlainSeg(t, []byte(s))
+// TestStrRun checks plainRun and strRun on every byte at several places.
+func TestStrRun(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", `abcdefg\`, `\abcdefgh`, "abcdefgh\\ijk", "abcdefgh\x1fijk", "\\\\\\\\", "é\\", "ééééé", "\x7f\x80 abcdefgh", "abcdefgh\"", "abcdefghé\"x"} {
+		sameRuns(t, []byte(s))
 	}
 	for c := 0; c < 256; c++ {
 		for _, at := range []int{0, 3, 7, 8, 13, 15} {
 			b := []byte("abcdefghijklmnop")
 			b[at] = byte(c)
-			samePlainSeg(t, b)
+			sameRuns(t, b)
 		}
 	}
 }
 
-func samePlainSeg(t *testing.T, s []byte) {
+// sameRuns checks plainRun and strRun from every index of s against
+// byte-by-byte tests.
+func sameRuns(t *testing.T, s []byte) {
 	t.Helper()
 	for i := 0; i <= len(s); i++ {
 		want := i
@@ -203,27 +197,23 @@ func samePlainSeg(t *testing.T, s []byte) {
 			t.Fatalf("plainRun(%q, %d) = %d, want %d", s, i, got, want)
 		}
 		want = i
+		ascii := true
 		for want < len(s) && s[want] >= 0x20 && s[want] != '"' && s[want] != '\\' {
+			ascii = ascii && s[want] < 0x80
 			want++
 		}
-		if got := skipRun(s, i); got != want {
-			t.Fatalf("skipRun(%q, %d) = %d, want %d", s, i, got, want)
+		if got, gascii := strRun(s, i); got != want || gascii != ascii {
+			t.Fatalf("strRun(%q, %d) = %d %v, want %d %v", s, i, got, gascii, want, ascii)
 		}
-	}
-	gok, gascii := plainSeg(s)
-	wok, wascii := plainSegRef(s)
-	if gok != wok || gascii != wascii {
-		t.Fatalf("plainSeg(%q) = %v %v, want %v %v", s, gok, gascii, wok, wascii)
 	}
 }
 
-// FuzzPlainSeg holds plainSeg, plainRun and skipRun to the byte-by-byte
-// tests.
-func FuzzPlainSeg(f *testing.F) {
-	for _, s := range []string{"", "abcdefgh", `abcdefg\`, "abcdefg\x1f", "\\n", "é\\u0000", "abcdefghé\\", "\x7f\x80\x1f\x20abcdefghijklmnop"} {
+// FuzzStrRun holds plainRun and strRun to the byte-by-byte tests.
+func FuzzStrRun(f *testing.F) {
+	for _, s := range []string{"", "abcdefgh", `abcdefg\`, "abcdefg\x1f", "\\n", "é\\u0000", "abcdefghé\\", "\x7f\x80\x1f\x20abcdefghijklmnop", "abcdefghijklmno\"p"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, s []byte) {
-		samePlainSeg(t, s)
+		sameRuns(t, s)
 	})
 }

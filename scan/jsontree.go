@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -289,11 +288,9 @@ func (p *treeParser) str() (s string, ascii, ok bool) {
 		return "", false, false
 	}
 	start := r.i + 1
-	if j := bytes.IndexByte(b[start:], '"'); j >= 0 {
-		if ok, ascii := plainSeg(b[start : start+j]); ok && (ascii || utf8.Valid(b[start:start+j])) {
-			r.i = start + j + 1
-			return p.s[start : start+j], ascii, true
-		}
+	if j, ascii := strRun(b, start); j < len(b) && b[j] == '"' && (ascii || utf8.Valid(b[start:j])) {
+		r.i = j + 1
+		return p.s[start:j], ascii, true
 	}
 	s, ok = r.str()
 	return s, false, ok

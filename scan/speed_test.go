@@ -240,33 +240,6 @@ func TestPhraseMatcherShort(t *testing.T) {
 	}
 }
 
-// noControlRef is noControl byte by byte.
-func noControlRef(s []byte) (ok, ascii bool) {
-	ascii = true
-	for _, c := range s {
-		if c < 0x20 {
-			return false, false
-		}
-		if c >= 0x80 {
-			ascii = false
-		}
-	}
-	return true, ascii
-}
-
-func FuzzNoControl(f *testing.F) {
-	for _, s := range []string{"", "abcdefgh", "abcdefg\x1f", "\x00", "é", "abcdefghé", "\x7f\x80\x1f\x20abcdefghijklmnop", "\xff\xff\xff\xff\xff\xff\xff\x1f"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, s []byte) {
-		gok, gascii := noControl(s)
-		wok, wascii := noControlRef(s)
-		if gok != wok || gascii != wascii {
-			t.Fatalf("noControl(%q) = %v %v, want %v %v", s, gok, gascii, wok, wascii)
-		}
-	})
-}
-
 func sameQuoteShort(t *testing.T, s string) {
 	t.Helper()
 	for _, max := range []int{0, 1, 20, 60, 80} {

@@ -180,8 +180,7 @@ func Classify(t Tool) Report {
 
 func classify(t *Tool, s *scratch) Report {
 	s.places = s.places[:0]
-	c := newClassifier(t)
-	c.scratch = s
+	c := newClassifierIn(t, s)
 	c.run()
 	return c.report()
 }
@@ -202,15 +201,19 @@ func ClassifyAll(tools []Tool) []Report {
 type scratch struct {
 	// buf is the normalised text of the text checks.
 	buf []byte
-	// keys and places are buffers of the walk over every string of the
-	// schemas (walkStrings).
-	keys   []string
+	// places is a buffer of the walk over every string of the schemas
+	// (walkStrings).
 	places []place
-	// canon is the canonical form pin hashes, written by canonW; texts
-	// writes it and sets canonOK when it could.
-	canon   []byte
-	canonW  canonWriter
-	canonOK bool
+	// canon is the canonical form pin hashes, written by texts.
+	canon []byte
+	// tree holds the tool's schemas and annotations, decoded.
+	tree jsonTree
+	// propBuf is where the walker collects the properties.
+	propBuf []prop
+	// ev, rules and label are the classifier's maps (which the report
+	// copies what it needs from).
+	ev           map[string][]string
+	rules, label map[string]string
 }
 
 // annotations holds the hints of a tool's annotations; nil means absent.
@@ -243,9 +246,9 @@ type classifier struct {
 	// readVerb: the verb reads, whatever the annotations made the category.
 	readVerb bool
 	guards   []guard
-	// decoded schemas and annotations (nil when absent or not JSON), and
-	// whether each was valid JSON.
-	in, out, annv    any
+	// decoded schemas and annotations: their nodes in the tree (-1 when
+	// absent or not JSON), and whether each was valid JSON.
+	in, out, annv    int32
 	inOK, outOK, aOK bool
 	*scratch
 	// self and others: the tool's server and the tools of the other
@@ -260,7 +263,20 @@ type classifier struct {
 }
 
 func newClassifier(t *Tool) *classifier {
-	return &classifier{t: t, ev: map[string][]string{}, rules: map[string]string{}, label: map[string]string{}, scratch: &scratch{}}
+	return newClassifierIn(t, &scratch{})
+}
+
+// newClassifierIn is newClassifier working in s, whose maps it empties
+// and uses.
+func newClassifierIn(t *Tool, s *scratch) *classifier {
+	if s.ev == nil {
+		s.ev, s.rules, s.label = map[string][]string{}, map[string]string{}, map[string]string{}
+	} else {
+		clear(s.ev)
+		clear(s.rules)
+		clear(s.label)
+	}
+	return &classifier{t: t, ev: s.ev, rules: s.rules, label: s.label, scratch: s, in: -1, out: -1, annv: -1}
 }
 
 func (c *classifier) add(code, rule, evidence string) {
@@ -278,14 +294,16 @@ func (c *classifier) add(code, rule, evidence string) {
 func (c *classifier) run() {
 	t := c.t
 	c.nameToks = tokens(t.Name, 32)
+	c.tree.reset()
 	if len(t.Annotations) > 0 {
-		v, err := decodeJSON(t.Annotations)
+		v, err := c.tree.parse(t.Annotations)
 		c.annv, c.aOK = v, err == nil
 		if err != nil {
 			c.problems = append(c.problems, "annotations: "+shortErr(err))
-		} else if m, ok := v.(map[string]any); ok {
-			c.ann = annotations{ReadOnly: boolp(m["readOnlyHint"]), Destructive: boolp(m["destructiveHint"]),
-				Idempotent: boolp(m["idempotentHint"]), OpenWorld: boolp(m["openWorldHint"])}
+		} else if c.tree.kindOf(v) == treeObject {
+			tr := &c.tree
+			c.ann = annotations{ReadOnly: tr.boolp(tr.member(v, "readOnlyHint")), Destructive: tr.boolp(tr.member(v, "destructiveHint")),
+				Idempotent: tr.boolp(tr.member(v, "idempotentHint")), OpenWorld: tr.boolp(tr.member(v, "openWorldHint"))}
 		} else {
 			c.problems = append(c.problems, "annotations is not an object")
 		}
@@ -300,19 +318,25 @@ func (c *classifier) run() {
 // schemas and annotations for the text checks.
 func (c *classifier) readSchema() {
 	if len(c.t.InputSchema) > 0 {
-		root, err := decodeJSON(c.t.InputSchema)
+		root, err := c.tree.parse(c.t.InputSchema)
 		c.in, c.inOK = root, err == nil
 		if err != nil {
 			c.problems = append(c.problems, "inputSchema: "+shortErr(err))
 		} else {
-			w := &walker{root: root}
+			// The walker appends to a buffer the tools share; the report
+			// keeps a copy of its size.
+			w := &walker{t: &c.tree, root: root, props: c.propBuf[:0]}
 			w.object(root, "", 0)
-			c.props, c.top = w.props, w.top
+			if len(w.props) > 0 {
+				c.props = append([]prop(nil), w.props...)
+			}
+			c.propBuf = w.props
+			c.top = w.top
 			c.problems = append(c.problems, w.problems...)
 		}
 	}
 	if len(c.t.OutputSchema) > 0 {
-		v, err := decodeJSON(c.t.OutputSchema)
+		v, err := c.tree.parse(c.t.OutputSchema)
 		c.out, c.outOK = v, err == nil
 		if err != nil {
 			c.problems = append(c.problems, "outputSchema: "+shortErr(err))
@@ -499,7 +523,7 @@ func (c *classifier) categorize() {
 			// An action without an enum whose description lists its
 			// values ("e.g., 'create', 'list', 'remove'").
 			if p.depth == 1 && !p.enum && actionNames[p.joined] && (p.typ == "string" || p.typ == "") {
-				if v := endingValue(quotedValues(p.desc)); v != "" {
+				if v := endingString(quotedValues(p.desc)); v != "" {
 					cat, rule = Destructive, "property-description:"+p.name+" lists "+clip(v, 40)
 					break
 				}
@@ -585,8 +609,8 @@ var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "
 // what is in its way.
 // quotedValues returns the words a description quotes ('create',
 // "remove"), at most 16.
-func quotedValues(d string) []any {
-	var out []any
+func quotedValues(d string) []string {
+	var out []string
 	for i := 0; i < len(d) && len(out) < 16; i++ {
 		q := d[i]
 		if q != '\'' && q != '"' && q != '`' {
@@ -857,6 +881,9 @@ func (c *classifier) explain(r *Report) string {
 	name := quoteShort(c.t.Name, 60)
 	desc := firstSentence(descriptionBody(c.t.Description))
 	meaning := categoryMeaning[r.Category]
+	// Room for the usual sentence, which otherwise grows the buffer
+	// several times.
+	b.Grow(160 + len(name) + len(desc) + 8*len(r.Signals))
 	switch {
 	case strings.HasPrefix(r.CategoryRule, "annotation:"):
 		w("Tool name '", name, "' and its annotations (", strings.TrimPrefix(r.CategoryRule, "annotation:"), ") indicate ", meaning)
@@ -951,9 +978,14 @@ func quoteShortRunes(s string, max int) string {
 	return b.String()
 }
 
-func boolp(v any) *bool {
-	b, ok := v.(bool)
-	if !ok {
+// boolp is node n's value when it is a boolean, else nil.
+func (t *jsonTree) boolp(n int32) *bool {
+	var b bool
+	switch t.kindOf(n) {
+	case treeTrue:
+		b = true
+	case treeFalse:
+	default:
 		return nil
 	}
 	return &b

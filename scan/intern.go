@@ -1,212 +1,74 @@
 package scan
 
 // Most strings of tool schemas are a few JSON Schema words ("type",
-// "string", "description"...). The readers return these as constants, so
-// that decoding a schema does not allocate a string, and an interface
-// value holding one, for each of them.
+// "string", "description"...). The readers return these as the strings of
+// internWords, so that decoding a schema does not allocate a string, and
+// an interface value holding one, for each of them.
 
-// internStr returns s as a constant when it is one of the usual words.
+// internWords are the usual words.
+var internWords = [...]string{
+	"type", "description", "properties", "additionalProperties", "required", "$schema", "enum",
+	"items", "readOnlyHint", "$ref", "default", "destructiveHint", "const", "minLength", "title",
+	"openWorldHint", "format", "anyOf", "oneOf", "allOf", "name", "id", "maximum", "maxLength",
+	"minimum", "pattern", "idempotentHint", "examples", "minItems", "maxItems", "$defs",
+	"definitions", "exclusiveMinimum", "propertyNames", "nullable", "string", "object", "array",
+	"number", "boolean", "null", "integer", "http://json-schema.org/draft-07/schema#",
+	"https://json-schema.org/draft/2020-12/schema", "uri", "date-time", "email", "uuid",
+}
+
+// internBoxed holds internWords as interface values, boxed once.
+var internBoxed = func() (a [len(internWords)]any) {
+	for i, w := range internWords {
+		a[i] = w
+	}
+	return a
+}()
+
+// internTable is the size of internSlots.
+const internTable = 256
+
+// internSlots is a hash table of internWords, open addressing: a slot
+// holds the index in internWords of a word plus one, 0 when empty.
+var internSlots = func() (t [internTable]uint8) {
+	for i, w := range internWords {
+		h := internHash(w)
+		for t[h] != 0 {
+			h = (h + 1) % internTable
+		}
+		t[h] = uint8(i + 1)
+	}
+	return t
+}()
+
+func internHash[T string | []byte](s T) int {
+	if len(s) == 0 {
+		return 0
+	}
+	return (len(s)*31 + int(s[0])*7 + int(s[len(s)-1])) % internTable
+}
+
+// internIndex is the index of s in internWords, or -1.
+func internIndex[T string | []byte](s T) int {
+	for h := internHash(s); internSlots[h] != 0; h = (h + 1) % internTable {
+		if i := int(internSlots[h]) - 1; internWords[i] == string(s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// internStr returns s as a string of internWords when it is one of them.
 func internStr(s []byte) (string, bool) {
-	switch string(s) {
-	case "type":
-		return "type", true
-	case "description":
-		return "description", true
-	case "properties":
-		return "properties", true
-	case "additionalProperties":
-		return "additionalProperties", true
-	case "required":
-		return "required", true
-	case "$schema":
-		return "$schema", true
-	case "enum":
-		return "enum", true
-	case "items":
-		return "items", true
-	case "readOnlyHint":
-		return "readOnlyHint", true
-	case "$ref":
-		return "$ref", true
-	case "default":
-		return "default", true
-	case "destructiveHint":
-		return "destructiveHint", true
-	case "const":
-		return "const", true
-	case "minLength":
-		return "minLength", true
-	case "title":
-		return "title", true
-	case "openWorldHint":
-		return "openWorldHint", true
-	case "format":
-		return "format", true
-	case "anyOf":
-		return "anyOf", true
-	case "oneOf":
-		return "oneOf", true
-	case "allOf":
-		return "allOf", true
-	case "name":
-		return "name", true
-	case "id":
-		return "id", true
-	case "maximum":
-		return "maximum", true
-	case "maxLength":
-		return "maxLength", true
-	case "minimum":
-		return "minimum", true
-	case "pattern":
-		return "pattern", true
-	case "idempotentHint":
-		return "idempotentHint", true
-	case "examples":
-		return "examples", true
-	case "minItems":
-		return "minItems", true
-	case "maxItems":
-		return "maxItems", true
-	case "$defs":
-		return "$defs", true
-	case "definitions":
-		return "definitions", true
-	case "exclusiveMinimum":
-		return "exclusiveMinimum", true
-	case "propertyNames":
-		return "propertyNames", true
-	case "nullable":
-		return "nullable", true
-	case "string":
-		return "string", true
-	case "object":
-		return "object", true
-	case "array":
-		return "array", true
-	case "number":
-		return "number", true
-	case "boolean":
-		return "boolean", true
-	case "null":
-		return "null", true
-	case "integer":
-		return "integer", true
-	case "http://json-schema.org/draft-07/schema#":
-		return "http://json-schema.org/draft-07/schema#", true
-	case "https://json-schema.org/draft/2020-12/schema":
-		return "https://json-schema.org/draft/2020-12/schema", true
-	case "uri":
-		return "uri", true
-	case "date-time":
-		return "date-time", true
-	case "email":
-		return "email", true
-	case "uuid":
-		return "uuid", true
+	if i := internIndex(s); i >= 0 {
+		return internWords[i], true
 	}
 	return "", false
 }
 
 // internAny is internStr as an interface value.
 func internAny(s string) (any, bool) {
-	switch s {
-	case "type":
-		return "type", true
-	case "description":
-		return "description", true
-	case "properties":
-		return "properties", true
-	case "additionalProperties":
-		return "additionalProperties", true
-	case "required":
-		return "required", true
-	case "$schema":
-		return "$schema", true
-	case "enum":
-		return "enum", true
-	case "items":
-		return "items", true
-	case "readOnlyHint":
-		return "readOnlyHint", true
-	case "$ref":
-		return "$ref", true
-	case "default":
-		return "default", true
-	case "destructiveHint":
-		return "destructiveHint", true
-	case "const":
-		return "const", true
-	case "minLength":
-		return "minLength", true
-	case "title":
-		return "title", true
-	case "openWorldHint":
-		return "openWorldHint", true
-	case "format":
-		return "format", true
-	case "anyOf":
-		return "anyOf", true
-	case "oneOf":
-		return "oneOf", true
-	case "allOf":
-		return "allOf", true
-	case "name":
-		return "name", true
-	case "id":
-		return "id", true
-	case "maximum":
-		return "maximum", true
-	case "maxLength":
-		return "maxLength", true
-	case "minimum":
-		return "minimum", true
-	case "pattern":
-		return "pattern", true
-	case "idempotentHint":
-		return "idempotentHint", true
-	case "examples":
-		return "examples", true
-	case "minItems":
-		return "minItems", true
-	case "maxItems":
-		return "maxItems", true
-	case "$defs":
-		return "$defs", true
-	case "definitions":
-		return "definitions", true
-	case "exclusiveMinimum":
-		return "exclusiveMinimum", true
-	case "propertyNames":
-		return "propertyNames", true
-	case "nullable":
-		return "nullable", true
-	case "string":
-		return "string", true
-	case "object":
-		return "object", true
-	case "array":
-		return "array", true
-	case "number":
-		return "number", true
-	case "boolean":
-		return "boolean", true
-	case "null":
-		return "null", true
-	case "integer":
-		return "integer", true
-	case "http://json-schema.org/draft-07/schema#":
-		return "http://json-schema.org/draft-07/schema#", true
-	case "https://json-schema.org/draft/2020-12/schema":
-		return "https://json-schema.org/draft/2020-12/schema", true
-	case "uri":
-		return "uri", true
-	case "date-time":
-		return "date-time", true
-	case "email":
-		return "email", true
-	case "uuid":
-		return "uuid", true
+	if i := internIndex(s); i >= 0 {
+		return internBoxed[i], true
 	}
 	return nil, false
 }

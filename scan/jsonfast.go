@@ -1,13 +1,9 @@
 package scan
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"slices"
 	"unicode/utf8"
-
-	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // The scanner reads every tool of a list, and most of its time went into
@@ -270,18 +266,10 @@ func (r *jsonReader) skipStr() bool {
 	if r.i >= len(b) || b[r.i] != '"' {
 		return false
 	}
-	// Most strings have no escape: the closing quote is the next one.
-	if j := bytes.IndexByte(b[r.i+1:], '"'); j >= 0 {
-		seg := b[r.i+1 : r.i+1+j]
-		if bytes.IndexByte(seg, '\\') < 0 {
-			if ok, _ := noControl(seg); !ok {
-				return false
-			}
-			r.i += j + 2
-			return true
-		}
-	}
 	for i := r.i + 1; i < len(b); i++ {
+		if i, _ = strRun(b, i); i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			r.i = i + 1
@@ -318,20 +306,21 @@ func (r *jsonReader) str() (string, bool) {
 	}
 	start := r.i + 1
 	// Most strings have no escape: the closing quote is the next one.
-	if j := bytes.IndexByte(b[start:], '"'); j >= 0 {
-		seg := b[start : start+j]
-		if bytes.IndexByte(seg, '\\') < 0 {
-			if ok, ascii := noControl(seg); ok && (ascii || utf8.Valid(seg)) {
-				r.i = start + j + 1
-				if s, ok := internStr(seg); ok {
-					return s, true
-				}
-				return string(seg), true
+	if j, ascii := strRun(b, start); j < len(b) && b[j] == '"' {
+		if seg := b[start:j]; ascii || utf8.Valid(seg) {
+			r.i = j + 1
+			if s, ok := internStr(seg); ok {
+				return s, true
 			}
+			return string(seg), true
 		}
 	}
 	i := start
 	for i < len(b) {
+		i = plainRun(b, i)
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		if c == '"' {
 			r.i = i + 1
@@ -343,15 +332,12 @@ func (r *jsonReader) str() (string, bool) {
 		if c == '\\' || c < 0x20 {
 			break
 		}
-		if c >= utf8.RuneSelf {
-			_, size := utf8.DecodeRune(b[i:])
-			if size == 1 {
-				return "", false
-			}
-			i += size
-			continue
+		// c >= utf8.RuneSelf
+		_, size := utf8.DecodeRune(b[i:])
+		if size == 1 {
+			return "", false
 		}
-		i++
+		i += size
 	}
 	if i >= len(b) || b[i] != '\\' {
 		return "", false
@@ -359,6 +345,12 @@ func (r *jsonReader) str() (string, bool) {
 	out := make([]byte, 0, i-start+16)
 	out = append(out, b[start:i]...)
 	for i < len(b) {
+		if j := plainRun(b, i); j > i {
+			out = append(out, b[i:j]...)
+			if i = j; i >= len(b) {
+				break
+			}
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -405,35 +397,62 @@ func (r *jsonReader) str() (string, bool) {
 			}
 			out = append(out, b[i:i+size]...)
 			i += size
-		default:
-			out = append(out, c)
-			i++
 		}
 	}
 	return "", false
 }
 
-// noControl reports whether s has no byte below 0x20, and whether it is
-// all ASCII, eight bytes at a time.
-func noControl(s []byte) (ok, ascii bool) {
+// strRun returns the index of the first quote, backslash or byte below
+// 0x20 in b from i on (len(b) if none), and whether the bytes before it
+// are all ASCII, stepping over eight bytes at a time: in a string, the end
+// of what needs no decoding.
+func strRun(b []byte, i int) (int, bool) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	var high uint64
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := binary.LittleEndian.Uint64(s[i:])
-		// A byte below 0x20 borrows or keeps its high bit clear in ~w.
-		if (w-0x20*ones)&^w&highs != 0 {
-			return false, false
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// A byte below 0x20 borrows or keeps its high bit clear in ^w;
+		// a quote or a backslash is a zero byte of w^c*ones. The tests
+		// are exact, whatever the bytes from 0x80 up.
+		q, bs := w^'"'*ones, w^'\\'*ones
+		if (w-0x20*ones)&^w&highs != 0 || (q-ones)&^q&highs != 0 || (bs-ones)&^bs&highs != 0 {
+			break
 		}
 		high |= w
+		i += 8
 	}
-	for ; i < len(s); i++ {
-		if s[i] < 0x20 {
-			return false, false
+	for i < len(b) {
+		c := b[i]
+		if c < 0x20 || c == '"' || c == '\\' {
+			break
 		}
-		high |= uint64(s[i])
+		high |= uint64(c)
+		i++
 	}
-	return true, high&highs == 0
+	return i, high&highs == 0
+}
+
+// plainRun returns the index of the first byte of b from i on that is not
+// printable ASCII, or is a quote or a backslash (len(b) if none),
+// stepping over eight bytes at a time.
+func plainRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// As in strRun; a byte from 0x80 up has its high bit set.
+		q, bs := w^'"'*ones, w^'\\'*ones
+		if (w-0x20*ones)&^w&highs != 0 || (q-ones)&^q&highs != 0 || (bs-ones)&^bs&highs != 0 || w&highs != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(b) {
+		if c := b[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			break
+		}
+		i++
+	}
+	return i
 }
 
 func isHex4(b []byte) bool {
@@ -466,75 +485,6 @@ func hex4(b []byte) rune {
 func fastDecode(raw []byte) (any, bool) {
 	r := jsonReader{b: raw}
 	return r.value()
-}
-
-// canonWriter writes values decoded by decodeJSON in the form
-// encoding/json's Encoder gives them with SetEscapeHTML(false): object
-// keys sorted, no insignificant space, numbers as written. It keeps one
-// buffer for the sorted keys of every object it writes, used as a stack:
-// an object's keys sit above its parent's.
-type canonWriter struct{ keys []string }
-
-// append appends v, or reports false for a value it does not know, for
-// the caller to fall back.
-func (w *canonWriter) append(dst []byte, v any) ([]byte, bool) {
-	switch v := v.(type) {
-	case nil:
-		return append(dst, "null"...), true
-	case bool:
-		if v {
-			return append(dst, "true"...), true
-		}
-		return append(dst, "false"...), true
-	case string:
-		return canonjson.AppendGoString(dst, v), true
-	case json.Number:
-		if v == "" || !validNumber(string(v)) {
-			return dst, false
-		}
-		return append(dst, v...), true
-	case []any:
-		dst = append(dst, '[')
-		for i, x := range v {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var ok bool
-			if dst, ok = w.append(dst, x); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, ']'), true
-	case map[string]any:
-		start := len(w.keys)
-		for k := range v {
-			w.keys = append(w.keys, k)
-		}
-		// Values written below push their keys above these; the slice
-		// keeps reading these even if the buffer grows.
-		keys := w.keys[start:]
-		slices.Sort(keys)
-		defer func() { w.keys = w.keys[:start] }()
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = canonjson.AppendGoString(dst, k)
-			dst = append(dst, ':')
-			var ok bool
-			if dst, ok = w.append(dst, v[k]); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, '}'), true
-	}
-	return dst, false
-}
-
-func validNumber(s string) bool {
-	r := jsonReader{b: []byte(s)}
-	return r.number() && r.i == len(s)
 }
 
 // peek returns the byte at r.i, or 0 at the end.

@@ -39,7 +39,7 @@ func sameDecode(t *testing.T, raw []byte) {
 	if gerr != nil {
 		return
 	}
-	if c, s := canonicalTool(tool, got, nil, nil), canonicalToolStd(tool, want, nil, nil); string(c) != string(s) {
+	if c, s := Canonical(tool), canonicalToolStd(tool, want, nil, nil); string(c) != string(s) {
 		t.Fatalf("canonical form of %.80q:\n got %s\nwant %s", raw, c, s)
 	}
 }
@@ -135,7 +135,7 @@ func FuzzFastJSON(f *testing.F) {
 		sameDecode(t, data)
 		sameTokens(t, string(data))
 		tool := Tool{Name: string(data), Title: string(data), Description: string(data)}
-		if c, s := canonicalTool(tool, nil, nil, nil), canonicalToolStd(tool, nil, nil, nil); string(c) != string(s) {
+		if c, s := Canonical(tool), canonicalToolStd(tool, nil, nil, nil); string(c) != string(s) {
 			t.Fatalf("canonical form of %q:\n got %s\nwant %s", data, c, s)
 		}
 	})
@@ -168,4 +168,52 @@ func TestASCIITokens(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStrRun checks plainRun and strRun on every byte at several places.
+func TestStrRun(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", `abcdefg\`, `\abcdefgh`, "abcdefgh\\ijk", "abcdefgh\x1fijk", "\\\\\\\\", "é\\", "ééééé", "\x7f\x80 abcdefgh", "abcdefgh\"", "abcdefghé\"x"} {
+		sameRuns(t, []byte(s))
+	}
+	for c := 0; c < 256; c++ {
+		for _, at := range []int{0, 3, 7, 8, 13, 15} {
+			b := []byte("abcdefghijklmnop")
+			b[at] = byte(c)
+			sameRuns(t, b)
+		}
+	}
+}
+
+// sameRuns checks plainRun and strRun from every index of s against
+// byte-by-byte tests.
+func sameRuns(t *testing.T, s []byte) {
+	t.Helper()
+	for i := 0; i <= len(s); i++ {
+		want := i
+		for want < len(s) && s[want] >= 0x20 && s[want] < 0x80 && s[want] != '"' && s[want] != '\\' {
+			want++
+		}
+		if got := plainRun(s, i); got != want {
+			t.Fatalf("plainRun(%q, %d) = %d, want %d", s, i, got, want)
+		}
+		want = i
+		ascii := true
+		for want < len(s) && s[want] >= 0x20 && s[want] != '"' && s[want] != '\\' {
+			ascii = ascii && s[want] < 0x80
+			want++
+		}
+		if got, gascii := strRun(s, i); got != want || gascii != ascii {
+			t.Fatalf("strRun(%q, %d) = %d %v, want %d %v", s, i, got, gascii, want, ascii)
+		}
+	}
+}
+
+// FuzzStrRun holds plainRun and strRun to the byte-by-byte tests.
+func FuzzStrRun(f *testing.F) {
+	for _, s := range []string{"", "abcdefgh", `abcdefg\`, "abcdefg\x1f", "\\n", "é\\u0000", "abcdefghé\\", "\x7f\x80\x1f\x20abcdefghijklmnop", "abcdefghijklmno\"p"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		sameRuns(t, s)
+	})
 }

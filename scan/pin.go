@@ -45,53 +45,49 @@ func canonicalRaw(raw json.RawMessage) any {
 // object keys sorted, no insignificant space, numbers as written. It is
 // what Pin hashes.
 func Canonical(t Tool) []byte {
-	return canonicalTool(t, canonicalRaw(t.InputSchema), canonicalRaw(t.OutputSchema), canonicalRaw(t.Annotations))
-}
-
-// pin is Pin with the schemas the classifier decoded already.
-func (c *classifier) pin() string {
-	if c.canonOK {
-		// written by texts
-		sum := sha256.Sum256(c.canon)
-		return "sha256:" + hex.EncodeToString(sum[:])
-	}
-	field := func(raw []byte, v any, ok bool) any {
-		if ok {
-			return v
-		}
-		return canonicalRaw(raw)
-	}
-	c.canon = appendCanonicalTool(c.canon[:0], &c.canonW, c.t, field(c.t.InputSchema, c.in, c.inOK),
-		field(c.t.OutputSchema, c.out, c.outOK), field(c.t.Annotations, c.annv, c.aOK))
-	sum := sha256.Sum256(c.canon)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// canonicalTool writes the pinned fields in the form canonicalToolStd
-// (encoding/json) gives them, without reflection; canonicalToolStd writes
-// values it does not know.
-func canonicalTool(t Tool, in, out, ann any) []byte {
+	var tr jsonTree
 	b := make([]byte, 0, 256+len(t.Description)+len(t.InputSchema)+len(t.OutputSchema)+len(t.Annotations))
-	return appendCanonicalTool(b, &canonWriter{}, &t, in, out, ann)
-}
-
-// appendCanonicalTool is canonicalTool appending to dst, with w's buffer.
-func appendCanonicalTool(dst []byte, w *canonWriter, t *Tool, in, out, ann any) []byte {
-	b := appendCanonicalHeader(dst, t)
+	b = appendCanonicalHeader(b, &t)
 	for _, f := range [...]struct {
-		key string
-		v   any
-	}{{`,"inputSchema":`, in}, {`,"outputSchema":`, out}, {`,"annotations":`, ann}} {
-		if f.v == nil {
+		name string
+		raw  []byte
+	}{{"inputSchema", t.InputSchema}, {"outputSchema", t.OutputSchema}, {"annotations", t.Annotations}} {
+		if len(f.raw) == 0 {
 			continue
 		}
-		var ok bool
-		b = append(b, f.key...)
-		if b, ok = w.append(b, f.v); !ok {
-			return append(dst, canonicalToolStd(*t, in, out, ann)...)
+		if v, err := tr.parse(f.raw); err == nil {
+			b = appendCanonicalField(b, f.name, &tr, v, nil)
+		} else {
+			b = appendCanonicalField(b, f.name, nil, -1, f.raw)
 		}
 	}
 	return append(b, '}')
+}
+
+// pin is Pin of the canonical form texts wrote, made in one allocation.
+func (c *classifier) pin() string {
+	sum := sha256.Sum256(c.canon)
+	var b [len("sha256:") + 2*sha256.Size]byte
+	copy(b[:], "sha256:")
+	hex.Encode(b[len("sha256:"):], sum[:])
+	return string(b[:])
+}
+
+// appendCanonicalField appends a schema or the annotations to a canonical
+// form: the field named name, node v of t — nothing when it is null — or,
+// when the field is not JSON (t nil), its raw bytes as a string, as
+// canonicalRaw keeps them.
+func appendCanonicalField(dst []byte, name string, t *jsonTree, v int32, raw []byte) []byte {
+	if t != nil && t.kindOf(v) == treeNull {
+		return dst
+	}
+	dst = append(dst, `,"`...)
+	dst = append(dst, name...)
+	dst = append(dst, `":`...)
+	if t == nil {
+		return canonjson.AppendGoString(dst, "invalid JSON: "+string(raw))
+	}
+	return t.appendCanon(dst, v)
 }
 
 // appendCanonicalHeader appends the canonical form's name, title and

@@ -277,7 +277,7 @@ func Shadowing(t Tool, server string, others Others) *Signal {
 		if len(f.raw) == 0 {
 			continue
 		}
-		if v, err := decodeJSON(f.raw); err == nil {
+		if v, err := c.tree.parse(f.raw); err == nil {
 			n := 0
 			c.walkStrings(v, &place{key: f.name}, 0, &budget, &n)
 		}

@@ -2,7 +2,6 @@ package scan
 
 import (
 	"encoding/json"
-	"sort"
 	"strings"
 )
 
@@ -32,14 +31,14 @@ type prop struct {
 // walker collects the properties of a schema, following local $refs once
 // each and never more than maxNodes nodes or maxDepth levels deep.
 type walker struct {
-	root     any
+	t        *jsonTree
+	root     int32
 	props    []prop
 	top      int
 	nodes    int
 	problems []string
 	refs     map[string]bool
 	capped   bool
-	names    []string // sorted property names of the objects being walked
 }
 
 func (w *walker) problem(msg string) {
@@ -51,50 +50,47 @@ func (w *walker) problem(msg string) {
 	w.problems = append(w.problems, msg)
 }
 
-// resolve follows a local $ref ("#/$defs/x", "#/definitions/x").
-func (w *walker) resolve(s map[string]any) (map[string]any, bool) {
-	ref, ok := s["$ref"].(string)
+// resolve follows a local $ref ("#/$defs/x", "#/definitions/x") of the
+// object s.
+func (w *walker) resolve(s int32) (int32, bool) {
+	ref, ok := w.t.strOf(w.t.member(s, "$ref"))
 	if !ok {
 		return s, true
 	}
 	if w.refs[ref] {
 		w.problem("inputSchema: $ref " + quoteShort(ref, 60) + " refers back to itself; followed once")
-		return nil, false
+		return -1, false
 	}
 	if !strings.HasPrefix(ref, "#") {
 		w.problem("inputSchema: $ref " + quoteShort(ref, 60) + " is not local; not followed")
-		return nil, false
+		return -1, false
 	}
-	var cur any = w.root
+	cur := w.root
 	for _, tok := range strings.Split(strings.TrimPrefix(ref, "#"), "/")[1:] {
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		m, ok := cur.(map[string]any)
-		if !ok {
-			cur = nil
+		if w.t.kindOf(cur) != treeObject {
+			cur = -1
 			break
 		}
-		cur = m[tok]
+		cur = w.t.member(cur, tok)
 	}
-	target, ok := cur.(map[string]any)
-	if !ok {
+	if w.t.kindOf(cur) != treeObject {
 		w.problem("inputSchema: $ref " + quoteShort(ref, 60) + " does not resolve")
-		return nil, false
+		return -1, false
 	}
 	if w.refs == nil {
 		w.refs = map[string]bool{}
 	}
 	w.refs[ref] = true
-	return target, true
+	return cur, true
 }
 
-// object walks a schema that describes an object's properties.
-func (w *walker) object(v any, path string, depth int) {
-	s, ok := v.(map[string]any)
-	if !ok {
-		if depth == 0 && v != nil {
-			if _, isBool := v.(bool); !isBool {
-				w.problem("inputSchema is not an object")
-			}
+// object walks a schema (node v) that describes an object's properties.
+func (w *walker) object(v int32, path string, depth int) {
+	t := w.t
+	if k := t.kindOf(v); k != treeObject {
+		if depth == 0 && k != treeNull && k != treeFalse && k != treeTrue {
+			w.problem("inputSchema is not an object")
 		}
 		return
 	}
@@ -102,30 +98,39 @@ func (w *walker) object(v any, path string, depth int) {
 		w.problem("inputSchema: nesting deeper than 64 levels; not followed")
 		return
 	}
-	s, ok = w.resolve(s)
+	s, ok := w.resolve(v)
 	if !ok {
 		return
 	}
-	if ref, ok := s["$ref"].(string); ok && w.refs[ref] {
+	// The members read here, in one pass.
+	ref, typ, props, allOf, anyOf, oneOf := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
+	for _, x := range t.children(s) {
+		switch t.nodes[x].key {
+		case "$ref":
+			ref = x
+		case "type":
+			typ = x
+		case "properties":
+			props = x
+		case "allOf":
+			allOf = x
+		case "anyOf":
+			anyOf = x
+		case "oneOf":
+			oneOf = x
+		}
+	}
+	if ref, ok := t.strOf(ref); ok && w.refs[ref] {
 		defer delete(w.refs, ref)
 	}
 	if depth == 0 {
-		if t, ok := s["type"].(string); ok && t != "object" {
-			w.problem("inputSchema: type is " + quoteShort(t, 20) + ", not object")
+		if typ, ok := t.strOf(typ); ok && typ != "object" {
+			w.problem("inputSchema: type is " + quoteShort(typ, 20) + ", not object")
 		}
 	}
-	if props, ok := s["properties"].(map[string]any); ok {
-		// w.names is a stack: the properties of nested objects are
-		// sorted above these, which this slice keeps reading even if the
-		// buffer grows.
-		start := len(w.names)
-		for name := range props {
-			w.names = append(w.names, name)
-		}
-		names := w.names[start:]
-		sort.Strings(names)
-		defer func() { w.names = w.names[:start] }()
-		for _, name := range names {
+	if t.kindOf(props) == treeObject {
+		// The members are in key order.
+		for _, k := range t.children(props) {
 			if w.nodes >= maxNodes {
 				if !w.capped {
 					w.capped = true
@@ -137,67 +142,66 @@ func (w *walker) object(v any, path string, depth int) {
 			if depth == 0 {
 				w.top++
 			}
-			w.property(name, props[name], path, depth+1)
+			w.property(t.nodes[k].key, k, path, depth+1)
 		}
-	} else if props, ok := s["properties"]; ok && props != nil {
+	} else if props >= 0 && t.kindOf(props) != treeNull {
 		w.problem("inputSchema: properties is not an object")
 	}
-	for _, key := range []string{"allOf", "anyOf", "oneOf"} {
-		if list, ok := s[key].([]any); ok {
-			for _, sub := range list {
+	for _, list := range [...]int32{allOf, anyOf, oneOf} {
+		if t.kindOf(list) == treeArray {
+			for _, sub := range t.children(list) {
 				w.object(sub, path, depth+1)
 			}
 		}
 	}
 }
 
-// property records one property and walks what it contains.
-func (w *walker) property(name string, v any, parent string, depth int) {
+// property records one property (node v) and walks what it contains.
+func (w *walker) property(name string, v int32, parent string, depth int) {
+	t := w.t
 	path := name
 	if parent != "" {
 		path = parent + "." + name
 	}
 	toks := tokens(name, 16)
 	p := prop{path: path, name: name, toks: toks, joined: strings.Join(toks, ""), depth: depth}
-	s, ok := v.(map[string]any)
-	if ok {
-		if r, ok := w.resolve(s); ok {
+	s := int32(-1)
+	if t.kindOf(v) == treeObject {
+		if r, ok := w.resolve(v); ok {
 			s = r
-			if ref, ok := v.(map[string]any)["$ref"].(string); ok {
+			if ref, ok := t.strOf(t.member(v, "$ref")); ok {
 				defer delete(w.refs, ref)
 			}
-		} else {
-			s = nil
 		}
 	}
 	var sv schemaView
-	if s != nil {
-		sv = viewSchema(s)
-		p.typ = typeOfValue(sv.typ)
-		p.format, _ = sv.format.(string)
-		p.desc, _ = sv.desc.(string)
+	if s >= 0 {
+		sv = viewSchema(t, s)
+		p.typ = typeOfValue(t, sv.typ)
+		p.format, _ = t.strOf(sv.format)
+		p.desc, _ = t.strOf(sv.desc)
 		p.maxLength, p.isConst, p.enum = sv.hasMaxLength, sv.hasConst, sv.hasEnum
-		if vals, ok := sv.enum.([]any); ok {
-			p.enumEnds = endingValue(vals)
+		if t.kindOf(sv.enum) == treeArray {
+			p.enumEnds = endingValue(t, sv.enum)
 		}
 		if p.typ == "object" || p.typ == "" {
 			hasProps := sv.hasProps
-			ap, hasAP := sv.ap, sv.hasAP
-			forbidden := hasAP && ap == false
+			hasAP := sv.ap >= 0
+			forbidden := t.kindOf(sv.ap) == treeFalse
 			hasRef := sv.hasRef
 			hasComb := sv.hasAnyOf
 			if !hasProps && !forbidden && !hasRef && !hasComb && p.typ == "object" {
 				p.freeForm = true
 			}
 			if !hasProps && hasAP {
-				if _, isObj := ap.(map[string]any); isObj && len(ap.(map[string]any)) == 0 {
+				if t.kindOf(sv.ap) == treeObject && t.nodes[sv.ap].n == 0 {
 					p.freeForm = true
 				}
 			}
 		}
 	}
 	w.props = append(w.props, p)
-	if s == nil {
+	if s < 0 {
 		return
 	}
 	// A property's own properties, or those of its allOf/anyOf/oneOf
@@ -205,29 +209,26 @@ func (w *walker) property(name string, v any, parent string, depth int) {
 	if sv.hasProps || sv.hasAllOf || sv.hasAnyOf || sv.hasOneOf {
 		w.object(s, path, depth)
 	}
-	if items, ok := sv.items.(map[string]any); ok {
-		w.object(items, path+"[]", depth+1)
+	if t.kindOf(sv.items) == treeObject {
+		w.object(sv.items, path+"[]", depth+1)
 	}
 }
 
 // schemaView holds the members of a property's schema that the walker
-// reads (nil and false when absent).
+// reads: their nodes (-1 when absent), and whether some are present.
 type schemaView struct {
-	typ, format, desc, ap, items, enum               any
-	hasMaxLength, hasConst, hasEnum, hasProps, hasAP bool
-	hasRef, hasAnyOf, hasAllOf, hasOneOf             bool
+	typ, format, desc, ap, items, enum   int32
+	hasMaxLength, hasConst, hasEnum      bool
+	hasProps, hasRef, hasAnyOf, hasAllOf bool
+	hasOneOf                             bool
 }
 
-// viewKeys are the members schemaView holds.
-var viewKeys = [...]string{"type", "format", "description", "maxLength", "const", "enum", "properties",
-	"additionalProperties", "$ref", "anyOf", "allOf", "oneOf", "items"}
-
-// viewSchema reads the members of s the walker needs: for the usual small
-// schema, in one pass over it rather than a lookup per member.
-func viewSchema(s map[string]any) schemaView {
-	var v schemaView
-	set := func(k string, x any) {
-		switch k {
+// viewSchema reads the members of object s the walker needs, in one pass
+// over them.
+func viewSchema(t *jsonTree, s int32) schemaView {
+	v := schemaView{typ: -1, format: -1, desc: -1, ap: -1, items: -1, enum: -1}
+	for _, x := range t.children(s) {
+		switch t.nodes[x].key {
 		case "type":
 			v.typ = x
 		case "format":
@@ -243,7 +244,7 @@ func viewSchema(s map[string]any) schemaView {
 		case "properties":
 			v.hasProps = true
 		case "additionalProperties":
-			v.ap, v.hasAP = x, true
+			v.ap = x
 		case "$ref":
 			v.hasRef = true
 		case "anyOf":
@@ -256,30 +257,19 @@ func viewSchema(s map[string]any) schemaView {
 			v.items = x
 		}
 	}
-	if len(s) <= len(viewKeys) {
-		for k, x := range s {
-			set(k, x)
-		}
-		return v
-	}
-	for _, k := range viewKeys {
-		if x, ok := s[k]; ok {
-			set(k, x)
-		}
-	}
 	return v
 }
 
-// typeOfValue is the type a schema's "type" member (v) names: "" when it
-// is absent, or names several types besides null.
-func typeOfValue(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case []any:
+// typeOfValue is the type a schema's "type" member (node n) names: "" when
+// it is absent, or names several types besides null.
+func typeOfValue(t *jsonTree, n int32) string {
+	switch t.kindOf(n) {
+	case treeString:
+		return t.nodes[n].str
+	case treeArray:
 		var one string
-		for _, x := range t {
-			if x, ok := x.(string); ok && x != "null" {
+		for _, x := range t.children(n) {
+			if x, ok := t.strOf(x); ok && x != "null" {
 				if one != "" {
 					return ""
 				}
@@ -307,16 +297,35 @@ func canonical(v any) []byte {
 var endingVerbsEnum = set("delete", "remove", "destroy", "drop", "purge", "wipe", "erase", "truncate", "clear", "clean", "stop", "down",
 	"prune", "kill", "terminate", "cancel", "rm", "del", "uninstall", "discard", "flush", "rewrite", "overwrite", "replace")
 
-// endingValue is the first of an enum's values whose first word deletes
-// data, ends a process or replaces a whole content ("delete",
-// "remove_all", "rewrite"), or "".
-func endingValue(vals []any) string {
-	for _, v := range vals {
-		if s, ok := v.(string); ok && len(s) <= 64 {
-			if toks := tokens(s, 2); len(toks) > 0 && endingVerbsEnum[toks[0]] {
-				return s
-			}
+// endingValue is the first of an enum's values (the elements of array
+// vals) whose first word deletes data, ends a process or replaces a whole
+// content ("delete", "remove_all", "rewrite"), or "".
+func endingValue(t *jsonTree, vals int32) string {
+	for _, v := range t.children(vals) {
+		if s, ok := t.strOf(v); ok && endingWord(s) {
+			return s
 		}
 	}
 	return ""
+}
+
+// endingString is endingValue over plain strings (the values a
+// description quotes).
+func endingString(vals []string) string {
+	for _, s := range vals {
+		if endingWord(s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// endingWord reports whether a value's first word deletes data, ends a
+// process or replaces a whole content.
+func endingWord(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	toks := tokens(s, 2)
+	return len(toks) > 0 && endingVerbsEnum[toks[0]]
 }

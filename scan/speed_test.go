@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -239,33 +240,6 @@ func TestPhraseMatcherShort(t *testing.T) {
 	}
 }
 
-// noControlRef is noControl byte by byte.
-func noControlRef(s []byte) (ok, ascii bool) {
-	ascii = true
-	for _, c := range s {
-		if c < 0x20 {
-			return false, false
-		}
-		if c >= 0x80 {
-			ascii = false
-		}
-	}
-	return true, ascii
-}
-
-func FuzzNoControl(f *testing.F) {
-	for _, s := range []string{"", "abcdefgh", "abcdefg\x1f", "\x00", "é", "abcdefghé", "\x7f\x80\x1f\x20abcdefghijklmnop", "\xff\xff\xff\xff\xff\xff\xff\x1f"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, s []byte) {
-		gok, gascii := noControl(s)
-		wok, wascii := noControlRef(s)
-		if gok != wok || gascii != wascii {
-			t.Fatalf("noControl(%q) = %v %v, want %v %v", s, gok, gascii, wok, wascii)
-		}
-	})
-}
-
 func sameQuoteShort(t *testing.T, s string) {
 	t.Helper()
 	for _, max := range []int{0, 1, 20, 60, 80} {
@@ -363,9 +337,18 @@ func FuzzPinWalk(f *testing.F) {
 	})
 }
 
-// viewSchemaRef is viewSchema by one lookup per member.
-func viewSchemaRef(s map[string]any) schemaView {
-	var v schemaView
+// schemaViewRef is schemaView over a decoded value: the members
+// themselves (nil when absent).
+type schemaViewRef struct {
+	typ, format, desc, ap, items, enum               any
+	hasMaxLength, hasConst, hasEnum, hasProps, hasAP bool
+	hasRef, hasAnyOf, hasAllOf, hasOneOf             bool
+}
+
+// viewSchemaRef is viewSchema over a decoded object, by one lookup per
+// member.
+func viewSchemaRef(s map[string]any) schemaViewRef {
+	var v schemaViewRef
 	v.typ, v.format, v.desc, v.items = s["type"], s["format"], s["description"], s["items"]
 	_, v.hasMaxLength = s["maxLength"]
 	_, v.hasConst = s["const"]
@@ -379,46 +362,56 @@ func viewSchemaRef(s map[string]any) schemaView {
 	return v
 }
 
-// sameViews checks viewSchema against viewSchemaRef on every object of v.
-func sameViews(t *testing.T, v any) {
+// sameViews checks viewSchema against viewSchemaRef on every object of
+// the tree below node n.
+func sameViews(t *testing.T, tr *jsonTree, n int32) {
 	t.Helper()
-	switch v := v.(type) {
-	case []any:
-		for _, x := range v {
-			sameViews(t, x)
+	switch tr.kindOf(n) {
+	case treeArray:
+		for _, x := range tr.children(n) {
+			sameViews(t, tr, x)
 		}
-	case map[string]any:
-		if got, want := viewSchema(v), viewSchemaRef(v); !reflect.DeepEqual(got, want) {
-			t.Fatalf("viewSchema(%v) = %+v, want %+v", v, got, want)
+	case treeObject:
+		v := viewSchema(tr, n)
+		got := schemaViewRef{typ: tr.toAny(v.typ), format: tr.toAny(v.format), desc: tr.toAny(v.desc), ap: tr.toAny(v.ap),
+			items: tr.toAny(v.items), enum: tr.toAny(v.enum), hasMaxLength: v.hasMaxLength, hasConst: v.hasConst,
+			hasEnum: v.hasEnum, hasProps: v.hasProps, hasAP: v.ap >= 0, hasRef: v.hasRef, hasAnyOf: v.hasAnyOf,
+			hasAllOf: v.hasAllOf, hasOneOf: v.hasOneOf}
+		if want := viewSchemaRef(tr.toAny(n).(map[string]any)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("viewSchema(%s) = %+v, want %+v", tr.appendCanon(nil, n), got, want)
 		}
-		for _, x := range v {
-			sameViews(t, x)
+		for _, x := range tr.children(n) {
+			sameViews(t, tr, x)
 		}
 	}
 }
 
 func TestViewSchemaFixtures(t *testing.T) {
+	var tr jsonTree
 	for _, tool := range fixtureTools(t) {
 		for _, raw := range [][]byte{tool.InputSchema, tool.OutputSchema, tool.Annotations} {
-			if v, err := decodeJSON(raw); err == nil {
-				sameViews(t, v)
+			if v, err := tr.parse(raw); err == nil {
+				sameViews(t, &tr, v)
 			}
 		}
 	}
 	big := map[string]any{}
-	for i, k := range viewKeys {
-		big[k] = i
-		big[k+"x"] = i
+	for i, k := range []string{"type", "format", "description", "maxLength", "const", "enum", "properties",
+		"additionalProperties", "$ref", "anyOf", "allOf", "oneOf", "items"} {
+		big[k] = json.Number(strconv.Itoa(i))
+		big[k+"x"] = json.Number(strconv.Itoa(i))
 	}
-	sameViews(t, big)
+	sameViews(t, &tr, tr.fromAny(big))
 }
 
 func FuzzViewSchema(f *testing.F) {
 	f.Add(`{"type":["string","null"],"format":"uri","description":"d","maxLength":1,"const":null,"enum":[],"properties":{},"additionalProperties":false,"$ref":"#","anyOf":[],"allOf":[],"oneOf":[],"items":{}}`)
 	f.Add(`{"a":{"b":[{"type":"object","x":1}]}}`)
+	f.Add(`{"type":"a","type":"b","enum":[1],"enum":null}`)
 	f.Fuzz(func(t *testing.T, s string) {
-		if v, err := decodeJSON([]byte(s)); err == nil {
-			sameViews(t, v)
+		var tr jsonTree
+		if v, err := tr.parse([]byte(s)); err == nil {
+			sameViews(t, &tr, v)
 		}
 	})
 }

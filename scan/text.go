@@ -9,8 +9,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/toolgate/toolgate/internal/canonjson"
 )
 
 // phrase is a piece of text that, in a tool's description or schema, is an
@@ -84,50 +82,54 @@ func hidden(r rune) string {
 // both read every object's keys in sorted order.
 func (c *classifier) texts() {
 	c.canon = appendCanonicalHeader(c.canon[:0], c.t)
-	c.canonOK = true
 	budget := maxTextTotal
 	c.text(&place{key: "name"}, c.t.Name, &budget)
 	c.text(&place{key: "title"}, c.t.Title, &budget)
 	c.text(&place{key: "description"}, c.t.Description, &budget)
-	if n := utf8.RuneCountInString(c.t.Description); n > longTextRunes {
-		c.add(SigLongText, "description-length", fmt.Sprintf("description is %d characters", n))
+	// A text has no more runes than bytes: only a long one is counted.
+	if len(c.t.Description) > longTextRunes {
+		if n := utf8.RuneCountInString(c.t.Description); n > longTextRunes {
+			c.add(SigLongText, "description-length", fmt.Sprintf("description is %d characters", n))
+		}
 	}
 	for _, f := range []struct {
 		name string
 		raw  []byte
-		v    any
+		v    int32
 		ok   bool
 	}{{"inputSchema", c.t.InputSchema, c.in, c.inOK}, {"outputSchema", c.t.OutputSchema, c.out, c.outOK}, {"annotations", c.t.Annotations, c.annv, c.aOK}} {
 		if len(f.raw) == 0 {
 			continue
 		}
 		if !f.ok {
-			// pin writes what could not be read its own way.
-			c.canonOK = false
-			// What decodeJSON read (f.ok) is valid UTF-8: it checks first.
+			// The canonical form keeps what is not JSON as a string.
+			c.canon = appendCanonicalField(c.canon, f.name, nil, -1, f.raw)
+			// What the tree read (f.ok) is valid UTF-8: it checks first.
 			if !utf8.Valid(f.raw) {
 				c.add(SigUnicode, "invalid-utf8", f.name+" is not valid UTF-8")
 			}
 			continue
 		}
 		n := 0
-		if f.v != nil {
+		canon := c.tree.kindOf(f.v) != treeNull
+		if canon {
 			c.canon = append(c.canon, `,"`...)
 			c.canon = append(c.canon, f.name...)
 			c.canon = append(c.canon, `":`...)
 		}
-		c.walk(f.v, &place{key: f.name}, 0, &budget, &n, f.v != nil)
+		c.walk(f.v, &place{key: f.name}, 0, &budget, &n, canon)
 	}
 	c.canon = append(c.canon, '}')
 }
 
-func (c *classifier) walkStrings(v any, where *place, depth int, budget, nodes *int) {
+func (c *classifier) walkStrings(v int32, where *place, depth int, budget, nodes *int) {
 	c.walk(v, where, depth, budget, nodes, false)
 }
 
-// walk is walkStrings, appending v's canonical form to c.canon when canon
-// is set (c.canonOK is cleared if canonWriter cannot write it).
-func (c *classifier) walk(v any, where *place, depth int, budget, nodes *int, canon bool) {
+// walk is walkStrings over node v of c.tree, appending v's canonical form
+// to c.canon when canon is set.
+func (c *classifier) walk(v int32, where *place, depth int, budget, nodes *int, canon bool) {
+	t := &c.tree
 	if depth > maxDepth || *nodes > maxNodes {
 		c.add(SigInjection, "text-unchecked", uncheckedNesting)
 		c.appendCanon(v, canon)
@@ -139,67 +141,101 @@ func (c *classifier) walk(v any, where *place, depth int, budget, nodes *int, ca
 		return
 	}
 	*nodes++
-	switch v := v.(type) {
-	case string:
-		c.text(where, v, budget)
+	switch nd := &t.nodes[v]; nd.kind {
+	case treeString:
+		c.textOf(where, nd.str, budget)
 		if canon {
-			c.canon = canonjson.AppendGoString(c.canon, v)
+			c.canon = appendCanonStr(c.canon, nd.str, nd.plain&plainStr != 0)
 		}
-	case []any:
+	case treeArray:
 		if canon {
 			c.canon = append(c.canon, '[')
 		}
-		for i, x := range v {
+		for i, x := range t.children(v) {
 			if canon && i > 0 {
 				c.canon = append(c.canon, ',')
 			}
-			c.walk(x, c.newPlace(place{parent: where, index: i, elem: true}), depth+1, budget, nodes, canon)
+			c.walk(x, c.childPlace(x, place{parent: where, index: i, elem: true}), depth+1, budget, nodes, canon)
 		}
 		if canon {
 			c.canon = append(c.canon, ']')
 		}
-	case map[string]any:
-		// c.keys is a stack: the keys of nested objects are sorted above
-		// these, which this slice keeps reading even if the buffer grows.
-		start := len(c.keys)
-		for k := range v {
-			c.keys = append(c.keys, k)
-		}
-		keys := c.keys[start:]
-		slices.Sort(keys)
+	case treeObject:
+		// The members are in key order.
 		if canon {
 			c.canon = append(c.canon, '{')
 		}
-		for i, k := range keys {
+		for i, x := range t.children(v) {
+			k := t.nodes[x].key
 			kp := place{parent: where, key: k, isKey: true}
-			c.text(&kp, k, budget)
+			c.textOf(&kp, k, budget)
 			if canon {
 				if i > 0 {
 					c.canon = append(c.canon, ',')
 				}
-				c.canon = canonjson.AppendGoString(c.canon, k)
+				c.canon = appendCanonStr(c.canon, k, t.nodes[x].plain&plainKey != 0)
 				c.canon = append(c.canon, ':')
 			}
-			c.walk(v[k], c.newPlace(place{parent: where, key: k}), depth+1, budget, nodes, canon)
+			c.walk(x, c.childPlace(x, place{parent: where, key: k}), depth+1, budget, nodes, canon)
 		}
 		if canon {
 			c.canon = append(c.canon, '}')
 		}
-		c.keys = c.keys[:start]
 	default:
 		c.appendCanon(v, canon)
 	}
 }
 
-// appendCanon appends v's canonical form to c.canon when canon is set.
-func (c *classifier) appendCanon(v any, canon bool) {
-	if !canon {
-		return
+// textOf is text for the texts of schemas, most of which are a few
+// usual words (internWords): for those in which the checks find nothing
+// (internClean), it only counts them against the budget, unless the
+// names of other servers' tools are looked for.
+func (c *classifier) textOf(where *place, s string, budget *int) {
+	if *budget > 0 && len(c.others) == 0 {
+		if i := internIndex(s); i >= 0 && internClean[i] {
+			*budget -= len(s)
+			return
+		}
 	}
-	var ok bool
-	if c.canon, ok = c.canonW.append(c.canon, v); !ok {
-		c.canonOK = false
+	c.text(where, s, budget)
+}
+
+// internClean tells the usual words in which the text checks find
+// nothing, wherever they are: letters, digits and "$#_-" only (nothing
+// hidden, no space, no address), and no phrase, "http" or ".env".
+var internClean = func() (clean [len(internWords)]bool) {
+	for i, w := range internWords {
+		ok := true
+		for j := 0; j < len(w); j++ {
+			if c := w[j]; !isWordByte(c) && c != '$' && c != '#' && c != '-' {
+				ok = false
+			}
+		}
+		if ok {
+			matches, hasHTTP, hasEnv := scanPhrases([]byte(strings.ToLower(w)))
+			ok = len(matches) == 0 && !hasHTTP && !hasEnv
+		}
+		clean[i] = ok
 	}
+	return clean
+}()
+
+// appendCanon appends node v's canonical form to c.canon when canon is
+// set.
+func (c *classifier) appendCanon(v int32, canon bool) {
+	if canon {
+		c.canon = c.tree.appendCanon(c.canon, v)
+	}
+}
+
+// childPlace is newPlace(p) for node x, a child of p.parent, when the walk
+// may name it: a string, or a value that holds others. The walk never
+// names a number, a boolean or null, which get p.parent.
+func (c *classifier) childPlace(x int32, p place) *place {
+	if k := c.tree.nodes[x].kind; k != treeString && k != treeArray && k != treeObject {
+		return p.parent
+	}
+	return c.newPlace(p)
 }
 
 // newPlace returns a place that can be a parent of others, from blocks

@@ -551,6 +551,14 @@ func AppendGoString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look.
+		for i+8 <= len(s) && plain8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		if c := s[i]; c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
@@ -596,6 +604,16 @@ func AppendGoString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plain8 reports whether the eight bytes of w are all ASCII from 0x20 up
+// but quote and backslash: bytes AppendGoString copies as they are.
+func plain8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// A byte below 0x20 borrows or keeps its high bit clear in ^w; a byte
+	// equal to c is a zero byte of w^(c*ones).
+	q, bs := w^'"'*ones, w^'\\'*ones
+	return (w-0x20*ones)&^w&highs == 0 && (q-ones)&^q&highs == 0 && (bs-ones)&^bs&highs == 0 && w&highs == 0
 }
 
 // Fold returns the form of key under which Go's encoding/json matches

@@ -17,7 +17,8 @@ func goString(s string) []byte {
 // AppendGoString writes what encoding/json writes, HTML escaping off.
 func FuzzAppendGoString(f *testing.F) {
 	for _, s := range []string{"", "plain", "<a href='x'>&</a>", "q\"b\\s", "\x00\x1f\b\f\n\r\t\x7f",
-		"\u0085 NEL", "\u2028\u2029", "\xff\xfe", "é日本\U0001F600", "\xed\xa0\x80"} {
+		"\u0085 NEL", "\u2028\u2029", "\xff\xfe", "é日本\U0001F600", "\xed\xa0\x80",
+		"a plain text longer than eight bytes", "twelve bytes\\then \"a quote\" and\ttab", "sixteen bytes ok\u2028 and é after", "abcdefgh\x7fijklmnop\x1f"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

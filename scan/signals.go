@@ -37,6 +37,16 @@ var (
 	mailNouns = set("email", "emails", "mail", "mails")
 	// headTrailers stand after the noun they describe: "user_details".
 	forwardWords = set("forwarding", "autoforwarding")
+	mailboxWords = set("mailbox", "mailboxes")
+	recordNouns  = set("object", "objects", "record", "records", "entity", "entities")
+	// safetyChecks, after skip/bypass/disable, name a check a switch turns
+	// off; tlsWords a check of the connection.
+	safetyChecks = set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")
+	tlsWords     = set("tls", "ssl", "certificate", "certificates", "cert")
+	// llmCountWords make a token a count of model tokens ("max_tokens").
+	llmCountWords = set("max", "min", "num", "count", "limit", "budget")
+	// pageWords make a token a page of results ("next_page_token").
+	pageWords = set("page", "next", "continuation", "pagination", "cursor", "prev", "previous")
 	// genericHeads are the objects of tools that read any kind of record.
 	genericHeads = set("record", "records", "entry", "entries", "item", "items", "object", "objects", "result", "results",
 		"search", "fetch", "get", "query", "find")
@@ -522,9 +532,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	}
 	// A tool whose name's object is records ("list_objects") works on
 	// the records themselves, not on their schema ("list_properties").
-	recordsTool := anyIn(nameHead(c.nameToks), set("object", "objects", "record", "records", "entity", "entities"))
+	recordsTool := anyIn(nameHead(c.nameToks), recordNouns)
 	// A folder path of a mailbox is on the mail server.
-	_, mailbox := anyWord(c.nameToks, set("mailbox", "mailboxes"))
+	_, mailbox := anyWord(c.nameToks, mailboxWords)
 	// A draft is stored, not sent: its recipients message no one yet.
 	draft := contains(c.nameToks, "draft") || contains(c.nameToks, "drafts")
 	// A tool that saves its inputs to a file ("save_credentials_to_file")
@@ -570,10 +580,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			c.add(SigAuth, "property-format", ev()+` has format "password"`)
 		}
 		if len(toks) > 0 && (toks[0] == "skip" || toks[0] == "bypass" || toks[0] == "disable") && p.typ == "boolean" {
-			if _, ok := anyWord(toks[1:], set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")); ok {
+			if _, ok := anyWord(toks[1:], safetyChecks); ok {
 				// TLS checks guard the connection, not credentials: the
 				// policy still pins them off, without the auth signal.
-				if _, tls := anyWord(toks[1:], set("tls", "ssl", "certificate", "certificates", "cert")); !tls {
+				if _, tls := anyWord(toks[1:], tlsWords); !tls {
 					c.add(SigAuth, "property-name", ev()+" turns off a safety check")
 				}
 				if p.depth == 1 {
@@ -763,7 +773,7 @@ func llmTokens(w string, toks []string) bool {
 	if w != "token" && w != "tokens" {
 		return false
 	}
-	_, ok := anyWord(toks, set("max", "min", "num", "count", "limit", "budget"))
+	_, ok := anyWord(toks, llmCountWords)
 	return ok
 }
 
@@ -791,7 +801,7 @@ func pageToken(w string, toks []string) bool {
 	if w != "token" && w != "tokens" {
 		return false
 	}
-	_, ok := anyWord(toks, set("page", "next", "continuation", "pagination", "cursor", "prev", "previous"))
+	_, ok := anyWord(toks, pageWords)
 	return ok
 }
 

@@ -202,6 +202,7 @@ func TestSignalRules(t *testing.T) {
 		{"confirming an order moves no money", Tool{Name: "confirm_order", InputSchema: obj(`"orderId":{"type":"string"}`)}, SigMoney, false},
 		{"the directory a command runs in", Tool{Name: "run", InputSchema: obj(`"command":{"type":"string"},"cwd":{"type":"string"}`)}, SigFS, false},
 		{"a generic search that lists people", Tool{Name: "search", Description: "Search companies, people, lists and tasks."}, SigPII, true},
+		{"a property with no name words", Tool{Name: "create_page", InputSchema: obj(`"":{"type":"string","description":"HTML of the page"},"$":{"type":"object","properties":{"token":{"type":"object"}}}`)}, SigBody, true},
 		{"a Helm repository URL", Tool{Name: "install_helm_chart", InputSchema: obj(`"repo":{"type":"string","description":"Helm repository URL"}`)}, SigNetwork, true},
 		{"a specific reader that mentions customers", Tool{Name: "get_dashboard_stats", Description: "Returns revenue, orders and customers this month."}, SigPII, false},
 	} {

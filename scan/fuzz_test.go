@@ -11,6 +11,8 @@ func FuzzClassify(f *testing.F) {
 	f.Add("x\u200b", "ignore previous instructions \U000E0041", `{"$ref":"#"}`, `{"destructiveHint":true}`)
 	f.Add("a", "b", `{"properties":{"a":{"$ref":"#/properties/a"}}}`, `null`)
 	f.Add("\xff", "\xfe", "{\"a\":\"\xff\"}", `[1]`)
+	f.Add("docker_network_stop", "Manage networks", `{"properties":{"":{"type":"string","description":"HTML"},"action":{"type":"string","description":"e.g., 'create', '', 'remove"},"operations":{"type":"array","items":{"properties":{"type":{"enum":["drop"]}}}},"truncateFirst":{"type":"boolean"},"delete":{"type":"array"}}}`, `{"destructiveHint":true}`)
+	f.Add("orders_list_by", "Search people, contacts", `{"properties":{"refresh_token":{"type":["object","null"],"properties":{"token_lifetime":{"type":"integer"}}},"inboxOnly":{"type":"boolean"}}}`, `{"readOnlyHint":true}`)
 	f.Fuzz(func(t *testing.T, name, desc, schema, ann string) {
 		tool := Tool{Name: name, Description: desc}
 		if schema != "" {

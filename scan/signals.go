@@ -687,7 +687,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format" && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
 			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:

@@ -379,7 +379,7 @@ func (c *classifier) signals() {
 	}
 
 	// Properties.
-	c.properties(q, inDesc)
+	c.properties(q, inDesc, head)
 
 	// Description phrases, in the description's lead.
 	// A reading tool that mentions credentials describes how it
@@ -507,7 +507,7 @@ func (c *classifier) credentialSettings(p *prop) bool {
 // Has reports whether a signal has been found so far.
 func (c *classifier) Has(code string) bool { _, ok := c.ev[code]; return ok }
 
-func (c *classifier) properties(q func(string) string, inDesc func(list int) (string, bool)) {
+func (c *classifier) properties(q func(string) string, inDesc func(list int) (string, bool), head []string) {
 	total := len(c.props)
 	if c.top >= paramsHigh {
 		c.label[SigParams] = fmt.Sprintf("High parameter count (%d properties)", c.top)
@@ -532,7 +532,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	}
 	// A tool whose name's object is records ("list_objects") works on
 	// the records themselves, not on their schema ("list_properties").
-	recordsTool := anyIn(nameHead(c.nameToks), recordNouns)
+	recordsTool := anyIn(head, recordNouns)
 	// A folder path of a mailbox is on the mail server.
 	_, mailbox := anyWord(c.nameToks, mailboxWords)
 	// A draft is stored, not sent: its recipients message no one yet.
@@ -541,7 +541,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	// writes the URLs it is given; it does not call them.
 	toFile := (c.verb == "save" || c.verb == "write" || c.verb == "export") && anyIn(c.nameToks, fsWords)
 	// Amounts in a quote or an estimate bill no one.
-	offerOnly := anyIn(nameHead(c.nameToks), offerNouns)
+	offerOnly := anyIn(head, offerNouns)
 	hasTo := false
 	sib := ""
 	for i := range c.props {

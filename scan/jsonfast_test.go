@@ -1,9 +1,12 @@
 package scan
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -216,4 +219,18 @@ func FuzzStrRun(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s []byte) {
 		sameRuns(t, s)
 	})
+}
+
+// canonicalToolStd is the canonical form of a tool written by
+// encoding/json, the reference Canonical and the pin walk are held to.
+func canonicalToolStd(t Tool, in, out, ann any) []byte {
+	p := pinned{Name: t.Name, Title: t.Title, Description: t.Description, InputSchema: in, OutputSchema: out, Annotations: ann}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		// Only invalid UTF-8 could get here, and encoding/json replaces it.
+		return []byte(strconv.Quote(t.Name))
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }

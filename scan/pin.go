@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/toolgate/toolgate/internal/canonjson"
@@ -105,19 +103,6 @@ func appendCanonicalHeader(b []byte, t *Tool) []byte {
 		b = canonjson.AppendGoString(b, t.Description)
 	}
 	return b
-}
-
-// canonicalToolStd is canonicalTool by encoding/json.
-func canonicalToolStd(t Tool, in, out, ann any) []byte {
-	p := pinned{Name: t.Name, Title: t.Title, Description: t.Description, InputSchema: in, OutputSchema: out, Annotations: ann}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
-		// Only invalid UTF-8 could get here, and encoding/json replaces it.
-		return []byte(strconv.Quote(t.Name))
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // Pin returns "sha256:" and the hex SHA-256 of the tool's canonical

@@ -600,7 +600,10 @@ func inferArgument(before []byte) bool {
 func readsNear(lead string) bool {
 	negated := false
 	for _, w := range strings.FieldsFunc(lead, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }) {
-		switch strings.ToLower(w) {
+		// The text is normalised to lower case. Fewer words negate here
+		// than in says (negations): "no", "without" and "cannot" before
+		// a read are left to flag.
+		switch w {
 		case "read", "reads", "cat", "open", "contents", "content", "pass", "send", "include", "attach", "upload", "copy", "print", "dump", "paste", "sidenote":
 			if !negated {
 				return true

@@ -104,7 +104,7 @@ func (c *catalog) observe(server string, raw json.RawMessage) (*toolInfo, []stri
 	if !ok {
 		var t scan.Tool
 		_ = json.Unmarshal(raw, &t) // a malformed field leaves it zero; Classify reports it
-		info = &toolInfo{Server: server, Report: scan.Classify(t), FirstSeen: now}
+		info = &toolInfo{Server: server, Report: scan.ClassifyIn(server, t), FirstSeen: now}
 		info.categories = info.Report.Categories()
 		info.Poisoned = poisonEvidence(info.Report)
 		if pins != nil {

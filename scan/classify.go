@@ -175,24 +175,48 @@ const (
 // of the definition are listed in Report.Problems and the tool is
 // classified from what could be read.
 func Classify(t Tool) Report {
-	return classify(&t, &scratch{})
+	return classify(&t, &scratch{}, false)
 }
 
-func classify(t *Tool, s *scratch) Report {
+// ClassifyIn classifies one tool of the server named server (the name it
+// is configured under, or the name it gives itself). A name that says
+// the server handles mail ("gmail", "mail-server", "imap") makes its
+// readers of messages, threads and drafts read emails, which carry
+// people's addresses, even when the tool's own text does not say mail.
+func ClassifyIn(server string, t Tool) Report {
+	return classify(&t, &scratch{}, mailServer(server))
+}
+
+func classify(t *Tool, s *scratch, mail bool) Report {
 	s.places = s.places[:0]
 	c := newClassifierIn(t, s)
+	c.mailServer = mail
 	c.run()
 	return c.report()
 }
 
 // ClassifyAll classifies every tool of a list, in order.
 func ClassifyAll(tools []Tool) []Report {
+	return classifyAll("", tools)
+}
+
+func classifyAll(server string, tools []Tool) []Report {
 	out := make([]Report, len(tools))
 	s := &scratch{}
+	mail := mailServer(server)
 	for i := range tools {
-		out[i] = classify(&tools[i], s)
+		out[i] = classify(&tools[i], s, mail)
 	}
 	return out
+}
+
+// mailServer reports whether a server's name says it handles mail.
+func mailServer(name string) bool {
+	if name == "" {
+		return false
+	}
+	_, ok := anyWord(tokens(name, 16), mailWords)
+	return ok
 }
 
 // scratch holds the buffers a classifier needs while it works on a tool,
@@ -257,6 +281,9 @@ type classifier struct {
 	self     string
 	others   Others
 	onlyRefs bool
+	// mailServer: the tool's server says by its name that it handles
+	// mail (ClassifyIn).
+	mailServer bool
 	// descLower is signalText, once made.
 	descLower   string
 	descLowered bool
@@ -399,6 +426,11 @@ func (c *classifier) categorize() {
 			break
 		}
 		if v, ok := verbs[w]; ok {
+			// "do_delete_namespace": a leading "do" names a product
+			// (Durable Objects) or says nothing; the next verb decides.
+			if w == "do" && laterVerb(c.nameToks[i+1:]) {
+				continue
+			}
 			class, c.verb, c.verbSource = v, w, "name"
 			// Names generated from an HTTP API start with the method,
 			// and APIs search with POST: "API-post-search" searches.
@@ -467,6 +499,18 @@ func (c *classifier) categorize() {
 	case verbFinancial:
 		cat = Financial
 	}
+	// A download or an export saved to a local path writes a file.
+	if class == verbRead {
+		if p := c.localOutput(); p != "" {
+			class = verbWrite
+			rule = "property-name:" + p + " (saves to a local file)"
+			cat = Write
+		}
+	}
+	// "git_checkout" switches a branch; it buys nothing.
+	if class == verbFinancial && c.verb == "checkout" && c.gitRef() {
+		class, cat = verbWrite, Write
+	}
 	ro, destr := c.ann.ReadOnly, c.ann.Destructive
 	switch {
 	case ro != nil && *ro && class == verbRead:
@@ -499,7 +543,7 @@ func (c *classifier) categorize() {
 	c.readVerb = class == verbRead
 	if cat == Write && !c.readVerb && !paymentMethod(c.nameToks) {
 		for _, w := range c.nameToks {
-			if moneyNouns[w] {
+			if moneyNouns[w] && !(w == "checkout" && c.gitRef()) {
 				cat, rule = Financial, "name-noun:"+w
 				break
 			}
@@ -538,6 +582,15 @@ func (c *classifier) categorize() {
 				break
 			}
 		}
+	}
+	// Resetting discards the state it resets (a working tree, a
+	// container); resetting a password or a key issues a new one.
+	if cat == Write && c.verb == "reset" && c.verbSource == "name" && !anyIn(c.nameToks, authWords) {
+		cat, rule = Destructive, "name-verb:reset (discards the state it resets)"
+	}
+	// Data definition statements alter and drop tables.
+	if (cat == Write || cat == "") && contains(c.nameToks, "ddl") {
+		cat, rule = Destructive, "name-word:ddl"
 	}
 	// Clearing a cache loses nothing that is not made again.
 	if cat == Destructive && c.verbSource == "name" && anyIn(c.nameToks, cacheNouns) {
@@ -660,9 +713,55 @@ var agentNouns = map[string]string{"reader": "read", "viewer": "view", "getter":
 
 var overwriteSwitches = set("drop", "overwrite", "replace", "delete", "purge", "wipe", "truncate")
 
+// outputFirst start the name of a path a tool saves its result to.
+var outputFirst = set("save", "local", "output", "destination", "download", "target", "dest")
+
+// localOutput is the name of a top-level path property the tool saves
+// its result to ("savePath", "localPath", "outputPath"), or "".
+func (c *classifier) localOutput() string {
+	for i := range c.props {
+		p := &c.props[i]
+		if p.depth != 1 || p.typ != "string" && p.typ != "" || len(p.toks) < 2 {
+			continue
+		}
+		if outputFirst[p.toks[0]] && p.toks[len(p.toks)-1] == "path" && (p.toks[0] != "local" || !contains(c.nameToks, "upload")) {
+			return p.name
+		}
+	}
+	return ""
+}
+
+// refNames name a Git branch, tag or commit.
+var refNames = set("branch", "branchname", "ref", "commit", "tag")
+
+// gitRef reports whether a tool works on a Git branch or commit.
+func (c *classifier) gitRef() bool {
+	if contains(c.nameToks, "git") {
+		return true
+	}
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && refNames[p.joined] {
+			return true
+		}
+	}
+	return false
+}
+
+// laterVerb reports whether toks hold a verb.
+func laterVerb(toks []string) bool {
+	for _, w := range toks {
+		if _, ok := verbs[w]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // dataNouns are what "drop" destroys.
 var dataNouns = set("table", "tables", "database", "databases", "db", "index", "indexes", "collection", "collections",
-	"schema", "schemas", "column", "columns", "view", "views", "bucket", "buckets", "queue", "queues", "keyspace", "partition")
+	"schema", "schemas", "column", "columns", "view", "views", "bucket", "buckets", "queue", "queues", "keyspace", "partition",
+	// stored code of a database is dropped like its tables
+	"procedure", "procedures", "function", "functions", "trigger", "triggers", "sequence", "sequences")
 
 // dropsData: "drop" names a data store in the name or the description's
 // first words.

@@ -205,10 +205,86 @@ func TestSignalRules(t *testing.T) {
 		{"a property with no name words", Tool{Name: "create_page", InputSchema: obj(`"":{"type":"string","description":"HTML of the page"},"$":{"type":"object","properties":{"token":{"type":"object"}}}`)}, SigBody, true},
 		{"a Helm repository URL", Tool{Name: "install_helm_chart", InputSchema: obj(`"repo":{"type":"string","description":"Helm repository URL"}`)}, SigNetwork, true},
 		{"a specific reader that mentions customers", Tool{Name: "get_dashboard_stats", Description: "Returns revenue, orders and customers this month."}, SigPII, false},
+		// round 8 (the fifth addition, read as dev)
+		{"a leading do names a product", Tool{Name: "do_delete_namespace"}, "destructive", true},
+		{"a leading do before a reader", Tool{Name: "do_list_objects"}, "read", true},
+		{"dropping a stored procedure", Tool{Name: "drop_stored_procedure"}, "destructive", true},
+		{"resetting a working tree", Tool{Name: "git_reset"}, "destructive", true},
+		{"resetting a password is not destructive", Tool{Name: "reset_password"}, "destructive", false},
+		{"data definition statements", Tool{Name: "execute_ddl"}, "destructive", true},
+		{"signalling a process", Tool{Name: "signal-process"}, "destructive", true},
+		{"a generated password is computed", Tool{Name: "password_generate"}, "read", true},
+		{"a generated password is no stored credential", Tool{Name: "password_generate"}, SigAuth, false},
+		{"fix is a write verb", Tool{Name: "fixListFormatting"}, "read", false},
+		{"a re-invitation", Tool{Name: "reinvite_org_member"}, SigMessaging, true},
+		{"a message noun after the verb's place", Tool{Name: "unread_room_message"}, SigMessaging, false},
+		{"a message to a queue", Tool{Name: "queue_send_message", Description: "Send a message to a queue."}, SigMessaging, false},
+		{"a reply to a comment", Tool{Name: "replyToComment"}, SigMessaging, false},
+		{"an event with attendees invites them", Tool{Name: "create_event", InputSchema: obj(`"attendees":{"type":"array","items":{"type":"string"}}`)}, SigMessaging, true},
+		{"an event's attendees are people", Tool{Name: "create_event", InputSchema: obj(`"attendees":{"type":"array","items":{"type":"string"}}`)}, SigPII, true},
+		{"a draft's attendees are not invited yet", Tool{Name: "create_draft_event", InputSchema: obj(`"attendees":{"type":"array","items":{"type":"string"}}`)}, SigMessaging, false},
+		{"a calendar's events", Tool{Name: "list-events", Description: "List events from one or more calendars."}, SigPII, true},
+		{"events of a webhook are not meetings", Tool{Name: "list_webhook_events"}, SigPII, false},
+		{"the account the tool acts as", Tool{Name: "get_me"}, SigPII, true},
+		{"searching Gmail", Tool{Name: "searchGmail"}, SigPII, true},
+		{"a login's username", Tool{Name: "registry_login", InputSchema: obj(`"username":{"type":"string"},"password":{"type":"string"}`)}, SigPII, false},
+		{"a username alone is a person's", Tool{Name: "lookup", InputSchema: obj(`"username":{"type":"string"}`)}, SigPII, true},
+		{"a vault's items are credentials", Tool{Name: "list", Description: "List items from your vault"}, SigAuth, true},
+		{"a vault's folders are not", Tool{Name: "create_folder", Description: "Create a new folder in your vault"}, SigAuth, false},
+		{"public metadata is not markup", Tool{Name: "update_public_metadata", InputSchema: obj(`"metadata":{"type":"object","additionalProperties":{},"description":"The public metadata to set"}`)}, SigBody, false},
+		{"metadata the frontend displays is", Tool{Name: "update_user", InputSchema: obj(`"public_metadata":{"type":"object","description":"Metadata readable from the frontend"}`)}, SigBody, true},
+		{"a SQL body is code, not markup", Tool{Name: "create_stored_procedure", InputSchema: obj(`"body":{"type":"string","description":"SQL body of the stored procedure"}`)}, SigBody, false},
+		{"a SQL body runs", Tool{Name: "create_stored_procedure", InputSchema: obj(`"body":{"type":"string","description":"SQL body of the stored procedure"}`)}, SigExec, true},
+		{"a query described as SQL", Tool{Name: "run_select_query", InputSchema: obj(`"query":{"type":"string","description":"SQL SELECT query"}`)}, SigExec, true},
+		{"a search query is not SQL", Tool{Name: "search", InputSchema: obj(`"query":{"type":"string","description":"Words to search for"}`)}, SigExec, false},
+		{"executing a stored procedure", Tool{Name: "execute_stored_procedure"}, SigExec, false},
+		{"base64 data that may be Markdown", Tool{Name: "attach_data", InputSchema: obj(`"data":{"type":"string","description":"Base64-encoded data (e.g. data:text/markdown;base64,...)"}`)}, SigBody, false},
+		{"downloading from the service", Tool{Name: "download_file", InputSchema: obj(`"fileId":{"type":"string"}`)}, SigNetwork, false},
+		{"where the browser goes after sign-up", Tool{Name: "create_invitation", InputSchema: obj(`"redirectUrl":{"type":"string"}`)}, SigNetwork, false},
+		{"a link put in a document", Tool{Name: "format_text", InputSchema: obj(`"linkUrl":{"type":"string","format":"uri"}`)}, SigNetwork, false},
+		{"the URL of a deployment to delete", Tool{Name: "deleteDeployment", InputSchema: obj(`"url":{"type":"string","description":"Deployment URL"}`)}, SigNetwork, false},
+		{"a URL saved in a login", Tool{Name: "password_create", InputSchema: obj(`"url":{"type":"string","format":"uri"}`)}, SigNetwork, false},
+		{"a URL a create fetches", Tool{Name: "create_contact_import", Description: "Import contacts from a CSV file at a URL.", InputSchema: obj(`"url":{"type":"string"}`)}, SigNetwork, true},
+		{"a URL a fetcher fetches", Tool{Name: "fetch_html", InputSchema: obj(`"url":{"type":"string"}`)}, SigNetwork, true},
+		{"a custom domain's hostname", Tool{Name: "add_custom_domain", InputSchema: obj(`"hostname":{"type":"string"}`)}, SigNetwork, false},
+		{"a path on the remote machine", Tool{Name: "sftp_list", InputSchema: obj(`"remotePath":{"type":"string"}`)}, SigFS, false},
+		{"a download saved to a local path", Tool{Name: "download_attachment", InputSchema: obj(`"savePath":{"type":"string"}`)}, "read", false},
+		{"a download saved to a local path, annotated read-only", Tool{Name: "downloadFromDrive", Annotations: ro, InputSchema: obj(`"localPath":{"type":"string"}`)}, SigMismatch, true},
+		{"a Git checkout buys nothing", Tool{Name: "git_checkout", InputSchema: obj(`"branch":{"type":"string"}`)}, SigMoney, false},
 	} {
 		r := Classify(c.tool)
 		if got := corpusPredict(&r, c.sig); got != c.want {
 			t.Errorf("%s (%s): %s = %v, want %v; %s %+v", c.name, c.tool.Name, c.sig, got, c.want, r.Category, r.Signals)
 		}
+	}
+}
+
+// TestClassifyInMailServer pins the one rule that reads the server's name:
+// on a server named for mail, readers of messages, threads and drafts and
+// its searches read emails.
+func TestClassifyInMailServer(t *testing.T) {
+	for _, c := range []struct {
+		server, tool string
+		want         bool
+	}{
+		{"gmail", "get_message", true},
+		{"mcp-mail-server", "get_recent_messages", true},
+		{"imap", "get_thread", true},
+		{"mail", "search_by_subject", true},
+		{"", "get_message", false},
+		{"slack", "get_messages", false},
+		{"teams", "search_messages", false},
+		{"mailchimp", "get_message", false},
+		{"gmail", "create_label", false},
+	} {
+		r := ClassifyIn(c.server, Tool{Name: c.tool})
+		if got := r.Has(SigPII); got != c.want {
+			t.Errorf("ClassifyIn(%q, %s): pii = %v, want %v; %+v", c.server, c.tool, got, c.want, r.Signals)
+		}
+	}
+	// Scan uses the server's name the same way.
+	sr := Scan("gmail", "test", []Tool{{Name: "get_message"}})
+	if !sr.Tools[0].Has(SigPII) {
+		t.Errorf("Scan(gmail): get_message not pii: %+v", sr.Tools[0].Signals)
 	}
 }

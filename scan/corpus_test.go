@@ -168,7 +168,7 @@ func measureCorpus(t *testing.T) (*corpusLabels, map[string]map[string]*corpusCo
 				}
 				truth[s] = true
 			}
-			r := Classify(tool)
+			r := ClassifyIn(name, tool)
 			for _, s := range lab.Signals {
 				got, c := corpusPredict(&r, s), counts[srv.Part][s]
 				switch {

@@ -26,6 +26,17 @@ func ExampleClassify() {
 	// Tool name 'update_user' (verb 'update') and description 'Update user profile information (accepts email OR userId in params)' indicate creation or modification of data; medium risk (signals: pii).
 }
 
+// ClassifyIn reads a tool in the light of its server's name: on a server
+// named for mail, a reader of messages reads emails, which carry people's
+// addresses; the same tool of a chat server does not.
+func ExampleClassifyIn() {
+	tool := scan.Tool{Name: "get_recent_messages", InputSchema: json.RawMessage(`{"type":"object","properties":{"limit":{"type":"integer"}}}`)}
+	mail, chat := scan.ClassifyIn("mail-server", tool), scan.ClassifyIn("chat", tool)
+	fmt.Println(mail.Has(scan.SigPII), chat.Has(scan.SigPII))
+	// Output:
+	// true false
+}
+
 // Pins notice a definition that changed since it was recorded (a rug pull)
 // and say what changed.
 func ExamplePins() {

@@ -55,7 +55,7 @@ type Summary struct {
 // Scan classifies the tools of one server and reports the problems of the
 // list (missing and duplicate names) and of each definition.
 func Scan(server, source string, tools []Tool) ServerResult {
-	sr := ServerResult{Name: server, Source: source, Problems: CheckNames(tools), Tools: ClassifyAll(tools)}
+	sr := ServerResult{Name: server, Source: source, Problems: CheckNames(tools), Tools: classifyAll(server, tools)}
 	if sr.Problems == nil {
 		sr.Problems = []Problem{}
 	}

@@ -26,7 +26,9 @@ var (
 		"patient", "patients", "lead", "leads", "collaborator", "collaborators", "attendee", "attendees", "participant", "participants",
 		// a shop's order or checkout holds its buyer's name, address and email
 		"order", "orders", "checkout", "checkouts",
-		"persons", "sender", "senders")
+		"persons", "sender", "senders",
+		// the account the tool acts as: its owner's profile
+		"me")
 	// personKinds, named by a property that picks the kind of record a
 	// tool works on ("objectType": contacts, companies, deals), are people.
 	personKinds = []string{"contacts", "users", "customers", "leads", "members", "people"}
@@ -35,6 +37,8 @@ var (
 	// mailNouns, as the object of a reading tool's name, are messages
 	// with their senders' and recipients' addresses.
 	mailNouns = set("email", "emails", "mail", "mails")
+	// inboxNouns, as the object of a reading tool's name, are messages too.
+	inboxNouns = set("email", "emails", "mail", "mails", "gmail", "inbox")
 	// headTrailers stand after the noun they describe: "user_details".
 	forwardWords = set("forwarding", "autoforwarding")
 	mailboxWords = set("mailbox", "mailboxes")
@@ -52,7 +56,9 @@ var (
 		"search", "fetch", "get", "query", "find")
 	// operationNouns, as the object of an executing name, are the
 	// service's own operations.
-	operationNouns = set("tool", "tools", "action", "actions", "operation", "operations")
+	operationNouns = set("tool", "tools", "action", "actions", "operation", "operations",
+		// a stored procedure or a workflow is the service's own code
+		"procedure", "procedures", "workflow", "workflows")
 	// recordURLs start the name of a URL that identifies one of the
 	// service's records ("issueUrl"), not a place the tool goes.
 	recordURLs = set("issue", "ticket", "record", "event", "project", "resource")
@@ -70,7 +76,30 @@ var (
 	databaseWords = set("pg", "postgres", "postgresql", "mysql", "mariadb", "sql", "db", "database", "mongo", "mongodb", "redis")
 	headTrailers  = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records", "stats", "statistics")
 	// piiNames carry people's addresses: recipients and reply-to headers.
-	piiNames = set("cc", "bcc", "recipient", "recipients", "replyto", "sender")
+	piiNames = set("cc", "bcc", "recipient", "recipients", "replyto", "sender", "attendees", "guests", "invitees")
+	// inviteNames list the people a calendar event or a meeting invites:
+	// saving it sends them invitations.
+	inviteNames = set("attendees", "guests", "invitees")
+	// domainWords name a tool that configures domain names.
+	domainWords = set("domain", "domains", "dns")
+	// sqlNames hold SQL when their description says so.
+	sqlNames = set("query", "statement", "body", "definition", "sql")
+	// queueWords name a queue or a topic: a message sent there is for
+	// programs, not people.
+	queueWords = set("queue", "queues", "topic", "topics")
+	// nounVerbs are messaging verbs that are as often the object of a
+	// name ("unread_room_message"): a verb only as its first word.
+	nounVerbs = set("message", "email", "mail", "text", "sms", "dm", "tweet")
+	// commentNouns are posted on a document, not sent to people.
+	commentNouns = set("comment", "comments", "review", "reviews")
+	// eventNouns with a calendar are meetings: their attendees.
+	eventNouns = set("event", "events")
+	// lookupVerbs find or remove a record a URL names; storeVerbs save a
+	// URL as a field of one. Neither goes to the URL.
+	lookupVerbs = set("get", "list", "search", "find", "lookup", "retrieve", "describe", "delete", "remove")
+	storeVerbs  = set("create", "update", "edit", "set", "add", "save", "patch", "upsert")
+	// fetchHints say that a tool goes to the URL it is given.
+	fetchHints = []string{"fetch", "download", "import", "crawl", "scrap", "web page", "webpage", "http", "request", "webhook", "callback", "clone", "navigate", "visit", "load", "from a url", "from the url", "from url"}
 	// piiNamePairs, in a tool's name, are payment instruments of people.
 	piiNamePairs = [][2]string{{"payment", "method"}, {"payment", "methods"}, {"credit", "card"}, {"bank", "account"}}
 	piiPhrase    = []string{"email address", "phone number", "date of birth", "personal data", "personal information", "home address", "social security", "first name", "last name", "attendees"}
@@ -84,7 +113,7 @@ var (
 	execWords  = set("exec", "execute", "eval", "shell", "bash", "terminal", "command", "commands", "script", "scripts", "sql", "python", "javascript", "repl", "powershell", "sandbox")
 	execPhrase = []string{"execute arbitrary", "arbitrary code", "shell command", "run a command", "runs a command", "run commands", "execute code", "executes code", "execute javascript", "execute python", "execute sql", "run sql", "runs sql", "execute a script", "run a script"}
 
-	netNames = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "redirecturl", "redirecturi", "host", "hostname", "domain", "href", "proxy", "link", "baseurl", "server",
+	netNames = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "host", "hostname", "href", "proxy", "link", "baseurl", "server",
 		// a connection string names the host to connect to
 		"connectionstring", "connectionuri", "connectionurl", "dsn")
 	// netLast end a property name that is an address to call
@@ -102,14 +131,14 @@ var (
 	// pageNames are elements of a web page a browser tool acts on.
 	pageNames  = set("element", "selector", "cssselector", "xpath")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
-	netWords   = set("http", "https", "url", "scrape", "curl", "browse", "download")
+	netWords   = set("http", "https", "url", "scrape", "curl", "browse")
 	netPhrase  = []string{"any url", "arbitrary url", "http request", "web page", "webpage", "fetches the url", "fetch a url", "download from"}
 
 	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "glob", "filenames", "workdir", "workingdirectory")
 	fsWords  = set("file", "files", "directory", "directories", "dir", "folder", "folders", "path", "fs", "filesystem", "disk")
 	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at", "files and directories", "allowed directories"}
 
-	msgVerbs  = set("send", "email", "notify", "message", "reply", "forward", "invite", "sms", "broadcast", "text", "post", "dm", "tweet", "mail")
+	msgVerbs  = set("send", "email", "notify", "message", "reply", "forward", "invite", "reinvite", "sms", "broadcast", "text", "post", "dm", "tweet", "mail")
 	msgVerbs2 = set("broadcast")
 	msgNouns  = set("email", "emails", "sms", "message", "messages", "notification", "notifications", "invitation", "invitations", "invite", "invites", "mail", "tweet", "dm")
 	// sentNouns are sent by a dispatch verb, but created as drafts:
@@ -147,7 +176,7 @@ var (
 
 	bodyNames   = set("body", "html", "htmlbody", "template", "markdown", "markup", "htmlcontent", "bodyhtml", "richtext", "svg", "emailbody", "messagebody", "templatebody")
 	bodyFormats = set("html", "text/html", "markdown", "text/markdown", "template")
-	bodyExposed = set("public", "unsafe", "frontend", "rendered", "render", "display", "displayed", "html", "template")
+	bodyExposed = set("frontend", "rendered", "render", "display", "displayed", "html")
 	// bodyExposedTool, in a tool's name, say its free-form objects are shown.
 	bodyExposedTool = set("frontend", "rendered", "render", "display", "displayed", "html")
 	// remoteNames: a path next to one of these is in a remote store, not
@@ -155,7 +184,10 @@ var (
 	// assetWords name URLs of things shown to people, not fetched.
 	assetWords = set("image", "logo", "icon", "avatar", "photo", "picture", "thumbnail", "favicon", "cover", "tracking",
 		// a service's own regional endpoint, not one the caller picks
-		"region")
+		"region",
+		// where a person's browser is sent after a flow, and a link put
+		// in a document: followed by people, not by the tool
+		"redirect", "return", "link")
 	remoteNames = set("repo", "repository", "owner", "bucket", "project", "projectid", "branch")
 	// fileParents hold files: a path inside one is a file's path.
 	fileParents = set("file", "files", "attachment", "attachments", "document", "documents", "upload", "uploads")
@@ -287,7 +319,10 @@ func (c *classifier) signals() {
 
 	head := nameHead(name)
 	// Name words.
-	if w, ok := anyWord(name, authWords); ok {
+	// A password generated and returned is made up on the spot: no
+	// stored credential is read or changed.
+	generated := c.category == Read && c.verb == "generate"
+	if w, ok := anyWord(name, authWords); ok && !generated {
 		c.add(SigAuth, "name-word", "name word "+q(w))
 	} else if w, ok := hasPair(name, authPairs); ok {
 		c.add(SigAuth, "name-word", "name words "+q(w))
@@ -303,11 +338,14 @@ func (c *classifier) signals() {
 			c.add(SigNetwork, "name-word", "name words \"browser\" and "+q(w)+" (acts on a live page)")
 		}
 	}
-	// Downloading a message's or a card's attachment reads the service's
-	// own store, not a place the caller picks.
-	if w, ok := anyWord(name, netWords); ok && !(w == "download" && anyIn(head, fileParents)) {
+	// Downloading reads the service's own store unless a URL is given
+	// (which the property rules see): "download" is not a name word.
+	if w, ok := anyWord(name, netWords); ok {
 		c.add(SigNetwork, "name-word", "name word "+q(w))
 	}
+	// A message sent to a queue or a topic is for programs; a reply to a
+	// comment is posted on the document.
+	toPeople := !anyIn(name, queueWords) && !anyIn(head, commentNouns)
 	if c.category != Read {
 		nameVerb := ""
 		if c.verbSource == "name" {
@@ -318,7 +356,13 @@ func (c *classifier) signals() {
 			n, hasNoun = anyWord(name, sentNouns)
 		}
 		h, headNoun := anyWord(head, msgNouns)
+		// "unread_room_message": a message noun after the first word is
+		// the object, not the verb.
+		if nounVerbs[nameVerb] && len(name) > 0 && name[0] != nameVerb {
+			nameVerb = ""
+		}
 		switch {
+		case !toPeople:
 		case dispatchVerbs[nameVerb] && hasNoun:
 			c.add(SigMessaging, "name-word", "name verb "+q(nameVerb)+" and noun "+q(n))
 		case (msgVerbs[nameVerb] || msgVerbs2[nameVerb]) && !dispatchVerbs[nameVerb]:
@@ -350,7 +394,7 @@ func (c *classifier) signals() {
 			c.add(SigMoney, "name-word", "name word "+q(strings.TrimPrefix(c.categoryRule, "name-noun:")))
 		}
 	}
-	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) {
+	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !(w == "checkout" && c.gitRef()) {
 		c.add(SigMoney, "name-word", "name word "+q(w))
 	}
 	// An email sent, replied to or forwarded carries its addresses.
@@ -362,10 +406,15 @@ func (c *classifier) signals() {
 	}
 	if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
-	} else if w, ok := anyWord(head, mailNouns); ok && c.category == Read && !anyIn(name, composedWords) {
+	} else if w, ok := anyWord(head, inboxNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
-	} else if w, ok := anyWord(head, threadNouns); ok && c.category == Read && c.mailish(lead) {
+	} else if w, ok := anyWord(head, threadNouns); ok && c.category == Read && (c.mailServer || c.mailish(lead)) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" of emails (messages with their addresses)")
+	} else if c.mailServer && c.category == Read && c.verbSource == "name" && c.verb == "search" {
+		// A search on a mail server ("search_by_subject") finds emails.
+		c.add(SigPII, "name-verb", "name verb \"search\" on a mail server (emails with their addresses)")
+	} else if w, ok := anyWord(head, eventNouns); ok && c.category == Read && (contains(name, "calendar") || hasWord(lead, "calendar") || hasWord(lead, "calendars")) {
+		c.add(SigPII, "name-word", "name word "+q(w)+" of a calendar (meetings with their attendees)")
 	} else if w, ok := leadPeople(lead); ok && c.category == Read && (len(head) == 0 || anyIn(head, genericHeads)) {
 		// A generic reader of records ("search", "get_list_entries")
 		// whose description lists people among them.
@@ -379,7 +428,7 @@ func (c *classifier) signals() {
 	}
 
 	// Properties.
-	c.properties(q, inDesc, head)
+	c.properties(q, inDesc, head, lead)
 
 	// Description phrases, in the description's lead.
 	// A reading tool that mentions credentials describes how it
@@ -405,7 +454,7 @@ func (c *classifier) signals() {
 		if c.notifyAddress != "" && strings.Contains(desc, "notification") {
 			c.add(SigMessaging, "property-name", "property "+q(c.notifyAddress)+" and description mentions \"notification\"")
 		}
-		if p, ok := leadHits.first(phrMsg); ok {
+		if p, ok := leadHits.first(phrMsg); ok && toPeople {
 			c.add(SigMessaging, "description-phrase", "description mentions "+q(p))
 		}
 		if p, ok := inDesc(phrBulk); ok {
@@ -429,6 +478,11 @@ func (c *classifier) signals() {
 	// description says so: GitHub's files are in a repository.
 	if w, ok := anyWord(name, fsWords); ok && c.Has(SigFS) {
 		c.add(SigFS, "name-word", "name word "+q(w))
+	}
+	// Items of a password vault are credentials: listing, reading,
+	// saving or deleting them handles secrets.
+	if !c.Has(SigAuth) && hasWord(lead, "vault") && (len(head) == 0 || head[0] == "item" || head[0] == "items" || lookupVerbs[head[0]] || storeVerbs[head[0]] || head[0] == "lock" || head[0] == "unlock") {
+		c.add(SigAuth, "description-phrase", "an item of a vault (a stored credential)")
 	}
 	// openWorldHint says a tool talks to systems outside the server (a
 	// search API, a browser page), not that the caller picks where: it is
@@ -507,7 +561,7 @@ func (c *classifier) credentialSettings(p *prop) bool {
 // Has reports whether a signal has been found so far.
 func (c *classifier) Has(code string) bool { _, ok := c.ev[code]; return ok }
 
-func (c *classifier) properties(q func(string) string, inDesc func(list int) (string, bool), head []string) {
+func (c *classifier) properties(q func(string) string, inDesc func(list int) (string, bool), head []string, lead string) {
 	total := len(c.props)
 	if c.top >= paramsHigh {
 		c.label[SigParams] = fmt.Sprintf("High parameter count (%d properties)", c.top)
@@ -542,10 +596,26 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	toFile := (c.verb == "save" || c.verb == "write" || c.verb == "export") && anyIn(c.nameToks, fsWords)
 	// Amounts in a quote or an estimate bill no one.
 	offerOnly := anyIn(head, offerNouns)
+	// A username given with a password or a token signs in: it is a
+	// login's, not a record of a person.
+	login := false
+	// A URL given to a tool that looks up, removes or saves a record
+	// names it or is stored in it; the tool does not go there, unless
+	// its description says it fetches.
+	urlData := c.verbSource == "name" && (lookupVerbs[c.verb] || storeVerbs[c.verb])
+	if urlData {
+		if hasAnyPhrase(lead, fetchHints) {
+			urlData = false
+		}
+	}
+	domainTool := anyIn(c.nameToks, domainWords)
 	hasTo := false
 	sib := ""
 	for i := range c.props {
 		if p := &c.props[i]; p.depth == 1 {
+			if p.typ != "boolean" && !isRef(p) && (contains(p.toks, "password") || contains(p.toks, "token") || contains(p.toks, "secret")) {
+				login = true
+			}
 			if p.joined == "to" {
 				hasTo = true
 			} else if msgSiblings[p.joined] {
@@ -598,7 +668,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			}
 		}
 		if p.typ != "boolean" {
-			if _, ok := anyWord(toks, piiWords); ok && !(p.typ == "object" && settingsDesc(pdesc())) && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
+			if _, ok := anyWord(toks, piiWords); ok && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok {
 				c.add(SigPII, "property-name", ev())
@@ -613,6 +683,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// exec
 		if execNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
 			c.add(SigExec, "property-name", ev())
+		} else if sqlNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum && hasWord(pdesc(), "sql") {
+			// "query": "SQL query to run", "body": "SQL body of the procedure".
+			c.add(SigExec, "property-description", ev()+" described as SQL")
 		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
 			// "whereClause", "having_clause": query language the caller writes.
 			c.add(SigExec, "property-name", ev()+" is a query clause")
@@ -632,6 +705,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		switch {
 		case p.depth > 1 || asset || toFile:
 		case len(toks) > 1 && recordURLs[toks[0]]:
+		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url") && !hasAnyPhrase(pdesc(), fetchHints):
+		case domainTool && (joined == "hostname" || p.format == "hostname"):
+			// the name of a domain being configured, not a place to call
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
 		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]] || connString(toks)) && !linkTo(pdesc()):
@@ -654,7 +730,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// (attachments[].path).
 		fileLevel := p.depth == 1 || fileParents[lastWord(parentName(p.path))]
 		named := inline && (joined == "file" || joined == "filename" || joined == "files" || joined == "filenames")
-		if fileLevel && !named && (str || pathList) && !remote && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+		// "remotePath": on the machine the tool connects to.
+		remotePath := len(toks) > 1 && toks[0] == "remote"
+		if fileLevel && !named && !remotePath && (str || pathList) && !remote && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -669,6 +747,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 				}
 				c.add(SigMessaging, "property-name", e)
 			}
+		}
+		// Saving an event with attendees sends them invitations.
+		if inviteNames[joined] && p.depth == 1 && c.category != Read && !draft {
+			c.add(SigMessaging, "property-name", ev()+" (invited by the event)")
 		}
 		// bulk
 		if p.typ == "array" && len(toks) > 0 && bulkPlurals[toks[len(toks)-1]] && !contains(toks, "backup") && !contains(toks, "recovery") {
@@ -687,7 +769,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")) && !hasWord(pdesc(), "base64"):
 			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
@@ -821,7 +903,7 @@ func plainOrCode(d string) bool {
 	if _, ok := anyPhrase(d, []string{"plain text", "text content", "the text of"}); ok {
 		return true
 	}
-	for _, w := range []string{"code", "class", "function", "trigger", "script"} {
+	for _, w := range []string{"code", "class", "function", "trigger", "script", "sql", "base64"} {
 		if hasWord(d, w) {
 			return true
 		}
@@ -901,6 +983,12 @@ func forModel(p *prop, desc string) bool {
 
 // linkTo reports whether a property's description calls its URL a link to
 // a document or record, which is stored with the data, not fetched.
+// hasAnyPhrase reports whether d holds one of phrases.
+func hasAnyPhrase(d string, phrases []string) bool {
+	_, ok := anyPhrase(d, phrases)
+	return ok
+}
+
 func linkTo(d string) bool {
 	_, ok := anyPhrase(d, []string{"link to a ", "link to the ", "link to an "})
 	return ok

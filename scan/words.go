@@ -33,6 +33,9 @@ var verbs = map[string]verbClass{
 	"resolve": verbRead, "render": verbRead, "diff": verbRead, "status": verbRead, "demonstrate": verbRead,
 	"screenshot": verbRead, "discover": verbRead,
 	"crawl": verbRead, "scrape": verbRead, "parse": verbRead, "extract": verbRead, "research": verbRead,
+	// a password, a passphrase, an embedding, a text or a link computed
+	// and returned: nothing is stored
+	"generate": verbRead,
 	// write
 	"create": verbWrite, "update": verbWrite, "set": verbWrite, "add": verbWrite, "put": verbWrite,
 	"post": verbWrite, "patch": verbWrite, "edit": verbWrite, "modify": verbWrite, "write": verbWrite,
@@ -53,14 +56,14 @@ var verbs = map[string]verbClass{
 	"deactivate": verbWrite, "activate": verbWrite, "compress": verbWrite, "gzip": verbWrite, "zip": verbWrite,
 	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
-	"share": verbWrite, "broadcast": verbWrite,
+	"share": verbWrite, "broadcast": verbWrite, "fix": verbWrite, "reinvite": verbWrite,
 	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
 	"stop": verbWeakWrite, "restart": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,
 	"call": verbWeakWrite, "request": verbWeakWrite, "handle": verbWeakWrite, "do": verbWeakWrite,
-	// open a node, generate a link, capture a snapshot: as often reads as writes
-	"open": verbWeakWrite, "generate": verbWeakWrite, "capture": verbWeakWrite,
+	// open a node, capture a snapshot: as often reads as writes
+	"open": verbWeakWrite, "capture": verbWeakWrite,
 	// a connection of the server's own to a database or an editor: state of
 	// the session, not data
 	"connect": verbWeakWrite, "disconnect": verbWeakWrite,
@@ -72,6 +75,8 @@ var verbs = map[string]verbClass{
 	"discard": verbDestructive, "expire": verbDestructive, "evict": verbDestructive, "kick": verbDestructive,
 	"overwrite": verbDestructive, "rm": verbDestructive, "del": verbDestructive, "flush": verbDestructive,
 	"reject": verbDestructive, "block": verbDestructive,
+	// signalling a process is how it is killed
+	"signal": verbDestructive,
 	// cleaning up removes what it finds; logging out ends a session
 	"clean": verbDestructive, "logout": verbDestructive, "signout": verbDestructive, "cleanup": verbDestructive, "prune": verbDestructive,
 	// financial

@@ -281,6 +281,8 @@ type classifier struct {
 	self     string
 	others   Others
 	onlyRefs bool
+	// sqlProp is a top-level property that holds the caller's SQL.
+	sqlProp string
 	// mailServer: the tool's server says by its name that it handles
 	// mail (ClassifyIn).
 	mailServer bool

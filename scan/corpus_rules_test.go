@@ -250,6 +250,10 @@ func TestSignalRules(t *testing.T) {
 		{"a path on the remote machine", Tool{Name: "sftp_list", InputSchema: obj(`"remotePath":{"type":"string"}`)}, SigFS, false},
 		{"a download saved to a local path", Tool{Name: "download_attachment", InputSchema: obj(`"savePath":{"type":"string"}`)}, "read", false},
 		{"a download saved to a local path, annotated read-only", Tool{Name: "downloadFromDrive", Annotations: ro, InputSchema: obj(`"localPath":{"type":"string"}`)}, SigMismatch, true},
+		{"denying a request", Tool{Name: "device_approval_deny"}, "destructive", true},
+		{"a write that runs the caller's SQL", Tool{Name: "execute_in_transaction", InputSchema: obj(`"query":{"type":"string","description":"SQL statement to run"}`)}, "destructive", true},
+		{"a write that runs only a SELECT", Tool{Name: "run_select_query", InputSchema: obj(`"query":{"type":"string","description":"SQL SELECT query"}`)}, "destructive", false},
+		{"a stored procedure's SQL is stored, not run", Tool{Name: "create_stored_procedure", InputSchema: obj(`"body":{"type":"string","description":"SQL body of the stored procedure"}`)}, "destructive", false},
 		{"a Git checkout buys nothing", Tool{Name: "git_checkout", InputSchema: obj(`"branch":{"type":"string"}`)}, SigMoney, false},
 	} {
 		r := Classify(c.tool)

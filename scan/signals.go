@@ -484,6 +484,11 @@ func (c *classifier) signals() {
 	if !c.Has(SigAuth) && hasWord(lead, "vault") && (len(head) == 0 || head[0] == "item" || head[0] == "items" || lookupVerbs[head[0]] || storeVerbs[head[0]] || head[0] == "lock" || head[0] == "unlock") {
 		c.add(SigAuth, "description-phrase", "an item of a vault (a stored credential)")
 	}
+	// A write that runs the caller's SQL can delete and drop whatever the
+	// SQL says, unless it is only a SELECT.
+	if c.category == Write && c.sqlProp != "" && !contains(name, "select") && !hasWord(lead, "select") && !hasWord(lead, "read-only") && !strings.Contains(lead, "read only") {
+		c.category, c.categoryRule = Destructive, "property-name:"+c.sqlProp+" (runs the caller's SQL)"
+	}
 	// openWorldHint says a tool talks to systems outside the server (a
 	// search API, a browser page), not that the caller picks where: it is
 	// evidence only next to another.
@@ -683,9 +688,16 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// exec
 		if execNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
 			c.add(SigExec, "property-name", ev())
+			if joined == "sql" && p.depth == 1 {
+				c.sqlProp = p.name
+			}
 		} else if sqlNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum && hasWord(pdesc(), "sql") {
 			// "query": "SQL query to run", "body": "SQL body of the procedure".
 			c.add(SigExec, "property-description", ev()+" described as SQL")
+			// a body or a definition is stored code, run later by name
+			if p.depth == 1 && (joined == "query" || joined == "statement") && !hasWord(pdesc(), "select") {
+				c.sqlProp = p.name
+			}
 		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
 			// "whereClause", "having_clause": query language the caller writes.
 			c.add(SigExec, "property-name", ev()+" is a query clause")

@@ -74,7 +74,7 @@ var verbs = map[string]verbClass{
 	"cancel": verbDestructive, "uninstall": verbDestructive, "unlink": verbDestructive, "clear": verbDestructive,
 	"discard": verbDestructive, "expire": verbDestructive, "evict": verbDestructive, "kick": verbDestructive,
 	"overwrite": verbDestructive, "rm": verbDestructive, "del": verbDestructive, "flush": verbDestructive,
-	"reject": verbDestructive, "block": verbDestructive,
+	"reject": verbDestructive, "block": verbDestructive, "deny": verbDestructive,
 	// signalling a process is how it is killed
 	"signal": verbDestructive,
 	// cleaning up removes what it finds; logging out ends a session

@@ -122,8 +122,18 @@ func othersPrint(others scan.Others) uint64 {
 
 func toolPoisonOf(server string, raw json.RawMessage, info *toolInfo, others scan.Others) string {
 	parts := []string{}
-	if info.Poisoned != "" {
-		parts = append(parts, info.Poisoned)
+	poisoned := info.Poisoned
+	if poisoned != "" && len(others) > 0 {
+		// With the merged list known, an order among the server's own
+		// tools ("before using this tool, call get_board_info") is its
+		// workflow, not shadowing: classify again among them.
+		var t scan.Tool
+		if json.Unmarshal(raw, &t) == nil {
+			poisoned = poisonEvidence(scan.ClassifyAmong(server, t, others))
+		}
+	}
+	if poisoned != "" {
+		parts = append(parts, poisoned)
 	}
 	if r := scan.CheckItem("tool", server, raw, others); r.Poisoned() != "" {
 		parts = append(parts, r.Poisoned())

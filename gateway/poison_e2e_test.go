@@ -104,6 +104,15 @@ func poisonedUpstream(t *testing.T) string {
 		func(context.Context, *mcp.CallToolRequest, weatherArgs) (*mcp.CallToolResult, any, error) {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil, nil
 		})
+	// An order among the server's own tools is its workflow, not a steer.
+	mcp.AddTool(srv, &mcp.Tool{Name: "radar_map", Description: "Returns a radar map. Before using this tool, call radar_tiles first."},
+		func(context.Context, *mcp.CallToolRequest, weatherArgs) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "map"}}}, nil, nil
+		})
+	mcp.AddTool(srv, &mcp.Tool{Name: "radar_tiles", Description: "Returns radar tiles."},
+		func(context.Context, *mcp.CallToolRequest, weatherArgs) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "tiles"}}}, nil, nil
+		})
 	mcp.AddTool(srv, &mcp.Tool{Name: "forecast", Description: "Returns a three-day forecast."},
 		func(context.Context, *mcp.CallToolRequest, weatherArgs) (*mcp.CallToolResult, any, error) {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "rain"}}}, nil, nil
@@ -221,7 +230,7 @@ func TestPoisonedServerEndToEnd(t *testing.T) {
 				templates = append(templates, r.URITemplate)
 			}
 			listed := strings.Join(tools, ",") + " | " + strings.Join(prompts, ",") + " | " + strings.Join(resources, ",") + " | " + strings.Join(templates, ",")
-			for _, clean := range []string{"evil_forecast", "mail_send_email", "evil_greet", "file:///evil/readme"} {
+			for _, clean := range []string{"evil_forecast", "evil_radar_map", "evil_radar_tiles", "mail_send_email", "evil_greet", "file:///evil/readme"} {
 				if !strings.Contains(listed, clean) {
 					t.Errorf("clean item %s not listed: %s", clean, listed)
 				}

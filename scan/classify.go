@@ -188,11 +188,40 @@ func ClassifyIn(server string, t Tool) Report {
 }
 
 func classify(t *Tool, s *scratch, mail bool) Report {
+	return classifyOwn(t, s, mail, nil)
+}
+
+// classifyOwn is classify with the names of the tools of the tool's own
+// server (lower case), whose calls among each other are a workflow.
+func classifyOwn(t *Tool, s *scratch, mail bool, own map[string]bool) Report {
 	s.places = s.places[:0]
 	c := newClassifierIn(t, s)
 	c.mailServer = mail
+	c.own = own
 	c.run()
 	return c.report()
+}
+
+// ClassifyAmong classifies a tool of server the way a merged list shows
+// it: others names the tools of every server of the list, server's own
+// among them. Telling the model to call one of the server's own tools
+// first ("before using this tool, call get_board_info") orders the
+// server's own workflow and is not tool shadowing; telling it to call
+// another server's tool still is (Shadowing).
+func ClassifyAmong(server string, t Tool, others Others) Report {
+	var own map[string]bool
+	for name, servers := range others {
+		for _, s := range servers {
+			if s == server {
+				if own == nil {
+					own = map[string]bool{}
+				}
+				own[name] = true
+				break
+			}
+		}
+	}
+	return classifyOwn(&t, &scratch{}, mailServer(server), own)
 }
 
 // ClassifyAll classifies every tool of a list, in order.
@@ -204,8 +233,16 @@ func classifyAll(server string, tools []Tool) []Report {
 	out := make([]Report, len(tools))
 	s := &scratch{}
 	mail := mailServer(server)
+	// The list is one server's: its tools are each other's own.
+	var own map[string]bool
+	if server != "" {
+		own = make(map[string]bool, len(tools))
+		for i := range tools {
+			own[strings.ToLower(tools[i].Name)] = true
+		}
+	}
 	for i := range tools {
-		out[i] = classify(&tools[i], s, mail)
+		out[i] = classifyOwn(&tools[i], s, mail, own)
 	}
 	return out
 }
@@ -281,6 +318,9 @@ type classifier struct {
 	self     string
 	others   Others
 	onlyRefs bool
+	// own names the tools of the tool's own server (lower case), when
+	// known: ClassifyAmong and the lists of Scan.
+	own map[string]bool
 	// sqlProp is a top-level property that holds the caller's SQL.
 	sqlProp string
 	// mailServer: the tool's server says by its name that it handles

@@ -335,6 +335,7 @@ func identLike(w string) bool {
 var (
 	strongCallWords = []string{"call", "calls", "calling", "invoke", "invoking", "trigger", "execute", "run", "instead of", "rather than", "in place of"}
 	weakCallWords   = []string{"use", "using", "before", "after", "than", "with", "not use", "never use"}
+	plainCallWords  = []string{"call", "calls", "calling", "invoke", "invoking", "instead of", "rather than", "in place of"}
 )
 
 // calledOrQuoted reports whether the name at text[i:j] stands where a
@@ -361,7 +362,10 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 		before = strings.TrimSuffix(before, " the")
 	}
 	before = strings.TrimSuffix(before, " first")
-	words := strongCallWords
+	// A plain word after run, execute or trigger is most often a noun
+	// phrase ("execute graphql mutations", "run status"): only the
+	// verbs that take a tool call it.
+	words := plainCallWords
 	if ident {
 		words = append(append([]string{}, strongCallWords...), weakCallWords...)
 	}
@@ -555,6 +559,60 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	return false
 }
 
+// ownWorkflow reports whether the sentence around text[at] names one of the
+// tool's own server's tools (an identifier, or the tool's own name): an
+// order among the server's own tools ("[required precondition]: before
+// using this tool, … call get_board_info", "use create_items instead of
+// calling this tool in a loop"), not a steer to another server's tool,
+// which crossRefs reports whatever the sentence says.
+func (c *classifier) ownWorkflow(text []byte, at int) bool {
+	if len(c.own) == 0 {
+		return false
+	}
+	start := 0
+	for _, sep := range []string{". ", "\n"} {
+		if i := bytes.LastIndex(text[:at], []byte(sep)); i >= 0 && i+len(sep) > start {
+			start = i + len(sep)
+		}
+	}
+	end := len(text)
+	for _, sep := range []string{". ", "\n"} {
+		if i := bytes.Index(text[at:], []byte(sep)); i >= 0 && at+i < end {
+			end = at + i
+		}
+	}
+	self := strings.ToLower(c.t.Name)
+	s := string(text[start:end])
+	// An own tool fed with the conversation or a secret is a way out for
+	// them, not a workflow.
+	for _, w := range leakWords {
+		if strings.Contains(s, w) {
+			return false
+		}
+	}
+	for i := 0; i < len(s); {
+		if !isNameByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isNameByte(s[j]) {
+			j++
+		}
+		w := strings.TrimRight(s[i:j], ".-:")
+		if c.own[w] && (identLike(w) || w == self) {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
+// leakWords, in an instruction to call a tool, name what should not leave
+// through it.
+var leakWords = []string{"conversation", "chat history", "previous message", "system prompt", "instructions", "password",
+	"secret", "token", "api key", "apikey", "credential", "private key", "~/", "/etc/", ".env", ".ssh", "id_rsa", "cookie"}
+
 // callsThisBefore reports whether the words after "you must call" order
 // this tool before one named tool ("you must call this before calling the
 // make_api_request tool"): a workflow between tools, not a steer to any
@@ -574,7 +632,8 @@ func callsThisBefore(rest string) bool {
 // inferArgument reports whether the sentence that ends at a phrase like
 // "before calling this tool" tells the model where to find an argument's
 // value ("Infer this from the project's config before calling this
-// tool"), which steers it to no other tool; secret files it names are
+// tool", "Gather all answers upfront before calling this tool"), which
+// steers it to no other tool; secret files it names are
 // caught on their own.
 func inferArgument(before []byte) bool {
 	from := max(0, len(before)-120)
@@ -583,7 +642,7 @@ func inferArgument(before []byte) bool {
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
 		s, whole = s[i+1:], true
 	}
-	for _, w := range []string{"infer ", "determine "} {
+	for _, w := range []string{"infer ", "determine ", "gather ", "collect "} {
 		i := strings.LastIndex(s, w)
 		if i >= 0 && (i == 0 && whole || strings.HasSuffix(strings.TrimRight(s[:i], " "), ".")) {
 			return true

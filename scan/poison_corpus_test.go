@@ -43,7 +43,8 @@ var corpusCrossServer = map[string]string{
 }
 
 // TestCorpusPoison: no tool of the corpus's real servers is poisoned,
-// alone or with all merged behind one gateway (each server's texts checked
+// with all merged behind one gateway as the gateway classifies them
+// (ClassifyAmong, where a server's own tools are known) (each server's texts checked
 // against the other servers' tool names, prefixed and not), except the
 // cross-server references of corpusCrossServer, which must be flagged. The
 // corpus has no poisoned tool; the bar is precision ≥ 0.9 on the poisoning
@@ -63,7 +64,7 @@ func TestCorpusPoison(t *testing.T) {
 		for _, tl := range lists[n].Tools {
 			total++
 			var why []string
-			r := Classify(tl)
+			r := ClassifyAmong(n, tl, others)
 			if e := PoisonEvidence(r.Signals); e != "" {
 				why = append(why, e)
 			}

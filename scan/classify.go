@@ -474,6 +474,9 @@ func (c *classifier) categorize() {
 				continue
 			}
 			class, c.verb, c.verbSource = v, w, "name"
+			if last := c.nameToks[len(c.nameToks)-1]; nounishVerbs[w] && i < len(c.nameToks)-1 && verbs[last] != verbNone && !nounishVerbs[last] {
+				class, c.verb = verbs[last], last
+			}
 			// Names generated from an HTTP API start with the method,
 			// and APIs search with POST: "API-post-search" searches.
 			if w == "post" {
@@ -638,6 +641,15 @@ func (c *classifier) categorize() {
 	if cat == Destructive && c.verbSource == "name" && anyIn(c.nameToks, cacheNouns) {
 		cat, rule = Write, "name-noun:cache"
 	}
+	// Closing a session, a tunnel or a terminal ends it (closing a task
+	// or an issue does not).
+	if cat == Write && c.verb == "close" && c.verbSource == "name" && anyIn(c.nameToks, sessionNouns) {
+		cat, rule = Destructive, "name-verb:close (ends a session)"
+	}
+	// Writing a file replaces what it held.
+	if cat == Write && c.verb == "write" && c.verbSource == "name" && (contains(c.nameToks, "file") || contains(c.nameToks, "files")) {
+		cat, rule = Destructive, "name-verb:write (replaces a file)"
+	}
 	// Stopping or restarting containers, services or processes ends what
 	// runs there (stopping a search does not).
 	if cat == Write && (c.verb == "stop" || c.verb == "restart") && c.stopsRunning() {
@@ -788,6 +800,14 @@ func (c *classifier) gitRef() bool {
 	}
 	return false
 }
+
+// sessionNouns are ended by closing them.
+var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "terminal", "terminals", "connection", "connections", "browser", "tab", "tabs", "page")
+
+// nounishVerbs are verbs that are more often the object of a name
+// ("domain-record-get", "invoice-list", "log_clear"): when a name ends in
+// another verb, that one decides.
+var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", "comment", "tag", "label", "link", "bill", "post", "draft", "text", "process", "request", "call", "signal", "store", "file", "trash", "checkout")
 
 // laterVerb reports whether toks hold a verb.
 func laterVerb(toks []string) bool {

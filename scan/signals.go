@@ -10,9 +10,11 @@ import (
 // ("primaryemailaddressid"); tool names the same way.
 var (
 	authWords = set("password", "passwords", "passwd", "passphrase", "secret", "secrets", "token", "tokens",
-		"apikey", "credential", "credentials", "totp", "otp", "mfa", "2fa", "ssh", "cookie", "cookies",
+		"apikey", "credential", "credentials", "totp", "otp", "mfa", "2fa", "cookie", "cookies",
 		"bearer", "jwt", "privatekey", "env", "hasher", "digest", "oauth", "saml", "sso")
-	authPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}, {"environment", "variable"}, {"environment", "variables"}, {"environment", "vars"}}
+	authPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}, {"environment", "variable"}, {"environment", "variables"}, {"environment", "vars"},
+		// "ssh" alone is a protocol (ssh_execute, ssh_tail); its keys are credentials
+		{"ssh", "key"}, {"ssh", "keys"}}
 	// settingWords end the name of a setting of a credential, not the
 	// credential ("token_lifetime", "jwt_configuration").
 	settingWords = set("lifetime", "ttl", "expiry", "expiration", "rotation", "type", "length", "algorithm", "alg", "method", "policy", "configuration", "config", "settings", "leeway")
@@ -80,6 +82,14 @@ var (
 	// inviteNames list the people a calendar event or a meeting invites:
 	// saving it sends them invitations.
 	inviteNames = set("attendees", "guests", "invitees")
+	// sandboxHints say a tool's files are in a sandbox, not on the
+	// server's disk.
+	sandboxHints = []string{"sandbox", "in-memory", "isolated environment", "virtual file",
+		// a machine the tool connects to
+		"remote server", "remote host", "remote machine", "remote log", "remote file", "over ssh", "over sftp"}
+	// connectQualifiers start the name of a credential the tool connects
+	// with ("dbPassword", "sudo_password"): used, not handled.
+	connectQualifiers = set("db", "database", "sudo", "smtp", "imap", "proxy", "connection", "redis", "mysql", "postgres")
 	// domainWords name a tool that configures domain names.
 	domainWords = set("domain", "domains", "dns")
 	// sqlNames hold SQL when their description says so.
@@ -92,8 +102,6 @@ var (
 	nounVerbs = set("message", "email", "mail", "text", "sms", "dm", "tweet")
 	// commentNouns are posted on a document, not sent to people.
 	commentNouns = set("comment", "comments", "review", "reviews")
-	// eventNouns with a calendar are meetings: their attendees.
-	eventNouns = set("event", "events")
 	// lookupVerbs find or remove a record a URL names; storeVerbs save a
 	// URL as a field of one. Neither goes to the URL.
 	lookupVerbs = set("get", "list", "search", "find", "lookup", "retrieve", "describe", "delete", "remove")
@@ -113,7 +121,7 @@ var (
 	execWords  = set("exec", "execute", "eval", "shell", "bash", "terminal", "command", "commands", "script", "scripts", "sql", "python", "javascript", "repl", "powershell", "sandbox")
 	execPhrase = []string{"execute arbitrary", "arbitrary code", "shell command", "run a command", "runs a command", "run commands", "execute code", "executes code", "execute javascript", "execute python", "execute sql", "run sql", "runs sql", "execute a script", "run a script"}
 
-	netNames = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "host", "hostname", "href", "proxy", "link", "baseurl", "server",
+	netNames = set("url", "uri", "urls", "endpoint", "webhook", "webhookurl", "callback", "callbackurl", "host", "hostname", "href", "proxy", "link", "baseurl",
 		// a connection string names the host to connect to
 		"connectionstring", "connectionuri", "connectionurl", "dsn")
 	// netLast end a property name that is an address to call
@@ -322,13 +330,14 @@ func (c *classifier) signals() {
 	// A password generated and returned is made up on the spot: no
 	// stored credential is read or changed.
 	generated := c.category == Read && c.verb == "generate"
-	if w, ok := anyWord(name, authWords); ok && !generated {
+	// "digest_state" is a summary; a password digest says password.
+	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) {
 		c.add(SigAuth, "name-word", "name word "+q(w))
 	} else if w, ok := hasPair(name, authPairs); ok {
 		c.add(SigAuth, "name-word", "name words "+q(w))
 	}
 	// "execute_sentry_tool" runs one of the service's operations, not code.
-	if w, ok := anyWord(name, execWords); ok && !anyIn(head, operationNouns) {
+	if w, ok := execNameWord(name, c.verb, c.verbSource); ok && !anyIn(head, operationNouns) {
 		c.add(SigExec, "name-word", "name word "+q(w))
 	}
 	// A browser tool that clicks, types or navigates acts on whatever site
@@ -413,8 +422,6 @@ func (c *classifier) signals() {
 	} else if c.mailServer && c.category == Read && c.verbSource == "name" && c.verb == "search" {
 		// A search on a mail server ("search_by_subject") finds emails.
 		c.add(SigPII, "name-verb", "name verb \"search\" on a mail server (emails with their addresses)")
-	} else if w, ok := anyWord(head, eventNouns); ok && c.category == Read && (contains(name, "calendar") || hasWord(lead, "calendar") || hasWord(lead, "calendars")) {
-		c.add(SigPII, "name-word", "name word "+q(w)+" of a calendar (meetings with their attendees)")
 	} else if w, ok := leadPeople(lead); ok && c.category == Read && (len(head) == 0 || anyIn(head, genericHeads)) {
 		// A generic reader of records ("search", "get_list_entries")
 		// whose description lists people among them.
@@ -447,7 +454,7 @@ func (c *classifier) signals() {
 	if p, ok := leadHits.first(phrNet); ok {
 		c.add(SigNetwork, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := leadHits.first(phrFS); ok {
+	if p, ok := leadHits.first(phrFS); ok && !hasAnyPhrase(lead, sandboxHints) {
 		c.add(SigFS, "description-phrase", "description mentions "+q(p))
 	}
 	if c.category != Read {
@@ -527,6 +534,38 @@ func saysAny(text string, phrases []string) (string, bool) {
 	return "", false
 }
 
+// envNouns name where code runs: in a longer name without a running verb
+// they are the namespace of a server's tools ("sandbox_list",
+// "bash_sandbox_stop", "bash_read_file"), not what the tool does.
+var envNouns = set("sandbox", "shell", "bash", "terminal", "repl", "python", "javascript", "powershell")
+
+// runVerbs run what they are given.
+var runVerbs = set("run", "exec", "execute", "eval", "invoke", "start", "call")
+
+// execNameWord is the first word of a name that says the tool runs code:
+// an exec word, unless it is an environment noun heading a name whose
+// verb does something else.
+func execNameWord(name []string, verb, source string) (string, bool) {
+	env := ""
+	for _, w := range name {
+		if !execWords[w] {
+			continue
+		}
+		if !envNouns[w] {
+			return w, true
+		}
+		if env == "" {
+			env = w
+		}
+	}
+	// An environment noun alone ("bash") runs in it; in a longer name
+	// only with a running verb ("run_python", "bash_sandbox_run").
+	if env != "" && (len(name) == 1 || anyIn(name, runVerbs) || source != "name" && runVerbs[verb]) {
+		return env, true
+	}
+	return "", false
+}
+
 // notMoneyAfter follow a money noun that names no movement of money.
 var notMoneyAfter = set("method", "methods", "gateway", "gateways", "group", "groups")
 
@@ -581,6 +620,11 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			remote = true
 		}
 	}
+	// Files of a sandbox or an in-memory file system are not on the
+	// server's disk.
+	if hasAnyPhrase(lead, sandboxHints) {
+		remote = true
+	}
 	// A file sent in the call as base64 is named, not read from disk: its
 	// file and filename are not paths.
 	inline := false
@@ -614,6 +658,13 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 	}
 	domainTool := anyIn(c.nameToks, domainWords)
+	// A body next to a method or headers is an HTTP request's.
+	httpRequest := false
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && (p.joined == "headers" || p.joined == "method") {
+			httpRequest = true
+		}
+	}
 	hasTo := false
 	sib := ""
 	for i := range c.props {
@@ -647,7 +698,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && p.typ != "boolean" && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
 		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" {
 			c.add(SigAuth, "property-name", ev())
@@ -718,7 +769,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case p.depth > 1 || asset || toFile:
 		case len(toks) > 1 && recordURLs[toks[0]]:
 		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url") && !hasAnyPhrase(pdesc(), fetchHints):
-		case domainTool && (joined == "hostname" || p.format == "hostname"):
+		case domainTool && (joined == "hostname" || joined == "host" || p.format == "hostname"):
 			// the name of a domain being configured, not a place to call
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
@@ -744,7 +795,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		named := inline && (joined == "file" || joined == "filename" || joined == "files" || joined == "filenames")
 		// "remotePath": on the machine the tool connects to.
 		remotePath := len(toks) > 1 && toks[0] == "remote"
-		if fileLevel && !named && !remotePath && (str || pathList) && !remote && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+		if fileLevel && !named && !remotePath && (str || pathList) && (!remote || len(toks) > 1 && toks[0] == "local") && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -778,6 +829,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// body: see docs/scanner.md, "The body signal".
 		switch {
+		case httpRequest && joined == "body":
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})

@@ -42,7 +42,7 @@ var corpusCrossServer = map[string]string{
 	"resend-mcp/list-webhook-events": "list-events",
 }
 
-// TestCorpusPoison: no tool of the corpus's real servers is poisoned,
+// TestCorpusPoison: no tool of the corpus's tuning and dev servers is poisoned,
 // with all merged behind one gateway as the gateway classifies them
 // (ClassifyAmong, where a server's own tools are known) (each server's texts checked
 // against the other servers' tool names, prefixed and not), except the
@@ -51,6 +51,22 @@ var corpusCrossServer = map[string]string{
 // set (TestPoisoningSet) and no other flag here.
 func TestCorpusPoison(t *testing.T) {
 	names, lists := corpusLists(t)
+	// The held-out part's flags are measured and logged, not failed, as
+	// TestCorpus does with its signals: the poisoning rules are not
+	// written from it.
+	data, err := os.ReadFile(filepath.Join("testdata", "corpus", "labels.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lab corpusLabels
+	if err := json.Unmarshal(data, &lab); err != nil {
+		t.Fatal(err)
+	}
+	holdout := map[string]bool{}
+	for _, n := range lab.Parts.Holdout {
+		holdout[n] = true
+	}
+	held := 0
 	others := Others{}
 	for _, n := range names {
 		var tools []string
@@ -84,9 +100,14 @@ func TestCorpusPoison(t *testing.T) {
 			}
 			if len(why) > 0 {
 				flagged++
+				if holdout[n] {
+					held++
+					t.Logf("held out: %s/%s flagged as poisoned: %s", n, tl.Name, strings.Join(why, " | "))
+					continue
+				}
 				t.Errorf("%s/%s flagged as poisoned: %s", n, tl.Name, strings.Join(why, " | "))
 			}
 		}
 	}
-	t.Logf("corpus: %d servers, %d tools, %d flagged as poisoned", len(names), total, flagged)
+	t.Logf("corpus: %d servers, %d tools, %d flagged as poisoned (%d of them held out, logged)", len(names), total, flagged, held)
 }

@@ -302,6 +302,17 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 		return
 	}
 	text := string(norm)
+	eachName(text, ".-", func(i int, word string) bool {
+		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) {
+			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
+		}
+		return true
+	})
+}
+
+// eachName calls f with every run of name bytes in text (and where it
+// starts), trimmed of trailing cutset characters, until f returns false.
+func eachName(text, cutset string, f func(i int, word string) bool) {
 	for i := 0; i < len(text); {
 		if !isNameByte(text[i]) {
 			i++
@@ -311,9 +322,8 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 		for j < len(text) && isNameByte(text[j]) {
 			j++
 		}
-		word := strings.TrimRight(text[i:j], ".-")
-		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) {
-			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
+		if !f(i, strings.TrimRight(text[i:j], cutset)) {
+			return
 		}
 		i = j
 	}
@@ -590,22 +600,12 @@ func (c *classifier) ownWorkflow(text []byte, at int) bool {
 			return false
 		}
 	}
-	for i := 0; i < len(s); {
-		if !isNameByte(s[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isNameByte(s[j]) {
-			j++
-		}
-		w := strings.TrimRight(s[i:j], ".-:")
-		if c.own[w] && (identLike(w) || w == self) {
-			return true
-		}
-		i = j
-	}
-	return false
+	found := false
+	eachName(s, ".-:", func(_ int, w string) bool {
+		found = c.own[w] && (identLike(w) || w == self)
+		return !found
+	})
+	return found
 }
 
 // leakWords, in an instruction to call a tool, name what should not leave

@@ -321,6 +321,9 @@ type classifier struct {
 	// own names the tools of the tool's own server (lower case), when
 	// known: ClassifyAmong and the lists of Scan.
 	own map[string]bool
+	// sandboxed: the description's lead says the tool's files are in a
+	// sandbox or on a remote machine (properties sets it).
+	sandboxed bool
 	// sqlProp is a top-level property that holds the caller's SQL.
 	sqlProp string
 	// mailServer: the tool's server says by its name that it handles

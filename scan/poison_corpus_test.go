@@ -10,6 +10,12 @@ import (
 
 // corpusLists loads every tool list of the labelled corpus, by server.
 func corpusLists(t *testing.T) ([]string, map[string]*ToolList) {
+	names, lists, _ := corpusListsParts(t)
+	return names, lists
+}
+
+// corpusListsParts is corpusLists with the held-out servers.
+func corpusListsParts(t *testing.T) ([]string, map[string]*ToolList, map[string]bool) {
 	t.Helper()
 	dir := filepath.Join("testdata", "corpus")
 	data, err := os.ReadFile(filepath.Join(dir, "labels.json"))
@@ -25,7 +31,11 @@ func corpusLists(t *testing.T) ([]string, map[string]*ToolList) {
 	for _, n := range names {
 		lists[n] = loadList(t, filepath.Join(dir, n+".json"))
 	}
-	return names, lists
+	holdout := map[string]bool{}
+	for _, n := range lab.Parts.Holdout {
+		holdout[n] = true
+	}
+	return names, lists, holdout
 }
 
 // corpusCrossServer are the corpus's tools whose text, with every server
@@ -50,22 +60,10 @@ var corpusCrossServer = map[string]string{
 // corpus has no poisoned tool; the bar is precision ≥ 0.9 on the poisoning
 // set (TestPoisoningSet) and no other flag here.
 func TestCorpusPoison(t *testing.T) {
-	names, lists := corpusLists(t)
 	// The held-out part's flags are measured and logged, not failed, as
 	// TestCorpus does with its signals: the poisoning rules are not
 	// written from it.
-	data, err := os.ReadFile(filepath.Join("testdata", "corpus", "labels.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lab corpusLabels
-	if err := json.Unmarshal(data, &lab); err != nil {
-		t.Fatal(err)
-	}
-	holdout := map[string]bool{}
-	for _, n := range lab.Parts.Holdout {
-		holdout[n] = true
-	}
+	names, lists, holdout := corpusListsParts(t)
 	held := 0
 	others := Others{}
 	for _, n := range names {

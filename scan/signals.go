@@ -454,7 +454,7 @@ func (c *classifier) signals() {
 	if p, ok := leadHits.first(phrNet); ok {
 		c.add(SigNetwork, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := leadHits.first(phrFS); ok && !hasAnyPhrase(lead, sandboxHints) {
+	if p, ok := leadHits.first(phrFS); ok && !c.sandboxed {
 		c.add(SigFS, "description-phrase", "description mentions "+q(p))
 	}
 	if c.category != Read {
@@ -622,7 +622,8 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	}
 	// Files of a sandbox or an in-memory file system are not on the
 	// server's disk.
-	if hasAnyPhrase(lead, sandboxHints) {
+	c.sandboxed = hasAnyPhrase(lead, sandboxHints)
+	if c.sandboxed {
 		remote = true
 	}
 	// A file sent in the call as base64 is named, not read from disk: its

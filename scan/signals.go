@@ -542,9 +542,9 @@ var envNouns = set("sandbox", "shell", "bash", "terminal", "repl", "python", "ja
 // runVerbs run what they are given.
 var runVerbs = set("run", "exec", "execute", "eval", "invoke", "start", "call")
 
-// execNameWord is the first word of a name that says the tool runs code:
-// an exec word, unless it is an environment noun heading a name whose
-// verb does something else.
+// execNameWord is the word of a name that says the tool runs code: its
+// first exec word that is not an environment noun, or else an environment
+// noun when it is the whole name or a running verb goes with it.
 func execNameWord(name []string, verb, source string) (string, bool) {
 	env := ""
 	for _, w := range name {
@@ -652,26 +652,19 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	// A URL given to a tool that looks up, removes or saves a record
 	// names it or is stored in it; the tool does not go there, unless
 	// its description says it fetches.
-	urlData := c.verbSource == "name" && (lookupVerbs[c.verb] || storeVerbs[c.verb])
-	if urlData {
-		if hasAnyPhrase(lead, fetchHints) {
-			urlData = false
-		}
-	}
+	urlData := c.verbSource == "name" && (lookupVerbs[c.verb] || storeVerbs[c.verb]) && !hasAnyPhrase(lead, fetchHints)
 	domainTool := anyIn(c.nameToks, domainWords)
 	// A body next to a method or headers is an HTTP request's.
 	httpRequest := false
-	for i := range c.props {
-		if p := &c.props[i]; p.depth == 1 && (p.joined == "headers" || p.joined == "method") {
-			httpRequest = true
-		}
-	}
 	hasTo := false
 	sib := ""
 	for i := range c.props {
 		if p := &c.props[i]; p.depth == 1 {
 			if p.typ != "boolean" && !isRef(p) && (contains(p.toks, "password") || contains(p.toks, "token") || contains(p.toks, "secret")) {
 				login = true
+			}
+			if p.joined == "headers" || p.joined == "method" {
+				httpRequest = true
 			}
 			if p.joined == "to" {
 				hasTo = true

@@ -26,6 +26,9 @@ type prop struct {
 	// enumEnds is the first listed value that deletes or ends something
 	// ("delete", "remove_all"), or "".
 	enumEnds string
+	// enumHTML reports whether "html" is one of the listed values (a
+	// content type: "text", "html").
+	enumHTML bool
 }
 
 // walker collects the properties of a schema, following local $refs once
@@ -39,7 +42,18 @@ type walker struct {
 	problems []string
 	refs     map[string]bool
 	capped   bool
+	// wrapped is set while the properties of a request wrapper (see
+	// wrapperNames) are walked as top-level ones.
+	wrapped bool
 }
+
+// wrapperNames are top-level objects that only carry a request's parts,
+// as servers generated from an HTTP API declare them ("body": {"subject",
+// "attendees"}, "path": {"app_token"}, "params": {"page_size"}): their
+// properties are the tool's arguments and are read as top-level ones
+// (depth 1). They still do not count toward the top-level properties of
+// the params signal, which counts what the caller sees first.
+var wrapperNames = set("body", "requestbody", "params", "parameters", "path", "query", "data", "request", "payload")
 
 func (w *walker) problem(msg string) {
 	for _, p := range w.problems {
@@ -123,7 +137,7 @@ func (w *walker) object(v int32, path string, depth int) {
 	if ref, ok := t.strOf(ref); ok && w.refs[ref] {
 		defer delete(w.refs, ref)
 	}
-	if depth == 0 {
+	if depth == 0 && !w.wrapped {
 		if typ, ok := t.strOf(typ); ok && typ != "object" {
 			w.problem("inputSchema: type is " + quoteShort(typ, 20) + ", not object")
 		}
@@ -139,7 +153,7 @@ func (w *walker) object(v int32, path string, depth int) {
 				return
 			}
 			w.nodes++
-			if depth == 0 {
+			if depth == 0 && !w.wrapped {
 				w.top++
 			}
 			w.property(t.nodes[k].key, k, path, depth+1)
@@ -183,6 +197,7 @@ func (w *walker) property(name string, v int32, parent string, depth int) {
 		p.maxLength, p.isConst, p.enum = sv.hasMaxLength, sv.hasConst, sv.hasEnum
 		if t.kindOf(sv.enum) == treeArray {
 			p.enumEnds = endingValue(t, sv.enum)
+			p.enumHTML = enumHolds(t, sv.enum, "html")
 		}
 		if p.typ == "object" || p.typ == "" {
 			hasProps := sv.hasProps
@@ -207,7 +222,13 @@ func (w *walker) property(name string, v int32, parent string, depth int) {
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).
 	if sv.hasProps || sv.hasAllOf || sv.hasAnyOf || sv.hasOneOf {
-		w.object(s, path, depth)
+		if depth == 1 && !w.wrapped && sv.hasProps && (p.typ == "object" || p.typ == "") && (wrapperNames[p.joined] || len(toks) > 1 && toks[len(toks)-1] == "request") {
+			w.wrapped = true
+			w.object(s, path, 0)
+			w.wrapped = false
+		} else {
+			w.object(s, path, depth)
+		}
 	}
 	if t.kindOf(sv.items) == treeObject {
 		w.object(sv.items, path+"[]", depth+1)
@@ -307,6 +328,16 @@ func endingValue(t *jsonTree, vals int32) string {
 		}
 	}
 	return ""
+}
+
+// enumHolds reports whether the enum vals lists want, in any case.
+func enumHolds(t *jsonTree, vals int32, want string) bool {
+	for _, v := range t.children(vals) {
+		if s, ok := t.strOf(v); ok && strings.EqualFold(s, want) {
+			return true
+		}
+	}
+	return false
 }
 
 // endingString is endingValue over plain strings (the values a

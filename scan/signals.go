@@ -63,7 +63,7 @@ var (
 		"procedure", "procedures", "workflow", "workflows")
 	// recordURLs start the name of a URL that identifies one of the
 	// service's records ("issueUrl"), not a place the tool goes.
-	recordURLs = set("issue", "ticket", "record", "event", "project", "resource")
+	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git")
 	// aggregateWords make a tool on people's records return sums
 	// ("reports_customers"), not the records.
 	aggregateWords = set("report", "reports", "analytics", "count")
@@ -87,6 +87,26 @@ var (
 	sandboxHints = []string{"sandbox", "in-memory", "isolated environment", "virtual file",
 		// a machine the tool connects to
 		"remote server", "remote host", "remote machine", "remote log", "remote file", "over ssh", "over sftp"}
+	// fileNamePath say a file name is where the server reads or writes.
+	fileNamePath = set("path", "save", "saved", "load", "loads", "resolved", "directory", "disk", "local")
+	// forwardNames send mail on to the addresses they hold.
+	forwardNames = set("forward", "forwardto", "redirectto", "forwardasattachmentto")
+	// sentToPeople follow "send" in the name of a switch that tells
+	// people ("sendResponse": the organizer gets the reply).
+	sentToPeople = set("response", "notification", "notifications", "email", "emails", "invitation", "invitations", "invites", "updates", "message")
+	// variableWords name a tool's object: environment variables when its
+	// lead mentions an environment.
+	variableWords = set("variable", "variables", "vars")
+	// sessionVerbs open or end a signed-in session.
+	sessionVerbs = set("login", "logout", "signin", "signout")
+	// connectVerbs name a tool that opens a connection.
+	connectVerbs = set("connect", "init", "initialize")
+	// tokenOwners, in a token's name, are what it identifies.
+	tokenOwners = set("app", "folder", "file", "doc", "docx", "document", "node", "table", "sheet", "wiki", "space", "base", "bitable")
+	// storeHints say a tool's paths name objects of an online store
+	// ("List files in a given path in Firebase Storage", "a folder in
+	// your media library"), not the server's disk.
+	storeHints = []string{"cloud storage", "firebase storage", "object storage", "storage bucket", "media library", "google drive"}
 	// connectQualifiers start the name of a credential the tool connects
 	// with ("dbPassword", "sudo_password"): used, not handled.
 	connectQualifiers = set("db", "database", "sudo", "smtp", "imap", "proxy", "connection", "redis", "mysql", "postgres")
@@ -160,7 +180,8 @@ var (
 	createVerbs = set("create", "new", "add", "compose", "publish", "submit", "schedule", "queue", "deliver", "dispatch")
 	// msgSiblings, next to a top-level "to", make it a recipient.
 	msgSiblings = set("subject", "cc", "bcc", "text", "html", "body", "message", "content", "template")
-	msgPhrase   = []string{"send an email", "sends an email", "receive an email", "will receive an email", "send a message", "sends a message", "send an sms", "is notified", "are notified", "email notification", "send invitation", "sends an invitation"}
+	msgPhrase   = []string{"send an email", "sends an email", "receive an email", "will receive an email", "send a message", "sends a message", "send an sms", "is notified", "are notified", "email notification", "send invitation", "sends an invitation",
+		"cancellation message", "sends a cancellation", "outbound call", "notifying the organizer"}
 
 	bulkWords   = set("bulk", "batch", "mass", "all", "many", "multiple", "import", "purge", "sync")
 	bulkPlurals = set("ids", "users", "records", "items", "rows", "entries", "emails", "messages", "recipients", "objects", "documents", "files", "accounts", "customers", "contacts", "keys")
@@ -335,6 +356,14 @@ func (c *classifier) signals() {
 		c.add(SigAuth, "name-word", "name word "+q(w))
 	} else if w, ok := hasPair(name, authPairs); ok {
 		c.add(SigAuth, "name-word", "name words "+q(w))
+	} else if w, ok := anyWord(name, sessionVerbs); ok && len(name) <= 2 && c.category != Read {
+		// "login", "docker_logout": signing in makes a session (tokens
+		// the server keeps); signing out revokes it.
+		c.add(SigAuth, "name-word", "name word "+q(w)+" (opens or ends a signed-in session)")
+	} else if w, ok := anyWord(name, variableWords); ok && strings.Contains(lead, "environment") {
+		// "list_service_variables": "List all environment variables for
+		// a service", where connection strings and secrets are kept.
+		c.add(SigAuth, "name-word", "name word "+q(w)+" of a tool on environment variables")
 	}
 	// "execute_sentry_tool" runs one of the service's operations, not code.
 	if w, ok := execNameWord(name, c.verb, c.verbSource); ok && !anyIn(head, operationNouns) {
@@ -345,6 +374,12 @@ func (c *classifier) signals() {
 	if c.category != Read && anyIn(name, browserWords) {
 		if w, ok := anyWord(name, pageActions); ok {
 			c.add(SigNetwork, "name-word", "name words \"browser\" and "+q(w)+" (acts on a live page)")
+		}
+	} else if c.category != Read {
+		// A DevTools-style server names no browser in its tools' names;
+		// they target a page ("pageId") or an element of one instead.
+		if w, ok := anyWord(name, pageActions); ok && len(name) <= 2 && c.onLivePage(lead) {
+			c.add(SigNetwork, "name-word", "name word "+q(w)+" on a browser page (acts on a live page)")
 		}
 	}
 	// Downloading reads the service's own store unless a URL is given
@@ -376,7 +411,8 @@ func (c *classifier) signals() {
 			c.add(SigMessaging, "name-word", "name verb "+q(nameVerb)+" and noun "+q(n))
 		case (msgVerbs[nameVerb] || msgVerbs2[nameVerb]) && !dispatchVerbs[nameVerb]:
 			c.add(SigMessaging, "name-word", "name verb "+q(nameVerb))
-		case headNoun && c.category == Write && (nameVerb == "" || createVerbs[nameVerb]):
+		case headNoun && c.category == Write && (nameVerb == "" || createVerbs[nameVerb]) && !contains(name, "draft"):
+			// "create_draft_email" saves a draft.
 			c.add(SigMessaging, "name-word", "name word "+q(h))
 		}
 		if w, ok := anyWord(name, forwardWords); ok && !c.Has(SigMessaging) && c.category == Write {
@@ -440,7 +476,7 @@ func (c *classifier) signals() {
 	// Description phrases, in the description's lead.
 	// A reading tool that mentions credentials describes how it
 	// connects ("checks the API key"); it does not handle any.
-	if p, ok := leadHits.first(phrAuth); ok && c.category != Read {
+	if p, ok := leadHits.first(phrAuth); ok && c.category != Read && !c.connectsWith(lead) {
 		c.add(SigAuth, "description-phrase", "description mentions "+q(p))
 	}
 	if p, ok := leadHits.first(phrPII); ok {
@@ -461,7 +497,8 @@ func (c *classifier) signals() {
 		if c.notifyAddress != "" && strings.Contains(desc, "notification") {
 			c.add(SigMessaging, "property-name", "property "+q(c.notifyAddress)+" and description mentions \"notification\"")
 		}
-		if p, ok := leadHits.first(phrMsg); ok && toPeople {
+		// A draft is saved, not sent ("use send-mail to send a message").
+		if p, ok := leadHits.first(phrMsg); ok && toPeople && !contains(name, "draft") {
 			c.add(SigMessaging, "description-phrase", "description mentions "+q(p))
 		}
 		if p, ok := inDesc(phrBulk); ok {
@@ -623,7 +660,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	// Files of a sandbox or an in-memory file system are not on the
 	// server's disk.
 	c.sandboxed = hasAnyPhrase(lead, sandboxHints)
-	if c.sandboxed {
+	if c.sandboxed || hasAnyPhrase(c.signalText(), storeHints) {
 		remote = true
 	}
 	// A file sent in the call as base64 is named, not read from disk: its
@@ -676,6 +713,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			}
 		}
 	}
+	connects := c.connectsWith(lead)
 	for i := range c.props {
 		p := &c.props[i]
 		// The evidence and the lower-cased description are made only
@@ -692,9 +730,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
-		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" {
+		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !connects && !usedCredential(pdesc) {
 			c.add(SigAuth, "property-name", ev())
 		} else if p.format == "password" {
 			c.add(SigAuth, "property-format", ev()+` has format "password"`)
@@ -786,15 +824,24 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// (an index's fields[].path) unless that object is a file
 		// (attachments[].path).
 		fileLevel := p.depth == 1 || fileParents[lastWord(parentName(p.path))]
-		named := inline && (joined == "file" || joined == "filename" || joined == "files" || joined == "filenames")
+		named := inline && (joined == "file" || joined == "filename" || joined == "files" || joined == "filenames") && !hasWord(pdesc(), "local") ||
+			// "Name of the file (e.g., report.pdf)": a name the file gets
+			// or has somewhere else; one is a path when it is saved,
+			// loaded or resolved ("File name to save the screenshot to").
+			strings.HasSuffix(joined, "filename") && !descWord(pdesc(), fileNamePath)
 		// "remotePath": on the machine the tool connects to.
 		remotePath := len(toks) > 1 && toks[0] == "remote"
-		if fileLevel && !named && !remotePath && (str || pathList) && (!remote || len(toks) > 1 && toks[0] == "local") && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+		if fileLevel && !named && !remotePath && (str || pathList) && (!remote || len(toks) > 1 && toks[0] == "local" || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
-		if (joined == "forward" || joined == "forwardto") && p.typ == "string" && c.category != Read {
+		if forwardNames[joined] && p.depth <= 2 && (p.typ == "string" || p.typ == "array") && c.category != Read {
 			c.add(SigMessaging, "property-name", ev()+" (forwards mail to an address)")
+		}
+		// "sendResponse", "sendNotifications": a switch that tells people.
+		// "sendUpdates": all, externalOnly, none.
+		if (p.typ == "boolean" || p.enum) && len(toks) == 2 && toks[0] == "send" && sentToPeople[toks[1]] && c.category != Read {
+			c.add(SigMessaging, "property-name", ev()+" (sends it to people)")
 		}
 		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" || joined == "to" && p.depth == 1 && hasTo && sib != "" {
 			if c.category != Read && !draft {
@@ -824,6 +871,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// body: see docs/scanner.md, "The body signal".
 		switch {
 		case httpRequest && joined == "body":
+		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (joined == "content" || joined == "body") && c.htmlTypeSibling(p):
+			// Outlook's itemBody: {"content", "contentType": text|html}.
+			c.add(SigBody, "body-string", ev()+" is HTML when its content type says so")
+			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
@@ -860,6 +911,34 @@ func containsFoldASCII(s, w string) bool {
 			}
 		}
 		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// onLivePage reports whether a tool works on a browser's page: it takes
+// the page or tab it acts on, or its lead says it acts on an element or
+// in a browser.
+func (c *classifier) onLivePage(lead string) bool {
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && (p.joined == "pageid" || p.joined == "tabid") && p.typ != "string" {
+			return true
+		}
+	}
+	return hasWord(lead, "element") || hasWord(lead, "browser")
+}
+
+// htmlTypeSibling reports whether a property of the same object as p
+// is a type (contentType, bodyType) that lists "html" among its values.
+func (c *classifier) htmlTypeSibling(p *prop) bool {
+	parent := ""
+	if i := strings.LastIndexByte(p.path, '.'); i >= 0 {
+		parent = p.path[:i+1]
+	}
+	for i := range c.props {
+		q := &c.props[i]
+		if q.enumHTML && q.depth == p.depth && len(q.toks) > 1 && q.toks[len(q.toks)-1] == "type" && strings.HasPrefix(q.path, parent) && strings.IndexByte(q.path[len(parent):], '.') < 0 {
 			return true
 		}
 	}
@@ -943,6 +1022,41 @@ func pageToken(w string, toks []string) bool {
 	}
 	_, ok := anyWord(toks, pageWords)
 	return ok
+}
+
+// connectsWith reports whether a tool opens a connection with the key it
+// is given ("init", "Initialize connection to n8n instance"): it uses the
+// key, it does not handle one.
+func (c *classifier) connectsWith(lead string) bool {
+	_, ok := anyWord(c.nameToks, connectVerbs)
+	return ok && strings.Contains(lead, "connect")
+}
+
+// usedCredential reports whether a credential's description says the
+// call authenticates with it ("API key for authentication", "Proxy
+// password"): it is used, not handled.
+func usedCredential(pdesc func() string) bool {
+	d := pdesc()
+	if strings.Contains(d, "for authentication") || strings.Contains(d, "to authenticate") {
+		return true
+	}
+	first, _, _ := strings.Cut(d, " ")
+	return connectQualifiers[first]
+}
+
+// idToken reports whether a token names a document, a folder or an
+// operation rather than granting access: Lark's "app_token" ("Base unique
+// App identifier"), "folder_token", a file's "token", an idempotency
+// "client_token".
+func idToken(w string, toks []string, pdesc func() string) bool {
+	if w != "token" {
+		return false
+	}
+	if _, ok := anyWord(toks, tokenOwners); ok {
+		return true
+	}
+	d := pdesc()
+	return strings.Contains(d, "identifier") || strings.Contains(d, "idempoten") || strings.Contains(d, "token of the file") || strings.Contains(d, "cloud document")
 }
 
 // apiPath: a path described as an API endpoint's is a URL path on the
@@ -1042,6 +1156,13 @@ func forModel(p *prop, desc string) bool {
 // linkTo reports whether a property's description calls its URL a link to
 // a document or record, which is stored with the data, not fetched.
 // hasAnyPhrase reports whether d holds one of phrases.
+// descWord reports whether the lower-case text d holds one of ws as a
+// whole word.
+func descWord(d string, ws map[string]bool) bool {
+	_, ok := anyWord(words(d, 256, 1024), ws)
+	return ok
+}
+
 func hasAnyPhrase(d string, phrases []string) bool {
 	_, ok := anyPhrase(d, phrases)
 	return ok

@@ -22,6 +22,7 @@ type walkerRef struct {
 	refs     map[string]bool
 	capped   bool
 	names    []string // sorted property names of the objects being walked
+	wrapped  bool
 }
 
 func (w *walkerRef) problem(msg string) {
@@ -91,7 +92,7 @@ func (w *walkerRef) object(v any, path string, depth int) {
 	if ref, ok := s["$ref"].(string); ok && w.refs[ref] {
 		defer delete(w.refs, ref)
 	}
-	if depth == 0 {
+	if depth == 0 && !w.wrapped {
 		if t, ok := s["type"].(string); ok && t != "object" {
 			w.problem("inputSchema: type is " + quoteShort(t, 20) + ", not object")
 		}
@@ -116,7 +117,7 @@ func (w *walkerRef) object(v any, path string, depth int) {
 				return
 			}
 			w.nodes++
-			if depth == 0 {
+			if depth == 0 && !w.wrapped {
 				w.top++
 			}
 			w.property(name, props[name], path, depth+1)
@@ -161,6 +162,11 @@ func (w *walkerRef) property(name string, v any, parent string, depth int) {
 		p.maxLength, p.isConst, p.enum = sv.hasMaxLength, sv.hasConst, sv.hasEnum
 		if vals, ok := sv.enum.([]any); ok {
 			p.enumEnds = endingValueRef(vals)
+			for _, v := range vals {
+				if s, ok := v.(string); ok && strings.EqualFold(s, "html") {
+					p.enumHTML = true
+				}
+			}
 		}
 		if p.typ == "object" || p.typ == "" {
 			hasProps := sv.hasProps
@@ -185,7 +191,13 @@ func (w *walkerRef) property(name string, v any, parent string, depth int) {
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).
 	if sv.hasProps || sv.hasAllOf || sv.hasAnyOf || sv.hasOneOf {
-		w.object(s, path, depth)
+		if depth == 1 && !w.wrapped && sv.hasProps && (p.typ == "object" || p.typ == "") && (wrapperNames[p.joined] || len(toks) > 1 && toks[len(toks)-1] == "request") {
+			w.wrapped = true
+			w.object(s, path, 0)
+			w.wrapped = false
+		} else {
+			w.object(s, path, depth)
+		}
 	}
 	if items, ok := sv.items.(map[string]any); ok {
 		w.object(items, path+"[]", depth+1)

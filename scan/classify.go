@@ -632,8 +632,9 @@ func (c *classifier) categorize() {
 		}
 	}
 	// Resetting discards the state it resets (a working tree, a
-	// container); resetting a password or a key issues a new one.
-	if cat == Write && c.verb == "reset" && c.verbSource == "name" && !anyIn(c.nameToks, authWords) {
+	// container); resetting a password or a key issues a new one, and
+	// resetting a counter ("unread_notification_count") marks things read.
+	if cat == Write && c.verb == "reset" && c.verbSource == "name" && !anyIn(c.nameToks, authWords) && !anyIn(c.nameToks, counterWords) {
 		cat, rule = Destructive, "name-verb:reset (discards the state it resets)"
 	}
 	// Data definition statements alter and drop tables.
@@ -657,6 +658,11 @@ func (c *classifier) categorize() {
 	// runs there (stopping a search does not).
 	if cat == Write && (c.verb == "stop" || c.verb == "restart") && c.stopsRunning() {
 		cat, rule = Destructive, "name-verb:"+c.verb+" (ends running processes)"
+	}
+	// A soft delete moves what it deletes to a bin it can be restored
+	// from ("moves the message to Deleted Items").
+	if cat == Destructive && (c.verb == "delete" || c.verb == "remove") && softDelete(c.signalText()) {
+		cat, rule = Write, "description-phrase:soft delete (kept in a bin it can be restored from)"
 	}
 	// A switch that empties or drops what is there first
 	// ("truncateFirst", "dropTarget") lets the tool destroy it.
@@ -759,9 +765,29 @@ func (c *classifier) stopsRunning() bool {
 	return false
 }
 
+// counterWords name a count a reset sets back to zero.
+var counterWords = set("count", "counter", "counters", "unread", "badge")
+
+// softDelete reports whether a description says a delete keeps what it
+// deletes where it can be restored, and not that it is irreversible.
+func softDelete(d string) bool {
+	for _, w := range []string{"irreversible", "permanently deleted", "cannot be undone", "cannot be recovered"} {
+		if strings.Contains(d, w) {
+			return false
+		}
+	}
+	for _, w := range []string{"soft delete", "soft-delete", "lands in deleted items", "moves the message to deleted items", "moved to the trash", "moves it to the trash", "to the recycle bin", "can be restored"} {
+		if strings.Contains(d, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // emptySwitches start the name of a boolean that empties or drops what a
-// tool writes into before it writes: with it set, the tool destroys.
-var emptySwitches = set("truncate", "purge", "wipe", "drop")
+// tool writes into before it writes, or overwrites what is in the way:
+// with it set, the tool destroys.
+var emptySwitches = set("truncate", "purge", "wipe", "drop", "overwrite")
 
 // agentNouns, ending a tool's name, name what it does: the verb they come
 // from.

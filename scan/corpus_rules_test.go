@@ -308,6 +308,17 @@ func TestSignalRules(t *testing.T) {
 		{"variables of a template", Tool{Name: "list_template_variables", Description: "List the placeholders of a template"}, SigAuth, false},
 		{"logging out ends a session", Tool{Name: "docker-logout"}, SigAuth, true},
 		{"checking a login reads", Tool{Name: "verify-login", Annotations: ro}, SigAuth, false},
+		{"a read-only navigation property is not an input", Tool{Name: "create_contact_folder", InputSchema: obj(`"contacts":{"type":"array","description":"The contacts in the folder. Navigation property. Read-only.","items":{"type":"object","properties":{"birthday":{"type":"string"},"emailAddresses":{"type":"array"}}}}`)}, SigPII, false},
+		{"a child folder's messages are not this call's", Tool{Name: "create_mail_folder", InputSchema: obj(`"childFolders":{"type":"array","items":{"type":"object","properties":{"messages":{"type":"array","items":{"type":"object","properties":{"emailAddress":{"type":"string"}}}}}}}`)}, SigPII, false},
+		{"the account the tool acts as", Tool{Name: "get_myself"}, SigPII, true},
+		{"a mail message's raw MIME", Tool{Name: "get-mail-message-mime", Description: "Get the raw MIME content of an Outlook mail message.", Annotations: ro}, SigPII, true},
+		{"a build command runs", Tool{Name: "update_service", InputSchema: obj(`"buildCommand":{"type":"string","description":"Command to build the service"}`)}, SigExec, true},
+		{"a container image runs", Tool{Name: "create_service_from_image", InputSchema: obj(`"image":{"type":"string","description":"Docker image to use"}`)}, SigExec, true},
+		{"an image to show is not run", Tool{Name: "create_post", InputSchema: obj(`"image":{"type":"string","description":"Cover image of the post"}`)}, SigExec, false},
+		{"an overwrite switch replaces", Tool{Name: "rename_asset", InputSchema: obj(`"overwrite":{"type":"boolean","description":"Whether to overwrite the target asset if it already exists."}`)}, "destructive", true},
+		{"a soft delete keeps a copy", Tool{Name: "delete_mail_message", Description: "This is a soft delete that moves the message to Deleted Items."}, "destructive", false},
+		{"an irreversible delete", Tool{Name: "delete_mail_folder", Description: "Deletes a mail folder. This action is irreversible."}, "destructive", true},
+		{"resetting a counter", Tool{Name: "reset_unread_notification_count"}, "destructive", false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

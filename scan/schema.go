@@ -29,6 +29,10 @@ type prop struct {
 	// enumHTML reports whether "html" is one of the listed values (a
 	// content type: "text", "html").
 	enumHTML bool
+	// readOnly: the property or one that holds it is described as
+	// read-only (Microsoft Graph's navigation properties): the service
+	// fills it, the caller does not.
+	readOnly bool
 }
 
 // walker collects the properties of a schema, following local $refs once
@@ -45,6 +49,8 @@ type walker struct {
 	// wrapped is set while the properties of a request wrapper (see
 	// wrapperNames) are walked as top-level ones.
 	wrapped bool
+	// readOnly counts the read-only properties being walked.
+	readOnly int
 }
 
 // wrapperNames are top-level objects that only carry a request's parts,
@@ -215,9 +221,14 @@ func (w *walker) property(name string, v int32, parent string, depth int) {
 			}
 		}
 	}
+	p.readOnly = w.readOnly > 0 || containsFoldASCII(p.desc, "read-only")
 	w.props = append(w.props, p)
 	if s < 0 {
 		return
+	}
+	if p.readOnly {
+		w.readOnly++
+		defer func() { w.readOnly-- }()
 	}
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).

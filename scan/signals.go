@@ -30,7 +30,7 @@ var (
 		"order", "orders", "checkout", "checkouts",
 		"persons", "sender", "senders",
 		// the account the tool acts as: its owner's profile
-		"me")
+		"me", "myself")
 	// personKinds, named by a property that picks the kind of record a
 	// tool works on ("objectType": contacts, companies, deals), are people.
 	personKinds = []string{"contacts", "users", "customers", "leads", "members", "people"}
@@ -76,7 +76,9 @@ var (
 	mailWords = set("email", "emails", "mail", "mailbox", "mailboxes", "inbox", "gmail", "imap", "smtp")
 	// databaseWords, in a tool's name, make its users a database's roles.
 	databaseWords = set("pg", "postgres", "postgresql", "mysql", "mariadb", "sql", "db", "database", "mongo", "mongodb", "redis")
-	headTrailers  = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records", "stats", "statistics")
+	headTrailers  = set("details", "detail", "info", "information", "profile", "profiles", "data", "record", "records", "stats", "statistics",
+		// a message's raw form, the changes to a folder's messages
+		"mime", "raw", "delta")
 	// piiNames carry people's addresses: recipients and reply-to headers.
 	piiNames = set("cc", "bcc", "recipient", "recipients", "replyto", "sender", "attendees", "guests", "invitees")
 	// inviteNames list the people a calendar event or a meeting invites:
@@ -755,7 +757,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 				c.add(SigPII, "property-name", ev()+" picks records of "+q(k))
 			}
 		}
-		if p.typ != "boolean" {
+		// A read-only property is filled by the service, not the caller;
+		// a folder's child folders are more of what the tool makes, and
+		// what they hold (childFolders[].messages[]) is not this call's.
+		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) {
 			if _, ok := anyWord(toks, piiWords); ok && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok {
@@ -781,6 +786,12 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			if p.depth == 1 && (joined == "query" || joined == "statement") && !hasWord(pdesc(), "select") {
 				c.sqlProp = p.name
 			}
+		} else if len(toks) > 1 && toks[len(toks)-1] == "command" && (p.typ == "string" || p.typ == "") && !p.enum && c.category != Read {
+			// "buildCommand", "startCommand": shell commands a platform runs.
+			c.add(SigExec, "property-name", ev()+" is a command to run")
+		} else if joined == "image" && p.depth == 1 && (p.typ == "string" || p.typ == "") && !p.enum && c.category != Read && (hasWord(pdesc(), "docker") || hasWord(pdesc(), "container")) {
+			// A container image the caller picks runs its code.
+			c.add(SigExec, "property-name", ev()+" is a container image to run")
 		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
 			// "whereClause", "having_clause": query language the caller writes.
 			c.add(SigExec, "property-name", ev()+" is a query clause")
@@ -943,6 +954,22 @@ func (c *classifier) htmlTypeSibling(p *prop) bool {
 		}
 	}
 	return false
+}
+
+// underChildren reports whether a property is held by a collection of
+// child objects ("childFolders[].messageRules[]…", "children[].…").
+func underChildren(path string) bool {
+	for {
+		i := strings.IndexByte(path, '.')
+		if i < 0 {
+			return false
+		}
+		seg := strings.ToLower(path[:i])
+		if strings.HasPrefix(seg, "child") {
+			return true
+		}
+		path = path[i+1:]
+	}
 }
 
 // parentName is the name of the property that holds the property at

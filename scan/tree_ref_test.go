@@ -23,6 +23,7 @@ type walkerRef struct {
 	capped   bool
 	names    []string // sorted property names of the objects being walked
 	wrapped  bool
+	readOnly int
 }
 
 func (w *walkerRef) problem(msg string) {
@@ -184,9 +185,14 @@ func (w *walkerRef) property(name string, v any, parent string, depth int) {
 			}
 		}
 	}
+	p.readOnly = w.readOnly > 0 || containsFoldASCII(p.desc, "read-only")
 	w.props = append(w.props, p)
 	if s == nil {
 		return
+	}
+	if p.readOnly {
+		w.readOnly++
+		defer func() { w.readOnly-- }()
 	}
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).

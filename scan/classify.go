@@ -500,7 +500,7 @@ func (c *classifier) categorize() {
 		nameClass := class
 		ws, listed := listWords(descriptionBody(c.t.Description), 12, 512)
 		for i, w := range ws {
-			if v, s := lookupStem(w); v != verbNone && s != "manage" {
+			if v, s := lookupStem(w); v != verbNone && s != "manage" && !descNouns[s] {
 				class, c.verb, c.verbSource = v, s, "description"
 				// "List, create, close, or select a tab": a list of
 				// verbs is as dangerous as the worst of them. Only a
@@ -659,16 +659,22 @@ func (c *classifier) categorize() {
 	if cat == Write && (c.verb == "stop" || c.verb == "restart") && c.stopsRunning() {
 		cat, rule = Destructive, "name-verb:"+c.verb+" (ends running processes)"
 	}
+	// An upload or a put to a path or key the caller names replaces what
+	// is there ("remotePath", "key"), unless the tool refuses to.
+	if cat == Write && (c.verb == "upload" || c.verb == "put") && c.verbSource == "name" && c.writesAtPath() {
+		cat, rule = Destructive, "name-verb:"+c.verb+" (replaces what is at the path it is given)"
+	}
 	// A soft delete moves what it deletes to a bin it can be restored
 	// from ("moves the message to Deleted Items").
 	if cat == Destructive && (c.verb == "delete" || c.verb == "remove") && softDelete(c.signalText()) {
 		cat, rule = Write, "description-phrase:soft delete (kept in a bin it can be restored from)"
 	}
 	// A switch that empties or drops what is there first
-	// ("truncateFirst", "dropTarget") lets the tool destroy it.
+	// ("truncateFirst", "dropTarget"), overwrites it, deletes (git push's
+	// "delete") or forces past what would be lost lets the tool destroy.
 	if cat == Write && !c.readVerb {
 		for i := range c.props {
-			if p := &c.props[i]; p.depth == 1 && p.typ == "boolean" && len(p.toks) > 0 && emptySwitches[p.toks[0]] {
+			if p := &c.props[i]; p.depth == 1 && p.typ == "boolean" && len(p.toks) > 0 && (emptySwitches[p.toks[0]] || p.joined == "delete" || p.joined == "force" && forceDestroys(p.desc)) {
 				cat, rule = Destructive, "property-switch:"+p.name
 				break
 			}
@@ -764,6 +770,46 @@ func (c *classifier) stopsRunning() bool {
 	}
 	return false
 }
+
+// writesAtPath reports whether a tool takes the path or key it writes to
+// and does not say it refuses to overwrite.
+func (c *classifier) writesAtPath() bool {
+	d := c.signalText()
+	for _, w := range []string{"not overwrite", "never overwrite", "fails if", "already exists", "safe"} {
+		if strings.Contains(d, w) {
+			return false
+		}
+	}
+	for i := range c.props {
+		p := &c.props[i]
+		if p.depth != 1 || p.typ != "string" && p.typ != "" || !destNames[p.joined] {
+			continue
+		}
+		d := strings.ToLower(p.desc)
+		if strings.Contains(d, "api") || strings.Contains(d, "endpoint") {
+			continue // a REST path
+		}
+		if strings.Contains(d, "local") || strings.Contains(d, "to upload") || strings.Contains(d, "source") {
+			continue // where the file comes from
+		}
+		return true
+	}
+	return false
+}
+
+// destNames name where a tool writes.
+var destNames = set("path", "remotepath", "destination", "destinationpath", "targetpath", "filepath", "key", "objectkey", "objectname", "remote")
+
+// forceDestroys reports whether a force switch's description says it
+// overwrites or discards ("Force push (overwrites remote history)").
+func forceDestroys(desc string) bool {
+	d := strings.ToLower(desc)
+	return strings.Contains(d, "overwrit") || strings.Contains(d, "discard") || strings.Contains(d, "bypassing safety")
+}
+
+// descNouns are verbs in a tool's name ("reserved-ip-release") and most
+// often nouns in its description ("the Helm release").
+var descNouns = set("release")
 
 // counterWords name a count a reset sets back to zero.
 var counterWords = set("count", "counter", "counters", "unread", "badge")

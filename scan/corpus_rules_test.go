@@ -319,6 +319,16 @@ func TestSignalRules(t *testing.T) {
 		{"a soft delete keeps a copy", Tool{Name: "delete_mail_message", Description: "This is a soft delete that moves the message to Deleted Items."}, "destructive", false},
 		{"an irreversible delete", Tool{Name: "delete_mail_folder", Description: "Deletes a mail folder. This action is irreversible."}, "destructive", true},
 		{"resetting a counter", Tool{Name: "reset_unread_notification_count"}, "destructive", false},
+		{"an upload to a remote path replaces", Tool{Name: "sftp_upload", InputSchema: obj(`"localPath":{"type":"string","description":"Local file to upload"},"remotePath":{"type":"string","description":"Where to write it"}`)}, "destructive", true},
+		{"an upload of a local file to a library", Tool{Name: "upload_media", InputSchema: obj(`"file_path":{"type":"string","description":"The local path to the file to upload"}`)}, "destructive", false},
+		{"a put to a key replaces", Tool{Name: "kv_put", InputSchema: obj(`"key":{"type":"string"},"value":{"type":"string"}`)}, "destructive", true},
+		{"a REST put", Tool{Name: "jira_put", InputSchema: obj(`"path":{"type":"string","description":"The API endpoint path"}`)}, "destructive", false},
+		{"an upload that refuses to overwrite", Tool{Name: "upload_object_safe", Description: "Uploads an object; fails if it already exists.", InputSchema: obj(`"objectName":{"type":"string"}`)}, "destructive", false},
+		{"emptying the trash", Tool{Name: "empty_trash"}, "destructive", true},
+		{"releasing a reserved IP", Tool{Name: "reserved-ip-release"}, "destructive", true},
+		{"a Helm release in the description", Tool{Name: "upgrade_helm_chart", Description: "Upgrade a Helm release to a new chart version."}, "destructive", false},
+		{"a force push", Tool{Name: "git_push", InputSchema: obj(`"force":{"type":"boolean","description":"Force push (overwrites remote history)."}`)}, "destructive", true},
+		{"a force that only skips a prompt", Tool{Name: "install_package", InputSchema: obj(`"force":{"type":"boolean","description":"Do not ask before installing."}`)}, "destructive", false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

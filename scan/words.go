@@ -77,6 +77,9 @@ var verbs = map[string]verbClass{
 	"reject": verbDestructive, "block": verbDestructive, "deny": verbDestructive,
 	// signalling a process is how it is killed
 	"signal": verbDestructive,
+	// emptying a trash or a bucket deletes all it holds; a released IP
+	// or lease goes back to the pool
+	"empty": verbDestructive, "release": verbDestructive,
 	// cleaning up removes what it finds; logging out ends a session
 	"clean": verbDestructive, "logout": verbDestructive, "signout": verbDestructive, "cleanup": verbDestructive, "prune": verbDestructive,
 	// financial

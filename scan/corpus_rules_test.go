@@ -329,6 +329,10 @@ func TestSignalRules(t *testing.T) {
 		{"a Helm release in the description", Tool{Name: "upgrade_helm_chart", Description: "Upgrade a Helm release to a new chart version."}, "destructive", false},
 		{"a force push", Tool{Name: "git_push", InputSchema: obj(`"force":{"type":"boolean","description":"Force push (overwrites remote history)."}`)}, "destructive", true},
 		{"a force that only skips a prompt", Tool{Name: "install_package", InputSchema: obj(`"force":{"type":"boolean","description":"Do not ask before installing."}`)}, "destructive", false},
+		{"a browser profile is not a person's", Tool{Name: "ssh_profile", Description: "Manage SSH connection profiles"}, SigPII, false},
+		{"a user profile is", Tool{Name: "get_profile", Description: "Get the user's profile"}, SigPII, true},
+		{"a workflow URL names a workflow", Tool{Name: "rerun_workflow", InputSchema: obj(`"workflowURL":{"type":"string","description":"The URL of the workflow"}`)}, SigNetwork, false},
+		{"an HTML content type in a message", Tool{Name: "send_mail", InputSchema: obj(`"body":{"type":"object","properties":{"message":{"type":"object","properties":{"body":{"type":"object","properties":{"content":{"type":"string"},"contentType":{"type":"string","enum":["text","html"]}}}}}}}`)}, SigBody, true},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -63,7 +63,7 @@ var (
 		"procedure", "procedures", "workflow", "workflows")
 	// recordURLs start the name of a URL that identifies one of the
 	// service's records ("issueUrl"), not a place the tool goes.
-	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git")
+	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git", "workflow", "pipeline", "job")
 	// aggregateWords make a tool on people's records return sums
 	// ("reports_customers"), not the records.
 	aggregateWords = set("report", "reports", "analytics", "count")
@@ -451,7 +451,7 @@ func (c *classifier) signals() {
 	if w, ok := hasPair(name, piiNamePairs); ok {
 		c.add(SigPII, "name-word", "name words "+q(w)+" (a person's payment details)")
 	}
-	if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) {
+	if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
 	} else if w, ok := anyWord(head, inboxNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
@@ -882,7 +882,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// body: see docs/scanner.md, "The body signal".
 		switch {
 		case httpRequest && joined == "body":
-		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (joined == "content" || joined == "body") && c.htmlTypeSibling(p):
+		case (p.typ == "string" || p.typ == "") && p.depth <= 3 && !p.enum && (joined == "content" || joined == "body") && c.htmlTypeSibling(p):
 			// Outlook's itemBody: {"content", "contentType": text|html}.
 			c.add(SigBody, "body-string", ev()+" is HTML when its content type says so")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
@@ -922,6 +922,21 @@ func containsFoldASCII(s, w string) bool {
 			}
 		}
 		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// machineProfile reports whether a profile is a browser's, a connection's
+// or a configuration's ("create_profile": "Creates a persistent browser
+// profile"), not a person's.
+func machineProfile(w string, name []string, lead string) bool {
+	if w != "profile" && w != "profiles" {
+		return false
+	}
+	for _, q := range []string{"browser", "ssh", "connection", "server", "config", "configuration", "aws", "cli"} {
+		if contains(name, q) || hasWord(lead, q) {
 			return true
 		}
 	}

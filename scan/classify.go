@@ -329,6 +329,8 @@ type classifier struct {
 	// mailServer: the tool's server says by its name that it handles
 	// mail (ClassifyIn).
 	mailServer bool
+	// chain, chainSet: the tool works on a blockchain (see onChain).
+	chain, chainSet bool
 	// descLower is signalText, once made.
 	descLower   string
 	descLowered bool
@@ -877,7 +879,9 @@ func (c *classifier) gitRef() bool {
 }
 
 // sessionNouns are ended by closing them.
-var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "terminal", "terminals", "connection", "connections", "browser", "tab", "tabs", "page")
+var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "terminal", "terminals", "connection", "connections", "browser", "tab", "tabs", "page",
+	// a browser named by its automation library ("playwright_close")
+	"playwright", "puppeteer")
 
 // nounishVerbs are verbs that are more often the object of a name
 // ("domain-record-get", "invoice-list", "log_clear"): when a name ends in

@@ -29,6 +29,8 @@ var (
 		// a shop's order or checkout holds its buyer's name, address and email
 		"order", "orders", "checkout", "checkouts",
 		"persons", "sender", "senders",
+		// a recruiter's records: candidates and their resumes, affiliates
+		"candidate", "candidates", "applicant", "applicants", "resume", "resumes", "affiliate", "affiliates",
 		// the account the tool acts as: its owner's profile
 		"me", "myself")
 	// personKinds, named by a property that picks the kind of record a
@@ -103,6 +105,15 @@ var (
 	sessionVerbs = set("login", "logout", "signin", "signout")
 	// connectVerbs name a tool that opens a connection.
 	connectVerbs = set("connect", "init", "initialize")
+	// chainWords in a tool's name and chainPhrases in its text say it
+	// works on a blockchain.
+	chainWords   = set("erc20", "erc721", "erc1155", "nft", "nfts", "evm", "blockchain", "onchain")
+	chainPhrases = []string{"0x", "ens name", "evm", "erc20", "erc-20", "blockchain", "on-chain", "wallet address", "smart contract", "contract address", "mainnet", "testnet"}
+	// templateText name the text of a message template.
+	templateText = set("message", "body", "content", "text")
+	// templateLanguages render a text for someone else (a snippet in
+	// "Handlebars", a "Liquid" template).
+	templateLanguages = set("handlebars", "liquid", "mustache", "jinja", "jinja2")
 	// tokenOwners, in a token's name, are what it identifies.
 	tokenOwners = set("app", "folder", "file", "doc", "docx", "document", "node", "table", "sheet", "wiki", "space", "base", "bitable")
 	// storeHints say a tool's paths name objects of an online store
@@ -177,7 +188,7 @@ var (
 	msgNames  = set("recipient", "recipients", "cc", "bcc", "notify", "sendemail", "notifyuser", "sendnotification", "sendinvite")
 	// dispatchVerbs send whatever their object is ("send_event", "post_page"):
 	// they message people only when the name says a message is sent.
-	dispatchVerbs = set("send", "post", "push", "forward")
+	dispatchVerbs = set("send", "post", "push", "forward", "trigger", "launch", "schedule")
 	// createVerbs make the object of the name: "create_invitation" sends one.
 	createVerbs = set("create", "new", "add", "compose", "publish", "submit", "schedule", "queue", "deliver", "dispatch")
 	// msgSiblings, next to a top-level "to", make it a recipient.
@@ -218,7 +229,9 @@ var (
 		"region",
 		// where a person's browser is sent after a flow, and a link put
 		// in a document: followed by people, not by the tool
-		"redirect", "return", "link")
+		"redirect", "return", "link", "success", "cancel", "failure",
+		// a person's profile pages
+		"linkedin", "website", "homepage", "twitter", "github")
 	remoteNames = set("repo", "repository", "owner", "bucket", "project", "projectid", "branch")
 	// fileParents hold files: a path inside one is a file's path.
 	fileParents = set("file", "files", "attachment", "attachments", "document", "documents", "upload", "uploads")
@@ -269,7 +282,7 @@ func isRef(p *prop) bool {
 		return false
 	}
 	last := p.toks[len(p.toks)-1]
-	return last == "id" || last == "ids"
+	return last == "id" || last == "ids" || last == "uuid" || last == "uuids"
 }
 
 // descriptionLead is what a description says first: its first paragraph,
@@ -308,6 +321,10 @@ func nameHead(toks []string) []string {
 			toks = toks[:i]
 			break
 		}
+	}
+	// "getWHOISProfileV1": an API version ends the name, after its object.
+	for len(toks) > 1 && apiVersion(toks[len(toks)-1]) {
+		toks = toks[:len(toks)-1]
 	}
 	// "user_services_reader": the one who acts and the services it goes
 	// through stand after the object; so does the verb of a name that
@@ -354,9 +371,13 @@ func (c *classifier) signals() {
 	// stored credential is read or changed.
 	generated := c.category == Read && c.verb == "generate"
 	// "digest_state" is a summary; a password digest says password.
-	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) {
+	// On a blockchain a token is a coin, and a private key signs.
+	chainToken := func(w string) bool {
+		return (w == "token" || w == "tokens" || w == "private key") && c.onChain(lead)
+	}
+	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) && !chainToken(w) {
 		c.add(SigAuth, "name-word", "name word "+q(w))
-	} else if w, ok := hasPair(name, authPairs); ok {
+	} else if w, ok := hasPair(name, authPairs); ok && !chainToken(w) {
 		c.add(SigAuth, "name-word", "name words "+q(w))
 	} else if w, ok := anyWord(name, sessionVerbs); ok && len(name) <= 2 && c.category != Read {
 		// "login", "docker_logout": signing in makes a session (tokens
@@ -417,7 +438,12 @@ func (c *classifier) signals() {
 			// "create_draft_email" saves a draft.
 			c.add(SigMessaging, "name-word", "name word "+q(h))
 		}
-		if w, ok := anyWord(name, forwardWords); ok && !c.Has(SigMessaging) && c.category == Write {
+		// "create_phone_call": a call placed to a person's number.
+		if contains(name, "phone") && (contains(name, "call") || contains(name, "calls")) && !c.Has(SigMessaging) && createVerbs[nameVerb] {
+			c.add(SigMessaging, "name-word", "name words \"phone\" and \"call\" (places a call to a person)")
+		}
+		// Forwarding a domain redirects web traffic, not mail.
+		if w, ok := anyWord(name, forwardWords); ok && !c.Has(SigMessaging) && c.category == Write && !anyIn(name, domainWords) {
 			// Forwarding sends every message to an address: set up once,
 			// it messages someone from then on.
 			c.add(SigMessaging, "name-word", "name word "+q(w)+" (sends messages on to an address)")
@@ -478,10 +504,10 @@ func (c *classifier) signals() {
 	// Description phrases, in the description's lead.
 	// A reading tool that mentions credentials describes how it
 	// connects ("checks the API key"); it does not handle any.
-	if p, ok := leadHits.first(phrAuth); ok && c.category != Read && !c.connectsWith(lead) {
+	if p, ok := leadHits.first(phrAuth); ok && c.category != Read && !c.connectsWith(lead) && !required(lead, p) {
 		c.add(SigAuth, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := leadHits.first(phrPII); ok {
+	if p, ok := leadHits.first(phrPII); ok && !(p == "phone number" && phoneResource(name, head)) {
 		c.add(SigPII, "description-phrase", "description mentions "+q(p))
 	}
 	// A reading tool that runs code shows it in its inputs; its text
@@ -716,6 +742,12 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 	}
 	connects := c.connectsWith(lead)
+	// On a blockchain a token is a coin and a private key signs the
+	// call's transactions: used, not handled.
+	chain := c.onChain(lead)
+	// A tool on a service's own phone numbers (bought, assigned to an
+	// assistant) handles no one's personal number.
+	phoneRes := phoneResource(c.nameToks, head)
 	for i := range c.props {
 		p := &c.props[i]
 		// The evidence and the lower-cased description are made only
@@ -732,12 +764,16 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && !(chain && (w == "token" || w == "tokens")) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
-		} else if _, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !connects && !usedCredential(pdesc) {
+		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !(chain && w == "private key") {
 			c.add(SigAuth, "property-name", ev())
 		} else if p.format == "password" {
 			c.add(SigAuth, "property-format", ev()+` has format "password"`)
+		}
+		// "reveal": true unmasks the secrets the tool returns masked.
+		if p.typ == "boolean" && p.depth == 1 && (joined == "reveal" || joined == "unmask" || len(toks) == 2 && (toks[0] == "reveal" || toks[0] == "show" || toks[0] == "include") && (toks[1] == "secrets" || toks[1] == "credentials" || toks[1] == "passwords")) {
+			c.add(SigAuth, "property-name", ev()+" reveals secrets")
 		}
 		if len(toks) > 0 && (toks[0] == "skip" || toks[0] == "bypass" || toks[0] == "disable") && p.typ == "boolean" {
 			if _, ok := anyWord(toks[1:], safetyChecks); ok {
@@ -760,7 +796,8 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// A read-only property is filled by the service, not the caller;
 		// a folder's child folders are more of what the tool makes, and
 		// what they hold (childFolders[].messages[]) is not this call's.
-		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) {
+		// On a blockchain an address is a wallet's or a contract's.
+		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !(chain && (contains(toks, "address") || joined == "to" || joined == "from")) && !(phoneRes && contains(toks, "phone")) {
 			if _, ok := anyWord(toks, piiWords); ok && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok {
@@ -882,6 +919,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// body: see docs/scanner.md, "The body signal".
 		switch {
 		case httpRequest && joined == "body":
+		case p.typ == "string" && p.depth == 1 && !p.enum && contains(c.nameToks, "template") && c.category != Read && templateText[joined]:
+			// A template's message is rendered for each recipient.
+			c.add(SigBody, "body-string", ev()+" is a template's text")
+			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case (p.typ == "string" || p.typ == "") && p.depth <= 3 && !p.enum && (joined == "content" || joined == "body") && c.htmlTypeSibling(p):
 			// Outlook's itemBody: {"content", "contentType": text|html}.
 			c.add(SigBody, "body-string", ev()+" is HTML when its content type says so")
@@ -889,7 +930,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown")) && !hasWord(pdesc(), "base64"):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
 			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
@@ -937,6 +978,74 @@ func machineProfile(w string, name []string, lead string) bool {
 	}
 	for _, q := range []string{"browser", "ssh", "connection", "server", "config", "configuration", "aws", "cli"} {
 		if contains(name, q) || hasWord(lead, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// phoneResource reports whether a tool's object is phone numbers
+// themselves ("list_phone_numbers", "create_phone_number"): numbers a
+// voice or SMS service rents out, not people's.
+func phoneResource(name, head []string) bool {
+	return contains(name, "phone") && len(head) > 0 && (head[0] == "number" || head[0] == "numbers")
+}
+
+// required reports whether every mention of phrase in lead says the call
+// needs it ("author_username requires a global API key"): the caller's
+// own credential, used, not handled.
+func required(lead, phrase string) bool {
+	found := false
+	for off := 0; ; {
+		i := strings.Index(lead[off:], phrase)
+		if i < 0 {
+			return found
+		}
+		i += off
+		// "requires a global API key", "needs an admin token"
+		before := lead[max(0, i-24):i]
+		if !strings.Contains(before, "require") && !strings.Contains(before, "needs a") {
+			return false
+		}
+		found = true
+		off = i + len(phrase)
+	}
+}
+
+// apiVersion reports whether a name's word is an API version ("v1", "v2beta").
+func apiVersion(w string) bool {
+	return len(w) >= 2 && w[0] == 'v' && w[1] >= '0' && w[1] <= '9'
+}
+
+// onChain reports whether a tool works on a blockchain: its name says
+// ERC-20 or NFT, or its lead or a top-level property's description speaks
+// of wallets, contracts, ENS names or 0x addresses. There a token is a
+// coin, an address a wallet's or a contract's (no one's personal data),
+// and a private key signs the transactions the call makes.
+func (c *classifier) onChain(lead string) bool {
+	if c.chainSet {
+		return c.chain
+	}
+	c.chainSet = true
+	if _, ok := anyWord(c.nameToks, chainWords); ok {
+		c.chain = true
+		return true
+	}
+	has := func(d string) bool {
+		for _, w := range chainPhrases {
+			if containsFoldASCII(d, w) {
+				return true
+			}
+		}
+		return false
+	}
+	if has(lead) {
+		c.chain = true
+		return true
+	}
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && has(p.desc) {
+			c.chain = true
 			return true
 		}
 	}
@@ -1079,7 +1188,7 @@ func (c *classifier) connectsWith(lead string) bool {
 // password"): it is used, not handled.
 func usedCredential(pdesc func() string) bool {
 	d := pdesc()
-	if strings.Contains(d, "for authentication") || strings.Contains(d, "to authenticate") {
+	if strings.Contains(d, "for authentication") || strings.Contains(d, "to authenticate") || strings.Contains(d, "for authorization") || strings.HasPrefix(d, "bearer token") {
 		return true
 	}
 	first, _, _ := strings.Cut(d, " ")

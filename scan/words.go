@@ -57,7 +57,7 @@ var verbs = map[string]verbClass{
 	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
 	"share": verbWrite, "broadcast": verbWrite, "fix": verbWrite, "reinvite": verbWrite,
-	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite,
+	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
 	"stop": verbWeakWrite, "restart": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,
@@ -80,6 +80,8 @@ var verbs = map[string]verbClass{
 	// emptying a trash or a bucket deletes all it holds; a released IP
 	// or lease goes back to the pool
 	"empty": verbDestructive, "release": verbDestructive,
+	// an aborted campaign or job stops for good
+	"abort": verbDestructive,
 	// cleaning up removes what it finds; logging out ends a session
 	"clean": verbDestructive, "logout": verbDestructive, "signout": verbDestructive, "cleanup": verbDestructive, "prune": verbDestructive,
 	// financial

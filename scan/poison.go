@@ -570,11 +570,14 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 }
 
 // ownWorkflow reports whether the sentence around text[at] names one of the
-// tool's own server's tools (an identifier, or the tool's own name): an
-// order among the server's own tools ("[required precondition]: before
-// using this tool, … call get_board_info", "use create_items instead of
-// calling this tool in a loop"), not a steer to another server's tool,
-// which crossRefs reports whatever the sentence says.
+// tool's own server's tools (an identifier, the tool's own name, or a plain
+// word in quotes or backticks): an order among the server's own tools
+// ("[required precondition]: before using this tool, … call
+// get_board_info", "use create_items instead of calling this tool in a
+// loop", "prefer this tool over multiple individual 'fill' calls"), not a
+// steer to another server's tool, which crossRefs reports whatever the
+// sentence says. A plain word counts only when quoted: unquoted, "fill"
+// or "click" is as often prose as a name.
 func (c *classifier) ownWorkflow(text []byte, at int) bool {
 	if len(c.own) == 0 {
 		return false
@@ -601,11 +604,21 @@ func (c *classifier) ownWorkflow(text []byte, at int) bool {
 		}
 	}
 	found := false
-	eachName(s, ".-:", func(_ int, w string) bool {
-		found = c.own[w] && (identLike(w) || w == self)
+	eachName(s, ".-:", func(i int, w string) bool {
+		found = c.own[w] && (identLike(w) || w == self || quotedAt(s, i, len(w)))
 		return !found
 	})
 	return found
+}
+
+// quotedAt reports whether s[i:i+n] is set off by a matching pair of
+// quotes or backticks ('fill', `fill`, "fill"): written as a name.
+func quotedAt(s string, i, n int) bool {
+	if i == 0 || i+n >= len(s) {
+		return false
+	}
+	q := s[i-1]
+	return (q == '\'' || q == '`' || q == '"') && s[i+n] == q
 }
 
 // leakWords, in an instruction to call a tool, name what should not leave

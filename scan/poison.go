@@ -559,6 +559,8 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 		}
 	case p.text == "<!--":
 		return strings.HasPrefix(rest, "[if")
+	case p.kind == FamilySecrets:
+		return refusedPaths(text, p.text)
 	}
 	if p.kind == FamilyShadowing && inferArgument(text[:at]) {
 		return true
@@ -582,18 +584,7 @@ func (c *classifier) ownWorkflow(text []byte, at int) bool {
 	if len(c.own) == 0 {
 		return false
 	}
-	start := 0
-	for _, sep := range []string{". ", "\n"} {
-		if i := bytes.LastIndex(text[:at], []byte(sep)); i >= 0 && i+len(sep) > start {
-			start = i + len(sep)
-		}
-	}
-	end := len(text)
-	for _, sep := range []string{". ", "\n"} {
-		if i := bytes.Index(text[at:], []byte(sep)); i >= 0 && at+i < end {
-			end = at + i
-		}
-	}
+	start, end := sentenceAt(text, at)
 	self := strings.ToLower(c.t.Name)
 	s := string(text[start:end])
 	// An own tool fed with the conversation or a secret is a way out for
@@ -611,6 +602,21 @@ func (c *classifier) ownWorkflow(text []byte, at int) bool {
 	return found
 }
 
+// sentenceAt returns the bounds of the sentence around text[at]: from
+// after the last ". " or line break before it to the next one.
+func sentenceAt(text []byte, at int) (start, end int) {
+	end = len(text)
+	for _, sep := range []string{". ", "\n"} {
+		if i := bytes.LastIndex(text[:at], []byte(sep)); i >= 0 && i+len(sep) > start {
+			start = i + len(sep)
+		}
+		if i := bytes.Index(text[at:], []byte(sep)); i >= 0 && at+i < end {
+			end = at + i
+		}
+	}
+	return start, end
+}
+
 // quotedAt reports whether s[i:i+n] is set off by a matching pair of
 // quotes or backticks ('fill', `fill`, "fill"): written as a name.
 func quotedAt(s string, i, n int) bool {
@@ -625,6 +631,53 @@ func quotedAt(s string, i, n int) bool {
 // through it.
 var leakWords = []string{"conversation", "chat history", "previous message", "system prompt", "instructions", "password",
 	"secret", "token", "api key", "apikey", "credential", "private key", "~/", "/etc/", ".env", ".ssh", "id_rsa", "cookie"}
+
+// refusals say that what comes before them is turned away: "(e.g. "/etc",
+// "~/.ssh") are rejected".
+var refusals = func() (out []string) {
+	for _, be := range []string{" are ", " is ", " be "} {
+		for _, w := range []string{"rejected", "refused", "blocked", "denied", "forbidden", "disallowed", "not allowed", "not permitted"} {
+			out = append(out, be+w)
+		}
+	}
+	return out
+}()
+
+// refusedPaths reports whether every place text names a secret file
+// (name, a read-secrets phrase) says that such paths are refused: "system
+// paths and hidden config directories (e.g. "/etc", "~/.ssh") are
+// rejected" documents a guard of the tool's own, not a request to read
+// them. The refusal must follow the name within its clause (a few words
+// on, no ";" between: "~/.ssh/id_rsa must be sent; calls without it are
+// rejected" asks for it), and nothing before it in the sentence may ask to
+// read or send it (readsNear). Every place counts, so a refused mention
+// does not cover a request further on.
+func refusedPaths(text []byte, name string) bool {
+	s := string(text)
+	for off := 0; ; {
+		i := strings.Index(s[off:], name)
+		if i < 0 {
+			return off > 0
+		}
+		i += off
+		off = i + len(name)
+		start, end := sentenceAt(text, i)
+		if readsNear(s[start:i]) {
+			return false
+		}
+		refused := false
+		rest := s[off:max(end, off)]
+		for _, r := range refusals {
+			if j := strings.Index(rest, r); j >= 0 && !strings.ContainsAny(rest[:j], ";:") && len(strings.Fields(rest[:j])) <= 4 {
+				refused = true
+				break
+			}
+		}
+		if !refused {
+			return false
+		}
+	}
+}
 
 // callsThisBefore reports whether the words after "you must call" order
 // this tool before one named tool ("you must call this before calling the

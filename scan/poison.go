@@ -697,10 +697,15 @@ func callsThisBefore(rest string) bool {
 
 // inferArgument reports whether the sentence that ends at a phrase like
 // "before calling this tool" tells the model where to find an argument's
-// value ("Infer this from the project's config before calling this
-// tool", "Gather all answers upfront before calling this tool"), which
-// steers it to no other tool; secret files it names are
-// caught on their own.
+// value or how to put it in shape ("Infer this from the project's config
+// before calling this tool", "Gather all answers upfront before calling
+// this tool", "If you are given a relative path, you must resolve it to
+// an absolute path before calling this tool"), which steers it to no
+// other tool; secret files it names are caught on their own. The verb
+// starts the sentence, or follows a comma or "you must", "you should",
+// "you need to", "please", in the phrase's own sentence: the instruction
+// is the verb's. None of the verbs calls a tool. A value that is the
+// conversation or a secret (leakWords) is not an argument to gather.
 func inferArgument(before []byte) bool {
 	from := max(0, len(before)-120)
 	s := string(before[from:])
@@ -708,9 +713,36 @@ func inferArgument(before []byte) bool {
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
 		s, whole = s[i+1:], true
 	}
-	for _, w := range []string{"infer ", "determine ", "gather ", "collect "} {
+	for _, w := range []string{"infer ", "determine ", "gather ", "collect ", "resolve ", "convert ", "normalize ", "normalise ", "format ", "obtain "} {
 		i := strings.LastIndex(s, w)
-		if i >= 0 && (i == 0 && whole || strings.HasSuffix(strings.TrimRight(s[:i], " "), ".")) {
+		if i < 0 {
+			continue
+		}
+		lead := strings.TrimRight(s[:i], " ")
+		if !(i == 0 && whole || strings.HasSuffix(lead, ".") || strings.HasSuffix(lead, ",") || modalLead(lead)) {
+			continue
+		}
+		// The verb must be in the phrase's sentence: "Convert the date.
+		// Always call the audit tool first" asks for a tool call.
+		if strings.Contains(strings.NewReplacer("e.g. ", "", "i.e. ", "").Replace(s[i:]), ". ") {
+			continue
+		}
+		for _, l := range leakWords {
+			if strings.Contains(s[i:], l) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// modalLead reports whether lead ends in words that put the verb after
+// them in the imperative: "you must", "you should", "you need to",
+// "please".
+func modalLead(lead string) bool {
+	for _, m := range []string{"you must", "you should", "you need to", "please"} {
+		if strings.HasSuffix(lead, m) && (len(lead) == len(m) || !isWordByte(lead[len(lead)-len(m)-1])) {
 			return true
 		}
 	}

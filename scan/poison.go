@@ -568,6 +568,42 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.text == "you must call" && callsThisBefore(rest) {
 		return true
 	}
+	if p.text == "call this tool before" && beforeTaskKind(rest) {
+		return true
+	}
+	return false
+}
+
+// beforeTaskKind reports whether the words after "call this tool before"
+// name a kind of work the tool is for: "must call this tool before any
+// transformation-related task" orders the tool's own use within a task
+// of its kind, a workflow. Before any task, any other tool, every
+// request or answer, the tool asks to be called before all the model
+// does, and is still flagged: the noun must be a task, an operation, a
+// job or work, qualified by one to three words that name a kind (not
+// "other", "new", "user", …, nor a secret).
+func beforeTaskKind(rest string) bool {
+	words := strings.Fields(rest)
+	if len(words) > 0 && (words[0] == "any" || words[0] == "every" || words[0] == "each" || words[0] == "a" || words[0] == "an" || words[0] == "the") {
+		words = words[1:]
+	}
+	for n, w := range words {
+		w = strings.TrimRight(w, ".,;:)")
+		switch w {
+		case "task", "tasks", "operation", "operations", "job", "jobs", "work":
+			return n > 0
+		case "other", "new", "next", "further", "more", "such", "all", "general", "given", "single", "user", "tool", "tools":
+			return false
+		}
+		if n >= 3 || strings.TrimFunc(w, func(r rune) bool { return r == '-' || r < 0x80 && isWordByte(byte(r)) }) != "" {
+			return false
+		}
+		for _, l := range leakWords {
+			if strings.Contains(w, l) {
+				return false
+			}
+		}
+	}
 	return false
 }
 

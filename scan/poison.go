@@ -571,7 +571,49 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.text == "call this tool before" && beforeTaskKind(rest) {
 		return true
 	}
+	if p.text == "first call the" && vendorInterface(text[at+len(p.text):]) {
+		return true
+	}
+	if p.text == "you must first" && strings.HasPrefix(rest, " call the ") && vendorInterface(text[at+len(p.text)+len(" call the"):]) {
+		return true
+	}
 	return false
+}
+
+// vendorInterface reports whether after (the text after "first call
+// the") names a service's documented API rather than a tool: one or more
+// bracketed names of several words, joined by "or", "and" or commas, then
+// "interface", "API" or "endpoint" ("first call the [upload material] or
+// [fragmented upload material] interface"), as API references link to
+// their pages. A tool's name has no space, so "[send_email] interface"
+// still names a tool.
+func vendorInterface(after []byte) bool {
+	s := string(after[:min(len(after), 200)])
+	for {
+		s = strings.TrimLeft(s, " ")
+		if !strings.HasPrefix(s, "[") {
+			return false
+		}
+		end := strings.IndexByte(s, ']')
+		if end < 0 || !strings.Contains(strings.TrimSpace(s[1:end]), " ") || strings.ContainsAny(s[1:end], "[") {
+			return false
+		}
+		s = strings.TrimLeft(s[end+1:], " ")
+		for _, noun := range []string{"interfaces", "interface", "apis", "api", "endpoints", "endpoint"} {
+			if strings.HasPrefix(s, noun) && (len(s) == len(noun) || !isWordByte(s[len(noun)])) {
+				return true
+			}
+		}
+		var ok bool
+		for _, join := range []string{"or ", "and ", ", ", "/"} {
+			if s, ok = strings.CutPrefix(s, join); ok {
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
 }
 
 // beforeTaskKind reports whether the words after "call this tool before"

@@ -561,6 +561,8 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 		return strings.HasPrefix(rest, "[if")
 	case p.kind == FamilySecrets:
 		return refusedPaths(text, p.text)
+	case p.text == "change the recipient" || p.text == "replace the recipient":
+		return !redirects(text, at+len(p.text))
 	}
 	if p.kind == FamilyShadowing && inferArgument(text[:at]) {
 		return true
@@ -709,6 +711,35 @@ func quotedAt(s string, i, n int) bool {
 // through it.
 var leakWords = []string{"conversation", "chat history", "previous message", "system prompt", "instructions", "password",
 	"secret", "token", "api key", "apikey", "credential", "private key", "~/", "/etc/", ".env", ".ssh", "id_rsa", "cookie"}
+
+// redirects reports whether the rest of the sentence from text[from]
+// gives a recipient a new place: "to", "with" or "into" something, a colon
+// or "=" before one, an e-mail address, a URL or a phone number ("change
+// the recipient to +13241234123"). Without one, "to change the
+// recipient's email or other properties, delete and re-create the
+// permission" documents the API and sends nothing anywhere.
+func redirects(text []byte, from int) bool {
+	_, end := sentenceAt(text, from)
+	rest := string(text[from:max(end, from)])
+	for _, w := range []string{" to ", " with ", " into ", ": ", " = "} {
+		if strings.Contains(rest, w) {
+			return true
+		}
+	}
+	// A phone number: "+" and a digit ("a + b" joins two names).
+	for r := rest; ; {
+		i := strings.IndexByte(r, '+')
+		if i < 0 || i+1 == len(r) {
+			break
+		}
+		if r[i+1] >= '0' && r[i+1] <= '9' {
+			return true
+		}
+		r = r[i+1:]
+	}
+	i, _ := nextTarget(rest, 0)
+	return i >= 0
+}
 
 // refusals say that what comes before them is turned away: "(e.g. "/etc",
 // "~/.ssh") are rejected".

@@ -303,12 +303,72 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 	}
 	text := string(norm)
 	eachName(text, ".-", func(i int, word string) bool {
-		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) {
+		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		return true
 	})
 }
+
+// lookupRef reports whether the sentence around text[at], which names the
+// other server's tool name, only sends the model there to look up a value
+// for this call: "use the list-users tool to find the email address of the
+// recipients", "resolve the sender's address with list-users". Four
+// things must hold. The tool's name reads as a lookup (its verb is get,
+// list, search, find, lookup, retrieve, describe, show or view, and no
+// other verb in it writes), which all a merged list tells of another
+// server's tool. The sentence has a verb that looks up (find, look up,
+// resolve, obtain) and, after it, an identifier to look up (an address, an
+// id, a username, an SMTP address): an argument, not contents to pass on
+// ("find the latest message and include it" is still flagged). Nothing in
+// it steers the model's choice of tools (instead, rather than, also,
+// always, never, not use, whenever, every time). And it names neither the
+// conversation nor a secret (leakWords, a one-time code).
+func lookupRef(text []byte, at int, name string) bool {
+	looksUp := false
+	for _, w := range tokens(name, 8) {
+		switch v := verbs[w]; {
+		case v == verbNone:
+		case v != verbRead, !looksUp && !lookupNames[w]:
+			return false
+		default:
+			looksUp = true
+		}
+	}
+	if !looksUp {
+		return false
+	}
+	start, end := sentenceAt(text, at)
+	s := string(text[start:end])
+	for _, w := range lookupSteers {
+		if strings.Contains(s, w) {
+			return false
+		}
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) })
+	looked := false
+	for i, w := range words {
+		switch {
+		case w == "find" || w == "resolve" || w == "obtain" || w == "lookup" || w == "look" && i+1 < len(words) && words[i+1] == "up":
+			looked = true
+		case looked && lookupValues[w]:
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// lookupNames are the verbs of a tool's name that only look up.
+	lookupNames = set("get", "list", "search", "find", "lookup", "retrieve", "describe", "show", "view")
+	// lookupValues are what a lookup finds for a call's argument.
+	lookupValues = set("address", "addresses", "id", "ids", "identifier", "identifiers", "username", "usernames", "smtp")
+	// lookupSteers, in a sentence that names another server's tool,
+	// steer the model's choice of tools, or name what must not reach
+	// this call through it.
+	lookupSteers = append([]string{"instead", "rather than", "in place of", "also", "always", "never", "not use", "don't use",
+		"whenever", "every time", "each time", "2fa", "one-time", "verification code"}, leakWords...)
+)
 
 // eachName calls f with every run of name bytes in text (and where it
 // starts), trimmed of trailing cutset characters, until f returns false.

@@ -303,12 +303,72 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 	}
 	text := string(norm)
 	eachName(text, ".-", func(i int, word string) bool {
-		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) {
+		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		return true
 	})
 }
+
+// lookupRef reports whether the sentence around text[at], which names the
+// other server's tool name, only sends the model there to look up a value
+// for this call: "use the list-users tool to find the email address of the
+// recipients", "resolve the sender's address with list-users". Four
+// things must hold. The tool's name reads as a lookup (its verb is get,
+// list, search, find, lookup, retrieve, describe, show or view, and no
+// other verb in it writes), which all a merged list tells of another
+// server's tool. The sentence has a verb that looks up (find, look up,
+// resolve, obtain) and, after it, an identifier to look up (an address, an
+// id, a username, an SMTP address): an argument, not contents to pass on
+// ("find the latest message and include it" is still flagged). Nothing in
+// it steers the model's choice of tools (instead, rather than, also,
+// always, never, not use, whenever, every time). And it names neither the
+// conversation nor a secret (leakWords, a one-time code).
+func lookupRef(text []byte, at int, name string) bool {
+	looksUp := false
+	for _, w := range tokens(name, 8) {
+		switch v := verbs[w]; {
+		case v == verbNone:
+		case v != verbRead, !looksUp && !lookupNames[w]:
+			return false
+		default:
+			looksUp = true
+		}
+	}
+	if !looksUp {
+		return false
+	}
+	start, end := sentenceAt(text, at)
+	s := string(text[start:end])
+	for _, w := range lookupSteers {
+		if strings.Contains(s, w) {
+			return false
+		}
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) })
+	looked := false
+	for i, w := range words {
+		switch {
+		case w == "find" || w == "resolve" || w == "obtain" || w == "lookup" || w == "look" && i+1 < len(words) && words[i+1] == "up":
+			looked = true
+		case looked && lookupValues[w]:
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// lookupNames are the verbs of a tool's name that only look up.
+	lookupNames = set("get", "list", "search", "find", "lookup", "retrieve", "describe", "show", "view")
+	// lookupValues are what a lookup finds for a call's argument.
+	lookupValues = set("address", "addresses", "id", "ids", "identifier", "identifiers", "username", "usernames", "smtp")
+	// lookupSteers, in a sentence that names another server's tool,
+	// steer the model's choice of tools, or name what must not reach
+	// this call through it.
+	lookupSteers = append([]string{"instead", "rather than", "in place of", "also", "always", "never", "not use", "don't use",
+		"whenever", "every time", "each time", "2fa", "one-time", "verification code"}, leakWords...)
+)
 
 // eachName calls f with every run of name bytes in text (and where it
 // starts), trimmed of trailing cutset characters, until f returns false.
@@ -559,6 +619,10 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 		}
 	case p.text == "<!--":
 		return strings.HasPrefix(rest, "[if")
+	case p.kind == FamilySecrets:
+		return refusedPaths(text, p.text)
+	case p.text == "change the recipient" || p.text == "replace the recipient":
+		return !redirects(text, at+len(p.text))
 	}
 	if p.kind == FamilyShadowing && inferArgument(text[:at]) {
 		return true
@@ -566,31 +630,101 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.text == "you must call" && callsThisBefore(rest) {
 		return true
 	}
+	if p.text == "call this tool before" && beforeTaskKind(rest) {
+		return true
+	}
+	if p.text == "first call the" && vendorInterface(text[at+len(p.text):]) {
+		return true
+	}
+	if p.text == "you must first" && strings.HasPrefix(rest, " call the ") && vendorInterface(text[at+len(p.text)+len(" call the"):]) {
+		return true
+	}
+	return false
+}
+
+// vendorInterface reports whether after (the text after "first call
+// the") names a service's documented API rather than a tool: one or more
+// bracketed names of several words, joined by "or", "and" or commas, then
+// "interface", "API" or "endpoint" ("first call the [upload material] or
+// [fragmented upload material] interface"), as API references link to
+// their pages. A tool's name has no space, so "[send_email] interface"
+// still names a tool.
+func vendorInterface(after []byte) bool {
+	s := string(after[:min(len(after), 200)])
+	for {
+		s = strings.TrimLeft(s, " ")
+		if !strings.HasPrefix(s, "[") {
+			return false
+		}
+		end := strings.IndexByte(s, ']')
+		if end < 0 || !strings.Contains(strings.TrimSpace(s[1:end]), " ") || strings.ContainsAny(s[1:end], "[") {
+			return false
+		}
+		s = strings.TrimLeft(s[end+1:], " ")
+		for _, noun := range []string{"interfaces", "interface", "apis", "api", "endpoints", "endpoint"} {
+			if strings.HasPrefix(s, noun) && (len(s) == len(noun) || !isWordByte(s[len(noun)])) {
+				return true
+			}
+		}
+		var ok bool
+		for _, join := range []string{"or ", "and ", ", ", "/"} {
+			if s, ok = strings.CutPrefix(s, join); ok {
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+// beforeTaskKind reports whether the words after "call this tool before"
+// name a kind of work the tool is for: "must call this tool before any
+// transformation-related task" orders the tool's own use within a task
+// of its kind, a workflow. Before any task, any other tool, every
+// request or answer, the tool asks to be called before all the model
+// does, and is still flagged: the noun must be a task, an operation, a
+// job or work, qualified by one to three words that name a kind (not
+// "other", "new", "user", …, nor a secret).
+func beforeTaskKind(rest string) bool {
+	words := strings.Fields(rest)
+	if len(words) > 0 && (words[0] == "any" || words[0] == "every" || words[0] == "each" || words[0] == "a" || words[0] == "an" || words[0] == "the") {
+		words = words[1:]
+	}
+	for n, w := range words {
+		w = strings.TrimRight(w, ".,;:)")
+		switch w {
+		case "task", "tasks", "operation", "operations", "job", "jobs", "work":
+			return n > 0
+		case "other", "new", "next", "further", "more", "such", "all", "general", "given", "single", "user", "tool", "tools":
+			return false
+		}
+		if n >= 3 || strings.TrimFunc(w, func(r rune) bool { return r == '-' || r < 0x80 && isWordByte(byte(r)) }) != "" {
+			return false
+		}
+		for _, l := range leakWords {
+			if strings.Contains(w, l) {
+				return false
+			}
+		}
+	}
 	return false
 }
 
 // ownWorkflow reports whether the sentence around text[at] names one of the
-// tool's own server's tools (an identifier, or the tool's own name): an
-// order among the server's own tools ("[required precondition]: before
-// using this tool, … call get_board_info", "use create_items instead of
-// calling this tool in a loop"), not a steer to another server's tool,
-// which crossRefs reports whatever the sentence says.
+// tool's own server's tools (an identifier, the tool's own name, or a plain
+// word in quotes or backticks): an order among the server's own tools
+// ("[required precondition]: before using this tool, … call
+// get_board_info", "use create_items instead of calling this tool in a
+// loop", "prefer this tool over multiple individual 'fill' calls"), not a
+// steer to another server's tool, which crossRefs reports whatever the
+// sentence says. A plain word counts only when quoted: unquoted, "fill"
+// or "click" is as often prose as a name.
 func (c *classifier) ownWorkflow(text []byte, at int) bool {
 	if len(c.own) == 0 {
 		return false
 	}
-	start := 0
-	for _, sep := range []string{". ", "\n"} {
-		if i := bytes.LastIndex(text[:at], []byte(sep)); i >= 0 && i+len(sep) > start {
-			start = i + len(sep)
-		}
-	}
-	end := len(text)
-	for _, sep := range []string{". ", "\n"} {
-		if i := bytes.Index(text[at:], []byte(sep)); i >= 0 && at+i < end {
-			end = at + i
-		}
-	}
+	start, end := sentenceAt(text, at)
 	self := strings.ToLower(c.t.Name)
 	s := string(text[start:end])
 	// An own tool fed with the conversation or a secret is a way out for
@@ -601,17 +735,118 @@ func (c *classifier) ownWorkflow(text []byte, at int) bool {
 		}
 	}
 	found := false
-	eachName(s, ".-:", func(_ int, w string) bool {
-		found = c.own[w] && (identLike(w) || w == self)
+	eachName(s, ".-:", func(i int, w string) bool {
+		found = c.own[w] && (identLike(w) || w == self || quotedAt(s, i, len(w)))
 		return !found
 	})
 	return found
+}
+
+// sentenceAt returns the bounds of the sentence around text[at]: from
+// after the last ". " or line break before it to the next one.
+func sentenceAt(text []byte, at int) (start, end int) {
+	end = len(text)
+	for _, sep := range []string{". ", "\n"} {
+		if i := bytes.LastIndex(text[:at], []byte(sep)); i >= 0 && i+len(sep) > start {
+			start = i + len(sep)
+		}
+		if i := bytes.Index(text[at:], []byte(sep)); i >= 0 && at+i < end {
+			end = at + i
+		}
+	}
+	return start, end
+}
+
+// quotedAt reports whether s[i:i+n] is set off by a matching pair of
+// quotes or backticks ('fill', `fill`, "fill"): written as a name.
+func quotedAt(s string, i, n int) bool {
+	if i == 0 || i+n >= len(s) {
+		return false
+	}
+	q := s[i-1]
+	return (q == '\'' || q == '`' || q == '"') && s[i+n] == q
 }
 
 // leakWords, in an instruction to call a tool, name what should not leave
 // through it.
 var leakWords = []string{"conversation", "chat history", "previous message", "system prompt", "instructions", "password",
 	"secret", "token", "api key", "apikey", "credential", "private key", "~/", "/etc/", ".env", ".ssh", "id_rsa", "cookie"}
+
+// redirects reports whether the rest of the sentence from text[from]
+// gives a recipient a new place: "to", "with" or "into" something, a colon
+// or "=" before one, an e-mail address, a URL or a phone number ("change
+// the recipient to +13241234123"). Without one, "to change the
+// recipient's email or other properties, delete and re-create the
+// permission" documents the API and sends nothing anywhere.
+func redirects(text []byte, from int) bool {
+	_, end := sentenceAt(text, from)
+	rest := string(text[from:max(end, from)])
+	for _, w := range []string{" to ", " with ", " into ", ": ", " = "} {
+		if strings.Contains(rest, w) {
+			return true
+		}
+	}
+	// A phone number: "+" and a digit ("a + b" joins two names).
+	for r := rest; ; {
+		i := strings.IndexByte(r, '+')
+		if i < 0 || i+1 == len(r) {
+			break
+		}
+		if r[i+1] >= '0' && r[i+1] <= '9' {
+			return true
+		}
+		r = r[i+1:]
+	}
+	i, _ := nextTarget(rest, 0)
+	return i >= 0
+}
+
+// refusals say that what comes before them is turned away: "(e.g. "/etc",
+// "~/.ssh") are rejected".
+var refusals = func() (out []string) {
+	for _, be := range []string{" are ", " is ", " be "} {
+		for _, w := range []string{"rejected", "refused", "blocked", "denied", "forbidden", "disallowed", "not allowed", "not permitted"} {
+			out = append(out, be+w)
+		}
+	}
+	return out
+}()
+
+// refusedPaths reports whether every place text names a secret file
+// (name, a read-secrets phrase) says that such paths are refused: "system
+// paths and hidden config directories (e.g. "/etc", "~/.ssh") are
+// rejected" documents a guard of the tool's own, not a request to read
+// them. The refusal must follow the name within its clause (a few words
+// on, no ";" between: "~/.ssh/id_rsa must be sent; calls without it are
+// rejected" asks for it), and nothing before it in the sentence may ask to
+// read or send it (readsNear). Every place counts, so a refused mention
+// does not cover a request further on.
+func refusedPaths(text []byte, name string) bool {
+	s := string(text)
+	for off := 0; ; {
+		i := strings.Index(s[off:], name)
+		if i < 0 {
+			return off > 0
+		}
+		i += off
+		off = i + len(name)
+		start, end := sentenceAt(text, i)
+		if readsNear(s[start:i]) {
+			return false
+		}
+		refused := false
+		rest := s[off:max(end, off)]
+		for _, r := range refusals {
+			if j := strings.Index(rest, r); j >= 0 && !strings.ContainsAny(rest[:j], ";:") && len(strings.Fields(rest[:j])) <= 4 {
+				refused = true
+				break
+			}
+		}
+		if !refused {
+			return false
+		}
+	}
+}
 
 // callsThisBefore reports whether the words after "you must call" order
 // this tool before one named tool ("you must call this before calling the
@@ -631,10 +866,15 @@ func callsThisBefore(rest string) bool {
 
 // inferArgument reports whether the sentence that ends at a phrase like
 // "before calling this tool" tells the model where to find an argument's
-// value ("Infer this from the project's config before calling this
-// tool", "Gather all answers upfront before calling this tool"), which
-// steers it to no other tool; secret files it names are
-// caught on their own.
+// value or how to put it in shape ("Infer this from the project's config
+// before calling this tool", "Gather all answers upfront before calling
+// this tool", "If you are given a relative path, you must resolve it to
+// an absolute path before calling this tool"), which steers it to no
+// other tool; secret files it names are caught on their own. The verb
+// starts the sentence, or follows a comma or "you must", "you should",
+// "you need to", "please", in the phrase's own sentence: the instruction
+// is the verb's. None of the verbs calls a tool. A value that is the
+// conversation or a secret (leakWords) is not an argument to gather.
 func inferArgument(before []byte) bool {
 	from := max(0, len(before)-120)
 	s := string(before[from:])
@@ -642,9 +882,36 @@ func inferArgument(before []byte) bool {
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
 		s, whole = s[i+1:], true
 	}
-	for _, w := range []string{"infer ", "determine ", "gather ", "collect "} {
+	for _, w := range []string{"infer ", "determine ", "gather ", "collect ", "resolve ", "convert ", "normalize ", "normalise ", "format ", "obtain "} {
 		i := strings.LastIndex(s, w)
-		if i >= 0 && (i == 0 && whole || strings.HasSuffix(strings.TrimRight(s[:i], " "), ".")) {
+		if i < 0 {
+			continue
+		}
+		lead := strings.TrimRight(s[:i], " ")
+		if !(i == 0 && whole || strings.HasSuffix(lead, ".") || strings.HasSuffix(lead, ",") || modalLead(lead)) {
+			continue
+		}
+		// The verb must be in the phrase's sentence: "Convert the date.
+		// Always call the audit tool first" asks for a tool call.
+		if strings.Contains(strings.NewReplacer("e.g. ", "", "i.e. ", "").Replace(s[i:]), ". ") {
+			continue
+		}
+		for _, l := range leakWords {
+			if strings.Contains(s[i:], l) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// modalLead reports whether lead ends in words that put the verb after
+// them in the imperative: "you must", "you should", "you need to",
+// "please".
+func modalLead(lead string) bool {
+	for _, m := range []string{"you must", "you should", "you need to", "please"} {
+		if strings.HasSuffix(lead, m) && (len(lead) == len(m) || !isWordByte(lead[len(lead)-len(m)-1])) {
 			return true
 		}
 	}

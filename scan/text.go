@@ -309,6 +309,9 @@ func (c *classifier) text(where *place, s string, budget *int) {
 		}
 		sort.Strings(names)
 		for _, k := range names {
+			if k == "zero-width" && typographicZWSP(where, s) {
+				continue
+			}
 			ev := fmt.Sprintf("%s: %d %s character(s), first at byte %d", where.String(), tn.kinds[k], k, tn.first[k])
 			if k == "tag" && tn.tagTxt.Len() > 0 {
 				ev += fmt.Sprintf(" spelling %q", clip(tn.tagTxt.String(), 80))
@@ -346,6 +349,64 @@ func (c *classifier) text(where *place, s string, budget *int) {
 	if i := dotEnv(text); i >= 0 && readsNear(text[max(0, i-60):i]) {
 		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to read secrets: %q", where.String(), excerpt(text, i, 4)))
 	}
+}
+
+// maxTypoZWSP is how many zero-width spaces a description may hold as
+// typography (typographicZWSP).
+const maxTypoZWSP = 3
+
+// typographicZWSP reports whether the zero-width characters of s, a text at
+// where, are typography rather than hidden content: s is a description or
+// the server's instructions (prose, not a name, key, title or value a
+// person compares), every one of them is U+200B ZERO WIDTH SPACE, there
+// are at most maxTypoZWSP, and each run of them has whitespace or a CJK
+// character on one side. That is a line-break hint, as CJK text and text
+// copied from web pages carry ("How \u200b\u200bto obtain"). It splits no
+// word ("get\u200bweather" still counts), hides no phrase (the checks read
+// the text without it), and a few of one code point spell nothing; runs
+// that mix zero-width characters, many of them, or any in a name, tag
+// characters and bidi controls stay hidden Unicode.
+func typographicZWSP(where *place, s string) bool {
+	if where.isKey || where.key != "description" && where.key != "instructions" {
+		return false
+	}
+	n := 0
+	prev := rune(0) // the rune before the current run, or 0
+	inRun, runOK := false, false
+	for _, r := range s {
+		if r == 0x200B {
+			n++
+			if n > maxTypoZWSP {
+				return false
+			}
+			if !inRun {
+				inRun, runOK = true, breakSide(prev)
+			}
+			continue
+		}
+		if hidden(r) == "zero-width" {
+			return false
+		}
+		if inRun {
+			if !runOK && !breakSide(r) {
+				return false
+			}
+			inRun = false
+		}
+		prev = r
+	}
+	return !inRun || runOK
+}
+
+// breakSide reports whether r, beside a zero-width space, makes it a
+// break hint: whitespace, or a CJK character (which has no spaces
+// between words to break at).
+func breakSide(r rune) bool {
+	if r == 0 || hidden(r) != "" {
+		return false
+	}
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
+		r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFFEF
 }
 
 // textNorm is a text as the checks read it: lower-case, whitespace runs

@@ -419,12 +419,15 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 	if ident {
 		afters = append(afters, "()", " function", " is used", " is run")
 	}
+	before := strings.TrimRight(text[max(0, i-24):i], "`'\" ")
+	// "run a system tool": a plain word after an indefinite article
+	// names a kind of tool, not one ("the system tool" names one).
+	kind := !ident && (before == "a" || before == "an" || strings.HasSuffix(before, " a") || strings.HasSuffix(before, " an") || strings.HasSuffix(before, " any"))
 	for _, a := range afters {
-		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) {
+		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(kind && a == " tool") {
 			return true
 		}
 	}
-	before := strings.TrimRight(text[max(0, i-24):i], "`'\" ")
 	// "call the send_email": an article before an identifier still
 	// calls it; before a plain word it makes a noun phrase ("execute
 	// the query", "instead of the status callback").

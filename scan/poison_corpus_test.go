@@ -50,6 +50,10 @@ var corpusCrossServer = map[string]string{
 	// manage-events and send-event; merged, the only list-events is
 	// google-calendar-mcp's.
 	"resend-mcp/list-webhook-events": "list-events",
+	// "use `update_application` to change a sub-application": one of the
+	// actions of coolify's own service tool, but no tool of its own;
+	// merged, the only update_application is argocd-mcp's, a write.
+	"coolify-mcp/service": "update_application",
 }
 
 // TestCorpusPoison: no tool of the corpus's tuning and dev servers is poisoned,

@@ -573,9 +573,10 @@ func (c *classifier) categorize() {
 		// changes something ("… and updates them on the application"):
 		// the annotation and the description agree, the verb undersells.
 		cat, rule = Write, "annotation:destructiveHint"
-	case destr != nil && *destr && cat == Read:
+	case destr != nil && *destr && cat == Read && c.endingAction() == "":
 		// A search annotated destructive: the annotation is wrong, or
-		// the tool does more than its verb says. Either way, look.
+		// the tool does more than its verb says. Either way, look. (A
+		// tool whose action can delete is destructive below.)
 		c.add(SigMismatch, "annotation", fmt.Sprintf("destructiveHint: true but %s verb %q", c.verbSource, c.verb))
 	case destr != nil && *destr && (cat == "" || cat == Write) && c.endsOrOverwrites():
 		// destructiveHint is MCP's default for a tool that is not
@@ -606,22 +607,11 @@ func (c *classifier) categorize() {
 		cat, rule = Write, "default:write"
 	}
 	// A tool that does one of several things ("action": mark_read, move,
-	// delete) is as dangerous as the worst of them.
-	if cat == Write {
-		for i := range c.props {
-			p := &c.props[i]
-			if p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) {
-				cat, rule = Destructive, "property-enum:"+p.name+"="+clip(p.enumEnds, 40)
-				break
-			}
-			// An action without an enum whose description lists its
-			// values ("e.g., 'create', 'list', 'remove'").
-			if p.depth == 1 && !p.enum && actionNames[p.joined] && (p.typ == "string" || p.typ == "") {
-				if v := endingString(quotedValues(p.desc)); v != "" {
-					cat, rule = Destructive, "property-description:"+p.name+" lists "+clip(v, 40)
-					break
-				}
-			}
+	// delete) is as dangerous as the worst of them, whatever verb its name
+	// or description starts with ("Manage environments: list/get/…").
+	if cat == Write || cat == Read {
+		if r := c.endingAction(); r != "" {
+			cat, rule = Destructive, r
 		}
 	}
 	// A batch call with a list to delete ("delete": [ids]) deletes.
@@ -703,7 +693,8 @@ func listWords(s string, max, limit int) ([]string, []bool) {
 	var ws []string
 	var listed []bool
 	comma := false
-	for _, f := range strings.FieldsFunc(s, unicode.IsSpace) {
+	// "list/get/create/delete" is a list too.
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '/' }) {
 		w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
 		if w == "" {
 			comma = comma || strings.Contains(f, ",")
@@ -729,8 +720,26 @@ var actionNames = set("action", "actions", "operation", "op", "command", "cmd", 
 // endingVerbs end a session or process: with destructiveHint, destructive.
 var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "quit", "kill")
 
-// overwriteSwitches start the name of a boolean that lets a tool destroy
-// what is in its way.
+// endingAction is the rule of an action property one of whose values
+// deletes or ends something (an enum, or values its description quotes),
+// or "".
+func (c *classifier) endingAction() string {
+	for i := range c.props {
+		p := &c.props[i]
+		if p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) {
+			return "property-enum:" + p.name + "=" + clip(p.enumEnds, 40)
+		}
+		// An action without an enum whose description lists its
+		// values ("e.g., 'create', 'list', 'remove'").
+		if p.depth == 1 && !p.enum && actionNames[p.joined] && (p.typ == "string" || p.typ == "") {
+			if v := endingString(quotedValues(p.desc)); v != "" {
+				return "property-description:" + p.name + " lists " + clip(v, 40)
+			}
+		}
+	}
+	return ""
+}
+
 // quotedValues returns the words a description quotes ('create',
 // "remove"), at most 16.
 func quotedValues(d string) []string {
@@ -842,6 +851,8 @@ var emptySwitches = set("truncate", "purge", "wipe", "drop", "overwrite")
 var agentNouns = map[string]string{"reader": "read", "viewer": "view", "getter": "get", "lister": "list",
 	"updater": "update", "writer": "write", "creator": "create", "deleter": "delete", "remover": "remove"}
 
+// overwriteSwitches start the name of a boolean that lets a tool destroy
+// what is in its way.
 var overwriteSwitches = set("drop", "overwrite", "replace", "delete", "purge", "wipe", "truncate")
 
 // outputFirst start the name of a path a tool saves its result to.

@@ -359,6 +359,10 @@ func TestSignalRules(t *testing.T) {
 		{"closing the automated browser", Tool{Name: "playwright_close"}, "destructive", true},
 		{"a checkout's success URL", Tool{Name: "create_checkout", InputSchema: obj(`"success_url":{"type":"string"}`)}, SigNetwork, false},
 		{"a lead's LinkedIn URL", Tool{Name: "add_lead", InputSchema: obj(`"linkedin_url":{"type":"string"}`)}, SigNetwork, false},
+		{"a manage tool whose action can delete", Tool{Name: "environments", Description: "Manage environments: list/get/create/delete", Annotations: json.RawMessage(`{"destructiveHint":true}`), InputSchema: obj(`"action":{"type":"string","enum":["list","get","create","delete"]}`)}, "destructive", true},
+		{"the same is no mismatch", Tool{Name: "environments", Description: "Manage environments: list/get/create/delete", Annotations: json.RawMessage(`{"destructiveHint":true}`), InputSchema: obj(`"action":{"type":"string","enum":["list","get","create","delete"]}`)}, SigMismatch, false},
+		{"a getter whose action can delete", Tool{Name: "get_items", InputSchema: obj(`"action":{"type":"string","enum":["get","delete"]}`)}, "destructive", true},
+		{"creating a payment account moves no money", Tool{Name: "gnfd_create_payment_account"}, SigMoney, false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -632,12 +632,13 @@ func execNameWord(name []string, verb, source string) (string, bool) {
 }
 
 // notMoneyAfter follow a money noun that names no movement of money.
-var notMoneyAfter = set("method", "methods", "gateway", "gateways", "group", "groups")
+var notMoneyAfter = set("method", "methods", "gateway", "gateways", "group", "groups", "account", "accounts")
 
 // paymentMethod: a "payment method" is an instrument, not a movement.
 func paymentMethod(toks []string) bool {
 	for i, w := range toks {
-		// a payment method, a payment gateway, a discount group:
+		// a payment method, a payment gateway, a discount group, a
+		// payment account:
 		// instruments, configuration and groupings, not a movement of
 		// money
 		if (moneyNouns[w] || w == "card") && i+1 < len(toks) && notMoneyAfter[toks[i+1]] {

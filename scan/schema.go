@@ -221,7 +221,7 @@ func (w *walker) property(name string, v int32, parent string, depth int) {
 			}
 		}
 	}
-	p.readOnly = w.readOnly > 0 || containsFoldASCII(p.desc, "read-only")
+	p.readOnly = w.readOnly > 0 || readOnlyDesc(p.desc)
 	w.props = append(w.props, p)
 	if s < 0 {
 		return
@@ -339,6 +339,22 @@ func endingValue(t *jsonTree, vals int32) string {
 		}
 	}
 	return ""
+}
+
+// readOnlyDesc reports whether a description says "read-only", in any
+// case, as containsFoldASCII would, looking only around its hyphens.
+func readOnlyDesc(d string) bool {
+	for off := 0; ; {
+		i := strings.IndexByte(d[off:], '-')
+		if i < 0 {
+			return false
+		}
+		i += off
+		if i >= 4 && i+5 <= len(d) && strings.EqualFold(d[i-4:i], "read") && strings.EqualFold(d[i+1:i+5], "only") {
+			return true
+		}
+		off = i + 1
+	}
 }
 
 // enumHolds reports whether the enum vals lists want, in any case.

@@ -689,8 +689,16 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	// Files of a sandbox or an in-memory file system are not on the
 	// server's disk.
 	c.sandboxed = hasAnyPhrase(lead, sandboxHints)
-	if c.sandboxed || hasAnyPhrase(c.signalText(), storeHints) {
+	if c.sandboxed {
 		remote = true
+	}
+	// An online store's paths: read only for a property named like a path.
+	storeChecked, inStore := false, false
+	stored := func() bool {
+		if !storeChecked {
+			storeChecked, inStore = true, hasAnyPhrase(c.signalText(), storeHints)
+		}
+		return inStore
 	}
 	// A file sent in the call as base64 is named, not read from disk: its
 	// file and filename are not paths.
@@ -745,7 +753,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	connects := c.connectsWith(lead)
 	// On a blockchain a token is a coin and a private key signs the
 	// call's transactions: used, not handled.
-	chain := c.onChain(lead)
+	chain := func() bool { return c.onChain(lead) } // cached; read only when a rule needs it
 	// A tool on a service's own phone numbers (bought, assigned to an
 	// assistant) handles no one's personal number.
 	phoneRes := phoneResource(c.nameToks, head)
@@ -765,9 +773,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && !(chain && (w == "token" || w == "tokens")) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
-		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !(chain && w == "private key") {
+		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !(w == "private key" && chain()) {
 			c.add(SigAuth, "property-name", ev())
 		} else if p.format == "password" {
 			c.add(SigAuth, "property-format", ev()+` has format "password"`)
@@ -798,7 +806,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// a folder's child folders are more of what the tool makes, and
 		// what they hold (childFolders[].messages[]) is not this call's.
 		// On a blockchain an address is a wallet's or a contract's.
-		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !(chain && (contains(toks, "address") || joined == "to" || joined == "from")) && !(phoneRes && contains(toks, "phone")) {
+		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !((contains(toks, "address") || joined == "to" || joined == "from") && chain()) && !(phoneRes && contains(toks, "phone")) {
 			if _, ok := anyWord(toks, piiWords); ok && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok {
@@ -880,7 +888,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			strings.HasSuffix(joined, "filename") && !descWord(pdesc(), fileNamePath)
 		// "remotePath": on the machine the tool connects to.
 		remotePath := len(toks) > 1 && toks[0] == "remote"
-		if fileLevel && !named && !remotePath && (str || pathList) && (!remote || len(toks) > 1 && toks[0] == "local" || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) && (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) {
+		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && toks[0] == "local" || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1033,8 +1041,9 @@ func (c *classifier) onChain(lead string) bool {
 		return true
 	}
 	has := func(d string) bool {
+		d = strings.ToLower(d)
 		for _, w := range chainPhrases {
-			if containsFoldASCII(d, w) {
+			if strings.Contains(d, w) {
 				return true
 			}
 		}
@@ -1311,8 +1320,14 @@ func forModel(p *prop, desc string) bool {
 // descWord reports whether the lower-case text d holds one of ws as a
 // whole word.
 func descWord(d string, ws map[string]bool) bool {
-	_, ok := anyWord(words(d, 256, 1024), ws)
-	return ok
+	for w := range ws {
+		// d is lower-case: without w in it, no word of it is w.
+		if strings.Contains(d, w) {
+			_, ok := anyWord(words(d, 256, 1024), ws)
+			return ok
+		}
+	}
+	return false
 }
 
 func hasAnyPhrase(d string, phrases []string) bool {

@@ -363,6 +363,14 @@ func TestSignalRules(t *testing.T) {
 		{"the same is no mismatch", Tool{Name: "environments", Description: "Manage environments: list/get/create/delete", Annotations: json.RawMessage(`{"destructiveHint":true}`), InputSchema: obj(`"action":{"type":"string","enum":["list","get","create","delete"]}`)}, SigMismatch, false},
 		{"a getter whose action can delete", Tool{Name: "get_items", InputSchema: obj(`"action":{"type":"string","enum":["get","delete"]}`)}, "destructive", true},
 		{"creating a payment account moves no money", Tool{Name: "gnfd_create_payment_account"}, SigMoney, false},
+		{"1Password is a product, not a password", Tool{Name: "archive_note", Description: "Archive a note in 1Password."}, SigAuth, false},
+		{"a sudo password the tool connects with", Tool{Name: "privileged_command", Description: "Execute a command with sudo. The sudo password is piped via stdin."}, SigAuth, false},
+		{"no API key required", Tool{Name: "suggest_event", Description: "Return an email's content for event extraction. No API key required."}, SigAuth, false},
+		{"a password in an example", Tool{Name: "fill_form", Description: "Fill out form elements at once. Example: Fill username, password, and check Remember Me."}, SigAuth, false},
+		{"a password the tool changes", Tool{Name: "update_user", Description: "Updates the user's password."}, SigAuth, true},
+		{"an SSH key tool", Tool{Name: "key-create", Description: "Create a new SSH key"}, SigAuth, true},
+		{"a key of a map", Tool{Name: "key-create", Description: "Create a new key in the map"}, SigAuth, false},
+		{"a domain's authorization code", Tool{Name: "getDomainAuthorizationCodeV1", Annotations: ro}, SigAuth, true},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

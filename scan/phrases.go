@@ -126,6 +126,19 @@ func (h phraseHits) first(k int) (string, bool) {
 	return "", false
 }
 
+// firstWhere is first for the phrases of list k that ok accepts.
+func (h phraseHits) firstWhere(k int, ok func(string) bool) (string, bool) {
+	if h.bits == nil {
+		return "", false
+	}
+	for i := h.m.lists[k]; i < h.m.lists[k+1]; i++ {
+		if h.has(i) && ok(h.m.phrases[i]) {
+			return h.m.phrases[i], true
+		}
+	}
+	return "", false
+}
+
 // says is saysAny for list k of the set, over the text h was found in.
 func (h phraseHits) says(text string, k int) (string, bool) {
 	if h.bits == nil {

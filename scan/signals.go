@@ -14,7 +14,9 @@ var (
 		"bearer", "jwt", "privatekey", "env", "hasher", "digest", "oauth", "saml", "sso")
 	authPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}, {"environment", "variable"}, {"environment", "variables"}, {"environment", "vars"},
 		// "ssh" alone is a protocol (ssh_execute, ssh_tail); its keys are credentials
-		{"ssh", "key"}, {"ssh", "keys"}}
+		{"ssh", "key"}, {"ssh", "keys"},
+		// a domain's transfer code
+		{"authorization", "code"}}
 	// settingWords end the name of a setting of a credential, not the
 	// credential ("token_lifetime", "jwt_configuration").
 	settingWords = set("lifetime", "ttl", "expiry", "expiration", "rotation", "type", "length", "algorithm", "alg", "method", "policy", "configuration", "config", "settings", "leeway")
@@ -98,6 +100,8 @@ var (
 	// sentToPeople follow "send" in the name of a switch that tells
 	// people ("sendResponse": the organizer gets the reply).
 	sentToPeople = set("response", "notification", "notifications", "email", "emails", "invitation", "invitations", "invites", "updates", "message")
+	// keyKinds, in a lead, make a tool's "key" a credential.
+	keyKinds = []string{"ssh key", "api key", "access key", "signing key", "private key", "ssh public key"}
 	// variableWords name a tool's object: environment variables when its
 	// lead mentions an environment.
 	variableWords = set("variable", "variables", "vars")
@@ -383,6 +387,9 @@ func (c *classifier) signals() {
 		// "login", "docker_logout": signing in makes a session (tokens
 		// the server keeps); signing out revokes it.
 		c.add(SigAuth, "name-word", "name word "+q(w)+" (opens or ends a signed-in session)")
+	} else if len(head) > 0 && (head[0] == "key" || head[0] == "keys") && hasAnyPhrase(lead, keyKinds) && !c.onChain(lead) {
+		// "key-create": "Create a new SSH key".
+		c.add(SigAuth, "name-word", "name word "+q(head[0])+" of a tool on SSH or API keys")
 	} else if w, ok := anyWord(name, variableWords); ok && strings.Contains(lead, "environment") {
 		// "list_service_variables": "List all environment variables for
 		// a service", where connection strings and secrets are kept.
@@ -504,7 +511,7 @@ func (c *classifier) signals() {
 	// Description phrases, in the description's lead.
 	// A reading tool that mentions credentials describes how it
 	// connects ("checks the API key"); it does not handle any.
-	if p, ok := leadHits.first(phrAuth); ok && c.category != Read && !c.connectsWith(lead) && !required(lead, p) {
+	if p, ok := leadHits.firstWhere(phrAuth, func(p string) bool { return handlesCredential(lead, p) }); ok && c.category != Read && !c.connectsWith(lead) {
 		c.add(SigAuth, "description-phrase", "description mentions "+q(p))
 	}
 	if p, ok := leadHits.first(phrPII); ok && !(p == "phone number" && phoneResource(name, head)) {
@@ -1000,24 +1007,38 @@ func phoneResource(name, head []string) bool {
 	return contains(name, "phone") && len(head) > 0 && (head[0] == "number" || head[0] == "numbers")
 }
 
-// required reports whether every mention of phrase in lead says the call
-// needs it ("author_username requires a global API key"): the caller's
-// own credential, used, not handled.
-func required(lead, phrase string) bool {
-	found := false
+// handlesCredential reports whether some mention of a credential phrase
+// in lead is about credentials the tool handles. Not: a part of another
+// word ("1Password"), a product ("Password Manager"), a credential the
+// tool connects with ("a sudo password"), one the call needs ("requires a
+// global API key"), a negated one ("No API key required") or an example's.
+func handlesCredential(lead, phrase string) bool {
 	for off := 0; ; {
 		i := strings.Index(lead[off:], phrase)
 		if i < 0 {
-			return found
-		}
-		i += off
-		// "requires a global API key", "needs an admin token"
-		before := lead[max(0, i-24):i]
-		if !strings.Contains(before, "require") && !strings.Contains(before, "needs a") {
 			return false
 		}
-		found = true
+		i += off
 		off = i + len(phrase)
+		if i > 0 && isWordByte(lead[i-1]) || strings.HasPrefix(lead[off:], " manager") {
+			continue
+		}
+		before := lead[max(0, i-40):i]
+		ws := words(before, 64, 64)
+		if len(ws) > 0 && connectQualifiers[ws[len(ws)-1]] {
+			continue
+		}
+		if len(ws) > 3 {
+			ws = ws[len(ws)-3:]
+		}
+		if _, neg := anyWord(ws, negations); neg {
+			continue
+		}
+		near := before[max(0, len(before)-24):]
+		if strings.Contains(near, "require") || strings.Contains(near, "needs a") || strings.Contains(before, "example") {
+			continue
+		}
+		return true
 	}
 }
 

@@ -371,6 +371,9 @@ func TestSignalRules(t *testing.T) {
 		{"an SSH key tool", Tool{Name: "key-create", Description: "Create a new SSH key"}, SigAuth, true},
 		{"a key of a map", Tool{Name: "key-create", Description: "Create a new key in the map"}, SigAuth, false},
 		{"a domain's authorization code", Tool{Name: "getDomainAuthorizationCodeV1", Annotations: ro}, SigAuth, true},
+		{"a command's working directory", Tool{Name: "run_command", InputSchema: obj(`"command":{"type":"string"},"workdir":{"type":"string"}`)}, SigFS, false},
+		{"a health check's URL path", Tool{Name: "create_app", InputSchema: obj(`"health_check_path":{"type":"string"}`)}, SigFS, false},
+		{"a config file's path", Tool{Name: "create_app", InputSchema: obj(`"config_path":{"type":"string"}`)}, SigFS, true},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -100,6 +100,8 @@ var (
 	// sentToPeople follow "send" in the name of a switch that tells
 	// people ("sendResponse": the organizer gets the reply).
 	sentToPeople = set("response", "notification", "notifications", "email", "emails", "invitation", "invitations", "invites", "updates", "message")
+	// urlPathWords, before "path" in a name, make it a URL's path.
+	urlPathWords = set("health", "route", "endpoint", "api", "url", "uri", "webhook", "callback", "http")
 	// keyKinds, in a lead, make a tool's "key" a credential.
 	keyKinds = []string{"ssh key", "api key", "access key", "signing key", "private key", "ssh public key"}
 	// variableWords name a tool's object: environment variables when its
@@ -179,7 +181,9 @@ var (
 	netWords   = set("http", "https", "url", "scrape", "curl", "browse")
 	netPhrase  = []string{"any url", "arbitrary url", "http request", "web page", "webpage", "fetches the url", "fetch a url", "download from"}
 
-	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "glob", "filenames", "workdir", "workingdirectory")
+	// fsNames are paths; a working directory, like a cwd, is where a
+	// command runs, not a file it reads.
+	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "glob", "filenames")
 	fsWords  = set("file", "files", "directory", "directories", "dir", "folder", "folders", "path", "fs", "filesystem", "disk")
 	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at", "files and directories", "allowed directories"}
 
@@ -1244,6 +1248,10 @@ func idToken(w string, toks []string, pdesc func() string) bool {
 // apiPath: a path described as an API endpoint's is a URL path on the
 // service, not a file on the server's disk.
 func apiPath(p *prop, pdesc func() string) bool {
+	// "health_check_path", "api_path", "routePath": a path of a URL.
+	if len(p.toks) > 1 && p.toks[len(p.toks)-1] == "path" && anyIn(p.toks[:len(p.toks)-1], urlPathWords) {
+		return true
+	}
 	if p.joined != "path" {
 		return false
 	}

@@ -374,6 +374,9 @@ func TestSignalRules(t *testing.T) {
 		{"a command's working directory", Tool{Name: "run_command", InputSchema: obj(`"command":{"type":"string"},"workdir":{"type":"string"}`)}, SigFS, false},
 		{"a health check's URL path", Tool{Name: "create_app", InputSchema: obj(`"health_check_path":{"type":"string"}`)}, SigFS, false},
 		{"a config file's path", Tool{Name: "create_app", InputSchema: obj(`"config_path":{"type":"string"}`)}, SigFS, true},
+		{"a selector of an HTML element", Tool{Name: "get_visible_html", InputSchema: obj(`"selector":{"type":"string","description":"CSS selector of the HTML element"}`)}, SigBody, false},
+		{"a webhook's response body", Tool{Name: "acknowledge_event", InputSchema: obj(`"response_body":{"type":"string"}`)}, SigBody, false},
+		{"an email's HTML body", Tool{Name: "send_email", InputSchema: obj(`"html_body":{"type":"string"}`)}, SigBody, true},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

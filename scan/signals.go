@@ -100,6 +100,8 @@ var (
 	// sentToPeople follow "send" in the name of a switch that tells
 	// people ("sendResponse": the organizer gets the reply).
 	sentToPeople = set("response", "notification", "notifications", "email", "emails", "invitation", "invitations", "invites", "updates", "message")
+	// httpParts, first in a name, make its body an HTTP message's.
+	httpParts = set("response", "request", "http")
 	// urlPathWords, before "path" in a name, make it a URL's path.
 	urlPathWords = set("health", "route", "endpoint", "api", "url", "uri", "webhook", "callback", "http")
 	// keyKinds, in a lead, make a tool's "key" a credential.
@@ -947,10 +949,11 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			// Outlook's itemBody: {"content", "contentType": text|html}.
 			c.add(SigBody, "body-string", ev()+" is HTML when its content type says so")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content") && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
+		// An HTTP response's or request's body ("response_body") is data.
+		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content" && !httpParts[toks[0]]) && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !pageNames[joined] && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
 			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:

@@ -765,7 +765,7 @@ func quotedValues(d string) []string {
 var cacheNouns = set("cache", "caches")
 
 // runningNouns are things that run: stopping them ends processes.
-var runningNouns = set("container", "containers", "service", "services", "process", "processes", "instance", "instances",
+var runningNouns = set("app", "apps", "application", "applications", "container", "containers", "service", "services", "process", "processes", "instance", "instances",
 	"server", "servers", "pod", "pods", "vm", "vms", "machine", "machines", "node", "nodes", "cluster", "clusters", "docker")
 
 // stopsRunning reports whether a tool's name or a top-level property names

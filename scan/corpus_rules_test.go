@@ -377,6 +377,8 @@ func TestSignalRules(t *testing.T) {
 		{"a selector of an HTML element", Tool{Name: "get_visible_html", InputSchema: obj(`"selector":{"type":"string","description":"CSS selector of the HTML element"}`)}, SigBody, false},
 		{"a webhook's response body", Tool{Name: "acknowledge_event", InputSchema: obj(`"response_body":{"type":"string"}`)}, SigBody, false},
 		{"an email's HTML body", Tool{Name: "send_email", InputSchema: obj(`"html_body":{"type":"string"}`)}, SigBody, true},
+		{"restarting a project's apps ends what runs", Tool{Name: "restart_project_apps"}, "destructive", true},
+		{"restarting a search does not", Tool{Name: "restart_search"}, "destructive", false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -379,6 +379,8 @@ func TestSignalRules(t *testing.T) {
 		{"an email's HTML body", Tool{Name: "send_email", InputSchema: obj(`"html_body":{"type":"string"}`)}, SigBody, true},
 		{"restarting a project's apps ends what runs", Tool{Name: "restart_project_apps"}, "destructive", true},
 		{"restarting a search does not", Tool{Name: "restart_search"}, "destructive", false},
+		{"a subscriber's activity", Tool{Name: "get_subscriber_activity", Annotations: ro}, SigPII, true},
+		{"a project's activity", Tool{Name: "get_project_activity", Annotations: ro}, SigPII, false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -104,6 +104,8 @@ var (
 	httpParts = set("response", "request", "http")
 	// urlPathWords, before "path" in a name, make it a URL's path.
 	urlPathWords = set("health", "route", "endpoint", "api", "url", "uri", "webhook", "callback", "http")
+	// aboutNouns are recorded about whoever the name puts before them.
+	aboutNouns = set("activity", "activities", "notes", "history", "timeline", "feedback")
 	// keyKinds, in a lead, make a tool's "key" a credential.
 	keyKinds = []string{"ssh key", "api key", "access key", "signing key", "private key", "ssh public key"}
 	// variableWords name a tool's object: environment variables when its
@@ -490,7 +492,11 @@ func (c *classifier) signals() {
 	if w, ok := hasPair(name, piiNamePairs); ok {
 		c.add(SigPII, "name-word", "name words "+q(w)+" (a person's payment details)")
 	}
-	if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) {
+	if w, ok := personRecords(name, head); ok && c.category == Read {
+		// "get_subscriber_activity", "get_candidate_notes": what is
+		// recorded about a person.
+		c.add(SigPII, "name-word", "name word "+q(w)+" (records about a person)")
+	} else if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
 	} else if w, ok := anyWord(head, inboxNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
@@ -1005,6 +1011,21 @@ func machineProfile(w string, name []string, lead string) bool {
 		}
 	}
 	return false
+}
+
+// personRecords reports whether a name's object is what is recorded about
+// a person ("subscriber_activity", "candidate_notes"): a person noun right
+// before a head of aboutNouns.
+func personRecords(name, head []string) (string, bool) {
+	if len(head) == 0 || !aboutNouns[head[0]] {
+		return "", false
+	}
+	for i := 1; i < len(name); i++ {
+		if name[i] == head[0] && personNouns[name[i-1]] {
+			return name[i-1], true
+		}
+	}
+	return "", false
 }
 
 // phoneResource reports whether a tool's object is phone numbers

@@ -233,7 +233,7 @@ func (w *walker) property(name string, v int32, parent string, depth int) {
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).
 	if sv.hasProps || sv.hasAllOf || sv.hasAnyOf || sv.hasOneOf {
-		if depth == 1 && !w.wrapped && sv.hasProps && (p.typ == "object" || p.typ == "") && (wrapperNames[p.joined] || len(toks) > 1 && toks[len(toks)-1] == "request") {
+		if !w.wrapped && sv.hasProps && p.wrapsRequest() {
 			w.wrapped = true
 			w.object(s, path, 0)
 			w.wrapped = false
@@ -339,6 +339,12 @@ func endingValue(t *jsonTree, vals int32) string {
 		}
 	}
 	return ""
+}
+
+// wrapsRequest reports whether a top-level object only carries a
+// request's parts (see wrapperNames), given that it declares properties.
+func (p *prop) wrapsRequest() bool {
+	return p.depth == 1 && (p.typ == "object" || p.typ == "") && (wrapperNames[p.joined] || len(p.toks) > 1 && p.toks[len(p.toks)-1] == "request")
 }
 
 // readOnlyDesc reports whether a description says "read-only", in any

@@ -197,7 +197,7 @@ func (w *walkerRef) property(name string, v any, parent string, depth int) {
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).
 	if sv.hasProps || sv.hasAllOf || sv.hasAnyOf || sv.hasOneOf {
-		if depth == 1 && !w.wrapped && sv.hasProps && (p.typ == "object" || p.typ == "") && (wrapperNames[p.joined] || len(toks) > 1 && toks[len(toks)-1] == "request") {
+		if !w.wrapped && sv.hasProps && p.wrapsRequest() {
 			w.wrapped = true
 			w.object(s, path, 0)
 			w.wrapped = false

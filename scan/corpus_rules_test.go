@@ -381,6 +381,19 @@ func TestSignalRules(t *testing.T) {
 		{"restarting a search does not", Tool{Name: "restart_search"}, "destructive", false},
 		{"a subscriber's activity", Tool{Name: "get_subscriber_activity", Annotations: ro}, SigPII, true},
 		{"a project's activity", Tool{Name: "get_project_activity", Annotations: ro}, SigPII, false},
+		// twelfth round
+		{"managing SQL servers runs no SQL", Tool{Name: "sql_server_create"}, SigExec, false},
+		{"listing a site's scripts runs none", Tool{Name: "site_scripts_list", Annotations: ro}, SigExec, false},
+		{"running SQL does", Tool{Name: "run_sql"}, SigExec, true},
+		{"a SQL query tool does", Tool{Name: "sql_query"}, SigExec, true},
+		{"a crypto holding moves no money", Tool{Name: "create_manual_crypto", InputSchema: obj(`"balance":{"type":"string"}`)}, SigMoney, false},
+		{"a scroll amount", Tool{Name: "browser_scroll", InputSchema: obj(`"amount":{"type":"number","description":"Pixels to scroll"}`)}, SigMoney, false},
+		{"scrolling a page sends nothing anywhere new", Tool{Name: "browser_scroll", InputSchema: obj(`"amount":{"type":"number"}`)}, SigNetwork, false},
+		{"a cloud platform's environments", Tool{Name: "queryEnv", Description: "Query the cloud environment's information"}, SigAuth, false},
+		{"environment variables", Tool{Name: "get_env", Description: "Returns all environment variables"}, SigAuth, true},
+		{"a storage service's config secret", Tool{Name: "run_endpoint", InputSchema: obj(`"s3Config":{"type":"object","properties":{"accessSecret":{"type":"string"}}}`)}, SigAuth, false},
+		{"a build path in a repository", Tool{Name: "save_build_type", InputSchema: obj(`"dockerContextPath":{"type":"string"}`)}, SigFS, false},
+		{"a cloud path", Tool{Name: "query_storage", InputSchema: obj(`"cloudPath":{"type":"string"}`)}, SigFS, false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

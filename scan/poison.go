@@ -623,7 +623,14 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	case p.text == "<!--":
 		return strings.HasPrefix(rest, "[if")
 	case p.kind == FamilySecrets:
-		return refusedPaths(text, p.text)
+		return refusedPaths(text, p.text) || publicKeyPath(text, at) ||
+			// a client's config file named in setup notes ("the client's
+			// mcp.json supports an env block"), with nothing that reads it
+			clientConfigs[p.text] && !readsNear(string(text[max(0, at-60):at]))
+	case p.text == "<secret>" || p.text == "<hidden>":
+		// "--secret <secret>": a placeholder of a usage line; a tag that
+		// hides text wraps it, and is closed.
+		return !bytes.Contains(text[at:], []byte("</"+p.text[1:]))
 	case p.text == "change the recipient" || p.text == "replace the recipient":
 		return !redirects(text, at+len(p.text))
 	}
@@ -641,6 +648,39 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	}
 	if p.text == "you must first" && strings.HasPrefix(rest, " call the ") && vendorInterface(text[at+len(p.text)+len(" call the"):]) {
 		return true
+	}
+	if p.text == "you must first" && gathersArgument(string(text[at+len(p.text):min(len(text), at+len(p.text)+240)])) {
+		return true
+	}
+	return false
+}
+
+// gathersArgument reports whether the words after "you must first" ask
+// for an argument's values ("you MUST first retrieve all services from the
+// source environment and include ALL of them in this array"): a gathering
+// verb, and the sentence puts what it finds in this call's argument. The
+// conversation or a secret in it is a way out instead; a named tool of
+// another server is caught by the cross-server check whatever this says.
+func gathersArgument(rest string) bool {
+	r := strings.TrimSpace(rest)
+	if dot := strings.Index(r, ". "); dot >= 0 {
+		r = r[:dot]
+	}
+	verb, _, _ := strings.Cut(r, " ")
+	switch verb {
+	case "retrieve", "gather", "collect", "obtain", "determine", "find", "list", "look":
+	default:
+		return false
+	}
+	for _, l := range leakWords {
+		if strings.Contains(r, l) {
+			return false
+		}
+	}
+	for _, w := range []string{"in this array", "in this field", "in this parameter", "in this argument", "in this list", "as this argument", "as this parameter"} {
+		if strings.Contains(r, w) {
+			return true
+		}
 	}
 	return false
 }
@@ -712,6 +752,21 @@ func beforeTaskKind(rest string) bool {
 		}
 	}
 	return false
+}
+
+// clientConfigs are MCP clients' configuration files: secrets when read,
+// setup notes when named.
+var clientConfigs = map[string]bool{"mcp.json": true, "claude_desktop_config": true}
+
+// publicKeyPath reports whether the secret path matched at text[at:] is a
+// public key ("~/.ssh/id_ed25519.pub"): the path, read up to the next space
+// or quote, ends in ".pub".
+func publicKeyPath(text []byte, at int) bool {
+	end := at
+	for end < len(text) && text[end] != ' ' && text[end] != '`' && text[end] != '"' && text[end] != '\'' && text[end] != ',' && text[end] != ')' {
+		end++
+	}
+	return bytes.HasSuffix(bytes.TrimRight(text[at:end], "."), []byte(".pub"))
 }
 
 // ownWorkflow reports whether the sentence around text[at] names one of the

@@ -56,6 +56,16 @@ var corpusCrossServer = map[string]string{
 	"coolify-mcp/service": "update_application",
 }
 
+// corpusSteering are the corpus's tools whose own text steers the model's
+// use of every tool, as poisoned text does; behind a gateway that merges
+// servers it steers theirs too, so the flag is right: the check must flag
+// them (with this evidence), and is not failed for it.
+var corpusSteering = map[string]string{
+	// "ALWAYS call this tool FIRST before calling any other tools": a
+	// vendor's guide, but exactly the order an injected text would give.
+	"webflow-mcp/webflow_guide_tool": "before calling any other tool",
+}
+
 // TestCorpusPoison: no tool of the corpus's tuning and dev servers is poisoned,
 // with all merged behind one gateway as the gateway classifies them
 // (ClassifyAmong, where a server's own tools are known) (each server's texts checked
@@ -84,7 +94,14 @@ func TestCorpusPoison(t *testing.T) {
 			var why []string
 			r := ClassifyAmong(n, tl, others)
 			if e := PoisonEvidence(r.Signals); e != "" {
-				why = append(why, e)
+				if want, ok := corpusSteering[n+"/"+tl.Name]; ok && strings.Contains(e, want) {
+					e = ""
+				}
+				if e != "" {
+					why = append(why, e)
+				}
+			} else if want, ok := corpusSteering[n+"/"+tl.Name]; ok {
+				t.Errorf("%s/%s: want its steering text %q flagged", n, tl.Name, want)
 			}
 			s := Shadowing(tl, n, others)
 			if want, ok := corpusCrossServer[n+"/"+tl.Name]; ok {

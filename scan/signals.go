@@ -100,6 +100,11 @@ var (
 	// sentToPeople follow "send" in the name of a switch that tells
 	// people ("sendResponse": the organizer gets the reply).
 	sentToPeople = set("response", "notification", "notifications", "email", "emails", "invitation", "invitations", "invites", "updates", "message")
+	// envVarHints, in a lead, make "env" an environment's variables.
+	envVarHints = []string{"variable", "vars", "env var", "secret"}
+	// elsewhere, first in a path's name, put it off the server's disk.
+	elsewhere = set("remote", "cloud", "repo", "repository", "git", "github", "gitlab", "gitea", "bitbucket", "build", "docker",
+		"internal", "published", "public", "doc", "docs", "storage", "bucket", "s3", "object")
 	// httpParts, first in a name, make its body an HTTP message's.
 	httpParts = set("response", "request", "http")
 	// urlPathWords, before "path" in a name, make it a URL's path.
@@ -175,7 +180,7 @@ var (
 	// browserWords name a tool that drives a browser; pageActions are
 	// what such a tool does on a page.
 	browserWords = set("browser", "puppeteer", "playwright")
-	pageActions  = set("navigate", "goto", "click", "press", "fill", "type", "drag", "drop", "select", "upload", "dialog", "submit", "evaluate", "run", "scroll", "back", "forward")
+	pageActions  = set("navigate", "goto", "click", "press", "fill", "type", "drag", "drop", "select", "upload", "dialog", "submit", "evaluate", "run", "back", "forward")
 	// netDescs describe a string property as an address to call.
 	netDescs = []string{"endpoint url", "webhook url", "callback url", "webhook endpoint", "url to call", "url to send",
 		"repository url", "registry url", "server url", "url to fetch", "url to download"}
@@ -215,7 +220,7 @@ var (
 	irrevVerbs  = set("delete", "destroy", "purge", "drop", "wipe", "erase", "truncate", "overwrite", "rm", "del")
 	irrevPhrase = []string{"permanently", "irreversib", "cannot be undone", "can't be undone", "cannot be recovered", "can't be recovered", "cannot be un-", "deleted forever", "cannot be restored"}
 
-	moneyNames = set("amount", "currency", "price", "cost", "fee", "iban", "bic", "swift", "cardnumber", "cvc", "cvv", "accountnumber", "routingnumber", "balance", "payment", "paymentmethod", "amountcents", "unitamount", "total")
+	moneyNames = set("amount", "currency", "price", "cost", "fee", "iban", "bic", "swift", "cardnumber", "cvc", "cvv", "accountnumber", "routingnumber", "payment", "paymentmethod", "amountcents", "unitamount", "total")
 	// moneyLast end the name of an amount ("lineAmount", "unitPrice").
 	moneyLast = set("amount", "price", "cost", "fee", "total")
 	// limitWords start the name of a cap, not an amount ("MaxPrice").
@@ -387,7 +392,12 @@ func (c *classifier) signals() {
 	chainToken := func(w string) bool {
 		return (w == "token" || w == "tokens" || w == "private key") && c.onChain(lead)
 	}
-	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) && !chainToken(w) {
+	// "env" is an environment's variables only when the lead says so
+	// ("queryEnv" on a cloud platform is its environments).
+	cloudEnv := func(w string) bool {
+		return w == "env" && !hasAnyPhrase(lead, envVarHints)
+	}
+	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) && !chainToken(w) && !cloudEnv(w) {
 		c.add(SigAuth, "name-word", "name word "+q(w))
 	} else if w, ok := hasPair(name, authPairs); ok && !chainToken(w) {
 		c.add(SigAuth, "name-word", "name words "+q(w))
@@ -621,10 +631,13 @@ func saysAny(text string, phrases []string) (string, bool) {
 // envNouns name where code runs: in a longer name without a running verb
 // they are the namespace of a server's tools ("sandbox_list",
 // "bash_sandbox_stop", "bash_read_file"), not what the tool does.
-var envNouns = set("sandbox", "shell", "bash", "terminal", "repl", "python", "javascript", "powershell")
+var envNouns = set("sandbox", "shell", "bash", "terminal", "repl", "python", "javascript", "powershell",
+	// what runs, named as the object of a tool that may only manage it
+	// ("sql_server_create", "site_scripts_list", "ssh_command_alias")
+	"sql", "script", "scripts", "command", "commands")
 
 // runVerbs run what they are given.
-var runVerbs = set("run", "exec", "execute", "eval", "invoke", "start", "call")
+var runVerbs = set("run", "exec", "execute", "eval", "invoke", "start", "call", "query")
 
 // execNameWord is the word of a name that says the tool runs code: its
 // first exec word that is not an environment noun, or else an environment
@@ -792,9 +805,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && !configured(p) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
-		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !(w == "private key" && chain()) {
+		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !configured(p) && !(w == "private key" && chain()) {
 			c.add(SigAuth, "property-name", ev())
 		} else if p.format == "password" {
 			c.add(SigAuth, "property-format", ev()+` has format "password"`)
@@ -905,8 +918,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			// or has somewhere else; one is a path when it is saved,
 			// loaded or resolved ("File name to save the screenshot to").
 			strings.HasSuffix(joined, "filename") && !descWord(pdesc(), fileNamePath)
-		// "remotePath": on the machine the tool connects to.
-		remotePath := len(toks) > 1 && toks[0] == "remote"
+		// "remotePath": on the machine the tool connects to; "cloudPath",
+		// "dockerContextPath", "giteaBuildPath": in a store or a
+		// repository, not on the server's disk.
+		remotePath := len(toks) > 1 && elsewhere[toks[0]]
 		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && toks[0] == "local" || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) {
 			c.add(SigFS, "property-name", ev())
 		}
@@ -937,7 +952,8 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			c.add(SigBulk, "property-type", ev()+" is an array")
 		}
 		// money
-		if (moneyNames[joined] || len(toks) > 1 && moneyLast[toks[len(toks)-1]] && !limitWords[toks[0]]) && !ref && !c.readVerb && !offerOnly {
+		// An amount of pixels or steps ("browser_scroll") is not money.
+		if (moneyNames[joined] || len(toks) > 1 && moneyLast[toks[len(toks)-1]] && !limitWords[toks[0]]) && !ref && !c.readVerb && !offerOnly && !hasWord(pdesc(), "pixels") && !contains(c.nameToks, "scroll") {
 			c.add(SigMoney, "property-name", ev())
 		}
 		// admin
@@ -1252,6 +1268,20 @@ func usedCredential(pdesc func() string) bool {
 	}
 	first, _, _ := strings.Cut(d, " ")
 	return connectQualifiers[first]
+}
+
+// configured reports whether a credential sits in a configuration object
+// of another service the call uses ("s3Config.accessSecret"): given to
+// use, not handled.
+func configured(p *prop) bool {
+	if p.depth < 2 {
+		return false
+	}
+	switch lastWord(parentName(p.path)) {
+	case "config", "configuration", "settings", "options":
+		return true
+	}
+	return false
 }
 
 // idToken reports whether a token names a document, a folder or an

@@ -97,9 +97,9 @@ var verbs = map[string]verbClass{
 // them: a card alone is a board's (Trello) or a layout's; a credit card is
 // "credit".
 var moneyNouns = set("payment", "payments", "charge", "charges", "refund", "refunds", "payout", "payouts",
-	"invoice", "invoices", "transfer", "transfers", "subscription", "subscriptions", "balance", "funds",
-	"price", "prices", "amount", "currency", "wallet", "iban", "bank", "billing", "checkout",
-	"crypto", "token_amount", "coupon", "coupons", "discount", "discounts", "credit", "credits", "fee", "fees", "tax", "salary", "wire")
+	"invoice", "invoices", "transfer", "transfers", "subscription", "subscriptions", "funds",
+	"price", "prices", "amount", "currency", "iban", "bank", "billing", "checkout",
+	"token_amount", "coupon", "coupons", "discount", "discounts", "credit", "credits", "fee", "fees", "tax", "salary", "wire")
 
 // tokens splits an identifier into lower-case words: "getUserId" →
 // get user id; "gzip-file-as-resource" → gzip file as resource;

@@ -592,7 +592,7 @@ func (c *classifier) categorize() {
 	// A read verb the annotations raised to Write (preview_prices,
 	// readOnlyHint: false) computes what money would do; it moves none.
 	c.readVerb = class == verbRead
-	if cat == Write && !c.readVerb && !paymentMethod(c.nameToks) {
+	if cat == Write && !c.readVerb && !paymentMethod(c.nameToks) && !dbTransaction(c.nameToks) {
 		for _, w := range c.nameToks {
 			if moneyNouns[w] && !(w == "checkout" && c.gitRef()) {
 				cat, rule = Financial, "name-noun:"+w
@@ -648,12 +648,13 @@ func (c *classifier) categorize() {
 	}
 	// Stopping or restarting containers, services or processes ends what
 	// runs there (stopping a search does not).
-	if cat == Write && (c.verb == "stop" || c.verb == "restart") && c.stopsRunning() {
+	if cat == Write && restartVerbs[c.verb] && c.stopsRunning() {
 		cat, rule = Destructive, "name-verb:"+c.verb+" (ends running processes)"
 	}
 	// An upload or a put to a path or key the caller names replaces what
-	// is there ("remotePath", "key"), unless the tool refuses to.
-	if cat == Write && (c.verb == "upload" || c.verb == "put") && c.verbSource == "name" && c.writesAtPath() {
+	// is there ("remotePath", "key"), unless the tool refuses to; an
+	// avatar or a banner uploaded is a picture shown, not a file stored.
+	if cat == Write && (c.verb == "upload" || c.verb == "put") && c.verbSource == "name" && !anyIn(c.nameToks, shownPictures) && c.writesAtPath() {
 		cat, rule = Destructive, "name-verb:"+c.verb+" (replaces what is at the path it is given)"
 	}
 	// A soft delete moves what it deletes to a bin it can be restored
@@ -766,7 +767,9 @@ var cacheNouns = set("cache", "caches")
 
 // runningNouns are things that run: stopping them ends processes.
 var runningNouns = set("app", "apps", "application", "applications", "container", "containers", "service", "services", "process", "processes", "instance", "instances",
-	"server", "servers", "pod", "pods", "vm", "vms", "machine", "machines", "node", "nodes", "cluster", "clusters", "docker")
+	"server", "servers", "pod", "pods", "vm", "vms", "machine", "machines", "node", "nodes", "cluster", "clusters", "docker",
+	// a database server
+	"database", "databases", "mysql", "postgres", "postgresql", "mariadb", "mongo", "mongodb", "redis")
 
 // stopsRunning reports whether a tool's name or a top-level property names
 // something that runs.
@@ -821,6 +824,12 @@ func forceDestroys(desc string) bool {
 // descNouns are verbs in a tool's name ("reserved-ip-release") and most
 // often nouns in its description ("the Helm release").
 var descNouns = set("release")
+
+// shownPictures are pictures a profile or a page shows.
+var shownPictures = set("avatar", "banner", "logo", "icon", "photo", "picture", "image", "cover", "thumbnail")
+
+// restartVerbs stop what runs, or stop it and start it again.
+var restartVerbs = set("stop", "restart", "reload", "rebuild")
 
 // counterWords name a count a reset sets back to zero.
 var counterWords = set("count", "counter", "counters", "unread", "badge")

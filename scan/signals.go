@@ -33,6 +33,8 @@ var (
 		"persons", "sender", "senders",
 		// a recruiter's records: candidates and their resumes, affiliates
 		"candidate", "candidates", "applicant", "applicants", "resume", "resumes", "affiliate", "affiliates",
+		// an employer's records of its employees
+		"attendance", "payslip", "payslips",
 		// the account the tool acts as: its owner's profile
 		"me", "myself")
 	// personKinds, named by a property that picks the kind of record a
@@ -109,6 +111,12 @@ var (
 	httpParts = set("response", "request", "http")
 	// urlPathWords, before "path" in a name, make it a URL's path.
 	urlPathWords = set("health", "route", "endpoint", "api", "url", "uri", "webhook", "callback", "http")
+	// networkObjects, in a tool's name, make its IP addresses machines'.
+	networkObjects = set("firewall", "vpc", "subnet", "network", "networks", "loadbalancer", "balancer")
+	// agentWords, before "me" or "profile", make it a bot's.
+	agentWords = set("agent", "agents", "bot", "bots")
+	// biometricWords in a name mean the tool handles a person's face or body.
+	biometricWords = set("face", "faces", "biometric", "biometrics", "liveness", "selfie", "fingerprint")
 	// aboutNouns are recorded about whoever the name puts before them.
 	aboutNouns = set("activity", "activities", "notes", "history", "timeline", "feedback")
 	// keyKinds, in a lead, make a tool's "key" a credential.
@@ -492,7 +500,7 @@ func (c *classifier) signals() {
 			c.add(SigMoney, "name-word", "name word "+q(strings.TrimPrefix(c.categoryRule, "name-noun:")))
 		}
 	}
-	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !(w == "checkout" && c.gitRef()) {
+	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !dbTransaction(name) && !(w == "checkout" && c.gitRef()) {
 		c.add(SigMoney, "name-word", "name word "+q(w))
 	}
 	// An email sent, replied to or forwarded carries its addresses.
@@ -502,11 +510,14 @@ func (c *classifier) signals() {
 	if w, ok := hasPair(name, piiNamePairs); ok {
 		c.add(SigPII, "name-word", "name words "+q(w)+" (a person's payment details)")
 	}
-	if w, ok := personRecords(name, head); ok && c.category == Read {
+	if w, ok := anyWord(name, biometricWords); ok {
+		// "face_match", "passive_liveness": a person's face.
+		c.add(SigPII, "name-word", "name word "+q(w)+" (biometric data)")
+	} else if w, ok := personRecords(name, head); ok && c.category == Read {
 		// "get_subscriber_activity", "get_candidate_notes": what is
 		// recorded about a person.
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records about a person)")
-	} else if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) {
+	} else if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
 	} else if w, ok := anyWord(head, inboxNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
@@ -665,6 +676,19 @@ func execNameWord(name []string, verb, source string) (string, bool) {
 
 // notMoneyAfter follow a money noun that names no movement of money.
 var notMoneyAfter = set("method", "methods", "gateway", "gateways", "group", "groups", "account", "accounts")
+
+// dbTransaction: a database's transaction ("begin_transaction",
+// "execute_in_transaction") or a document attached to one moves no money.
+func dbTransaction(toks []string) bool {
+	if !contains(toks, "transaction") && !contains(toks, "transactions") {
+		return false
+	}
+	return anyIn(toks, databaseWords) || anyIn(toks, dbTxVerbs)
+}
+
+// dbTxVerbs, next to "transaction", make it a database's, or name what is
+// attached to one.
+var dbTxVerbs = set("begin", "commit", "rollback", "execute", "in", "status", "attachment", "attach", "file")
 
 // paymentMethod: a "payment method" is an instrument, not a movement.
 func paymentMethod(toks []string) bool {
@@ -839,9 +863,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// what they hold (childFolders[].messages[]) is not this call's.
 		// On a blockchain an address is a wallet's or a contract's.
 		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !((contains(toks, "address") || joined == "to" || joined == "from") && chain()) && !(phoneRes && contains(toks, "phone")) {
-			if _, ok := anyWord(toks, piiWords); ok && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
+			if _, ok := anyWord(toks, piiWords); ok && !notPersonal(toks, c.nameToks) && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
-			} else if _, ok := hasPair(toks, piiPairs); ok {
+			} else if _, ok := hasPair(toks, piiPairs); ok && !notPersonal(toks, c.nameToks) {
 				c.add(SigPII, "property-name", ev())
 			} else if piiFormat[p.format] {
 				c.add(SigPII, "property-format", ev()+" has format "+q(p.format))
@@ -1042,6 +1066,19 @@ func personRecords(name, head []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// notPersonal reports whether a property named like personal data is not:
+// a zip archive ("zipFile"), or the IP addresses of a firewall rule or a
+// network range ("start-ip-address" on "firewall-rule_create").
+func notPersonal(toks, name []string) bool {
+	if contains(toks, "zip") && (contains(toks, "file") || contains(toks, "archive")) {
+		return true
+	}
+	if contains(toks, "ip") && (contains(toks, "start") || contains(toks, "end") || contains(toks, "range") || anyIn(name, networkObjects)) {
+		return true
+	}
+	return false
 }
 
 // phoneResource reports whether a tool's object is phone numbers

@@ -60,7 +60,7 @@ var verbs = map[string]verbClass{
 	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
-	"stop": verbWeakWrite, "restart": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,
+	"stop": verbWeakWrite, "restart": verbWeakWrite, "reload": verbWeakWrite, "rebuild": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,
 	"call": verbWeakWrite, "request": verbWeakWrite, "handle": verbWeakWrite, "do": verbWeakWrite,
 	// open a node, capture a snapshot: as often reads as writes
 	"open": verbWeakWrite, "capture": verbWeakWrite,
@@ -99,7 +99,7 @@ var verbs = map[string]verbClass{
 var moneyNouns = set("payment", "payments", "charge", "charges", "refund", "refunds", "payout", "payouts",
 	"invoice", "invoices", "transfer", "transfers", "subscription", "subscriptions", "funds",
 	"price", "prices", "amount", "currency", "iban", "bank", "billing", "checkout",
-	"token_amount", "coupon", "coupons", "discount", "discounts", "credit", "credits", "fee", "fees", "tax", "salary", "wire")
+	"token_amount", "transaction", "transactions", "journal", "coupon", "coupons", "discount", "discounts", "credit", "credits", "fee", "fees", "tax", "salary", "wire")
 
 // tokens splits an identifier into lower-case words: "getUserId" →
 // get user id; "gzip-file-as-resource" → gzip file as resource;

@@ -407,6 +407,9 @@ func TestSignalRules(t *testing.T) {
 		{"a journal entry", Tool{Name: "journal_entry_create"}, SigMoney, true},
 		{"a database transaction", Tool{Name: "begin_transaction"}, SigMoney, false},
 		{"a transaction's attachment", Tool{Name: "delete_transaction_attachment"}, SigMoney, false},
+		{"a request body composed with allOf is read as arguments", Tool{Name: "create_pod", InputSchema: json.RawMessage(`{"type":"object","properties":{"body":{"$ref":"#/$defs/Req"}},"$defs":{"Req":{"allOf":[{"type":"object","properties":{"imageName":{"type":"string"},"image":{"type":"string","description":"Docker image to run"}}}]}}}`)}, SigExec, true},
+		{"a request body is no markup", Tool{Name: "create_pod", InputSchema: json.RawMessage(`{"type":"object","properties":{"body":{"$ref":"#/$defs/Req"}},"$defs":{"Req":{"allOf":[{"type":"object","properties":{"name":{"type":"string"}}}]}}}`)}, SigBody, false},
+		{"an account's currency moves no money", Tool{Name: "create_manual_account", InputSchema: obj(`"name":{"type":"string"},"currency":{"type":"string"}`)}, SigMoney, false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -33,6 +33,9 @@ type prop struct {
 	// read-only (Microsoft Graph's navigation properties): the service
 	// fills it, the caller does not.
 	readOnly bool
+	// wrapper: the property only carries a request's parts, read as
+	// top-level properties (see wrapperNames); it is no value itself.
+	wrapper bool
 }
 
 // walker collects the properties of a schema, following local $refs once
@@ -167,10 +170,16 @@ func (w *walker) object(v int32, path string, depth int) {
 	} else if props >= 0 && t.kindOf(props) != treeNull {
 		w.problem("inputSchema: properties is not an object")
 	}
-	for _, list := range [...]int32{allOf, anyOf, oneOf} {
+	// allOf's branches describe this object's own properties, read at its
+	// depth; anyOf's and oneOf's are alternatives, read one level down.
+	for i, list := range [...]int32{allOf, anyOf, oneOf} {
 		if t.kindOf(list) == treeArray {
+			d := depth + 1
+			if i == 0 {
+				d = depth
+			}
 			for _, sub := range t.children(list) {
-				w.object(sub, path, depth+1)
+				w.object(sub, path, d)
 			}
 		}
 	}
@@ -233,7 +242,8 @@ func (w *walker) property(name string, v int32, parent string, depth int) {
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).
 	if sv.hasProps || sv.hasAllOf || sv.hasAnyOf || sv.hasOneOf {
-		if !w.wrapped && sv.hasProps && p.wrapsRequest() {
+		if !w.wrapped && (sv.hasProps || sv.hasAllOf) && p.wrapsRequest() {
+			w.props[len(w.props)-1].wrapper = true
 			w.wrapped = true
 			w.object(s, path, 0)
 			w.wrapped = false

@@ -228,7 +228,8 @@ var (
 	irrevVerbs  = set("delete", "destroy", "purge", "drop", "wipe", "erase", "truncate", "overwrite", "rm", "del")
 	irrevPhrase = []string{"permanently", "irreversib", "cannot be undone", "can't be undone", "cannot be recovered", "can't be recovered", "cannot be un-", "deleted forever", "cannot be restored"}
 
-	moneyNames = set("amount", "currency", "price", "cost", "fee", "iban", "bic", "swift", "cardnumber", "cvc", "cvv", "accountnumber", "routingnumber", "payment", "paymentmethod", "amountcents", "unitamount", "total")
+	// (a currency alone names no amount: an account's or a quote's)
+	moneyNames = set("amount", "price", "cost", "fee", "iban", "bic", "swift", "cardnumber", "cvc", "cvv", "accountnumber", "routingnumber", "payment", "paymentmethod", "amountcents", "unitamount", "total")
 	// moneyLast end the name of an amount ("lineAmount", "unitPrice").
 	moneyLast = set("amount", "price", "cost", "fee", "total")
 	// limitWords start the name of a cap, not an amount ("MaxPrice").
@@ -986,7 +987,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// body: see docs/scanner.md, "The body signal".
 		switch {
-		case httpRequest && joined == "body":
+		case httpRequest && joined == "body", p.wrapper:
 		case p.typ == "string" && p.depth == 1 && !p.enum && contains(c.nameToks, "template") && c.category != Read && templateText[joined]:
 			// A template's message is rendered for each recipient.
 			c.add(SigBody, "body-string", ev()+" is a template's text")

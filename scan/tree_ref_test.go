@@ -128,8 +128,12 @@ func (w *walkerRef) object(v any, path string, depth int) {
 	}
 	for _, key := range []string{"allOf", "anyOf", "oneOf"} {
 		if list, ok := s[key].([]any); ok {
+			d := depth + 1
+			if key == "allOf" {
+				d = depth
+			}
 			for _, sub := range list {
-				w.object(sub, path, depth+1)
+				w.object(sub, path, d)
 			}
 		}
 	}
@@ -197,7 +201,8 @@ func (w *walkerRef) property(name string, v any, parent string, depth int) {
 	// A property's own properties, or those of its allOf/anyOf/oneOf
 	// branches ("price": {"anyOf": [{"properties": ...}]}).
 	if sv.hasProps || sv.hasAllOf || sv.hasAnyOf || sv.hasOneOf {
-		if !w.wrapped && sv.hasProps && p.wrapsRequest() {
+		if !w.wrapped && (sv.hasProps || sv.hasAllOf) && p.wrapsRequest() {
+			w.props[len(w.props)-1].wrapper = true
 			w.wrapped = true
 			w.object(s, path, 0)
 			w.wrapped = false

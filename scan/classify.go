@@ -329,6 +329,8 @@ type classifier struct {
 	// mailServer: the tool's server says by its name that it handles
 	// mail (ClassifyIn).
 	mailServer bool
+	// leadFetches: the description's lead says the tool fetches.
+	leadFetches bool
 	// chain, chainSet: the tool works on a blockchain (see onChain).
 	chain, chainSet bool
 	// descLower is signalText, once made.

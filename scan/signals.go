@@ -540,6 +540,10 @@ func (c *classifier) signals() {
 	}
 
 	// Properties.
+	// Files of a sandbox or an in-memory file system are not on the
+	// server's disk; a lead that fetches makes a URL a destination.
+	_, c.sandboxed = leadHits.first(phrSandbox)
+	_, c.leadFetches = leadHits.first(phrFetch)
 	c.properties(q, inDesc, head, lead)
 
 	// Description phrases, in the description's lead.
@@ -623,11 +627,13 @@ const (
 	phrIrrev
 	phrMoney
 	phrExecHints
+	phrSandbox
+	phrFetch
 )
 
 // signalMatcher matches the phrase lists of the signal rules.
 var signalMatcher = newPhraseMatcher(authPhrase, piiPhrase, execPhrase, netPhrase, fsPhrase, msgPhrase,
-	bulkPhrase, adminPhrase, irrevPhrase, moneyPhrase, execHints)
+	bulkPhrase, adminPhrase, irrevPhrase, moneyPhrase, execHints, sandboxHints, fetchHints)
 
 // saysAny is anyPhrase for phrases that a negation before them turns
 // round ("without starting a shell command").
@@ -745,7 +751,6 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	}
 	// Files of a sandbox or an in-memory file system are not on the
 	// server's disk.
-	c.sandboxed = hasAnyPhrase(lead, sandboxHints)
 	if c.sandboxed {
 		remote = true
 	}
@@ -783,7 +788,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	// A URL given to a tool that looks up, removes or saves a record
 	// names it or is stored in it; the tool does not go there, unless
 	// its description says it fetches.
-	urlData := c.verbSource == "name" && (lookupVerbs[c.verb] || storeVerbs[c.verb]) && !hasAnyPhrase(lead, fetchHints)
+	urlData := c.verbSource == "name" && (lookupVerbs[c.verb] || storeVerbs[c.verb]) && !c.leadFetches
 	domainTool := anyIn(c.nameToks, domainWords)
 	// A body next to a method or headers is an HTTP request's.
 	httpRequest := false

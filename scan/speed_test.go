@@ -170,7 +170,7 @@ func FuzzMatchPhrases(f *testing.F) {
 
 // signalLists are the lists of signalMatcher, by index.
 var signalLists = [][]string{authPhrase, piiPhrase, execPhrase, netPhrase, fsPhrase, msgPhrase,
-	bulkPhrase, adminPhrase, irrevPhrase, moneyPhrase, execHints}
+	bulkPhrase, adminPhrase, irrevPhrase, moneyPhrase, execHints, sandboxHints, fetchHints}
 
 // sameSignalPhrases checks the phrase hits of signalMatcher against
 // anyPhrase and saysAny, list by list.
@@ -192,7 +192,7 @@ func sameSignalPhrases(t *testing.T, text string) {
 }
 
 func TestSignalPhrasesFixtures(t *testing.T) {
-	if len(signalLists) != len(signalMatcher.lists)-1 || phrExecHints != len(signalLists)-1 {
+	if len(signalLists) != len(signalMatcher.lists)-1 || phrFetch != len(signalLists)-1 {
 		t.Fatal("signalLists and signalMatcher differ")
 	}
 	for _, m := range []*phraseMatcher{signalMatcher, injectionMatcher} {

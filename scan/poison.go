@@ -422,7 +422,8 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 	before := strings.TrimRight(text[max(0, i-24):i], "`'\" ")
 	// "run a system tool": a plain word after an indefinite article
 	// names a kind of tool, not one ("the system tool" names one).
-	kind := !ident && (before == "a" || before == "an" || strings.HasSuffix(before, " a") || strings.HasSuffix(before, " an") || strings.HasSuffix(before, " any"))
+	// After "to" it is a verb: "use to discover tool capabilities".
+	kind := !ident && (before == "a" || before == "an" || strings.HasSuffix(before, " a") || strings.HasSuffix(before, " an") || strings.HasSuffix(before, " any") || strings.HasSuffix(before, " to"))
 	for _, a := range afters {
 		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(kind && a == " tool") {
 			return true

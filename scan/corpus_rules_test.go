@@ -410,6 +410,14 @@ func TestSignalRules(t *testing.T) {
 		{"a request body composed with allOf is read as arguments", Tool{Name: "create_pod", InputSchema: json.RawMessage(`{"type":"object","properties":{"body":{"$ref":"#/$defs/Req"}},"$defs":{"Req":{"allOf":[{"type":"object","properties":{"imageName":{"type":"string"},"image":{"type":"string","description":"Docker image to run"}}}]}}}`)}, SigExec, true},
 		{"a request body is no markup", Tool{Name: "create_pod", InputSchema: json.RawMessage(`{"type":"object","properties":{"body":{"$ref":"#/$defs/Req"}},"$defs":{"Req":{"allOf":[{"type":"object","properties":{"name":{"type":"string"}}}]}}}`)}, SigBody, false},
 		{"an account's currency moves no money", Tool{Name: "create_manual_account", InputSchema: obj(`"name":{"type":"string"},"currency":{"type":"string"}`)}, SigMoney, false},
+		// thirteenth round
+		{"a site's record by its URL", Tool{Name: "web_data_amazon_product", InputSchema: obj(`"url":{"type":"string","format":"uri"}`), Annotations: ro}, SigNetwork, false},
+		{"any page by its URL", Tool{Name: "scrape_as_markdown", InputSchema: obj(`"url":{"type":"string","format":"uri"}`), Annotations: ro}, SigNetwork, true},
+		{"a public link opens to anyone", Tool{Name: "create_card_public_link"}, SigAuth, true},
+		{"an SSH run's password logs in", Tool{Name: "ssh_run", InputSchema: obj(`"command":{"type":"string"},"password":{"type":"string"},"passphrase":{"type":"string"}`)}, SigAuth, false},
+		{"a feature flag environment", Tool{Name: "list-feature-flags", InputSchema: obj(`"env":{"type":"string","description":"The environment key"}`), Annotations: ro}, SigAuth, false},
+		{"executing a saved card", Tool{Name: "execute_card"}, SigExec, false},
+		{"liking a tweet sends nothing", Tool{Name: "like_tweet"}, SigMessaging, false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -16,7 +16,9 @@ var (
 		// "ssh" alone is a protocol (ssh_execute, ssh_tail); its keys are credentials
 		{"ssh", "key"}, {"ssh", "keys"},
 		// a domain's transfer code
-		{"authorization", "code"}}
+		{"authorization", "code"},
+		// a link anyone holding it can open
+		{"public", "link"}, {"shareable", "link"}, {"share", "link"}}
 	// settingWords end the name of a setting of a credential, not the
 	// credential ("token_lifetime", "jwt_configuration").
 	settingWords = set("lifetime", "ttl", "expiry", "expiration", "rotation", "type", "length", "algorithm", "alg", "method", "policy", "configuration", "config", "settings", "leeway")
@@ -66,7 +68,9 @@ var (
 	// service's own operations.
 	operationNouns = set("tool", "tools", "action", "actions", "operation", "operations",
 		// a stored procedure or a workflow is the service's own code
-		"procedure", "procedures", "workflow", "workflows")
+		"procedure", "procedures", "workflow", "workflows",
+		// a saved question or report of an analytics service
+		"card", "cards", "report", "reports")
 	// recordURLs start the name of a URL that identifies one of the
 	// service's records ("issueUrl"), not a place the tool goes.
 	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git", "workflow", "pipeline", "job")
@@ -102,6 +106,10 @@ var (
 	// sentToPeople follow "send" in the name of a switch that tells
 	// people ("sendResponse": the organizer gets the reply).
 	sentToPeople = set("response", "notification", "notifications", "email", "emails", "invitation", "invitations", "invites", "updates", "message")
+	// webPlatforms, in a reading tool's name, make the URL it takes a
+	// record of that site (a scraping service's per-site tools).
+	webPlatforms = set("amazon", "linkedin", "instagram", "facebook", "tiktok", "youtube", "reddit", "ebay", "etsy", "walmart",
+		"zillow", "booking", "crunchbase", "zoominfo", "bestbuy", "homedepot", "yahoo")
 	// envVarHints, in a lead, make "env" an environment's variables.
 	envVarHints = []string{"variable", "vars", "env var", "secret"}
 	// elsewhere, first in a path's name, put it off the server's disk.
@@ -126,6 +134,9 @@ var (
 	variableWords = set("variable", "variables", "vars")
 	// sessionVerbs open or end a signed-in session.
 	sessionVerbs = set("login", "logout", "signin", "signout")
+	// loginProtocols, in a tool's name, make the passwords and keys it
+	// takes the ones it logs in with ("ssh_run": password, passphrase).
+	loginProtocols = set("ssh", "sftp", "ftp", "telnet")
 	// connectVerbs name a tool that opens a connection.
 	connectVerbs = set("connect", "init", "initialize")
 	// chainWords in a tool's name and chainPhrases in its text say it
@@ -789,6 +800,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	// names it or is stored in it; the tool does not go there, unless
 	// its description says it fetches.
 	urlData := c.verbSource == "name" && (lookupVerbs[c.verb] || storeVerbs[c.verb]) && !c.leadFetches
+	siteRecord := c.category == Read && anyIn(c.nameToks, webPlatforms)
 	domainTool := anyIn(c.nameToks, domainWords)
 	// A body next to a method or headers is an HTTP request's.
 	httpRequest := false
@@ -812,7 +824,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			}
 		}
 	}
-	connects := c.connectsWith(lead)
+	connects := c.connectsWith(lead) || anyIn(c.nameToks, loginProtocols)
 	// On a blockchain a token is a coin and a private key signs the
 	// call's transactions: used, not handled.
 	chain := func() bool { return c.onChain(lead) } // cached; read only when a rule needs it
@@ -835,7 +847,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && !configured(p) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && !configured(p) && !(joined == "env" && !hasAnyPhrase(pdesc(), envVarHints)) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
 		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !configured(p) && !(w == "private key" && chain()) {
 			c.add(SigAuth, "property-name", ev())
@@ -920,6 +932,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case p.depth > 1 || asset || toFile:
 		case len(toks) > 1 && recordURLs[toks[0]]:
 		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url") && !hasAnyPhrase(pdesc(), fetchHints):
+		case siteRecord && (joined == "url" || joined == "uri" || p.format == "uri" || p.format == "url"):
+			// "web_data_amazon_product": a record of the site the name
+			// says, by its URL on that site
 		case domainTool && (joined == "hostname" || joined == "host" || p.format == "hostname"):
 			// the name of a domain being configured, not a place to call
 		case netFormats[p.format]:

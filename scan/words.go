@@ -58,6 +58,8 @@ var verbs = map[string]verbClass{
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
 	"share": verbWrite, "broadcast": verbWrite, "fix": verbWrite, "reinvite": verbWrite,
 	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
+	// marks on a post or a message: they send nothing
+	"like": verbWrite, "unlike": verbWrite, "bookmark": verbWrite, "favorite": verbWrite, "react": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint
 	"trigger": verbWeakWrite, "toggle": verbWeakWrite, "run": verbWeakWrite, "start": verbWeakWrite,
 	"stop": verbWeakWrite, "restart": verbWeakWrite, "reload": verbWeakWrite, "rebuild": verbWeakWrite, "simulate": verbWeakWrite, "process": verbWeakWrite, "invoke": verbWeakWrite,

@@ -480,6 +480,12 @@ func (c *classifier) categorize() {
 			if w == "do" && laterVerb(c.nameToks[i+1:]) {
 				continue
 			}
+			// "order_history", "app_store": a noun that is also a verb,
+			// before a word that says what of it, or after the one that
+			// names it, is no verb.
+			if nounishVerbs[w] && i+1 < len(c.nameToks) && recordTrailers[c.nameToks[i+1]] || w == "store" && i > 0 && (c.nameToks[i-1] == "app" || c.nameToks[i-1] == "play") {
+				continue
+			}
 			class, c.verb, c.verbSource = v, w, "name"
 			if last := c.nameToks[len(c.nameToks)-1]; nounishVerbs[w] && i < len(c.nameToks)-1 && verbs[last] != verbNone && !nounishVerbs[last] {
 				class, c.verb = verbs[last], last
@@ -832,6 +838,9 @@ var shownPictures = set("avatar", "banner", "logo", "icon", "photo", "picture", 
 
 // restartVerbs stop what runs, or stop it and start it again.
 var restartVerbs = set("stop", "restart", "reload", "rebuild")
+
+// recordTrailers, after a noun that is also a verb, make it the object.
+var recordTrailers = set("history", "details", "detail", "status", "summary", "info")
 
 // counterWords name a count a reset sets back to zero.
 var counterWords = set("count", "counter", "counters", "unread", "badge")

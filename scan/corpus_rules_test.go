@@ -418,6 +418,10 @@ func TestSignalRules(t *testing.T) {
 		{"a feature flag environment", Tool{Name: "list-feature-flags", InputSchema: obj(`"env":{"type":"string","description":"The environment key"}`), Annotations: ro}, SigAuth, false},
 		{"executing a saved card", Tool{Name: "execute_card"}, SigExec, false},
 		{"liking a tweet sends nothing", Tool{Name: "like_tweet"}, SigMessaging, false},
+		{"an order history reads", Tool{Name: "cookunity_order_history", Annotations: ro}, "read", true},
+		{"an order placed moves money", Tool{Name: "order_meal"}, SigMoney, true},
+		{"an app store's record reads", Tool{Name: "web_data_apple_app_store", Annotations: ro}, "read", true},
+		{"a company's profile is not a person's", Tool{Name: "web_data_linkedin_company_profile", Annotations: ro}, SigPII, false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

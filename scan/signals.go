@@ -1059,14 +1059,14 @@ func containsFoldASCII(s, w string) bool {
 	return false
 }
 
-// machineProfile reports whether a profile is a browser's, a connection's
-// or a configuration's ("create_profile": "Creates a persistent browser
-// profile"), not a person's.
+// machineProfile reports whether a profile is a browser's, a connection's,
+// a configuration's or a company's ("create_profile": "Creates a
+// persistent browser profile"), not a person's.
 func machineProfile(w string, name []string, lead string) bool {
 	if w != "profile" && w != "profiles" {
 		return false
 	}
-	for _, q := range []string{"browser", "ssh", "connection", "server", "config", "configuration", "aws", "cli"} {
+	for _, q := range []string{"browser", "ssh", "connection", "server", "config", "configuration", "aws", "cli", "company", "organization", "organisation", "business"} {
 		if contains(name, q) || hasWord(lead, q) {
 			return true
 		}

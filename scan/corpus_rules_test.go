@@ -422,6 +422,10 @@ func TestSignalRules(t *testing.T) {
 		{"an order placed moves money", Tool{Name: "order_meal"}, SigMoney, true},
 		{"an app store's record reads", Tool{Name: "web_data_apple_app_store", Annotations: ro}, "read", true},
 		{"a company's profile is not a person's", Tool{Name: "web_data_linkedin_company_profile", Annotations: ro}, SigPII, false},
+		{"a tweet by id or URL", Tool{Name: "get_tweet", InputSchema: obj(`"id_or_url":{"type":"string"}`), Annotations: ro}, SigNetwork, false},
+		{"an upload URL the tool gives", Tool{Name: "get_asset_upload_url"}, SigNetwork, false},
+		{"fetching a URL", Tool{Name: "fetch_url"}, SigNetwork, true},
+		{"uploading from a URL", Tool{Name: "get_from_url"}, SigNetwork, true},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -106,6 +106,8 @@ var (
 	// sentToPeople follow "send" in the name of a switch that tells
 	// people ("sendResponse": the organizer gets the reply).
 	sentToPeople = set("response", "notification", "notifications", "email", "emails", "invitation", "invitations", "invites", "updates", "message")
+	// urlObjectVerbs make a URL in a name what the tool gives or records.
+	urlObjectVerbs = set("get", "list", "mark", "generate", "create")
 	// webPlatforms, in a reading tool's name, make the URL it takes a
 	// record of that site (a scraping service's per-site tools).
 	webPlatforms = set("amazon", "linkedin", "instagram", "facebook", "tiktok", "youtube", "reddit", "ebay", "etsy", "walmart",
@@ -452,7 +454,10 @@ func (c *classifier) signals() {
 	}
 	// Downloading reads the service's own store unless a URL is given
 	// (which the property rules see): "download" is not a name word.
-	if w, ok := anyWord(name, netWords); ok {
+	// A URL the tool gives, makes or marks ("get_asset_upload_url",
+	// "mark_discovered_url_processed") is data; one it goes to is not
+	// ("fetch_url", "upload_from_url").
+	if w, ok := anyWord(name, netWords); ok && !(w == "url" && urlObjectVerbs[c.verb] && !contains(name, "from")) {
 		c.add(SigNetwork, "name-word", "name word "+q(w))
 	}
 	// A message sent to a queue or a topic is for programs; a reply to a
@@ -932,6 +937,8 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case p.depth > 1 || asset || toFile:
 		case len(toks) > 1 && recordURLs[toks[0]]:
 		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url") && !hasAnyPhrase(pdesc(), fetchHints):
+		case contains(toks, "id") && (contains(toks, "url") || contains(toks, "uri")):
+			// "id_or_url": a record named by its id or its link
 		case siteRecord && (joined == "url" || joined == "uri" || p.format == "uri" || p.format == "url"):
 			// "web_data_amazon_product": a record of the site the name
 			// says, by its URL on that site

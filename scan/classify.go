@@ -175,28 +175,30 @@ const (
 // of the definition are listed in Report.Problems and the tool is
 // classified from what could be read.
 func Classify(t Tool) Report {
-	return classify(&t, &scratch{}, false)
+	return classify(&t, &scratch{}, serverKind{})
 }
 
 // ClassifyIn classifies one tool of the server named server (the name it
 // is configured under, or the name it gives itself). A name that says
 // the server handles mail ("gmail", "mail-server", "imap") makes its
 // readers of messages, threads and drafts read emails, which carry
-// people's addresses, even when the tool's own text does not say mail.
+// people's addresses, even when the tool's own text does not say mail; a
+// name that says an online file store ("gdrive", "dropbox", "gworkspace")
+// puts the paths its tools take in the store, not on the server's disk.
 func ClassifyIn(server string, t Tool) Report {
-	return classify(&t, &scratch{}, mailServer(server))
+	return classify(&t, &scratch{}, serverKindOf(server))
 }
 
-func classify(t *Tool, s *scratch, mail bool) Report {
-	return classifyOwn(t, s, mail, nil)
+func classify(t *Tool, s *scratch, kind serverKind) Report {
+	return classifyOwn(t, s, kind, nil)
 }
 
 // classifyOwn is classify with the names of the tools of the tool's own
 // server (lower case), whose calls among each other are a workflow.
-func classifyOwn(t *Tool, s *scratch, mail bool, own map[string]bool) Report {
+func classifyOwn(t *Tool, s *scratch, kind serverKind, own map[string]bool) Report {
 	s.places = s.places[:0]
 	c := newClassifierIn(t, s)
-	c.mailServer = mail
+	c.mailServer, c.storeServer = kind.mail, kind.store
 	c.own = own
 	c.run()
 	return c.report()
@@ -221,7 +223,7 @@ func ClassifyAmong(server string, t Tool, others Others) Report {
 			}
 		}
 	}
-	return classifyOwn(&t, &scratch{}, mailServer(server), own)
+	return classifyOwn(&t, &scratch{}, serverKindOf(server), own)
 }
 
 // ClassifyAll classifies every tool of a list, in order.
@@ -232,7 +234,7 @@ func ClassifyAll(tools []Tool) []Report {
 func classifyAll(server string, tools []Tool) []Report {
 	out := make([]Report, len(tools))
 	s := &scratch{}
-	mail := mailServer(server)
+	kind := serverKindOf(server)
 	// The list is one server's: its tools are each other's own.
 	var own map[string]bool
 	if server != "" {
@@ -242,19 +244,33 @@ func classifyAll(server string, tools []Tool) []Report {
 		}
 	}
 	for i := range tools {
-		out[i] = classifyOwn(&tools[i], s, mail, own)
+		out[i] = classifyOwn(&tools[i], s, kind, own)
 	}
 	return out
 }
 
-// mailServer reports whether a server's name says it handles mail.
-func mailServer(name string) bool {
-	if name == "" {
-		return false
-	}
-	_, ok := anyWord(tokens(name, 16), mailWords)
-	return ok
+// serverKind is what a server's name says it handles.
+type serverKind struct {
+	// mail: its name says mail ("gmail", "mail-server", "imap").
+	mail bool
+	// store: its name says an online file store ("gdrive", "dropbox",
+	// "gworkspace", "storage"): the paths its tools take are there.
+	store bool
 }
+
+// serverKindOf reads a server's name.
+func serverKindOf(name string) serverKind {
+	if name == "" {
+		return serverKind{}
+	}
+	toks := tokens(name, 16)
+	_, mail := anyWord(toks, mailWords)
+	_, store := anyWord(toks, storeServerWords)
+	return serverKind{mail: mail, store: store}
+}
+
+// storeServerWords, in a server's name, say it is an online file store.
+var storeServerWords = set("drive", "gdrive", "dropbox", "onedrive", "sharepoint", "s3", "storage", "bucket", "workspace", "gworkspace")
 
 // scratch holds the buffers a classifier needs while it works on a tool,
 // which the tools of a list share: nothing in them outlives the
@@ -329,6 +345,8 @@ type classifier struct {
 	// mailServer: the tool's server says by its name that it handles
 	// mail (ClassifyIn).
 	mailServer bool
+	// storeServer: the server's name says an online file store.
+	storeServer bool
 	// leadFetches: the description's lead says the tool fetches.
 	leadFetches bool
 	// chain, chainSet: the tool works on a blockchain (see onChain).

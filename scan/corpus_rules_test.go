@@ -435,9 +435,10 @@ func TestSignalRules(t *testing.T) {
 	}
 }
 
-// TestClassifyInMailServer pins the one rule that reads the server's name:
-// on a server named for mail, readers of messages, threads and drafts and
-// its searches read emails.
+// TestClassifyInMailServer pins the rules that read the server's name: on
+// a server named for mail, readers of messages, threads and drafts and its
+// searches read emails; on one named for an online file store, the paths
+// its tools take are in the store.
 func TestClassifyInMailServer(t *testing.T) {
 	for _, c := range []struct {
 		server, tool string
@@ -456,6 +457,22 @@ func TestClassifyInMailServer(t *testing.T) {
 		r := ClassifyIn(c.server, Tool{Name: c.tool})
 		if got := r.Has(SigPII); got != c.want {
 			t.Errorf("ClassifyIn(%q, %s): pii = %v, want %v; %+v", c.server, c.tool, got, c.want, r.Signals)
+		}
+	}
+	// A file store's name puts its tools' paths in the store; where a
+	// download is saved is still on the server's disk.
+	for _, c := range []struct {
+		server string
+		tool   Tool
+		want   bool
+	}{
+		{"gworkspace", Tool{Name: "list_folder", InputSchema: json.RawMessage(`{"type":"object","properties":{"folderPath":{"type":"string"}}}`)}, false},
+		{"gworkspace", Tool{Name: "download_file", InputSchema: json.RawMessage(`{"type":"object","properties":{"fileId":{"type":"string"},"outputPath":{"type":"string"}}}`)}, true},
+		{"files", Tool{Name: "list_folder", InputSchema: json.RawMessage(`{"type":"object","properties":{"folderPath":{"type":"string"}}}`)}, true},
+	} {
+		r := ClassifyIn(c.server, c.tool)
+		if got := r.Has(SigFS); got != c.want {
+			t.Errorf("ClassifyIn(%q, %s): fs = %v, want %v; %+v", c.server, c.tool.Name, got, c.want, r.Signals)
 		}
 	}
 	// Scan uses the server's name the same way.

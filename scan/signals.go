@@ -106,6 +106,10 @@ var (
 	// sentToPeople follow "send" in the name of a switch that tells
 	// people ("sendResponse": the organizer gets the reply).
 	sentToPeople = set("response", "notification", "notifications", "email", "emails", "invitation", "invitations", "invites", "updates", "message")
+	// localFirst start the name of a path on the server's disk even on a
+	// file store's server: where a download is saved, where an upload or
+	// a credentials file is read from ("outputPath", "sourcePath").
+	localFirst = set("save", "output", "download", "source", "credentials")
 	// urlObjectVerbs make a URL in a name what the tool gives or records.
 	urlObjectVerbs = set("get", "list", "mark", "generate", "create")
 	// webPlatforms, in a reading tool's name, make the URL it takes a
@@ -774,7 +778,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	storeChecked, inStore := false, false
 	stored := func() bool {
 		if !storeChecked {
-			storeChecked, inStore = true, hasAnyPhrase(c.signalText(), storeHints)
+			storeChecked, inStore = true, c.storeServer || hasAnyPhrase(c.signalText(), storeHints)
 		}
 		return inStore
 	}
@@ -974,7 +978,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "dockerContextPath", "giteaBuildPath": in a store or a
 		// repository, not on the server's disk.
 		remotePath := len(toks) > 1 && elsewhere[toks[0]]
-		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && toks[0] == "local" || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) {
+		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging

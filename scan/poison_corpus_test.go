@@ -54,6 +54,10 @@ var corpusCrossServer = map[string]string{
 	// actions of coolify's own service tool, but no tool of its own;
 	// merged, the only update_application is argocd-mcp's, a write.
 	"coolify-mcp/service": "update_application",
+	// "use list_tags for most cases": its own tool is n8n_list_tags;
+	// merged, the only list_tags is paperless-mcp's, which the model
+	// would call.
+	"n8n-management-mcp/n8n_get_tag": "list_tags",
 }
 
 // corpusSteering are the corpus's tools whose own text steers the model's

@@ -1227,6 +1227,9 @@ func (c *classifier) htmlTypeSibling(p *prop) bool {
 // underChildren reports whether a property is held by a collection of
 // child objects ("childFolders[].messageRules[]…", "children[].…").
 func underChildren(path string) bool {
+	if !containsFoldASCII(path, "child") {
+		return false // the common path, without lowering every segment
+	}
 	for {
 		i := strings.IndexByte(path, '.')
 		if i < 0 {

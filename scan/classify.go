@@ -815,10 +815,13 @@ func (c *classifier) stopsRunning() bool {
 // and does not say it refuses to overwrite.
 func (c *classifier) writesAtPath() bool {
 	d := c.signalText()
-	for _, w := range []string{"not overwrite", "never overwrite", "fails if", "already exists", "safe"} {
+	for _, w := range []string{"not overwrite", "never overwrite", "fails if", "already exists"} {
 		if strings.Contains(d, w) {
 			return false
 		}
+	}
+	if hasWord(d, "safe") || contains(c.nameToks, "safe") { // not "unsafe"
+		return false
 	}
 	for i := range c.props {
 		p := &c.props[i]

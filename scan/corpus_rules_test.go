@@ -324,6 +324,7 @@ func TestSignalRules(t *testing.T) {
 		{"a put to a key replaces", Tool{Name: "kv_put", InputSchema: obj(`"key":{"type":"string"},"value":{"type":"string"}`)}, "destructive", true},
 		{"a REST put", Tool{Name: "jira_put", InputSchema: obj(`"path":{"type":"string","description":"The API endpoint path"}`)}, "destructive", false},
 		{"an upload that refuses to overwrite", Tool{Name: "upload_object_safe", Description: "Uploads an object; fails if it already exists.", InputSchema: obj(`"objectName":{"type":"string"}`)}, "destructive", false},
+		{"an unsafe upload still replaces", Tool{Name: "sftp_upload", Description: "Unsafe: writes over the remote file.", InputSchema: obj(`"remotePath":{"type":"string"}`)}, "destructive", true},
 		{"emptying the trash", Tool{Name: "empty_trash"}, "destructive", true},
 		{"releasing a reserved IP", Tool{Name: "reserved-ip-release"}, "destructive", true},
 		{"a Helm release in the description", Tool{Name: "upgrade_helm_chart", Description: "Upgrade a Helm release to a new chart version."}, "destructive", false},

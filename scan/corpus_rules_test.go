@@ -427,6 +427,13 @@ func TestSignalRules(t *testing.T) {
 		{"an upload URL the tool gives", Tool{Name: "get_asset_upload_url"}, SigNetwork, false},
 		{"fetching a URL", Tool{Name: "fetch_url"}, SigNetwork, true},
 		{"uploading from a URL", Tool{Name: "get_from_url"}, SigNetwork, true},
+		// fourteenth round
+		{"an API call's path is the API's", Tool{Name: "freee_api_get", InputSchema: obj(`"path":{"type":"string","description":"API path (e.g. /api/1/deals)"}`), Annotations: ro}, SigFS, false},
+		{"an API call's body is JSON", Tool{Name: "freee_api_post", InputSchema: obj(`"path":{"type":"string"},"body":{"type":"string"}`)}, SigBody, false},
+		{"a mail rule's body filter", Tool{Name: "create_mail_rule", InputSchema: obj(`"filter_body":{"type":"string"}`)}, SigBody, false},
+		{"a notification subscription moves no money", Tool{Name: "create_notification_subscription"}, SigMoney, false},
+		{"a payment policy moves no money", Tool{Name: "delete_payment_policy"}, SigMoney, false},
+		{"a customer's subscription does", Tool{Name: "create_subscription"}, SigMoney, true},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

@@ -414,6 +414,11 @@ var (
 // "aggregate functions" are SQL, "find tools" is prose, while "the find
 // tool" and "find is called" still name the tool.
 func calledOrQuoted(text string, i, j int, ident bool) bool {
+	// "call GET `/me`": an HTTP method before a path is a request to an
+	// API, not a tool of that name.
+	if !ident && httpMethods[text[i:j]] && strings.HasPrefix(strings.TrimLeft(text[j:], " `'\"\\"), "/") {
+		return false
+	}
 	after := strings.TrimLeft(text[j:], "`'\")")
 	afters := []string{" tool", " is invoked", " is called", " gets called"}
 	if ident {

@@ -122,7 +122,11 @@ var (
 	elsewhere = set("remote", "cloud", "repo", "repository", "git", "github", "gitlab", "gitea", "bitbucket", "build", "docker",
 		"internal", "published", "public", "doc", "docs", "storage", "bucket", "s3", "object")
 	// httpParts, first in a name, make its body an HTTP message's.
-	httpParts = set("response", "request", "http")
+	httpParts = set("response", "request", "http",
+		// a rule's match on a message's body ("filter_body")
+		"filter", "match")
+	// httpMethods, in a tool's name, name the request it sends.
+	httpMethods = set("get", "post", "put", "patch", "delete", "head")
 	// urlPathWords, before "path" in a name, make it a URL's path.
 	urlPathWords = set("health", "route", "endpoint", "api", "url", "uri", "webhook", "callback", "http")
 	// networkObjects, in a tool's name, make its IP addresses machines'.
@@ -702,7 +706,11 @@ func execNameWord(name []string, verb, source string) (string, bool) {
 }
 
 // notMoneyAfter follow a money noun that names no movement of money.
-var notMoneyAfter = set("method", "methods", "gateway", "gateways", "group", "groups", "account", "accounts")
+var notMoneyAfter = set("method", "methods", "gateway", "gateways", "group", "groups", "account", "accounts", "policy", "policies")
+
+// notMoneyBefore precede a money noun that is no money: a notification's
+// or a webhook's subscription.
+var notMoneyBefore = set("notification", "notifications", "event", "events", "webhook", "webhooks", "alert", "alerts", "topic", "topics")
 
 // dbTransaction: a database's transaction ("begin_transaction",
 // "execute_in_transaction") or a document attached to one moves no money.
@@ -725,6 +733,9 @@ func paymentMethod(toks []string) bool {
 		// instruments, configuration and groupings, not a movement of
 		// money
 		if (moneyNouns[w] || w == "card") && i+1 < len(toks) && notMoneyAfter[toks[i+1]] {
+			return true
+		}
+		if moneyNouns[w] && i > 0 && notMoneyBefore[toks[i-1]] {
 			return true
 		}
 	}
@@ -813,6 +824,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	domainTool := anyIn(c.nameToks, domainWords)
 	// A body next to a method or headers is an HTTP request's.
 	httpRequest := false
+	// "freee_api_post", "make_api_request": a tool that sends an API
+	// request the caller writes, whose path is the API's and body JSON.
+	apiCall := contains(c.nameToks, "api") && (anyIn(c.nameToks, httpMethods) || contains(c.nameToks, "request"))
 	hasTo := false
 	sib := ""
 	for i := range c.props {
@@ -820,7 +834,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			if p.typ != "boolean" && !isRef(p) && (contains(p.toks, "password") || contains(p.toks, "token") || contains(p.toks, "secret")) {
 				login = true
 			}
-			if p.joined == "headers" || p.joined == "method" {
+			if p.joined == "headers" || p.joined == "method" || apiCall {
 				httpRequest = true
 			}
 			if p.joined == "to" {
@@ -978,7 +992,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "dockerContextPath", "giteaBuildPath": in a store or a
 		// repository, not on the server's disk.
 		remotePath := len(toks) > 1 && elsewhere[toks[0]]
-		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) {
+		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging

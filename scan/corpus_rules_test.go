@@ -434,6 +434,9 @@ func TestSignalRules(t *testing.T) {
 		{"a notification subscription moves no money", Tool{Name: "create_notification_subscription"}, SigMoney, false},
 		{"a payment policy moves no money", Tool{Name: "delete_payment_policy"}, SigMoney, false},
 		{"a customer's subscription does", Tool{Name: "create_subscription"}, SigMoney, true},
+		{"a cluster's members are machines", Tool{Name: "show_cluster_members", Annotations: ro}, SigPII, false},
+		{"a team's members are people", Tool{Name: "list_team_members", Annotations: ro}, SigPII, true},
+		{"a CPU profile is a program's", Tool{Name: "fetch_pyroscope_profile", Annotations: ro}, SigPII, false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
 	} {
 		r := Classify(c.tool)

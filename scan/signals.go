@@ -131,6 +131,8 @@ var (
 	urlPathWords = set("health", "route", "endpoint", "api", "url", "uri", "webhook", "callback", "http")
 	// networkObjects, in a tool's name, make its IP addresses machines'.
 	networkObjects = set("firewall", "vpc", "subnet", "network", "networks", "loadbalancer", "balancer")
+	// machineGroups hold machines, not people, as members ("show_cluster_members").
+	machineGroups = set("cluster", "clusters", "vpc", "pool", "pools", "replica", "replicas")
 	// agentWords, before "me" or "profile", make it a bot's.
 	agentWords = set("agent", "agents", "bot", "bots")
 	// biometricWords in a name mean the tool handles a person's face or body.
@@ -542,7 +544,7 @@ func (c *classifier) signals() {
 		// "get_subscriber_activity", "get_candidate_notes": what is
 		// recorded about a person.
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records about a person)")
-	} else if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) {
+	} else if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) && !((w == "member" || w == "members") && anyIn(name, machineGroups)) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
 	} else if w, ok := anyWord(head, inboxNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
@@ -1091,7 +1093,9 @@ func machineProfile(w string, name []string, lead string) bool {
 	if w != "profile" && w != "profiles" {
 		return false
 	}
-	for _, q := range []string{"browser", "ssh", "connection", "server", "config", "configuration", "aws", "cli", "company", "organization", "organisation", "business"} {
+	for _, q := range []string{"browser", "ssh", "connection", "server", "config", "configuration", "aws", "cli", "company", "organization", "organisation", "business",
+		// a program's performance profile
+		"pyroscope", "cpu", "heap", "profiling"} {
 		if contains(name, q) || hasWord(lead, q) {
 			return true
 		}

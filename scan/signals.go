@@ -824,11 +824,12 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	urlData := c.verbSource == "name" && (lookupVerbs[c.verb] || storeVerbs[c.verb]) && !c.leadFetches
 	siteRecord := c.category == Read && anyIn(c.nameToks, webPlatforms)
 	domainTool := anyIn(c.nameToks, domainWords)
-	// A body next to a method or headers is an HTTP request's.
-	httpRequest := false
 	// "freee_api_post", "make_api_request": a tool that sends an API
 	// request the caller writes, whose path is the API's and body JSON.
 	apiCall := contains(c.nameToks, "api") && (anyIn(c.nameToks, httpMethods) || contains(c.nameToks, "request"))
+	// A body next to a method or headers is an HTTP request's, and so is
+	// an API call's.
+	httpRequest := apiCall
 	hasTo := false
 	sib := ""
 	for i := range c.props {
@@ -836,7 +837,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			if p.typ != "boolean" && !isRef(p) && (contains(p.toks, "password") || contains(p.toks, "token") || contains(p.toks, "secret")) {
 				login = true
 			}
-			if p.joined == "headers" || p.joined == "method" || apiCall {
+			if p.joined == "headers" || p.joined == "method" {
 				httpRequest = true
 			}
 			if p.joined == "to" {
@@ -1489,7 +1490,6 @@ func forModel(p *prop, desc string) bool {
 
 // linkTo reports whether a property's description calls its URL a link to
 // a document or record, which is stored with the data, not fetched.
-// hasAnyPhrase reports whether d holds one of phrases.
 // descWord reports whether the lower-case text d holds one of ws as a
 // whole word.
 func descWord(d string, ws map[string]bool) bool {
@@ -1503,6 +1503,7 @@ func descWord(d string, ws map[string]bool) bool {
 	return false
 }
 
+// hasAnyPhrase reports whether d holds one of phrases.
 func hasAnyPhrase(d string, phrases []string) bool {
 	_, ok := anyPhrase(d, phrases)
 	return ok

@@ -198,7 +198,7 @@ func classify(t *Tool, s *scratch, kind serverKind) Report {
 func classifyOwn(t *Tool, s *scratch, kind serverKind, own map[string]bool) Report {
 	s.places = s.places[:0]
 	c := newClassifierIn(t, s)
-	c.mailServer, c.storeServer = kind.mail, kind.store
+	c.mailServer, c.storeServer, c.browserServer = kind.mail, kind.store, kind.browser
 	c.own = own
 	c.run()
 	return c.report()
@@ -256,6 +256,9 @@ type serverKind struct {
 	// store: its name says an online file store ("gdrive", "dropbox",
 	// "gworkspace", "storage"): the paths its tools take are there.
 	store bool
+	// browser: its name says it drives a browser ("selenium",
+	// "browserbase"): its tools that act do so on the live page.
+	browser bool
 }
 
 // serverKindOf reads a server's name.
@@ -266,11 +269,19 @@ func serverKindOf(name string) serverKind {
 	toks := tokens(name, 16)
 	_, mail := anyWord(toks, mailWords)
 	_, store := anyWord(toks, storeServerWords)
-	return serverKind{mail: mail, store: store}
+	_, browser := anyWord(toks, browserServerWords)
+	return serverKind{mail: mail, store: store, browser: browser}
 }
 
+// localSaveRule ends the category rule of a reader raised to Write
+// because it saves what it reads to a local file.
+const localSaveRule = " (saves to a local file)"
+
+// browserServerWords, in a server's name, say it drives a browser.
+var browserServerWords = set("browser", "selenium", "webdriver", "playwright", "puppeteer", "chrome", "chromium", "browserbase", "hyperbrowser", "stagehand")
+
 // storeServerWords, in a server's name, say it is an online file store.
-var storeServerWords = set("drive", "gdrive", "dropbox", "onedrive", "sharepoint", "s3", "storage", "bucket", "workspace", "gworkspace")
+var storeServerWords = set("drive", "gdrive", "dropbox", "onedrive", "sharepoint", "s3", "storage", "bucket", "workspace", "gworkspace", "gitlab", "github", "bitbucket", "gitea", "gitee")
 
 // scratch holds the buffers a classifier needs while it works on a tool,
 // which the tools of a list share: nothing in them outlives the
@@ -322,7 +333,11 @@ type classifier struct {
 	notifyAddress string
 	// readVerb: the verb reads, whatever the annotations made the category.
 	readVerb bool
-	guards   []guard
+	// converter: the tool turns its input into another form and returns
+	// it ("sqlToRest": "Converts SQL query to a PostgREST API request"):
+	// the SQL or code it is given is not run.
+	converter bool
+	guards    []guard
 	// decoded schemas and annotations: their nodes in the tree (-1 when
 	// absent or not JSON), and whether each was valid JSON.
 	in, out, annv    int32
@@ -347,6 +362,8 @@ type classifier struct {
 	mailServer bool
 	// storeServer: the server's name says an online file store.
 	storeServer bool
+	// browserServer: the server's name says it drives a browser.
+	browserServer bool
 	// leadFetches: the description's lead says the tool fetches.
 	leadFetches bool
 	// chain, chainSet: the tool works on a blockchain (see onChain).
@@ -557,6 +574,11 @@ func (c *classifier) categorize() {
 		// "drop files onto an element" is not "drop table".
 		class = verbWrite
 	}
+	// A name "<this> to <that>" with no verb of its own, described as
+	// converting or translating, computes and returns the other form.
+	if class == verbWrite && c.verbSource == "description" && (c.verb == "convert" || c.verb == "translate") && converterName(c.nameToks) {
+		class, c.converter = verbRead, true
+	}
 	rule := ""
 	switch c.verbSource {
 	case "name":
@@ -579,13 +601,19 @@ func (c *classifier) categorize() {
 	if class == verbRead {
 		if p := c.localOutput(); p != "" {
 			class = verbWrite
-			rule = "property-name:" + p + " (saves to a local file)"
+			rule = "property-name:" + p + localSaveRule
 			cat = Write
 		}
 	}
 	// "git_checkout" switches a branch; it buys nothing.
 	if class == verbFinancial && c.verb == "checkout" && c.gitRef() {
 		class, cat = verbWrite, Write
+	}
+	// Issues, tasks or a repository moved to another cycle, project or
+	// owner ("transfer_cycle_issues") move no money.
+	if class == verbFinancial && c.verb == "transfer" && workTransfer(c.nameToks) {
+		class, cat = verbWrite, Write
+		rule += " (moves work items, not money)"
 	}
 	ro, destr := c.ann.ReadOnly, c.ann.Destructive
 	switch {
@@ -620,7 +648,7 @@ func (c *classifier) categorize() {
 	c.readVerb = class == verbRead
 	if cat == Write && !c.readVerb && !paymentMethod(c.nameToks) && !dbTransaction(c.nameToks) {
 		for _, w := range c.nameToks {
-			if moneyNouns[w] && !(w == "checkout" && c.gitRef()) {
+			if moneyNouns[w] && !(w == "checkout" && c.gitRef()) && !workTransfer(c.nameToks) {
 				cat, rule = Financial, "name-noun:"+w
 				break
 			}
@@ -638,6 +666,14 @@ func (c *classifier) categorize() {
 	if cat == Write || cat == Read {
 		if r := c.endingAction(); r != "" {
 			cat, rule = Destructive, r
+		}
+	}
+	// One tool for every request of a configured API ("postgrestRequest":
+	// method GET…DELETE, a path) deletes with it; an HTTP client given a
+	// URL goes wherever it is sent (the network signal) instead.
+	if cat == Write {
+		if p := c.apiMethod(); p != "" {
+			cat, rule = Destructive, "property-enum:"+p+"=DELETE (a request of the configured API)"
 		}
 	}
 	// A batch call with a list to delete ("delete": [ids]) deletes.
@@ -688,6 +724,10 @@ func (c *classifier) categorize() {
 	if cat == Destructive && (c.verb == "delete" || c.verb == "remove") && softDelete(c.signalText()) {
 		cat, rule = Write, "description-phrase:soft delete (kept in a bin it can be restored from)"
 	}
+	// A reaction, a like or a star taken back is put back in one call.
+	if cat == Destructive && (c.verb == "delete" || c.verb == "remove") && c.verbSource == "name" && anyIn(c.nameToks, markNouns) {
+		cat, rule = Write, "name-noun:reaction (a mark put back in one call)"
+	}
 	// A switch that empties or drops what is there first
 	// ("truncateFirst", "dropTarget"), overwrites it, deletes (git push's
 	// "delete") or forces past what would be lost lets the tool destroy.
@@ -697,6 +737,14 @@ func (c *classifier) categorize() {
 				cat, rule = Destructive, "property-switch:"+p.name
 				break
 			}
+		}
+	}
+	// An update that says it replaces all of a list, or drops what the
+	// call leaves out ("replacing all exercises", "Omitted exercises are
+	// removed"), loses what was there.
+	if cat == Write && !c.readVerb {
+		if p, ok := anyPhrase(strings.ToLower(descriptionLead(c.t.Description)), replacingPhrases); ok {
+			cat, rule = Destructive, "description-phrase:"+p
 		}
 	}
 	// A write that takes the full body of what it writes replaces it.
@@ -753,18 +801,35 @@ var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "
 func (c *classifier) endingAction() string {
 	for i := range c.props {
 		p := &c.props[i]
-		if p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) {
+		if p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) && c.endsBy(p.enumEnds) {
 			return "property-enum:" + p.name + "=" + clip(p.enumEnds, 40)
 		}
 		// An action without an enum whose description lists its
 		// values ("e.g., 'create', 'list', 'remove'").
 		if p.depth == 1 && !p.enum && actionNames[p.joined] && (p.typ == "string" || p.typ == "") {
-			if v := endingString(quotedValues(p.desc)); v != "" {
+			if v := endingString(quotedValues(p.desc)); v != "" && c.endsBy(v) {
 				return "property-description:" + p.name + " lists " + clip(v, 40)
 			}
 		}
 	}
 	return ""
+}
+
+// endsBy reports whether an action value that ends something ends
+// something of this tool's: "close" does on a session, a window or a tab
+// ("window" with action close), not on an issue; deletes always do,
+// except the file actions of a commit ("push_files" with a delete
+// action), which history keeps.
+func (c *classifier) endsBy(v string) bool {
+	if closingWord(v) {
+		return anyIn(c.nameToks, sessionNouns)
+	}
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && p.joined == "commitmessage" {
+			return false
+		}
+	}
+	return true
 }
 
 // quotedValues returns the words a description quotes ('create',
@@ -863,6 +928,51 @@ var restartVerbs = set("stop", "restart", "reload", "rebuild")
 // recordTrailers, after a noun that is also a verb, make it the object.
 var recordTrailers = set("history", "details", "detail", "status", "summary", "info")
 
+// converterName reports whether a name is "<this> to <that>" ("sqlToRest",
+// "html_to_markdown") with no verb in it.
+func converterName(toks []string) bool {
+	if len(toks) != 3 || toks[1] != "to" {
+		return false
+	}
+	_, v0 := verbs[toks[0]]
+	_, v2 := verbs[toks[2]]
+	return !v0 && !v2
+}
+
+// replacingPhrases, in a write's lead, say it replaces a whole list.
+var replacingPhrases = []string{"replacing all", "are removed"}
+
+// workItems are what a tracker or a code host moves between projects.
+var workItems = set("issue", "issues", "task", "tasks", "ticket", "tickets", "card", "cards", "cycle", "cycles", "project", "projects", "repository", "repositories", "repo", "repos", "ownership")
+
+// workTransfer reports whether a name transfers work items.
+func workTransfer(toks []string) bool {
+	return (contains(toks, "transfer") || contains(toks, "transfers")) && anyIn(toks, workItems)
+}
+
+// markNouns are marks a person puts on something and takes back.
+var markNouns = set("reaction", "reactions", "emoji", "like", "likes", "star", "stars", "upvote", "upvotes", "vote", "votes")
+
+// apiMethod is the name of a top-level HTTP method property whose enum
+// has DELETE, on a tool that takes no URL: one tool for every request of
+// the API the server was configured with ("postgrestRequest"), or "".
+func (c *classifier) apiMethod() string {
+	method := ""
+	for i := range c.props {
+		p := &c.props[i]
+		if p.depth != 1 {
+			continue
+		}
+		if netNames[p.joined] {
+			return ""
+		}
+		if (p.joined == "method" || p.joined == "httpmethod") && strings.EqualFold(p.enumEnds, "delete") {
+			method = p.name
+		}
+	}
+	return method
+}
+
 // counterWords name a count a reset sets back to zero.
 var counterWords = set("count", "counter", "counters", "unread", "badge")
 
@@ -931,7 +1041,7 @@ func (c *classifier) gitRef() bool {
 }
 
 // sessionNouns are ended by closing them.
-var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "terminal", "terminals", "connection", "connections", "browser", "tab", "tabs", "page",
+var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "terminal", "terminals", "connection", "connections", "browser", "tab", "tabs", "page", "window", "windows",
 	// a browser named by its automation library ("playwright_close")
 	"playwright", "puppeteer")
 

@@ -438,6 +438,39 @@ func TestSignalRules(t *testing.T) {
 		{"a team's members are people", Tool{Name: "list_team_members", Annotations: ro}, SigPII, true},
 		{"a CPU profile is a program's", Tool{Name: "fetch_pyroscope_profile", Annotations: ro}, SigPII, false},
 		{"a git remote URL names a repository", Tool{Name: "run_pipeline", InputSchema: obj(`"gitRemoteURL":{"type":"string","description":"The URL of the remote git repository"}`)}, SigNetwork, false},
+		// round 15 (the twelfth addition's errors)
+		{"a pipeline's CI/CD variables hold secrets", Tool{Name: "list_project_variables", Description: "List CI/CD variables for a project.", Annotations: ro}, SigAuth, true},
+		{"a project's variables in general do not", Tool{Name: "list_project_variables", Description: "List the template variables of a project.", Annotations: ro}, SigAuth, false},
+		{"an upload's secret is part of its address", Tool{Name: "download_attachment", InputSchema: obj(`"secret":{"type":"string","description":"The 32-character secret of the upload"}`), Annotations: ro}, SigAuth, false},
+		{"a signing secret is a credential", Tool{Name: "create_hook", InputSchema: obj(`"secret":{"type":"string","description":"The secret that signs each delivery"}`)}, SigAuth, true},
+		{"setting a cookie hands out no credential", Tool{Name: "add_cookie", InputSchema: obj(`"name":{"type":"string"},"value":{"type":"string"}`)}, SigAuth, false},
+		{"reading the cookies reveals sign-ins", Tool{Name: "get_cookies", Annotations: ro}, SigAuth, true},
+		{"an issue's description is Markdown", Tool{Name: "create_issue", InputSchema: obj(`"title":{"type":"string"},"description":{"type":"string"}`)}, SigBody, true},
+		{"a pull request's too", Tool{Name: "update_pull_request", InputSchema: obj(`"description":{"type":"string"}`)}, SigBody, true},
+		{"an issue type's description is not", Tool{Name: "create_issue_type", InputSchema: obj(`"description":{"type":"string"}`)}, SigBody, false},
+		{"a JSON payload template is data", Tool{Name: "create_webhook", InputSchema: obj(`"custom_webhook_template":{"type":"string","description":"Custom JSON payload template for the webhook"}`)}, SigBody, false},
+		{"a commit's delete action is kept in history", Tool{Name: "push_files", InputSchema: obj(`"commit_message":{"type":"string"},"files":{"type":"array","items":{"type":"object","properties":{"file_path":{"type":"string"},"action":{"type":"string","enum":["create","update","delete","move"]}}}}`)}, "destructive", false},
+		{"a batch's delete action is not", Tool{Name: "batch_files", InputSchema: obj(`"files":{"type":"array","items":{"type":"object","properties":{"file_path":{"type":"string"},"action":{"type":"string","enum":["create","update","delete"]}}}}`)}, "destructive", true},
+		{"closing a window ends it", Tool{Name: "window", InputSchema: obj(`"action":{"type":"string","enum":["list","switch","close"]}`)}, "destructive", true},
+		{"closing an issue loses nothing", Tool{Name: "manage_issue", InputSchema: obj(`"action":{"type":"string","enum":["open","close","comment"]}`)}, "destructive", false},
+		{"a delete is preferred to a close", Tool{Name: "manage_issue", InputSchema: obj(`"action":{"type":"string","enum":["close","delete"]}`)}, "destructive", true},
+		{"a configured API's DELETE method deletes", Tool{Name: "api_request", InputSchema: obj(`"method":{"type":"string","enum":["GET","POST","DELETE"]},"path":{"type":"string"}`)}, "destructive", true},
+		{"its path is the API's, not a file", Tool{Name: "api_request", InputSchema: obj(`"method":{"type":"string","enum":["GET","POST","DELETE"]},"path":{"type":"string"}`)}, SigFS, false},
+		{"an HTTP client given a URL goes where it is sent", Tool{Name: "http_request", InputSchema: obj(`"method":{"type":"string","enum":["GET","POST","DELETE"]},"url":{"type":"string"}`)}, "destructive", false},
+		{"a reaction removed is put back in one call", Tool{Name: "delete_issue_emoji_reaction"}, "destructive", false},
+		{"an update that replaces all of a list", Tool{Name: "replace_workout_exercises", Description: "Mutates a workout by replacing all exercises and sets."}, "destructive", true},
+		{"an update that removes what is left out", Tool{Name: "update_routine", Description: "Replaces a routine's title and exercises. Omitted exercises are removed."}, "destructive", true},
+		{"converting SQL runs none", Tool{Name: "sqlToRest", Description: "Converts SQL query to a PostgREST API request (method, path)", InputSchema: obj(`"sql":{"type":"string"}`)}, SigExec, false},
+		{"a converter is a read", Tool{Name: "sqlToRest", Description: "Converts SQL query to a PostgREST API request (method, path)", InputSchema: obj(`"sql":{"type":"string"}`)}, "read", true},
+		{"a container image URL runs", Tool{Name: "deploy_container_image", InputSchema: obj(`"imageUrl":{"type":"string","description":"The URL of the container image to deploy"}`)}, SigExec, true},
+		{"pulling an image runs nothing", Tool{Name: "docker-pull", InputSchema: obj(`"imageName":{"type":"string","description":"Name of the Docker image to pull"}`)}, SigExec, false},
+		{"issues transferred move no money", Tool{Name: "transfer_cycle_issues"}, SigMoney, false},
+		{"a transfer of funds does", Tool{Name: "create_transfer"}, SigMoney, true},
+		{"the signed-in user's profile is a person's", Tool{Name: "whoami", Description: "Get current authenticated user details.", Annotations: ro}, SigPII, true},
+		{"the signed-in user's projects are not", Tool{Name: "list_projects", Description: "List projects accessible by the current user.", Annotations: ro}, SigPII, false},
+		{"a configured API's HTTP request goes nowhere else", Tool{Name: "postgrestRequest", Description: "Performs an HTTP request against the PostgREST API", InputSchema: obj(`"method":{"type":"string","enum":["GET","POST","DELETE"]},"path":{"type":"string"}`)}, SigNetwork, false},
+		{"a cookie's path is a URL path", Tool{Name: "add_cookie", InputSchema: obj(`"name":{"type":"string"},"path":{"type":"string","description":"Path the cookie is visible to"}`)}, SigFS, false},
+		{"a server's allowed directories are on its disk", Tool{Name: "list_allowed_directories", Description: "Returns the list of directories that this server is allowed to access.", Annotations: ro}, SigFS, true},
 	} {
 		r := Classify(c.tool)
 		if got := corpusPredict(&r, c.sig); got != c.want {
@@ -480,10 +513,35 @@ func TestClassifyInMailServer(t *testing.T) {
 		{"gworkspace", Tool{Name: "list_folder", InputSchema: json.RawMessage(`{"type":"object","properties":{"folderPath":{"type":"string"}}}`)}, false},
 		{"gworkspace", Tool{Name: "download_file", InputSchema: json.RawMessage(`{"type":"object","properties":{"fileId":{"type":"string"},"outputPath":{"type":"string"}}}`)}, true},
 		{"files", Tool{Name: "list_folder", InputSchema: json.RawMessage(`{"type":"object","properties":{"folderPath":{"type":"string"}}}`)}, true},
+		// A code host's paths are its repositories' and namespaces';
+		// the file an upload sends is on the server's disk.
+		{"gitlab", Tool{Name: "create_group", InputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"},"path":{"type":"string","description":"The path of the group"}}}`)}, false},
+		{"gitlab", Tool{Name: "get_repository_tree", Description: "List files and directories in a repository."}, false},
+		{"bitbucket", Tool{Name: "clone", Description: "Clone a repository to your local filesystem."}, true},
+		{"gitlab", Tool{Name: "upload_markdown", InputSchema: json.RawMessage(`{"type":"object","properties":{"file_path":{"type":"string","description":"Path to the file to upload"}}}`)}, true},
 	} {
 		r := ClassifyIn(c.server, c.tool)
 		if got := r.Has(SigFS); got != c.want {
 			t.Errorf("ClassifyIn(%q, %s): fs = %v, want %v; %+v", c.server, c.tool.Name, got, c.want, r.Signals)
+		}
+	}
+	// A browser server's tools that act do so on the page it was sent
+	// to; those on the browser itself do not.
+	for _, c := range []struct {
+		server string
+		tool   Tool
+		want   bool
+	}{
+		{"selenium-mcp", Tool{Name: "interact", Description: "performs a mouse action on an element"}, true},
+		{"selenium-mcp", Tool{Name: "execute_script", Description: "executes JavaScript in the browser"}, true},
+		{"selenium-mcp", Tool{Name: "start_browser"}, false},
+		{"selenium-mcp", Tool{Name: "window", Description: "manages browser windows and tabs"}, false},
+		{"chrome-devtools-mcp", Tool{Name: "take_heapsnapshot", Description: "Capture a heap snapshot of the page."}, false},
+		{"linear", Tool{Name: "interact"}, false},
+	} {
+		r := ClassifyIn(c.server, c.tool)
+		if got := r.Has(SigNetwork); got != c.want {
+			t.Errorf("ClassifyIn(%q, %s): network = %v, want %v; %s %+v", c.server, c.tool.Name, got, c.want, r.Category, r.Signals)
 		}
 	}
 	// Scan uses the server's name the same way.

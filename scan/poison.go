@@ -428,7 +428,11 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 	// "run a system tool": a plain word after an indefinite article
 	// names a kind of tool, not one ("the system tool" names one).
 	// After "to" it is a verb: "use to discover tool capabilities".
-	kind := !ident && (before == "a" || before == "an" || strings.HasSuffix(before, " a") || strings.HasSuffix(before, " an") || strings.HasSuffix(before, " any") || strings.HasSuffix(before, " to"))
+	// So it does after a word that says which of a kind ("the
+	// corresponding get tool", "a typed get or list tool"), and so does
+	// each plain word of a list the first one starts ("the corresponding
+	// list or search tool").
+	kind := !ident && kindOfTool(strings.TrimRight(text[max(0, i-64):i], "`'\" "))
 	for _, a := range afters {
 		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(kind && a == " tool") {
 			return true
@@ -455,6 +459,54 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 	}
 	return false
 }
+
+// kindOfTool reports whether the text before a plain word, which stands
+// before "tool", makes it a kind of tool rather than a tool's name: an
+// indefinite article, "any", "to", or a word that picks one of a kind
+// (kindPickers), before it or before the list of plain words it ends
+// ("a get or list tool").
+func kindOfTool(before string) bool {
+	for k := 0; k < 4; k++ {
+		if kindBefore(before) {
+			return true
+		}
+		// Step back over one "<word> or", "<word> and" or "<word>,".
+		b := strings.TrimSuffix(before, ",")
+		if b == before {
+			var ok bool
+			if b, ok = strings.CutSuffix(before, " or"); !ok {
+				if b, ok = strings.CutSuffix(before, " and"); !ok {
+					return false
+				}
+			}
+		}
+		sp := strings.LastIndexByte(b, ' ')
+		w := b[sp+1:]
+		if w == "" || identLike(w) {
+			return false
+		}
+		before = b[:max(sp, 0)]
+		if sp < 0 {
+			return false
+		}
+	}
+	return false
+}
+
+func kindBefore(before string) bool {
+	if before == "a" || before == "an" {
+		return true
+	}
+	for _, w := range kindPickers {
+		if strings.HasSuffix(before, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// kindPickers, before a plain word and "tool", make it a kind of tool.
+var kindPickers = []string{" a", " an", " any", " to", " corresponding", " typed", " matching", " appropriate", " relevant", " sibling", " dedicated", " specific"}
 
 // exfilTarget finds an address or URL the text tells the model to send
 // something to ("forward a copy to audit@attacker.tld"), or that a

@@ -337,18 +337,28 @@ func canonical(v any) []byte {
 // (a write "mode" of "rewrite"). Revoking a permission or blocking a user
 // is an access change, not lost data.
 var endingVerbsEnum = set("delete", "remove", "destroy", "drop", "purge", "wipe", "erase", "truncate", "clear", "clean", "stop", "down",
-	"prune", "kill", "terminate", "cancel", "rm", "del", "uninstall", "discard", "flush", "rewrite", "overwrite", "replace")
+	"prune", "kill", "terminate", "cancel", "rm", "del", "uninstall", "discard", "flush", "rewrite", "overwrite", "replace",
+	// ends a session or a window, and only when the tool is on one
+	// (endingAction): closing an issue loses nothing
+	"close")
 
 // endingValue is the first of an enum's values (the elements of array
 // vals) whose first word deletes data, ends a process or replaces a whole
-// content ("delete", "remove_all", "rewrite"), or "".
+// content ("delete", "remove_all", "rewrite"), or "" (a "close" only when
+// no other value qualifies).
 func endingValue(t *jsonTree, vals int32) string {
+	found := ""
 	for _, v := range t.children(vals) {
 		if s, ok := t.strOf(v); ok && endingWord(s) {
-			return s
+			if !closingWord(s) {
+				return s
+			}
+			if found == "" {
+				found = s
+			}
 		}
 	}
-	return ""
+	return found
 }
 
 // wrapsRequest reports whether a top-level object only carries a
@@ -386,12 +396,26 @@ func enumHolds(t *jsonTree, vals int32, want string) bool {
 // endingString is endingValue over plain strings (the values a
 // description quotes).
 func endingString(vals []string) string {
+	found := ""
 	for _, s := range vals {
 		if endingWord(s) {
-			return s
+			if !closingWord(s) {
+				return s
+			}
+			if found == "" {
+				found = s
+			}
 		}
 	}
-	return ""
+	return found
+}
+
+// closingWord reports whether a value's first word is "close", which
+// ends something only on a session or a window: an enum's values that
+// delete are preferred to it.
+func closingWord(s string) bool {
+	toks := tokens(s, 1)
+	return len(toks) > 0 && toks[0] == "close"
 }
 
 // endingWord reports whether a value's first word deletes data, ends a

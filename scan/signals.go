@@ -144,6 +144,29 @@ var (
 	// variableWords name a tool's object: environment variables when its
 	// lead mentions an environment.
 	variableWords = set("variable", "variables", "vars")
+	// browserOwn name what a browser tool changes on the browser itself,
+	// not on a page: its window, viewport, sessions, profiles, cookies.
+	browserOwn = set("hover", "resize", "emulate", "emulation", "scroll", "start", "stop", "launch", "session", "sessions", "profile", "profiles", "cookie", "cookies",
+		"window", "windows", "frame", "viewport", "codegen", "agent", "media", "install",
+		// "take_heapsnapshot": what is taken is read
+		"take")
+	// selfHeads and selfPhrases: a reader whose object is a user or a
+	// profile and whose lead says the signed-in one reads that person.
+	selfHeads   = set("whoami", "me", "myself", "user", "profile", "self")
+	selfPhrases = []string{"current user", "authenticated user", "currently authenticated", "signed-in user", "logged-in user"}
+	// cookieWords: a cookie's "path" is a URL path it is sent to.
+	cookieWords = set("cookie", "cookies")
+	// imageRefs, after "image", name a container image by reference
+	// ("imageUrl", "image_name").
+	imageRefs = set("url", "uri", "name", "ref", "reference", "tag")
+	// imageMoves copy or describe an image without running it.
+	imageMoves = set("pull", "push", "publish", "tag", "inspect", "save", "load", "export")
+	// variableKinds, in a lead, make a tool's variables the ones that
+	// hold secrets: an environment's or a CI/CD pipeline's.
+	variableKinds = []string{"environment", "ci/cd variable", "ci variable", "pipeline variable"}
+	// secretOwners make a secret part of a stored file's address
+	// (GitLab's upload "secret"), not a credential.
+	secretOwners = []string{"secret of the upload", "secret of the file", "secret of the attachment"}
 	// sessionVerbs open or end a signed-in session.
 	sessionVerbs = set("login", "logout", "signin", "signout")
 	// loginProtocols, in a tool's name, make the passwords and keys it
@@ -225,7 +248,7 @@ var (
 	// command runs, not a file it reads.
 	fsNames  = set("path", "paths", "file", "files", "filename", "filepath", "dir", "directory", "folder", "glob", "filenames")
 	fsWords  = set("file", "files", "directory", "directories", "dir", "folder", "folders", "path", "fs", "filesystem", "disk")
-	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at", "files and directories", "allowed directories"}
+	fsPhrase = []string{"file system", "filesystem", "local file", "on disk", "the file at", "files and directories", "allowed directories", "directories that this server", "directories this server"}
 
 	msgVerbs  = set("send", "email", "notify", "message", "reply", "forward", "invite", "reinvite", "sms", "broadcast", "text", "post", "dm", "tweet", "mail")
 	msgVerbs2 = set("broadcast")
@@ -429,7 +452,12 @@ func (c *classifier) signals() {
 	cloudEnv := func(w string) bool {
 		return w == "env" && !hasAnyPhrase(lead, envVarHints)
 	}
-	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) && !chainToken(w) && !cloudEnv(w) {
+	// A browser's cookies are its sign-ins when read out; setting the
+	// ones a call gives, or deleting them, hands out none.
+	cookieWrite := func(w string) bool {
+		return cookieWords[w] && c.category != Read
+	}
+	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) && !chainToken(w) && !cloudEnv(w) && !cookieWrite(w) {
 		c.add(SigAuth, "name-word", "name word "+q(w))
 	} else if w, ok := hasPair(name, authPairs); ok && !chainToken(w) {
 		c.add(SigAuth, "name-word", "name words "+q(w))
@@ -440,10 +468,11 @@ func (c *classifier) signals() {
 	} else if len(head) > 0 && (head[0] == "key" || head[0] == "keys") && hasAnyPhrase(lead, keyKinds) && !c.onChain(lead) {
 		// "key-create": "Create a new SSH key".
 		c.add(SigAuth, "name-word", "name word "+q(head[0])+" of a tool on SSH or API keys")
-	} else if w, ok := anyWord(name, variableWords); ok && strings.Contains(lead, "environment") {
+	} else if w, ok := anyWord(name, variableWords); ok && hasAnyPhrase(lead, variableKinds) {
 		// "list_service_variables": "List all environment variables for
-		// a service", where connection strings and secrets are kept.
-		c.add(SigAuth, "name-word", "name word "+q(w)+" of a tool on environment variables")
+		// a service", where connection strings and secrets are kept; a
+		// pipeline's CI/CD variables hold its deploy keys and tokens.
+		c.add(SigAuth, "name-word", "name word "+q(w)+" of a tool on environment or CI/CD variables")
 	}
 	// "execute_sentry_tool" runs one of the service's operations, not code.
 	if w, ok := execNameWord(name, c.verb, c.verbSource); ok && !anyIn(head, operationNouns) {
@@ -460,6 +489,12 @@ func (c *classifier) signals() {
 		// they target a page ("pageId") or an element of one instead.
 		if w, ok := anyWord(name, pageActions); ok && len(name) <= 2 && c.onLivePage(lead) {
 			c.add(SigNetwork, "name-word", "name word "+q(w)+" on a browser page (acts on a live page)")
+		} else if c.browserServer && c.category == Write && !c.readVerb && !anyIn(name, browserOwn) && !strings.HasSuffix(c.categoryRule, localSaveRule) {
+			// On a server that drives a browser, a tool that acts
+			// ("interact", "send_keys", "execute_script") acts on the
+			// page it was sent to; one on the browser itself (its
+			// window, size, sessions, cookies) does not.
+			c.add(SigNetwork, "server-kind", "a write of a browser server (acts on a live page)")
 		}
 	}
 	// Downloading reads the service's own store unless a URL is given
@@ -527,7 +562,7 @@ func (c *classifier) signals() {
 			c.add(SigMoney, "name-word", "name word "+q(strings.TrimPrefix(c.categoryRule, "name-noun:")))
 		}
 	}
-	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !dbTransaction(name) && !(w == "checkout" && c.gitRef()) {
+	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !dbTransaction(name) && !(w == "checkout" && c.gitRef()) && !workTransfer(name) {
 		c.add(SigMoney, "name-word", "name word "+q(w))
 	}
 	// An email sent, replied to or forwarded carries its addresses.
@@ -580,16 +615,25 @@ func (c *classifier) signals() {
 	}
 	if p, ok := leadHits.first(phrPII); ok && !(p == "phone number" && phoneResource(name, head)) {
 		c.add(SigPII, "description-phrase", "description mentions "+q(p))
+	} else if c.category == Read && len(head) > 0 && selfHeads[head[len(head)-1]] && hasAnyPhrase(lead, selfPhrases) {
+		// "whoami": "Get current authenticated user details" returns
+		// the signed-in person's profile.
+		c.add(SigPII, "description-phrase", "reads the profile of the signed-in user")
 	}
 	// A reading tool that runs code shows it in its inputs; its text
 	// mentioning commands is documentation ("blocked shell commands").
 	if p, ok := leadHits.says(lead, phrExec); ok && c.category != Read {
 		c.add(SigExec, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := leadHits.first(phrNet); ok {
+	// "Performs an HTTP request against the PostgREST API", with a
+	// method and a path: the configured API's, not a place of the
+	// caller's choosing.
+	if p, ok := leadHits.first(phrNet); ok && !(p == "http request" && c.apiMethod() != "") {
 		c.add(SigNetwork, "description-phrase", "description mentions "+q(p))
 	}
-	if p, ok := leadHits.first(phrFS); ok && !c.sandboxed {
+	// On an online store or a code host, "files and directories" are
+	// the store's or the repository's, unless they are said to be local.
+	if p, ok := leadHits.first(phrFS); ok && !c.sandboxed && !(c.storeServer && (p == "files and directories" || p == "file system" || p == "filesystem") && !strings.Contains(lead, "local")) {
 		c.add(SigFS, "description-phrase", "description mentions "+q(p))
 	}
 	if c.category != Read {
@@ -826,7 +870,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	domainTool := anyIn(c.nameToks, domainWords)
 	// "freee_api_post", "make_api_request": a tool that sends an API
 	// request the caller writes, whose path is the API's and body JSON.
-	apiCall := contains(c.nameToks, "api") && (anyIn(c.nameToks, httpMethods) || contains(c.nameToks, "request"))
+	apiCall := contains(c.nameToks, "api") && (anyIn(c.nameToks, httpMethods) || contains(c.nameToks, "request")) || c.apiMethod() != ""
 	// A body next to a method or headers is an HTTP request's, and so is
 	// an API call's.
 	httpRequest := apiCall
@@ -920,7 +964,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			}
 		}
 		// exec
-		if execNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
+		if execNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum && !c.converter {
 			c.add(SigExec, "property-name", ev())
 			if joined == "sql" && p.depth == 1 {
 				c.sqlProp = p.name
@@ -935,8 +979,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		} else if len(toks) > 1 && toks[len(toks)-1] == "command" && (p.typ == "string" || p.typ == "") && !p.enum && c.category != Read {
 			// "buildCommand", "startCommand": shell commands a platform runs.
 			c.add(SigExec, "property-name", ev()+" is a command to run")
-		} else if joined == "image" && p.depth == 1 && (p.typ == "string" || p.typ == "") && !p.enum && c.category != Read && (hasWord(pdesc(), "docker") || hasWord(pdesc(), "container")) {
-			// A container image the caller picks runs its code.
+		} else if len(toks) > 0 && toks[0] == "image" && (len(toks) == 1 || len(toks) == 2 && imageRefs[toks[1]]) && p.depth == 1 && (p.typ == "string" || p.typ == "") && !p.enum && c.category != Read && !imageMoves[c.verb] && !anyIn(c.nameToks, imageMoves) && (hasWord(pdesc(), "docker") || hasWord(pdesc(), "container")) {
+			// A container image the caller picks ("image", "imageUrl")
+			// runs its code; pulling or publishing one runs nothing.
 			c.add(SigExec, "property-name", ev()+" is a container image to run")
 		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
 			// "whereClause", "having_clause": query language the caller writes.
@@ -995,7 +1040,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "dockerContextPath", "giteaBuildPath": in a store or a
 		// repository, not on the server's disk.
 		remotePath := len(toks) > 1 && elsewhere[toks[0]]
-		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) {
+		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1043,6 +1088,11 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case (p.typ == "string" || p.typ == "") && p.depth <= 3 && !p.enum && (joined == "content" || joined == "body") && c.htmlTypeSibling(p):
 			// Outlook's itemBody: {"content", "contentType": text|html}.
 			c.add(SigBody, "body-string", ev()+" is HTML when its content type says so")
+			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
+		case p.typ == "string" && p.depth == 1 && joined == "description" && c.category != Read && c.codeReviewRecord() && !plainOrCode(pdesc()):
+			// An issue's or a pull/merge request's description is the
+			// Markdown its tracker renders for everyone who opens it.
+			c.add(SigBody, "body-string", ev()+" is an issue's or a pull request's Markdown description")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		// An HTTP response's or request's body ("response_body") is data.
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content" && !httpParts[toks[0]]) && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
@@ -1378,8 +1428,11 @@ func configured(p *prop) bool {
 // idToken reports whether a token names a document, a folder or an
 // operation rather than granting access: Lark's "app_token" ("Base unique
 // App identifier"), "folder_token", a file's "token", an idempotency
-// "client_token".
+// "client_token"; or a secret that is part of an upload's address.
 func idToken(w string, toks []string, pdesc func() string) bool {
+	if w == "secret" {
+		return hasAnyPhrase(pdesc(), secretOwners)
+	}
 	if w != "token" {
 		return false
 	}
@@ -1404,13 +1457,31 @@ func apiPath(p *prop, pdesc func() string) bool {
 	return strings.Contains(d, "api endpoint") || strings.Contains(d, "endpoint path") || strings.Contains(d, "api path")
 }
 
-// plainOrCode: a body described as plain text (an SMS) or as code (a
-// class's body) is not markup rendered for someone.
+// codeReviewRecord reports whether a tool's name ends in an issue or a
+// pull or merge request ("create_issue", "update_merge_request"), whose
+// descriptions trackers render as Markdown.
+func (c *classifier) codeReviewRecord() bool {
+	n := c.nameToks
+	if len(n) == 0 {
+		return false
+	}
+	switch last := n[len(n)-1]; last {
+	case "issue", "pr", "mr", "pullrequest", "mergerequest":
+		return true
+	case "request":
+		return len(n) > 1 && (n[len(n)-2] == "pull" || n[len(n)-2] == "merge")
+	}
+	return false
+}
+
+// plainOrCode: a body described as plain text (an SMS), as code (a
+// class's body) or as JSON (a webhook's payload template) is not markup
+// rendered for someone.
 func plainOrCode(d string) bool {
 	if _, ok := anyPhrase(d, []string{"plain text", "text content", "the text of"}); ok {
 		return true
 	}
-	for _, w := range []string{"code", "class", "function", "trigger", "script", "sql", "base64"} {
+	for _, w := range []string{"code", "class", "function", "trigger", "script", "sql", "base64", "json"} {
 		if hasWord(d, w) {
 			return true
 		}

@@ -240,14 +240,20 @@ func typeOfValueRef(v any) string {
 // data, ends a process or replaces a whole content ("delete",
 // "remove_all", "rewrite"), or "".
 func endingValueRef(vals []any) string {
+	closing := ""
 	for _, v := range vals {
 		if s, ok := v.(string); ok && len(s) <= 64 {
 			if toks := tokens(s, 2); len(toks) > 0 && endingVerbsEnum[toks[0]] {
-				return s
+				if toks[0] != "close" {
+					return s
+				}
+				if closing == "" {
+					closing = s
+				}
 			}
 		}
 	}
-	return ""
+	return closing
 }
 
 // walkStringsRef is walkStrings over a decoded value, each object's keys

@@ -743,8 +743,12 @@ func (c *classifier) categorize() {
 	// call leaves out ("replacing all exercises", "Omitted exercises are
 	// removed"), loses what was there.
 	if cat == Write && !c.readVerb {
-		if p, ok := anyPhrase(strings.ToLower(descriptionLead(c.t.Description)), replacingPhrases); ok {
-			cat, rule = Destructive, "description-phrase:"+p
+		lead := descriptionLead(c.t.Description)
+		for _, p := range replacingPhrases {
+			if containsFoldASCII(lead, p) {
+				cat, rule = Destructive, "description-phrase:"+p
+				break
+			}
 		}
 	}
 	// A write that takes the full body of what it writes replaces it.

@@ -281,7 +281,7 @@ const localSaveRule = " (saves to a local file)"
 var browserServerWords = set("browser", "selenium", "webdriver", "playwright", "puppeteer", "chrome", "chromium", "browserbase", "hyperbrowser", "stagehand")
 
 // storeServerWords, in a server's name, say it is an online file store.
-var storeServerWords = set("drive", "gdrive", "dropbox", "onedrive", "sharepoint", "s3", "storage", "bucket", "workspace", "gworkspace", "gitlab", "github", "bitbucket", "gitea", "gitee")
+var storeServerWords = set("drive", "gdrive", "dropbox", "onedrive", "sharepoint", "s3", "storage", "bucket", "workspace", "gworkspace", "gitlab", "github", "bitbucket", "gitea", "gitee", "devops")
 
 // scratch holds the buffers a classifier needs while it works on a tool,
 // which the tools of a list share: nothing in them outlives the
@@ -598,7 +598,7 @@ func (c *classifier) categorize() {
 		cat = Financial
 	}
 	// A download or an export saved to a local path writes a file.
-	if class == verbRead {
+	if class == verbRead && !checkVerbs[c.verb] {
 		if p := c.localOutput(); p != "" {
 			class = verbWrite
 			rule = "property-name:" + p + localSaveRule
@@ -608,6 +608,12 @@ func (c *classifier) categorize() {
 	// "git_checkout" switches a branch; it buys nothing.
 	if class == verbFinancial && c.verb == "checkout" && c.gitRef() {
 		class, cat = verbWrite, Write
+	}
+	// Subscribing to a stream of events or device updates
+	// ("protect_subscribe_events") listens; it buys nothing.
+	if class == verbFinancial && c.verb == "subscribe" && anyIn(c.nameToks, streamNouns) {
+		class, cat = verbWeakWrite, Write
+		rule += " (listens to a stream, buys nothing)"
 	}
 	// Issues, tasks or a repository moved to another cycle, project or
 	// owner ("transfer_cycle_issues") move no money.
@@ -733,10 +739,26 @@ func (c *classifier) categorize() {
 	// "delete") or forces past what would be lost lets the tool destroy.
 	if cat == Write && !c.readVerb {
 		for i := range c.props {
-			if p := &c.props[i]; p.depth == 1 && p.typ == "boolean" && len(p.toks) > 0 && (emptySwitches[p.toks[0]] || p.joined == "delete" || p.joined == "force" && forceDestroys(p.desc)) {
+			if p := &c.props[i]; p.depth == 1 && p.typ == "boolean" && len(p.toks) > 0 && (emptySwitches[p.toks[0]] || deleteSwitch(p.toks) || p.joined == "force" && forceDestroys(p.desc)) {
 				cat, rule = Destructive, "property-switch:"+p.name
 				break
 			}
+		}
+	}
+	// A query runner whose lead says it runs read-only queries ("Execute
+	// a SQL query … (read-only queries)") reads.
+	if cat == Write && c.verbSource == "name" && runVerbs[c.verb] && readOnlyQueries(descriptionLead(c.t.Description)) {
+		cat, rule = Read, "description-phrase:read-only ("+c.verb+" runs read-only queries)"
+	}
+	// Rolling back a transaction discards every change it made.
+	if cat == Write && contains(c.nameToks, "rollback") && anyIn(c.nameToks, transactionWords) {
+		cat, rule = Destructive, "name-verb:rollback (discards a transaction's changes)"
+	}
+	// A write whose lead says it cannot be undone ("IRREVERSIBLE:
+	// Permanently disable the microphone") loses what it changes.
+	if cat == Write && !c.readVerb {
+		if p := irreversibleLead(descriptionLead(c.t.Description)); p != "" {
+			cat, rule = Destructive, "description-phrase:"+p
 		}
 	}
 	// An update that says it replaces all of a list, or drops what the
@@ -946,6 +968,77 @@ func converterName(toks []string) bool {
 // replacingPhrases, in a write's lead, say it replaces a whole list.
 var replacingPhrases = []string{"replacing all", "are removed"}
 
+// readOnlyQueries reports whether a lead says the queries it runs are
+// read-only ("(read-only queries)", "read-only SQL"), in any case.
+func readOnlyQueries(lead string) bool {
+	for _, p := range []string{"read-only quer", "read-only sql", "read-only statement", "readonly quer"} {
+		if containsFoldASCII(lead, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteSwitch reports whether a boolean's name asks the call to delete
+// ("delete", "deleteItems", "delete_volumes"), not a setting that lets
+// someone delete later ("delete_self_enabled").
+func deleteSwitch(toks []string) bool {
+	switch {
+	case len(toks) == 1:
+		return toks[0] == "delete"
+	case len(toks) == 2:
+		return toks[0] == "delete" && !settingTails[toks[1]]
+	}
+	return false
+}
+
+// settingTails end the name of a setting rather than an action.
+var settingTails = set("enabled", "disabled", "allowed", "protection", "protected", "permission", "permissions", "policy", "self")
+
+// streamNouns are what a subscription listens to.
+var streamNouns = set("event", "events", "device", "devices", "update", "updates", "change", "changes", "notification", "notifications", "log", "logs", "stream", "streams", "topic", "topics", "feed", "feeds")
+
+// transactionWords name a database transaction.
+var transactionWords = set("transaction", "transactions", "tx")
+
+// irreversiblePhrases, in a write's lead, say it cannot be undone.
+var irreversiblePhrases = []string{"irreversible", "permanently", "cannot be undone", "can't be undone"}
+
+// irreversibleLead is the phrase of irreversiblePhrases a lead states
+// (in any case), or "": "may be irreversible" hedges, and "rather than
+// being permanently deleted" says the opposite.
+func irreversibleLead(lead string) string {
+	for _, p := range irreversiblePhrases {
+		if !containsFoldASCII(lead, p) {
+			continue
+		}
+		low := strings.ToLower(lead)
+		for off := 0; ; {
+			i := strings.Index(low[off:], p)
+			if i < 0 {
+				break
+			}
+			i += off
+			before := low[max(0, i-24):i]
+			if !hedged(before) {
+				return p
+			}
+			off = i + len(p)
+		}
+	}
+	return ""
+}
+
+// hedged reports whether the words before a phrase hedge or deny it.
+func hedged(before string) bool {
+	for _, h := range []string{"may be ", "might be ", "could be ", "can be ", "not ", "never ", "than being ", "instead of being ", "rather than "} {
+		if strings.HasSuffix(before, h) {
+			return true
+		}
+	}
+	return false
+}
+
 // workItems are what a tracker or a code host moves between projects.
 var workItems = set("issue", "issues", "task", "tasks", "ticket", "tickets", "card", "cards", "cycle", "cycles", "project", "projects", "repository", "repositories", "repo", "repos", "ownership")
 
@@ -1012,6 +1105,11 @@ var overwriteSwitches = set("drop", "overwrite", "replace", "delete", "purge", "
 
 // outputFirst start the name of a path a tool saves its result to.
 var outputFirst = set("save", "local", "output", "destination", "download", "target", "dest")
+
+// checkVerbs check what they are given ("validatePath": "Validate if a
+// path is within allowed directories"): a target path is checked, not
+// written.
+var checkVerbs = set("validate", "check", "verify", "test")
 
 // localOutput is the name of a top-level path property the tool saves
 // its result to ("savePath", "localPath", "outputPath"), or "".

@@ -471,6 +471,35 @@ func TestSignalRules(t *testing.T) {
 		{"a configured API's HTTP request goes nowhere else", Tool{Name: "postgrestRequest", Description: "Performs an HTTP request against the PostgREST API", InputSchema: obj(`"method":{"type":"string","enum":["GET","POST","DELETE"]},"path":{"type":"string"}`)}, SigNetwork, false},
 		{"a cookie's path is a URL path", Tool{Name: "add_cookie", InputSchema: obj(`"name":{"type":"string"},"path":{"type":"string","description":"Path the cookie is visible to"}`)}, SigFS, false},
 		{"a server's allowed directories are on its disk", Tool{Name: "list_allowed_directories", Description: "Returns the list of directories that this server is allowed to access.", Annotations: ro}, SigFS, true},
+		// round 16 (the thirteenth addition's errors)
+		{"a command's environment variables are no secrets kept", Tool{Name: "executeCommand", Description: "Execute a shell command with environment variables support.", InputSchema: obj(`"command":{"type":"string","description":"Shell command to execute"}`)}, SigAuth, false},
+		{"a tool that sets environment variables handles them", Tool{Name: "set_service_config", Description: "Set environment variables of a service."}, SigAuth, true},
+		{"an irreversible write destroys", Tool{Name: "protect_disable_mic", Description: "IRREVERSIBLE: Permanently disable the microphone on a camera."}, "destructive", true},
+		{"a hedged one does not", Tool{Name: "update_label", Description: "Update a label. It changes remote data and may be irreversible."}, "destructive", false},
+		{"nor one that keeps what it removes", Tool{Name: "item_archive", Description: "Archive an item. The item is moved to the archive, rather than being permanently deleted."}, "destructive", false},
+		{"a rollback discards a transaction", Tool{Name: "rollback_transaction", InputSchema: obj(`"transactionId":{"type":"string"}`)}, "destructive", true},
+		{"a switch that deletes the items too", Tool{Name: "ungroup_items", InputSchema: obj(`"groupId":{"type":"string"},"deleteItems":{"type":"boolean"}`)}, "destructive", true},
+		{"a setting that lets a user delete later does not", Tool{Name: "UpdateUser", InputSchema: obj(`"delete_self_enabled":{"type":"boolean"}`)}, "destructive", false},
+		{"an ALTER TABLE statement runs and can drop", Tool{Name: "alter_table", InputSchema: obj(`"query":{"type":"string","description":"ALTER TABLE statement"}`)}, "destructive", true},
+		{"an ALTER TABLE statement is SQL", Tool{Name: "alter_table", InputSchema: obj(`"query":{"type":"string","description":"ALTER TABLE statement"}`)}, SigExec, true},
+		{"a CREATE TABLE statement runs", Tool{Name: "create_table", InputSchema: obj(`"query":{"type":"string","description":"CREATE TABLE statement"}`)}, SigExec, true},
+		{"and deletes nothing", Tool{Name: "create_table", InputSchema: obj(`"query":{"type":"string","description":"CREATE TABLE statement"}`)}, "destructive", false},
+		{"a runner of read-only queries reads", Tool{Name: "execute_query", Description: "Execute a SQL query on a connection (read-only queries)", InputSchema: obj(`"query":{"type":"string","description":"The SQL query to execute"}`)}, "read", true},
+		{"a read-only server's writer does not", Tool{Name: "execute", Description: "Run a data-modifying SQL statement. Currently disabled: the server is read-only."}, "read", false},
+		{"validating a path writes nothing", Tool{Name: "validatePath", Description: "Validate if a path is within allowed directories", InputSchema: obj(`"targetPath":{"type":"string"}`)}, "read", true},
+		{"a copy's ends described as file paths", Tool{Name: "copyFile", InputSchema: obj(`"source":{"type":"string","description":"Source file path"},"destination":{"type":"string","description":"Destination file path"}`)}, SigFS, true},
+		{"a share with an email and a message sends it", Tool{Name: "share_file", InputSchema: obj(`"fileId":{"type":"string"},"email":{"type":"string"},"message":{"type":"string"}`)}, SigMessaging, true},
+		{"a share without a message", Tool{Name: "share_file", InputSchema: obj(`"fileId":{"type":"string"},"email":{"type":"string"}`)}, SigMessaging, false},
+		{"subscribing to events buys nothing", Tool{Name: "protect_subscribe_events", Annotations: ro}, SigMoney, false},
+		{"subscribing to events read-only reads", Tool{Name: "protect_subscribe_events", Annotations: ro}, "read", true},
+		{"subscribing to a plan is money", Tool{Name: "subscribe_plan"}, SigMoney, true},
+		{"investigating an alert reads", Tool{Name: "investigateAlert", Description: "Investigate an alert: all instances, duration, labels, silences."}, "read", true},
+		{"a job's full name is not a person's", Tool{Name: "getJob", InputSchema: obj(`"jobFullName":{"type":"string"}`), Annotations: ro}, SigPII, false},
+		{"a user's full name is", Tool{Name: "getUser", InputSchema: obj(`"userFullName":{"type":"string"}`), Annotations: ro}, SigPII, true},
+		{"an alarm's arm profile is a setting", Tool{Name: "protect_list_arm_profiles", Annotations: ro}, SigPII, false},
+		{"an app's testers are people", Tool{Name: "list_group_testers", Annotations: ro}, SigPII, true},
+		{"whoAmI reads the signed-in user", Tool{Name: "whoAmI", Description: "Get information about the currently authenticated user", Annotations: ro}, SigPII, true},
+		{"a property that takes people's email addresses", Tool{Name: "create_work_item", InputSchema: obj(`"assignedTo":{"type":"string","description":"The email or name of the user to assign the work item to"}`)}, SigPII, true},
 	} {
 		r := Classify(c.tool)
 		if got := corpusPredict(&r, c.sig); got != c.want {
@@ -518,6 +547,7 @@ func TestClassifyInMailServer(t *testing.T) {
 		{"gitlab", Tool{Name: "create_group", InputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"},"path":{"type":"string","description":"The path of the group"}}}`)}, false},
 		{"gitlab", Tool{Name: "get_repository_tree", Description: "List files and directories in a repository."}, false},
 		{"bitbucket", Tool{Name: "clone", Description: "Clone a repository to your local filesystem."}, true},
+		{"azure-devops", Tool{Name: "get_repository_tree", Description: "Displays a hierarchical tree view of files and directories in a repository."}, false},
 		{"gitlab", Tool{Name: "upload_markdown", InputSchema: json.RawMessage(`{"type":"object","properties":{"file_path":{"type":"string","description":"Path to the file to upload"}}}`)}, true},
 	} {
 		r := ClassifyIn(c.server, c.tool)

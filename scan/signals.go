@@ -33,6 +33,8 @@ var (
 		// a shop's order or checkout holds its buyer's name, address and email
 		"order", "orders", "checkout", "checkouts",
 		"persons", "sender", "senders",
+		// an app's beta testers
+		"tester", "testers",
 		// a recruiter's records: candidates and their resumes, affiliates
 		"candidate", "candidates", "applicant", "applicants", "resume", "resumes", "affiliate", "affiliates",
 		// an employer's records of its employees
@@ -156,6 +158,12 @@ var (
 	selfPhrases = []string{"current user", "authenticated user", "currently authenticated", "signed-in user", "logged-in user"}
 	// cookieWords: a cookie's "path" is a URL path it is sent to.
 	cookieWords = set("cookie", "cookies")
+	// shareMessages are the text of the email a share sends.
+	shareMessages = set("message", "emailmessage", "note")
+	// endNames are the two ends of a copy or a move.
+	endNames = set("source", "destination", "src", "dest", "target")
+	// nameKinds, before "name", make a person's name.
+	nameKinds = set("full", "first", "last", "given", "family", "display")
 	// imageRefs, after "image", name a container image by reference
 	// ("imageUrl", "image_name").
 	imageRefs = set("url", "uri", "name", "ref", "reference", "tag")
@@ -610,12 +618,15 @@ func (c *classifier) signals() {
 	// Description phrases, in the description's lead.
 	// A reading tool that mentions credentials describes how it
 	// connects ("checks the API key"); it does not handle any.
-	if p, ok := leadHits.firstWhere(phrAuth, func(p string) bool { return handlesCredential(lead, p) }); ok && c.category != Read && !c.connectsWith(lead) {
+	// Environment variables given to a command the tool runs ("Execute
+	// a shell command with environment variables support") set up the
+	// command; they are not secrets the tool keeps.
+	if p, ok := leadHits.firstWhere(phrAuth, func(p string) bool { return handlesCredential(lead, p) }); ok && c.category != Read && !c.connectsWith(lead) && !(p == "environment variable" && c.Has(SigExec)) {
 		c.add(SigAuth, "description-phrase", "description mentions "+q(p))
 	}
 	if p, ok := leadHits.first(phrPII); ok && !(p == "phone number" && phoneResource(name, head)) {
 		c.add(SigPII, "description-phrase", "description mentions "+q(p))
-	} else if c.category == Read && len(head) > 0 && selfHeads[head[len(head)-1]] && hasAnyPhrase(lead, selfPhrases) {
+	} else if c.category == Read && (len(head) > 0 && selfHeads[head[len(head)-1]] || strings.Join(name, "") == "whoami") && hasAnyPhrase(lead, selfPhrases) {
 		// "whoami": "Get current authenticated user details" returns
 		// the signed-in person's profile.
 		c.add(SigPII, "description-phrase", "reads the profile of the signed-in user")
@@ -639,6 +650,10 @@ func (c *classifier) signals() {
 	if c.category != Read {
 		if c.notifyAddress != "" && strings.Contains(desc, "notification") {
 			c.add(SigMessaging, "property-name", "property "+q(c.notifyAddress)+" and description mentions \"notification\"")
+		} else if m := c.topProp(shareMessages); c.notifyAddress != "" && c.verb == "share" && m != "" {
+			// "share_file" with an email and a message: the service
+			// emails the person shared with, the caller's text in it.
+			c.add(SigMessaging, "property-name", "property "+q(m)+" of a share with "+q(c.notifyAddress)+" (a sharing email)")
 		}
 		// A draft is saved, not sent ("use send-mail to send a message").
 		if p, ok := leadHits.first(phrMsg); ok && toPeople && !contains(name, "draft") {
@@ -961,6 +976,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 				c.add(SigPII, "property-name", ev()+" (addresses of people)")
 			} else if (joined == "to" || joined == "from") && p.depth == 1 && (hasWord(pdesc(), "recipient") || hasWord(pdesc(), "sender")) {
 				c.add(SigPII, "property-name", ev()+" described as a recipient or sender")
+			} else if (p.typ == "string" || p.typ == "array" || p.typ == "") && !p.enum && c.category != Read && peopleByEmail(pdesc()) {
+				// "assignedTo": "The email or name of the user to
+				// assign", "addReviewers": "reviewer email addresses".
+				c.add(SigPII, "property-description", ev()+" takes people's email addresses")
 			}
 		}
 		// exec
@@ -969,11 +988,12 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			if joined == "sql" && p.depth == 1 {
 				c.sqlProp = p.name
 			}
-		} else if sqlNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum && hasWord(pdesc(), "sql") {
+		} else if sqlNames[joined] && (p.typ == "string" || p.typ == "") && !p.enum && (hasWord(pdesc(), "sql") || sqlStatement(pdesc())) {
 			// "query": "SQL query to run", "body": "SQL body of the procedure".
 			c.add(SigExec, "property-description", ev()+" described as SQL")
 			// a body or a definition is stored code, run later by name
-			if p.depth == 1 && (joined == "query" || joined == "statement") && !hasWord(pdesc(), "select") {
+			// a CREATE statement makes, it deletes nothing
+			if p.depth == 1 && (joined == "query" || joined == "statement") && !hasWord(pdesc(), "select") && !strings.HasPrefix(pdesc(), "create ") {
 				c.sqlProp = p.name
 			}
 		} else if len(toks) > 1 && toks[len(toks)-1] == "command" && (p.typ == "string" || p.typ == "") && !p.enum && c.category != Read {
@@ -1040,7 +1060,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "dockerContextPath", "giteaBuildPath": in a store or a
 		// repository, not on the server's disk.
 		remotePath := len(toks) > 1 && elsewhere[toks[0]]
-		if (fsNames[joined] || pathList || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		// "source" and "destination" described as file paths
+		// ("copyFile": "Source file path") are paths too.
+		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
+		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1145,6 +1168,8 @@ func machineProfile(w string, name []string, lead string) bool {
 		return false
 	}
 	for _, q := range []string{"browser", "ssh", "connection", "server", "config", "configuration", "aws", "cli", "company", "organization", "organisation", "business",
+		// a device's or an alarm's settings ("protect_list_arm_profiles")
+		"arm", "alarm", "device", "camera", "network", "security", "power",
 		// a program's performance profile
 		"pyroscope", "cpu", "heap", "profiling"} {
 		if contains(name, q) || hasWord(lead, q) {
@@ -1174,6 +1199,11 @@ func personRecords(name, head []string) (string, bool) {
 // network range ("start-ip-address" on "firewall-rule_create").
 func notPersonal(toks, name []string) bool {
 	if contains(toks, "zip") && (contains(toks, "file") || contains(toks, "archive")) {
+		return true
+	}
+	// "jobFullName", "parentFullName": the full name of a job or a
+	// folder, not a person's (a "userFullName" is one).
+	if n := len(toks); n == 3 && toks[2] == "name" && nameKinds[toks[1]] && !personNouns[toks[0]] {
 		return true
 	}
 	if contains(toks, "ip") && (contains(toks, "start") || contains(toks, "end") || contains(toks, "range") || anyIn(name, networkObjects)) {
@@ -1473,6 +1503,41 @@ func (c *classifier) codeReviewRecord() bool {
 	}
 	return false
 }
+
+// peopleByEmail reports whether a property's description says it takes
+// people by their email address.
+func peopleByEmail(d string) bool {
+	if !strings.Contains(d, "email") {
+		return false
+	}
+	_, ok := anyPhrase(d, []string{"email or name of the user", "email addresses or ids", "email address or id", "email of the user", "user's email", "users' email", "email addresses of the", "email address of the user", "email address of the person"})
+	return ok
+}
+
+// topProp is the name of the first top-level property whose joined name
+// is in names, or "".
+func (c *classifier) topProp(names map[string]bool) string {
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && names[p.joined] {
+			return p.name
+		}
+	}
+	return ""
+}
+
+// sqlStatement reports whether a description names the kind of SQL
+// statement a property holds ("ALTER TABLE statement", "CREATE TABLE
+// statement").
+func sqlStatement(d string) bool {
+	if !strings.Contains(d, "statement") {
+		return false
+	}
+	_, ok := anyPhrase(d, sqlStatementHeads)
+	return ok
+}
+
+// sqlStatementHeads start SQL statements.
+var sqlStatementHeads = []string{"alter table", "create table", "drop table", "create index", "drop index", "insert into", "delete from", "truncate table", "create view", "alter view", "create function", "create procedure"}
 
 // plainOrCode: a body described as plain text (an SMS), as code (a
 // class's body) or as JSON (a webhook's payload template) is not markup

@@ -26,7 +26,7 @@ var verbs = map[string]verbClass{
 	"get": verbRead, "list": verbRead, "read": verbRead, "search": verbRead, "find": verbRead,
 	"fetch": verbRead, "query": verbRead, "retrieve": verbRead, "describe": verbRead, "show": verbRead,
 	"view": verbRead, "lookup": verbRead, "count": verbRead, "check": verbRead, "echo": verbRead,
-	"print": verbRead, "inspect": verbRead, "browse": verbRead, "download": verbRead, "export": verbRead,
+	"print": verbRead, "inspect": verbRead, "investigate": verbRead, "diagnose": verbRead, "troubleshoot": verbRead, "browse": verbRead, "download": verbRead, "export": verbRead,
 	"explain": verbRead, "validate": verbRead, "verify": verbRead, "preview": verbRead, "summarize": verbRead,
 	"analyze": verbRead, "compare": verbRead, "calculate": verbRead, "estimate": verbRead, "return": verbRead,
 	"load": verbRead, "scan": verbRead, "watch": verbRead, "poll": verbRead, "ping": verbRead,

@@ -303,11 +303,28 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 	}
 	text := string(norm)
 	eachName(text, ".-", func(i int, word string) bool {
-		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) {
+		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(word) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		return true
 	})
+}
+
+// ownToolWord reports whether a plain word before "tool" is one of the
+// server's own tools named "<word>_tool" ("Designer Tool - Variable tool
+// to perform actions", in Webflow's variable_tool), the tool itself
+// among them.
+func (c *classifier) ownToolWord(word string) bool {
+	if identLike(word) {
+		return false
+	}
+	for _, sep := range []string{"_", "-", ""} {
+		n := word + sep + "tool"
+		if strings.EqualFold(c.t.Name, n) || c.own[n] {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupRef reports whether the sentence around text[at], which names the
@@ -494,9 +511,7 @@ func kindOfTool(before string) bool {
 }
 
 func kindBefore(before string) bool {
-	if before == "a" || before == "an" {
-		return true
-	}
+	before = " " + before
 	for _, w := range kindPickers {
 		if strings.HasSuffix(before, w) {
 			return true
@@ -505,8 +520,9 @@ func kindBefore(before string) bool {
 	return false
 }
 
-// kindPickers, before a plain word and "tool", make it a kind of tool.
-var kindPickers = []string{" a", " an", " any", " to", " corresponding", " typed", " matching", " appropriate", " relevant", " sibling", " dedicated", " specific"}
+// kindPickers, before a plain word and "tool", make it a kind of tool;
+// "API" makes a kind that calls an API ("API Request tool configuration").
+var kindPickers = []string{" a", " an", " any", " to", " corresponding", " typed", " matching", " appropriate", " relevant", " sibling", " dedicated", " specific", " api"}
 
 // exfilTarget finds an address or URL the text tells the model to send
 // something to ("forward a copy to audit@attacker.tld"), or that a

@@ -522,8 +522,15 @@ func (c *classifier) categorize() {
 				continue
 			}
 			class, c.verb, c.verbSource = v, w, "name"
-			if last := c.nameToks[len(c.nameToks)-1]; nounishVerbs[w] && i < len(c.nameToks)-1 && verbs[last] != verbNone && !nounishVerbs[last] {
-				class, c.verb = verbs[last], last
+			// "invoice_list", "trash_get_profile": after a noun that is
+			// also a verb, a later verb decides.
+			if nounishVerbs[w] {
+				for _, later := range c.nameToks[i+1:] {
+					if verbs[later] != verbNone && !nounishVerbs[later] {
+						class, c.verb = verbs[later], later
+						break
+					}
+				}
 			}
 			// Names generated from an HTTP API start with the method,
 			// and APIs search with POST: "API-post-search" searches.
@@ -543,7 +550,7 @@ func (c *classifier) categorize() {
 	// of them counts.
 	if class == verbNone || c.verb == "manage" {
 		nameClass := class
-		ws, listed := listWords(descriptionBody(c.t.Description), 12, 512)
+		ws, listed, slashed := listWords(descriptionBody(c.t.Description), 12, 512)
 		for i, w := range ws {
 			if v, s := lookupStem(w); v != verbNone && s != "manage" && !descNouns[s] {
 				class, c.verb, c.verbSource = v, s, "description"
@@ -555,6 +562,9 @@ func (c *classifier) categorize() {
 						continue
 					}
 					v2, s2 := lookupStem(ws[j])
+					if v2 == verbNone && slashed[j] {
+						continue
+					}
 					if v2 == verbNone {
 						break
 					}
@@ -731,7 +741,7 @@ func (c *classifier) categorize() {
 		cat, rule = Write, "description-phrase:soft delete (kept in a bin it can be restored from)"
 	}
 	// A reaction, a like or a star taken back is put back in one call.
-	if cat == Destructive && (c.verb == "delete" || c.verb == "remove") && c.verbSource == "name" && anyIn(c.nameToks, markNouns) {
+	if cat == Destructive && (c.verb == "delete" || c.verb == "remove") && (c.verbSource == "name" && anyIn(c.nameToks, markNouns) || unmarks(c.nameToks)) {
 		cat, rule = Write, "name-noun:reaction (a mark put back in one call)"
 	}
 	// A switch that empties or drops what is there first
@@ -749,6 +759,11 @@ func (c *classifier) categorize() {
 	// a SQL query … (read-only queries)") reads.
 	if cat == Write && c.verbSource == "name" && runVerbs[c.verb] && readOnlyQueries(descriptionLead(c.t.Description)) {
 		cat, rule = Read, "description-phrase:read-only ("+c.verb+" runs read-only queries)"
+	}
+	// Running a saved query ("execute_card": "Run a Metabase card query
+	// and return the actual data results") reads its data.
+	if cat == Write && c.verbSource == "name" && (c.verb == "execute" || c.verb == "run") && len(c.nameToks) > 0 && savedQueries[c.nameToks[len(c.nameToks)-1]] {
+		cat, rule = Read, "name-verb:"+c.verb+" (runs a saved query and returns its data)"
 	}
 	// Rolling back a transaction discards every change it made.
 	if cat == Write && contains(c.nameToks, "rollback") && anyIn(c.nameToks, transactionWords) {
@@ -786,30 +801,33 @@ func (c *classifier) categorize() {
 }
 
 // listWords is words, and for each word whether it continues a list: it
-// follows a comma, or is "or"/"and", or follows one of those.
-func listWords(s string, max, limit int) ([]string, []bool) {
+// follows a comma, or is "or"/"and", or follows one of those, or follows
+// a slash ("list/get/create/delete"); slashed says which words follow a
+// slash, where a list of operations may name some that are not verbs
+// ("list/get/schema/preview/delete").
+func listWords(s string, max, limit int) (ws []string, listed, slashed []bool) {
 	if len(s) > limit {
 		s = s[:limit]
 	}
-	var ws []string
-	var listed []bool
 	comma := false
-	// "list/get/create/delete" is a list too.
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '/' }) {
-		w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
-		if w == "" {
-			comma = comma || strings.Contains(f, ",")
-			continue
-		}
-		prevConj := len(ws) > 0 && (ws[len(ws)-1] == "or" || ws[len(ws)-1] == "and")
-		ws = append(ws, w)
-		listed = append(listed, comma || prevConj || w == "or" || w == "and")
-		comma = strings.HasSuffix(f, ",")
-		if len(ws) >= max {
-			break
+	for _, field := range strings.Fields(s) {
+		for k, f := range strings.Split(field, "/") {
+			w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+			if w == "" {
+				comma = comma || strings.Contains(f, ",")
+				continue
+			}
+			prevConj := len(ws) > 0 && (ws[len(ws)-1] == "or" || ws[len(ws)-1] == "and")
+			ws = append(ws, w)
+			listed = append(listed, comma || prevConj || k > 0 || w == "or" || w == "and")
+			slashed = append(slashed, k > 0)
+			comma = strings.HasSuffix(f, ",")
+			if len(ws) >= max {
+				return ws, listed, slashed
+			}
 		}
 	}
-	return ws, listed
+	return ws, listed, slashed
 }
 
 // verbRank orders verb classes by the harm a tool can do.
@@ -966,7 +984,7 @@ func converterName(toks []string) bool {
 }
 
 // replacingPhrases, in a write's lead, say it replaces a whole list.
-var replacingPhrases = []string{"replacing all", "are removed"}
+var replacingPhrases = []string{"replacing all", "are removed", "completely replace", "replace the entire", "replaces the entire", "replace all data", "replaces all data"}
 
 // readOnlyQueries reports whether a lead says the queries it runs are
 // read-only ("(read-only queries)", "read-only SQL"), in any case.
@@ -994,6 +1012,9 @@ func deleteSwitch(toks []string) bool {
 
 // settingTails end the name of a setting rather than an action.
 var settingTails = set("enabled", "disabled", "allowed", "protection", "protected", "permission", "permissions", "policy", "self")
+
+// savedQueries are queries a service keeps, run by name.
+var savedQueries = set("card", "cards", "report", "reports", "question", "questions", "savedsearch", "savedquery")
 
 // streamNouns are what a subscription listens to.
 var streamNouns = set("event", "events", "device", "devices", "update", "updates", "change", "changes", "notification", "notifications", "log", "logs", "stream", "streams", "topic", "topics", "feed", "feeds")
@@ -1048,7 +1069,18 @@ func workTransfer(toks []string) bool {
 }
 
 // markNouns are marks a person puts on something and takes back.
-var markNouns = set("reaction", "reactions", "emoji", "like", "likes", "star", "stars", "upvote", "upvotes", "vote", "votes")
+var markNouns = set("reaction", "reactions", "emoji", "like", "likes", "star", "stars", "upvote", "upvotes", "vote", "votes", "favorite", "favorites", "favourite", "favourites", "bookmark", "bookmarks")
+
+// unmarks reports whether a name takes a mark back in one word
+// ("unfavorite_dashboard", "unstar").
+func unmarks(toks []string) bool {
+	for _, t := range toks {
+		if w, ok := strings.CutPrefix(t, "un"); ok && markNouns[w] {
+			return true
+		}
+	}
+	return false
+}
 
 // apiMethod is the name of a top-level HTTP method property whose enum
 // has DELETE, on a tool that takes no URL: one tool for every request of

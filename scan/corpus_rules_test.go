@@ -500,6 +500,21 @@ func TestSignalRules(t *testing.T) {
 		{"an app's testers are people", Tool{Name: "list_group_testers", Annotations: ro}, SigPII, true},
 		{"whoAmI reads the signed-in user", Tool{Name: "whoAmI", Description: "Get information about the currently authenticated user", Annotations: ro}, SigPII, true},
 		{"a property that takes people's email addresses", Tool{Name: "create_work_item", InputSchema: obj(`"assignedTo":{"type":"string","description":"The email or name of the user to assign the work item to"}`)}, SigPII, true},
+		// round 17 (the fourteenth addition's errors)
+		{"a slash list of operations is as bad as its worst", Tool{Name: "dataset", Description: "Dataset ops: list/get/schema/preview/metadata/download/create/update/delete."}, "destructive", true},
+		{"a slash list of reads reads", Tool{Name: "dataset", Description: "Dataset ops: list/get/schema/preview."}, "read", true},
+		{"a saved card run reads its data", Tool{Name: "execute_card", Description: "Run a Metabase card query and return the actual data results", InputSchema: obj(`"card_id":{"type":"integer"}`)}, "read", true},
+		{"running a command does not", Tool{Name: "execute_command", InputSchema: obj(`"command":{"type":"string"}`)}, "read", false},
+		{"a table's data replaced whole", Tool{Name: "replace_table_csv", Description: "Completely replace table data with new CSV content"}, "destructive", true},
+		{"a favorite taken back", Tool{Name: "unfavorite_dashboard", Description: "Remove a dashboard from favorites"}, "destructive", false},
+		{"a noun-verb before a later verb", Tool{Name: "trash_get_profile", Description: "Get a TRaSH Guides quality profile"}, "read", true},
+		{"a media server's quality profiles are settings", Tool{Name: "radarr_get_quality_profiles", Annotations: ro}, SigPII, false},
+		{"an issue's watchers are people", Tool{Name: "jira_get_watchers", Annotations: ro}, SigPII, true},
+		{"whoami at the end of a name", Tool{Name: "jira_whoami", Description: "Use when the user asks who they are in Jira.", Annotations: ro}, SigPII, true},
+		{"an OAuth authorization URL is a place", Tool{Name: "jira_oauth_get_auth_url", Annotations: ro}, SigAuth, false},
+		{"an OAuth token exchange is not", Tool{Name: "jira_oauth_exchange_code", InputSchema: obj(`"code":{"type":"string"}`)}, SigAuth, true},
+		{"stored sign-ins to other apps are credentials", Tool{Name: "list-authentications", Annotations: ro}, SigAuth, true},
+		{"a database connected with its password uses it", Tool{Name: "connect_database", Description: "连接到数据库", InputSchema: obj(`"host":{"type":"string"},"password":{"type":"string"}`)}, SigAuth, false},
 	} {
 		r := Classify(c.tool)
 		if got := corpusPredict(&r, c.sig); got != c.want {

@@ -11,7 +11,10 @@ import (
 var (
 	authWords = set("password", "passwords", "passwd", "passphrase", "secret", "secrets", "token", "tokens",
 		"apikey", "credential", "credentials", "totp", "otp", "mfa", "2fa", "cookie", "cookies",
-		"bearer", "jwt", "privatekey", "env", "hasher", "digest", "oauth", "saml", "sso")
+		"bearer", "jwt", "privatekey", "env", "hasher", "digest", "oauth", "saml", "sso",
+		// a service's stored sign-ins to other apps (Zapier's
+		// "list-authentications")
+		"authentication", "authentications")
 	authPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}, {"environment", "variable"}, {"environment", "variables"}, {"environment", "vars"},
 		// "ssh" alone is a protocol (ssh_execute, ssh_tail); its keys are credentials
 		{"ssh", "key"}, {"ssh", "keys"},
@@ -33,8 +36,8 @@ var (
 		// a shop's order or checkout holds its buyer's name, address and email
 		"order", "orders", "checkout", "checkouts",
 		"persons", "sender", "senders",
-		// an app's beta testers
-		"tester", "testers",
+		// an app's beta testers; an issue's watchers
+		"tester", "testers", "watcher", "watchers",
 		// a recruiter's records: candidates and their resumes, affiliates
 		"candidate", "candidates", "applicant", "applicants", "resume", "resumes", "affiliate", "affiliates",
 		// an employer's records of its employees
@@ -164,6 +167,8 @@ var (
 	endNames = set("source", "destination", "src", "dest", "target")
 	// nameKinds, before "name", make a person's name.
 	nameKinds = set("full", "first", "last", "given", "family", "display")
+	// oauthPlaces, as an OAuth tool's object, are places, not grants.
+	oauthPlaces = set("url", "urls", "link", "links", "site", "sites")
 	// imageRefs, after "image", name a container image by reference
 	// ("imageUrl", "image_name").
 	imageRefs = set("url", "uri", "name", "ref", "reference", "tag")
@@ -465,7 +470,13 @@ func (c *classifier) signals() {
 	cookieWrite := func(w string) bool {
 		return cookieWords[w] && c.category != Read
 	}
-	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) && !chainToken(w) && !cloudEnv(w) && !cookieWrite(w) {
+	// An OAuth authorization URL is where a person signs in, and the
+	// sites an OAuth grant reaches are places: neither is a credential
+	// ("jira_oauth_get_auth_url", "ebay_get_oauth_url").
+	oauthPlace := func(w string) bool {
+		return w == "oauth" && c.category == Read && len(head) > 0 && oauthPlaces[head[len(head)-1]]
+	}
+	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) && !chainToken(w) && !cloudEnv(w) && !cookieWrite(w) && !oauthPlace(w) {
 		c.add(SigAuth, "name-word", "name word "+q(w))
 	} else if w, ok := hasPair(name, authPairs); ok && !chainToken(w) {
 		c.add(SigAuth, "name-word", "name words "+q(w))
@@ -626,7 +637,7 @@ func (c *classifier) signals() {
 	}
 	if p, ok := leadHits.first(phrPII); ok && !(p == "phone number" && phoneResource(name, head)) {
 		c.add(SigPII, "description-phrase", "description mentions "+q(p))
-	} else if c.category == Read && (len(head) > 0 && selfHeads[head[len(head)-1]] || strings.Join(name, "") == "whoami") && hasAnyPhrase(lead, selfPhrases) {
+	} else if c.category == Read && (len(head) > 0 && selfHeads[head[len(head)-1]] && hasAnyPhrase(lead, selfPhrases) || whoami(name)) {
 		// "whoami": "Get current authenticated user details" returns
 		// the signed-in person's profile.
 		c.add(SigPII, "description-phrase", "reads the profile of the signed-in user")
@@ -1168,8 +1179,9 @@ func machineProfile(w string, name []string, lead string) bool {
 		return false
 	}
 	for _, q := range []string{"browser", "ssh", "connection", "server", "config", "configuration", "aws", "cli", "company", "organization", "organisation", "business",
-		// a device's or an alarm's settings ("protect_list_arm_profiles")
-		"arm", "alarm", "device", "camera", "network", "security", "power",
+		// a device's or an alarm's settings ("protect_list_arm_profiles"),
+		// a media server's quality and metadata settings
+		"arm", "alarm", "device", "camera", "network", "security", "power", "quality", "metadata",
 		// a program's performance profile
 		"pyroscope", "cpu", "heap", "profiling"} {
 		if contains(name, q) || hasWord(lead, q) {
@@ -1426,8 +1438,12 @@ func pageToken(w string, toks []string) bool {
 // key, it does not handle one.
 func (c *classifier) connectsWith(lead string) bool {
 	_, ok := anyWord(c.nameToks, connectVerbs)
-	return ok && strings.Contains(lead, "connect")
+	return ok && (strings.Contains(lead, "connect") || anyIn(c.nameToks, connectTargets))
 }
+
+// connectTargets, in a connecting tool's name, are what it connects to
+// ("connect_database", described in any language).
+var connectTargets = set("database", "db", "server", "host", "instance", "cluster")
 
 // usedCredential reports whether a credential's description says the
 // call authenticates with it ("API key for authentication", "Proxy
@@ -1512,6 +1528,13 @@ func peopleByEmail(d string) bool {
 	}
 	_, ok := anyPhrase(d, []string{"email or name of the user", "email addresses or ids", "email address or id", "email of the user", "user's email", "users' email", "email addresses of the", "email address of the user", "email address of the person"})
 	return ok
+}
+
+// whoami reports whether a name ends in "whoami" ("jira_whoami",
+// "whoAmI"): it reads the signed-in user.
+func whoami(name []string) bool {
+	n := len(name)
+	return n > 0 && name[n-1] == "whoami" || n > 2 && name[n-3] == "who" && name[n-2] == "am" && name[n-1] == "i"
 }
 
 // topProp is the name of the first top-level property whose joined name

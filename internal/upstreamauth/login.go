@@ -186,7 +186,16 @@ func Login(ctx context.Context, o LoginOptions) (*Token, error) {
 	codes := make(chan callback, 1)
 	srv := &http.Server{Handler: callbackHandler(state, codes), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	defer srv.Close()
+	// Shut down, not Close: the handler that took the code may still be
+	// writing the page the browser waits for, and Close would cut it off
+	// (the browser would show a reset connection after a good login).
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer scancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
 	opened := make(chan error, 1)
 	go func() { opened <- o.OpenURL(wctx, authURL) }()
 	var cb callback

@@ -336,3 +336,33 @@ func TestRefreshRaceBetweenProcesses(t *testing.T) {
 		t.Errorf("the second process uses another token than the one stored")
 	}
 }
+
+// The browser that brings the code back gets the page saying so: the
+// callback server is shut down after the handler has written it, not
+// closed under it (which the browser would see as a reset connection
+// after a good login). Each login is followed by a real client; the
+// race it guards against is narrow, so it runs several logins.
+func TestLoginBrowserSeesThePage(t *testing.T) {
+	srv := oauthtest.Start(t, oauthtest.Options{Scopes: []string{"notes.read"}})
+	ctx := ctxFor(t)
+	for i := range 8 {
+		followed := make(chan error, 1)
+		// The browser lives on after the login returns: it follows
+		// with the test's context, not the login's.
+		open := func(_ context.Context, u string) error {
+			go func() { followed <- oauthtest.Follow(ctx, u) }()
+			return nil
+		}
+		if _, err := upstreamauth.Login(ctx, upstreamauth.LoginOptions{Server: "notes", ServerURL: srv.ResourceURL, OpenURL: open, Wait: 10 * time.Second}); err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+		select {
+		case err := <-followed:
+			if err != nil {
+				t.Fatalf("login %d: the browser saw %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("login %d: the browser never finished", i)
+		}
+	}
+}

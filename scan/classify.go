@@ -278,7 +278,7 @@ func serverKindOf(name string) serverKind {
 const localSaveRule = " (saves to a local file)"
 
 // browserServerWords, in a server's name, say it drives a browser.
-var browserServerWords = set("browser", "selenium", "webdriver", "playwright", "puppeteer", "chrome", "chromium", "browserbase", "hyperbrowser", "stagehand")
+var browserServerWords = set("selenium", "webdriver", "playwright", "puppeteer", "devtools", "browserbase", "hyperbrowser", "stagehand")
 
 // storeServerWords, in a server's name, say it is an online file store.
 var storeServerWords = set("drive", "gdrive", "dropbox", "onedrive", "sharepoint", "s3", "storage", "bucket", "workspace", "gworkspace", "gitlab", "github", "bitbucket", "gitea", "gitee", "devops")
@@ -522,13 +522,14 @@ func (c *classifier) categorize() {
 				continue
 			}
 			class, c.verb, c.verbSource = v, w, "name"
-			// "invoice_list", "trash_get_profile": after a noun that is
-			// also a verb, a later verb decides.
+			// "invoice_list", "trash_get_profile", "order_return_create":
+			// after a noun that is also a verb, the worst of the later
+			// verbs decides.
 			if nounishVerbs[w] {
+				found := false
 				for _, later := range c.nameToks[i+1:] {
-					if verbs[later] != verbNone && !nounishVerbs[later] {
-						class, c.verb = verbs[later], later
-						break
+					if v2 := verbs[later]; v2 != verbNone && !nounishVerbs[later] && (!found || verbRank[v2] > verbRank[class]) {
+						class, c.verb, found = v2, later, true
 					}
 				}
 			}
@@ -586,7 +587,7 @@ func (c *classifier) categorize() {
 	}
 	// A name "<this> to <that>" with no verb of its own, described as
 	// converting or translating, computes and returns the other form.
-	if class == verbWrite && c.verbSource == "description" && (c.verb == "convert" || c.verb == "translate") && converterName(c.nameToks) {
+	if class == verbWrite && c.verbSource == "description" && (c.verb == "convert" || c.verb == "translate") && converterName(c.nameToks) && !leadRuns(descriptionLead(c.t.Description)) {
 		class, c.converter = verbRead, true
 	}
 	rule := ""
@@ -741,7 +742,7 @@ func (c *classifier) categorize() {
 		cat, rule = Write, "description-phrase:soft delete (kept in a bin it can be restored from)"
 	}
 	// A reaction, a like or a star taken back is put back in one call.
-	if cat == Destructive && (c.verb == "delete" || c.verb == "remove") && (c.verbSource == "name" && anyIn(c.nameToks, markNouns) || unmarks(c.nameToks)) {
+	if cat == Destructive && (c.verb == "delete" || c.verb == "remove") && (c.verbSource == "name" && len(c.nameToks) > 0 && markNouns[c.nameToks[len(c.nameToks)-1]] || unmarks(c.nameToks)) {
 		cat, rule = Write, "name-noun:reaction (a mark put back in one call)"
 	}
 	// A switch that empties or drops what is there first
@@ -811,7 +812,17 @@ func listWords(s string, max, limit int) (ws []string, listed, slashed []bool) {
 	}
 	comma := false
 	for _, field := range strings.Fields(s) {
-		for k, f := range strings.Split(field, "/") {
+		// "list/get/delete" is a list; a path ("/v1/charges/{id}/refunds",
+		// "repos/{owner}/delete") is not, nor is a field whose first part
+		// is no verb.
+		parts := []string{field}
+		if core := strings.Trim(field, ".,;:!?()\"'`"); strings.IndexByte(core, '/') > 0 && !strings.ContainsAny(core, "{}:.") {
+			parts = strings.Split(field, "/")
+			if v, _ := lookupStem(strings.ToLower(parts[0])); v == verbNone {
+				parts = []string{field}
+			}
+		}
+		for k, f := range parts {
 			w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
 			if w == "" {
 				comma = comma || strings.Contains(f, ",")
@@ -845,13 +856,13 @@ var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "
 func (c *classifier) endingAction() string {
 	for i := range c.props {
 		p := &c.props[i]
-		if p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) && c.endsBy(p.enumEnds) {
+		if p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) && c.endsBy(p.enumEnds, p) {
 			return "property-enum:" + p.name + "=" + clip(p.enumEnds, 40)
 		}
 		// An action without an enum whose description lists its
 		// values ("e.g., 'create', 'list', 'remove'").
 		if p.depth == 1 && !p.enum && actionNames[p.joined] && (p.typ == "string" || p.typ == "") {
-			if v := endingString(quotedValues(p.desc)); v != "" && c.endsBy(v) {
+			if v := endingString(quotedValues(p.desc)); v != "" && c.endsBy(v, nil) {
 				return "property-description:" + p.name + " lists " + clip(v, 40)
 			}
 		}
@@ -862,11 +873,14 @@ func (c *classifier) endingAction() string {
 // endsBy reports whether an action value that ends something ends
 // something of this tool's: "close" does on a session, a window or a tab
 // ("window" with action close), not on an issue; deletes always do,
-// except the file actions of a commit ("push_files" with a delete
-// action), which history keeps.
-func (c *classifier) endsBy(v string) bool {
+// except the action of each file of a commit ("push_files": files[].action
+// delete, with a commit_message), which history keeps.
+func (c *classifier) endsBy(v string, action *prop) bool {
 	if closingWord(v) {
 		return anyIn(c.nameToks, sessionNouns)
+	}
+	if action == nil || action.depth < 2 || !fileLists[lastWord(parentName(action.path))] {
+		return true
 	}
 	for i := range c.props {
 		if p := &c.props[i]; p.depth == 1 && p.joined == "commitmessage" {
@@ -875,6 +889,9 @@ func (c *classifier) endsBy(v string) bool {
 	}
 	return true
 }
+
+// fileLists hold the files of a commit, each with its own action.
+var fileLists = set("files", "actions", "changes")
 
 // quotedValues returns the words a description quotes ('create',
 // "remove"), at most 16.
@@ -972,6 +989,17 @@ var restartVerbs = set("stop", "restart", "reload", "rebuild")
 // recordTrailers, after a noun that is also a verb, make it the object.
 var recordTrailers = set("history", "details", "detail", "status", "summary", "info")
 
+// leadRuns reports whether a lead says the tool runs what it is given
+// ("runs the query against the database").
+func leadRuns(lead string) bool {
+	for _, w := range []string{"run", "runs", "running", "execute", "executes", "executing", "evaluate", "evaluates"} {
+		if hasWord(strings.ToLower(lead), w) {
+			return true
+		}
+	}
+	return false
+}
+
 // converterName reports whether a name is "<this> to <that>" ("sqlToRest",
 // "html_to_markdown") with no verb in it.
 func converterName(toks []string) bool {
@@ -989,12 +1017,7 @@ var replacingPhrases = []string{"replacing all", "are removed", "completely repl
 // readOnlyQueries reports whether a lead says the queries it runs are
 // read-only ("(read-only queries)", "read-only SQL"), in any case.
 func readOnlyQueries(lead string) bool {
-	for _, p := range []string{"read-only quer", "read-only sql", "read-only statement", "readonly quer"} {
-		if containsFoldASCII(lead, p) {
-			return true
-		}
-	}
-	return false
+	return statedPhrase(lead, []string{"read-only quer", "read-only sql", "read-only statement", "readonly quer"}) != ""
 }
 
 // deleteSwitch reports whether a boolean's name asks the call to delete
@@ -1022,26 +1045,29 @@ var streamNouns = set("event", "events", "device", "devices", "update", "updates
 // transactionWords name a database transaction.
 var transactionWords = set("transaction", "transactions", "tx")
 
-// irreversiblePhrases, in a write's lead, say it cannot be undone.
-var irreversiblePhrases = []string{"irreversible", "permanently", "cannot be undone", "can't be undone"}
+// irreversiblePhrases, in a write's lead, say it cannot be undone
+// ("permanently" only before a removal: "Permanently store the note"
+// keeps it).
+var irreversiblePhrases = []string{"irreversible", "permanently delet", "permanently remov", "permanently disabl", "permanently eras", "permanently destroy", "permanently revok", "cannot be undone", "can't be undone"}
 
 // irreversibleLead is the phrase of irreversiblePhrases a lead states
 // (in any case), or "": "may be irreversible" hedges, and "rather than
 // being permanently deleted" says the opposite.
 func irreversibleLead(lead string) string {
-	for _, p := range irreversiblePhrases {
-		if !containsFoldASCII(lead, p) {
-			continue
-		}
-		low := strings.ToLower(lead)
-		for off := 0; ; {
-			i := strings.Index(low[off:], p)
+	return statedPhrase(lead, irreversiblePhrases)
+}
+
+// statedPhrase is the first of phrases that lead holds (in any case)
+// not hedged or denied by the words just before it, or "".
+func statedPhrase(lead string, phrases []string) string {
+	for _, p := range phrases {
+		for off := 0; off < len(lead); {
+			i := indexFoldASCII(lead[off:], p)
 			if i < 0 {
 				break
 			}
 			i += off
-			before := low[max(0, i-24):i]
-			if !hedged(before) {
+			if !hedged(strings.ToLower(lead[max(0, i-24):i])) {
 				return p
 			}
 			off = i + len(p)
@@ -1052,7 +1078,7 @@ func irreversibleLead(lead string) string {
 
 // hedged reports whether the words before a phrase hedge or deny it.
 func hedged(before string) bool {
-	for _, h := range []string{"may be ", "might be ", "could be ", "can be ", "not ", "never ", "than being ", "instead of being ", "rather than "} {
+	for _, h := range []string{"may be ", "might be ", "could be ", "can be ", "not ", "never ", "than being ", "instead of being ", "rather than ", "instead of ", "without ", "not limited to ", "not only ", "both "} {
 		if strings.HasSuffix(before, h) {
 			return true
 		}
@@ -1065,11 +1091,20 @@ var workItems = set("issue", "issues", "task", "tasks", "ticket", "tickets", "ca
 
 // workTransfer reports whether a name transfers work items.
 func workTransfer(toks []string) bool {
-	return (contains(toks, "transfer") || contains(toks, "transfers")) && anyIn(toks, workItems)
+	if !(contains(toks, "transfer") || contains(toks, "transfers")) || !anyIn(toks, workItems) {
+		return false
+	}
+	// "transfer_project_funds" moves money all the same.
+	for _, t := range toks {
+		if t != "transfer" && t != "transfers" && (moneyNouns[t] || t == "funds" || t == "balance" || t == "money" || t == "credits") {
+			return false
+		}
+	}
+	return true
 }
 
 // markNouns are marks a person puts on something and takes back.
-var markNouns = set("reaction", "reactions", "emoji", "like", "likes", "star", "stars", "upvote", "upvotes", "vote", "votes", "favorite", "favorites", "favourite", "favourites", "bookmark", "bookmarks")
+var markNouns = set("reaction", "reactions", "like", "likes", "star", "stars", "upvote", "upvotes", "vote", "votes", "favorite", "favorites", "favourite", "favourites", "bookmark", "bookmarks")
 
 // unmarks reports whether a name takes a mark back in one word
 // ("unfavorite_dashboard", "unstar").

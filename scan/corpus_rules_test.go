@@ -500,6 +500,23 @@ func TestSignalRules(t *testing.T) {
 		{"an app's testers are people", Tool{Name: "list_group_testers", Annotations: ro}, SigPII, true},
 		{"whoAmI reads the signed-in user", Tool{Name: "whoAmI", Description: "Get information about the currently authenticated user", Annotations: ro}, SigPII, true},
 		{"a property that takes people's email addresses", Tool{Name: "create_work_item", InputSchema: obj(`"assignedTo":{"type":"string","description":"The email or name of the user to assign the work item to"}`)}, SigPII, true},
+		// what the rules of rounds 15 to 17 must not reach (a review's
+		// inputs)
+		{"the worst later verb after a noun-verb decides", Tool{Name: "order_return_create"}, "read", false},
+		{"read-and-delete deletes", Tool{Name: "email_read_and_delete"}, "destructive", true},
+		{"a REST path is no list of verbs", Tool{Name: "v1_charges_thing", Description: "GET /v1/charges/{charge}/refunds"}, "read", true},
+		{"a path ending in delete neither", Tool{Name: "v1_repo_thing", Description: "Get /repos/{owner}/{repo}/delete"}, "destructive", false},
+		{"a converter that runs the query runs it", Tool{Name: "sql_to_csv", Description: "Converts the result of a SQL query to CSV: runs the query against the database and returns CSV.", InputSchema: obj(`"sql":{"type":"string"}`)}, SigExec, true},
+		{"an author's full name is a person's", Tool{Name: "create_post", InputSchema: obj(`"authorFullName":{"type":"string"}`)}, SigPII, true},
+		{"a guest's first name too", Tool{Name: "create_booking", InputSchema: obj(`"guestFirstName":{"type":"string"}`)}, SigPII, true},
+		{"a project's funds transferred are money", Tool{Name: "transfer_project_funds"}, SigMoney, true},
+		{"a folder of bookmarks deleted is lost", Tool{Name: "delete_bookmark_folder"}, "destructive", true},
+		{"a workspace's custom emoji deleted is lost", Tool{Name: "remove_emoji"}, "destructive", true},
+		{"storing a note permanently keeps it", Tool{Name: "update_note", Description: "Permanently store the note."}, "destructive", false},
+		{"archiving instead of deleting keeps it", Tool{Name: "update_project", Description: "Archive the project instead of permanently deleting it."}, "destructive", false},
+		{"a runner not limited to read-only queries writes", Tool{Name: "execute_sql", Description: "Execute a SQL query. Not limited to read-only queries: INSERT, UPDATE and DELETE are supported.", InputSchema: obj(`"sql":{"type":"string"}`)}, "read", false},
+		{"a repository action that deletes, beside a commit message", Tool{Name: "manage_repo", InputSchema: obj(`"commit_message":{"type":"string"},"action":{"type":"string","enum":["create","delete"]}`)}, "destructive", true},
+		{"a cookie and a token: the token counts", Tool{Name: "set_cookie_and_token"}, SigAuth, true},
 		// round 17 (the fourteenth addition's errors)
 		{"a slash list of operations is as bad as its worst", Tool{Name: "dataset", Description: "Dataset ops: list/get/schema/preview/metadata/download/create/update/delete."}, "destructive", true},
 		{"a slash list of reads reads", Tool{Name: "dataset", Description: "Dataset ops: list/get/schema/preview."}, "read", true},
@@ -583,6 +600,8 @@ func TestClassifyInMailServer(t *testing.T) {
 		{"selenium-mcp", Tool{Name: "window", Description: "manages browser windows and tabs"}, false},
 		{"chrome-devtools-mcp", Tool{Name: "take_heapsnapshot", Description: "Capture a heap snapshot of the page."}, false},
 		{"linear", Tool{Name: "interact"}, false},
+		{"file-browser", Tool{Name: "create_file"}, false},
+		{"chrome-bookmarks", Tool{Name: "create_file"}, false},
 	} {
 		r := ClassifyIn(c.server, c.tool)
 		if got := r.Has(SigNetwork); got != c.want {

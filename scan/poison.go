@@ -303,19 +303,21 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 	}
 	text := string(norm)
 	eachName(text, ".-", func(i int, word string) bool {
-		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(word) {
+		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		return true
 	})
 }
 
-// ownToolWord reports whether a plain word before "tool" is one of the
-// server's own tools named "<word>_tool" ("Designer Tool - Variable tool
-// to perform actions", in Webflow's variable_tool), the tool itself
-// among them.
-func (c *classifier) ownToolWord(word string) bool {
-	if identLike(word) {
+// ownToolWord reports whether the plain word at text[i:], unquoted and
+// followed by "tool", is one of the server's own tools named
+// "<word>_tool" ("Designer Tool - Variable tool to perform actions", in
+// Webflow's variable_tool), the tool itself among them, in a clause that
+// calls and steers nothing.
+func (c *classifier) ownToolWord(text string, i int, word string) bool {
+	j := i + len(word)
+	if identLike(word) || quotedAt(text, i, len(word)) || !strings.HasPrefix(text[j:], " tool") || steeredBefore(text, i) {
 		return false
 	}
 	for _, sep := range []string{"_", "-", ""} {
@@ -449,7 +451,7 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 	// corresponding get tool", "a typed get or list tool"), and so does
 	// each plain word of a list the first one starts ("the corresponding
 	// list or search tool").
-	kind := !ident && kindOfTool(strings.TrimRight(text[max(0, i-64):i], "`'\" "))
+	kind := !ident && kindOfTool(strings.TrimRight(text[max(0, i-64):i], "`'\" "), !quotedAt(text, i, j-i) && !steeredBefore(text, i))
 	for _, a := range afters {
 		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(kind && a == " tool") {
 			return true
@@ -479,12 +481,15 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 
 // kindOfTool reports whether the text before a plain word, which stands
 // before "tool", makes it a kind of tool rather than a tool's name: an
-// indefinite article, "any", "to", or a word that picks one of a kind
-// (kindPickers), before it or before the list of plain words it ends
-// ("a get or list tool").
-func kindOfTool(before string) bool {
+// indefinite article, "any" or "to" (kindArticles), or, when pick is set
+// (the word is unquoted and nothing before it in its clause calls or
+// steers), a word that picks one of a kind (kindPickers), before it or
+// before the list of plain words it ends ("a get or list tool", "choose
+// the corresponding list or search tool"). "call the corresponding
+// system tool" still names one.
+func kindOfTool(before string, pick bool) bool {
 	for k := 0; k < 4; k++ {
-		if kindBefore(before) {
+		if endsWithWord(before, kindArticles) || pick && endsWithWord(before, kindPickers) {
 			return true
 		}
 		// Step back over one "<word> or", "<word> and" or "<word>,".
@@ -510,19 +515,56 @@ func kindOfTool(before string) bool {
 	return false
 }
 
-func kindBefore(before string) bool {
-	before = " " + before
-	for _, w := range kindPickers {
-		if strings.HasSuffix(before, w) {
+// endsWithWord reports whether s ends with one of words, as a whole word.
+func endsWithWord(s string, words []string) bool {
+	for _, w := range words {
+		if strings.HasSuffix(s, w) && (len(s) == len(w) || s[len(s)-len(w)-1] == ' ') {
 			return true
 		}
 	}
 	return false
 }
 
-// kindPickers, before a plain word and "tool", make it a kind of tool;
-// "API" makes a kind that calls an API ("API Request tool configuration").
-var kindPickers = []string{" a", " an", " any", " to", " corresponding", " typed", " matching", " appropriate", " relevant", " sibling", " dedicated", " specific", " api"}
+var (
+	// kindArticles, before a plain word and "tool", make it a kind of
+	// tool ("run a system tool"); after "to" the word is a verb.
+	kindArticles = []string{"a", "an", "any", "to"}
+	// kindPickers pick one of a kind ("the corresponding get tool", "a
+	// typed get tool"); "API" makes a kind that calls an API ("API
+	// Request tool configuration"). They count only in a clause that
+	// calls and steers nothing.
+	kindPickers = []string{"corresponding", "typed", "matching", "appropriate", "relevant", "sibling", "dedicated", "specific", "api"}
+	// clauseSteers, before a name in its clause, call a tool or steer
+	// the model's choice of one.
+	clauseSteers = []string{"call", "calls", "calling", "invoke", "invoking", "execute", "run", "trigger", "use", "using", "must", "always", "never", "instead", "rather than", "in place of", "before answering", "first"}
+)
+
+// steeredBefore reports whether the clause of text before i (from the
+// last ". ", ";", ":" or line break) holds a word that calls a tool or
+// steers the choice of one.
+func steeredBefore(text string, i int) bool {
+	start := 0
+	for _, sep := range []string{". ", ";", ":", "\n", "!", "?"} {
+		if k := strings.LastIndex(text[:i], sep); k >= 0 && k+len(sep) > start {
+			start = k + len(sep)
+		}
+	}
+	clause := text[start:i]
+	for _, w := range clauseSteers {
+		for off := 0; ; {
+			k := strings.Index(clause[off:], w)
+			if k < 0 {
+				break
+			}
+			k += off
+			if (k == 0 || !isWordByte(clause[k-1])) && (k+len(w) == len(clause) || !isWordByte(clause[k+len(w)])) {
+				return true
+			}
+			off = k + len(w)
+		}
+	}
+	return false
+}
 
 // exfilTarget finds an address or URL the text tells the model to send
 // something to ("forward a copy to audit@attacker.tld"), or that a

@@ -167,6 +167,10 @@ var (
 	endNames = set("source", "destination", "src", "dest", "target")
 	// nameKinds, before "name", make a person's name.
 	nameKinds = set("full", "first", "last", "given", "family", "display")
+	// namedThings, before a full or display name, own it instead of a
+	// person ("jobFullName").
+	namedThings = set("job", "jobs", "folder", "parent", "project", "repo", "repository", "file", "branch", "pipeline", "build", "workspace",
+		"group", "package", "app", "application", "service", "dataset", "table", "model", "image", "product", "item", "node", "view", "stage")
 	// oauthPlaces, as an OAuth tool's object, are places, not grants.
 	oauthPlaces = set("url", "urls", "link", "links", "site", "sites")
 	// imageRefs, after "image", name a container image by reference
@@ -476,7 +480,10 @@ func (c *classifier) signals() {
 	oauthPlace := func(w string) bool {
 		return w == "oauth" && c.category == Read && len(head) > 0 && oauthPlaces[head[len(head)-1]]
 	}
-	if w, ok := anyWord(name, authWords); ok && !generated && !((w == "digest" || w == "hasher") && !contains(name, "password")) && !chainToken(w) && !cloudEnv(w) && !cookieWrite(w) && !oauthPlace(w) {
+	exemptAuth := func(w string) bool {
+		return (w == "digest" || w == "hasher") && !contains(name, "password") || chainToken(w) || cloudEnv(w) || cookieWrite(w) || oauthPlace(w)
+	}
+	if w, ok := firstWordWhere(name, authWords, func(w string) bool { return !exemptAuth(w) }); ok && !generated {
 		c.add(SigAuth, "name-word", "name word "+q(w))
 	} else if w, ok := hasPair(name, authPairs); ok && !chainToken(w) {
 		c.add(SigAuth, "name-word", "name words "+q(w))
@@ -661,7 +668,8 @@ func (c *classifier) signals() {
 	if c.category != Read {
 		if c.notifyAddress != "" && strings.Contains(desc, "notification") {
 			c.add(SigMessaging, "property-name", "property "+q(c.notifyAddress)+" and description mentions \"notification\"")
-		} else if m := c.topProp(shareMessages); c.notifyAddress != "" && c.verb == "share" && m != "" {
+		} else if c.notifyAddress != "" && c.verb == "share" && c.topProp(shareMessages) != "" {
+			m := c.topProp(shareMessages)
 			// "share_file" with an email and a message: the service
 			// emails the person shared with, the caller's text in it.
 			c.add(SigMessaging, "property-name", "property "+q(m)+" of a share with "+q(c.notifyAddress)+" (a sharing email)")
@@ -1153,6 +1161,12 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 // containsFoldASCII reports whether s holds the lower-case ASCII word w in
 // any case, without copying s.
 func containsFoldASCII(s, w string) bool {
+	return indexFoldASCII(s, w) >= 0
+}
+
+// indexFoldASCII is strings.Index of a lower-case ASCII word w in s, in
+// any case, without lowering s, or -1.
+func indexFoldASCII(s, w string) int {
 	for i := 0; i+len(w) <= len(s); i++ {
 		j := 0
 		for ; j < len(w); j++ {
@@ -1165,10 +1179,10 @@ func containsFoldASCII(s, w string) bool {
 			}
 		}
 		if j == len(w) {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // machineProfile reports whether a profile is a browser's, a connection's,
@@ -1214,8 +1228,8 @@ func notPersonal(toks, name []string) bool {
 		return true
 	}
 	// "jobFullName", "parentFullName": the full name of a job or a
-	// folder, not a person's (a "userFullName" is one).
-	if n := len(toks); n == 3 && toks[2] == "name" && nameKinds[toks[1]] && !personNouns[toks[0]] {
+	// folder, not a person's ("authorFullName" is one).
+	if n := len(toks); n == 3 && toks[2] == "name" && nameKinds[toks[1]] && namedThings[toks[0]] {
 		return true
 	}
 	if contains(toks, "ip") && (contains(toks, "start") || contains(toks, "end") || contains(toks, "range") || anyIn(name, networkObjects)) {
@@ -1528,6 +1542,16 @@ func peopleByEmail(d string) bool {
 	}
 	_, ok := anyPhrase(d, []string{"email or name of the user", "email addresses or ids", "email address or id", "email of the user", "user's email", "users' email", "email addresses of the", "email address of the user", "email address of the person"})
 	return ok
+}
+
+// firstWordWhere is the first of toks in words for which keep holds.
+func firstWordWhere(toks []string, words map[string]bool, keep func(string) bool) (string, bool) {
+	for _, t := range toks {
+		if words[t] && keep(t) {
+			return t, true
+		}
+	}
+	return "", false
 }
 
 // whoami reports whether a name ends in "whoami" ("jira_whoami",

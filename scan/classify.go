@@ -663,7 +663,12 @@ func (c *classifier) categorize() {
 	// A read verb the annotations raised to Write (preview_prices,
 	// readOnlyHint: false) computes what money would do; it moves none.
 	c.readVerb = class == verbRead
-	if cat == Write && !c.readVerb && !paymentMethod(c.nameToks) && !dbTransaction(c.nameToks) {
+	// Accepting a buyer's dispute or claim refunds the buyer; the other
+	// steps of a dispute (evidence, a contest) move no money.
+	if (cat == Write || cat == "") && !c.readVerb && contains(c.nameToks, "accept") && anyIn(c.nameToks, disputeWords) {
+		cat, rule = Financial, "name-verb:accept (a dispute accepted refunds the buyer)"
+	}
+	if cat == Write && !c.readVerb && !paymentMethod(c.nameToks) && !dbTransaction(c.nameToks) && !c.sendsBill() && !c.disputeStep() {
 		for _, w := range c.nameToks {
 			if moneyNouns[w] && !(w == "checkout" && c.gitRef()) && !workTransfer(c.nameToks) {
 				cat, rule = Financial, "name-noun:"+w
@@ -1084,6 +1089,25 @@ func hedged(before string) bool {
 		}
 	}
 	return false
+}
+
+// disputeWords name a buyer's dispute of a payment.
+var disputeWords = set("dispute", "disputes", "chargeback", "chargebacks")
+
+// disputeStep reports whether a tool works on a dispute without settling
+// it ("add_payment_dispute_evidence", "contest_payment_dispute").
+func (c *classifier) disputeStep() bool {
+	return anyIn(c.nameToks, disputeWords) && !contains(c.nameToks, "accept") && c.verb != "refund"
+}
+
+// billDocs are what a business sends its customer to ask for money.
+var billDocs = set("invoice", "invoices", "reminder", "receipt", "receipts", "estimate", "estimates", "quote", "quotes", "statement", "statements")
+
+// sendsBill reports whether a tool sends a bill already made
+// ("send_invoice", "send_invoice_reminder"): it emails the customer and
+// changes what no one is billed.
+func (c *classifier) sendsBill() bool {
+	return c.verbSource == "name" && (c.verb == "send" || c.verb == "resend" || c.verb == "remind") && anyIn(c.nameToks, billDocs)
 }
 
 // workItems are what a tracker or a code host moves between projects.

@@ -78,7 +78,10 @@ var (
 		"card", "cards", "report", "reports")
 	// recordURLs start the name of a URL that identifies one of the
 	// service's records ("issueUrl"), not a place the tool goes.
-	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git", "workflow", "pipeline", "job")
+	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git", "workflow", "pipeline", "job",
+		// links stored on a product or a model for people to read
+		// ("home_url", "license_url", "paper_url")
+		"home", "homepage", "license", "paper", "docs", "documentation", "privacy", "terms", "support", "help", "changelog")
 	// aggregateWords make a tool on people's records return sums
 	// ("reports_customers"), not the records.
 	aggregateWords = set("report", "reports", "analytics", "count")
@@ -165,6 +168,11 @@ var (
 	shareMessages = set("message", "emailmessage", "note")
 	// endNames are the two ends of a copy or a move.
 	endNames = set("source", "destination", "src", "dest", "target")
+	// fieldWords, ending a property's name, make it a form field's
+	// locator or name ("usernameSelector").
+	fieldWords = set("selector", "selectors", "xpath", "locator", "placeholder", "field", "column", "attribute")
+	// installedCode is what an install runs the code of.
+	installedCode = set("package", "packages", "server", "plugin", "plugins", "extension", "extensions", "dependency", "dependencies", "module", "modules")
 	// nameKinds, before "name", make a person's name.
 	nameKinds = set("full", "first", "last", "given", "family", "display")
 	// namedThings, before a full or display name, own it instead of a
@@ -494,11 +502,21 @@ func (c *classifier) signals() {
 	} else if len(head) > 0 && (head[0] == "key" || head[0] == "keys") && hasAnyPhrase(lead, keyKinds) && !c.onChain(lead) {
 		// "key-create": "Create a new SSH key".
 		c.add(SigAuth, "name-word", "name word "+q(head[0])+" of a tool on SSH or API keys")
+	} else if w, ok := anyWord(name, connectionWords); ok && appConnection(lead) {
+		// "slack_start_connection": "Start a connection to the Slack
+		// app": a connection to an app is its OAuth grant.
+		c.add(SigAuth, "name-word", "name word "+q(w)+" of a connection to an app (a stored sign-in)")
 	} else if w, ok := anyWord(name, variableWords); ok && hasAnyPhrase(lead, variableKinds) {
 		// "list_service_variables": "List all environment variables for
 		// a service", where connection strings and secrets are kept; a
 		// pipeline's CI/CD variables hold its deploy keys and tokens.
 		c.add(SigAuth, "name-word", "name word "+q(w)+" of a tool on environment or CI/CD variables")
+	}
+	// Installing a package or a server from a repository runs its code
+	// ("install_repo_mcp_server"); a browser or a chart installed is the
+	// vendor's.
+	if c.verb == "install" && c.verbSource == "name" && anyIn(name, installedCode) {
+		c.add(SigExec, "name-word", "name verb \"install\" of a package or a server (runs its code)")
 	}
 	// "execute_sentry_tool" runs one of the service's operations, not code.
 	if w, ok := execNameWord(name, c.verb, c.verbSource); ok && !anyIn(head, operationNouns) {
@@ -555,9 +573,15 @@ func (c *classifier) signals() {
 			c.add(SigMessaging, "name-word", "name verb "+q(nameVerb)+" and noun "+q(n))
 		case (msgVerbs[nameVerb] || msgVerbs2[nameVerb]) && !dispatchVerbs[nameVerb]:
 			c.add(SigMessaging, "name-word", "name verb "+q(nameVerb))
-		case headNoun && c.category == Write && (nameVerb == "" || createVerbs[nameVerb]) && !contains(name, "draft"):
+		case headNoun && c.category == Write && (nameVerb == "" || createVerbs[nameVerb]) && !contains(name, "draft") && !markedThing(name):
 			// "create_draft_email" saves a draft.
 			c.add(SigMessaging, "name-word", "name word "+q(h))
+		}
+		// "send_invoice": the invoice is emailed to the customer, whose
+		// address it carries.
+		if c.sendsBill() && toPeople {
+			c.add(SigMessaging, "name-word", "name verb "+q(c.verb)+" of a bill (emails it to the customer)")
+			c.add(SigPII, "name-word", "name verb "+q(c.verb)+" of a bill (the customer's address)")
 		}
 		// "create_phone_call": a call placed to a person's number.
 		if contains(name, "phone") && (contains(name, "call") || contains(name, "calls")) && !c.Has(SigMessaging) && createVerbs[nameVerb] {
@@ -586,9 +610,12 @@ func (c *classifier) signals() {
 			c.add(SigMoney, "name-verb", "name verb "+q(c.verb))
 		case strings.HasPrefix(c.categoryRule, "name-noun:"):
 			c.add(SigMoney, "name-word", "name word "+q(strings.TrimPrefix(c.categoryRule, "name-noun:")))
+		case strings.HasPrefix(c.categoryRule, "name-verb:accept"):
+			// a dispute accepted refunds the buyer
+			c.add(SigMoney, "name-word", "name words \"accept\" and a dispute (refunds the buyer)")
 		}
 	}
-	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !dbTransaction(name) && !(w == "checkout" && c.gitRef()) && !workTransfer(name) {
+	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !dbTransaction(name) && !(w == "checkout" && c.gitRef()) && !workTransfer(name) && !c.sendsBill() && !c.disputeStep() {
 		c.add(SigMoney, "name-word", "name word "+q(w))
 	}
 	// An email sent, replied to or forwarded carries its addresses.
@@ -984,7 +1011,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// a folder's child folders are more of what the tool makes, and
 		// what they hold (childFolders[].messages[]) is not this call's.
 		// On a blockchain an address is a wallet's or a contract's.
-		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !((contains(toks, "address") || joined == "to" || joined == "from") && chain()) && !(phoneRes && contains(toks, "phone")) {
+		// A username inside credentials signs in; a "phone" described as
+		// a device is a handset model ("desiredPhone": "iPhone 12 Pro").
+		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !((contains(toks, "address") || joined == "to" || joined == "from") && chain()) && !(phoneRes && contains(toks, "phone")) && !signInPart(p) && !(contains(toks, "phone") && hasWord(pdesc(), "device")) {
 			if _, ok := anyWord(toks, piiWords); ok && !notPersonal(toks, c.nameToks) && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok && !notPersonal(toks, c.nameToks) {
@@ -1225,6 +1254,11 @@ func personRecords(name, head []string) (string, bool) {
 // network range ("start-ip-address" on "firewall-rule_create").
 func notPersonal(toks, name []string) bool {
 	if contains(toks, "zip") && (contains(toks, "file") || contains(toks, "archive")) {
+		return true
+	}
+	// "usernameSelector", "emailField": where a form's field is, not
+	// what it holds.
+	if n := len(toks); n > 1 && fieldWords[toks[n-1]] {
 		return true
 	}
 	// "jobFullName", "parentFullName": the full name of a job or a
@@ -1543,6 +1577,45 @@ func peopleByEmail(d string) bool {
 	_, ok := anyPhrase(d, []string{"email or name of the user", "email addresses or ids", "email address or id", "email of the user", "user's email", "users' email", "email addresses of the", "email address of the user", "email address of the person"})
 	return ok
 }
+
+// signInPart reports whether a property sits in a sign-in's credentials
+// ("credentials.username").
+func signInPart(p *prop) bool {
+	return p.depth > 1 && credentialParents[lastWord(parentName(p.path))]
+}
+
+// credentialParents hold what signs in.
+var credentialParents = set("credentials", "credential", "auth", "login", "authentication", "basicauth")
+
+// connectionWords name a connection.
+var connectionWords = set("connection", "connections")
+
+// appConnection reports whether a lead says a connection is to an app
+// ("Check if there is any active connection to the Slack app"), which a
+// sign-in grants, not to a database or a host.
+func appConnection(lead string) bool {
+	i := strings.Index(lead, "connection to ")
+	if i < 0 {
+		i = strings.Index(lead, "connections to ")
+	}
+	return i >= 0 && hasWord(lead[i:min(len(lead), i+64)], "app")
+}
+
+// markedThing reports whether a name puts a label, a tag or a mark on
+// the thing it ends with, or takes one off ("add_label_to_email",
+// "remove_label_from_email"): the label is the object, the email only
+// where it goes.
+func markedThing(name []string) bool {
+	for i := 1; i+1 < len(name); i++ {
+		if (name[i] == "to" || name[i] == "from") && labelNouns[name[i-1]] {
+			return true
+		}
+	}
+	return false
+}
+
+// labelNouns are labels and tags put on things.
+var labelNouns = set("label", "labels", "tag", "tags", "flag", "flags", "category", "categories")
 
 // firstWordWhere is the first of toks in words for which keep holds.
 func firstWordWhere(toks []string, words map[string]bool, keep func(string) bool) (string, bool) {

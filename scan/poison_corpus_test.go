@@ -58,6 +58,12 @@ var corpusCrossServer = map[string]string{
 	// merged, the only list_tags is paperless-mcp's, which the model
 	// would call.
 	"n8n-management-mcp/n8n_get_tag": "list_tags",
+	// "use execute_write_query for INSERT/UPDATE": the MySQL server's own
+	// writer, left out by the filter it was started with; merged, the
+	// only execute_write_query is mssql-mcp-node's, a writer on another
+	// database (the sixteenth addition brought it).
+	"mysql-mcp/run_select_query": "execute_write_query",
+	"mysql-mcp/execute_ddl":      "execute_write_query",
 }
 
 // corpusSteering are the corpus's tools whose own text steers the model's

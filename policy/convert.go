@@ -331,6 +331,13 @@ func (r *rule) toIntercept(loss func(ptr, format string, args ...any)) []icOutRu
 			loss(l.Pointer, "a limit per %s over %s has no Intercept equivalent (its counters are global, over a minute, an hour or a day)", l.Scope, l.Window)
 			continue
 		}
+		if strings.Contains(r.name, ".") {
+			// Intercept reads state.<tool>.<counter> up to the first
+			// dots: a rate_limit on "graph.eigenvector" names a counter
+			// of tool "graph", and Intercept refuses the policy.
+			loss(l.Pointer, "a limit on a tool whose name holds a dot has no Intercept equivalent (Intercept splits its state path state.<tool>.<counter> at the dots)")
+			continue
+		}
 		rules = append(rules, icOutRule{Name: "limit " + l.Counter, RateLimit: fmt.Sprintf("%d/%s", l.Max, w)})
 		loss(l.Pointer, "approximated by rate_limit: Intercept resets the count at the UTC %s instead of spreading the quota, and its denial text differs", w)
 	}

@@ -212,6 +212,26 @@ func TestConvertToolgateLosses(t *testing.T) {
 	}
 }
 
+// A tool whose name holds a dot ("graph.eigenvector") keeps its other
+// rules, but its limit is a loss: Intercept splits state.<tool>.<counter>
+// at the dots and would refuse the policy.
+func TestConvertDottedToolLimit(t *testing.T) {
+	e := mustLoad(t, `{"version": "1", "default": "allow", "tools": {
+  "graph.eigenvector": {"limits": [{"counter": "m", "window": "minute", "max": 30, "scope": "global"}], "require": ["args.node"]},
+  "plain": {"limits": [{"counter": "m", "window": "minute", "max": 30, "scope": "global"}]}
+}}`)
+	_, lost, out := convert(t, e, ConvertToYAML)
+	if got, want := lossPointers(lost), []string{"/tools/graph.eigenvector/limits/0", "/tools/plain/limits/0"}; !slices.Equal(got, want) {
+		t.Errorf("losses: got %q, want %q", got, want)
+	}
+	if !strings.Contains(lost[0].Message, "holds a dot") {
+		t.Errorf("the dotted tool's loss says %q", lost[0].Message)
+	}
+	if strings.Count(out, "rate_limit: 30/minute") != 1 || !strings.Contains(out, "path: args.node") {
+		t.Errorf("converted:\n%s", out)
+	}
+}
+
 func TestConvertErrors(t *testing.T) {
 	tg := mustLoad(t, `{"version":"1","default":"deny"}`)
 	ic := mustLoad(t, "version: \"1\"\ntools:\n  t:\n    rules: []\n")

@@ -587,7 +587,7 @@ func (c *classifier) categorize() {
 	}
 	// A name "<this> to <that>" with no verb of its own, described as
 	// converting or translating, computes and returns the other form.
-	if class == verbWrite && c.verbSource == "description" && (c.verb == "convert" || c.verb == "translate") && converterName(c.nameToks) && !leadRuns(descriptionLead(c.t.Description)) {
+	if (class == verbWrite || class == verbWeakWrite) && c.verbSource == "description" && (c.verb == "convert" || c.verb == "translate") && converterName(c.nameToks) && !leadRuns(descriptionLead(c.t.Description)) {
 		class, c.converter = verbRead, true
 	}
 	rule := ""
@@ -1241,7 +1241,9 @@ var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "termi
 // nounishVerbs are verbs that are more often the object of a name
 // ("domain-record-get", "invoice-list", "log_clear"): when a name ends in
 // another verb, that one decides.
-var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", "comment", "tag", "label", "link", "bill", "post", "draft", "text", "process", "request", "call", "signal", "store", "file", "trash", "checkout")
+var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", "comment", "tag", "label", "link", "bill", "post", "draft", "text", "process", "request", "call", "signal", "store", "file", "trash", "checkout",
+	// "release-create", "detach-tag-from-bookmark"
+	"release", "bookmark")
 
 // laterVerb reports whether toks hold a verb.
 func laterVerb(toks []string) bool {

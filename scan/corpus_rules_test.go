@@ -517,6 +517,17 @@ func TestSignalRules(t *testing.T) {
 		{"a runner not limited to read-only queries writes", Tool{Name: "execute_sql", Description: "Execute a SQL query. Not limited to read-only queries: INSERT, UPDATE and DELETE are supported.", InputSchema: obj(`"sql":{"type":"string"}`)}, "read", false},
 		{"a repository action that deletes, beside a commit message", Tool{Name: "manage_repo", InputSchema: obj(`"commit_message":{"type":"string"},"action":{"type":"string","enum":["create","delete"]}`)}, "destructive", true},
 		{"a cookie and a token: the token counts", Tool{Name: "set_cookie_and_token"}, SigAuth, true},
+		// round 19 (the sixteenth addition's errors)
+		{"a project's code is a name", Tool{Name: "run_complete", Description: "Mark a test run as complete.", InputSchema: obj(`"code":{"type":"string","description":"Project code (2-10 uppercase letters)"}`)}, SigExec, false},
+		{"source code to run is code", Tool{Name: "run_snippet", Description: "Run a snippet.", InputSchema: obj(`"code":{"type":"string","description":"Source code to run"}`)}, SigExec, true},
+		{"a conversion annotated read-only reads", Tool{Name: "convert_timezone", Annotations: ro}, "read", true},
+		{"and is no contradiction", Tool{Name: "convert_timezone", Annotations: ro}, SigMismatch, false},
+		{"a conversion without annotations writes", Tool{Name: "convert_lead"}, "read", false},
+		{"reranking reads", Tool{Name: "rerank-documents", Description: "Rerank documents by relevance."}, "read", true},
+		{"a release is the object of its verb", Tool{Name: "release-create"}, "destructive", false},
+		{"releasing a reserved IP still gives it up", Tool{Name: "reserved-ip-release"}, "destructive", true},
+		{"tokens used are a count", Tool{Name: "agent_manage", InputSchema: obj(`"tokensUsed":{"type":"integer"}`)}, SigAuth, false},
+		{"a total of tests is a count", Tool{Name: "agent_manage", InputSchema: obj(`"testsTotal":{"type":"integer"}`)}, SigMoney, false},
 		// round 18 (the fifteenth addition's errors)
 		{"a label put on an email sends nothing", Tool{Name: "add_label_to_email", InputSchema: obj(`"messageId":{"type":"string"},"labelId":{"type":"string"}`)}, SigMessaging, false},
 		{"an email sent does", Tool{Name: "send_email", InputSchema: obj(`"to":{"type":"string"}`)}, SigMessaging, true},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -489,7 +490,7 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 // system tool" still names one.
 func kindOfTool(before string, pick bool) bool {
 	for k := 0; k < 4; k++ {
-		if endsWithWord(before, kindArticles) || pick && endsWithWord(before, kindPickers) {
+		if endsWithWord(before, kindArticles) || pick && endsWithWord(before, kindPickers) || articleThenWords(before) {
 			return true
 		}
 		// Step back over one "<word> or", "<word> and" or "<word>,".
@@ -510,6 +511,24 @@ func kindOfTool(before string, pick bool) bool {
 		before = b[:max(sp, 0)]
 		if sp < 0 {
 			return false
+		}
+	}
+	return false
+}
+
+// articleThenWords reports whether s ends with "a" or "an" and one or two
+// plain words that call nothing ("a more advanced search tool"): the
+// words describe the kind the article names.
+func articleThenWords(s string) bool {
+	ws := strings.Fields(s)
+	for k := 1; k <= 2 && k < len(ws); k++ {
+		if a := ws[len(ws)-1-k]; a == "a" || a == "an" {
+			for _, w := range ws[len(ws)-k:] {
+				if identLike(w) || slices.Contains(clauseSteers, w) || slices.Contains(strongCallWords, w) {
+					return false
+				}
+			}
+			return true
 		}
 	}
 	return false
@@ -753,7 +772,7 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.kind == FamilyShadowing && inferArgument(text[:at]) {
 		return true
 	}
-	if p.text == "you must call" && callsThisBefore(rest) {
+	if p.text == "you must call" && (callsThisBefore(rest) || callsThisAgain(rest)) {
 		return true
 	}
 	if p.text == "call this tool before" && beforeTaskKind(rest) {
@@ -1033,6 +1052,20 @@ func callsThisBefore(rest string) bool {
 		if after, ok := strings.CutPrefix(r, p); ok {
 			name, _, _ := strings.Cut(after, " ")
 			return identLike(strings.TrimRight(name, ".,;:"))
+		}
+	}
+	return false
+}
+
+// callsThisAgain reports whether the words after "you must call" tell the
+// model to call this very tool again ("you MUST call this tool repeatedly
+// in a loop (using the returned next_cursor) until the expected message
+// arrives"): polling, which names no other tool and steers away from none.
+func callsThisAgain(rest string) bool {
+	r := strings.TrimSpace(rest)
+	for _, p := range []string{"this tool repeatedly", "this tool again", "this tool in a loop", "this tool until", "it repeatedly", "it again"} {
+		if strings.HasPrefix(r, p) {
+			return !strings.Contains(r, "other tool") && !strings.Contains(r, "instead")
 		}
 	}
 	return false

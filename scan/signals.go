@@ -63,7 +63,7 @@ var (
 	safetyChecks = set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")
 	tlsWords     = set("tls", "ssl", "certificate", "certificates", "cert")
 	// llmCountWords make a token a count of model tokens ("max_tokens").
-	llmCountWords = set("max", "min", "num", "count", "limit", "budget")
+	llmCountWords = set("max", "min", "num", "count", "limit", "budget", "used", "total", "input", "output", "prompt", "completion", "remaining")
 	// pageWords make a token a page of results ("next_page_token").
 	pageWords = set("page", "next", "continuation", "pagination", "cursor", "prev", "previous")
 	// genericHeads are the objects of tools that read any kind of record.
@@ -304,7 +304,9 @@ var (
 	// moneyLast end the name of an amount ("lineAmount", "unitPrice").
 	moneyLast = set("amount", "price", "cost", "fee", "total")
 	// limitWords start the name of a cap, not an amount ("MaxPrice").
-	limitWords = set("max", "min", "maximum", "minimum")
+	limitWords = set("max", "min", "maximum", "minimum",
+		// "testsTotal", "pagesTotal": a total of things counted
+		"tests", "items", "pages", "results", "records", "rows", "files", "tokens", "steps", "tasks", "issues", "runs", "cases", "hits", "errors")
 	// offerNouns are documents that offer a price and bill no one.
 	offerNouns  = set("quote", "quotes", "estimate", "estimates", "proposal", "proposals")
 	moneyPhrase = []string{"charge the", "charges the", "payment", "refund", "transfer funds", "transfers funds", "send money", "payout", "credit card", "bank account"}
@@ -1054,7 +1056,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
 			// "whereClause", "having_clause": query language the caller writes.
 			c.add(SigExec, "property-name", ev()+" is a query clause")
-		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum {
+		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum && !namingCode(pdesc()) {
 			if h, ok := anyPhrase(pdesc(), execHints); ok {
 				c.add(SigExec, "property-name", ev()+" described as "+q(strings.TrimSpace(h)))
 			} else if h, ok := inDesc(phrExecHints); ok {
@@ -1577,6 +1579,17 @@ func peopleByEmail(d string) bool {
 	_, ok := anyPhrase(d, []string{"email or name of the user", "email addresses or ids", "email address or id", "email of the user", "user's email", "users' email", "email addresses of the", "email address of the user", "email address of the person"})
 	return ok
 }
+
+// namingCode reports whether a "code" is described as a thing's code
+// ("Project code (2-10 uppercase letters)", "Country code"): a name, not
+// a program.
+func namingCode(d string) bool {
+	first, rest, ok := strings.Cut(d, " ")
+	return ok && strings.HasPrefix(rest, "code") && !codeKinds[first] && (len(rest) == 4 || !isWordByte(rest[4]))
+}
+
+// codeKinds, before "code", make it a program.
+var codeKinds = set("source", "javascript", "js", "python", "typescript", "ts", "shell", "bash", "sql", "program", "script", "the", "a", "your", "lua", "ruby", "go")
 
 // signInPart reports whether a property sits in a sign-in's credentials
 // ("credentials.username").

@@ -54,10 +54,10 @@ var verbs = map[string]verbClass{
 	"manage": verbWrite, "store": verbWrite, "record": verbWrite, "log": verbWrite, "append": verbWrite, "sign": verbWrite,
 	"suspend": verbWrite, "impersonate": verbWrite, "verify_domain": verbWrite, "archive": verbWrite,
 	"deactivate": verbWrite, "activate": verbWrite, "compress": verbWrite, "gzip": verbWrite, "zip": verbWrite,
-	"convert": verbWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
+	"convert": verbWeakWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
 	"share": verbWrite, "broadcast": verbWrite, "fix": verbWrite, "reinvite": verbWrite,
-	"duplicate": verbWrite, "compose": verbWrite, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
+	"duplicate": verbWrite, "compose": verbWeakWrite, "adjust": verbWeakWrite, "rerank": verbRead, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
 	// marks on a post or a message: they send nothing
 	"like": verbWrite, "unlike": verbWrite, "bookmark": verbWrite, "favorite": verbWrite, "react": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint

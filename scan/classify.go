@@ -289,6 +289,8 @@ var storeServerWords = set("drive", "gdrive", "dropbox", "onedrive", "sharepoint
 type scratch struct {
 	// buf is the normalised text of the text checks.
 	buf []byte
+	// low is a tool's description lead in lower case (lowLead).
+	low []byte
 	// places is a buffer of the walk over every string of the schemas
 	// (walkStrings).
 	places []place
@@ -333,6 +335,8 @@ type classifier struct {
 	notifyAddress string
 	// readVerb: the verb reads, whatever the annotations made the category.
 	readVerb bool
+	// lowDone: low (scratch) holds this tool's lead in lower case.
+	lowDone bool
 	// converter: the tool turns its input into another form and returns
 	// it ("sqlToRest": "Converts SQL query to a PostgREST API request"):
 	// the SQL or code it is given is not run.
@@ -763,7 +767,7 @@ func (c *classifier) categorize() {
 	}
 	// A query runner whose lead says it runs read-only queries ("Execute
 	// a SQL query … (read-only queries)") reads.
-	if cat == Write && c.verbSource == "name" && runVerbs[c.verb] && readOnlyQueries(descriptionLead(c.t.Description)) {
+	if cat == Write && c.verbSource == "name" && runVerbs[c.verb] && readOnlyQueries(c.lowLead()) {
 		cat, rule = Read, "description-phrase:read-only ("+c.verb+" runs read-only queries)"
 	}
 	// Running a saved query ("execute_card": "Run a Metabase card query
@@ -778,7 +782,7 @@ func (c *classifier) categorize() {
 	// A write whose lead says it cannot be undone ("IRREVERSIBLE:
 	// Permanently disable the microphone") loses what it changes.
 	if cat == Write && !c.readVerb {
-		if p := irreversibleLead(descriptionLead(c.t.Description)); p != "" {
+		if p := irreversibleLead(c.lowLead()); p != "" {
 			cat, rule = Destructive, "description-phrase:"+p
 		}
 	}
@@ -786,9 +790,9 @@ func (c *classifier) categorize() {
 	// call leaves out ("replacing all exercises", "Omitted exercises are
 	// removed"), loses what was there.
 	if cat == Write && !c.readVerb {
-		lead := descriptionLead(c.t.Description)
+		low := c.lowLead()
 		for _, p := range replacingPhrases {
-			if containsFoldASCII(lead, p) {
+			if bytes.Contains(low, []byte(p)) {
 				cat, rule = Destructive, "description-phrase:"+p
 				break
 			}
@@ -1021,7 +1025,7 @@ var replacingPhrases = []string{"replacing all", "are removed", "completely repl
 
 // readOnlyQueries reports whether a lead says the queries it runs are
 // read-only ("(read-only queries)", "read-only SQL"), in any case.
-func readOnlyQueries(lead string) bool {
+func readOnlyQueries(lead []byte) bool {
 	return statedPhrase(lead, []string{"read-only quer", "read-only sql", "read-only statement", "readonly quer"}) != ""
 }
 
@@ -1058,27 +1062,49 @@ var irreversiblePhrases = []string{"irreversible", "permanently delet", "permane
 // irreversibleLead is the phrase of irreversiblePhrases a lead states
 // (in any case), or "": "may be irreversible" hedges, and "rather than
 // being permanently deleted" says the opposite.
-func irreversibleLead(lead string) string {
+func irreversibleLead(lead []byte) string {
+	// (every phrase holds one of these: most leads hold none)
+	if !bytes.Contains(lead, []byte("irrevers")) && !bytes.Contains(lead, []byte("permanent")) && !bytes.Contains(lead, []byte("undone")) {
+		return ""
+	}
 	return statedPhrase(lead, irreversiblePhrases)
 }
 
-// statedPhrase is the first of phrases that lead holds (in any case)
+// statedPhrase is the first of phrases that a lower-cased lead holds
 // not hedged or denied by the words just before it, or "".
-func statedPhrase(lead string, phrases []string) string {
+func statedPhrase(lead []byte, phrases []string) string {
 	for _, p := range phrases {
 		for off := 0; off < len(lead); {
-			i := indexFoldASCII(lead[off:], p)
+			i := bytes.Index(lead[off:], []byte(p))
 			if i < 0 {
 				break
 			}
 			i += off
-			if !hedged(strings.ToLower(lead[max(0, i-24):i])) {
+			if !hedged(string(lead[max(0, i-24):i])) {
 				return p
 			}
 			off = i + len(p)
 		}
 	}
 	return ""
+}
+
+// lowLead is the tool's description lead in lower case, made once per
+// tool in the scratch buffer the tools of a list share.
+func (c *classifier) lowLead() []byte {
+	if !c.lowDone {
+		lead := descriptionLead(c.t.Description)
+		c.low = c.low[:0]
+		for i := 0; i < len(lead); i++ {
+			b := lead[i]
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			c.low = append(c.low, b)
+		}
+		c.lowDone = true
+	}
+	return c.low
 }
 
 // hedged reports whether the words before a phrase hedge or deny it.

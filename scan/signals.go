@@ -1594,7 +1594,15 @@ var codeKinds = set("source", "javascript", "js", "python", "typescript", "ts", 
 // signInPart reports whether a property sits in a sign-in's credentials
 // ("credentials.username").
 func signInPart(p *prop) bool {
-	return p.depth > 1 && credentialParents[lastWord(parentName(p.path))]
+	if p.depth < 2 {
+		return false
+	}
+	parent := parentName(p.path)
+	// (most parents say none of it: tokenize only those that might)
+	if !containsFoldASCII(parent, "cred") && !containsFoldASCII(parent, "auth") && !containsFoldASCII(parent, "login") {
+		return false
+	}
+	return credentialParents[lastWord(parent)]
 }
 
 // credentialParents hold what signs in.

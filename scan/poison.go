@@ -473,12 +473,27 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 		words = append(append([]string{}, strongCallWords...), weakCallWords...)
 	}
 	for _, v := range words {
-		if strings.HasSuffix(before, v) && (len(before) == len(v) || !isWordByte(before[len(before)-len(v)-1])) {
+		if strings.HasSuffix(before, v) && (len(before) == len(v) || !isWordByte(before[len(before)-len(v)-1])) && !callNoun(before[:len(before)-len(v)], v) {
 			return true
 		}
 	}
 	return false
 }
+
+// callNoun reports whether "call" (or "calls"), after the text before it,
+// is a noun: "in a separate call create child blocks", "each call
+// returns": a determiner or an adjective stands before it.
+func callNoun(before, v string) bool {
+	if v != "call" && v != "calls" {
+		return false
+	}
+	before = strings.TrimRight(before, " ")
+	w := before[strings.LastIndexByte(before, ' ')+1:]
+	return callDeterminers[w]
+}
+
+// callDeterminers, before "call", make it a noun.
+var callDeterminers = set("a", "an", "the", "this", "that", "each", "every", "one", "same", "single", "separate", "another", "next", "first", "second", "later", "subsequent", "previous", "per", "api", "tool", "function", "follow-up", "followup")
 
 // kindOfTool reports whether the text before a plain word, which stands
 // before "tool", makes it a kind of tool rather than a tool's name: an

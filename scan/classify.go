@@ -585,6 +585,11 @@ func (c *classifier) categorize() {
 			class, c.verb, c.verbSource = nameClass, "manage", "name"
 		}
 	}
+	// Resolving a comment, a conversation or an issue marks it done; a
+	// name or an id resolved is looked up.
+	if class == verbRead && c.verb == "resolve" && c.verbSource == "name" && len(c.nameToks) > 0 && resolvedThings[c.nameToks[len(c.nameToks)-1]] {
+		class = verbWrite
+	}
 	if c.verb == "drop" && !c.dropsData() {
 		// "drop files onto an element" is not "drop table".
 		class = verbWrite
@@ -888,6 +893,9 @@ func (c *classifier) endsBy(v string, action *prop) bool {
 	if closingWord(v) {
 		return anyIn(c.nameToks, sessionNouns)
 	}
+	if t := tokens(v, 1); len(t) > 0 && t[0] == "clear" && anyIn(c.nameToks, cacheNouns) {
+		return false
+	}
 	if action == nil || action.depth < 2 || !fileLists[lastWord(parentName(action.path))] {
 		return true
 	}
@@ -924,7 +932,10 @@ func quotedValues(d string) []string {
 }
 
 // cacheNouns name what is made again when lost.
-var cacheNouns = set("cache", "caches")
+var cacheNouns = set("cache", "caches",
+	// what a browser's devtools captured ("clear_console_messages",
+	// "console_logs" with action clear, "clear_snapshot")
+	"console", "snapshot", "monitor")
 
 // runningNouns are things that run: stopping them ends processes.
 var runningNouns = set("app", "apps", "application", "applications", "container", "containers", "service", "services", "process", "processes", "instance", "instances",
@@ -997,6 +1008,9 @@ var restartVerbs = set("stop", "restart", "reload", "rebuild")
 
 // recordTrailers, after a noun that is also a verb, make it the object.
 var recordTrailers = set("history", "details", "detail", "status", "summary", "info")
+
+// resolvedThings are marked resolved, not looked up.
+var resolvedThings = set("comment", "comments", "conversation", "conversations", "thread", "threads", "issue", "issues", "incident", "incidents", "alert", "alerts", "discussion", "discussions", "ticket", "tickets")
 
 // leadRuns reports whether a lead says the tool runs what it is given
 // ("runs the query against the database").

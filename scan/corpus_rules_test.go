@@ -517,6 +517,13 @@ func TestSignalRules(t *testing.T) {
 		{"a runner not limited to read-only queries writes", Tool{Name: "execute_sql", Description: "Execute a SQL query. Not limited to read-only queries: INSERT, UPDATE and DELETE are supported.", InputSchema: obj(`"sql":{"type":"string"}`)}, "read", false},
 		{"a repository action that deletes, beside a commit message", Tool{Name: "manage_repo", InputSchema: obj(`"commit_message":{"type":"string"},"action":{"type":"string","enum":["create","delete"]}`)}, "destructive", true},
 		{"a cookie and a token: the token counts", Tool{Name: "set_cookie_and_token"}, SigAuth, true},
+		// round 20 (the seventeenth addition's errors)
+		{"a resolved comment is marked done", Tool{Name: "resolve_comment", InputSchema: obj(`"commentId":{"type":"string"}`)}, "read", false},
+		{"a resolved id is looked up", Tool{Name: "resolve_option_conid"}, "read", true},
+		{"a transaction started is a database's", Tool{Name: "start-transaction"}, SigMoney, false},
+		{"clearing a console's messages loses nothing kept", Tool{Name: "clear_console_messages"}, "destructive", false},
+		{"a log tool's clear action neither", Tool{Name: "console_logs", InputSchema: obj(`"action":{"type":"string","enum":["get","clear"]}`)}, "destructive", false},
+		{"a basket cleared is lost", Tool{Name: "clear_basket"}, "destructive", true},
 		// round 19 (the sixteenth addition's errors)
 		{"a project's code is a name", Tool{Name: "run_complete", Description: "Mark a test run as complete.", InputSchema: obj(`"code":{"type":"string","description":"Project code (2-10 uppercase letters)"}`)}, SigExec, false},
 		{"source code to run is code", Tool{Name: "run_snippet", Description: "Run a snippet.", InputSchema: obj(`"code":{"type":"string","description":"Source code to run"}`)}, SigExec, true},
@@ -609,6 +616,7 @@ func TestClassifyInMailServer(t *testing.T) {
 		{"gitlab", Tool{Name: "get_repository_tree", Description: "List files and directories in a repository."}, false},
 		{"bitbucket", Tool{Name: "clone", Description: "Clone a repository to your local filesystem."}, true},
 		{"azure-devops", Tool{Name: "get_repository_tree", Description: "Displays a hierarchical tree view of files and directories in a repository."}, false},
+		{"github-mcp-server-git", Tool{Name: "git-log", InputSchema: json.RawMessage(`{"type":"object","properties":{"directory":{"type":"string","description":"The directory to run the command in (defaults to current working directory)"}}}`), Annotations: json.RawMessage(`{"readOnlyHint":true}`)}, true},
 		{"gitlab", Tool{Name: "upload_markdown", InputSchema: json.RawMessage(`{"type":"object","properties":{"file_path":{"type":"string","description":"Path to the file to upload"}}}`)}, true},
 	} {
 		r := ClassifyIn(c.server, c.tool)
@@ -629,6 +637,8 @@ func TestClassifyInMailServer(t *testing.T) {
 		{"selenium-mcp", Tool{Name: "window", Description: "manages browser windows and tabs"}, false},
 		{"chrome-devtools-mcp", Tool{Name: "take_heapsnapshot", Description: "Capture a heap snapshot of the page."}, false},
 		{"linear", Tool{Name: "interact"}, false},
+		{"selenium-agent", Tool{Name: "planner_save_plan", Description: "Save the test plan to a markdown file."}, false},
+		{"selenium-agent", Tool{Name: "input_text", Description: "Type text into the focused field."}, true},
 		{"file-browser", Tool{Name: "create_file"}, false},
 		{"chrome-bookmarks", Tool{Name: "create_file"}, false},
 	} {

@@ -535,7 +535,7 @@ func (c *classifier) signals() {
 		// they target a page ("pageId") or an element of one instead.
 		if w, ok := anyWord(name, pageActions); ok && len(name) <= 2 && c.onLivePage(lead) {
 			c.add(SigNetwork, "name-word", "name word "+q(w)+" on a browser page (acts on a live page)")
-		} else if c.browserServer && c.category == Write && !c.readVerb && !anyIn(name, browserOwn) && !strings.HasSuffix(c.categoryRule, localSaveRule) {
+		} else if c.browserServer && c.category == Write && !c.readVerb && !anyIn(name, browserOwn) && !strings.HasSuffix(c.categoryRule, localSaveRule) && (pageLead(lead) || anyIn(name, pageActions) || contains(name, "input")) {
 			// On a server that drives a browser, a tool that acts
 			// ("interact", "send_keys", "execute_script") acts on the
 			// page it was sent to; one on the browser itself (its
@@ -832,7 +832,7 @@ func dbTransaction(toks []string) bool {
 
 // dbTxVerbs, next to "transaction", make it a database's, or name what is
 // attached to one.
-var dbTxVerbs = set("begin", "commit", "rollback", "execute", "in", "status", "attachment", "attach", "file")
+var dbTxVerbs = set("begin", "start", "end", "abort", "commit", "rollback", "execute", "in", "status", "attachment", "attach", "file")
 
 // paymentMethod: a "payment method" is an instrument, not a movement.
 func paymentMethod(toks []string) bool {
@@ -1113,7 +1113,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "source" and "destination" described as file paths
 		// ("copyFile": "Source file path") are paths too.
 		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
-		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local")) && !mailbox && !returnPath && !apiPath(p, pdesc) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1590,6 +1590,26 @@ func namingCode(d string) bool {
 
 // codeKinds, before "code", make it a program.
 var codeKinds = set("source", "javascript", "js", "python", "typescript", "ts", "shell", "bash", "sql", "program", "script", "the", "a", "your", "lua", "ruby", "go")
+
+// pageLead reports whether a lead says the tool acts on a page: on an
+// element, the page, the browser or the keyboard ("performs a mouse
+// action on an element"), not on a test plan or a report.
+func pageLead(lead string) bool {
+	for _, w := range []string{"element", "page", "browser", "keyboard", "dom", "alert", "dialog"} {
+		if hasWord(lead, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// localDir reports whether a path is described as a directory of the
+// server's machine ("The directory to run the command in (defaults to
+// current working directory)"), wherever the server's name says its
+// files are.
+func localDir(d string) bool {
+	return strings.Contains(d, "working directory") || strings.Contains(d, "current directory") || strings.Contains(d, "run the command in")
+}
 
 // signInPart reports whether a property sits in a sign-in's credentials
 // ("credentials.username").

@@ -727,7 +727,7 @@ func (c *classifier) categorize() {
 		cat, rule = Destructive, "name-word:ddl"
 	}
 	// Clearing a cache loses nothing that is not made again.
-	if cat == Destructive && c.verbSource == "name" && anyIn(c.nameToks, cacheNouns) {
+	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && anyIn(c.nameToks, captureNouns)) {
 		cat, rule = Write, "name-noun:cache"
 	}
 	// Closing a session, a tunnel or a terminal ends it (closing a task
@@ -893,8 +893,8 @@ func (c *classifier) endsBy(v string, action *prop) bool {
 	if closingWord(v) {
 		return anyIn(c.nameToks, sessionNouns)
 	}
-	if t := tokens(v, 1); len(t) > 0 && t[0] == "clear" && anyIn(c.nameToks, cacheNouns) {
-		return false
+	if weakEnding(v) == "clear" {
+		return !anyIn(c.nameToks, captureNouns)
 	}
 	if action == nil || action.depth < 2 || !fileLists[lastWord(parentName(action.path))] {
 		return true
@@ -932,10 +932,13 @@ func quotedValues(d string) []string {
 }
 
 // cacheNouns name what is made again when lost.
-var cacheNouns = set("cache", "caches",
-	// what a browser's devtools captured ("clear_console_messages",
-	// "console_logs" with action clear, "clear_snapshot")
-	"console", "snapshot", "monitor")
+var cacheNouns = set("cache", "caches")
+
+// captureNouns are what a browser's devtools captured: clearing them
+// ("clear_console_messages", "console_logs" with action clear,
+// "clear_snapshot") loses nothing kept; deleting a snapshot or a monitor
+// still does.
+var captureNouns = set("console", "snapshot", "monitor")
 
 // runningNouns are things that run: stopping them ends processes.
 var runningNouns = set("app", "apps", "application", "applications", "container", "containers", "service", "services", "process", "processes", "instance", "instances",
@@ -1007,7 +1010,9 @@ var shownPictures = set("avatar", "banner", "logo", "icon", "photo", "picture", 
 var restartVerbs = set("stop", "restart", "reload", "rebuild")
 
 // recordTrailers, after a noun that is also a verb, make it the object.
-var recordTrailers = set("history", "details", "detail", "status", "summary", "info")
+var recordTrailers = set("history", "details", "detail", "status", "summary", "info",
+	// "prometheus_label_values", "label_names"
+	"values", "names")
 
 // resolvedThings are marked resolved, not looked up.
 var resolvedThings = set("comment", "comments", "conversation", "conversations", "thread", "threads", "issue", "issues", "incident", "incidents", "alert", "alerts", "discussion", "discussions", "ticket", "tickets")
@@ -1137,7 +1142,14 @@ var disputeWords = set("dispute", "disputes", "chargeback", "chargebacks")
 // disputeStep reports whether a tool works on a dispute without settling
 // it ("add_payment_dispute_evidence", "contest_payment_dispute").
 func (c *classifier) disputeStep() bool {
-	return anyIn(c.nameToks, disputeWords) && !contains(c.nameToks, "accept") && c.verb != "refund"
+	return anyIn(c.nameToks, disputeWords) && !contains(c.nameToks, "accept") && c.verb != "refund" && !anyIn(c.nameToks, paymentMoves) || c.disputeEvidence()
+}
+
+// disputeEvidence reports whether a tool adds, updates or reads the
+// evidence of a payment dispute ("add_payment_dispute_evidence"), which
+// moves no money though the name says payment.
+func (c *classifier) disputeEvidence() bool {
+	return anyIn(c.nameToks, disputeWords) && (contains(c.nameToks, "evidence") || contains(c.nameToks, "contest")) && !contains(c.nameToks, "refund")
 }
 
 // billDocs are what a business sends its customer to ask for money.
@@ -1147,8 +1159,12 @@ var billDocs = set("invoice", "invoices", "reminder", "receipt", "receipts", "es
 // ("send_invoice", "send_invoice_reminder"): it emails the customer and
 // changes what no one is billed.
 func (c *classifier) sendsBill() bool {
-	return c.verbSource == "name" && (c.verb == "send" || c.verb == "resend" || c.verb == "remind") && anyIn(c.nameToks, billDocs)
+	return c.verbSource == "name" && (c.verb == "send" || c.verb == "resend" || c.verb == "remind") && anyIn(c.nameToks, billDocs) && !anyIn(c.nameToks, paymentMoves)
 }
+
+// paymentMoves, in a name, move money whatever bill or dispute it names
+// ("send_payment_with_invoice", "create_dispute_refund").
+var paymentMoves = set("payment", "payments", "pay", "transfer", "transfers", "payout", "payouts", "refund", "refunds", "credit", "credits", "charge", "charges")
 
 // workItems are what a tracker or a code host moves between projects.
 var workItems = set("issue", "issues", "task", "tasks", "ticket", "tickets", "card", "cards", "cycle", "cycles", "project", "projects", "repository", "repositories", "repo", "repos", "ownership")
@@ -1282,8 +1298,8 @@ var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "termi
 // ("domain-record-get", "invoice-list", "log_clear"): when a name ends in
 // another verb, that one decides.
 var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", "comment", "tag", "label", "link", "bill", "post", "draft", "text", "process", "request", "call", "signal", "store", "file", "trash", "checkout",
-	// "release-create", "detach-tag-from-bookmark"
-	"release", "bookmark")
+	// "release-create", "detach-tag-from-bookmark", "prometheus_build_info"
+	"release", "bookmark", "build")
 
 // laterVerb reports whether toks hold a verb.
 func laterVerb(toks []string) bool {

@@ -314,8 +314,9 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 // ownToolWord reports whether the plain word at text[i:], unquoted and
 // followed by "tool", is one of the server's own tools named
 // "<word>_tool" ("Designer Tool - Variable tool to perform actions", in
-// Webflow's variable_tool), the tool itself among them, in a clause that
-// calls and steers nothing.
+// Webflow's variable_tool), the tool itself among them, or, in the first
+// sentence, a word of the tool's own name, in a clause that calls and
+// steers nothing.
 func (c *classifier) ownToolWord(text string, i int, word string) bool {
 	j := i + len(word)
 	if identLike(word) || quotedAt(text, i, len(word)) || !strings.HasPrefix(text[j:], " tool") || steeredBefore(text, i) {
@@ -326,6 +327,11 @@ func (c *classifier) ownToolWord(text string, i int, word string) bool {
 		if strings.EqualFold(c.t.Name, n) || c.own[n] {
 			return true
 		}
+	}
+	// "Primary DeepSeek chat tool for text and images", in the first
+	// sentence of chat_completion's own text: the tool says what it is.
+	if end := strings.Index(text, ". "); (end < 0 || i < end) && contains(tokens(c.t.Name, 8), word) {
+		return true
 	}
 	return false
 }
@@ -452,9 +458,12 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 	// corresponding get tool", "a typed get or list tool"), and so does
 	// each plain word of a list the first one starts ("the corresponding
 	// list or search tool").
-	kind := !ident && kindOfTool(strings.TrimRight(text[max(0, i-64):i], "`'\" "), !quotedAt(text, i, j-i) && !steeredBefore(text, i))
+	// (read only for a plain word before " tool")
+	kind := func() bool {
+		return !ident && kindOfTool(strings.TrimRight(text[max(0, i-64):i], "`'\" "), !quotedAt(text, i, j-i) && !steeredBefore(text, i))
+	}
 	for _, a := range afters {
-		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(kind && a == " tool") {
+		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(a == " tool" && kind()) {
 			return true
 		}
 	}
@@ -471,20 +480,49 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 	words := plainCallWords
 	if ident {
 		words = append(append([]string{}, strongCallWords...), weakCallWords...)
+	} else if compoundNoun(text[j:]) {
+		// "instead of chat message formatting": a plain word before
+		// another noun names a kind of thing, not a tool.
+		return false
 	}
 	for _, v := range words {
-		if strings.HasSuffix(before, v) && (len(before) == len(v) || !isWordByte(before[len(before)-len(v)-1])) && !callNoun(before[:len(before)-len(v)], v) {
+		if strings.HasSuffix(before, v) && (len(before) == len(v) || !isWordByte(before[len(before)-len(v)-1])) && !(!ident && callNoun(before[:len(before)-len(v)], v)) {
 			return true
 		}
 	}
 	return false
 }
 
-// callNoun reports whether "call" (or "calls"), after the text before it,
-// is a noun: "in a separate call create child blocks", "each call
-// returns": a determiner or an adjective stands before it.
+// compoundNoun reports whether the text after a plain word goes on with
+// another plain word that makes it a noun phrase ("chat message
+// formatting", "search results"): not punctuation, a preposition, a
+// conjunction or an adverb ("call search with the user's files", "call
+// fetch now").
+func compoundNoun(after string) bool {
+	if !strings.HasPrefix(after, " ") {
+		return false
+	}
+	w := after[1:]
+	k := 0
+	for k < len(w) && w[k] >= 'a' && w[k] <= 'z' {
+		k++
+	}
+	if k == 0 || k < len(w) && isWordByte(w[k]) {
+		return false
+	}
+	return !callFollowers[w[:k]]
+}
+
+// callFollowers, after a called tool's name, go on with the call.
+var callFollowers = set("with", "to", "on", "for", "and", "or", "in", "at", "from", "by", "via", "using", "first", "then", "now", "again", "immediately", "directly", "instead", "before", "after", "always", "once", "if", "when", "whenever", "until", "so", "passing", "and", "but", "tool", "is", "as", "the", "a", "an", "every", "each", "whenever")
+
+// callNoun reports whether "call", after the text before it, is a noun:
+// "in a separate call create child blocks": an article or a word that
+// counts calls stands before it ("first call" and "next call" still call,
+// and so does "calls", and an identifier is called whatever stands
+// before "call").
 func callNoun(before, v string) bool {
-	if v != "call" && v != "calls" {
+	if v != "call" {
 		return false
 	}
 	before = strings.TrimRight(before, " ")
@@ -493,7 +531,7 @@ func callNoun(before, v string) bool {
 }
 
 // callDeterminers, before "call", make it a noun.
-var callDeterminers = set("a", "an", "the", "this", "that", "each", "every", "one", "same", "single", "separate", "another", "next", "first", "second", "later", "subsequent", "previous", "per", "api", "tool", "function", "follow-up", "followup")
+var callDeterminers = set("a", "an", "each", "every", "same", "single", "separate", "another", "subsequent", "previous", "per")
 
 // kindOfTool reports whether the text before a plain word, which stands
 // before "tool", makes it a kind of tool rather than a tool's name: an
@@ -535,16 +573,39 @@ func kindOfTool(before string, pick bool) bool {
 // plain words that call nothing ("a more advanced search tool"): the
 // words describe the kind the article names.
 func articleThenWords(s string) bool {
-	ws := strings.Fields(s)
-	for k := 1; k <= 2 && k < len(ws); k++ {
-		if a := ws[len(ws)-1-k]; a == "a" || a == "an" {
-			for _, w := range ws[len(ws)-k:] {
-				if identLike(w) || slices.Contains(clauseSteers, w) || slices.Contains(strongCallWords, w) {
+	// Walk back over at most two words of letters (no punctuation: a
+	// comma or a parenthesis ends the phrase), none of them a verb or a
+	// steering word, to an "a" or an "an".
+	end := len(s)
+	for k := 0; k < 3; k++ {
+		startW := end
+		for startW > 0 && s[startW-1] != ' ' {
+			startW--
+		}
+		w := s[startW:end]
+		if w == "" {
+			return false
+		}
+		if k > 0 && (w == "a" || w == "an") {
+			return true
+		}
+		if k == 2 {
+			return false
+		}
+		for i := 0; i < len(w); i++ {
+			if c := w[i]; c < 'a' || c > 'z' {
+				if c != '-' {
 					return false
 				}
 			}
-			return true
 		}
+		if verbs[w] != verbNone || slices.Contains(clauseSteers, w) || slices.Contains(strongCallWords, w) {
+			return false
+		}
+		if startW == 0 {
+			return false
+		}
+		end = startW - 1
 	}
 	return false
 }
@@ -1078,13 +1139,23 @@ func callsThisBefore(rest string) bool {
 // arrives"): polling, which names no other tool and steers away from none.
 func callsThisAgain(rest string) bool {
 	r := strings.TrimSpace(rest)
-	for _, p := range []string{"this tool repeatedly", "this tool again", "this tool in a loop", "this tool until", "it repeatedly", "it again"} {
+	for _, p := range []string{"this tool repeatedly", "this tool again", "this tool in a loop", "this tool until"} {
 		if strings.HasPrefix(r, p) {
-			return !strings.Contains(r, "other tool") && !strings.Contains(r, "instead")
+			// Nothing after it may steer, name another tool or ask
+			// for a secret.
+			for _, w := range pollingSteers {
+				if hasWord(r, w) {
+					return false
+				}
+			}
+			return true
 		}
 	}
 	return false
 }
+
+// pollingSteers, after "call this tool again", make it more than polling.
+var pollingSteers = []string{"other", "others", "any", "never", "not", "rather", "over", "always", "instead", "password", "passwords", "key", "keys", "secret", "secrets", "token", "tokens", "sudo"}
 
 // inferArgument reports whether the sentence that ends at a phrase like
 // "before calling this tool" tells the model where to find an argument's

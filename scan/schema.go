@@ -344,13 +344,13 @@ var endingVerbsEnum = set("delete", "remove", "destroy", "drop", "purge", "wipe"
 
 // endingValue is the first of an enum's values (the elements of array
 // vals) whose first word deletes data, ends a process or replaces a whole
-// content ("delete", "remove_all", "rewrite"), or "" (a "close" only when
-// no other value qualifies).
+// content ("delete", "remove_all", "rewrite"), or "" (a "close" or a
+// "clear" only when no other value qualifies).
 func endingValue(t *jsonTree, vals int32) string {
 	found := ""
 	for _, v := range t.children(vals) {
 		if s, ok := t.strOf(v); ok && endingWord(s) {
-			if !closingWord(s) {
+			if weakEnding(s) == "" {
 				return s
 			}
 			if found == "" {
@@ -399,7 +399,7 @@ func endingString(vals []string) string {
 	found := ""
 	for _, s := range vals {
 		if endingWord(s) {
-			if !closingWord(s) {
+			if weakEnding(s) == "" {
 				return s
 			}
 			if found == "" {
@@ -411,11 +411,21 @@ func endingString(vals []string) string {
 }
 
 // closingWord reports whether a value's first word is "close", which
-// ends something only on a session or a window: an enum's values that
-// delete are preferred to it.
+// ends something only on a session or a window.
 func closingWord(s string) bool {
+	return weakEnding(s) == "close"
+}
+
+// weakEnding is a value's first word when it is "close" (which ends
+// something only on a session or a window) or "clear" (which loses
+// nothing kept on a console or a monitor), or "": an enum's values that
+// delete are preferred to those.
+func weakEnding(s string) string {
 	toks := tokens(s, 1)
-	return len(toks) > 0 && toks[0] == "close"
+	if len(toks) > 0 && (toks[0] == "close" || toks[0] == "clear") {
+		return toks[0]
+	}
+	return ""
 }
 
 // endingWord reports whether a value's first word deletes data, ends a

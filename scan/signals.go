@@ -63,7 +63,7 @@ var (
 	safetyChecks = set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")
 	tlsWords     = set("tls", "ssl", "certificate", "certificates", "cert")
 	// llmCountWords make a token a count of model tokens ("max_tokens").
-	llmCountWords = set("max", "min", "num", "count", "limit", "budget", "used", "total", "input", "output", "prompt", "completion", "remaining")
+	llmCountWords = set("max", "min", "num", "count", "limit", "budget", "used", "total", "prompt", "completion", "remaining")
 	// pageWords make a token a page of results ("next_page_token").
 	pageWords = set("page", "next", "continuation", "pagination", "cursor", "prev", "previous")
 	// genericHeads are the objects of tools that read any kind of record.
@@ -81,7 +81,7 @@ var (
 	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git", "workflow", "pipeline", "job",
 		// links stored on a product or a model for people to read
 		// ("home_url", "license_url", "paper_url")
-		"home", "homepage", "license", "paper", "docs", "documentation", "privacy", "terms", "support", "help", "changelog")
+		"home", "homepage", "license", "paper", "privacy", "terms", "changelog")
 	// aggregateWords make a tool on people's records return sums
 	// ("reports_customers"), not the records.
 	aggregateWords = set("report", "reports", "analytics", "count")
@@ -170,7 +170,7 @@ var (
 	endNames = set("source", "destination", "src", "dest", "target")
 	// fieldWords, ending a property's name, make it a form field's
 	// locator or name ("usernameSelector").
-	fieldWords = set("selector", "selectors", "xpath", "locator", "placeholder", "field", "column", "attribute")
+	fieldWords = set("selector", "selectors", "xpath", "locator", "placeholder")
 	// installedCode is what an install runs the code of.
 	installedCode = set("package", "packages", "server", "plugin", "plugins", "extension", "extensions", "dependency", "dependencies", "module", "modules")
 	// nameKinds, before "name", make a person's name.
@@ -306,7 +306,7 @@ var (
 	// limitWords start the name of a cap, not an amount ("MaxPrice").
 	limitWords = set("max", "min", "maximum", "minimum",
 		// "testsTotal", "pagesTotal": a total of things counted
-		"tests", "items", "pages", "results", "records", "rows", "files", "tokens", "steps", "tasks", "issues", "runs", "cases", "hits", "errors")
+		"tests", "pages", "results", "records", "rows", "files", "tokens", "steps", "tasks", "issues", "runs", "cases", "hits", "errors")
 	// offerNouns are documents that offer a price and bill no one.
 	offerNouns  = set("quote", "quotes", "estimate", "estimates", "proposal", "proposals")
 	moneyPhrase = []string{"charge the", "charges the", "payment", "refund", "transfer funds", "transfers funds", "send money", "payout", "credit card", "bank account"}
@@ -827,12 +827,29 @@ func dbTransaction(toks []string) bool {
 	if !contains(toks, "transaction") && !contains(toks, "transactions") {
 		return false
 	}
-	return anyIn(toks, databaseWords) || anyIn(toks, dbTxVerbs)
+	if anyIn(toks, databaseWords) || anyIn(toks, dbTxVerbs) {
+		return true
+	}
+	for i, t := range toks {
+		if (t == "transaction" || t == "transactions") && i > 0 && txBounds[toks[i-1]] {
+			for _, u := range toks {
+				if u != t && moneyNouns[u] {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // dbTxVerbs, next to "transaction", make it a database's, or name what is
 // attached to one.
-var dbTxVerbs = set("begin", "start", "end", "abort", "commit", "rollback", "execute", "in", "status", "attachment", "attach", "file")
+var dbTxVerbs = set("begin", "commit", "rollback", "execute", "in", "status", "attachment", "attach", "file")
+
+// txBounds, right before "transaction", start or end a database's
+// ("start-transaction"), when the name names no other money.
+var txBounds = set("start", "end", "abort")
 
 // paymentMethod: a "payment method" is an instrument, not a movement.
 func paymentMethod(toks []string) bool {
@@ -1015,7 +1032,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// On a blockchain an address is a wallet's or a contract's.
 		// A username inside credentials signs in; a "phone" described as
 		// a device is a handset model ("desiredPhone": "iPhone 12 Pro").
-		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !((contains(toks, "address") || joined == "to" || joined == "from") && chain()) && !(phoneRes && contains(toks, "phone")) && !signInPart(p) && !(contains(toks, "phone") && hasWord(pdesc(), "device")) {
+		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !((contains(toks, "address") || joined == "to" || joined == "from") && chain()) && !(phoneRes && contains(toks, "phone")) && !signInPart(p) && !(contains(toks, "phone") && hasWord(pdesc(), "device") && !hasWord(pdesc(), "number")) {
 			if _, ok := anyWord(toks, piiWords); ok && !notPersonal(toks, c.nameToks) && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok && !notPersonal(toks, c.nameToks) {
@@ -1585,7 +1602,12 @@ func peopleByEmail(d string) bool {
 // a program.
 func namingCode(d string) bool {
 	first, rest, ok := strings.Cut(d, " ")
-	return ok && strings.HasPrefix(rest, "code") && !codeKinds[first] && (len(rest) == 4 || !isWordByte(rest[4]))
+	if !ok || !strings.HasPrefix(rest, "code") || codeKinds[first] || len(rest) > 4 && isWordByte(rest[4]) {
+		return false
+	}
+	// "Apex code to execute", "R code to evaluate": code that runs.
+	_, runs := anyPhrase(d, execHints)
+	return !runs && !hasWord(d, "eval") && !hasWord(d, "arbitrary") && !hasWord(d, "custom")
 }
 
 // codeKinds, before "code", make it a program.
@@ -1595,7 +1617,7 @@ var codeKinds = set("source", "javascript", "js", "python", "typescript", "ts", 
 // element, the page, the browser or the keyboard ("performs a mouse
 // action on an element"), not on a test plan or a report.
 func pageLead(lead string) bool {
-	for _, w := range []string{"element", "page", "browser", "keyboard", "dom", "alert", "dialog"} {
+	for _, w := range []string{"element", "page", "browser", "keyboard", "dom", "alert", "dialog", "window", "tab", "keys", "mouse", "javascript"} {
 		if hasWord(lead, w) {
 			return true
 		}
@@ -1639,7 +1661,17 @@ func appConnection(lead string) bool {
 	if i < 0 {
 		i = strings.Index(lead, "connections to ")
 	}
-	return i >= 0 && hasWord(lead[i:min(len(lead), i+64)], "app")
+	if i < 0 {
+		return false
+	}
+	w := lead[i:min(len(lead), i+64)]
+	k := strings.Index(w, " app")
+	if k < 0 || !hasWord(w, "app") {
+		return false
+	}
+	// "the app database": a database's connection, not a sign-in.
+	next := strings.TrimLeft(w[k+4:], " ")
+	return !strings.HasPrefix(next, "database") && !strings.HasPrefix(next, "db") && !strings.HasPrefix(next, "server")
 }
 
 // markedThing reports whether a name puts a label, a tag or a mark on

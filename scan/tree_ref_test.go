@@ -244,7 +244,7 @@ func endingValueRef(vals []any) string {
 	for _, v := range vals {
 		if s, ok := v.(string); ok && len(s) <= 64 {
 			if toks := tokens(s, 2); len(toks) > 0 && endingVerbsEnum[toks[0]] {
-				if toks[0] != "close" {
+				if toks[0] != "close" && toks[0] != "clear" {
 					return s
 				}
 				if closing == "" {

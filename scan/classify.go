@@ -1020,8 +1020,9 @@ var resolvedThings = set("comment", "comments", "conversation", "conversations",
 // leadRuns reports whether a lead says the tool runs what it is given
 // ("runs the query against the database").
 func leadRuns(lead string) bool {
+	lead = strings.ToLower(lead)
 	for _, w := range []string{"run", "runs", "running", "execute", "executes", "executing", "evaluate", "evaluates"} {
-		if hasWord(strings.ToLower(lead), w) {
+		if hasWord(lead, w) {
 			return true
 		}
 	}

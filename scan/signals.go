@@ -697,8 +697,7 @@ func (c *classifier) signals() {
 	if c.category != Read {
 		if c.notifyAddress != "" && strings.Contains(desc, "notification") {
 			c.add(SigMessaging, "property-name", "property "+q(c.notifyAddress)+" and description mentions \"notification\"")
-		} else if c.notifyAddress != "" && c.verb == "share" && c.topProp(shareMessages) != "" {
-			m := c.topProp(shareMessages)
+		} else if m := c.sharedMessage(); m != "" {
 			// "share_file" with an email and a message: the service
 			// emails the person shared with, the caller's text in it.
 			c.add(SigMessaging, "property-name", "property "+q(m)+" of a share with "+q(c.notifyAddress)+" (a sharing email)")
@@ -1705,6 +1704,15 @@ func firstWordWhere(toks []string, words map[string]bool, keep func(string) bool
 func whoami(name []string) bool {
 	n := len(name)
 	return n > 0 && name[n-1] == "whoami" || n > 2 && name[n-3] == "who" && name[n-2] == "am" && name[n-1] == "i"
+}
+
+// sharedMessage is the message property of a share with a person's
+// address ("share_file" with "email" and "message"), or "".
+func (c *classifier) sharedMessage() string {
+	if c.notifyAddress == "" || c.verb != "share" {
+		return ""
+	}
+	return c.topProp(shareMessages)
 }
 
 // topProp is the name of the first top-level property whose joined name

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,8 +20,23 @@ import (
 	"github.com/toolgate/toolgate/internal/testpeer"
 )
 
+// freeAddr is a loopback address no one listens on, for a serve the test
+// starts next. The port is picked below Linux's ephemeral range
+// (32768-60999): a port-0 address is free when returned but may be taken
+// before serve binds it, by a client connection's local port or another
+// package's listener (go test runs packages in parallel), which made serve
+// exit with "address already in use" while the test's client reached
+// whatever had taken the port. Below that range only another freeAddr
+// can pick it, one in thousands of ports.
 func freeAddr(t *testing.T) string {
 	t.Helper()
+	for range 64 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -590,6 +590,10 @@ func (c *classifier) categorize() {
 	if class == verbRead && c.verb == "resolve" && c.verbSource == "name" && len(c.nameToks) > 0 && resolvedThings[c.nameToks[len(c.nameToks)-1]] {
 		class = verbWrite
 	}
+	// Pinging a webhook makes the service deliver an event to it.
+	if class == verbRead && c.verb == "ping" && c.verbSource == "name" && (contains(c.nameToks, "webhook") || contains(c.nameToks, "hook")) {
+		class = verbWrite
+	}
 	if c.verb == "drop" && !c.dropsData() {
 		// "drop files onto an element" is not "drop table".
 		class = verbWrite
@@ -735,6 +739,11 @@ func (c *classifier) categorize() {
 	if cat == Write && c.verb == "close" && c.verbSource == "name" && anyIn(c.nameToks, sessionNouns) {
 		cat, rule = Destructive, "name-verb:close (ends a session)"
 	}
+	// A stop its own lead calls cancelling ("STOP active audit scan.
+	// USE WHEN: canceling crawl.") cancels the run.
+	if cat == Write && c.verb == "stop" && c.verbSource == "name" && statedPhrase(c.lowLead(), []string{"cancel"}) != "" {
+		cat, rule = Destructive, "name-verb:stop (its description says it cancels)"
+	}
 	// Writing a file replaces what it held.
 	if cat == Write && c.verb == "write" && c.verbSource == "name" && (contains(c.nameToks, "file") || contains(c.nameToks, "files")) {
 		cat, rule = Destructive, "name-verb:write (replaces a file)"
@@ -774,6 +783,14 @@ func (c *classifier) categorize() {
 	// a SQL query … (read-only queries)") reads.
 	if cat == Write && c.verbSource == "name" && runVerbs[c.verb] && readOnlyQueries(c.lowLead()) {
 		cat, rule = Read, "description-phrase:read-only ("+c.verb+" runs read-only queries)"
+	}
+	// A runner of a query language that cannot change data
+	// ("execute-gaql-query": Google Ads Query Language has no writes)
+	// reads.
+	if cat == Write && c.verbSource == "name" && runVerbs[c.verb] {
+		if w, ok := anyWord(c.nameToks, readOnlyLanguages); ok {
+			cat, rule = Read, "name-word:"+w+" (a query language that only reads)"
+		}
 	}
 	// Running a saved query ("execute_card": "Run a Metabase card query
 	// and return the actual data results") reads its data.
@@ -1043,6 +1060,9 @@ func converterName(toks []string) bool {
 // replacingPhrases, in a write's lead, say it replaces a whole list.
 var replacingPhrases = []string{"replacing all", "are removed", "completely replace", "replace the entire", "replaces the entire", "replace all data", "replaces all data"}
 
+// readOnlyLanguages are query languages with no statement that writes.
+var readOnlyLanguages = set("gaql", "promql", "logql", "traceql", "metricsql", "jql", "wiql", "soql", "sosl")
+
 // readOnlyQueries reports whether a lead says the queries it runs are
 // read-only ("(read-only queries)", "read-only SQL"), in any case.
 func readOnlyQueries(lead []byte) bool {
@@ -1129,7 +1149,7 @@ func (c *classifier) lowLead() []byte {
 
 // hedged reports whether the words before a phrase hedge or deny it.
 func hedged(before string) bool {
-	for _, h := range []string{"may be ", "might be ", "could be ", "can be ", "not ", "never ", "than being ", "instead of being ", "rather than ", "instead of ", "without ", "not limited to ", "not only ", "both "} {
+	for _, h := range []string{"may be ", "can't be ", "cannot be ", "not be ", "might be ", "could be ", "can be ", "not ", "never ", "than being ", "instead of being ", "rather than ", "instead of ", "without ", "not limited to ", "not only ", "both "} {
 		if strings.HasSuffix(before, h) {
 			return true
 		}

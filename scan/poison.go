@@ -863,7 +863,41 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.text == "you must first" && gathersArgument(string(text[at+len(p.text):min(len(text), at+len(p.text)+240)])) {
 		return true
 	}
+	if p.text == "you must first" && checksQuotedValue(string(text[at+len(p.text):min(len(text), at+len(p.text)+240)])) {
+		return true
+	}
 	return false
+}
+
+// checksQuotedValue reports whether the words after "you must first"
+// only ask to look up a value shown by its label in quotes, a label of
+// several words ("you must first check the 'Total Chapter Length' and
+// request the final section"): a tool's name has no space. The rest of
+// the sentence may name no tool, no call and nothing to leak.
+func checksQuotedValue(rest string) bool {
+	r := strings.TrimSpace(rest)
+	if dot := strings.Index(r, ". "); dot >= 0 {
+		r = r[:dot]
+	}
+	r, ok := strings.CutPrefix(r, "check the ")
+	if !ok || r == "" || (r[0] != '\'' && r[0] != '"') {
+		return false
+	}
+	label, after, ok := strings.Cut(r[1:], r[:1])
+	if !ok || !strings.Contains(label, " ") || strings.ContainsAny(label, "_./~(`") {
+		return false
+	}
+	for _, w := range []string{"call", "tool", "use ", "using", "run", "invoke", "execute", "send", "read ", "_", "(", "`", "/", "~"} {
+		if strings.Contains(after, w) {
+			return false
+		}
+	}
+	for _, l := range leakWords {
+		if strings.Contains(after, l) {
+			return false
+		}
+	}
+	return true
 }
 
 // gathersArgument reports whether the words after "you must first" ask

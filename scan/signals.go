@@ -18,6 +18,8 @@ var (
 	authPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}, {"environment", "variable"}, {"environment", "variables"}, {"environment", "vars"},
 		// "ssh" alone is a protocol (ssh_execute, ssh_tail); its keys are credentials
 		{"ssh", "key"}, {"ssh", "keys"},
+		// "httpAuthPass": a Basic login's password
+		{"auth", "pass"},
 		// a domain's transfer code
 		{"authorization", "code"},
 		// a link anyone holding it can open
@@ -237,7 +239,7 @@ var (
 	fetchHints = []string{"fetch", "download", "import", "crawl", "scrap", "web page", "webpage", "http", "request", "webhook", "callback", "clone", "navigate", "visit", "load", "from a url", "from the url", "from url"}
 	// piiNamePairs, in a tool's name, are payment instruments of people.
 	piiNamePairs = [][2]string{{"payment", "method"}, {"payment", "methods"}, {"credit", "card"}, {"bank", "account"}}
-	piiPhrase    = []string{"email address", "phone number", "date of birth", "personal data", "personal information", "home address", "social security", "first name", "last name", "attendees"}
+	piiPhrase    = []string{"email address", "phone number", "date of birth", "personal data", "personal information", "home address", "social security", "first name", "last name", "attendees", "reviewer info", "reviewer details", "reviewer names"}
 	piiFormat    = set("email", "idn-email", "phone")
 
 	execNames = set("command", "cmd", "shell", "sql", "sourcecode", "program", "bash", "powershell", "javascript", "python", "eval")
@@ -490,8 +492,14 @@ func (c *classifier) signals() {
 	oauthPlace := func(w string) bool {
 		return w == "oauth" && c.category == Read && len(head) > 0 && oauthPlaces[head[len(head)-1]]
 	}
+	// Checking an environment's set-up ("greptile_env_check": "Check
+	// environment variable configuration and setup status") reports
+	// what is set, not the values, unless the lead says it shows them.
+	envCheck := func(w string) bool {
+		return w == "env" && c.verbSource == "name" && (c.verb == "check" || c.verb == "validate" || c.verb == "verify") && !hasWord(lead, "value") && !hasWord(lead, "values") && !hasWord(lead, "show")
+	}
 	exemptAuth := func(w string) bool {
-		return (w == "digest" || w == "hasher") && !contains(name, "password") || chainToken(w) || cloudEnv(w) || cookieWrite(w) || oauthPlace(w)
+		return envCheck(w) || (w == "digest" || w == "hasher") && !contains(name, "password") || chainToken(w) || cloudEnv(w) || cookieWrite(w) || oauthPlace(w)
 	}
 	if w, ok := firstWordWhere(name, authWords, func(w string) bool { return !exemptAuth(w) }); ok && !generated {
 		c.add(SigAuth, "name-word", "name word "+q(w))
@@ -996,7 +1004,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && !configured(p) && !(joined == "env" && !hasAnyPhrase(pdesc(), envVarHints)) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && (!configured(p) || signingSecret(w, pdesc())) && !(p.depth == 1 && c.verbSource == "name" && signerVerbs[c.verb] && signingSecret(w, pdesc())) && !(joined == "env" && !hasAnyPhrase(pdesc(), envVarHints)) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
 		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !configured(p) && !(w == "private key" && chain()) {
 			c.add(SigAuth, "property-name", ev())
@@ -1029,16 +1037,18 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// a folder's child folders are more of what the tool makes, and
 		// what they hold (childFolders[].messages[]) is not this call's.
 		// On a blockchain an address is a wallet's or a contract's.
-		// A username inside credentials signs in; a "phone" described as
+		// A username inside credentials or described for authentication
+		// signs in; a "phone" described as
 		// a device is a handset model ("desiredPhone": "iPhone 12 Pro").
 		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !((contains(toks, "address") || joined == "to" || joined == "from") && chain()) && !(phoneRes && contains(toks, "phone")) && !signInPart(p) && !(contains(toks, "phone") && hasWord(pdesc(), "device") && !hasWord(pdesc(), "number")) {
-			if _, ok := anyWord(toks, piiWords); ok && !notPersonal(toks, c.nameToks) && !(p.typ == "object" && settingsDesc(pdesc())) && !(login && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
+			if _, ok := anyWord(toks, piiWords); ok && !notPersonal(toks, c.nameToks) && !(p.typ == "object" && settingsDesc(pdesc())) && !((login || hasWord(pdesc(), "authentication")) && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok && !notPersonal(toks, c.nameToks) {
 				c.add(SigPII, "property-name", ev())
 			} else if piiFormat[p.format] {
 				c.add(SigPII, "property-format", ev()+" has format "+q(p.format))
-			} else if piiNames[joined] || joined == "to" && p.depth == 1 && sib != "" {
+			} else if piiNames[joined] && p.typ != "number" && p.typ != "integer" || joined == "to" && p.depth == 1 && sib != "" {
+				// (a number of guests is a count, not people)
 				c.add(SigPII, "property-name", ev()+" (addresses of people)")
 			} else if (joined == "to" || joined == "from") && p.depth == 1 && (hasWord(pdesc(), "recipient") || hasWord(pdesc(), "sender")) {
 				c.add(SigPII, "property-name", ev()+" described as a recipient or sender")
@@ -1086,6 +1096,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// fetched by their browsers. Neither is where the tool goes.
 		_, asset := anyWord(toks, assetWords)
 		switch {
+		case p.depth == 2 && str && !p.enum && (joined == "url" || joined == "uri" || p.format == "uri" || p.format == "url") && hasAnyPhrase(pdesc(), deliveryPhrases):
+			// a webhook's config.url: "The URL to which the payloads
+			// will be delivered"
+			c.add(SigNetwork, "property-description", ev()+" described as where deliveries go")
 		case p.depth > 1 || asset || toFile:
 		case len(toks) > 1 && recordURLs[toks[0]]:
 		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url") && !hasAnyPhrase(pdesc(), fetchHints):
@@ -1096,6 +1110,10 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			// says, by its URL on that site
 		case domainTool && (joined == "hostname" || joined == "host" || p.format == "hostname"):
 			// the name of a domain being configured, not a place to call
+		case c.category == Read && (siteURL(pdesc()) || hasWord(pdesc(), "rank") || hasWord(pdesc(), "ranks")):
+			// "Booking.com hotel URL to check": a page of the site the
+			// description names, looked up there; "Returns keywords
+			// where this exact URL ranks": a key into search data
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
 		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]] || connString(toks)) && !linkTo(pdesc()):
@@ -1129,7 +1147,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "source" and "destination" described as file paths
 		// ("copyFile": "Source file path") are paths too.
 		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
-		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !hasAnyPhrase(pdesc(), innerPaths) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1142,13 +1160,21 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			c.add(SigMessaging, "property-name", ev()+" (sends it to people)")
 		}
 		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" || joined == "to" && p.depth == 1 && hasTo && sib != "" {
-			if c.category != Read && !draft {
+			// "notify": "Send email notification when indexing
+			// completes" tells the account its job is done.
+			jobDone := p.typ == "boolean" && hasWord(pdesc(), "when") && (hasWord(pdesc(), "completes") || hasWord(pdesc(), "finishes") || hasWord(pdesc(), "completed") || hasWord(pdesc(), "finished"))
+			if c.category != Read && !draft && !jobDone {
 				e := ev()
 				if joined == "to" {
 					e += " next to " + q(sib)
 				}
 				c.add(SigMessaging, "property-name", e)
 			}
+		}
+		// "emails": "Email addresses for notifications" sets up mail
+		// to the addresses the caller gives.
+		if (contains(toks, "email") || contains(toks, "emails")) && (p.typ == "string" || p.typ == "array") && c.category != Read && !draft && (hasWord(pdesc(), "notifications") || hasWord(pdesc(), "notification")) && !strings.Contains(pdesc(), " id") {
+			c.add(SigMessaging, "property-description", ev()+" takes addresses to notify")
 		}
 		// Saving an event with attendees sends them invitations.
 		if inviteNames[joined] && p.depth == 1 && c.category != Read && !draft {
@@ -1160,7 +1186,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// money
 		// An amount of pixels or steps ("browser_scroll") is not money.
-		if (moneyNames[joined] || len(toks) > 1 && moneyLast[toks[len(toks)-1]] && !limitWords[toks[0]]) && !ref && !c.readVerb && !offerOnly && !hasWord(pdesc(), "pixels") && !contains(c.nameToks, "scroll") {
+		if (moneyNames[joined] || len(toks) > 1 && moneyLast[toks[len(toks)-1]] && !limitWords[toks[0]]) && !ref && !c.readVerb && !offerOnly && !anyIn(c.nameToks, mockWords) && !hasWord(pdesc(), "pixels") && !contains(c.nameToks, "scroll") {
 			c.add(SigMoney, "property-name", ev())
 		}
 		// admin
@@ -1523,6 +1549,22 @@ func usedCredential(pdesc func() string) bool {
 	return connectQualifiers[first]
 }
 
+// signingSecret reports whether a secret in a configuration object is
+// the one the service signs its deliveries with ("The secret used to sign
+// webhook deliveries"): set with the configuration, it is the service's
+// credential, not one the call uses.
+func signingSecret(w, d string) bool {
+	return w == "secret" && (strings.Contains(d, "to sign") || strings.Contains(d, "signing"))
+}
+
+// mockWords name a test double: a mock webhook's "amount" moves no money.
+var mockWords = set("mock", "fake", "dummy", "simulate", "simulated")
+
+// signerVerbs use a signing secret the caller gives to sign or check a
+// delivery ("verify_webhook_signature", "trigger_mock_webhook"); they
+// neither store nor reveal it.
+var signerVerbs = set("verify", "validate", "check", "sign", "trigger", "simulate", "test")
+
 // configured reports whether a credential sits in a configuration object
 // of another service the call uses ("s3Config.accessSecret"): given to
 // use, not handled.
@@ -1554,6 +1596,11 @@ func idToken(w string, toks []string, pdesc func() string) bool {
 	d := pdesc()
 	return strings.Contains(d, "identifier") || strings.Contains(d, "idempoten") || strings.Contains(d, "token of the file") || strings.Contains(d, "cloud document")
 }
+
+// innerPaths describe a path inside a document or an archive the
+// service holds ("The internal file path in the EPUB"), not on the
+// server's disk.
+var innerPaths = []string{"internal file path", "internal path", "path within the", "path inside the"}
 
 // apiPath: a path described as an API endpoint's is a URL path on the
 // service, not a file on the server's disk.
@@ -1846,8 +1893,27 @@ func hasAnyPhrase(d string, phrases []string) bool {
 	return ok
 }
 
+// siteURL reports whether a URL's description names the site it is on
+// before the word URL ("Booking.com hotel URL to check").
+func siteURL(d string) bool {
+	i := strings.Index(d, "url")
+	if i < 0 {
+		return false
+	}
+	before := d[max(0, i-30):i]
+	for _, tld := range []string{".com ", ".org ", ".net ", ".io "} {
+		if strings.Contains(before, tld) {
+			return true
+		}
+	}
+	return false
+}
+
+// deliveryPhrases describe a URL events or payloads are sent to.
+var deliveryPhrases = []string{"will be delivered", "are delivered to", "to which the payload", "where payloads are", "where events are sent", "where deliveries"}
+
 func linkTo(d string) bool {
-	_, ok := anyPhrase(d, []string{"link to a ", "link to the ", "link to an "})
+	_, ok := anyPhrase(d, []string{"link to a ", "link to the ", "link to an ", "url to associate with"})
 	return ok
 }
 

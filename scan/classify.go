@@ -526,6 +526,15 @@ func (c *classifier) categorize() {
 				continue
 			}
 			class, c.verb, c.verbSource = v, w, "name"
+			// "wait_and_delete_file", "get_then_remove": verbs joined
+			// in a name are as bad as the worst of them.
+			for j := i + 1; j+1 < len(c.nameToks); j++ {
+				if t := c.nameToks[j]; t == "and" || t == "then" {
+					if later := c.nameToks[j+1]; verbs[later] != verbNone && verbRank[verbs[later]] > verbRank[class] {
+						class, c.verb = verbs[later], later
+					}
+				}
+			}
 			// "invoice_list", "trash_get_profile", "order_return_create":
 			// after a noun that is also a verb, the worst of the later
 			// verbs decides.
@@ -590,8 +599,18 @@ func (c *classifier) categorize() {
 	if class == verbRead && c.verb == "resolve" && c.verbSource == "name" && len(c.nameToks) > 0 && resolvedThings[c.nameToks[len(c.nameToks)-1]] {
 		class = verbWrite
 	}
+	// Checking a checkbox or a radio button ticks it on the page.
+	if class == verbRead && c.verb == "check" && c.verbSource == "name" && (bytes.Contains(c.lowLead(), []byte("checkbox")) || bytes.Contains(c.lowLead(), []byte("radio button"))) {
+		class = verbWrite
+	}
 	// Pinging a webhook makes the service deliver an event to it.
-	if class == verbRead && c.verb == "ping" && c.verbSource == "name" && (contains(c.nameToks, "webhook") || contains(c.nameToks, "hook")) {
+	if class == verbRead && c.verb == "ping" && c.verbSource == "name" && len(c.nameToks) > 0 && (c.nameToks[len(c.nameToks)-1] == "webhook" || c.nameToks[len(c.nameToks)-1] == "hook") {
+		class = verbWrite
+	}
+	// A translation the lead says is saved, created or published is
+	// stored ("Machine-translate the project's keys and save the
+	// translations").
+	if class == verbRead && c.verbSource == "name" && (c.verb == "translate" || c.verb == "rephrase" || c.verb == "paraphrase") && descWord(string(c.lowLead()), storedWords) {
 		class = verbWrite
 	}
 	if c.verb == "drop" && !c.dropsData() {
@@ -722,8 +741,10 @@ func (c *classifier) categorize() {
 	}
 	// Resetting discards the state it resets (a working tree, a
 	// container); resetting a password or a key issues a new one, and
-	// resetting a counter ("unread_notification_count") marks things read.
-	if cat == Write && c.verb == "reset" && c.verbSource == "name" && !anyIn(c.nameToks, authWords) && !anyIn(c.nameToks, counterWords) {
+	// resetting a counter ("unread_notification_count") marks things read;
+	// a reset whose lead says it unstages ("Unstages all staged changes")
+	// keeps the working tree, unless it says hard.
+	if cat == Write && c.verb == "reset" && c.verbSource == "name" && !anyIn(c.nameToks, authWords) && !anyIn(c.nameToks, counterWords) && !(bytes.Contains(c.lowLead(), []byte("unstage")) && !bytes.Contains(c.lowLead(), []byte("hard")) && !bytes.Contains(c.lowLead(), []byte("discard")) && c.topProp(resetModes) == "") {
 		cat, rule = Destructive, "name-verb:reset (discards the state it resets)"
 	}
 	// Data definition statements alter and drop tables.
@@ -741,7 +762,7 @@ func (c *classifier) categorize() {
 	}
 	// A stop its own lead calls cancelling ("STOP active audit scan.
 	// USE WHEN: canceling crawl.") cancels the run.
-	if cat == Write && c.verb == "stop" && c.verbSource == "name" && statedPhrase(c.lowLead(), []string{"cancel"}) != "" {
+	if cat == Write && c.verb == "stop" && c.verbSource == "name" && saysCancels(c.lowLead()) {
 		cat, rule = Destructive, "name-verb:stop (its description says it cancels)"
 	}
 	// Writing a file replaces what it held.
@@ -787,7 +808,7 @@ func (c *classifier) categorize() {
 	// A runner of a query language that cannot change data
 	// ("execute-gaql-query": Google Ads Query Language has no writes)
 	// reads.
-	if cat == Write && c.verbSource == "name" && runVerbs[c.verb] {
+	if cat == Write && c.verbSource == "name" && runVerbs[c.verb] && onlyQueryName(c.nameToks) && !descWord(string(c.lowLead()), storedWords) {
 		if w, ok := anyWord(c.nameToks, readOnlyLanguages); ok {
 			cat, rule = Read, "name-word:"+w+" (a query language that only reads)"
 		}
@@ -877,6 +898,9 @@ var verbRank = map[verbClass]int{verbRead: 1, verbWeakWrite: 2, verbWrite: 3, ve
 
 // actionNames pick what a tool that does several things does.
 var actionNames = set("action", "actions", "operation", "op", "command", "cmd", "mode")
+
+// resetModes, as a reset's properties, may choose a hard reset.
+var resetModes = set("mode", "hard", "type")
 
 // endingVerbs end a session or process: with destructiveHint, destructive.
 var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "quit", "kill")
@@ -1017,8 +1041,10 @@ func forceDestroys(desc string) bool {
 }
 
 // descNouns are verbs in a tool's name ("reserved-ip-release") and most
-// often nouns in its description ("the Helm release").
-var descNouns = set("release")
+// often nouns in its description ("the Helm release"), or, for "wait",
+// what a tool does after its real work ("asks a person and waits for the
+// answer").
+var descNouns = set("release", "wait")
 
 // shownPictures are pictures a profile or a page shows.
 var shownPictures = set("avatar", "banner", "logo", "icon", "photo", "picture", "image", "cover", "thumbnail")
@@ -1059,6 +1085,54 @@ func converterName(toks []string) bool {
 
 // replacingPhrases, in a write's lead, say it replaces a whole list.
 var replacingPhrases = []string{"replacing all", "are removed", "completely replace", "replace the entire", "replaces the entire", "replace all data", "replaces all data"}
+
+// onlyQueryName reports whether a name is a runner of a query and nothing
+// else ("execute-gaql-query", not "execute_jql_delete").
+func onlyQueryName(toks []string) bool {
+	for _, t := range toks {
+		if !runVerbs[t] && !readOnlyLanguages[t] && t != "query" && t != "queries" && t != "search" {
+			return false
+		}
+	}
+	return true
+}
+
+// storedWords, in a lead, say that a call keeps or changes something.
+var storedWords = set("save", "saves", "store", "stores", "create", "creates", "publish", "publishes", "apply", "applies", "update", "updates", "delete", "deletes", "insert", "inserts", "transition", "transitions", "modify", "modifies", "remove", "removes", "write", "writes")
+
+// saysCancels reports whether a lead says its tool cancels: the word
+// cancel (cancels, canceling, cancelling, cancelled) on its own, not a
+// tool's name ("cancel_recording") and not after "use", "unlike",
+// "instead of", "see" or "or", which point to another way.
+func saysCancels(lead []byte) bool {
+	s := string(lead)
+	for off := 0; off < len(s); {
+		i := strings.Index(s[off:], "cancel")
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + len("cancel")
+		end := off
+		for end < len(s) && isLetter(s[end]) {
+			end++
+		}
+		switch s[off:end] {
+		case "", "s", "ing", "ling", "led", "ed":
+		default:
+			continue
+		}
+		if i > 0 && isLetter(s[i-1]) || end < len(s) && (s[end] == '_' || s[end] == '-') {
+			continue
+		}
+		before := s[max(0, i-12):i]
+		if strings.HasSuffix(before, "use ") || strings.HasSuffix(before, "unlike ") || strings.HasSuffix(before, "instead of ") || strings.HasSuffix(before, "see ") || strings.HasSuffix(before, "or ") || hedged(before) {
+			continue
+		}
+		return true
+	}
+	return false
+}
 
 // readOnlyLanguages are query languages with no statement that writes.
 var readOnlyLanguages = set("gaql", "promql", "logql", "traceql", "metricsql", "jql", "wiql", "soql", "sosl")

@@ -870,35 +870,60 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 }
 
 // checksQuotedValue reports whether the words after "you must first"
-// only ask to look up a value shown by its label in quotes, a label of
-// several words ("you must first check the 'Total Chapter Length' and
-// request the final section"): a tool's name has no space. The rest of
-// the sentence may name no tool, no call and nothing to leak.
+// only ask to look up a value shown by its label in quotes ("you must
+// first check the 'Total Chapter Length' and request the final
+// section"): a label of two to five plain words (a tool's name has no
+// space), then only words of reading on (allowedAfterLabel), and nothing
+// in what follows, to the end of the window, that calls, names a tool or
+// asks for what may leak.
 func checksQuotedValue(rest string) bool {
-	r := strings.TrimSpace(rest)
+	window := strings.TrimSpace(rest)
+	r := window
 	if dot := strings.Index(r, ". "); dot >= 0 {
 		r = r[:dot]
 	}
+	r = strings.TrimSuffix(r, ".")
 	r, ok := strings.CutPrefix(r, "check the ")
 	if !ok || r == "" || (r[0] != '\'' && r[0] != '"') {
 		return false
 	}
 	label, after, ok := strings.Cut(r[1:], r[:1])
-	if !ok || !strings.Contains(label, " ") || strings.ContainsAny(label, "_./~(`") {
+	if !ok {
 		return false
 	}
-	for _, w := range []string{"call", "tool", "use ", "using", "run", "invoke", "execute", "send", "read ", "_", "(", "`", "/", "~"} {
-		if strings.Contains(after, w) {
+	n := 0
+	for _, w := range strings.Fields(label) {
+		for i := 0; i < len(w); i++ {
+			if !isLetter(w[i]) {
+				return false
+			}
+		}
+		n++
+	}
+	if n < 2 || n > 5 {
+		return false
+	}
+	for _, w := range strings.Fields(after) {
+		if !allowedAfterLabel[strings.Trim(w, ",;:")] {
 			return false
 		}
 	}
 	for _, l := range leakWords {
-		if strings.Contains(after, l) {
+		if strings.Contains(window, l) {
+			return false
+		}
+	}
+	for _, w := range []string{"call", "tool", "use ", "using", "run", "invoke", "execute", "send", "pass", "paste", "put ", "include", "forward", "email", "delete", "upload", "post", "read ", "key", "secret", "token", "passphrase", "ssh", "chat", "_", "(", "`", "/", "~", "@"} {
+		if strings.Contains(window, w) {
 			return false
 		}
 	}
 	return true
 }
+
+// allowedAfterLabel are the words that may follow a quoted label checked
+// before a further read of the same text.
+var allowedAfterLabel = set("and", "then", "request", "get", "the", "a", "final", "last", "next", "remaining", "rest", "section", "sections", "part", "parts", "page", "pages", "chunk", "chunks", "end", "of", "chapter", "it", "that", "this", "with", "offset", "an", "higher", "larger", "in", "response")
 
 // gathersArgument reports whether the words after "you must first" ask
 // for an argument's values ("you MUST first retrieve all services from the

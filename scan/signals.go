@@ -18,8 +18,6 @@ var (
 	authPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"backup", "codes"}, {"recovery", "codes"}, {"client", "secret"}, {"session", "token"}, {"signing", "key"}, {"environment", "variable"}, {"environment", "variables"}, {"environment", "vars"},
 		// "ssh" alone is a protocol (ssh_execute, ssh_tail); its keys are credentials
 		{"ssh", "key"}, {"ssh", "keys"},
-		// "httpAuthPass": a Basic login's password
-		{"auth", "pass"},
 		// a domain's transfer code
 		{"authorization", "code"},
 		// a link anyone holding it can open
@@ -496,7 +494,7 @@ func (c *classifier) signals() {
 	// environment variable configuration and setup status") reports
 	// what is set, not the values, unless the lead says it shows them.
 	envCheck := func(w string) bool {
-		return w == "env" && c.verbSource == "name" && (c.verb == "check" || c.verb == "validate" || c.verb == "verify") && !hasWord(lead, "value") && !hasWord(lead, "values") && !hasWord(lead, "show")
+		return w == "env" && c.verbSource == "name" && (c.verb == "check" || c.verb == "validate" || c.verb == "verify") && descWord(lead, setupWords) && !descWord(lead, revealWords)
 	}
 	exemptAuth := func(w string) bool {
 		return envCheck(w) || (w == "digest" || w == "hasher") && !contains(name, "password") || chainToken(w) || cloudEnv(w) || cookieWrite(w) || oauthPlace(w)
@@ -655,6 +653,13 @@ func (c *classifier) signals() {
 		// A generic reader of records ("search", "get_list_entries")
 		// whose description lists people among them.
 		c.add(SigPII, "description-phrase", "description names "+q(w)+" among what it returns (records of people)")
+	} else if w, ok := anyWord(name, gitHistory); ok && c.category == Read && contains(name, "git") {
+		// "git_log", "git_show": commits with their authors' names and
+		// email addresses.
+		c.add(SigPII, "name-word", "name words \"git\" and "+q(w)+" (commits with their authors' names and addresses)")
+	} else if w, ok := anyWord(name, ipLookups); ok && c.category == Read && contains(name, "ip") {
+		// "rek_ip_lookup": where an IP address is, and whose.
+		c.add(SigPII, "name-word", "name words \"ip\" and "+q(w)+" (an IP address located)")
 	}
 
 	// Annotations: see the end for openWorldHint.
@@ -1004,12 +1009,15 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && (!configured(p) || signingSecret(w, pdesc())) && !(p.depth == 1 && c.verbSource == "name" && signerVerbs[c.verb] && signingSecret(w, pdesc())) && !(joined == "env" && !hasAnyPhrase(pdesc(), envVarHints)) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !(cookieWords[w] && c.category != Read) && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && (!configured(p) || signingSecret(w, pdesc())) && !(p.depth == 1 && c.verbSource == "name" && signerVerbs[c.verb] && signingSecret(w, pdesc())) && !(joined == "env" && !hasAnyPhrase(pdesc(), envVarHints)) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
 		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !configured(p) && !(w == "private key" && chain()) {
 			c.add(SigAuth, "property-name", ev())
 		} else if p.format == "password" {
 			c.add(SigAuth, "property-format", ev()+` has format "password"`)
+		} else if len(toks) >= 2 && toks[len(toks)-2] == "auth" && toks[len(toks)-1] == "pass" && p.typ == "string" && !ref {
+			// "httpAuthPass": a Basic login's password
+			c.add(SigAuth, "property-name", ev())
 		}
 		// "reveal": true unmasks the secrets the tool returns masked.
 		if p.typ == "boolean" && p.depth == 1 && (joined == "reveal" || joined == "unmask" || len(toks) == 2 && (toks[0] == "reveal" || toks[0] == "show" || toks[0] == "include") && (toks[1] == "secrets" || toks[1] == "credentials" || toks[1] == "passwords")) {
@@ -1041,7 +1049,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// signs in; a "phone" described as
 		// a device is a handset model ("desiredPhone": "iPhone 12 Pro").
 		if p.typ != "boolean" && !p.readOnly && !underChildren(p.path) && !((contains(toks, "address") || joined == "to" || joined == "from") && chain()) && !(phoneRes && contains(toks, "phone")) && !signInPart(p) && !(contains(toks, "phone") && hasWord(pdesc(), "device") && !hasWord(pdesc(), "number")) {
-			if _, ok := anyWord(toks, piiWords); ok && !notPersonal(toks, c.nameToks) && !(p.typ == "object" && settingsDesc(pdesc())) && !((login || hasWord(pdesc(), "authentication")) && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
+			if _, ok := anyWord(toks, piiWords); ok && !notPersonal(toks, c.nameToks) && !(p.typ == "object" && settingsDesc(pdesc())) && !((login || forAuthentication(pdesc()) && !anyIn(c.nameToks, personNouns)) && joined == "username") && (!ref || (contains(toks, "email") || contains(toks, "phone")) && (contains(toks, "address") || contains(toks, "number"))) {
 				c.add(SigPII, "property-name", ev())
 			} else if _, ok := hasPair(toks, piiPairs); ok && !notPersonal(toks, c.nameToks) {
 				c.add(SigPII, "property-name", ev())
@@ -1096,13 +1104,13 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// fetched by their browsers. Neither is where the tool goes.
 		_, asset := anyWord(toks, assetWords)
 		switch {
-		case p.depth == 2 && str && !p.enum && (joined == "url" || joined == "uri" || p.format == "uri" || p.format == "url") && hasAnyPhrase(pdesc(), deliveryPhrases):
+		case p.depth == 2 && str && !p.enum && (joined == "url" || joined == "uri" || p.format == "uri" || p.format == "url") && hasAnyPhrase(pdesc(), deliveryPhrases) && (hookParents[lastWord(parentName(p.path))] || hasWord(pdesc(), "payload") || hasWord(pdesc(), "payloads") || hasWord(pdesc(), "webhook") || hasWord(pdesc(), "events")):
 			// a webhook's config.url: "The URL to which the payloads
 			// will be delivered"
 			c.add(SigNetwork, "property-description", ev()+" described as where deliveries go")
 		case p.depth > 1 || asset || toFile:
 		case len(toks) > 1 && recordURLs[toks[0]]:
-		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url") && !hasAnyPhrase(pdesc(), fetchHints):
+		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url" || len(toks) == 2 && toks[1] == "url" && recordOwners[toks[0]]) && !saysFetch(pdesc()):
 		case contains(toks, "id") && (contains(toks, "url") || contains(toks, "uri")):
 			// "id_or_url": a record named by its id or its link
 		case siteRecord && (joined == "url" || joined == "uri" || p.format == "uri" || p.format == "url"):
@@ -1110,15 +1118,16 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			// says, by its URL on that site
 		case domainTool && (joined == "hostname" || joined == "host" || p.format == "hostname"):
 			// the name of a domain being configured, not a place to call
-		case c.category == Read && (siteURL(pdesc()) || hasWord(pdesc(), "rank") || hasWord(pdesc(), "ranks")):
+		case c.category == Read && !saysFetch(lead) && (joined == "url" || joined == "uri" || joined == "urls" || len(toks) > 1 && toks[len(toks)-1] == "url" || p.format == "uri" || p.format == "url") && !saysFetch(pdesc()) && (siteURL(pdesc()) || hasWord(pdesc(), "rank") || hasWord(pdesc(), "ranks") || hasAnyPhrase(pdesc(), registeredPhrases)):
 			// "Booking.com hotel URL to check": a page of the site the
 			// description names, looked up there; "Returns keywords
 			// where this exact URL ranks": a key into search data
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
-		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]] || connString(toks)) && !linkTo(pdesc()):
+		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]] || connString(toks)) && !linkTo(pdesc()) && !serviceScheme(pdesc()):
 			c.add(SigNetwork, "property-name", ev())
-		case p.typ == "array" && netLists[joined]:
+		case p.typ == "array" && netLists[joined] && !anyIn(c.nameToks, cookieWords):
+			// (the URLs whose cookies a cookie tool reads are a filter)
 			c.add(SigNetwork, "property-name", ev()+" is a list of addresses")
 		case str && !p.enum && p.depth == 1 && c.category != Read && saysURL(pdesc()):
 			c.add(SigNetwork, "property-description", ev()+" described as an endpoint URL")
@@ -1143,11 +1152,11 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "remotePath": on the machine the tool connects to; "cloudPath",
 		// "dockerContextPath", "giteaBuildPath": in a store or a
 		// repository, not on the server's disk.
-		remotePath := len(toks) > 1 && elsewhere[toks[0]]
+		remotePath := len(toks) > 1 && elsewhere[toks[0]] && !localRepo(toks, pdesc)
 		// "source" and "destination" described as file paths
 		// ("copyFile": "Source file path") are paths too.
 		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
-		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !hasAnyPhrase(pdesc(), innerPaths) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1162,7 +1171,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		if msgNames[joined] || len(toks) > 0 && toks[0] == "notify" || joined == "to" && p.depth == 1 && hasTo && sib != "" {
 			// "notify": "Send email notification when indexing
 			// completes" tells the account its job is done.
-			jobDone := p.typ == "boolean" && hasWord(pdesc(), "when") && (hasWord(pdesc(), "completes") || hasWord(pdesc(), "finishes") || hasWord(pdesc(), "completed") || hasWord(pdesc(), "finished"))
+			jobDone := p.typ == "boolean" && joined == "notify" && hasWord(pdesc(), "when") && (hasWord(pdesc(), "completes") || hasWord(pdesc(), "finishes") || hasWord(pdesc(), "completed") || hasWord(pdesc(), "finished")) && !descWord(pdesc(), notifiedPeople)
 			if c.category != Read && !draft && !jobDone {
 				e := ev()
 				if joined == "to" {
@@ -1173,7 +1182,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// "emails": "Email addresses for notifications" sets up mail
 		// to the addresses the caller gives.
-		if (contains(toks, "email") || contains(toks, "emails")) && (p.typ == "string" || p.typ == "array") && c.category != Read && !draft && (hasWord(pdesc(), "notifications") || hasWord(pdesc(), "notification")) && !strings.Contains(pdesc(), " id") {
+		if (contains(toks, "email") || contains(toks, "emails")) && (p.typ == "string" || p.typ == "array") && c.category == Write && !draft && hasAnyPhrase(pdesc(), notifyPhrases) && !hasWord(pdesc(), "id") && !descWord(pdesc(), unnotifyWords) {
 			c.add(SigMessaging, "property-description", ev()+" takes addresses to notify")
 		}
 		// Saving an event with attendees sends them invitations.
@@ -1213,7 +1222,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content" && !httpParts[toks[0]]) && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !pageNames[joined] && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !pageNames[joined] && !urlNamed(p) && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
 			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
@@ -1554,7 +1563,42 @@ func usedCredential(pdesc func() string) bool {
 // webhook deliveries"): set with the configuration, it is the service's
 // credential, not one the call uses.
 func signingSecret(w, d string) bool {
-	return w == "secret" && (strings.Contains(d, "to sign") || strings.Contains(d, "signing"))
+	if w != "secret" || !(hasWord(d, "sign") || hasWord(d, "signing") || hasWord(d, "signature") || hasWord(d, "signatures")) {
+		return false
+	}
+	return !hasAnyPhrase(d, []string{"sign in", "sign-in", "sign into", "signing in", "sign up", "sign-up", "sign on"})
+}
+
+// setupWords say a check reports how something is set up; revealWords
+// that it shows what is set.
+var (
+	setupWords  = set("configuration", "setup", "status", "whether", "configured")
+	revealWords = set("print", "prints", "list", "lists", "return", "returns", "dump", "dumps", "display", "displays", "reveal", "reveals", "show", "shows", "contents", "value", "values")
+)
+
+// notifiedPeople, in a notify switch's description, are told, not the
+// account.
+var notifiedPeople = set("customer", "customers", "user", "users", "member", "members", "recipient", "recipients", "attendee", "attendees", "client", "clients", "contact", "contacts", "people", "everyone", "team", "subscribers")
+
+// notifyPhrases describe addresses that notifications go to;
+// unnotifyWords a setting that stops them.
+var (
+	notifyPhrases = []string{"for notifications", "for notification", "to notify", "notification recipients", "to be notified", "to receive notifications"}
+	unnotifyWords = set("stop", "disable", "remove", "unsubscribe", "whose", "no", "without")
+)
+
+// forAuthentication reports whether a property is described as used to
+// sign in ("Optional username for basic authentication"), not as needing
+// none ("no authentication needed").
+func forAuthentication(d string) bool {
+	if strings.Contains(d, "no authentication") || strings.Contains(d, "without authentication") {
+		return false
+	}
+	if strings.Contains(d, "to authenticate") {
+		return true
+	}
+	i := strings.Index(d, "authentication")
+	return i >= 0 && strings.Contains(d[max(0, i-20):i], "for ")
 }
 
 // mockWords name a test double: a mock webhook's "amount" moves no money.
@@ -1573,7 +1617,7 @@ func configured(p *prop) bool {
 		return false
 	}
 	switch lastWord(parentName(p.path)) {
-	case "config", "configuration", "settings", "options":
+	case "config", "configuration", "settings", "options", "proxy":
 		return true
 	}
 	return false
@@ -1597,10 +1641,116 @@ func idToken(w string, toks []string, pdesc func() string) bool {
 	return strings.Contains(d, "identifier") || strings.Contains(d, "idempoten") || strings.Contains(d, "token of the file") || strings.Contains(d, "cloud document")
 }
 
+// saysFetch reports whether a URL's description says the tool goes there
+// or sends its traffic through it (a proxy); an example address ("For
+// example: http://www.example.com/") does not.
+func saysFetch(d string) bool {
+	if strings.Contains(d, "proxy") {
+		return true
+	}
+	for _, h := range fetchHints {
+		for off := 0; off < len(d); {
+			i := strings.Index(d[off:], h)
+			if i < 0 {
+				break
+			}
+			i += off
+			if rest := d[i+len(h):]; h != "http" || !strings.HasPrefix(rest, "://") && !strings.HasPrefix(rest, "s://") {
+				return true
+			}
+			off = i + len(h)
+		}
+	}
+	return false
+}
+
+// recordOwners, before "url", name what a URL is the key of: a site
+// ("siteUrl" of a site registered with the service).
+var recordOwners = set("site", "property", "domain")
+
+// registeredPhrases say a URL is the key a service keeps a site under
+// ("The site URL as defined in Search Console").
+var registeredPhrases = []string{"as defined in", "as registered in", "as it appears in", "as listed in"}
+
+// serviceScheme reports whether every address a description shows is in
+// a service's own scheme ("in the form hf://models/OWNER/NAME"): a name
+// of a thing the service keeps, not a host to reach.
+func serviceScheme(d string) bool {
+	seen := false
+	for off := 0; off < len(d); {
+		i := strings.Index(d[off:], "://")
+		if i < 0 {
+			break
+		}
+		i += off
+		j := i
+		for j > 0 && (isLetter(d[j-1]) || '0' <= d[j-1] && d[j-1] <= '9' || d[j-1] == '+' || d[j-1] == '-' || d[j-1] == '.') {
+			j--
+		}
+		if j == i {
+			return false
+		}
+		// "mongodb+srv", "git+ssh", "svn+ssh": any part that reaches a
+		// host makes it a place
+		for _, part := range strings.FieldsFunc(d[j:i], func(r rune) bool { return r == '+' || r == '-' || r == '.' }) {
+			if netSchemes[part] {
+				return false
+			}
+		}
+		seen = true
+		off = i + 3
+	}
+	return seen
+}
+
+// netSchemes reach a host: an address in one is a place to go.
+var netSchemes = set("http", "https", "ws", "wss", "ftp", "ftps", "sftp", "ssh", "tcp", "udp", "smtp", "smtps", "imap", "imaps", "redis", "rediss", "postgres", "postgresql", "mysql", "mongodb", "amqp", "amqps", "mqtt", "git", "ldap", "ldaps", "rtsp", "telnet", "grpc", "jdbc", "file", "srv", "svn", "s3", "gs", "az", "abfs", "abfss", "hdfs", "webdav", "dav", "nntp", "irc", "xmpp", "sip", "rtmp", "nats", "kafka", "opc", "modbus", "coap")
+
+// urlNamed reports whether a property is a URL by its name or format: the
+// address of a page, never its markup ("url": "URL of the web page to
+// convert to Markdown").
+func urlNamed(p *prop) bool {
+	n := len(p.toks)
+	return p.joined == "url" || p.joined == "uri" || p.joined == "href" || n > 1 && (p.toks[n-1] == "url" || p.toks[n-1] == "uri") || p.format == "uri" || p.format == "url"
+}
+
+// ipLookups, with "ip" in a reader's name, locate an IP address.
+var ipLookups = set("lookup", "geolocate", "geolocation", "geo", "whois", "locate", "info")
+
+// gitHistory, with "git" in a reader's name, show commits and their authors.
+var gitHistory = set("log", "show", "blame")
+
+// localRepo reports whether a repository's path is a Git working copy
+// on the server's disk ("repo_path": "Path to Git repository", "Path to
+// directory to initialize git repo"), not a repository on a code host.
+func localRepo(toks []string, pdesc func() string) bool {
+	if toks[0] != "repo" && toks[0] != "repository" && toks[0] != "git" {
+		return false
+	}
+	return hasAnyPhrase(pdesc(), []string{"path to git repo", "path to the git repo", "path to a git repo", "directory", "folder", "local"})
+}
+
 // innerPaths describe a path inside a document or an archive the
 // service holds ("The internal file path in the EPUB"), not on the
 // server's disk.
 var innerPaths = []string{"internal file path", "internal path", "path within the", "path inside the"}
+
+// innerPath reports whether a path's description puts it inside a
+// document or an archive (an innerPaths phrase and a document word), and
+// says nothing of a disk, a folder or a project.
+func innerPath(d string) bool {
+	if !hasAnyPhrase(d, innerPaths) || !descWord(d, documentWords) {
+		return false
+	}
+	return !descWord(d, diskWords)
+}
+
+// documentWords name a document, an archive or a repository with files
+// inside it.
+var documentWords = set("epub", "pdf", "zip", "archive", "document", "book", "jar", "chapter", "docx", "tar", "repository")
+
+// diskWords place a path on a machine.
+var diskWords = set("project", "workspace", "directory", "folder", "root", "disk", "server", "local", "machine")
 
 // apiPath: a path described as an API endpoint's is a URL path on the
 // service, not a file on the server's disk.
@@ -1687,14 +1837,14 @@ func signInPart(p *prop) bool {
 	}
 	parent := parentName(p.path)
 	// (most parents say none of it: tokenize only those that might)
-	if !containsFoldASCII(parent, "cred") && !containsFoldASCII(parent, "auth") && !containsFoldASCII(parent, "login") {
+	if !containsFoldASCII(parent, "cred") && !containsFoldASCII(parent, "auth") && !containsFoldASCII(parent, "login") && !containsFoldASCII(parent, "proxy") {
 		return false
 	}
 	return credentialParents[lastWord(parent)]
 }
 
 // credentialParents hold what signs in.
-var credentialParents = set("credentials", "credential", "auth", "login", "authentication", "basicauth")
+var credentialParents = set("credentials", "credential", "auth", "login", "authentication", "basicauth", "proxy")
 
 // connectionWords name a connection.
 var connectionWords = set("connection", "connections")
@@ -1872,8 +2022,6 @@ func forModel(p *prop, desc string) bool {
 	return hasWord(desc, "prompt") || hasWord(desc, "llm")
 }
 
-// linkTo reports whether a property's description calls its URL a link to
-// a document or record, which is stored with the data, not fetched.
 // descWord reports whether the lower-case text d holds one of ws as a
 // whole word.
 func descWord(d string, ws map[string]bool) bool {
@@ -1896,7 +2044,19 @@ func hasAnyPhrase(d string, phrases []string) bool {
 // siteURL reports whether a URL's description names the site it is on
 // before the word URL ("Booking.com hotel URL to check").
 func siteURL(d string) bool {
-	i := strings.Index(d, "url")
+	i := -1
+	for off := 0; off < len(d); {
+		j := strings.Index(d[off:], "url")
+		if j < 0 {
+			return false
+		}
+		j += off
+		if (j == 0 || !isLetter(d[j-1])) && (j+3 == len(d) || !isLetter(d[j+3]) || d[j+3] == 's') {
+			i = j
+			break
+		}
+		off = j + 3
+	}
 	if i < 0 {
 		return false
 	}
@@ -1909,9 +2069,16 @@ func siteURL(d string) bool {
 	return false
 }
 
+func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+
+// hookParents hold a webhook's settings.
+var hookParents = set("config", "configuration", "webhook", "hook")
+
 // deliveryPhrases describe a URL events or payloads are sent to.
 var deliveryPhrases = []string{"will be delivered", "are delivered to", "to which the payload", "where payloads are", "where events are sent", "where deliveries"}
 
+// linkTo reports whether a property's description calls its URL a link to
+// a document or record, which is stored with the data, not fetched.
 func linkTo(d string) bool {
 	_, ok := anyPhrase(d, []string{"link to a ", "link to the ", "link to an ", "url to associate with"})
 	return ok

@@ -486,6 +486,11 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 		return false
 	}
 	for _, v := range words {
+		// "the hosted two-call flow": a call word ending a hyphenated
+		// word is part of an adjective before a plain word.
+		if !ident && len(before) > len(v) && before[len(before)-len(v)-1] == '-' {
+			continue
+		}
 		if strings.HasSuffix(before, v) && (len(before) == len(v) || !isWordByte(before[len(before)-len(v)-1])) && !(!ident && callNoun(before[:len(before)-len(v)], v)) {
 			return true
 		}

@@ -576,7 +576,7 @@ func (c *classifier) categorize() {
 						continue
 					}
 					v2, s2 := lookupStem(ws[j])
-					if v2 == verbNone && slashed[j] {
+					if v2 == verbNone && slashed[j] || v2 != verbNone && descNouns[s2] {
 						continue
 					}
 					if v2 == verbNone {
@@ -598,6 +598,10 @@ func (c *classifier) categorize() {
 	// name or an id resolved is looked up.
 	if class == verbRead && c.verb == "resolve" && c.verbSource == "name" && len(c.nameToks) > 0 && resolvedThings[c.nameToks[len(c.nameToks)-1]] {
 		class = verbWrite
+	}
+	// Capturing a screenshot takes a picture of what is shown.
+	if c.verb == "capture" && c.verbSource == "name" && (class == verbWeakWrite || class == verbWrite) && (contains(c.nameToks, "screenshot") || contains(c.nameToks, "screenshots")) {
+		class = verbRead
 	}
 	// Checking a checkbox or a radio button ticks it on the page.
 	if class == verbRead && c.verb == "check" && c.verbSource == "name" && (bytes.Contains(c.lowLead(), []byte("checkbox")) || bytes.Contains(c.lowLead(), []byte("radio button"))) {
@@ -711,6 +715,13 @@ func (c *classifier) categorize() {
 	if cat == Write && !c.readVerb && c.movesMoney() {
 		cat, rule = Financial, "property:amount"
 	}
+	// A tool with no verb whose lead is a measure ("Total number of tests
+	// in the last N days", "CPU usage over time per node") reports it.
+	if cat == "" && class == verbNone {
+		if p := statedPhrase(c.lowLead(), measurePhrases); p != "" {
+			cat, rule = Read, "description-phrase:"+p+" (a measure reported)"
+		}
+	}
 	if cat == "" {
 		cat, rule = Write, "default:write"
 	}
@@ -752,7 +763,8 @@ func (c *classifier) categorize() {
 		cat, rule = Destructive, "name-word:ddl"
 	}
 	// Clearing a cache loses nothing that is not made again.
-	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && anyIn(c.nameToks, captureNouns)) {
+	// Clearing a page's input field loses only what was typed in it.
+	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && (anyIn(c.nameToks, captureNouns) || contains(c.nameToks, "input"))) {
 		cat, rule = Write, "name-noun:cache"
 	}
 	// Closing a session, a tunnel or a terminal ends it (closing a task
@@ -899,6 +911,10 @@ var verbRank = map[verbClass]int{verbRead: 1, verbWeakWrite: 2, verbWrite: 3, ve
 // actionNames pick what a tool that does several things does.
 var actionNames = set("action", "actions", "operation", "op", "command", "cmd", "mode")
 
+// measurePhrases, in the lead of a tool with no verb, say it reports a
+// measure.
+var measurePhrases = []string{"number of", "over time", "usage", "count of", "statistics", "metrics", "average", "per hour", "per day", "hourly", "daily", "breakdown", "distribution", "trend"}
+
 // resetModes, as a reset's properties, may choose a hard reset.
 var resetModes = set("mode", "hard", "type")
 
@@ -1025,6 +1041,12 @@ func (c *classifier) writesAtPath() bool {
 		if strings.Contains(d, "local") || strings.Contains(d, "to upload") || strings.Contains(d, "source") {
 			continue // where the file comes from
 		}
+		// An upload's file on the server's disk ("Absolute path to the
+		// image file on disk", "relative to MCP server cwd") is what it
+		// sends, not where it writes.
+		if c.verb == "upload" && p.joined == "filepath" && (strings.Contains(d, "on disk") || strings.Contains(d, "cwd") || strings.Contains(d, "working directory") || strings.Contains(d, "absolute")) {
+			continue
+		}
 		return true
 	}
 	return false
@@ -1043,8 +1065,9 @@ func forceDestroys(desc string) bool {
 // descNouns are verbs in a tool's name ("reserved-ip-release") and most
 // often nouns in its description ("the Helm release"), or, for "wait",
 // what a tool does after its real work ("asks a person and waits for the
-// answer").
-var descNouns = set("release", "wait")
+// answer"), and for "navigate", a way through a hierarchy ("navigate
+// the project's components").
+var descNouns = set("release", "wait", "navigate")
 
 // shownPictures are pictures a profile or a page shows.
 var shownPictures = set("avatar", "banner", "logo", "icon", "photo", "picture", "image", "cover", "thumbnail")

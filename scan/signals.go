@@ -78,7 +78,7 @@ var (
 		"card", "cards", "report", "reports")
 	// recordURLs start the name of a URL that identifies one of the
 	// service's records ("issueUrl"), not a place the tool goes.
-	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git", "workflow", "pipeline", "job",
+	recordURLs = set("issue", "ticket", "record", "event", "project", "resource", "git", "workflow", "pipeline", "job", "notebook",
 		// links stored on a product or a model for people to read
 		// ("home_url", "license_url", "paper_url")
 		"home", "homepage", "license", "paper", "privacy", "terms", "changelog")
@@ -128,7 +128,10 @@ var (
 	envVarHints = []string{"variable", "vars", "env var", "secret"}
 	// elsewhere, first in a path's name, put it off the server's disk.
 	elsewhere = set("remote", "cloud", "repo", "repository", "git", "github", "gitlab", "gitea", "bitbucket", "build", "docker",
-		"internal", "published", "public", "doc", "docs", "storage", "bucket", "s3", "object")
+		"internal", "published", "public", "doc", "docs", "storage", "bucket", "s3", "object",
+		// "instancePath": an instance's place in a tree (a game's, a
+		// cloud's), not a file
+		"instance")
 	// httpParts, first in a name, make its body an HTTP message's.
 	httpParts = set("response", "request", "http",
 		// a rule's match on a message's body ("filter_body")
@@ -831,7 +834,9 @@ var notMoneyAfter = set("method", "methods", "gateway", "gateways", "group", "gr
 
 // notMoneyBefore precede a money noun that is no money: a notification's
 // or a webhook's subscription.
-var notMoneyBefore = set("notification", "notifications", "event", "events", "webhook", "webhooks", "alert", "alerts", "topic", "topics")
+var notMoneyBefore = set("notification", "notifications", "event", "events", "webhook", "webhooks", "alert", "alerts", "topic", "topics",
+	// a "memory bank" keeps notes
+	"memory")
 
 // dbTransaction: a database's transaction ("begin_transaction",
 // "execute_in_transaction") or a document attached to one moves no money.
@@ -1156,7 +1161,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "source" and "destination" described as file paths
 		// ("copyFile": "Source file path") are paths too.
 		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
-		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !hasAnyPhrase(pdesc(), treePaths) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1551,7 +1556,7 @@ var connectTargets = set("database", "db", "server", "host", "instance", "cluste
 // password"): it is used, not handled.
 func usedCredential(pdesc func() string) bool {
 	d := pdesc()
-	if strings.Contains(d, "for authentication") || strings.Contains(d, "to authenticate") || strings.Contains(d, "for authorization") || strings.HasPrefix(d, "bearer token") {
+	if strings.Contains(d, "for authentication") || strings.Contains(d, "to authenticate") || strings.Contains(d, "for authorization") || strings.HasPrefix(d, "bearer token") || strings.Contains(d, "omit to use") {
 		return true
 	}
 	first, _, _ := strings.Cut(d, " ")
@@ -1734,6 +1739,10 @@ func localRepo(toks []string, pdesc func() string) bool {
 // service holds ("The internal file path in the EPUB"), not on the
 // server's disk.
 var innerPaths = []string{"internal file path", "internal path", "path within the", "path inside the"}
+
+// treePaths describe a path through a tree of objects ("Parent instance
+// path", "Instance path (dot notation)"), not through folders.
+var treePaths = []string{"instance path", "dot notation"}
 
 // innerPath reports whether a path's description puts it inside a
 // document or an archive (an innerPaths phrase and a document word), and

@@ -57,7 +57,7 @@ var verbs = map[string]verbClass{
 	"convert": verbWeakWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
 	"share": verbWrite, "broadcast": verbWrite, "fix": verbWrite, "reinvite": verbWrite,
-	"duplicate": verbWrite, "compose": verbWrite, "adjust": verbWeakWrite, "rerank": verbRead, "wait": verbRead, "detect": verbRead, "translate": verbRead, "rephrase": verbRead, "paraphrase": verbRead, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
+	"duplicate": verbWrite, "compose": verbWrite, "adjust": verbWeakWrite, "rerank": verbRead, "navigate": verbWrite, "wait": verbRead, "detect": verbRead, "translate": verbRead, "rephrase": verbRead, "paraphrase": verbRead, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
 	// marks on a post or a message: they send nothing
 	"like": verbWrite, "unlike": verbWrite, "bookmark": verbWrite, "favorite": verbWrite, "react": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint

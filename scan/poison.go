@@ -850,7 +850,7 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	case p.text == "change the recipient" || p.text == "replace the recipient":
 		return !redirects(text, at+len(p.text))
 	}
-	if p.kind == FamilyShadowing && inferArgument(text[:at]) {
+	if p.kind == FamilyShadowing && (inferArgument(text[:at]) || confirmsFirst(text[:at])) {
 		return true
 	}
 	if p.text == "you must call" && (callsThisBefore(rest) || callsThisAgain(rest)) {
@@ -996,6 +996,34 @@ func vendorInterface(after []byte) bool {
 	}
 }
 
+// confirmsFirst reports whether the sentence that ends at a phrase like
+// "before calling this tool" asks the model to get the user's yes first
+// ("ALWAYS present a confirmation summary and wait for explicit yes
+// before calling this tool"): a person in the loop, no other tool. The
+// sentence may ask for nothing that leaks.
+func confirmsFirst(before []byte) bool {
+	s := string(before[max(0, len(before)-160):])
+	if i := strings.LastIndexAny(s, ".\n"); i >= 0 {
+		s = s[i+1:]
+	}
+	for _, l := range leakWords {
+		if strings.Contains(s, l) {
+			return false
+		}
+	}
+	for _, w := range []string{"call ", "use ", "invoke ", "run ", "tool"} {
+		if strings.Contains(s, w) {
+			return false
+		}
+	}
+	for _, w := range []string{"explicit yes", "user's confirmation", "user confirmation", "confirmation summary", "user's approval", "user approval", "the user confirms", "the user says yes"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // beforeTaskKind reports whether the words after "call this tool before"
 // name a kind of work the tool is for: "must call this tool before any
 // transformation-related task" orders the tool's own use within a task
@@ -1006,11 +1034,23 @@ func vendorInterface(after []byte) bool {
 // "other", "new", "user", …, nor a secret).
 func beforeTaskKind(rest string) bool {
 	words := strings.Fields(rest)
+	// "before generating any Selenium/WebDriver code": writing code of
+	// a kind is a task of that kind.
+	writing := len(words) > 0 && (words[0] == "generating" || words[0] == "writing")
+	if writing {
+		words = words[1:]
+	}
 	if len(words) > 0 && (words[0] == "any" || words[0] == "every" || words[0] == "each" || words[0] == "a" || words[0] == "an" || words[0] == "the") {
 		words = words[1:]
 	}
 	for n, w := range words {
 		w = strings.TrimRight(w, ".,;:)")
+		if writing && (w == "code" || w == "scripts" || w == "script") {
+			return n > 0
+		}
+		if writing && strings.Contains(w, "/") {
+			w = strings.ReplaceAll(w, "/", "-")
+		}
 		switch w {
 		case "task", "tasks", "operation", "operations", "job", "jobs", "work":
 			return n > 0

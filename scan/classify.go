@@ -528,11 +528,18 @@ func (c *classifier) categorize() {
 			class, c.verb, c.verbSource = v, w, "name"
 			// "wait_and_delete_file", "get_then_remove": verbs joined
 			// in a name are as bad as the worst of them.
-			for j := i + 1; j+1 < len(c.nameToks); j++ {
-				if t := c.nameToks[j]; t == "and" || t == "then" {
-					if later := c.nameToks[j+1]; verbs[later] != verbNone && verbRank[verbs[later]] > verbRank[class] {
-						class, c.verb = verbs[later], later
-					}
+			joined := false
+			for j := i + 1; j < len(c.nameToks); j++ {
+				t := c.nameToks[j]
+				if t == "and" || t == "then" {
+					joined = true
+					continue
+				}
+				// after a conjunction, or after a verb that only waits or
+				// detects ("wait_delete_file", "detect_remove_duplicates"),
+				// every later verb counts
+				if (joined || w == "wait" || w == "detect") && verbs[t] != verbNone && verbRank[verbs[t]] > verbRank[class] {
+					class, c.verb = verbs[t], t
 				}
 			}
 			// "invoice_list", "trash_get_profile", "order_return_create":
@@ -557,6 +564,20 @@ func (c *classifier) categorize() {
 				}
 			}
 			break
+		}
+	}
+	// A tool named for waiting or detecting may say what it does once
+	// the wait is over ("Wait for the job to finish, then delete its
+	// workspace"): the worst verb after a "then" in its lead counts.
+	if class == verbRead && c.verbSource == "name" && (c.verb == "wait" || c.verb == "detect") {
+		fs := strings.Fields(string(c.lowLead()))
+		for i := 1; i < len(fs); i++ {
+			if strings.Trim(fs[i-1], ",;:") != "then" {
+				continue
+			}
+			if v, st := lookupStem(strings.Trim(fs[i], ".,;:()'\"`")); v != verbNone && !descNouns[st] && verbRank[v] > verbRank[class] && v != verbWeakWrite {
+				class, c.verb = v, st
+			}
 		}
 	}
 	// "manage" says the tool does several things; the description may
@@ -608,7 +629,7 @@ func (c *classifier) categorize() {
 		class = verbWrite
 	}
 	// Pinging a webhook makes the service deliver an event to it.
-	if class == verbRead && c.verb == "ping" && c.verbSource == "name" && len(c.nameToks) > 0 && (c.nameToks[len(c.nameToks)-1] == "webhook" || c.nameToks[len(c.nameToks)-1] == "hook") {
+	if class == verbRead && c.verb == "ping" && c.verbSource == "name" && pingsHook(c.nameToks) {
 		class = verbWrite
 	}
 	// A translation the lead says is saved, created or published is
@@ -755,7 +776,7 @@ func (c *classifier) categorize() {
 	// resetting a counter ("unread_notification_count") marks things read;
 	// a reset whose lead says it unstages ("Unstages all staged changes")
 	// keeps the working tree, unless it says hard.
-	if cat == Write && c.verb == "reset" && c.verbSource == "name" && !anyIn(c.nameToks, authWords) && !anyIn(c.nameToks, counterWords) && !(bytes.Contains(c.lowLead(), []byte("unstage")) && !bytes.Contains(c.lowLead(), []byte("hard")) && !bytes.Contains(c.lowLead(), []byte("discard")) && c.topProp(resetModes) == "") {
+	if cat == Write && c.verb == "reset" && c.verbSource == "name" && !anyIn(c.nameToks, authWords) && !anyIn(c.nameToks, counterWords) && !c.onlyUnstages() {
 		cat, rule = Destructive, "name-verb:reset (discards the state it resets)"
 	}
 	// Data definition statements alter and drop tables.
@@ -1121,7 +1142,7 @@ func onlyQueryName(toks []string) bool {
 }
 
 // storedWords, in a lead, say that a call keeps or changes something.
-var storedWords = set("save", "saves", "store", "stores", "create", "creates", "publish", "publishes", "apply", "applies", "update", "updates", "delete", "deletes", "insert", "inserts", "transition", "transitions", "modify", "modifies", "remove", "removes", "write", "writes")
+var storedWords = set("saved", "stored", "created", "published", "applied", "updated", "deleted", "inserted", "modified", "removed", "written", "overwrite", "overwrites", "overwritten", "replace", "replaces", "replaced", "replacing", "upload", "uploads", "uploaded", "commit", "commits", "committed", "push", "pushes", "pushed", "persist", "persists", "edit", "edits", "edited", "close", "closes", "closed", "assign", "assigns", "move", "moves", "upsert", "upserts", "upserted", "save", "saves", "store", "stores", "create", "creates", "publish", "publishes", "apply", "applies", "update", "updates", "delete", "deletes", "insert", "inserts", "transition", "transitions", "modify", "modifies", "remove", "removes", "write", "writes")
 
 // saysCancels reports whether a lead says its tool cancels: the word
 // cancel (cancels, canceling, cancelling, cancelled) on its own, not a
@@ -1141,15 +1162,15 @@ func saysCancels(lead []byte) bool {
 			end++
 		}
 		switch s[off:end] {
-		case "", "s", "ing", "ling", "led", "ed":
+		case "", "s", "ing", "ling", "led", "ed", "lation", "lations":
 		default:
 			continue
 		}
 		if i > 0 && isLetter(s[i-1]) || end < len(s) && (s[end] == '_' || s[end] == '-') {
 			continue
 		}
-		before := s[max(0, i-12):i]
-		if strings.HasSuffix(before, "use ") || strings.HasSuffix(before, "unlike ") || strings.HasSuffix(before, "instead of ") || strings.HasSuffix(before, "see ") || strings.HasSuffix(before, "or ") || hedged(before) {
+		before := " " + s[max(0, i-12):i]
+		if strings.HasSuffix(before, " use ") || strings.HasSuffix(before, " unlike ") || strings.HasSuffix(before, " instead of ") || strings.HasSuffix(before, " see ") || hedged(before) {
 			continue
 		}
 		return true
@@ -1775,4 +1796,32 @@ func wholeContent(d string) bool {
 		}
 	}
 	return false
+}
+
+// pingsHook: a webhook named in a ping's name, not a server that relays them.
+func pingsHook(toks []string) bool {
+	for i, t := range toks {
+		if t == "webhook" || t == "webhooks" || t == "hook" || t == "hooks" {
+			if i+1 < len(toks) && (toks[i+1] == "server" || toks[i+1] == "relay" || toks[i+1] == "service") {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// onlyUnstages: a reset whose lead says it unstages, and nothing that
+// discards, moves the branch or may be hard.
+func (c *classifier) onlyUnstages() bool {
+	lead := string(c.lowLead())
+	if !descWord(lead, set("unstage", "unstages", "unstaging")) || hasAnyPhrase(lead, []string{"hard", "discard", "lost", "lose", "revert", "clean", "working tree", "drop", "delete", "remove", "commit"}) {
+		return false
+	}
+	for i := range c.props {
+		if anyIn(c.props[i].toks, set("mode", "hard", "type", "commit", "ref", "target", "sha", "revision", "options", "args", "flags")) {
+			return false
+		}
+	}
+	return true
 }

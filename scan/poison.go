@@ -908,6 +908,17 @@ func checksQuotedValue(rest string) bool {
 	if n < 2 || n > 5 {
 		return false
 	}
+	// "'list messages'", "'write file'": a tool's name with spaces;
+	// "'contents of the dotenv file'": something to read, not a label.
+	lw := strings.Fields(label)
+	if verbs[lw[0]] != verbNone {
+		return false
+	}
+	for _, w := range lw {
+		if labelLeaks[w] {
+			return false
+		}
+	}
 	for _, w := range strings.Fields(after) {
 		if !allowedAfterLabel[strings.Trim(w, ",;:")] {
 			return false
@@ -1397,3 +1408,5 @@ func writeItems(w io.Writer, sr ServerResult) {
 		}
 	}
 }
+
+var labelLeaks = set("file", "files", "contents", "content", "dotenv", "env", "environment", "login", "logins", "history", "prompt", "message", "messages", "address", "clipboard", "home", "folder", "directory")

@@ -497,14 +497,14 @@ func (c *classifier) signals() {
 	// environment variable configuration and setup status") reports
 	// what is set, not the values, unless the lead says it shows them.
 	envCheck := func(w string) bool {
-		return w == "env" && c.verbSource == "name" && (c.verb == "check" || c.verb == "validate" || c.verb == "verify") && descWord(lead, setupWords) && !descWord(lead, revealWords)
+		return w == "env" && c.verbSource == "name" && (c.verb == "check" || c.verb == "validate" || c.verb == "verify") && descWord(lead, setupWords) && !descWord(lead, revealWords) && !hasAnyPhrase(lead, []string{"every variable", "each variable", "all variables", "every environment variable", "each environment variable", "all environment variables"})
 	}
 	exemptAuth := func(w string) bool {
 		return envCheck(w) || (w == "digest" || w == "hasher") && !contains(name, "password") || chainToken(w) || cloudEnv(w) || cookieWrite(w) || oauthPlace(w)
 	}
 	if w, ok := firstWordWhere(name, authWords, func(w string) bool { return !exemptAuth(w) }); ok && !generated {
 		c.add(SigAuth, "name-word", "name word "+q(w))
-	} else if w, ok := hasPair(name, authPairs); ok && !chainToken(w) {
+	} else if w, ok := hasPair(name, nameAuthPairs); ok && !chainToken(w) {
 		c.add(SigAuth, "name-word", "name words "+q(w))
 	} else if w, ok := anyWord(name, sessionVerbs); ok && len(name) <= 2 && c.category != Read {
 		// "login", "docker_logout": signing in makes a session (tokens
@@ -1014,13 +1014,13 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		ref := isRef(p)
 
 		// auth
-		if w, ok := anyWord(toks, authWords); ok && !(cookieWords[w] && c.category != Read) && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && (!configured(p) || signingSecret(w, pdesc())) && !(p.depth == 1 && c.verbSource == "name" && signerVerbs[c.verb] && signingSecret(w, pdesc())) && !(joined == "env" && !hasAnyPhrase(pdesc(), envVarHints)) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
+		if w, ok := anyWord(toks, authWords); ok && !(cookieWords[w] && c.category != Read && !contains(toks, "session") && !hasAnyPhrase(pdesc(), []string{"session", "logged-in", "logged in", "log in", "sign in", "signed-in", "authenticat"})) && !ref && !llmTokens(w, toks) && !pageToken(w, toks) && !idToken(w, toks, pdesc) && !connects && !usedCredential(pdesc) && (!configured(p) || signingSecret(w, pdesc())) && !(p.depth == 1 && c.verbSource == "name" && signerVerbs[c.verb] && signingSecret(w, pdesc())) && !(joined == "env" && !hasAnyPhrase(pdesc(), envVarHints)) && !((w == "token" || w == "tokens") && chain()) && p.typ != "boolean" && !(len(toks) > 1 && connectQualifiers[toks[0]]) && !c.credentialSettings(p) {
 			c.add(SigAuth, "property-name", ev())
 		} else if w, ok := hasPair(toks, authPairs); ok && p.typ != "boolean" && !ref && !connects && !usedCredential(pdesc) && !configured(p) && !(w == "private key" && chain()) {
 			c.add(SigAuth, "property-name", ev())
 		} else if p.format == "password" {
 			c.add(SigAuth, "property-format", ev()+` has format "password"`)
-		} else if len(toks) >= 2 && toks[len(toks)-2] == "auth" && toks[len(toks)-1] == "pass" && p.typ == "string" && !ref {
+		} else if len(toks) >= 2 && toks[len(toks)-2] == "auth" && toks[len(toks)-1] == "pass" && (p.typ == "string" || p.typ == "") && !ref {
 			// "httpAuthPass": a Basic login's password
 			c.add(SigAuth, "property-name", ev())
 		}
@@ -1123,15 +1123,15 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			// says, by its URL on that site
 		case domainTool && (joined == "hostname" || joined == "host" || p.format == "hostname"):
 			// the name of a domain being configured, not a place to call
-		case c.category == Read && !saysFetch(lead) && (joined == "url" || joined == "uri" || joined == "urls" || len(toks) > 1 && toks[len(toks)-1] == "url" || p.format == "uri" || p.format == "url") && !saysFetch(pdesc()) && (siteURL(pdesc()) || hasWord(pdesc(), "rank") || hasWord(pdesc(), "ranks") || hasAnyPhrase(pdesc(), registeredPhrases)):
+		case c.category == Read && !saysFetch(lead) && (joined == "url" || joined == "uri" || joined == "urls" || len(toks) > 1 && toks[len(toks)-1] == "url" || p.format == "uri" || p.format == "url") && !saysFetch(pdesc()) && (siteURL(pdesc()) || hasWord(pdesc(), "rank") || hasWord(pdesc(), "ranks") || len(toks) == 2 && recordOwners[toks[0]] && hasAnyPhrase(pdesc(), registeredPhrases)):
 			// "Booking.com hotel URL to check": a page of the site the
 			// description names, looked up there; "Returns keywords
 			// where this exact URL ranks": a key into search data
 		case netFormats[p.format]:
 			c.add(SigNetwork, "property-format", ev()+" has format "+q(p.format))
-		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]] || connString(toks)) && !linkTo(pdesc()) && !serviceScheme(pdesc()):
+		case str && !p.enum && (netNames[joined] || len(toks) > 1 && netLast[toks[len(toks)-1]] || connString(toks)) && !linkTo(pdesc()) && !(len(toks) > 0 && toks[len(toks)-1] == "uri" && serviceScheme(pdesc())):
 			c.add(SigNetwork, "property-name", ev())
-		case p.typ == "array" && netLists[joined] && !anyIn(c.nameToks, cookieWords):
+		case p.typ == "array" && netLists[joined] && !(anyIn(c.nameToks, cookieWords) && lookupVerbs[c.verb]):
 			// (the URLs whose cookies a cookie tool reads are a filter)
 			c.add(SigNetwork, "property-name", ev()+" is a list of addresses")
 		case str && !p.enum && p.depth == 1 && c.category != Read && saysURL(pdesc()):
@@ -1187,7 +1187,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		}
 		// "emails": "Email addresses for notifications" sets up mail
 		// to the addresses the caller gives.
-		if (contains(toks, "email") || contains(toks, "emails")) && (p.typ == "string" || p.typ == "array") && c.category == Write && !draft && hasAnyPhrase(pdesc(), notifyPhrases) && !hasWord(pdesc(), "id") && !descWord(pdesc(), unnotifyWords) {
+		if (contains(toks, "email") || contains(toks, "emails")) && (p.typ == "string" || p.typ == "array") && c.category != Read && !draft && hasAnyPhrase(pdesc(), notifyPhrases) && !hasWord(pdesc(), "id") && !hasAnyPhrase(pdesc(), unnotifyPhrases) {
 			c.add(SigMessaging, "property-description", ev()+" takes addresses to notify")
 		}
 		// Saving an event with attendees sends them invitations.
@@ -1578,7 +1578,7 @@ func signingSecret(w, d string) bool {
 // that it shows what is set.
 var (
 	setupWords  = set("configuration", "setup", "status", "whether", "configured")
-	revealWords = set("print", "prints", "list", "lists", "return", "returns", "dump", "dumps", "display", "displays", "reveal", "reveals", "show", "shows", "contents", "value", "values")
+	revealWords = set("print", "prints", "list", "lists", "return", "returns", "dump", "dumps", "display", "displays", "reveal", "reveals", "show", "shows", "contents", "value", "values", "output", "outputs", "echo", "echoes", "export", "exports", "expose", "exposes", "including")
 )
 
 // notifiedPeople, in a notify switch's description, are told, not the
@@ -1586,10 +1586,10 @@ var (
 var notifiedPeople = set("customer", "customers", "user", "users", "member", "members", "recipient", "recipients", "attendee", "attendees", "client", "clients", "contact", "contacts", "people", "everyone", "team", "subscribers")
 
 // notifyPhrases describe addresses that notifications go to;
-// unnotifyWords a setting that stops them.
+// unnotifyPhrases a setting that stops them.
 var (
 	notifyPhrases = []string{"for notifications", "for notification", "to notify", "notification recipients", "to be notified", "to receive notifications"}
-	unnotifyWords = set("stop", "disable", "remove", "unsubscribe", "whose", "no", "without")
+	unnotifyPhrases = []string{"stop sending", "stop notif", "no longer", "to remove", "to be removed", "unsubscribe", "disable", "to stop"}
 )
 
 // forAuthentication reports whether a property is described as used to
@@ -1609,6 +1609,10 @@ func forAuthentication(d string) bool {
 // mockWords name a test double: a mock webhook's "amount" moves no money.
 var mockWords = set("mock", "fake", "dummy", "simulate", "simulated")
 
+// nameAuthPairs, in a tool's name, are credentials: those of properties,
+// and a Basic login's password ("set_http_auth_pass").
+var nameAuthPairs = append([][2]string{{"auth", "pass"}}, authPairs...)
+
 // signerVerbs use a signing secret the caller gives to sign or check a
 // delivery ("verify_webhook_signature", "trigger_mock_webhook"); they
 // neither store nor reveal it.
@@ -1622,8 +1626,11 @@ func configured(p *prop) bool {
 		return false
 	}
 	switch lastWord(parentName(p.path)) {
-	case "config", "configuration", "settings", "options", "proxy":
+	case "config", "configuration", "settings", "options":
 		return true
+	case "proxy":
+		// a browser's proxy, not a service that is one ("reverse_proxy")
+		return strings.EqualFold(parentName(p.path), "proxy")
 	}
 	return false
 }
@@ -1671,7 +1678,7 @@ func saysFetch(d string) bool {
 
 // recordOwners, before "url", name what a URL is the key of: a site
 // ("siteUrl" of a site registered with the service).
-var recordOwners = set("site", "property", "domain")
+var recordOwners = set("site", "property")
 
 // registeredPhrases say a URL is the key a service keeps a site under
 // ("The site URL as defined in Search Console").
@@ -1705,11 +1712,32 @@ func serviceScheme(d string) bool {
 		seen = true
 		off = i + 3
 	}
-	return seen
+	return seen && !hostLike(d)
+}
+
+// hostLike: a description that shows a host (a dotted name, a port,
+// localhost) names a place whatever its scheme.
+func hostLike(d string) bool {
+	for off := 0; off < len(d); {
+		i := strings.Index(d[off:], "://")
+		if i < 0 {
+			return false
+		}
+		i += off
+		end := i + 3
+		for end < len(d) && d[end] != '/' && d[end] != ' ' {
+			end++
+		}
+		if auth := d[i+3 : end]; strings.ContainsAny(auth, ".:@") || auth == "localhost" {
+			return true
+		}
+		off = i + 3
+	}
+	return false
 }
 
 // netSchemes reach a host: an address in one is a place to go.
-var netSchemes = set("http", "https", "ws", "wss", "ftp", "ftps", "sftp", "ssh", "tcp", "udp", "smtp", "smtps", "imap", "imaps", "redis", "rediss", "postgres", "postgresql", "mysql", "mongodb", "amqp", "amqps", "mqtt", "git", "ldap", "ldaps", "rtsp", "telnet", "grpc", "jdbc", "file", "srv", "svn", "s3", "gs", "az", "abfs", "abfss", "hdfs", "webdav", "dav", "nntp", "irc", "xmpp", "sip", "rtmp", "nats", "kafka", "opc", "modbus", "coap")
+var netSchemes = set("http", "https", "ws", "wss", "ftp", "ftps", "sftp", "ssh", "tcp", "udp", "smtp", "smtps", "imap", "imaps", "redis", "rediss", "postgres", "postgresql", "mysql", "mongodb", "amqp", "amqps", "mqtt", "git", "ldap", "ldaps", "rtsp", "telnet", "grpc", "jdbc", "file", "srv", "svn", "s3", "gs", "az", "abfs", "abfss", "hdfs", "webdav", "dav", "nntp", "irc", "xmpp", "sip", "rtmp", "nats", "kafka", "opc", "modbus", "coap", "bolt", "neo4j", "sqlserver", "mssql", "oracle", "clickhouse", "cassandra", "couchbase", "memcached", "smb", "cifs", "nfs", "rsync", "socks", "socks4", "socks5", "rdp", "vnc", "dns", "tls", "ssl", "snowflake", "trino", "presto", "redshift", "elasticsearch", "etcd", "zookeeper", "ipfs", "gopher", "wasb", "wasbs")
 
 // urlNamed reports whether a property is a URL by its name or format: the
 // address of a page, never its markup ("url": "URL of the web page to
@@ -1849,11 +1877,11 @@ func signInPart(p *prop) bool {
 	if !containsFoldASCII(parent, "cred") && !containsFoldASCII(parent, "auth") && !containsFoldASCII(parent, "login") && !containsFoldASCII(parent, "proxy") {
 		return false
 	}
-	return credentialParents[lastWord(parent)]
+	return credentialParents[lastWord(parent)] || strings.EqualFold(parent, "proxy")
 }
 
 // credentialParents hold what signs in.
-var credentialParents = set("credentials", "credential", "auth", "login", "authentication", "basicauth", "proxy")
+var credentialParents = set("credentials", "credential", "auth", "login", "authentication", "basicauth")
 
 // connectionWords name a connection.
 var connectionWords = set("connection", "connections")

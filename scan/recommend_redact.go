@@ -52,6 +52,7 @@ func redactPointers(r *Report) []string {
 		return nil
 	}
 	var out []string
+	seen := map[string]bool{}
 	for _, p := range r.props {
 		if strings.Contains(p.path, "[]") || len(out) == policy.MaxRedact {
 			continue
@@ -72,7 +73,13 @@ func redactPointers(r *Report) []string {
 			b.WriteByte('/')
 			b.WriteString(strings.ReplaceAll(strings.ReplaceAll(part, "~", "~0"), "/", "~1"))
 		}
-		out = append(out, b.String())
+		// The variants of one property (anyOf, oneOf) share their
+		// members' paths: a pointer is listed once, as the policy
+		// loader requires.
+		if ptr := b.String(); !seen[ptr] {
+			seen[ptr] = true
+			out = append(out, ptr)
+		}
 	}
 	return out
 }

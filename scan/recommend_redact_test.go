@@ -220,3 +220,29 @@ func recommendIntercept(t *testing.T, res []ServerResult) {
 		t.Errorf("an unknown tool: %+v", d)
 	}
 }
+
+// A property whose variants (anyOf) share a member's path, as a
+// debugger's "action" with an "address" in each variant, is redacted
+// once: the loader refuses a pointer listed twice.
+func TestRecommendRedactsVariantsOnce(t *testing.T) {
+	tool := Tool{
+		Name:        "send_message_at",
+		Description: "Send an email to a contact.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"anyOf":[
+			{"type":"object","properties":{"kind":{"const":"a"},"email":{"type":"string"}}},
+			{"type":"object","properties":{"kind":{"const":"b"},"email":{"type":"string"}}},
+			{"type":"object","properties":{"kind":{"const":"c"},"email":{"type":"string"}}}]},
+			"to":{"type":"string"},"subject":{"type":"string"}}}`),
+	}
+	sr := Scan("mail", "test", []Tool{tool})
+	doc, err := Recommend([]ServerResult{sr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := policy.Load(doc, "recommended.json"); err != nil {
+		t.Fatalf("recommended policy does not load: %v", err)
+	}
+	if n := strings.Count(string(doc), `"/action/email"`); n != 1 {
+		t.Errorf("/action/email redacted %d times, want once:\n%s", n, doc)
+	}
+}

@@ -319,7 +319,18 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 // steers nothing.
 func (c *classifier) ownToolWord(text string, i int, word string) bool {
 	j := i + len(word)
-	if identLike(word) || quotedAt(text, i, len(word)) || !strings.HasPrefix(text[j:], " tool") || steeredBefore(text, i) {
+	if identLike(word) || quotedAt(text, i, len(word)) || !strings.HasPrefix(text[j:], " tool") {
+		return false
+	}
+	// "use the dedicated Percy setup tool": a plain word that no other
+	// server's tool is, before the one that names a tool, each a word of
+	// one of the server's own tools' names
+	// ("percyVisualTestIntegrationAgent", "setupBrowserStack…"), tells
+	// which of its own tools, even where the sentence steers.
+	if prev := lastPlainWord(text[:i]); prev != "" && c.others.other(prev, c.self) == "" && c.ownWord(prev) && c.ownWord(word) {
+		return true
+	}
+	if steeredBefore(text, i) {
 		return false
 	}
 	for _, sep := range []string{"_", "-", ""} {
@@ -332,6 +343,43 @@ func (c *classifier) ownToolWord(text string, i int, word string) bool {
 	// sentence of chat_completion's own text: the tool says what it is.
 	if end := strings.Index(text, ". "); (end < 0 || i < end) && contains(tokens(c.t.Name, 8), word) {
 		return true
+	}
+	return false
+}
+
+// lastPlainWord returns the word of letters that ends s before a space
+// ("… the dedicated percy " gives "percy"), or "".
+func lastPlainWord(s string) string {
+	s, ok := strings.CutSuffix(s, " ")
+	if !ok {
+		return ""
+	}
+	j := len(s)
+	for j > 0 && isLetter(s[j-1]) {
+		j--
+	}
+	if j == len(s) || j > 0 && s[j-1] != ' ' {
+		return ""
+	}
+	return s[j:]
+}
+
+// ownWord reports whether w, of four letters or more, is part of one of
+// the server's own tools' names (kept in lower case, so "percy" is part
+// of "percyvisualtestintegrationagent").
+func (c *classifier) ownWord(w string) bool {
+	if len(w) < 4 {
+		return false
+	}
+	for n := range c.own {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	for n, servers := range c.others {
+		if strings.Contains(n, w) && slices.Contains(servers, c.self) {
+			return true
+		}
 	}
 	return false
 }

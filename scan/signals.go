@@ -1588,7 +1588,7 @@ var notifiedPeople = set("customer", "customers", "user", "users", "member", "me
 // notifyPhrases describe addresses that notifications go to;
 // unnotifyPhrases a setting that stops them.
 var (
-	notifyPhrases = []string{"for notifications", "for notification", "to notify", "notification recipients", "to be notified", "to receive notifications"}
+	notifyPhrases   = []string{"for notifications", "for notification", "to notify", "notification recipients", "to be notified", "to receive notifications"}
 	unnotifyPhrases = []string{"stop sending", "stop notif", "no longer", "to remove", "to be removed", "unsubscribe", "disable", "to stop"}
 )
 

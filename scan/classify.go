@@ -620,6 +620,12 @@ func (c *classifier) categorize() {
 	if class == verbRead && c.verb == "resolve" && c.verbSource == "name" && len(c.nameToks) > 0 && resolvedThings[c.nameToks[len(c.nameToks)-1]] {
 		class = verbWrite
 	}
+	// The server's own connection to a database, a host or a dev server
+	// ("connect", "disconnect_all", "connect_metro", "ssh_disconnect")
+	// is state of its session: nothing of the caller's is stored.
+	if (c.verb == "connect" || c.verb == "disconnect") && c.verbSource == "name" && class == verbWeakWrite && ownConnection(c.nameToks) {
+		class = verbRead
+	}
 	// Capturing a screenshot takes a picture of what is shown.
 	if c.verb == "capture" && c.verbSource == "name" && (class == verbWeakWrite || class == verbWrite) && (contains(c.nameToks, "screenshot") || contains(c.nameToks, "screenshots")) {
 		class = verbRead
@@ -784,8 +790,10 @@ func (c *classifier) categorize() {
 		cat, rule = Destructive, "name-word:ddl"
 	}
 	// Clearing a cache loses nothing that is not made again.
-	// Clearing a page's input field loses only what was typed in it.
-	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && (anyIn(c.nameToks, captureNouns) || contains(c.nameToks, "input"))) {
+	// Clearing a page's input field loses only what was typed in it, and
+	// clearing a debugger's capture buffer only what it captured ("Clear
+	// the log buffer … in-memory console buffer").
+	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && (anyIn(c.nameToks, captureNouns) || contains(c.nameToks, "input") || bytes.Contains(c.lowLead(), []byte(" buffer")) && !c.Has(SigIrreversible))) {
 		cat, rule = Write, "name-noun:cache"
 	}
 	// Closing a session, a tunnel or a terminal ends it (closing a task
@@ -935,6 +943,20 @@ var actionNames = set("action", "actions", "operation", "op", "command", "cmd", 
 // measurePhrases, in the lead of a tool with no verb, say it reports a
 // measure.
 var measurePhrases = []string{"number of", "over time", "usage", "count of", "statistics", "metrics", "average", "per hour", "per day", "hourly", "daily", "breakdown", "distribution", "trend"}
+
+// ownConnection reports whether a name is a connect or disconnect and
+// only words of what the server connects to (ownConnectTargets).
+func ownConnection(toks []string) bool {
+	for _, t := range toks {
+		if t != "connect" && t != "disconnect" && !ownConnectTargets[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// ownConnectTargets are what a server connects itself to.
+var ownConnectTargets = set("all", "database", "db", "server", "metro", "ssh", "sftp", "redis", "mysql", "postgres", "postgresql", "mongodb", "mongo", "host", "retry", "imap", "smtp", "mail")
 
 // resetModes, as a reset's properties, may choose a hard reset.
 var resetModes = set("mode", "hard", "type")

@@ -624,6 +624,18 @@ func TestSignalRules(t *testing.T) {
 		{"an environment's every variable output is secrets", Tool{Name: "check_env", Description: "Check environment configuration and output every variable."}, SigAuth, true},
 		{"a reverse proxy's password is handled", Tool{Name: "add_user", InputSchema: obj(`"reverse_proxy":{"type":"object","properties":{"password":{"type":"string"}}}`)}, SigAuth, true},
 		{"a domain URL to probe is a destination", Tool{Name: "get_domain_info", Annotations: ro, InputSchema: obj(`"domainUrl":{"type":"string","description":"URL to probe, e.g. https://example.com"}`)}, SigNetwork, true},
+		// round 25 (the twenty-second addition's errors)
+		{"a debugger's address is in memory", Tool{Name: "x64dbg_memory", InputSchema: obj(`"address":{"type":"string","description":"Hex string or expression"}`)}, SigPII, false},
+		{"an address converted by a debugger is too", Tool{Name: "x64dbg_address_convert", InputSchema: obj(`"address":{"type":"string"}`)}, SigPII, false},
+		{"a geocoded address is a place's", Tool{Name: "maps_geocode", Annotations: ro, InputSchema: obj(`"address":{"type":"string","description":"Address or place name to convert to coordinates"}`)}, SigPII, false},
+		{"a memory's stored address is a person's", Tool{Name: "add_memory", InputSchema: obj(`"address":{"type":"string"}`)}, SigPII, true},
+		{"a customer's address is a person's", Tool{Name: "update_customer", InputSchema: obj(`"address":{"type":"string"}`)}, SigPII, true},
+		{"the server's own connection to a database reads", Tool{Name: "connect", InputSchema: obj(`"host":{"type":"string"}`)}, "read", true},
+		{"and so does closing it", Tool{Name: "disconnect_all"}, "read", true},
+		{"connecting an editor is no read", Tool{Name: "connect-to-editor"}, "read", false},
+		{"connecting a relation is no read", Tool{Name: "connect_relation", InputSchema: obj(`"id":{"type":"string"}`)}, "read", false},
+		{"a debugger's capture buffer cleared is no loss", Tool{Name: "clear_logs", Description: "Clear the log buffer. Empty the in-memory console buffer."}, "destructive", false},
+		{"a log store cleared is", Tool{Name: "clear_logs", Description: "Delete all logs stored for the project."}, "destructive", true},
 		// round 24 (the twenty-first addition's errors)
 		{"an instance path is a place in a tree", Tool{Name: "get_attribute", InputSchema: obj(`"instancePath":{"type":"string","description":"Instance path (dot notation)"}`)}, SigFS, false},
 		{"a parent instance path too", Tool{Name: "insert_asset", InputSchema: obj(`"parentPath":{"type":"string","description":"Parent instance path (default: game.Workspace)"}`)}, SigFS, false},

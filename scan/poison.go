@@ -304,7 +304,7 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 	}
 	text := string(norm)
 	eachName(text, ".-", func(i int, word string) bool {
-		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) {
+		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) && !(listedValue(text, word) && strings.HasPrefix(where.String(), "inputSchema")) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		return true
@@ -321,6 +321,12 @@ func (c *classifier) ownToolWord(text string, i int, word string) bool {
 	j := i + len(word)
 	if identLike(word) || quotedAt(text, i, len(word)) || !strings.HasPrefix(text[j:], " tool") {
 		return false
+	}
+	// "Analyze tool usage patterns, workflows, …": a text that starts
+	// with the word says what this tool does; nothing comes before it to
+	// steer.
+	if i == 0 {
+		return true
 	}
 	// "use the dedicated Percy setup tool": a plain word that no other
 	// server's tool is, before the one that names a tool, each a word of
@@ -901,6 +907,12 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.kind == FamilyShadowing && (inferArgument(text[:at]) || confirmsFirst(text[:at])) {
 		return true
 	}
+	// "also call this tool if the user requests to change …": this
+	// tool again, when the user asks, with nothing else in the sentence
+	// that steers.
+	if p.text == "also call " && userAsksAgain(rest) {
+		return true
+	}
 	if p.text == "you must call" && (callsThisBefore(rest) || callsThisAgain(rest)) {
 		return true
 	}
@@ -1053,6 +1065,68 @@ func vendorInterface(after []byte) bool {
 			return false
 		}
 	}
+}
+
+// listedValue reports whether a text lists word among the values an
+// argument takes ("Valid actions: navigate (requires url), click …,
+// wait_for (requires selector …)"): in an input's description, "use
+// 'wait_for' … instead" then picks a value of this call, not a tool.
+func listedValue(text, word string) bool {
+	for _, intro := range []string{"valid actions:", "valid values:", "allowed values:", "allowed actions:", "supported actions:", "valid steps:"} {
+		i := strings.Index(text, intro)
+		if i < 0 {
+			continue
+		}
+		seg := text[i+len(intro) : min(len(text), i+len(intro)+800)]
+		if end := strings.Index(seg, ". "); end >= 0 {
+			seg = seg[:end]
+		}
+		for off := 0; off < len(seg); {
+			j := strings.Index(seg[off:], word)
+			if j < 0 {
+				break
+			}
+			j += off
+			if (j == 0 || !isWordByte(seg[j-1])) && (j+len(word) == len(seg) || !isWordByte(seg[j+len(word)])) {
+				return true
+			}
+			off = j + len(word)
+		}
+	}
+	return false
+}
+
+// userAsksAgain reports whether the words after "also call " are this
+// tool, called when or if the user asks, and the sentence names no other
+// tool, steers nothing and asks for nothing that leaks.
+func userAsksAgain(rest string) bool {
+	r, ok := strings.CutPrefix(rest, "this tool ")
+	if !ok {
+		return false
+	}
+	if !strings.HasPrefix(r, "if the user ") && !strings.HasPrefix(r, "when the user ") {
+		return false
+	}
+	if dot := strings.IndexAny(r, ".;\n"); dot >= 0 {
+		r = r[:dot]
+	}
+	for _, l := range leakWords {
+		if strings.Contains(r, l) {
+			return false
+		}
+	}
+	for _, w := range []string{"tool", "_", "`", "'", "\""} {
+		if strings.Contains(r, w) {
+			return false
+		}
+	}
+	padded := " " + r + " "
+	for _, w := range clauseSteers {
+		if strings.Contains(padded, " "+w+" ") {
+			return false
+		}
+	}
+	return true
 }
 
 // confirmsFirst reports whether the sentence that ends at a phrase like

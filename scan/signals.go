@@ -643,7 +643,7 @@ func (c *classifier) signals() {
 		// "get_subscriber_activity", "get_candidate_notes": what is
 		// recorded about a person.
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records about a person)")
-	} else if w, ok := anyWord(head, personNouns); ok && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) && !((w == "member" || w == "members") && anyIn(name, machineGroups)) {
+	} else if w, ok := anyWord(head, personNouns); ok && !(w == "address" && anyIn(name, memoryTools)) && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) && !((w == "member" || w == "members") && anyIn(name, machineGroups)) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
 	} else if w, ok := anyWord(head, inboxNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
@@ -1327,8 +1327,20 @@ func notPersonal(toks, name []string) bool {
 	if contains(toks, "ip") && (contains(toks, "start") || contains(toks, "end") || contains(toks, "range") || anyIn(name, networkObjects)) {
 		return true
 	}
+	// A debugger's address is in memory; a geocoder's is a place's.
+	if contains(toks, "address") && (anyIn(name, memoryTools) || anyIn(name, geocodeWords)) {
+		return true
+	}
 	return false
 }
+
+// memoryTools, in a tool's name, work on a process's memory: its
+// addresses are in memory, not people's.
+var memoryTools = set("x64dbg", "dbg", "debugger", "gdb", "lldb", "disassembly", "disassemble", "assembly", "breakpoint", "breakpoints", "registers", "symbols", "tracing", "dumping", "patches")
+
+// geocodeWords, in a tool's name, turn places' addresses into
+// coordinates.
+var geocodeWords = set("geocode", "geocoding")
 
 // phoneResource reports whether a tool's object is phone numbers
 // themselves ("list_phone_numbers", "create_phone_number"): numbers a

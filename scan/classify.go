@@ -545,7 +545,8 @@ func (c *classifier) categorize() {
 			// "invoice_list", "trash_get_profile", "order_return_create":
 			// after a noun that is also a verb, the worst of the later
 			// verbs decides.
-			if nounishVerbs[w] {
+			// "navigate_delete_tab": so does a navigation's.
+			if nounishVerbs[w] || w == "navigate" {
 				found := false
 				for _, later := range c.nameToks[i+1:] {
 					if v2 := verbs[later]; v2 != verbNone && !nounishVerbs[later] && (!found || verbRank[v2] > verbRank[class]) {
@@ -597,7 +598,7 @@ func (c *classifier) categorize() {
 						continue
 					}
 					v2, s2 := lookupStem(ws[j])
-					if v2 == verbNone && slashed[j] || v2 != verbNone && descNouns[s2] {
+					if v2 == verbNone && slashed[j] || s2 == "navigate" {
 						continue
 					}
 					if v2 == verbNone {
@@ -627,7 +628,7 @@ func (c *classifier) categorize() {
 		class = verbRead
 	}
 	// Capturing a screenshot takes a picture of what is shown.
-	if c.verb == "capture" && c.verbSource == "name" && (class == verbWeakWrite || class == verbWrite) && (contains(c.nameToks, "screenshot") || contains(c.nameToks, "screenshots")) {
+	if c.verb == "capture" && c.verbSource == "name" && (class == verbWeakWrite || class == verbWrite) && (contains(c.nameToks, "screenshot") || contains(c.nameToks, "screenshots")) && c.onlyCaptures() {
 		class = verbRead
 	}
 	// Checking a checkbox or a radio button ticks it on the page.
@@ -744,8 +745,8 @@ func (c *classifier) categorize() {
 	}
 	// A tool with no verb whose lead is a measure ("Total number of tests
 	// in the last N days", "CPU usage over time per node") reports it.
-	if cat == "" && class == verbNone {
-		if p := statedPhrase(c.lowLead(), measurePhrases); p != "" {
+	if cat == "" && class == verbNone && (c.ann.Destructive == nil || !*c.ann.Destructive) {
+		if p := c.leadMeasure(); p != "" {
 			cat, rule = Read, "description-phrase:"+p+" (a measure reported)"
 		}
 	}
@@ -793,7 +794,7 @@ func (c *classifier) categorize() {
 	// Clearing a page's input field loses only what was typed in it, and
 	// clearing a debugger's capture buffer only what it captured ("Clear
 	// the log buffer … in-memory console buffer").
-	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && (anyIn(c.nameToks, captureNouns) || contains(c.nameToks, "input") || bytes.Contains(c.lowLead(), []byte(" buffer")) && !c.Has(SigIrreversible))) {
+	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && (anyIn(c.nameToks, captureNouns) || c.clearsField() || bytes.Contains(c.lowLead(), []byte(" buffer")) && !c.Has(SigIrreversible))) {
 		cat, rule = Write, "name-noun:cache"
 	}
 	// Closing a session, a tunnel or a terminal ends it (closing a task
@@ -940,6 +941,29 @@ var verbRank = map[verbClass]int{verbRead: 1, verbWeakWrite: 2, verbWrite: 3, ve
 // actionNames pick what a tool that does several things does.
 var actionNames = set("action", "actions", "operation", "op", "command", "cmd", "mode")
 
+// onlyCaptures reports whether a capture's name holds no other verb and no
+// money ("capture_payment_screenshot" captures a payment,
+// "capture_screenshot_upload" uploads) and its lead no other verb that
+// writes ("… and post it to a channel").
+func (c *classifier) onlyCaptures() bool {
+	for _, w := range c.nameToks {
+		if w != "capture" && (verbRank[verbs[w]] > verbRank[verbRead] || moneyNouns[w]) {
+			return false
+		}
+	}
+	first := string(c.lowLead())
+	if i := strings.Index(first, ". "); i >= 0 {
+		first = first[:i]
+	}
+	ws, _, _ := listWords(first, 40, 512)
+	for _, w := range ws {
+		if v, s := lookupStem(w); s != "capture" && (v == verbWrite || v == verbDestructive || v == verbFinancial) {
+			return false
+		}
+	}
+	return true
+}
+
 // measurePhrases, in the lead of a tool with no verb, say it reports a
 // measure.
 var measurePhrases = []string{"number of", "over time", "usage", "count of", "statistics", "metrics", "average", "per hour", "per day", "hourly", "daily", "breakdown", "distribution", "trend"}
@@ -957,6 +981,35 @@ func ownConnection(toks []string) bool {
 
 // ownConnectTargets are what a server connects itself to.
 var ownConnectTargets = set("all", "database", "db", "server", "metro", "ssh", "sftp", "redis", "mysql", "postgres", "postgresql", "mongodb", "mongo", "host", "retry", "imap", "smtp", "mail")
+
+// leadMeasure is the measure phrase a lead opens with (within its first
+// eight words, as whole words: not "discount of", "trending"), when no
+// word of the lead is a verb ("Usage quotas …, which this tool resets").
+func (c *classifier) leadMeasure() string {
+	// A measure reported takes a time window and nothing it could set
+	// ("limit", "budget", "url", "phone").
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && !windowParams[p.joined] && !authWords[p.joined] {
+			return ""
+		}
+	}
+	ws, _, _ := listWords(string(c.lowLead()), 128, 512)
+	for _, w := range ws {
+		if v, _ := lookupStem(w); v != verbNone {
+			return ""
+		}
+	}
+	head := " " + strings.Join(ws[:min(len(ws), 10)], " ") + " "
+	for _, p := range measurePhrases {
+		if i := strings.Index(head, " "+p+" "); i >= 0 && len(strings.Fields(head[:i])) < 8 {
+			return p
+		}
+	}
+	return ""
+}
+
+// windowParams choose the time a measure covers.
+var windowParams = set("days", "hours", "minutes", "weeks", "months", "value", "unit", "period", "from", "to", "start", "end", "since", "until", "range", "interval", "granularity", "window", "timeframe", "startdate", "enddate", "starttime", "endtime")
 
 // resetModes, as a reset's properties, may choose a hard reset.
 var resetModes = set("mode", "hard", "type")
@@ -1087,10 +1140,32 @@ func (c *classifier) writesAtPath() bool {
 		// An upload's file on the server's disk ("Absolute path to the
 		// image file on disk", "relative to MCP server cwd") is what it
 		// sends, not where it writes.
-		if c.verb == "upload" && p.joined == "filepath" && (strings.Contains(d, "on disk") || strings.Contains(d, "cwd") || strings.Contains(d, "working directory") || strings.Contains(d, "absolute")) {
+		if c.verb == "upload" && p.joined == "filepath" && (strings.Contains(d, "on disk") || strings.Contains(d, "cwd") || strings.Contains(d, "working directory")) && !hasAnyPhrase(d, uploadDestWords) {
 			continue
 		}
 		return true
+	}
+	return false
+}
+
+// uploadDestWords say a path is where an upload writes.
+var uploadDestWords = []string{"destination", "target", "remote", "where", "written", "write", "overwrit", "save", "stored", "bucket"}
+
+// clearsField reports whether a clear empties a page's input field: its
+// name ends in "input" (or "input_field"), and it takes an element or the
+// server is a browser's.
+func (c *classifier) clearsField() bool {
+	n := len(c.nameToks)
+	if n == 0 || !(c.nameToks[n-1] == "input" || n > 1 && c.nameToks[n-2] == "input" && c.nameToks[n-1] == "field") {
+		return false
+	}
+	if c.browserServer || contains(c.nameToks, "browser") || contains(c.nameToks, "page") {
+		return true
+	}
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && (p.joined == "selector" || p.joined == "element" || p.joined == "ref" || p.joined == "xpath") {
+			return true
+		}
 	}
 	return false
 }

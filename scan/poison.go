@@ -542,7 +542,7 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 	for _, v := range words {
 		// "the hosted two-call flow": a call word ending a hyphenated
 		// word is part of an adjective before a plain word.
-		if !ident && len(before) > len(v) && before[len(before)-len(v)-1] == '-' {
+		if !ident && len(before) > len(v) && before[len(before)-len(v)-1] == '-' && countWord(before[:len(before)-len(v)-1]) {
 			continue
 		}
 		if strings.HasSuffix(before, v) && (len(before) == len(v) || !isWordByte(before[len(before)-len(v)-1])) && !(!ident && callNoun(before[:len(before)-len(v)], v)) {
@@ -550,6 +550,21 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 		}
 	}
 	return false
+}
+
+// countWord reports whether text ends in a count ("two", "single",
+// "multi", "3"): the first part of an adjective like "two-call".
+func countWord(text string) bool {
+	k := len(text)
+	for k > 0 && isWordByte(text[k-1]) {
+		k--
+	}
+	w := text[k:]
+	switch w {
+	case "one", "two", "three", "four", "five", "single", "multi", "double", "dual", "triple", "n", "many", "few":
+		return true
+	}
+	return w != "" && strings.Trim(w, "0123456789") == ""
 }
 
 // compoundNoun reports whether the text after a plain word goes on with
@@ -904,7 +919,7 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	case p.text == "change the recipient" || p.text == "replace the recipient":
 		return !redirects(text, at+len(p.text))
 	}
-	if p.kind == FamilyShadowing && (inferArgument(text[:at]) || confirmsFirst(text[:at])) {
+	if p.kind == FamilyShadowing && (inferArgument(text[:at]) || (p.text == "before calling this tool" || p.text == "before using this tool") && confirmsFirst(text[:at])) {
 		return true
 	}
 	// "also call this tool if the user requests to change …": this
@@ -1136,8 +1151,24 @@ func userAsksAgain(rest string) bool {
 // sentence may ask for nothing that leaks.
 func confirmsFirst(before []byte) bool {
 	s := string(before[max(0, len(before)-160):])
-	if i := strings.LastIndexAny(s, ".\n"); i >= 0 {
-		s = s[i+1:]
+	i := strings.LastIndexAny(s, ".\n")
+	if i < 0 && len(before) > 160 {
+		return false // a sentence longer than what is read
+	}
+	s = s[i+1:]
+	if strings.ContainsAny(s, "@()_/:") || strings.Contains(s, "http") {
+		return false // an address, a URL or a call
+	}
+	for _, f := range strings.Fields(s) {
+		f = strings.Trim(f, ",;!?\"'`")
+		if identLike(f) && !strings.HasSuffix(f, "'s") {
+			return false
+		}
+		for _, v := range confirmBlocked {
+			if f == v {
+				return false
+			}
+		}
 	}
 	for _, l := range leakWords {
 		if strings.Contains(s, l) {
@@ -1156,6 +1187,10 @@ func confirmsFirst(before []byte) bool {
 	}
 	return false
 }
+
+// confirmBlocked, in the sentence that asks for the user's yes, do
+// something besides asking.
+var confirmBlocked = append(append([]string{"fetch", "send", "forward", "email", "post", "upload", "share", "open", "read", "tools", "do", "first", "then"}, strongCallWords...), weakCallWords...)
 
 // beforeTaskKind reports whether the words after "call this tool before"
 // name a kind of work the tool is for: "must call this tool before any
@@ -1181,6 +1216,9 @@ func beforeTaskKind(rest string) bool {
 		if writing && (w == "code" || w == "scripts" || w == "script") {
 			return n > 0
 		}
+		if writing && (w == "or" || w == "and" || strings.HasSuffix(words[n], ",") || replyWords[w]) {
+			return false
+		}
 		if writing && strings.Contains(w, "/") {
 			w = strings.ReplaceAll(w, "/", "-")
 		}
@@ -1201,6 +1239,9 @@ func beforeTaskKind(rest string) bool {
 	}
 	return false
 }
+
+// replyWords are what the model says, not code of a kind.
+var replyWords = map[string]bool{"response": true, "responses": true, "answer": true, "answers": true, "reply": true, "replies": true, "text": true, "output": true, "message": true, "messages": true, "content": true}
 
 // clientConfigs are MCP clients' configuration files: secrets when read,
 // setup notes when named.

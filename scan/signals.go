@@ -878,7 +878,7 @@ func paymentMethod(toks []string) bool {
 		if (moneyNouns[w] || w == "card") && i+1 < len(toks) && notMoneyAfter[toks[i+1]] {
 			return true
 		}
-		if moneyNouns[w] && i > 0 && notMoneyBefore[toks[i-1]] {
+		if moneyNouns[w] && i > 0 && notMoneyBefore[toks[i-1]] && (toks[i-1] != "memory" || w == "bank" || w == "banks") {
 			return true
 		}
 	}
@@ -1114,7 +1114,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			// will be delivered"
 			c.add(SigNetwork, "property-description", ev()+" described as where deliveries go")
 		case p.depth > 1 || asset || toFile:
-		case len(toks) > 1 && recordURLs[toks[0]]:
+		case len(toks) > 1 && recordURLs[toks[0]] && !(toks[0] == "notebook" && (len(toks) != 2 || saysFetch(pdesc()) || hasAnyPhrase(pdesc(), notebookServer))):
 		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url" || len(toks) == 2 && toks[1] == "url" && recordOwners[toks[0]]) && !saysFetch(pdesc()):
 		case contains(toks, "id") && (contains(toks, "url") || contains(toks, "uri")):
 			// "id_or_url": a record named by its id or its link
@@ -1157,11 +1157,11 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "remotePath": on the machine the tool connects to; "cloudPath",
 		// "dockerContextPath", "giteaBuildPath": in a store or a
 		// repository, not on the server's disk.
-		remotePath := len(toks) > 1 && elsewhere[toks[0]] && !localRepo(toks, pdesc)
+		remotePath := len(toks) > 1 && elsewhere[toks[0]] && !localRepo(toks, pdesc) && !(toks[0] == "instance" && hasAnyPhrase(pdesc(), fileWords))
 		// "source" and "destination" described as file paths
 		// ("copyFile": "Source file path") are paths too.
 		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
-		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !hasAnyPhrase(pdesc(), treePaths) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !treePath(pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1568,11 +1568,27 @@ var connectTargets = set("database", "db", "server", "host", "instance", "cluste
 // password"): it is used, not handled.
 func usedCredential(pdesc func() string) bool {
 	d := pdesc()
-	if strings.Contains(d, "for authentication") || strings.Contains(d, "to authenticate") || strings.Contains(d, "for authorization") || strings.HasPrefix(d, "bearer token") || strings.Contains(d, "omit to use") {
+	if strings.Contains(d, "for authentication") || strings.Contains(d, "to authenticate") || strings.Contains(d, "for authorization") || strings.HasPrefix(d, "bearer token") || omitForSession(d) {
 		return true
 	}
 	first, _, _ := strings.Cut(d, " ")
 	return connectQualifiers[first]
+}
+
+// omitForSession reports whether a credential's description says to omit
+// it to use a signed-in session ("Omit to use cached session from
+// sbox_open_login"): the call is authenticated, the value not handled. A
+// value omitted for a generated or existing one is still handled.
+func omitForSession(d string) bool {
+	i := strings.Index(d, "omit to use")
+	if i < 0 {
+		return false
+	}
+	rest := d[i+len("omit to use"):]
+	if j := strings.IndexAny(rest, ".;"); j >= 0 {
+		rest = rest[:j]
+	}
+	return hasWord(rest, "session") || hasWord(rest, "login")
 }
 
 // signingSecret reports whether a secret in a configuration object is
@@ -1783,6 +1799,18 @@ var innerPaths = []string{"internal file path", "internal path", "path within th
 // treePaths describe a path through a tree of objects ("Parent instance
 // path", "Instance path (dot notation)"), not through folders.
 var treePaths = []string{"instance path", "dot notation"}
+
+// notebookServer words make a notebook's URL a server the tool goes to.
+var notebookServer = []string{"server", "jupyter", "connect", "download", "kernel", "any url"}
+
+// treePath reports whether a path's description makes it a path through a
+// tree of objects (a treePaths phrase) and names no file, folder or disk.
+func treePath(d string) bool {
+	return hasAnyPhrase(d, treePaths) && !hasAnyPhrase(d, fileWords)
+}
+
+// fileWords put a path on a disk.
+var fileWords = []string{"file", "folder", "director", "disk", "local", "/"}
 
 // innerPath reports whether a path's description puts it inside a
 // document or an archive (an innerPaths phrase and a document word), and

@@ -1011,9 +1011,6 @@ func (c *classifier) leadMeasure() string {
 // windowParams choose the time a measure covers.
 var windowParams = set("days", "hours", "minutes", "weeks", "months", "value", "unit", "period", "from", "to", "start", "end", "since", "until", "range", "interval", "granularity", "window", "timeframe", "startdate", "enddate", "starttime", "endtime")
 
-// resetModes, as a reset's properties, may choose a hard reset.
-var resetModes = set("mode", "hard", "type")
-
 // endingVerbs end a session or process: with destructiveHint, destructive.
 var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "quit", "kill")
 

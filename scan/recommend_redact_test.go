@@ -53,12 +53,20 @@ func TestRecommendTooLarge(t *testing.T) {
 // arguments redacted in the audit log; Destructive and Financial approve;
 // poisoned tools denied.
 func TestRecommendFollowsSignals(t *testing.T) {
+	// Every kind of rule is written somewhere in the corpus; a group of
+	// a few servers need not have them all.
+	total := map[string]int{}
 	for _, res := range corpusResultGroups(t) {
-		recommendFollowsSignals(t, res)
+		for k, v := range recommendFollowsSignals(t, res) {
+			total[k] += v
+		}
+	}
+	if total["redacted"] == 0 || total["sensitive write"] == 0 || total["approve"] == 0 || total["poisoned"] == 0 {
+		t.Errorf("counts %v", total)
 	}
 }
 
-func recommendFollowsSignals(t *testing.T, res []ServerResult) {
+func recommendFollowsSignals(t *testing.T, res []ServerResult) map[string]int {
 	t.Helper()
 	doc, err := Recommend(res)
 	if err != nil {
@@ -134,11 +142,8 @@ func recommendFollowsSignals(t *testing.T, res []ServerResult) {
 		}
 	}
 	t.Logf("corpus recommendation: %v", counts)
-	if counts["redacted"] == 0 || counts["sensitive write"] == 0 || counts["approve"] == 0 {
-		t.Errorf("counts %v", counts)
-	}
 	if !groupHas(res, "resend-mcp") {
-		return
+		return counts
 	}
 	// resend's send-email: 10 a minute, recipients and content redacted in
 	// what the audit log records.
@@ -158,6 +163,7 @@ func recommendFollowsSignals(t *testing.T, res []ServerResult) {
 	if !d.Allowed() {
 		t.Errorf("%s: %+v", name, d)
 	}
+	return counts
 }
 
 // groupHas reports whether a group of scanned servers holds server.
@@ -199,7 +205,13 @@ func recommendIntercept(t *testing.T, res []ServerResult) {
 		t.Fatalf("%v\n%s", err, doc)
 	}
 	text := string(doc)
-	for _, want := range []string{"# Recommended by toolgate scan", "redaction has no Intercept equivalent", "require_approval", "rate_limit"} {
+	wants := []string{"# Recommended by toolgate scan", "require_approval", "rate_limit"}
+	// A group whose toolgate policy redacts says in the YAML that
+	// Intercept cannot.
+	if js, err := Recommend(res); err == nil && strings.Contains(string(js), `"redact"`) {
+		wants = append(wants, "redaction has no Intercept equivalent")
+	}
+	for _, want := range wants {
 		if !strings.Contains(text, want) {
 			t.Errorf("the YAML lacks %q", want)
 		}

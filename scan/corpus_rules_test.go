@@ -641,6 +641,17 @@ func TestSignalRules(t *testing.T) {
 		{"releasing in a list of verbs still ends", Tool{Name: "helm", Description: "List, get, or release Helm charts."}, "read", false},
 		{"a later delete after navigate counts", Tool{Name: "navigate_delete_tab"}, "destructive", true},
 		{"memory credits move money", Tool{Name: "add_memory_credits", InputSchema: obj(`"amount":{"type":"number"}`)}, SigMoney, true},
+		// round 26 (the twenty-third addition's errors)
+		{"a click on a page is no read", Tool{Name: "proxied_browser_click", Description: "Click an element in the preview.", InputSchema: obj(`"selector":{"type":"string"}`)}, "read", false},
+		{"a hover is no read either", Tool{Name: "browser_hover", Annotations: ro, InputSchema: obj(`"selector":{"type":"string"}`)}, "read", false},
+		{"a tap on a phone's screen drives its app", Tool{Name: "tap", InputSchema: obj(`"x":{"type":"number"},"y":{"type":"number"}`)}, SigExec, true},
+		{"a press of a device's button does too", Tool{Name: "mobile_press_button", InputSchema: obj(`"button":{"type":"string"}`)}, SigExec, true},
+		{"a browser's click is no code run", Tool{Name: "browser_click", InputSchema: obj(`"selector":{"type":"string"}`)}, SigExec, false},
+		{"a press of a key in a browser is no code run", Tool{Name: "browser_press_key", InputSchema: obj(`"key":{"type":"string"}`)}, SigExec, false},
+		{"a shape's style string is no markup", Tool{Name: "add-rectangle", InputSchema: obj(`"style":{"type":"string","description":"Style string, e.g. rounded=1;html=1;"}`)}, SigBody, false},
+		{"an HTML string still is", Tool{Name: "add-label", InputSchema: obj(`"label":{"type":"string","description":"The label's HTML"}`)}, SigBody, true},
+		{"a maximum number of tokens is a count", Tool{Name: "llm_context", Annotations: ro, InputSchema: obj(`"maximum_number_of_tokens":{"type":"integer"}`)}, SigAuth, false},
+		{"a token to sign in is a credential", Tool{Name: "login", InputSchema: obj(`"token":{"type":"string"}`)}, SigAuth, true},
 		// round 25 (the twenty-second addition's errors)
 		{"a debugger's address is in memory", Tool{Name: "x64dbg_memory", InputSchema: obj(`"address":{"type":"string","description":"Hex string or expression"}`)}, SigPII, false},
 		{"an address converted by a debugger is too", Tool{Name: "x64dbg_address_convert", InputSchema: obj(`"address":{"type":"string"}`)}, SigPII, false},

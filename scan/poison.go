@@ -900,8 +900,15 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 		if dot := strings.IndexAny(rest, ".;"); dot >= 0 {
 			rest = rest[:dot]
 		}
+		// ("with the user's password" is a secret, not a person asked)
+		leaks := false
+		for _, l := range leakWords {
+			if strings.Contains(rest, l) {
+				leaks = true
+			}
+		}
 		for _, w := range []string{"with the user", "ask the user", "the user confirm", "user's confirmation", "user confirmation", "user approval", "confirm with"} {
-			if strings.Contains(rest, w) {
+			if strings.Contains(rest, w) && !leaks {
 				return true
 			}
 		}
@@ -916,6 +923,10 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 		// "--secret <secret>": a placeholder of a usage line; a tag that
 		// hides text wraps it, and is closed.
 		return !bytes.Contains(text[at:], []byte("</"+p.text[1:]))
+	case p.text == "exfiltrat":
+		// "Scan … for security vulnerabilities: …, data exfiltration,
+		// …": a finding named, not an order.
+		return findingNamed(text, at)
 	case p.text == "change the recipient" || p.text == "replace the recipient":
 		return !redirects(text, at+len(p.text))
 	}
@@ -1287,6 +1298,60 @@ func (c *classifier) ownWorkflow(text []byte, at int) bool {
 		return !found
 	})
 	return found
+}
+
+// findingNamed reports whether "exfiltrat" at text[at] is the noun
+// "exfiltration" in a sentence about finding or preventing it
+// ("vulnerabilities: …, data exfiltration, insecure patterns"), with no
+// address or URL in that sentence.
+func findingNamed(text []byte, at int) bool {
+	if !bytes.HasPrefix(text[at:], []byte("exfiltration")) {
+		return false
+	}
+	start, end := sentenceAt(text, at)
+	s := string(text[start:end])
+	if strings.Contains(s, "@") || strings.Contains(s, "://") || strings.Contains(s, "www.") {
+		return false
+	}
+	for _, l := range leakWords {
+		if strings.Contains(s, l) {
+			return false
+		}
+	}
+	for _, w := range []string{"vulnerab", "detect", "prevent", "protect", "threat", "risk", "scan"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownKindOfTools reports whether "before using any other" goes on with
+// the server's own tools by a word of their names ("must be configured
+// before using any other Powerpipe tools"): its own workflow. The
+// sentence may ask for nothing that leaks.
+func (c *classifier) ownKindOfTools(text []byte, at, after int) bool {
+	rest := strings.Fields(string(text[after:min(len(text), after+40)]))
+	if len(rest) < 2 || strings.TrimRight(rest[1], ".,;:") != "tools" && strings.TrimRight(rest[1], ".,;:") != "tool" {
+		return false
+	}
+	w := rest[0]
+	for i := 0; i < len(w); i++ {
+		if !isLetter(w[i]) {
+			return false
+		}
+	}
+	if !c.ownWord(w) {
+		return false
+	}
+	start, end := sentenceAt(text, at)
+	s := string(text[start:end])
+	for _, l := range leakWords {
+		if strings.Contains(s, l) {
+			return false
+		}
+	}
+	return true
 }
 
 // sentenceAt returns the bounds of the sentence around text[at]: from

@@ -63,7 +63,7 @@ var (
 	safetyChecks = set("password", "passwords", "check", "checks", "verification", "validation", "auth", "mfa", "legal", "security")
 	tlsWords     = set("tls", "ssl", "certificate", "certificates", "cert")
 	// llmCountWords make a token a count of model tokens ("max_tokens").
-	llmCountWords = set("max", "min", "num", "count", "limit", "budget", "used", "total", "prompt", "completion", "remaining")
+	llmCountWords = set("max", "min", "num", "count", "limit", "budget", "used", "total", "prompt", "completion", "remaining", "number", "maximum")
 	// pageWords make a token a page of results ("next_page_token").
 	pageWords = set("page", "next", "continuation", "pagination", "cursor", "prev", "previous")
 	// genericHeads are the objects of tools that read any kind of record.
@@ -528,6 +528,12 @@ func (c *classifier) signals() {
 	// vendor's.
 	if c.verb == "install" && c.verbSource == "name" && anyIn(name, installedCode) {
 		c.add(SigExec, "name-word", "name verb \"install\" of a package or a server (runs its code)")
+	}
+	// Taps, swipes and presses on a phone's or a simulator's screen drive
+	// whatever app is in front, as a person's fingers would; a browser's
+	// clicks are on the page it was sent to (network, below).
+	if c.verbSource == "name" && (c.verb == "tap" || c.verb == "swipe" || (c.verb == "press" || c.verb == "click") && anyIn(name, deviceWords)) && !anyIn(name, browserWords) {
+		c.add(SigExec, "name-verb", "name verb "+q(c.verb)+" (input to a device's screen)")
 	}
 	// "execute_sentry_tool" runs one of the service's operations, not code.
 	if w, ok := execNameWord(name, c.verb, c.verbSource); ok && !anyIn(head, operationNouns) {
@@ -1227,7 +1233,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content" && !httpParts[toks[0]]) && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !pageNames[joined] && !urlNamed(p) && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !pageNames[joined] && !urlNamed(p) && joined != "style" && joined != "css" && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
 			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
@@ -1774,6 +1780,10 @@ func urlNamed(p *prop) bool {
 	n := len(p.toks)
 	return p.joined == "url" || p.joined == "uri" || p.joined == "href" || n > 1 && (p.toks[n-1] == "url" || p.toks[n-1] == "uri") || p.format == "uri" || p.format == "url"
 }
+
+// deviceWords, in a tool's name, put a press or a click on a phone's or a
+// simulator's screen.
+var deviceWords = set("mobile", "android", "ios", "adb", "screen", "device", "simulator", "emulator", "ui")
 
 // ipLookups, with "ip" in a reader's name, locate an IP address.
 var ipLookups = set("lookup", "geolocate", "geolocation", "geo", "whois", "locate", "info")

@@ -337,7 +337,7 @@ func (c *classifier) text(where *place, s string, budget *int) {
 	c.exfilTarget(where, norm, hasHTTP)
 	for _, m := range matches {
 		p := allPhrases[m.phrase]
-		if exemptMatch(norm, m.at, p) || p.kind == FamilyShadowing && c.ownWorkflow(norm, m.at) {
+		if exemptMatch(norm, m.at, p) || p.kind == FamilyShadowing && (c.ownWorkflow(norm, m.at) || p.text == "before using any other" && c.ownKindOfTools(norm, m.at, m.at+len(p.text))) {
 			continue
 		}
 		c.add(SigInjection, "description-phrase", fmt.Sprintf("%s asks the model to %s: %q", where.String(), p.kind, excerpt(string(norm), m.at, len(p.text))))

@@ -58,6 +58,8 @@ var verbs = map[string]verbClass{
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
 	"share": verbWrite, "broadcast": verbWrite, "fix": verbWrite, "reinvite": verbWrite,
 	"duplicate": verbWrite, "compose": verbWrite, "adjust": verbWeakWrite, "rerank": verbRead, "navigate": verbWrite, "wait": verbRead, "detect": verbRead, "translate": verbRead, "rephrase": verbRead, "paraphrase": verbRead, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
+	// actions on a page or a screen
+	"click": verbWrite, "tap": verbWrite, "swipe": verbWrite, "drag": verbWrite, "press": verbWrite, "fill": verbWrite, "hover": verbWrite, "scroll": verbWrite,
 	// marks on a post or a message: they send nothing
 	"like": verbWrite, "unlike": verbWrite, "bookmark": verbWrite, "favorite": verbWrite, "react": verbWrite,
 	// weak writes: overruled by an explicit readOnlyHint

@@ -304,7 +304,7 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 	}
 	text := string(norm)
 	eachName(text, ".-", func(i int, word string) bool {
-		if srv := c.others.other(word, c.self); srv != "" && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) && !(listedValue(text, word) && strings.HasPrefix(where.String(), "inputSchema")) {
+		if srv := c.others.other(word, c.self); srv != "" && !formatWords[word] && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) && !(listedValue(text, word) && strings.HasPrefix(where.String(), "inputSchema")) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		return true
@@ -1092,6 +1092,11 @@ func vendorInterface(after []byte) bool {
 		}
 	}
 }
+
+// formatWords name a format of data as often as a tool that converts to it
+// ("use 'base64' for binary files", "instead of regex", "use instead of
+// datetime"): a plain word of them names the format.
+var formatWords = set("base64", "regex", "regexp", "datetime", "json", "yaml", "xml", "csv", "uuid", "hex", "utf8", "markdown", "html", "timestamp", "sha256", "md5", "hash", "date", "time")
 
 // listedValue reports whether a text lists word among the values an
 // argument takes ("Valid actions: navigate (requires url), click …,

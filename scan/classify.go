@@ -1196,7 +1196,7 @@ var recordTrailers = set("history", "details", "detail", "status", "summary", "i
 	"values", "names")
 
 // resolvedThings are marked resolved, not looked up.
-var resolvedThings = set("comment", "comments", "conversation", "conversations", "thread", "threads", "issue", "issues", "incident", "incidents", "alert", "alerts", "discussion", "discussions", "ticket", "tickets")
+var resolvedThings = set("comment", "comments", "conversation", "conversations", "thread", "threads", "issue", "issues", "incident", "incidents", "alert", "alerts", "discussion", "discussions", "ticket", "tickets", "task", "tasks")
 
 // leadRuns reports whether a lead says the tool runs what it is given
 // ("runs the query against the database").

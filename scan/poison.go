@@ -517,7 +517,7 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 		return !ident && kindOfTool(strings.TrimRight(text[max(0, i-64):i], "`'\" "), !quotedAt(text, i, j-i) && !steeredBefore(text, i))
 	}
 	for _, a := range afters {
-		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(a == " tool" && kind()) {
+		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(a == " tool" && (kind() || toolCompound(after[len(a):]))) {
 			return true
 		}
 	}
@@ -566,6 +566,23 @@ func countWord(text string) bool {
 	}
 	return w != "" && strings.Trim(w, "0123456789") == ""
 }
+
+// toolCompound reports whether "tool" goes on with a noun that makes it
+// part of another thing ("extract tool definitions", "analyze tool
+// usage"): the word before names what is done to it, not a tool.
+func toolCompound(rest string) bool {
+	w, ok := strings.CutPrefix(rest, " ")
+	if !ok {
+		return false
+	}
+	if i := strings.IndexFunc(w, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }); i >= 0 {
+		w = w[:i]
+	}
+	return toolCompoundNouns[w]
+}
+
+// toolCompoundNouns after "tool" make a compound ("tool definitions").
+var toolCompoundNouns = set("definitions", "definition", "descriptions", "schemas", "schema", "calls", "usage", "names", "metadata", "annotations", "outputs", "results", "patterns")
 
 // compoundNoun reports whether the text after a plain word goes on with
 // another plain word that makes it a noun phrase ("chat message
@@ -900,15 +917,24 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 		if dot := strings.IndexAny(rest, ".;"); dot >= 0 {
 			rest = rest[:dot]
 		}
-		// ("with the user's password" is a secret, not a person asked)
-		leaks := false
-		for _, l := range leakWords {
-			if strings.Contains(rest, l) {
-				leaks = true
-			}
-		}
+		// "with the user's password" is a secret of the user's, not the
+		// user asked: what follows the words that name the user, to the
+		// end of the sentence's next few words, may name no secret.
+		_, en := sentenceAt(text, at)
 		for _, w := range []string{"with the user", "ask the user", "the user confirm", "user's confirmation", "user confirmation", "user approval", "confirm with"} {
-			if strings.Contains(rest, w) && !leaks {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				continue
+			}
+			from := at + len(p.text) + i + len(w)
+			tail := text[min(from, en):min(en, from+24)]
+			leaks := false
+			for _, l := range leakWords {
+				if bytes.Contains(tail, []byte(l)) {
+					leaks = true
+				}
+			}
+			if !leaks {
 				return true
 			}
 		}
@@ -1302,7 +1328,59 @@ func (c *classifier) ownWorkflow(text []byte, at int) bool {
 		found = c.own[w] && (identLike(w) || w == self || quotedAt(s, i, len(w)))
 		return !found
 	})
-	return found
+	return found || c.quotesOwnTool(s)
+}
+
+// quotesOwnTool reports whether a sentence quotes one of the server's own
+// tools by its words ("before 'Query Documentation' tool" for
+// query-docs, "call 'Resolve Context7 Library ID' tool first" for
+// resolve-library-id): every word of the tool's name starts a word of
+// the quote, which says nothing more than a few words.
+func (c *classifier) quotesOwnTool(s string) bool {
+	for off := 0; off < len(s); {
+		i := strings.IndexAny(s[off:], "'\"")
+		if i < 0 {
+			return false
+		}
+		i += off
+		j := strings.IndexByte(s[i+1:], s[i])
+		if j < 0 {
+			return false
+		}
+		quote := strings.Fields(s[i+1 : i+1+j])
+		off = i + 1 + j + 1
+		if len(quote) < 2 || len(quote) > 5 {
+			continue
+		}
+		for n := range c.own {
+			toks := tokens(n, 8)
+			if len(toks) < 2 {
+				continue
+			}
+			all := true
+			for _, t := range toks {
+				// "docs" starts "documentation" as "doc"
+				if len(t) > 3 {
+					t = strings.TrimSuffix(t, "s")
+				}
+				hit := false
+				for _, q := range quote {
+					if len(t) >= 2 && strings.HasPrefix(q, t) {
+						hit = true
+						break
+					}
+				}
+				if !hit {
+					all = false
+					break
+				}
+			}
+			if all {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // findingNamed reports whether "exfiltrat" at text[at] is the noun

@@ -212,7 +212,9 @@ var (
 	// "Handlebars", a "Liquid" template).
 	templateLanguages = set("handlebars", "liquid", "mustache", "jinja", "jinja2")
 	// tokenOwners, in a token's name, are what it identifies.
-	tokenOwners = set("app", "folder", "file", "doc", "docx", "document", "node", "table", "sheet", "wiki", "space", "base", "bitable")
+	tokenOwners = set("app", "folder", "file", "doc", "docx", "document", "node", "table", "sheet", "wiki", "space", "base", "bitable",
+		// a task's claim ("claimToken"): who holds the task
+		"claim")
 	// storeHints say a tool's paths name objects of an online store
 	// ("List files in a given path in Firebase Storage", "a folder in
 	// your media library"), not the server's disk.
@@ -563,7 +565,7 @@ func (c *classifier) signals() {
 	// A URL the tool gives, makes or marks ("get_asset_upload_url",
 	// "mark_discovered_url_processed") is data; one it goes to is not
 	// ("fetch_url", "upload_from_url").
-	if w, ok := anyWord(name, netWords); ok && !(w == "url" && urlObjectVerbs[c.verb] && !contains(name, "from")) {
+	if w, ok := anyWord(name, netWords); ok && !(w == "url" && (urlObjectVerbs[c.verb] || urlComputeVerbs[c.verb] && c.verbSource == "name" && !c.leadFetches) && !contains(name, "from")) {
 		c.add(SigNetwork, "name-word", "name word "+q(w))
 	}
 	// A message sent to a queue or a topic is for programs; a reply to a
@@ -1101,7 +1103,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
 			// "whereClause", "having_clause": query language the caller writes.
 			c.add(SigExec, "property-name", ev()+" is a query clause")
-		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum && !namingCode(pdesc()) {
+		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum && !namingCode(pdesc()) && !calcExpression(pdesc(), c.nameToks) {
 			if h, ok := anyPhrase(pdesc(), execHints); ok {
 				c.add(SigExec, "property-name", ev()+" described as "+q(strings.TrimSpace(h)))
 			} else if h, ok := inDesc(phrExecHints); ok {
@@ -1119,9 +1121,15 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			// a webhook's config.url: "The URL to which the payloads
 			// will be delivered"
 			c.add(SigNetwork, "property-description", ev()+" described as where deliveries go")
+		case p.depth == 1 && str && !p.enum && anyURL(pdesc()):
+			// "Recipe ID or full URL (any recipe website URL …)": the
+			// server fetches whatever page it is given
+			c.add(SigNetwork, "property-description", ev()+" takes any URL")
 		case p.depth > 1 || asset || toFile:
 		case len(toks) > 1 && recordURLs[toks[0]] && !(toks[0] == "notebook" && (len(toks) != 2 || saysFetch(pdesc()) || hasAnyPhrase(pdesc(), notebookServer))):
 		case urlData && (joined == "url" || joined == "uri" || joined == "href" || p.format == "uri" || p.format == "url" || len(toks) == 2 && toks[1] == "url" && recordOwners[toks[0]]) && !saysFetch(pdesc()):
+		case c.verbSource == "name" && urlComputeVerbs[c.verb] && !c.leadFetches && (joined == "url" || joined == "uri" || p.format == "uri" || p.format == "url") && !saysFetch(pdesc()):
+			// "url_parse": the URL's parts computed, nowhere gone
 		case contains(toks, "id") && (contains(toks, "url") || contains(toks, "uri")):
 			// "id_or_url": a record named by its id or its link
 		case siteRecord && (joined == "url" || joined == "uri" || p.format == "uri" || p.format == "url"):
@@ -1785,6 +1793,38 @@ func urlNamed(p *prop) bool {
 // simulator's screen.
 var deviceWords = set("mobile", "android", "ios", "adb", "screen", "device", "simulator", "emulator", "ui")
 
+// anyURL reports whether a description says any URL or any website may be
+// given: "any" and, within the next two words, url, urls, website or site.
+func anyURL(d string) bool {
+	for off := 0; off < len(d); {
+		i := strings.Index(d[off:], "any ")
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 4
+		if i > 0 && isLetter(d[i-1]) {
+			continue
+		}
+		ws := strings.Fields(d[i+4 : min(len(d), i+40)])
+		for k := 0; k < len(ws) && k < 3; k++ {
+			w := strings.Trim(ws[k], ".,;:()")
+			switch w {
+			case "url", "urls", "website", "websites", "site", "sites":
+				return true
+			case "in", "of", "for", "from", "with", "field", "fields":
+				// "any field in urls section": a field, not an address
+				k = 3
+			}
+		}
+	}
+	return false
+}
+
+// urlComputeVerbs take a URL apart or put it in shape without going
+// there.
+var urlComputeVerbs = set("parse", "validate", "encode", "decode", "format", "normalize")
+
 // ipLookups, with "ip" in a reader's name, locate an IP address.
 var ipLookups = set("lookup", "geolocate", "geolocation", "geo", "whois", "locate", "info")
 
@@ -1892,6 +1932,19 @@ func namingCode(d string) bool {
 	_, runs := anyPhrase(d, execHints)
 	return !runs && !hasWord(d, "eval") && !hasWord(d, "arbitrary") && !hasWord(d, "custom")
 }
+
+// calcExpression reports whether an expression is a calculator's or a
+// schedule's ("math": "Mathematical expression to evaluate", "cron_parse":
+// "Cron expression"), which runs no code.
+func calcExpression(d string, name []string) bool {
+	if hasWord(d, "cron") || strings.Contains(d, "mathematical") || strings.Contains(d, "arithmetic") {
+		return true
+	}
+	return anyIn(name, calcNames) && !hasWord(d, "javascript") && !hasWord(d, "python") && !hasWord(d, "code")
+}
+
+// calcNames, in a tool's name, make it a calculator.
+var calcNames = set("math", "calc", "calculate", "calculator", "cron")
 
 // codeKinds, before "code", make it a program.
 var codeKinds = set("source", "javascript", "js", "python", "typescript", "ts", "shell", "bash", "sql", "program", "script", "the", "a", "your", "lua", "ruby", "go")

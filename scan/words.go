@@ -57,7 +57,7 @@ var verbs = map[string]verbClass{
 	"convert": verbWeakWrite, "sync": verbWrite, "shell": verbWrite, "unban": verbWrite, "unblock": verbWrite,
 	"unsuspend": verbWrite, "reinstate": verbWrite, "undelete": verbWrite, "unarchive": verbWrite,
 	"share": verbWrite, "broadcast": verbWrite, "fix": verbWrite, "reinvite": verbWrite,
-	"duplicate": verbWrite, "compose": verbWrite, "adjust": verbWeakWrite, "rerank": verbRead, "navigate": verbWrite, "wait": verbRead, "detect": verbRead, "translate": verbRead, "rephrase": verbRead, "paraphrase": verbRead, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
+	"duplicate": verbWrite, "compose": verbWrite, "adjust": verbWeakWrite, "rerank": verbRead, "encode": verbRead, "decode": verbRead, "hash": verbRead, "navigate": verbWrite, "wait": verbRead, "detect": verbRead, "translate": verbRead, "rephrase": verbRead, "paraphrase": verbRead, "replay": verbWrite, "resume": verbWrite, "pause": verbWrite,
 	// actions on a page or a screen
 	"click": verbWrite, "tap": verbWrite, "swipe": verbWrite, "drag": verbWrite, "press": verbWrite, "fill": verbWrite, "hover": verbWrite, "scroll": verbWrite,
 	// marks on a post or a message: they send nothing

@@ -223,7 +223,15 @@ func ClassifyAmong(server string, t Tool, others Others) Report {
 			}
 		}
 	}
-	return classifyOwn(&t, &scratch{}, serverKindOf(server), own)
+	s := &scratch{}
+	s.places = s.places[:0]
+	c := newClassifierIn(&t, s)
+	kind := serverKindOf(server)
+	c.mailServer, c.storeServer, c.browserServer = kind.mail, kind.store, kind.browser
+	c.own = own
+	c.peers, c.peerSelf = others, server
+	c.run()
+	return c.report()
 }
 
 // ClassifyAll classifies every tool of a list, in order.
@@ -356,6 +364,10 @@ type classifier struct {
 	// own names the tools of the tool's own server (lower case), when
 	// known: ClassifyAmong and the lists of Scan.
 	own map[string]bool
+	// peers, in ClassifyAmong, are the merged list's tools by server
+	// (peerSelf the tool's own), for othersWord only.
+	peers    Others
+	peerSelf string
 	// sandboxed: the description's lead says the tool's files are in a
 	// sandbox or on a remote machine (properties sets it).
 	sandboxed bool
@@ -546,7 +558,7 @@ func (c *classifier) categorize() {
 			// after a noun that is also a verb, the worst of the later
 			// verbs decides.
 			// "navigate_delete_tab": so does a navigation's.
-			if nounishVerbs[w] || w == "navigate" {
+			if nounishVerbs[w] || w == "navigate" || screenActions[w] {
 				found := false
 				for _, later := range c.nameToks[i+1:] {
 					if v2 := verbs[later]; v2 != verbNone && !nounishVerbs[later] && (!found || verbRank[v2] > verbRank[class]) {
@@ -624,7 +636,7 @@ func (c *classifier) categorize() {
 	// The server's own connection to a database, a host or a dev server
 	// ("connect", "disconnect_all", "connect_metro", "ssh_disconnect")
 	// is state of its session: nothing of the caller's is stored.
-	if (c.verb == "connect" || c.verb == "disconnect") && c.verbSource == "name" && class == verbWeakWrite && ownConnection(c.nameToks) {
+	if (c.verb == "connect" || c.verb == "disconnect") && c.verbSource == "name" && class == verbWeakWrite && ownConnection(c.nameToks) && c.onlyConnects() {
 		class = verbRead
 	}
 	// Capturing a screenshot takes a picture of what is shown.
@@ -794,7 +806,7 @@ func (c *classifier) categorize() {
 	// Clearing a page's input field loses only what was typed in it, and
 	// clearing a debugger's capture buffer only what it captured ("Clear
 	// the log buffer … in-memory console buffer").
-	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && (anyIn(c.nameToks, captureNouns) || c.clearsField() || bytes.Contains(c.lowLead(), []byte(" buffer")) && !c.Has(SigIrreversible))) {
+	if cat == Destructive && c.verbSource == "name" && (anyIn(c.nameToks, cacheNouns) || c.verb == "clear" && (anyIn(c.nameToks, captureNouns) || c.clearsField() || c.clearsBuffer() && !c.Has(SigIrreversible))) {
 		cat, rule = Write, "name-noun:cache"
 	}
 	// Closing a session, a tunnel or a terminal ends it (closing a task
@@ -938,6 +950,10 @@ func listWords(s string, max, limit int) (ws []string, listed, slashed []bool) {
 // verbRank orders verb classes by the harm a tool can do.
 var verbRank = map[verbClass]int{verbRead: 1, verbWeakWrite: 2, verbWrite: 3, verbFinancial: 4, verbDestructive: 5}
 
+// screenActions act on a page or a screen: what they press or fill, a later
+// verb of the name, decides ("click_delete_account_button").
+var screenActions = set("click", "tap", "swipe", "drag", "press", "fill", "hover", "scroll")
+
 // actionNames pick what a tool that does several things does.
 var actionNames = set("action", "actions", "operation", "op", "command", "cmd", "mode")
 
@@ -973,6 +989,36 @@ var measurePhrases = []string{"number of", "over time", "usage", "count of", "st
 func ownConnection(toks []string) bool {
 	for _, t := range toks {
 		if t != "connect" && t != "disconnect" && !ownConnectTargets[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// onlyConnects reports whether a connect's or disconnect's hints and lead
+// say nothing more: no destructiveHint, no other verb that writes
+// ("… and delete the integration", "store its credentials"), and no
+// people or their sessions ("disconnect all connected users").
+func (c *classifier) onlyConnects() bool {
+	if c.ann.Destructive != nil && *c.ann.Destructive {
+		return false
+	}
+	first := string(c.lowLead())
+	if i := strings.IndexAny(first, "\n"); i >= 0 {
+		first = first[:i]
+	}
+	if i := strings.Index(first, ". "); i >= 0 {
+		first = first[:i]
+	}
+	ws, _, _ := listWords(first, 64, 512)
+	for _, w := range ws {
+		if v, s := lookupStem(w); v == verbDestructive || v == verbFinancial {
+			return false
+		} else if s == "create" || s == "store" || s == "save" || s == "add" || s == "register" || s == "kick" || s == "terminate" {
+			return false
+		}
+		switch w {
+		case "users", "user", "clients", "client", "sessions", "members", "people", "customers", "pool", "cluster":
 			return false
 		}
 	}
@@ -1147,6 +1193,27 @@ func (c *classifier) writesAtPath() bool {
 
 // uploadDestWords say a path is where an upload writes.
 var uploadDestWords = []string{"destination", "target", "remote", "where", "written", "write", "overwrit", "save", "stored", "bucket"}
+
+// clearsBuffer reports whether a clear's lead opens with a sentence that
+// clears a buffer and nothing else ("Clear the log buffer.", "Clear the
+// network request buffer.").
+func (c *classifier) clearsBuffer() bool {
+	lead := string(c.lowLead())
+	if i := strings.IndexAny(lead, ".\n"); i >= 0 {
+		lead = lead[:i]
+	}
+	ws := strings.Fields(lead)
+	n := len(ws)
+	if n < 3 || n > 6 || (ws[0] != "clear" && ws[0] != "clears") || ws[1] != "the" || ws[n-1] != "buffer" && ws[n-1] != "buffers" {
+		return false
+	}
+	for _, w := range ws[2 : n-1] {
+		if w == "all" || w == "stored" || w == "history" || w == "database" || w == "data" || w == "records" {
+			return false
+		}
+	}
+	return true
+}
 
 // clearsField reports whether a clear empties a page's input field: its
 // name ends in "input" (or "input_field"), and it takes an element or the

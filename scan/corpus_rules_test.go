@@ -641,6 +641,17 @@ func TestSignalRules(t *testing.T) {
 		{"releasing in a list of verbs still ends", Tool{Name: "helm", Description: "List, get, or release Helm charts."}, "read", false},
 		{"a later delete after navigate counts", Tool{Name: "navigate_delete_tab"}, "destructive", true},
 		{"memory credits move money", Tool{Name: "add_memory_credits", InputSchema: obj(`"amount":{"type":"number"}`)}, SigMoney, true},
+		// the review of rounds 25 and 26
+		{"disconnecting all users is no read", Tool{Name: "disconnect_all", Description: "Disconnect all connected users and terminate their sessions."}, "read", false},
+		{"disconnecting a host from a cluster is no read", Tool{Name: "disconnect_host", Description: "Remove the host from the cluster."}, "read", false},
+		{"connecting a mailbox that stores its credentials is no read", Tool{Name: "connect_mail", Description: "Connect a mailbox and store its credentials."}, "read", false},
+		{"clearing a chat history with its buffer is destructive", Tool{Name: "clear_history", Description: "Clear all chat history for the user, including the message buffer."}, "destructive", true},
+		{"clearing a job queue buffer drops jobs", Tool{Name: "clear_queue", Description: "Clear the job queue buffer: all pending jobs are dropped."}, "destructive", true},
+		{"a contact tracer's address is a person's", Tool{Name: "contact_tracing_add_case", InputSchema: obj(`"address":{"type":"string","description":"Home address of the infected person"}`)}, SigPII, true},
+		{"a click that deletes an account deletes", Tool{Name: "click_delete_account_button"}, "destructive", true},
+		{"a click that sends an email sends", Tool{Name: "click_send_email", InputSchema: obj(`"to":{"type":"string"},"subject":{"type":"string"}`)}, SigMessaging, true},
+		{"a style that is HTML markup is a body", Tool{Name: "set_style", InputSchema: obj(`"style":{"type":"string","description":"HTML markup for the banner"}`)}, SigBody, true},
+		{"a maximum token that is an API token is a credential", Tool{Name: "set_config", InputSchema: obj(`"maximum_token":{"type":"string","description":"The API token"}`)}, SigAuth, true},
 		// round 27 (the twenty-fourth addition's errors)
 		{"an encoding computed is a read", Tool{Name: "encode", InputSchema: obj(`"text":{"type":"string"}`)}, "read", true},
 		{"a JWT decoded is a read", Tool{Name: "jwt_decode", InputSchema: obj(`"token":{"type":"string"}`)}, "read", true},

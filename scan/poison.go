@@ -304,7 +304,7 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 	}
 	text := string(norm)
 	eachName(text, ".-", func(i int, word string) bool {
-		if srv := c.others.other(word, c.self); srv != "" && !formatWords[word] && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) && !(listedValue(text, word) && strings.HasPrefix(where.String(), "inputSchema")) {
+		if srv := c.others.other(word, c.self); srv != "" && !formatWords[word] && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) && !(listedValue(text, word) && strings.HasPrefix(where.String(), "inputSchema") && !listSteered(text, i)) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		return true
@@ -325,7 +325,7 @@ func (c *classifier) ownToolWord(text string, i int, word string) bool {
 	// "Analyze tool usage patterns, workflows, …": a text that starts
 	// with the word says what this tool does; nothing comes before it to
 	// steer.
-	if i == 0 {
+	if i == 0 && strings.HasPrefix(text[j:], " tool ") && j+6 < len(text) && isLetter(text[j+6]) && !sentenceSteers(text, 0) {
 		return true
 	}
 	// "use the dedicated Percy setup tool": a plain word that no other
@@ -333,7 +333,7 @@ func (c *classifier) ownToolWord(text string, i int, word string) bool {
 	// one of the server's own tools' names
 	// ("percyVisualTestIntegrationAgent", "setupBrowserStack…"), tells
 	// which of its own tools, even where the sentence steers.
-	if prev := lastPlainWord(text[:i]); prev != "" && c.others.other(prev, c.self) == "" && c.ownWord(prev) && c.ownWord(word) {
+	if prev := lastPlainWord(text[:i]); prev != "" && c.others.other(prev, c.self) == "" && c.ownWord(prev) && c.ownWord(word) && !strongSteer(text, i) {
 		return true
 	}
 	if steeredBefore(text, i) {
@@ -349,6 +349,51 @@ func (c *classifier) ownToolWord(text string, i int, word string) bool {
 	// sentence of chat_completion's own text: the tool says what it is.
 	if end := strings.Index(text, ". "); (end < 0 || i < end) && contains(tokens(c.t.Name, 8), word) {
 		return true
+	}
+	return false
+}
+
+// strongSteers order the model's choice of tools beyond naming one to use.
+var strongSteers = []string{"call", "calls", "calling", "invoke", "invoking", "execute", "run", "trigger", "must", "always", "never", "instead", "rather than", "in place of", "before", "after", "first", "every", "each", "only", "any other", "should", "whenever", "ignore", "don't", "do not"}
+
+// sentenceSteers reports whether the sentence around text[i] holds a word
+// that calls a tool or steers the choice of one ("use" aside).
+func sentenceSteers(text string, i int) bool {
+	start, end := sentenceAt([]byte(text), i)
+	padded := " " + strings.Map(func(r rune) rune {
+		if r == ',' || r == ':' || r == ';' || r == '(' || r == ')' || r == '.' {
+			return ' '
+		}
+		return r
+	}, text[start:end]) + " "
+	for _, w := range strongSteers {
+		if strings.Contains(padded, " "+w+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// strongSteer: sentenceSteers.
+func strongSteer(text string, i int) bool {
+	return sentenceSteers(text, i)
+}
+
+// listSteered reports whether the sentence around a listed value at
+// text[i] calls or orders tools rather than picking a value ("use
+// 'wait_for' with a selector instead" picks one).
+func listSteered(text string, i int) bool {
+	start, end := sentenceAt([]byte(text), i)
+	padded := " " + strings.Map(func(r rune) rune {
+		if r == ',' || r == ':' || r == ';' || r == '(' || r == ')' || r == '.' {
+			return ' '
+		}
+		return r
+	}, text[start:end]) + " "
+	for _, w := range []string{"call", "calls", "calling", "invoke", "always", "never", "every", "each", "first", "before", "after", "ignore", "tool", "tools", "server", "whenever", "instead of"} {
+		if strings.Contains(padded, " "+w+" ") {
+			return true
+		}
 	}
 	return false
 }
@@ -385,6 +430,27 @@ func (c *classifier) ownWord(w string) bool {
 	for n, servers := range c.others {
 		if strings.Contains(n, w) && slices.Contains(servers, c.self) {
 			return true
+		}
+	}
+	return false
+}
+
+// othersWord reports whether w is in a name of another server's tool or
+// is another server's name ("github", "mail" of "send_email"): before
+// "tools" it may mean theirs.
+func (c *classifier) othersWord(w string) bool {
+	others, self := c.others, c.self
+	if others == nil {
+		others, self = c.peers, c.peerSelf
+	}
+	for n, servers := range others {
+		for _, s := range servers {
+			if s == self {
+				continue
+			}
+			if s == w || strings.Contains(n, w) {
+				return true
+			}
 		}
 	}
 	return false
@@ -928,7 +994,7 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 			}
 			from := at + len(p.text) + i + len(w)
 			tail := text[min(from, en):min(en, from+24)]
-			leaks := false
+			leaks := moreSecrets(string(tail))
 			for _, l := range leakWords {
 				if bytes.Contains(tail, []byte(l)) {
 					leaks = true
@@ -1131,7 +1197,7 @@ var formatWords = set("base64", "regex", "regexp", "datetime", "json", "yaml", "
 func listedValue(text, word string) bool {
 	for _, intro := range []string{"valid actions:", "valid values:", "allowed values:", "allowed actions:", "supported actions:", "valid steps:"} {
 		i := strings.Index(text, intro)
-		if i < 0 {
+		if i < 0 || i > 0 && isLetter(text[i-1]) {
 			continue
 		}
 		seg := text[i+len(intro) : min(len(text), i+len(intro)+800)]
@@ -1172,7 +1238,10 @@ func userAsksAgain(rest string) bool {
 			return false
 		}
 	}
-	for _, w := range []string{"tool", "_", "`", "'", "\""} {
+	if moreSecrets(r) {
+		return false
+	}
+	for _, w := range []string{"tool", "_", "`", "'", "\"", " any", "anything", "every", "each ", "before", "after", "history", "whenever", " all"} {
 		if strings.Contains(r, w) {
 			return false
 		}
@@ -1184,6 +1253,23 @@ func userAsksAgain(rest string) bool {
 		}
 	}
 	return true
+}
+
+// moreSecrets reports whether s names a secret leakWords misses: a PIN, a
+// passphrase, a one-time code, an SSH or session key, a card number.
+func moreSecrets(s string) bool {
+	padded := " " + strings.Map(func(r rune) rune {
+		if r == ',' || r == ':' || r == ';' || r == '(' || r == ')' || r == '.' || r == '\'' || r == '-' {
+			return ' '
+		}
+		return r
+	}, s) + " "
+	for _, w := range []string{" pin ", " pins ", "passphrase", "passcode", " otp ", "one time", "verification code", " 2fa ", " mfa ", "ssh key", "session key", "seed phrase", "recovery phrase", "card number", " cvv ", " cvc ", " ssn ", "social security", "private data", "message history", "full thread"} {
+		if strings.Contains(padded, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // confirmsFirst reports whether the sentence that ends at a phrase like
@@ -1391,8 +1477,21 @@ func findingNamed(text []byte, at int) bool {
 	if !bytes.HasPrefix(text[at:], []byte("exfiltration")) {
 		return false
 	}
+	// An item of a list: ", exfiltration," or ": data exfiltration and".
+	after := text[at+len("exfiltration"):]
+	if !(len(after) == 0 || after[0] == ',' || after[0] == '.' || after[0] == ';' || after[0] == ')' || bytes.HasPrefix(after, []byte(" and ")) || bytes.HasPrefix(after, []byte(" or "))) {
+		return false
+	}
 	start, end := sentenceAt(text, at)
 	s := string(text[start:end])
+	if moreSecrets(s) {
+		return false
+	}
+	for _, w := range []string{"send", "copy", "upload", "post", "forward", "include", "pass", "put", "attach", "transfer", "sync", "tool", "perform", "paste", "write", "share", "email", "call"} {
+		if hasWord(s, w) {
+			return false
+		}
+	}
 	if strings.Contains(s, "@") || strings.Contains(s, "://") || strings.Contains(s, "www.") {
 		return false
 	}
@@ -1424,11 +1523,14 @@ func (c *classifier) ownKindOfTools(text []byte, at, after int) bool {
 			return false
 		}
 	}
-	if !c.ownWord(w) {
+	if !c.ownWord(w) || c.othersWord(strings.ToLower(w)) {
 		return false
 	}
 	start, end := sentenceAt(text, at)
 	s := string(text[start:end])
+	if moreSecrets(s) {
+		return false
+	}
 	for _, l := range leakWords {
 		if strings.Contains(s, l) {
 			return false

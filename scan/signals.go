@@ -1241,7 +1241,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		case (p.typ == "string" || p.typ == "") && p.depth <= 2 && !p.enum && (bodyNames[joined] || len(toks) > 1 && bodyNames[toks[len(toks)-1]] && toks[len(toks)-1] != "content" && !httpParts[toks[0]]) && !plainOrCode(pdesc()) && !forModel(p, pdesc()):
 			c.add(SigBody, "body-string", ev()+" is free text named like markup")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
-		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !pageNames[joined] && !urlNamed(p) && joined != "style" && joined != "css" && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
+		case p.typ == "string" && !ref && !p.enum && !fsNames[joined] && !returnPath && !pageNames[joined] && !urlNamed(p) && !((joined == "style" || joined == "css") && !hasWord(strings.ReplaceAll(pdesc(), "html=", ""), "html")) && (len(toks) == 0 || toks[len(toks)-1] != "type" && toks[len(toks)-1] != "format") && !(len(toks) > 1 && toks[len(toks)-1] == "path") && (bodyFormats[strings.ToLower(p.format)] || hasWord(pdesc(), "html") || hasWord(pdesc(), "markdown") || descWord(pdesc(), templateLanguages)) && !hasWord(pdesc(), "base64"):
 			c.add(SigBody, "body-string", ev()+" is a string described as HTML or a template")
 			c.guard(p, map[string]any{"maxLength": BodyMaxLength})
 		case p.freeForm:
@@ -1350,7 +1350,7 @@ func notPersonal(toks, name []string) bool {
 
 // memoryTools, in a tool's name, work on a process's memory: its
 // addresses are in memory, not people's.
-var memoryTools = set("x64dbg", "dbg", "debugger", "gdb", "lldb", "disassembly", "disassemble", "assembly", "breakpoint", "breakpoints", "registers", "symbols", "tracing", "dumping", "patches")
+var memoryTools = set("x64dbg", "dbg", "debugger", "gdb", "lldb", "disassembly", "disassemble", "breakpoint", "breakpoints")
 
 // geocodeWords, in a tool's name, turn places' addresses into
 // coordinates.
@@ -1533,8 +1533,14 @@ func llmTokens(w string, toks []string) bool {
 	if w != "token" && w != "tokens" {
 		return false
 	}
-	_, ok := anyWord(toks, llmCountWords)
-	return ok
+	// "number" and "maximum" count only model tokens in the plural
+	// ("maximum_number_of_tokens"), not "card_number_token".
+	for _, t := range toks {
+		if llmCountWords[t] && (t != "number" && t != "maximum" || w == "tokens") {
+			return true
+		}
+	}
+	return false
 }
 
 // guard is an args rule the recommended policy puts on a property.

@@ -652,6 +652,12 @@ func TestSignalRules(t *testing.T) {
 		{"a click that sends an email sends", Tool{Name: "click_send_email", InputSchema: obj(`"to":{"type":"string"},"subject":{"type":"string"}`)}, SigMessaging, true},
 		{"a style that is HTML markup is a body", Tool{Name: "set_style", InputSchema: obj(`"style":{"type":"string","description":"HTML markup for the banner"}`)}, SigBody, true},
 		{"a maximum token that is an API token is a credential", Tool{Name: "set_config", InputSchema: obj(`"maximum_token":{"type":"string","description":"The API token"}`)}, SigAuth, true},
+		// round 28 (the twenty-fifth addition's errors)
+		{"an output directory's path is on the disk", Tool{Name: "text_to_image", InputSchema: obj(`"output_directory":{"type":"string","description":"The path to save the generated images to"}`)}, SigFS, true},
+		{"a requirements directory's path too", Tool{Name: "get_requirement", Annotations: ro, InputSchema: obj(`"requirementsDir":{"type":"string","description":"Absolute path to the requirements directory"}`)}, SigFS, true},
+		{"a Drive folder named is not", Tool{Name: "list_drive", Annotations: ro, InputSchema: obj(`"parentFolder":{"type":"string","description":"Name of the parent folder in Drive"}`)}, SigFS, false},
+		{"asking the user is no record of people", Tool{Name: "ask_user", Annotations: ro, InputSchema: obj(`"question":{"type":"string"}`)}, SigPII, false},
+		{"listing users is", Tool{Name: "list_users", Annotations: ro}, SigPII, true},
 		// round 27 (the twenty-fourth addition's errors)
 		{"an encoding computed is a read", Tool{Name: "encode", InputSchema: obj(`"text":{"type":"string"}`)}, "read", true},
 		{"a JWT decoded is a read", Tool{Name: "jwt_decode", InputSchema: obj(`"token":{"type":"string"}`)}, "read", true},

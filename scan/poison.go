@@ -1031,6 +1031,11 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.text == "also call " && userAsksAgain(rest) {
 		return true
 	}
+	// "use this tool instead of listing numbered options in text":
+	// instead of the model's own text to the user, not of a tool.
+	if p.text == "use this tool instead" && ownOutputInstead(text, at+len(p.text)) {
+		return true
+	}
 	if p.text == "you must call" && (callsThisBefore(rest) || callsThisAgain(rest)) {
 		return true
 	}
@@ -1468,6 +1473,42 @@ func (c *classifier) quotesOwnTool(s string) bool {
 	}
 	return false
 }
+
+// ownOutputInstead reports whether the words after "use this tool
+// instead" are the model writing to the user itself ("of listing items in
+// text", "of asking in chat"): a gerund of writing, then "in text", "in
+// chat" or "in your response", and no tool, identifier or secret in the
+// sentence.
+func ownOutputInstead(text []byte, from int) bool {
+	_, end := sentenceAt(text, from)
+	r := string(text[from:max(from, end)])
+	r, ok := strings.CutPrefix(r, " of ")
+	if !ok {
+		return false
+	}
+	g, _, _ := strings.Cut(r, " ")
+	if !writingGerunds[g] {
+		return false
+	}
+	if !hasAnyPhrase(r, []string{" in text", " in chat", " in the chat", " in your response", " in your reply", " in plain text"}) {
+		return false
+	}
+	for _, w := range []string{"tool", "_", "`", "(", "@", "://"} {
+		if strings.Contains(r, w) {
+			return false
+		}
+	}
+	for _, l := range leakWords {
+		if strings.Contains(r, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// writingGerunds are the model's own ways of putting something to the
+// user.
+var writingGerunds = set("listing", "writing", "typing", "asking", "presenting", "showing", "printing", "displaying", "enumerating", "describing")
 
 // findingNamed reports whether "exfiltrat" at text[at] is the noun
 // "exfiltration" in a sentence about finding or preventing it

@@ -651,7 +651,7 @@ func (c *classifier) signals() {
 		// "get_subscriber_activity", "get_candidate_notes": what is
 		// recorded about a person.
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records about a person)")
-	} else if w, ok := anyWord(head, personNouns); ok && !(w == "address" && anyIn(name, memoryTools)) && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) && !((w == "member" || w == "members") && anyIn(name, machineGroups)) {
+	} else if w, ok := anyWord(head, personNouns); ok && !(w == "address" && anyIn(name, memoryTools)) && !(len(name) == 2 && name[0] == "ask" && (w == "user" || w == "human")) && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) && !((w == "member" || w == "members") && anyIn(name, machineGroups)) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
 	} else if w, ok := anyWord(head, inboxNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
@@ -1175,7 +1175,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		// "source" and "destination" described as file paths
 		// ("copyFile": "Source file path") are paths too.
 		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
-		if (fsNames[joined] || pathList || endPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !treePath(pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		// "requirementsDir": "Absolute path to the requirements directory"
+		dirPath := len(toks) > 1 && (toks[len(toks)-1] == "dir" || toks[len(toks)-1] == "directory" || toks[len(toks)-1] == "folder") && strings.Contains(pdesc(), "path")
+		if (fsNames[joined] || pathList || endPath || dirPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !treePath(pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging

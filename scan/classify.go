@@ -657,6 +657,15 @@ func (c *classifier) categorize() {
 	if class == verbRead && c.verbSource == "name" && (c.verb == "translate" || c.verb == "rephrase" || c.verb == "paraphrase") && descWord(string(c.lowLead()), storedWords) {
 		class = verbWrite
 	}
+	// Encoding, decoding or hashing computes, unless the lead says the
+	// result is stored, written over or the input deleted.
+	if class == verbRead && c.verbSource == "name" && (c.verb == "encode" || c.verb == "decode" || c.verb == "hash") {
+		if lead := string(c.lowLead()); descWord(lead, deletedWords) {
+			class = verbDestructive
+		} else if descWord(lead, storedWords) {
+			class = verbWrite
+		}
+	}
 	if c.verb == "drop" && !c.dropsData() {
 		// "drop files onto an element" is not "drop table".
 		class = verbWrite
@@ -1304,6 +1313,9 @@ func onlyQueryName(toks []string) bool {
 
 // storedWords, in a lead, say that a call keeps or changes something.
 var storedWords = set("saved", "stored", "created", "published", "applied", "updated", "deleted", "inserted", "modified", "removed", "written", "overwrite", "overwrites", "overwritten", "replace", "replaces", "replaced", "replacing", "upload", "uploads", "uploaded", "commit", "commits", "committed", "push", "pushes", "pushed", "persist", "persists", "edit", "edits", "edited", "close", "closes", "closed", "assign", "assigns", "move", "moves", "upsert", "upserts", "upserted", "save", "saves", "store", "stores", "create", "creates", "publish", "publishes", "apply", "applies", "update", "updates", "delete", "deletes", "insert", "inserts", "transition", "transitions", "modify", "modifies", "remove", "removes", "write", "writes")
+
+// deletedWords, in the lead of a tool named for computing, delete.
+var deletedWords = set("delete", "deletes", "deleted", "deleting", "remove", "removes", "removed", "overwrite", "overwrites", "overwritten", "overwriting", "purge", "purges", "erase", "erases", "destroy", "destroys")
 
 // saysCancels reports whether a lead says its tool cancels: the word
 // cancel (cancels, canceling, cancelling, cancelled) on its own, not a

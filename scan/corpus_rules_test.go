@@ -656,7 +656,14 @@ func TestSignalRules(t *testing.T) {
 		{"an output directory's path is on the disk", Tool{Name: "text_to_image", InputSchema: obj(`"output_directory":{"type":"string","description":"The path to save the generated images to"}`)}, SigFS, true},
 		{"a requirements directory's path too", Tool{Name: "get_requirement", Annotations: ro, InputSchema: obj(`"requirementsDir":{"type":"string","description":"Absolute path to the requirements directory"}`)}, SigFS, true},
 		{"a Drive folder named is not", Tool{Name: "list_drive", Annotations: ro, InputSchema: obj(`"parentFolder":{"type":"string","description":"Name of the parent folder in Drive"}`)}, SigFS, false},
-		{"asking the user is no record of people", Tool{Name: "ask_user", Annotations: ro, InputSchema: obj(`"question":{"type":"string"}`)}, SigPII, false},
+		{"asking the user is no record of people", Tool{Name: "ask_user", Description: "Ask the user a question via a popup.", Annotations: ro, InputSchema: obj(`"question":{"type":"string"}`)}, SigPII, false},
+		{"an ask_user that returns a profile holds a person's", Tool{Name: "ask_user", Description: "Returns the user's profile.", Annotations: ro}, SigPII, true},
+		// the review of rounds 27 and 28
+		{"hashing files that deletes duplicates is destructive", Tool{Name: "hash_files", Description: "Hash the files and deletes duplicates."}, "destructive", true},
+		{"a hashed password stored is written", Tool{Name: "hash_password", Description: "Hash a password and stores it in the users table."}, "read", false},
+		{"a cron daemon's shell script runs", Tool{Name: "schedule_job", InputSchema: obj(`"script":{"type":"string","description":"Shell script the cron daemon runs"}`)}, SigExec, true},
+		{"an expression passed to eval runs", Tool{Name: "calculate", InputSchema: obj(`"expression":{"type":"string","description":"Expression passed to eval() on the server"}`)}, SigExec, true},
+		{"an insurer's OAuth claim token is a credential", Tool{Name: "submit_claim", InputSchema: obj(`"claim_token":{"type":"string","description":"OAuth access token for the insurer API"}`)}, SigAuth, true},
 		{"listing users is", Tool{Name: "list_users", Annotations: ro}, SigPII, true},
 		// round 27 (the twenty-fourth addition's errors)
 		{"an encoding computed is a read", Tool{Name: "encode", InputSchema: obj(`"text":{"type":"string"}`)}, "read", true},

@@ -304,7 +304,7 @@ func (c *classifier) crossRefs(where *place, norm []byte) {
 	}
 	text := string(norm)
 	eachName(text, ".-", func(i int, word string) bool {
-		if srv := c.others.other(word, c.self); srv != "" && !formatWords[word] && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) && !(listedValue(text, word) && strings.HasPrefix(where.String(), "inputSchema") && !listSteered(text, i)) {
+		if srv := c.others.other(word, c.self); srv != "" && !(formatWords[word] && !formatCalled(text, i, i+len(word))) && calledOrQuoted(text, i, i+len(word), identLike(word)) && !lookupRef(norm, i, word) && !c.ownToolWord(text, i, word) && !(listedValue(text, word) && strings.HasPrefix(where.String(), "inputSchema") && !listSteered(text, i)) {
 			c.add(SigInjection, "cross-server-tool", fmt.Sprintf("%s names %q, a tool of server %q: %q", where.String(), word, srv, excerpt(text, i, len(word))))
 		}
 		return true
@@ -583,7 +583,7 @@ func calledOrQuoted(text string, i, j int, ident bool) bool {
 		return !ident && kindOfTool(strings.TrimRight(text[max(0, i-64):i], "`'\" "), !quotedAt(text, i, j-i) && !steeredBefore(text, i))
 	}
 	for _, a := range afters {
-		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(a == " tool" && (kind() || toolCompound(after[len(a):]))) {
+		if strings.HasPrefix(after, a) && (len(after) == len(a) || !isWordByte(after[len(a)])) && !(a == " tool" && (kind() || !ident && toolCompound(after[len(a):]))) {
 			return true
 		}
 	}
@@ -648,7 +648,9 @@ func toolCompound(rest string) bool {
 }
 
 // toolCompoundNouns after "tool" make a compound ("tool definitions").
-var toolCompoundNouns = set("definitions", "definition", "descriptions", "schemas", "schema", "calls", "usage", "names", "metadata", "annotations", "outputs", "results", "patterns")
+// ("backup tool calls", "notify tool results" are that tool's own calls
+// and results, so calls, usage, outputs and results are not among them.)
+var toolCompoundNouns = set("definitions", "definition", "descriptions", "schemas", "schema", "names", "metadata", "annotations", "patterns")
 
 // compoundNoun reports whether the text after a plain word goes on with
 // another plain word that makes it a noun phrase ("chat message
@@ -987,22 +989,29 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 		// user asked: what follows the words that name the user, to the
 		// end of the sentence's next few words, may name no secret.
 		_, en := sentenceAt(text, at)
+		asked := false
 		for _, w := range []string{"with the user", "ask the user", "the user confirm", "user's confirmation", "user confirmation", "user approval", "confirm with"} {
 			i := strings.Index(rest, w)
 			if i < 0 {
 				continue
 			}
 			from := at + len(p.text) + i + len(w)
-			tail := text[min(from, en):min(en, from+24)]
-			leaks := moreSecrets(string(tail))
+			near := text[min(from, en):min(en, from+24)]
+			leaks := moreSecrets(string(near)) || handedSecret(string(text[min(from, en):en]))
 			for _, l := range leakWords {
-				if bytes.Contains(tail, []byte(l)) {
+				if bytes.Contains(near, []byte(l)) {
 					leaks = true
 				}
 			}
-			if !leaks {
-				return true
+			if leaks {
+				// a secret after any of the words that name the user
+				asked = false
+				break
 			}
+			asked = true
+		}
+		if asked {
+			return true
 		}
 	case p.text == "<!--":
 		return strings.HasPrefix(rest, "[if")
@@ -1190,6 +1199,25 @@ func vendorInterface(after []byte) bool {
 	}
 }
 
+// formatCalled reports whether a format word at text[i:j] is written as a
+// tool all the same: followed by " tool", "()" or " function", or after a
+// verb that only takes a tool ("call json", "invoke `date`").
+func formatCalled(text string, i, j int) bool {
+	after := strings.TrimLeft(text[j:], "`'\"")
+	for _, a := range []string{" tool", "()", " function"} {
+		if strings.HasPrefix(after, a) {
+			return true
+		}
+	}
+	before := strings.TrimRight(text[max(0, i-12):i], "`'\" ")
+	for _, v := range []string{"call", "invoke", "calls", "invokes", "calling", "invoking"} {
+		if strings.HasSuffix(before, " "+v) || before == v {
+			return true
+		}
+	}
+	return false
+}
+
 // formatWords name a format of data as often as a tool that converts to it
 // ("use 'base64' for binary files", "instead of regex", "use instead of
 // datetime"): a plain word of them names the format.
@@ -1275,6 +1303,31 @@ func moreSecrets(s string) bool {
 		}
 	}
 	return false
+}
+
+// handedSecret reports whether a secret named anywhere in s is one the
+// model is to get or hand on: a word of a person's ("their", "your", "the
+// user's") or of handing ("send", "paste", "include", "what") in the few
+// words before it. "double-check … that they want to remove this API
+// key" names the key the tool acts on.
+func handedSecret(s string) bool {
+	for _, l := range leakWords {
+		for off := 0; off < len(s); {
+			i := strings.Index(s[off:], l)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + len(l)
+			before := " " + s[max(0, i-28):i]
+			for _, h := range []string{" their ", " your ", "user's ", " his ", " her ", " send ", " share ", " provide ", " paste ", " give ", " include ", " enter ", " read ", " what ", " type ", " forward "} {
+				if strings.Contains(before, h) {
+					return true
+				}
+			}
+		}
+	}
+	return moreSecrets(s) && (strings.Contains(s, " their ") || strings.Contains(s, " your ") || strings.Contains(s, "user's "))
 }
 
 // confirmsFirst reports whether the sentence that ends at a phrase like
@@ -1438,40 +1491,49 @@ func (c *classifier) quotesOwnTool(s string) bool {
 		if j < 0 {
 			return false
 		}
-		quote := strings.Fields(s[i+1 : i+1+j])
-		off = i + 1 + j + 1
+		end := i + 1 + j
+		off = end + 1
+		// a quote, not an apostrophe ("user's"), and then "tool"
+		if i > 0 && isWordByte(s[i-1]) || !strings.HasPrefix(s[end+1:], " tool") {
+			continue
+		}
+		quote := strings.Fields(s[i+1 : end])
 		if len(quote) < 2 || len(quote) > 5 {
 			continue
 		}
 		for n := range c.own {
 			toks := tokens(n, 8)
-			if len(toks) < 2 {
+			if len(toks) < 2 || len(quote) > len(toks)+1 {
 				continue
 			}
-			all := true
-			for _, t := range toks {
-				// "docs" starts "documentation" as "doc"
-				if len(t) > 3 {
-					t = strings.TrimSuffix(t, "s")
-				}
-				hit := false
-				for _, q := range quote {
-					if len(t) >= 2 && strings.HasPrefix(q, t) {
-						hit = true
-						break
-					}
-				}
-				if !hit {
-					all = false
-					break
-				}
-			}
-			if all {
+			// every word of the name, in order, starts a word of the
+			// quote; one word more (a brand: "Context7") at most
+			if matchedAll(toks, quote) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// matchedAll reports whether every token of a name, in order, starts a
+// word of quote (a token of three letters or more as a prefix, a shorter
+// one as the whole word).
+func matchedAll(toks, quote []string) bool {
+	k := 0
+	for _, t := range toks {
+		if len(t) > 3 {
+			t = strings.TrimSuffix(t, "s")
+		}
+		for k < len(quote) && !(quote[k] == t || len(t) >= 3 && strings.HasPrefix(quote[k], t)) {
+			k++
+		}
+		if k == len(quote) {
+			return false
+		}
+		k++
+	}
+	return true
 }
 
 // ownOutputInstead reports whether the words after "use this tool
@@ -1486,14 +1548,25 @@ func ownOutputInstead(text []byte, from int) bool {
 	if !ok {
 		return false
 	}
-	g, _, _ := strings.Cut(r, " ")
+	g, obj, _ := strings.Cut(r, " ")
 	if !writingGerunds[g] {
 		return false
+	}
+	// what is listed is a choice put to the user ("numbered options"),
+	// not every answer the model gives ("anything", "your replies")
+	obj, _, _ = strings.Cut(obj, " in ")
+	if _, ok := anyWord(strings.Fields(obj), choiceNouns); !ok || len(strings.Fields(obj)) > 3 {
+		return false
+	}
+	for _, w := range strings.FieldsFunc(r, func(c rune) bool { return c > 0x7f || !isWordByte(byte(c)) }) {
+		if routedWords[w] {
+			return false
+		}
 	}
 	if !hasAnyPhrase(r, []string{" in text", " in chat", " in the chat", " in your response", " in your reply", " in plain text"}) {
 		return false
 	}
-	for _, w := range []string{"tool", "_", "`", "(", "@", "://"} {
+	for _, w := range []string{"tool", "_", "-", "`", "(", "@", "://"} {
 		if strings.Contains(r, w) {
 			return false
 		}
@@ -1505,6 +1578,13 @@ func ownOutputInstead(text []byte, from int) bool {
 	}
 	return true
 }
+
+// choiceNouns are what a person is asked to choose among.
+var choiceNouns = set("options", "choices", "questions", "alternatives", "items")
+
+// routedWords, after "use this tool instead of listing … in text", route
+// more than the choice through the tool.
+var routedWords = set("every", "all", "anything", "everything", "answer", "answers", "reply", "replies", "response", "responses", "include", "transcript", "session", "history", "send", "pass", "put", "forward", "always")
 
 // writingGerunds are the model's own ways of putting something to the
 // user.

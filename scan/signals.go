@@ -249,7 +249,7 @@ var (
 	// execMaybe names are code only when the text around says so: a
 	// discount "code" is not a program.
 	execMaybe  = set("code", "script", "expression", "snippet", "function")
-	execHints  = []string{"javascript", "python", "execut", "evaluat", "run ", "runs ", "bash", "shell", "typescript", "source code"}
+	execHints  = []string{"javascript", "python", "execut", "evaluat", "run ", "runs ", "bash", "shell", "typescript", "source code", "eval("}
 	execWords  = set("exec", "execute", "eval", "shell", "bash", "terminal", "command", "commands", "script", "scripts", "sql", "python", "javascript", "repl", "powershell", "sandbox")
 	execPhrase = []string{"execute arbitrary", "arbitrary code", "shell command", "run a command", "runs a command", "run commands", "execute code", "executes code", "execute javascript", "execute python", "execute sql", "run sql", "runs sql", "execute a script", "run a script"}
 
@@ -651,7 +651,7 @@ func (c *classifier) signals() {
 		// "get_subscriber_activity", "get_candidate_notes": what is
 		// recorded about a person.
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records about a person)")
-	} else if w, ok := anyWord(head, personNouns); ok && !(w == "address" && anyIn(name, memoryTools)) && !(len(name) == 2 && name[0] == "ask" && (w == "user" || w == "human")) && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) && !((w == "member" || w == "members") && anyIn(name, machineGroups)) {
+	} else if w, ok := anyWord(head, personNouns); ok && !(w == "address" && anyIn(name, memoryTools)) && !(len(name) == 2 && name[0] == "ask" && (w == "user" || w == "human") && (strings.HasPrefix(lead, "ask") || strings.HasPrefix(lead, "prompt") || strings.HasPrefix(lead, "show"))) && !(anyIn(name, databaseWords) && (w == "user" || w == "users")) && !anyIn(name, aggregateWords) && (c.category == Read || c.category == Write) && !machineProfile(w, name, lead) && !(anyIn(name, agentWords) && (w == "me" || w == "profile")) && !((w == "member" || w == "members") && anyIn(name, machineGroups)) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (records of people)")
 	} else if w, ok := anyWord(head, inboxNouns); ok && c.category == Read && !anyIn(name, composedWords) {
 		c.add(SigPII, "name-word", "name word "+q(w)+" (messages with their addresses)")
@@ -1103,7 +1103,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		} else if len(toks) > 1 && toks[len(toks)-1] == "clause" && (p.typ == "string" || p.typ == "") && !p.enum {
 			// "whereClause", "having_clause": query language the caller writes.
 			c.add(SigExec, "property-name", ev()+" is a query clause")
-		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum && !namingCode(pdesc()) && !calcExpression(pdesc(), c.nameToks) {
+		} else if execMaybe[joined] && (p.typ == "string" || p.typ == "") && !p.enum && !namingCode(pdesc()) && !(joined == "expression" && calcExpression(pdesc(), c.nameToks)) {
 			if h, ok := anyPhrase(pdesc(), execHints); ok {
 				c.add(SigExec, "property-name", ev()+" described as "+q(strings.TrimSpace(h)))
 			} else if h, ok := inDesc(phrExecHints); ok {
@@ -1696,10 +1696,10 @@ func idToken(w string, toks []string, pdesc func() string) bool {
 	if w != "token" {
 		return false
 	}
-	if _, ok := anyWord(toks, tokenOwners); ok {
+	d := pdesc()
+	if _, ok := anyWord(toks, tokenOwners); ok && !(contains(toks, "claim") && (strings.Contains(d, "access token") || strings.Contains(d, "bearer") || strings.Contains(d, "oauth") || strings.Contains(d, "authenticat"))) {
 		return true
 	}
-	d := pdesc()
 	return strings.Contains(d, "identifier") || strings.Contains(d, "idempoten") || strings.Contains(d, "token of the file") || strings.Contains(d, "cloud document")
 }
 
@@ -1831,7 +1831,9 @@ func anyURL(d string) bool {
 
 // urlComputeVerbs take a URL apart or put it in shape without going
 // there.
-var urlComputeVerbs = set("parse", "validate", "encode", "decode", "format", "normalize")
+// ("validate" is left out: validating a URL as often means checking it
+// answers.)
+var urlComputeVerbs = set("parse", "encode", "decode", "format", "normalize")
 
 // ipLookups, with "ip" in a reader's name, locate an IP address.
 var ipLookups = set("lookup", "geolocate", "geolocation", "geo", "whois", "locate", "info")
@@ -1945,10 +1947,15 @@ func namingCode(d string) bool {
 // schedule's ("math": "Mathematical expression to evaluate", "cron_parse":
 // "Cron expression"), which runs no code.
 func calcExpression(d string, name []string) bool {
-	if hasWord(d, "cron") || strings.Contains(d, "mathematical") || strings.Contains(d, "arithmetic") {
+	for _, w := range []string{"javascript", "python", "code", "eval", "shell", "command", "script", "js", "node", "bash", "sql", "lua", "ruby"} {
+		if hasWord(d, w) {
+			return false
+		}
+	}
+	if strings.Contains(d, "cron expression") || strings.Contains(d, "mathematical") || strings.Contains(d, "arithmetic") {
 		return true
 	}
-	return anyIn(name, calcNames) && !hasWord(d, "javascript") && !hasWord(d, "python") && !hasWord(d, "code")
+	return anyIn(name, calcNames)
 }
 
 // calcNames, in a tool's name, make it a calculator.

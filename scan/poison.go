@@ -998,10 +998,8 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 			from := at + len(p.text) + i + len(w)
 			near := text[min(from, en):min(en, from+24)]
 			leaks := moreSecrets(string(near)) || handedSecret(string(text[min(from, en):en]))
-			for _, l := range leakWords {
-				if bytes.Contains(near, []byte(l)) {
-					leaks = true
-				}
+			if namesLeak(string(near)) {
+				leaks = true
 			}
 			if leaks {
 				// a secret after any of the words that name the user
@@ -1116,10 +1114,8 @@ func checksQuotedValue(rest string) bool {
 			return false
 		}
 	}
-	for _, l := range leakWords {
-		if strings.Contains(window, l) {
-			return false
-		}
+	if namesLeak(window) {
+		return false
 	}
 	for _, w := range []string{"call", "tool", "use ", "using", "run", "invoke", "execute", "send", "pass", "paste", "put ", "include", "forward", "email", "delete", "upload", "post", "read ", "key", "secret", "token", "passphrase", "ssh", "chat", "_", "(", "`", "/", "~", "@"} {
 		if strings.Contains(window, w) {
@@ -1150,10 +1146,8 @@ func gathersArgument(rest string) bool {
 	default:
 		return false
 	}
-	for _, l := range leakWords {
-		if strings.Contains(r, l) {
-			return false
-		}
+	if namesLeak(r) {
+		return false
 	}
 	for _, w := range []string{"in this array", "in this field", "in this parameter", "in this argument", "in this list", "as this argument", "as this parameter"} {
 		if strings.Contains(r, w) {
@@ -1266,10 +1260,8 @@ func userAsksAgain(rest string) bool {
 	if dot := strings.IndexAny(r, ".;\n"); dot >= 0 {
 		r = r[:dot]
 	}
-	for _, l := range leakWords {
-		if strings.Contains(r, l) {
-			return false
-		}
+	if namesLeak(r) {
+		return false
 	}
 	if moreSecrets(r) {
 		return false
@@ -1356,10 +1348,8 @@ func confirmsFirst(before []byte) bool {
 			}
 		}
 	}
-	for _, l := range leakWords {
-		if strings.Contains(s, l) {
-			return false
-		}
+	if namesLeak(s) {
+		return false
 	}
 	for _, w := range []string{"call ", "use ", "invoke ", "run ", "tool"} {
 		if strings.Contains(s, w) {
@@ -1417,10 +1407,8 @@ func beforeTaskKind(rest string) bool {
 		if n >= 3 || strings.TrimFunc(w, func(r rune) bool { return r == '-' || r < 0x80 && isWordByte(byte(r)) }) != "" {
 			return false
 		}
-		for _, l := range leakWords {
-			if strings.Contains(w, l) {
-				return false
-			}
+		if namesLeak(w) {
+			return false
 		}
 	}
 	return false
@@ -1462,10 +1450,8 @@ func (c *classifier) ownWorkflow(text []byte, at int) bool {
 	s := string(text[start:end])
 	// An own tool fed with the conversation or a secret is a way out for
 	// them, not a workflow.
-	for _, w := range leakWords {
-		if strings.Contains(s, w) {
-			return false
-		}
+	if namesLeak(s) {
+		return false
 	}
 	found := false
 	eachName(s, ".-:", func(i int, w string) bool {
@@ -1571,12 +1557,7 @@ func ownOutputInstead(text []byte, from int) bool {
 			return false
 		}
 	}
-	for _, l := range leakWords {
-		if strings.Contains(r, l) {
-			return false
-		}
-	}
-	return true
+	return !namesLeak(r)
 }
 
 // choiceNouns are what a person is asked to choose among.
@@ -1616,10 +1597,8 @@ func findingNamed(text []byte, at int) bool {
 	if strings.Contains(s, "@") || strings.Contains(s, "://") || strings.Contains(s, "www.") {
 		return false
 	}
-	for _, l := range leakWords {
-		if strings.Contains(s, l) {
-			return false
-		}
+	if namesLeak(s) {
+		return false
 	}
 	for _, w := range []string{"vulnerab", "detect", "prevent", "protect", "threat", "risk", "scan"} {
 		if strings.Contains(s, w) {
@@ -1652,12 +1631,7 @@ func (c *classifier) ownKindOfTools(text []byte, at, after int) bool {
 	if moreSecrets(s) {
 		return false
 	}
-	for _, l := range leakWords {
-		if strings.Contains(s, l) {
-			return false
-		}
-	}
-	return true
+	return !namesLeak(s)
 }
 
 // sentenceAt returns the bounds of the sentence around text[at]: from
@@ -1683,6 +1657,17 @@ func quotedAt(s string, i, n int) bool {
 	}
 	q := s[i-1]
 	return (q == '\'' || q == '`' || q == '"') && s[i+n] == q
+}
+
+// namesLeak reports whether s names something that may leak
+// (leakWords).
+func namesLeak(s string) bool {
+	for _, l := range leakWords {
+		if strings.Contains(s, l) {
+			return true
+		}
+	}
+	return false
 }
 
 // leakWords, in an instruction to call a tool, name what should not leave
@@ -1838,10 +1823,8 @@ func inferArgument(before []byte) bool {
 		if strings.Contains(strings.NewReplacer("e.g. ", "", "i.e. ", "").Replace(s[i:]), ". ") {
 			continue
 		}
-		for _, l := range leakWords {
-			if strings.Contains(s[i:], l) {
-				return false
-			}
+		if namesLeak(s[i:]) {
+			return false
 		}
 		return true
 	}

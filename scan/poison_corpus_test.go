@@ -54,6 +54,10 @@ var corpusCrossServer = map[string]string{
 	// actions of coolify's own service tool, but no tool of its own;
 	// merged, the only update_application is argocd-mcp's, a write.
 	"coolify-mcp/service": "update_application",
+	// "TIP: End with `get_screenshot` to verify your changes": one of the
+	// commands of the PDF server's own interact tool; merged, the only
+	// get_screenshot tool is figma-mcp-bridge's, as with coolify's.
+	"server-pdf/interact": "get_screenshot",
 	// "use list_tags for most cases": its own tool is n8n_list_tags;
 	// merged, the only list_tags is paperless-mcp's, which the model
 	// would call.

@@ -805,17 +805,26 @@ func steeredBefore(text string, i int) bool {
 	}
 	clause := text[start:i]
 	for _, w := range clauseSteers {
-		for off := 0; ; {
-			k := strings.Index(clause[off:], w)
-			if k < 0 {
-				break
-			}
-			k += off
-			if (k == 0 || !isWordByte(clause[k-1])) && (k+len(w) == len(clause) || !isWordByte(clause[k+len(w)])) {
-				return true
-			}
-			off = k + len(w)
+		if wholeWordIn(clause, w) {
+			return true
 		}
+	}
+	return false
+}
+
+// wholeWordIn reports whether w stands in s with no word byte on either
+// side ("call" in "then call it", not in "recall").
+func wholeWordIn(s, w string) bool {
+	for off := 0; off < len(s); {
+		k := strings.Index(s[off:], w)
+		if k < 0 {
+			return false
+		}
+		k += off
+		if (k == 0 || !isWordByte(s[k-1])) && (k+len(w) == len(s) || !isWordByte(s[k+len(w)])) {
+			return true
+		}
+		off = k + len(w)
 	}
 	return false
 }
@@ -1231,16 +1240,8 @@ func listedValue(text, word string) bool {
 		if end := strings.Index(seg, ". "); end >= 0 {
 			seg = seg[:end]
 		}
-		for off := 0; off < len(seg); {
-			j := strings.Index(seg[off:], word)
-			if j < 0 {
-				break
-			}
-			j += off
-			if (j == 0 || !isWordByte(seg[j-1])) && (j+len(word) == len(seg) || !isWordByte(seg[j+len(word)])) {
-				return true
-			}
-			off = j + len(word)
+		if wholeWordIn(seg, word) {
+			return true
 		}
 	}
 	return false

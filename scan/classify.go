@@ -596,10 +596,22 @@ func (c *classifier) categorize() {
 	// "manage" says the tool does several things; the description may
 	// list them ("Create, list, get, update, or remove …"), and the worst
 	// of them counts.
+	// A tool with no verb whose lead is a name of data ("Funding rate
+	// history.", "Index data.", "Order book depth.") reports it.
+	if class == verbNone {
+		if n := c.dataLead(); n != "" {
+			class, c.verb, c.verbSource = verbRead, n, "lead"
+		}
+	}
 	if class == verbNone || c.verb == "manage" {
 		nameClass := class
 		ws, listed, slashed := listWords(descriptionBody(c.t.Description), 12, 512)
 		for i, w := range ws {
+			// "Order flow data…": a noun that is also a verb, before a
+			// word that says what of it, is no verb.
+			if nounishVerbs[w] && i+1 < len(ws) && recordTrailers[ws[i+1]] {
+				continue
+			}
 			if v, s := lookupStem(w); v != verbNone && s != "manage" && !descNouns[s] {
 				class, c.verb, c.verbSource = v, s, "description"
 				// "List, create, close, or select a tab": a list of
@@ -627,6 +639,24 @@ func (c *classifier) categorize() {
 			// "Manage the schema: get info, create tables": at least a write.
 			class, c.verb, c.verbSource = nameClass, "manage", "name"
 		}
+	}
+	// A description in Chinese or Japanese says what the tool does with
+	// its own verbs ("通过IP地址获取位置信息": gets a location).
+	if class == verbNone {
+		if v, w := cjkVerb(c.t.Description); v != verbNone {
+			class, c.verb, c.verbSource = v, w, "description"
+		}
+	}
+	// Clearing or refreshing a cache the name names loses nothing that
+	// is not made again: the server's own state, which a readOnlyHint
+	// may call a read ("semconv_refresh_cache": "Clear … cache").
+	if (class == verbDestructive || class == verbWrite) && cacheVerbs[c.verb] && anyIn(c.nameToks, cacheNouns) {
+		class = verbWeakWrite
+	}
+	// Building a map, a graph or a report computes it; a readOnlyHint
+	// may say so ("Build a service dependency map …").
+	if class == verbWrite && c.verb == "build" && c.verbSource == "description" && c.ann.ReadOnly != nil && *c.ann.ReadOnly && c.buildsView() {
+		class = verbWeakWrite
 	}
 	// Resolving a comment, a conversation or an issue marks it done; a
 	// name or an id resolved is looked up.
@@ -681,6 +711,8 @@ func (c *classifier) categorize() {
 		rule = "name-verb:" + c.verb
 	case "description":
 		rule = "description-verb:" + c.verb
+	case "lead":
+		rule = "description-phrase:" + c.verb + " (a name of data reported)"
 	}
 	cat := Category("")
 	switch class {
@@ -962,6 +994,103 @@ var verbRank = map[verbClass]int{verbRead: 1, verbWeakWrite: 2, verbWrite: 3, ve
 // screenActions act on a page or a screen: what they press or fill, a later
 // verb of the name, decides ("click_delete_account_button").
 var screenActions = set("click", "tap", "swipe", "drag", "press", "fill", "hover", "scroll")
+
+// dataLead is the noun a verbless lead's first phrase ends with when
+// that phrase names data ("Funding rate history.", "Hyperliquid trader
+// analytics."): at most six words, none a verb (a noun that is also a
+// verb before a word of what it is counts as a noun: "Order book
+// depth."), and no action of the tool's that writes.
+func (c *classifier) dataLead() string {
+	if c.ann.Destructive != nil && *c.ann.Destructive || c.ann.ReadOnly != nil && !*c.ann.ReadOnly {
+		return ""
+	}
+	lead := descriptionBody(c.t.Description)
+	end := strings.IndexAny(lead, ".:(•\n")
+	if end < 0 || end > 80 {
+		return ""
+	}
+	ws, _, _ := listWords(lead[:end], 8, 80)
+	if len(ws) == 0 || len(ws) > 6 || !reportNouns[ws[len(ws)-1]] {
+		return ""
+	}
+	for i, w := range ws {
+		// "Pre-warm cache with … data": a phrase with a preposition
+		// says what is done with the data.
+		switch w {
+		case "with", "to", "into", "from", "for", "by", "on":
+			return ""
+		}
+		if v, _ := lookupStem(w); v != verbNone && !(nounishVerbs[w] && i+1 < len(ws) && (recordTrailers[ws[i+1]] || reportNouns[ws[i+1]])) {
+			return ""
+		}
+	}
+	for i := range c.props {
+		p := &c.props[i]
+		if p.depth != 1 || !actionNames[p.joined] {
+			continue
+		}
+		if p.enumWrites != "" {
+			return ""
+		}
+	}
+	return ws[len(ws)-1]
+}
+
+// reportNouns end a phrase that names data reported.
+var reportNouns = set("data", "history", "info", "information", "stats", "statistics", "analytics", "overview", "articles", "news", "tickers", "quotes", "prices", "depth", "insights", "metrics", "rates", "forecast")
+
+// cjkVerb is the class and the word of the worst verb of cjkVerbs in a
+// description's first 300 bytes ("查询后删除记录", query then delete:
+// deletes), for descriptions written in Chinese or Japanese, whose
+// words are not split by spaces.
+func cjkVerb(d string) (verbClass, string) {
+	d = d[:min(len(d), 300)]
+	class, word := verbNone, ""
+	for _, e := range cjkVerbs {
+		if verbRank[e.class] > verbRank[class] && strings.Contains(d, e.word) {
+			class, word = e.class, e.word
+		}
+	}
+	return class, word
+}
+
+// cjkVerbs are verbs of Chinese and Japanese tool descriptions.
+var cjkVerbs = []struct {
+	word  string
+	class verbClass
+}{
+	// read: get, query, search, retrieve, compute, list, view, read
+	{"获取", verbRead}, {"查询", verbRead}, {"检索", verbRead}, {"搜索", verbRead}, {"计算", verbRead},
+	{"列出", verbRead}, {"查看", verbRead}, {"读取", verbRead}, {"取得", verbRead}, {"検索", verbRead},
+	{"一覧", verbRead},
+	// write: create, add, update, modify, set, save, upload, send, register
+	{"创建", verbWrite}, {"新建", verbWrite}, {"添加", verbWrite}, {"更新", verbWrite}, {"修改", verbWrite},
+	{"设置", verbWrite}, {"保存", verbWrite}, {"上传", verbWrite}, {"发送", verbWrite}, {"作成", verbWrite},
+	{"追加", verbWrite}, {"設定", verbWrite}, {"登録", verbWrite}, {"送信", verbWrite}, {"変更", verbWrite},
+	// start
+	{"开始", verbWrite}, {"開始", verbWrite}, {"启动", verbWrite}, {"起動", verbWrite},
+	// destructive: delete, remove, clear
+	{"删除", verbDestructive}, {"移除", verbDestructive}, {"清空", verbDestructive}, {"削除", verbDestructive},
+	// financial: pay, refund
+	{"支付", verbFinancial}, {"退款", verbFinancial}, {"決済", verbFinancial}, {"返金", verbFinancial},
+}
+
+// cacheVerbs clear, refresh or fill a cache.
+var cacheVerbs = set("clear", "flush", "purge", "invalidate", "refresh", "reset", "warm", "rebuild")
+
+// buildsView reports whether a build's lead makes a view of what is
+// there: a map, a graph, a report, a summary, a diagram or a timeline,
+// within its first six words.
+func (c *classifier) buildsView() bool {
+	ws, _, _ := listWords(string(c.lowLead()), 6, 256)
+	for _, w := range ws {
+		switch w {
+		case "map", "graph", "report", "summary", "diagram", "timeline", "overview":
+			return true
+		}
+	}
+	return false
+}
 
 // actionNames pick what a tool that does several things does.
 var actionNames = set("action", "actions", "operation", "op", "command", "cmd", "mode")
@@ -1256,9 +1385,10 @@ func forceDestroys(desc string) bool {
 // descNouns are verbs in a tool's name ("reserved-ip-release") and most
 // often nouns in its description ("the Helm release"), or, for "wait",
 // what a tool does after its real work ("asks a person and waits for the
-// answer"), and for "navigate", a way through a hierarchy ("navigate
-// the project's components").
-var descNouns = set("release", "wait", "navigate")
+// answer"), for "navigate", a way through a hierarchy ("navigate
+// the project's components"), and for "signal", what a market or a
+// monitor gives ("indicator win-rate signals"), not one sent to a process.
+var descNouns = set("release", "wait", "navigate", "signal")
 
 // shownPictures are pictures a profile or a page shows.
 var shownPictures = set("avatar", "banner", "logo", "icon", "photo", "picture", "image", "cover", "thumbnail")
@@ -1268,6 +1398,8 @@ var restartVerbs = set("stop", "restart", "reload", "rebuild")
 
 // recordTrailers, after a noun that is also a verb, make it the object.
 var recordTrailers = set("history", "details", "detail", "status", "summary", "info",
+	// "order_flow", "order_book", "signal_data", "trade_history"
+	"flow", "book", "data",
 	// "prometheus_label_values", "label_names"
 	"values", "names")
 
@@ -1609,7 +1741,7 @@ var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "termi
 // nounishVerbs are verbs that are more often the object of a name
 // ("domain-record-get", "invoice-list", "log_clear"): when a name ends in
 // another verb, that one decides.
-var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", "comment", "tag", "label", "link", "bill", "post", "draft", "text", "process", "request", "call", "signal", "store", "file", "trash", "checkout",
+var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", "comment", "tag", "label", "link", "bill", "post", "draft", "text", "process", "request", "call", "signal", "store", "file", "trash", "checkout", "trade",
 	// "release-create", "detach-tag-from-bookmark", "prometheus_build_info"
 	"release", "bookmark", "build")
 

@@ -639,7 +639,16 @@ func countWord(text string) bool {
 func toolCompound(rest string) bool {
 	w, ok := strings.CutPrefix(rest, " ")
 	if !ok {
-		return false
+		// "discover tool/function spans": tool joined to another noun
+		// by a slash is part of a noun phrase.
+		w, ok = strings.CutPrefix(rest, "/")
+		if !ok {
+			return false
+		}
+		if i := strings.IndexFunc(w, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }); i >= 0 {
+			w = w[:i]
+		}
+		return slashedToolNouns[w]
 	}
 	if i := strings.IndexFunc(w, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }); i >= 0 {
 		w = w[:i]
@@ -651,6 +660,10 @@ func toolCompound(rest string) bool {
 // ("backup tool calls", "notify tool results" are that tool's own calls
 // and results, so calls, usage, outputs and results are not among them.)
 var toolCompoundNouns = set("definitions", "definition", "descriptions", "schemas", "schema", "names", "metadata", "annotations", "patterns")
+
+// slashedToolNouns after "tool/" name what a tool is another word for
+// ("tool/function spans").
+var slashedToolNouns = set("function", "functions", "method", "methods", "resource", "resources", "prompt", "prompts")
 
 // compoundNoun reports whether the text after a plain word goes on with
 // another plain word that makes it a noun phrase ("chat message
@@ -1047,6 +1060,12 @@ func exemptMatch(text []byte, at int, p phrase) bool {
 	if p.text == "also call " && userAsksAgain(rest) {
 		return true
 	}
+	// "external apps can also call POST <serverUrl>/webhooks/<id>": an
+	// HTTP request to an address, not a tool, with nothing that leaks or
+	// steers in the sentence.
+	if p.text == "also call " && httpRequestOnly(string(text[at+len(p.text):min(len(text), at+len(p.text)+200)])) {
+		return true
+	}
 	// "use this tool instead of listing numbered options in text":
 	// instead of the model's own text to the user, not of a tool.
 	if p.text == "use this tool instead" && ownOutputInstead(text, at+len(p.text)) {
@@ -1245,6 +1264,47 @@ func listedValue(text, word string) bool {
 		}
 	}
 	return false
+}
+
+// httpRequestOnly reports whether the words after "also call " (up to 200
+// bytes) are an HTTP method and an address (a path, a URL or a
+// placeholder), and the rest of the sentence names no other tool, steers nothing and asks for
+// nothing that leaks.
+func httpRequestOnly(rest string) bool {
+	m, r, ok := strings.Cut(rest, " ")
+	if !ok || !httpMethods[m] {
+		return false
+	}
+	if !strings.HasPrefix(r, "/") && !strings.HasPrefix(r, "<") && !strings.HasPrefix(r, "{") && !strings.HasPrefix(r, "http://") && !strings.HasPrefix(r, "https://") {
+		return false
+	}
+	// to the end of the sentence: a dot followed by a space or the end
+	// (a URL's dots do not end it)
+	if dot := strings.IndexAny(r, ";\n"); dot >= 0 {
+		r = r[:dot]
+	}
+	if dot := strings.Index(r, ". "); dot >= 0 {
+		r = r[:dot]
+	}
+	// "(no API key needed)": a secret said not to be needed is not asked for
+	for _, l := range leakWords {
+		r = strings.ReplaceAll(r, "no "+l+" needed", "")
+	}
+	if namesLeak(r) || moreSecrets(r) {
+		return false
+	}
+	for _, w := range []string{"tool", "`", "'", "\"", "instead", "first", "before", "after", "always", "never", "every", "each "} {
+		if strings.Contains(r, w) {
+			return false
+		}
+	}
+	padded := " " + r + " "
+	for _, w := range clauseSteers {
+		if strings.Contains(padded, " "+w+" ") {
+			return false
+		}
+	}
+	return true
 }
 
 // userAsksAgain reports whether the words after "also call " are this

@@ -26,6 +26,9 @@ type prop struct {
 	// enumEnds is the first listed value that deletes or ends something
 	// ("delete", "remove_all"), or "".
 	enumEnds string
+	// enumWrites is the first listed value whose first word is a verb
+	// that writes or worse ("create", "change_plan"), or "".
+	enumWrites string
 	// enumHTML reports whether "html" is one of the listed values (a
 	// content type: "text", "html").
 	enumHTML bool
@@ -212,6 +215,7 @@ func (w *walker) property(name string, v int32, parent string, depth int) {
 		p.maxLength, p.isConst, p.enum = sv.hasMaxLength, sv.hasConst, sv.hasEnum
 		if t.kindOf(sv.enum) == treeArray {
 			p.enumEnds = endingValue(t, sv.enum)
+			p.enumWrites = writingValue(t, sv.enum)
 			p.enumHTML = enumHolds(t, sv.enum, "html")
 		}
 		if p.typ == "object" || p.typ == "" {
@@ -359,6 +363,27 @@ func endingValue(t *jsonTree, vals int32) string {
 		}
 	}
 	return found
+}
+
+// writingValue is the first of the listed values whose first word is a
+// verb that writes or worse, or "".
+func writingValue(t *jsonTree, vals int32) string {
+	for _, v := range t.children(vals) {
+		if s, ok := t.strOf(v); ok && writingWord(s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// writingWord reports whether a value's first word is a verb that
+// writes or worse ("create", "change_plan"; not "list", "ticker").
+func writingWord(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	toks := tokens(s, 1)
+	return len(toks) > 0 && verbRank[verbs[toks[0]]] > verbRank[verbRead]
 }
 
 // wrapsRequest reports whether a top-level object only carries a

@@ -267,7 +267,7 @@ var (
 	pageActions  = set("navigate", "goto", "click", "press", "fill", "type", "drag", "drop", "select", "upload", "dialog", "submit", "evaluate", "run", "back", "forward")
 	// netDescs describe a string property as an address to call.
 	netDescs = []string{"endpoint url", "webhook url", "callback url", "webhook endpoint", "url to call", "url to send",
-		"repository url", "registry url", "server url", "url to fetch", "url to download"}
+		"repository url", "registry url", "server url", "url to fetch", "url to download", "an http/https url", "a remote url"}
 	// pageNames are elements of a web page a browser tool acts on.
 	pageNames  = set("element", "selector", "cssselector", "xpath")
 	netFormats = set("uri", "url", "iri", "uri-reference", "iri-reference", "hostname", "idn-hostname", "ipv4", "ipv6")
@@ -981,6 +981,9 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 	httpRequest := apiCall
 	hasTo := false
 	sib := ""
+	// "from" and "to" beside a time window ("lookbackMinutes") bound
+	// the window: times, not people.
+	hasFrom, timed := false, false
 	for i := range c.props {
 		if p := &c.props[i]; p.depth == 1 {
 			if p.typ != "boolean" && !isRef(p) && (contains(p.toks, "password") || contains(p.toks, "token") || contains(p.toks, "secret")) {
@@ -993,6 +996,11 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 				hasTo = true
 			} else if msgSiblings[p.joined] {
 				sib = p.name
+			}
+			if p.joined == "from" {
+				hasFrom = true
+			} else if anyIn(p.toks, timeWords) {
+				timed = true
 			}
 			if (p.joined == "email" || p.joined == "phone") && c.notifyAddress == "" {
 				c.notifyAddress = p.name
@@ -1068,7 +1076,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 				c.add(SigPII, "property-name", ev())
 			} else if piiFormat[p.format] {
 				c.add(SigPII, "property-format", ev()+" has format "+q(p.format))
-			} else if piiNames[joined] && p.typ != "number" && p.typ != "integer" || joined == "to" && p.depth == 1 && sib != "" {
+			} else if piiNames[joined] && p.typ != "number" && p.typ != "integer" || joined == "to" && p.depth == 1 && sib != "" && !(hasFrom && timed) {
 				// (a number of guests is a count, not people)
 				c.add(SigPII, "property-name", ev()+" (addresses of people)")
 			} else if (joined == "to" || joined == "from") && p.depth == 1 && (hasWord(pdesc(), "recipient") || hasWord(pdesc(), "sender")) {
@@ -1835,8 +1843,12 @@ func anyURL(d string) bool {
 // answers.)
 var urlComputeVerbs = set("parse", "encode", "decode", "format", "normalize")
 
+// timeWords name a window of time ("lookbackMinutes", "since"), not a
+// moment a message is sent at ("sendTime").
+var timeWords = set("lookback", "minutes", "hours", "days", "since", "until")
+
 // ipLookups, with "ip" in a reader's name, locate an IP address.
-var ipLookups = set("lookup", "geolocate", "geolocation", "geo", "whois", "locate", "info")
+var ipLookups = set("lookup", "geolocate", "geolocation", "geo", "whois", "locate", "info", "location")
 
 // gitHistory, with "git" in a reader's name, show commits and their authors.
 var gitHistory = set("log", "show", "blame")

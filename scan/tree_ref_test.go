@@ -168,6 +168,11 @@ func (w *walkerRef) property(name string, v any, parent string, depth int) {
 		if vals, ok := sv.enum.([]any); ok {
 			p.enumEnds = endingValueRef(vals)
 			for _, v := range vals {
+				if s, ok := v.(string); ok && p.enumWrites == "" && writingWord(s) {
+					p.enumWrites = s
+				}
+			}
+			for _, v := range vals {
 				if s, ok := v.(string); ok && strings.EqualFold(s, "html") {
 					p.enumHTML = true
 				}

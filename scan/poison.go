@@ -339,6 +339,13 @@ func (c *classifier) ownToolWord(text string, i int, word string) bool {
 	if steeredBefore(text, i) {
 		return false
 	}
+	// "Pointer to the feedback tool for this search." beside
+	// firecrawl_feedback: the last word of one of the server's own
+	// tools' names, in a sentence that neither steers nor says use,
+	// with no secret named in what follows.
+	if c.ownLastWord(word) && !sentenceSteers(text, i) && !sentenceUses(text, i) && !namesLeak(text[i:min(len(text), i+200)]) && !moreSecrets(text[i:min(len(text), i+200)]) {
+		return true
+	}
 	for _, sep := range []string{"_", "-", ""} {
 		n := word + sep + "tool"
 		if strings.EqualFold(c.t.Name, n) || c.own[n] {
@@ -429,6 +436,43 @@ func (c *classifier) ownWord(w string) bool {
 	}
 	for n, servers := range c.others {
 		if strings.Contains(n, w) && slices.Contains(servers, c.self) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownLastWord reports whether w ends one of the server's own tools'
+// names after a separator ("feedback" of "firecrawl_feedback").
+func (c *classifier) ownLastWord(w string) bool {
+	ends := func(n string) bool {
+		return len(n) > len(w) && strings.HasSuffix(n, w) && (n[len(n)-len(w)-1] == '_' || n[len(n)-len(w)-1] == '-')
+	}
+	for n := range c.own {
+		if ends(n) {
+			return true
+		}
+	}
+	for n, servers := range c.others {
+		if ends(n) && slices.Contains(servers, c.self) {
+			return true
+		}
+	}
+	return false
+}
+
+// sentenceUses reports whether the sentence around text[i] says use,
+// prefer or try.
+func sentenceUses(text string, i int) bool {
+	start, end := sentenceAt([]byte(text), i)
+	padded := " " + strings.Map(func(r rune) rune {
+		if r == ',' || r == ':' || r == ';' || r == '(' || r == ')' || r == '.' {
+			return ' '
+		}
+		return r
+	}, text[start:end]) + " "
+	for _, w := range []string{"use", "uses", "using", "prefer", "try", "switch"} {
+		if strings.Contains(padded, " "+w+" ") {
 			return true
 		}
 	}

@@ -658,6 +658,23 @@ func (c *classifier) categorize() {
 	if class == verbWrite && c.verb == "build" && c.verbSource == "description" && c.ann.ReadOnly != nil && *c.ann.ReadOnly && c.buildsView() {
 		class = verbWeakWrite
 	}
+	// A language server's hover ("Get hover information (type,
+	// documentation) for a symbol") reads; a hover on a page moves the
+	// pointer there.
+	if c.verb == "hover" && c.verbSource == "name" && c.hoverInfo() {
+		class = verbRead
+	}
+	// A conversion with no file, folder or stored record and a lead
+	// that stores nothing ("Convert time between timezones", "Convert
+	// traditional CSS to TailwindCSS utility classes") computes.
+	if class == verbWeakWrite && c.verb == "convert" && c.verbSource == "name" && c.convertsForms() && !descWord(strings.ToLower(c.t.Description), storedWords) && !c.storedOperand() {
+		class = verbRead
+	}
+	// A query tool whose lead executes or runs SQL and says nothing of
+	// read-only or SELECT runs whatever statement it is given.
+	if class == verbRead && c.verb == "query" && c.verbSource == "name" && c.runsAnySQL() {
+		class = verbWrite
+	}
 	// Resolving a comment, a conversation or an issue marks it done; a
 	// name or an id resolved is looked up.
 	if class == verbRead && c.verb == "resolve" && c.verbSource == "name" && len(c.nameToks) > 0 && resolvedThings[c.nameToks[len(c.nameToks)-1]] {
@@ -750,6 +767,11 @@ func (c *classifier) categorize() {
 		rule += " (moves work items, not money)"
 	}
 	ro, destr := c.ann.ReadOnly, c.ann.Destructive
+	// readOnlyHint and destructiveHint both true contradict each other:
+	// a destructive hint means something only for a tool that writes.
+	if ro != nil && *ro && destr != nil && *destr {
+		c.add(SigMismatch, "annotation", "readOnlyHint: true and destructiveHint: true")
+	}
 	switch {
 	case ro != nil && *ro && class == verbRead:
 	case ro != nil && *ro && (class == verbNone || class == verbWeakWrite):
@@ -1036,6 +1058,66 @@ func (c *classifier) dataLead() string {
 	return ws[len(ws)-1]
 }
 
+// hoverInfo reports whether a hover's lead gets or shows hover
+// information or a symbol's documentation, with no page, element or
+// pointer in it.
+func (c *classifier) hoverInfo() bool {
+	lead := string(c.lowLead())
+	if !strings.Contains(lead, "hover information") && !strings.Contains(lead, "hover info") {
+		return false
+	}
+	for _, w := range []string{"page", "element", "mouse", "pointer", "cursor", "selector", "screen", "browser"} {
+		if hasWord(lead, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// convertsForms reports whether a conversion's lead says between what
+// forms it converts ("between timezones", "to TailwindCSS utility
+// classes"); a bare "convert_lead" converts a CRM record.
+func (c *classifier) convertsForms() bool {
+	lead := " " + string(c.lowLead()) + " "
+	return strings.Contains(lead, " between ") || strings.Contains(lead, " to ") || strings.Contains(lead, " into ")
+}
+
+// storedOperand reports whether a property names a file, a folder, a
+// path or a stored record by id: what a conversion would change or make.
+func (c *classifier) storedOperand() bool {
+	for i := range c.props {
+		p := &c.props[i]
+		if p.depth != 1 {
+			continue
+		}
+		for _, t := range p.toks {
+			switch t {
+			case "file", "path", "folder", "dir", "directory", "id", "output", "destination", "target_path":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// runsAnySQL reports whether a lead opens with execute or run and names
+// SQL (not a query language that only reads, such as LogQL or SOQL), and the description says nothing that keeps it to
+// reading (read-only, SELECT) and no readOnlyHint does.
+func (c *classifier) runsAnySQL() bool {
+	if c.ann.ReadOnly != nil && *c.ann.ReadOnly {
+		return false
+	}
+	ws, _, _ := listWords(string(c.lowLead()), 8, 256)
+	if len(ws) == 0 || (ws[0] != "execute" && ws[0] != "executes" && ws[0] != "run" && ws[0] != "runs") {
+		return false
+	}
+	if !contains(ws, "sql") {
+		return false
+	}
+	d := strings.ToLower(c.t.Description)
+	return !strings.Contains(d, "read-only") && !strings.Contains(d, "readonly") && !strings.Contains(d, "read only") && !hasWord(d, "select")
+}
+
 // reportNouns end a phrase that names data reported.
 var reportNouns = set("data", "history", "info", "information", "stats", "statistics", "analytics", "overview", "articles", "news", "tickers", "quotes", "prices", "depth", "insights", "metrics", "rates", "forecast")
 
@@ -1204,12 +1286,12 @@ var endingVerbs = set("close", "stop", "end", "terminate", "shutdown", "exit", "
 func (c *classifier) endingAction() string {
 	for i := range c.props {
 		p := &c.props[i]
-		if p.enumEnds != "" && (actionNames[p.joined] || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) && c.endsBy(p.enumEnds, p) {
+		if p.enumEnds != "" && (actionNames[p.joined] || operationMethod(p) || p.joined == "type" && actionNames[strings.TrimSuffix(lastWord(parentName(p.path)), "s")]) && c.endsBy(p.enumEnds, p) {
 			return "property-enum:" + p.name + "=" + clip(p.enumEnds, 40)
 		}
 		// An action without an enum whose description lists its
 		// values ("e.g., 'create', 'list', 'remove'").
-		if p.depth == 1 && !p.enum && actionNames[p.joined] && (p.typ == "string" || p.typ == "") {
+		if p.depth == 1 && !p.enum && (actionNames[p.joined] || operationMethod(p)) && (p.typ == "string" || p.typ == "") {
 			if v := endingString(quotedValues(p.desc)); v != "" && c.endsBy(v, nil) {
 				return "property-description:" + p.name + " lists " + clip(v, 40)
 			}

@@ -1294,16 +1294,53 @@ var formatWords = set("base64", "regex", "regexp", "datetime", "json", "yaml", "
 // wait_for (requires selector …)"): in an input's description, "use
 // 'wait_for' … instead" then picks a value of this call, not a tool.
 func listedValue(text, word string) bool {
-	for _, intro := range []string{"valid actions:", "valid values:", "allowed values:", "allowed actions:", "supported actions:", "valid steps:"} {
+	for _, intro := range []string{"valid actions:", "valid values:", "allowed values:", "allowed actions:", "supported actions:", "valid steps:", "possible options:", "possible values:"} {
 		i := strings.Index(text, intro)
 		if i < 0 || i > 0 && isLetter(text[i-1]) {
 			continue
 		}
 		seg := text[i+len(intro) : min(len(text), i+len(intro)+800)]
-		if end := strings.Index(seg, ". "); end >= 0 {
+		if strings.HasPrefix(strings.TrimLeft(seg, " \n"), "1. ") {
+			// a numbered list ("1. get - …  2. get_diff - …") goes on to
+			// a blank line
+			seg = text[i+len(intro) : min(len(text), i+len(intro)+2000)]
+			if end := strings.Index(seg, "\n\n"); end >= 0 {
+				seg = seg[:end]
+			}
+			if numberedItem(seg, word) {
+				return true
+			}
+			continue
+		} else if end := strings.Index(seg, ". "); end >= 0 {
 			seg = seg[:end]
 		}
 		if wholeWordIn(seg, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// numberedItem reports whether word is an item of a numbered list in
+// seg: right after "<number>. ", followed by a space, a dash or a colon.
+func numberedItem(seg, word string) bool {
+	for off := 0; off < len(seg); {
+		j := strings.Index(seg[off:], word)
+		if j < 0 {
+			return false
+		}
+		j += off
+		off = j + len(word)
+		before := strings.TrimRight(seg[:j], " ")
+		if !strings.HasSuffix(before, ".") || j+len(word) < len(seg) && isWordByte(seg[j+len(word)]) {
+			continue
+		}
+		k := len(before) - 1
+		n := k
+		for n > 0 && before[n-1] >= '0' && before[n-1] <= '9' {
+			n--
+		}
+		if n < k && (n == 0 || !isWordByte(before[n-1])) {
 			return true
 		}
 	}

@@ -88,6 +88,12 @@ var corpusSteering = map[string]string{
 	// add …')": it sends the model to a page and a package install before
 	// the call.
 	"pdfnoodle-mcp/html_to_pdf": "you must first",
+	// "🚨 MANDATORY FIRST STEP: This tool MUST be called before any other
+	// Shopify tools", with a user_prompt argument described as "ALWAYS
+	// provide the user's most recent message verbatim": it orders itself
+	// before the tools of every Shopify server and asks for what the
+	// user typed.
+	"shopify-dev-mcp/learn_shopify_api": "must be called before",
 }
 
 // TestCorpusPoison: no tool of the corpus's tuning and dev servers is poisoned,

@@ -634,7 +634,7 @@ func (c *classifier) signals() {
 			c.add(SigMoney, "name-word", "name words \"accept\" and a dispute (refunds the buyer)")
 		}
 	}
-	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !dbTransaction(name) && !(w == "checkout" && c.gitRef()) && !workTransfer(name) && !c.sendsBill() && !c.disputeStep() {
+	if w, ok := anyWord(name, moneyNouns); ok && c.category != Financial && c.category != Read && !c.readVerb && !paymentMethod(name) && !dbTransaction(name) && !c.transactionActions() && !(w == "checkout" && c.gitRef()) && !workTransfer(name) && !c.sendsBill() && !c.disputeStep() {
 		c.add(SigMoney, "name-word", "name word "+q(w))
 	}
 	// An email sent, replied to or forwarded carries its addresses.
@@ -846,6 +846,17 @@ var notMoneyBefore = set("notification", "notifications", "event", "events", "we
 	// a "memory bank" keeps notes
 	"memory")
 
+// transactionActions reports whether an action property of the tool
+// lists a database transaction's steps ("begin, commit, rollback").
+func (c *classifier) transactionActions() bool {
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && actionNames[p.joined] && hasWord(p.desc, "commit") && hasWord(p.desc, "rollback") {
+			return true
+		}
+	}
+	return false
+}
+
 // dbTransaction: a database's transaction ("begin_transaction",
 // "execute_in_transaction") or a document attached to one moves no money.
 func dbTransaction(toks []string) bool {
@@ -989,7 +1000,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			if p.typ != "boolean" && !isRef(p) && (contains(p.toks, "password") || contains(p.toks, "token") || contains(p.toks, "secret")) {
 				login = true
 			}
-			if p.joined == "headers" || p.joined == "method" {
+			if p.joined == "headers" || p.joined == "method" && !operationMethod(p) {
 				httpRequest = true
 			}
 			if p.joined == "to" {
@@ -1145,7 +1156,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			// says, by its URL on that site
 		case domainTool && (joined == "hostname" || joined == "host" || p.format == "hostname"):
 			// the name of a domain being configured, not a place to call
-		case c.category == Read && !saysFetch(lead) && (joined == "url" || joined == "uri" || joined == "urls" || len(toks) > 1 && toks[len(toks)-1] == "url" || p.format == "uri" || p.format == "url") && !saysFetch(pdesc()) && (siteURL(pdesc()) || hasWord(pdesc(), "rank") || hasWord(pdesc(), "ranks") || len(toks) == 2 && recordOwners[toks[0]] && hasAnyPhrase(pdesc(), registeredPhrases)):
+		case c.category == Read && !saysFetch(lead) && (joined == "url" || joined == "uri" || joined == "urls" || len(toks) > 1 && toks[len(toks)-1] == "url" || p.format == "uri" || p.format == "url") && !saysFetch(pdesc()) && (siteURL(pdesc()) || docsPageURL(pdesc()) || hasWord(pdesc(), "rank") || hasWord(pdesc(), "ranks") || len(toks) == 2 && recordOwners[toks[0]] && hasAnyPhrase(pdesc(), registeredPhrases)):
 			// "Booking.com hotel URL to check": a page of the site the
 			// description names, looked up there; "Returns keywords
 			// where this exact URL ranks": a key into search data
@@ -1185,7 +1196,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
 		// "requirementsDir": "Absolute path to the requirements directory"
 		dirPath := len(toks) > 1 && (toks[len(toks)-1] == "dir" || toks[len(toks)-1] == "directory" || toks[len(toks)-1] == "folder") && strings.Contains(pdesc(), "path")
-		if (fsNames[joined] || pathList || endPath || dirPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !treePath(pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		if (fsNames[joined] || pathList || endPath || dirPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !treePath(pdesc()) && !secretStorePath(pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
 		}
 		// messaging
@@ -1898,6 +1909,37 @@ func innerPath(d string) bool {
 // inside it.
 var documentWords = set("epub", "pdf", "zip", "archive", "document", "book", "jar", "chapter", "docx", "tar", "repository")
 
+// operationMethod reports whether a "method" property picks one of the
+// tool's operations ("create", "update"; "The action to perform … 'add',
+// 'remove'"), not an HTTP method: its listed values write with no HTTP
+// method among the first that does, or, unlisted, its description says
+// operation or action and not HTTP.
+func operationMethod(p *prop) bool {
+	if p.joined != "method" || p.depth != 1 {
+		return false
+	}
+	if p.enum {
+		return p.enumWrites != "" && !httpMethods[strings.ToLower(p.enumWrites)]
+	}
+	return (hasWord(p.desc, "operation") || hasWord(p.desc, "action")) && !hasWord(p.desc, "http") && !hasWord(p.desc, "HTTP")
+}
+
+// secretStorePath reports whether a path's description places it in a
+// secrets store ("The full path to read the secret … without the mount
+// prefix", "The path where the pki mount will be created"): a mount or
+// a secret, and no file, folder, disk or local word.
+func secretStorePath(d string) bool {
+	if !hasWord(d, "mount") && !hasWord(d, "secret") && !hasWord(d, "secrets") {
+		return false
+	}
+	for _, w := range []string{"file", "files", "folder", "directory", "disk", "local", "filesystem"} {
+		if hasWord(d, w) {
+			return false
+		}
+	}
+	return !localDir(d)
+}
+
 // diskWords place a path on a machine.
 var diskWords = set("project", "workspace", "directory", "folder", "root", "disk", "server", "local", "machine")
 
@@ -2234,6 +2276,21 @@ func siteURL(d string) bool {
 		}
 	}
 	return false
+}
+
+// docsPageURL reports whether a URL property's description makes it a
+// page of a documentation site ("Apple documentation URL to analyze",
+// "API URL … Example: https://developer.apple.com/documentation/…"),
+// with nothing that says any URL.
+func docsPageURL(d string) bool {
+	if anyURL(d) {
+		return false
+	}
+	if strings.Contains(d, "documentation url") {
+		return true
+	}
+	i := strings.Index(d, "example")
+	return i >= 0 && strings.Contains(d[i:], "https://") && strings.Contains(d[i:], "/documentation/")
 }
 
 func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }

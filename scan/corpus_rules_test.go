@@ -672,6 +672,8 @@ func TestSignalRules(t *testing.T) {
 		{"executing a LogQL query is", Tool{Name: "query_loki_logs", Description: "Execute a LogQL query against Loki", InputSchema: obj(`"query":{"type":"string"}`)}, "read", true},
 		{"a database transaction's actions move no money", Tool{Name: "transaction_dummy", Description: "Manage transactions on dummy database", InputSchema: obj(`"action":{"type":"string","description":"Transaction action (begin, commit, rollback, execute)"}`)}, SigMoney, false},
 		{"a payment transaction still does", Tool{Name: "refund_transaction", InputSchema: obj(`"amount":{"type":"number"}`)}, SigMoney, true},
+		{"detaching a tag from an item takes it off", Tool{Name: "detach-tag", Description: "Detach a tag from an item."}, "destructive", true},
+		{"attaching one is a write", Tool{Name: "attach-tag", Description: "Attach a tag to an item."}, "destructive", false},
 		{"a documentation page's URL is looked up there", Tool{Name: "get_related_apis", Description: "Analyze API relationships.", InputSchema: obj(`"apiUrl":{"type":"string","description":"Apple documentation URL to analyze. Example: \"https://developer.apple.com/documentation/uikit/uiview\""}`)}, SigNetwork, false},
 		{"any documentation URL fetched is a destination", Tool{Name: "get_docs", Description: "Fetch the page.", InputSchema: obj(`"url":{"type":"string","description":"Any documentation URL to fetch"}`)}, SigNetwork, true},
 		// round 29 (the twenty-sixth addition's errors)

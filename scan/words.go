@@ -75,7 +75,7 @@ var verbs = map[string]verbClass{
 	"delete": verbDestructive, "remove": verbDestructive, "destroy": verbDestructive, "drop": verbDestructive,
 	"purge": verbDestructive, "wipe": verbDestructive, "erase": verbDestructive, "truncate": verbDestructive,
 	"revoke": verbDestructive, "ban": verbDestructive, "terminate": verbDestructive, "kill": verbDestructive,
-	"cancel": verbDestructive, "uninstall": verbDestructive, "unlink": verbDestructive, "clear": verbDestructive,
+	"cancel": verbDestructive, "uninstall": verbDestructive, "unlink": verbDestructive, "detach": verbDestructive, "clear": verbDestructive,
 	"discard": verbDestructive, "expire": verbDestructive, "evict": verbDestructive, "kick": verbDestructive,
 	"overwrite": verbDestructive, "rm": verbDestructive, "del": verbDestructive, "flush": verbDestructive,
 	"reject": verbDestructive, "block": verbDestructive, "deny": verbDestructive,

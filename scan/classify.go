@@ -534,7 +534,7 @@ func (c *classifier) categorize() {
 			// "order_history", "app_store": a noun that is also a verb,
 			// before a word that says what of it, or after the one that
 			// names it, is no verb.
-			if nounishVerbs[w] && i+1 < len(c.nameToks) && recordTrailers[c.nameToks[i+1]] || w == "store" && i > 0 && (c.nameToks[i-1] == "app" || c.nameToks[i-1] == "play") {
+			if i+1 < len(c.nameToks) && objectBefore(w, c.nameToks[i+1]) || w == "store" && i > 0 && (c.nameToks[i-1] == "app" || c.nameToks[i-1] == "play") {
 				continue
 			}
 			class, c.verb, c.verbSource = v, w, "name"
@@ -606,13 +606,17 @@ func (c *classifier) categorize() {
 	if class == verbNone || c.verb == "manage" {
 		nameClass := class
 		ws, listed, slashed := listWords(descriptionBody(c.t.Description), 12, 512)
+		skippedNoun := false
 		for i, w := range ws {
 			// "Order flow data…": a noun that is also a verb, before a
 			// word that says what of it, is no verb.
-			if nounishVerbs[w] && i+1 < len(ws) && recordTrailers[ws[i+1]] {
+			if i+1 < len(ws) && objectBefore(w, ws[i+1]) {
+				skippedNoun = true
 				continue
 			}
-			if v, s := lookupStem(w); v != verbNone && s != "manage" && !descNouns[s] {
+			// "Signal the process to stop": a description that opens
+			// with "signal" sends one.
+			if v, s := lookupStem(w); v != verbNone && s != "manage" && (!descNouns[s] || s == "signal" && i == 0) {
 				class, c.verb, c.verbSource = v, s, "description"
 				// "List, create, close, or select a tab": a list of
 				// verbs is as dangerous as the worst of them. Only a
@@ -635,6 +639,12 @@ func (c *classifier) categorize() {
 				break
 			}
 		}
+		// "Order data. • list • order_cancel": with the noun passed
+		// over, an action the tool lists that is worse than the verb
+		// found counts.
+		if v, a := c.actionClass(); skippedNoun && verbRank[v] > verbRank[class] {
+			class, c.verb, c.verbSource = v, a, "description"
+		}
 		if nameClass != verbNone && verbRank[class] < verbRank[nameClass] {
 			// "Manage the schema: get info, create tables": at least a write.
 			class, c.verb, c.verbSource = nameClass, "manage", "name"
@@ -650,7 +660,7 @@ func (c *classifier) categorize() {
 	// Clearing or refreshing a cache the name names loses nothing that
 	// is not made again: the server's own state, which a readOnlyHint
 	// may call a read ("semconv_refresh_cache": "Clear … cache").
-	if (class == verbDestructive || class == verbWrite) && cacheVerbs[c.verb] && anyIn(c.nameToks, cacheNouns) {
+	if (class == verbDestructive || class == verbWrite) && cacheVerbs[c.verb] && anyIn(c.nameToks, cacheNouns) && c.cacheLead() {
 		class = verbWeakWrite
 	}
 	// Building a map, a graph or a report computes it; a readOnlyHint
@@ -1042,20 +1052,87 @@ func (c *classifier) dataLead() string {
 		case "with", "to", "into", "from", "for", "by", "on":
 			return ""
 		}
-		if v, _ := lookupStem(w); v != verbNone && !(nounishVerbs[w] && i+1 < len(ws) && (recordTrailers[ws[i+1]] || reportNouns[ws[i+1]])) {
+		if v, _ := lookupStem(w); v != verbNone && !(i+1 < len(ws) && (objectBefore(w, ws[i+1]) || marketNouns[w] && reportNouns[ws[i+1]])) {
 			return ""
 		}
 	}
-	for i := range c.props {
-		p := &c.props[i]
-		if p.depth != 1 || !actionNames[p.joined] {
-			continue
-		}
-		if p.enumWrites != "" {
-			return ""
-		}
+	// "Wallet data: transfers all funds …", "Account info. Deletes
+	// the account.", "• cancel — cancels an order": a later sentence or
+	// a listed action that opens with a verb that writes says what the
+	// tool does.
+	if laterWrites(lead[end:]) {
+		return ""
+	}
+	if c.actionWrites() {
+		return ""
 	}
 	return ws[len(ws)-1]
+}
+
+// actionWrites reports whether an action the tool lists writes or worse
+// ("delete_alert", "order_cancel").
+func (c *classifier) actionWrites() bool {
+	v, _ := c.actionClass()
+	return v != verbNone
+}
+
+// actionClass is the class and the value of the worst first writing
+// action the tool lists (an enum of an action property), or verbNone.
+func (c *classifier) actionClass() (verbClass, string) {
+	class, value := verbNone, ""
+	for i := range c.props {
+		if p := &c.props[i]; p.depth == 1 && actionNames[p.joined] && p.enumWrites != "" {
+			if v := writingClass(p.enumWrites); verbRank[v] > verbRank[class] {
+				class, value = v, p.enumWrites
+			}
+		}
+	}
+	return class, value
+}
+
+// laterWrites reports whether a sentence, a clause after a colon or a
+// dash, or a listed action of s (its first 600 bytes) opens with a verb
+// that writes or worse ("transfers", "cancel", "order_cancel").
+func laterWrites(s string) bool {
+	s = s[:min(len(s), 600)]
+	segs := strings.FieldsFunc(s, func(r rune) bool {
+		return r == '.' || r == ':' || r == ';' || r == '!' || r == '?' || r == '\n' || r == '•' || r == '—' || r == '–'
+	})
+	for _, seg := range segs {
+		fs := strings.Fields(seg)
+		if len(fs) == 0 {
+			continue
+		}
+		first := strings.ToLower(strings.TrimFunc(fs[0], func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' }))
+		parts := strings.Split(first, "_")
+		for k, w := range parts {
+			var v verbClass
+			if k == 0 {
+				var st string
+				v, st = lookupStem(w)
+				// "trade history", "order_cancel": a noun that is
+				// also a verb before a word of what it is or before a
+				// later verb ("Post the balance" still posts); "closed
+				// PnL": a participle
+				next := ""
+				if len(parts) > 1 {
+					next = parts[1]
+				} else if len(fs) > 1 {
+					next = strings.ToLower(strings.TrimFunc(fs[1], func(r rune) bool { return !unicode.IsLetter(r) }))
+				}
+				if objectBefore(w, next) || (nounishVerbs[w] || marketNouns[w]) && len(parts) > 1 && laterPlainVerb(parts[1:]) || w != st && w != st+"s" && w != st+"es" || descNouns[st] {
+					continue
+				}
+			} else if !nounishVerbs[w] && !marketNouns[w] {
+				// "top_open", "big_orders": later parts as written
+				v = verbs[w]
+			}
+			if verbRank[v] > verbRank[verbWeakWrite] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hoverInfo reports whether a hover's lead gets or shows hover
@@ -1149,12 +1226,57 @@ var cjkVerbs = []struct {
 	{"创建", verbWrite}, {"新建", verbWrite}, {"添加", verbWrite}, {"更新", verbWrite}, {"修改", verbWrite},
 	{"设置", verbWrite}, {"保存", verbWrite}, {"上传", verbWrite}, {"发送", verbWrite}, {"作成", verbWrite},
 	{"追加", verbWrite}, {"設定", verbWrite}, {"登録", verbWrite}, {"送信", verbWrite}, {"変更", verbWrite},
+	// write: write, execute, edit, publish, submit, insert, import, move, install, deploy, post
+	{"写入", verbWrite}, {"执行", verbWrite}, {"编辑", verbWrite}, {"发布", verbWrite}, {"提交", verbWrite},
+	{"插入", verbWrite}, {"导入", verbWrite}, {"移动", verbWrite}, {"安装", verbWrite}, {"部署", verbWrite},
+	{"実行", verbWrite}, {"書き込", verbWrite}, {"編集", verbWrite}, {"投稿", verbWrite}, {"公開", verbWrite},
+	{"移動", verbWrite},
 	// start
 	{"开始", verbWrite}, {"開始", verbWrite}, {"启动", verbWrite}, {"起動", verbWrite},
-	// destructive: delete, remove, clear
+	// destructive: delete, remove, clear, destroy, cancel, revoke,
+	// deregister, uninstall, overwrite, erase, discard
 	{"删除", verbDestructive}, {"移除", verbDestructive}, {"清空", verbDestructive}, {"削除", verbDestructive},
-	// financial: pay, refund
+	{"清除", verbDestructive}, {"清理", verbDestructive}, {"销毁", verbDestructive}, {"取消", verbDestructive},
+	{"撤销", verbDestructive}, {"注销", verbDestructive}, {"卸载", verbDestructive}, {"覆盖", verbDestructive},
+	{"消去", verbDestructive}, {"破棄", verbDestructive}, {"取り消", verbDestructive},
+	{"解約", verbDestructive}, {"上書き", verbDestructive},
+	// financial: pay, refund, transfer, buy, sell, place an order,
+	// top up, withdraw
 	{"支付", verbFinancial}, {"退款", verbFinancial}, {"決済", verbFinancial}, {"返金", verbFinancial},
+	{"付款", verbFinancial}, {"转账", verbFinancial}, {"购买", verbFinancial}, {"买入", verbFinancial},
+	{"卖出", verbFinancial}, {"下单", verbFinancial}, {"充值", verbFinancial}, {"提现", verbFinancial},
+	{"送金", verbFinancial}, {"振込", verbFinancial}, {"振り込", verbFinancial}, {"購入", verbFinancial},
+	{"発注", verbFinancial}, {"支払", verbFinancial},
+}
+
+// cacheLead reports whether a tool's lead, if it has one, names a cache
+// among its first eight words and joins nothing else to it ("Clear
+// semantic-conventions cache …"; not "Flush every Redis key in the
+// production database", "Reset the cache and the database"), and its
+// name joins no other verb.
+func (c *classifier) cacheLead() bool {
+	if contains(c.nameToks, "and") || contains(c.nameToks, "then") {
+		return false
+	}
+	lead := string(c.lowLead())
+	if strings.TrimSpace(lead) == "" {
+		return true
+	}
+	if end := strings.IndexAny(lead, ".;\n"); end >= 0 {
+		lead = lead[:end]
+	}
+	fs := strings.Fields(lead)
+	named := false
+	for i, f := range fs {
+		w := strings.Trim(f, ",:()'\"`")
+		if i < 8 && (cacheNouns[w] || w == "cached") {
+			named = true
+		}
+		if w == "and" || w == "then" || w == "&" || strings.HasSuffix(f, ",") {
+			return false
+		}
+	}
+	return named || strings.Contains(lead, "缓存") || strings.Contains(lead, "キャッシュ")
 }
 
 // cacheVerbs clear, refresh or fill a cache.
@@ -1162,16 +1284,37 @@ var cacheVerbs = set("clear", "flush", "purge", "invalidate", "refresh", "reset"
 
 // buildsView reports whether a build's lead makes a view of what is
 // there: a map, a graph, a report, a summary, a diagram or a timeline,
-// within its first six words.
+// the object of the build within its first six words, with no other
+// verb joined to the build before it and none that writes after it
+// ("Build a service dependency map …"; not "Build and publish the site
+// map", "Build the report and email it to the team").
 func (c *classifier) buildsView() bool {
-	ws, _, _ := listWords(string(c.lowLead()), 6, 256)
-	for _, w := range ws {
-		switch w {
-		case "map", "graph", "report", "summary", "diagram", "timeline", "overview":
-			return true
+	ws, _, _ := listWords(string(c.lowLead()), 24, 256)
+	built, view := false, false
+	for i, w := range ws {
+		if !built {
+			if _, st := lookupStem(w); st == "build" {
+				built = true
+			}
+			continue
+		}
+		if !view {
+			switch w {
+			case "map", "graph", "report", "summary", "diagram", "timeline", "overview":
+				view = i < 6
+				if !view {
+					return false
+				}
+				continue
+			case "and", "or", "then":
+				return false
+			}
+		}
+		if v, st := lookupStem(w); verbRank[v] > verbRank[verbWeakWrite] && !descNouns[st] && !(i+1 < len(ws) && objectBefore(w, ws[i+1])) {
+			return false
 		}
 	}
-	return false
+	return view
 }
 
 // actionNames pick what a tool that does several things does.
@@ -1480,10 +1623,25 @@ var restartVerbs = set("stop", "restart", "reload", "rebuild")
 
 // recordTrailers, after a noun that is also a verb, make it the object.
 var recordTrailers = set("history", "details", "detail", "status", "summary", "info",
-	// "order_flow", "order_book", "signal_data", "trade_history"
-	"flow", "book", "data",
 	// "prometheus_label_values", "label_names"
 	"values", "names")
+
+// objectBefore reports whether w, a verb, is a noun before next: a noun
+// that is also a verb before a record trailer ("order_history"), or a
+// market's noun before a word of its data ("order_flow", "order_book",
+// "signal_data", "trade_history"). (Only a market's: "Post data.",
+// "Store data.", "Log data." still post, store and log.)
+func objectBefore(w, next string) bool {
+	return (nounishVerbs[w] || marketNouns[w]) && recordTrailers[next] || marketNouns[w] && marketTrailers[next]
+}
+
+// marketNouns are verbs that, before marketTrailers, are a market's
+// nouns. ("trade" is not among nounishVerbs: "trade_create" and
+// "trade_preview" still trade.)
+var marketNouns = set("order", "signal", "trade")
+
+// marketTrailers, after marketNouns, make them the object.
+var marketTrailers = set("flow", "book", "data")
 
 // resolvedThings are marked resolved, not looked up.
 var resolvedThings = set("comment", "comments", "conversation", "conversations", "thread", "threads", "issue", "issues", "incident", "incidents", "alert", "alerts", "discussion", "discussions", "ticket", "tickets", "task", "tasks")
@@ -1823,7 +1981,7 @@ var sessionNouns = set("session", "sessions", "tunnel", "tunnels", "pty", "termi
 // nounishVerbs are verbs that are more often the object of a name
 // ("domain-record-get", "invoice-list", "log_clear"): when a name ends in
 // another verb, that one decides.
-var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", "comment", "tag", "label", "link", "bill", "post", "draft", "text", "process", "request", "call", "signal", "store", "file", "trash", "checkout", "trade",
+var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", "comment", "tag", "label", "link", "bill", "post", "draft", "text", "process", "request", "call", "signal", "store", "file", "trash", "checkout",
 	// "release-create", "detach-tag-from-bookmark", "prometheus_build_info"
 	"release", "bookmark", "build")
 
@@ -1831,6 +1989,17 @@ var nounishVerbs = set("record", "log", "invoice", "order", "email", "message", 
 func laterVerb(toks []string) bool {
 	for _, w := range toks {
 		if _, ok := verbs[w]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// laterPlainVerb reports whether one of toks is a verb that is not also
+// a noun ("order_cancel"; not "post_message").
+func laterPlainVerb(toks []string) bool {
+	for _, w := range toks {
+		if _, ok := verbs[w]; ok && !nounishVerbs[w] && !marketNouns[w] {
 			return true
 		}
 	}

@@ -689,10 +689,21 @@ func toolCompound(rest string) bool {
 		if !ok {
 			return false
 		}
-		if i := strings.IndexFunc(w, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }); i >= 0 {
-			w = w[:i]
+		i := strings.IndexFunc(w, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) })
+		if i < 0 {
+			return false
 		}
-		return slashedToolNouns[w]
+		// and goes on with the noun it is part of: "tool/function
+		// spans", not "the get tool/function;", "use the discover
+		// tool/function instead", "call the system tool/function with …"
+		if !slashedToolNouns[w[:i]] || !compoundNoun(w[i:]) {
+			return false
+		}
+		next := strings.TrimPrefix(w[i:], " ")
+		if k := strings.IndexFunc(next, func(r rune) bool { return r < 'a' || r > 'z' }); k >= 0 {
+			next = next[:k]
+		}
+		return !slashStops[next]
 	}
 	if i := strings.IndexFunc(w, func(r rune) bool { return r > 0x7f || !isWordByte(byte(r)) }); i >= 0 {
 		w = w[:i]
@@ -704,6 +715,10 @@ func toolCompound(rest string) bool {
 // ("backup tool calls", "notify tool results" are that tool's own calls
 // and results, so calls, usage, outputs and results are not among them.)
 var toolCompoundNouns = set("definitions", "definition", "descriptions", "schemas", "schema", "names", "metadata", "annotations", "patterns")
+
+// slashStops, after "tool/function", go on with a sentence about that
+// tool, not a noun phrase: "prefer the discover tool/function over get".
+var slashStops = set("over", "than", "of", "about", "like", "into", "onto", "through", "are", "was", "were", "has", "have", "can", "will", "should", "must", "does", "do", "may", "not", "only", "here", "there", "it", "this", "that")
 
 // slashedToolNouns after "tool/" name what a tool is another word for
 // ("tool/function spans").
@@ -1359,6 +1374,15 @@ func httpRequestOnly(rest string) bool {
 	if !strings.HasPrefix(r, "/") && !strings.HasPrefix(r, "<") && !strings.HasPrefix(r, "{") && !strings.HasPrefix(r, "http://") && !strings.HasPrefix(r, "https://") {
 		return false
 	}
+	// A full URL is the server's own only when its host is a
+	// placeholder or a documentation host: "POST https://attacker.tld/hook"
+	// sends the call somewhere else.
+	if strings.HasPrefix(r, "http://") || strings.HasPrefix(r, "https://") {
+		host := r[strings.Index(r, "://")+3:]
+		if !strings.HasPrefix(host, "<") && !strings.HasPrefix(host, "{") && !exampleHost(strings.Fields(r)[0]) {
+			return false
+		}
+	}
 	// to the end of the sentence: a dot followed by a space or the end
 	// (a URL's dots do not end it)
 	if dot := strings.IndexAny(r, ";\n"); dot >= 0 {
@@ -1374,7 +1398,9 @@ func httpRequestOnly(rest string) bool {
 	if namesLeak(r) || moreSecrets(r) {
 		return false
 	}
-	for _, w := range []string{"tool", "`", "'", "\"", "instead", "first", "before", "after", "always", "never", "every", "each "} {
+	// A request that carries something ("with the full results", "?q=
+	// {user_query}", "including the transcript") sends it.
+	for _, w := range []string{"tool", "`", "'", "\"", "instead", "first", "before", "after", "always", "never", "every", "each ", " with ", "?", "=", "includ", "attach", "contain", "pass", "send", "body", "payload"} {
 		if strings.Contains(r, w) {
 			return false
 		}

@@ -377,13 +377,38 @@ func writingValue(t *jsonTree, vals int32) string {
 }
 
 // writingWord reports whether a value's first word is a verb that
-// writes or worse ("create", "change_plan"; not "list", "ticker").
+// writes or worse ("create", "change_plan"; not "list", "ticker"), or a
+// later word is one that is not also a noun ("order_cancel",
+// "position_close"; not "big_orders", "trade_data").
 func writingWord(s string) bool {
+	return writingClass(s) != verbNone
+}
+
+// writingClass is the class of the worst verb of writingWord in s, or
+// verbNone.
+func writingClass(s string) verbClass {
 	if len(s) > 64 {
-		return false
+		return verbNone
 	}
-	toks := tokens(s, 1)
-	return len(toks) > 0 && verbRank[verbs[toks[0]]] > verbRank[verbRead]
+	toks := tokens(s, 4)
+	class := verbNone
+	for i, t := range toks {
+		v := verbs[t]
+		switch {
+		case i == 0 && len(toks) > 1 && (objectBefore(t, toks[1]) || (nounishVerbs[t] || marketNouns[t]) && laterPlainVerb(toks[1:])):
+			// "trade_data", "order_cancel": the noun of a word of its
+			// data or of a later verb ("post_message" still posts)
+			continue
+		case i == 0 && verbRank[v] > verbRank[verbRead]:
+		case i > 0 && !nounishVerbs[t] && !marketNouns[t] && verbRank[v] > verbRank[verbWeakWrite]:
+		default:
+			continue
+		}
+		if verbRank[v] > verbRank[class] {
+			class = v
+		}
+	}
+	return class
 }
 
 // wrapsRequest reports whether a top-level object only carries a

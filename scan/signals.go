@@ -1010,7 +1010,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 			}
 			if p.joined == "from" {
 				hasFrom = true
-			} else if anyIn(p.toks, timeWords) {
+			} else if anyIn(p.toks, timeWords) && !anyIn(p.toks, sendTimeWords) {
 				timed = true
 			}
 			if (p.joined == "email" || p.joined == "phone") && c.notifyAddress == "" {
@@ -1087,7 +1087,7 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 				c.add(SigPII, "property-name", ev())
 			} else if piiFormat[p.format] {
 				c.add(SigPII, "property-format", ev()+" has format "+q(p.format))
-			} else if piiNames[joined] && p.typ != "number" && p.typ != "integer" || joined == "to" && p.depth == 1 && sib != "" && !(hasFrom && timed) {
+			} else if piiNames[joined] && p.typ != "number" && p.typ != "integer" || joined == "to" && p.depth == 1 && sib != "" && !(hasFrom && timed && !anyIn(c.nameToks, msgNouns) && !anyIn(c.nameToks, chatNouns)) {
 				// (a number of guests is a count, not people)
 				c.add(SigPII, "property-name", ev()+" (addresses of people)")
 			} else if (joined == "to" || joined == "from") && p.depth == 1 && (hasWord(pdesc(), "recipient") || hasWord(pdesc(), "sender")) {
@@ -1855,8 +1855,18 @@ func anyURL(d string) bool {
 var urlComputeVerbs = set("parse", "encode", "decode", "format", "normalize")
 
 // timeWords name a window of time ("lookbackMinutes", "since"), not a
-// moment a message is sent at ("sendTime").
+// moment a message is sent at ("sendTime"), a delay before it is sent
+// ("delayMinutes", "sendInHours") or how long it lasts ("validUntil",
+// "expiresInDays") (sendTimeWords). A tool whose name says it handles
+// messages ("search_messages", "send_sms") has senders and recipients
+// whatever window it reads.
 var timeWords = set("lookback", "minutes", "hours", "days", "since", "until")
+
+// sendTimeWords, in a property named for a time, make it a message's.
+var sendTimeWords = set("send", "sent", "delay", "delayed", "schedule", "scheduled", "deliver", "delivery", "valid", "expire", "expires", "expiry", "ttl", "retry")
+
+// chatNouns name channels of messages that msgNouns do not.
+var chatNouns = set("mails", "inbox", "chat", "chats", "conversation", "conversations", "thread", "threads", "mms", "fax", "whatsapp", "telegram", "slack", "sms")
 
 // ipLookups, with "ip" in a reader's name, locate an IP address.
 var ipLookups = set("lookup", "geolocate", "geolocation", "geo", "whois", "locate", "info", "location")
@@ -2316,7 +2326,8 @@ func saysURL(d string) bool {
 		}
 		// "the code from the callback URL" is a part read out of a
 		// URL, not an address.
-		if before := d[max(0, i-40):i]; !strings.Contains(before, "from ") && !strings.Contains(before, " in the ") {
+		// "a local path, not a remote URL" says what it is not.
+		if before := d[max(0, i-40):i]; !strings.Contains(before, "from ") && !strings.Contains(before, " in the ") && !strings.HasSuffix(before, "not ") && !strings.HasSuffix(before, "no ") {
 			return true
 		}
 	}

@@ -103,7 +103,7 @@ var verbs = map[string]verbClass{
 var moneyNouns = set("payment", "payments", "charge", "charges", "refund", "refunds", "payout", "payouts",
 	"invoice", "invoices", "transfer", "transfers", "subscription", "subscriptions", "funds",
 	"price", "prices", "amount", "currency", "iban", "bank", "billing", "checkout",
-	"token_amount", "transaction", "transactions", "journal", "coupon", "coupons", "discount", "discounts", "credit", "credits", "fee", "fees", "tax", "salary", "wire")
+	"token_amount", "transaction", "transactions", "journal", "coupon", "coupons", "discount", "discounts", "credit", "credits", "fee", "fees", "tax", "salary", "wire", "trade", "trades")
 
 // tokens splits an identifier into lower-case words: "getUserId" →
 // get user id; "gzip-file-as-resource" → gzip file as resource;

@@ -762,7 +762,9 @@ func callNoun(before, v string) bool {
 }
 
 // callDeterminers, before "call", make it a noun.
-var callDeterminers = set("a", "an", "each", "every", "same", "single", "separate", "another", "subsequent", "previous", "per")
+var callDeterminers = set("a", "an", "each", "every", "same", "single", "separate", "another", "subsequent", "previous", "per",
+	// "this call blocks until …", "the call blocks until …"
+	"this", "the")
 
 // kindOfTool reports whether the text before a plain word, which stands
 // before "tool", makes it a kind of tool rather than a tool's name: an

@@ -58,6 +58,10 @@ var corpusCrossServer = map[string]string{
 	// commands of the PDF server's own interact tool; merged, the only
 	// get_screenshot tool is figma-mcp-bridge's, as with coolify's.
 	"server-pdf/interact": "get_screenshot",
+	// "Use get_transitions first, then transition with the ID": one of
+	// the actions of its own jira_workflow tool; merged, the only
+	// get_transitions tool is answerai-jira-mcp's, as with coolify's.
+	"jira-nexus2520-mcp/jira_workflow": "get_transitions",
 	// "use list_tags for most cases": its own tool is n8n_list_tags;
 	// merged, the only list_tags is paperless-mcp's, which the model
 	// would call.

@@ -198,7 +198,7 @@ func classify(t *Tool, s *scratch, kind serverKind) Report {
 func classifyOwn(t *Tool, s *scratch, kind serverKind, own map[string]bool) Report {
 	s.places = s.places[:0]
 	c := newClassifierIn(t, s)
-	c.mailServer, c.storeServer, c.browserServer = kind.mail, kind.store, kind.browser
+	c.mailServer, c.storeServer, c.browserServer, c.jiraServer = kind.mail, kind.store, kind.browser, kind.jira
 	c.own = own
 	c.run()
 	return c.report()
@@ -227,7 +227,7 @@ func ClassifyAmong(server string, t Tool, others Others) Report {
 	s.places = s.places[:0]
 	c := newClassifierIn(&t, s)
 	kind := serverKindOf(server)
-	c.mailServer, c.storeServer, c.browserServer = kind.mail, kind.store, kind.browser
+	c.mailServer, c.storeServer, c.browserServer, c.jiraServer = kind.mail, kind.store, kind.browser, kind.jira
 	c.own = own
 	c.peers, c.peerSelf = others, server
 	c.run()
@@ -267,6 +267,9 @@ type serverKind struct {
 	// browser: its name says it drives a browser ("selenium",
 	// "browserbase"): its tools that act do so on the live page.
 	browser bool
+	// jira: its name says Jira ("answerai-jira-mcp"): its issues'
+	// descriptions are Jira's, not Markdown a forge renders.
+	jira bool
 }
 
 // serverKindOf reads a server's name.
@@ -278,7 +281,7 @@ func serverKindOf(name string) serverKind {
 	_, mail := anyWord(toks, mailWords)
 	_, store := anyWord(toks, storeServerWords)
 	_, browser := anyWord(toks, browserServerWords)
-	return serverKind{mail: mail, store: store, browser: browser}
+	return serverKind{mail: mail, store: store, browser: browser, jira: contains(toks, "jira")}
 }
 
 // localSaveRule ends the category rule of a reader raised to Write
@@ -380,6 +383,8 @@ type classifier struct {
 	storeServer bool
 	// browserServer: the server's name says it drives a browser.
 	browserServer bool
+	// jiraServer: the server's name says Jira.
+	jiraServer bool
 	// leadFetches: the description's lead says the tool fetches.
 	leadFetches bool
 	// chain, chainSet: the tool works on a blockchain (see onChain).
@@ -827,6 +832,15 @@ func (c *classifier) categorize() {
 	}
 	if cat == Write && !c.readVerb && c.movesMoney() {
 		cat, rule = Financial, "property:amount"
+	}
+	// A proxy of every request of an API annotated read-only ("In
+	// read-only mode, only GET requests are allowed") whose method lists
+	// DELETE deletes with it: the annotation says less than the tool.
+	if cat == Read && rule == "annotation:readOnlyHint" {
+		if p := c.apiMethod(); p != "" {
+			cat, rule = Destructive, "property-enum:"+p+"=DELETE (a request of the configured API)"
+			c.add(SigMismatch, "annotation", "readOnlyHint: true but "+p+" lists DELETE")
+		}
 	}
 	// A tool with no verb whose lead is a measure ("Total number of tests
 	// in the last N days", "CPU usage over time per node") reports it.

@@ -1196,8 +1196,15 @@ func (c *classifier) properties(q func(string) string, inDesc func(list int) (st
 		endPath := endNames[joined] && p.depth == 1 && strings.Contains(pdesc(), "file path")
 		// "requirementsDir": "Absolute path to the requirements directory"
 		dirPath := len(toks) > 1 && (toks[len(toks)-1] == "dir" || toks[len(toks)-1] == "directory" || toks[len(toks)-1] == "folder") && strings.Contains(pdesc(), "path")
-		if (fsNames[joined] || pathList || endPath || dirPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !treePath(pdesc()) && !secretStorePath(pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
+		if (fsNames[joined] || pathList || endPath || dirPath || len(toks) > 1 && (toks[len(toks)-1] == "path" || toks[len(toks)-1] == "filename")) && !(apiCall && joined == "path") && fileLevel && !named && !remotePath && (str || pathList) && (!(remote || stored()) || len(toks) > 1 && (toks[0] == "local" || c.storeServer && localFirst[toks[0]]) || c.storeServer && c.verb == "upload" && p.depth == 1 || hasWord(pdesc(), "local") || localDir(pdesc())) && !mailbox && !returnPath && !apiPath(p, pdesc) && !innerPath(pdesc()) && !treePath(pdesc()) && !secretStorePath(pdesc()) && !fileContent(p, pdesc()) && !c.forgeProjectPath(p, pdesc()) && !(joined == "path" && anyIn(c.nameToks, cookieWords)) {
 			c.add(SigFS, "property-name", ev())
+		} else if p.depth == 1 && str && !p.enum && fileOrURL(pdesc()) {
+			// "image_source": "Local file path or remote URL to the
+			// image": read from the disk, or fetched.
+			c.add(SigFS, "property-description", ev()+" takes a local file path")
+		}
+		if p.depth == 1 && str && !p.enum && fileOrURL(pdesc()) {
+			c.add(SigNetwork, "property-description", ev()+" takes a remote URL, which the server fetches")
 		}
 		// messaging
 		if forwardNames[joined] && p.depth <= 2 && (p.typ == "string" || p.typ == "array") && c.category != Read {
@@ -1934,6 +1941,44 @@ func operationMethod(p *prop) bool {
 	return (hasWord(p.desc, "operation") || hasWord(p.desc, "action")) && !hasWord(p.desc, "http") && !hasWord(p.desc, "HTTP")
 }
 
+// fileOrURL reports whether a property's description says it takes a
+// local file path or a URL ("Local file path or remote URL to the image"),
+// not a URL of a service's own scheme ("bs://").
+func fileOrURL(d string) bool {
+	i := strings.Index(d, "file path or")
+	if i < 0 {
+		i = strings.Index(d, "local path or")
+	}
+	if i < 0 {
+		return false
+	}
+	rest := d[i:min(len(d), i+60)]
+	// "or a BrowserStack app URL (bs://)": a service's own scheme
+	if j := strings.Index(rest, "://"); j >= 0 && !strings.Contains(rest[:j], "http") {
+		return false
+	}
+	return strings.Contains(rest, "url") && !strings.Contains(d[max(0, i-12):i], "not ")
+}
+
+// fileContent reports whether a property named file holds a file's
+// content ("Content of the stack file"), not a path to one.
+func fileContent(p *prop, d string) bool {
+	return (p.joined == "file" || p.joined == "filecontent") && (strings.HasPrefix(d, "content of") || strings.HasPrefix(d, "contents of") || strings.HasPrefix(d, "the content of") || strings.HasPrefix(d, "the contents of"))
+}
+
+// forgeProjectPath reports whether a path names a project or a
+// namespace on a code forge the tool's name names ("gitlab_list_commits":
+// project_path "Project/repo path"), not a place on the server's disk.
+func (c *classifier) forgeProjectPath(p *prop, d string) bool {
+	if len(p.toks) < 2 || p.toks[0] != "project" && p.toks[0] != "namespace" || !anyIn(c.nameToks, forgeWords) {
+		return false
+	}
+	return !hasWord(d, "local") && !hasWord(d, "disk") && !hasWord(d, "directory") && !hasWord(d, "folder") && !localDir(d)
+}
+
+// forgeWords name code forges.
+var forgeWords = set("gitlab", "github", "gitea", "gitee", "bitbucket")
+
 // secretStorePath reports whether a path's description places it in a
 // secrets store ("The full path to read the secret … without the mount
 // prefix", "The path where the pki mount will be created"): a mount or
@@ -1972,7 +2017,8 @@ func apiPath(p *prop, pdesc func() string) bool {
 // descriptions trackers render as Markdown.
 func (c *classifier) codeReviewRecord() bool {
 	n := c.nameToks
-	if len(n) == 0 {
+	// Jira's issues hold Jira's own markup, not a forge's Markdown.
+	if len(n) == 0 || c.jiraServer || contains(n, "jira") {
 		return false
 	}
 	switch last := n[len(n)-1]; last {

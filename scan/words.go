@@ -31,7 +31,7 @@ var verbs = map[string]verbClass{
 	"analyze": verbRead, "compare": verbRead, "calculate": verbRead, "estimate": verbRead, "return": verbRead,
 	"load": verbRead, "scan": verbRead, "watch": verbRead, "poll": verbRead, "ping": verbRead,
 	"resolve": verbRead, "render": verbRead, "diff": verbRead, "status": verbRead, "demonstrate": verbRead,
-	"screenshot": verbRead, "discover": verbRead, "geocode": verbRead,
+	"screenshot": verbRead, "discover": verbRead, "geocode": verbRead, "geocoding": verbRead, "transition": verbWrite,
 	"crawl": verbRead, "scrape": verbRead, "parse": verbRead, "extract": verbRead, "research": verbRead,
 	// a password, a passphrase, an embedding, a text or a link computed
 	// and returned: nothing is stored

@@ -1397,12 +1397,19 @@ func httpRequestOnly(rest string) bool {
 	for _, l := range leakWords {
 		r = strings.ReplaceAll(r, "no "+l+" needed", "")
 	}
+	// A request that carries something ("with the full results", "?q=
+	// {user_query}", "including the transcript") sends it.
+	return quietClause(r, []string{"tool", "`", "'", "\"", "instead", "first", "before", "after", "always", "never", "every", "each ", " with ", "?", "=", "includ", "attach", "contain", "pass", "send", "body", "payload"})
+}
+
+// quietClause reports whether a clause names no secret (namesLeak,
+// moreSecrets), holds none of the strings banned and no word that
+// steers (clauseSteers).
+func quietClause(r string, banned []string) bool {
 	if namesLeak(r) || moreSecrets(r) {
 		return false
 	}
-	// A request that carries something ("with the full results", "?q=
-	// {user_query}", "including the transcript") sends it.
-	for _, w := range []string{"tool", "`", "'", "\"", "instead", "first", "before", "after", "always", "never", "every", "each ", " with ", "?", "=", "includ", "attach", "contain", "pass", "send", "body", "payload"} {
+	for _, w := range banned {
 		if strings.Contains(r, w) {
 			return false
 		}
@@ -1430,24 +1437,7 @@ func userAsksAgain(rest string) bool {
 	if dot := strings.IndexAny(r, ".;\n"); dot >= 0 {
 		r = r[:dot]
 	}
-	if namesLeak(r) {
-		return false
-	}
-	if moreSecrets(r) {
-		return false
-	}
-	for _, w := range []string{"tool", "_", "`", "'", "\"", " any", "anything", "every", "each ", "before", "after", "history", "whenever", " all"} {
-		if strings.Contains(r, w) {
-			return false
-		}
-	}
-	padded := " " + r + " "
-	for _, w := range clauseSteers {
-		if strings.Contains(padded, " "+w+" ") {
-			return false
-		}
-	}
-	return true
+	return quietClause(r, []string{"tool", "_", "`", "'", "\"", " any", "anything", "every", "each ", "before", "after", "history", "whenever", " all"})
 }
 
 // moreSecrets reports whether s names a secret leakWords misses: a PIN, a
